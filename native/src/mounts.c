@@ -1,0 +1,237 @@
+/*
+ * The container's filesystem, built in the child's private mount namespace:
+ *   1. make every mount private, so nothing we do propagates back to the host;
+ *   2. mount the overlay (image layers + the container's upper dir) at the root;
+ *   3. mount proc, sys, dev, volumes ... under it, each target resolved inside the new root;
+ *   4. pivot_root into it and detach the old root;
+ *   5. mask and write-protect the sensitive bits of /proc and /sys.
+ * Because the overlay lives only in this mount namespace, it disappears with the container:
+ * no host mount is ever left behind.
+ */
+#include "minictr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len) {
+  static const struct { unsigned long flag; const char *name; } names[] = {
+    { MS_RDONLY, "ro" }, { MS_NOSUID, "nosuid" }, { MS_NODEV, "nodev" }, { MS_NOEXEC, "noexec" },
+    { MS_RELATIME, "relatime" }, { MS_STRICTATIME, "strictatime" }, { MS_NOATIME, "noatime" },
+  };
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (!(flags & names[i].flag)) continue;
+    int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i].name);
+    if (n < 0 || (size_t)n >= len - used) break;
+    used += (size_t)n;
+  }
+}
+
+/* Open (creating it if missing) a mount point inside the root. Every component is resolved
+ * with RESOLVE_IN_ROOT, so "/etc/hosts -> /etc/shadow" or "../../" in an image points into
+ * the image, never at the host. Returns an O_PATH fd. */
+static int open_mountpoint(int rootfd, const char *path, int is_file) {
+  char prefix[4096];
+  size_t len = strlen(path);
+  if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
+  for (size_t i = 1; i <= len; i++) {
+    if (i < len && path[i] != '/') continue;
+    memcpy(prefix, path, i);
+    prefix[i] = '\0';
+    int last = (i == len);
+    int fd = ctr_openat2_in_root(rootfd, prefix, O_PATH | ((last && is_file) ? 0 : O_DIRECTORY));
+    if (fd >= 0) {
+      if (last) return fd;
+      close(fd);
+      continue;
+    }
+    if (errno != ENOENT) return -1;
+    /* create the missing component in its (already resolved) parent */
+    char *slash = strrchr(prefix, '/');
+    const char *name = slash ? slash + 1 : prefix;
+    if (*name == '\0') continue;
+    if (slash) *slash = '\0';
+    int parent = ctr_openat2_in_root(rootfd, slash ? prefix : "/", O_PATH | O_DIRECTORY);
+    if (slash) *slash = '/';
+    if (parent < 0) return -1;
+    int rc;
+    if (last && is_file) {
+      rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (rc >= 0) close(rc);
+    } else {
+      rc = mkdirat(parent, name, 0755);
+    }
+    close(parent);
+    if (rc < 0 && errno != EEXIST) return -1;
+    if (last) return ctr_openat2_in_root(rootfd, prefix, O_PATH | (is_file ? 0 : O_DIRECTORY));
+  }
+  return ctr_openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
+}
+
+static void fd_path(int fd, char *buf, size_t len) {
+  snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m) {
+  char opts[256], shown[512], target[64];
+  ctr_describe_mount_flags(m->flags, opts, sizeof opts);
+  if (m->data && *m->data) {
+    size_t n = strlen(opts);
+    snprintf(opts + n, sizeof opts - n, "%s%s", n ? "," : "", m->data);
+  }
+  int fd = open_mountpoint(rootfd, m->target, m->target_is_file);
+  if (fd < 0) ctr_fail("mkdir %s%s", rootfs, m->target);
+  fd_path(fd, target, sizeof target);
+
+  if (m->flags & MS_BIND) {
+    snprintf(shown, sizeof shown, "bind-mount %s at %s", m->source, m->target);
+    ctr_explain(shown, "mount --%s%s%s %s %s%s", (m->flags & MS_REC) ? "rbind" : "bind",
+                *opts ? " -o " : "", opts, m->source, rootfs, m->target);
+    if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+      ctr_fail("mount(%s, %s%s, bind)", m->source, rootfs, m->target);
+    unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
+    if (extra) {
+      /* bind mounts ignore flags on creation: they take effect on a remount of the new mount,
+       * which we reach by reopening the path (the old fd still names the covered dentry) */
+      int nfd = open_mountpoint(rootfd, m->target, m->target_is_file);
+      if (nfd < 0) ctr_fail("open %s%s", rootfs, m->target);
+      char ntarget[64];
+      fd_path(nfd, ntarget, sizeof ntarget);
+      if (mount(NULL, ntarget, NULL, MS_REMOUNT | MS_BIND | extra, NULL) < 0)
+        ctr_fail("mount(%s%s, remount,bind,%s)", rootfs, m->target, opts);
+      close(nfd);
+    }
+  } else {
+    snprintf(shown, sizeof shown, "mount %s on %s", m->fstype, m->target);
+    ctr_explain(shown, "mount -t %s%s%s %s %s%s", m->fstype, *opts ? " -o " : "", opts, m->source,
+                rootfs, m->target);
+    if (mount(m->source, target, m->fstype, m->flags, m->data) < 0)
+      ctr_fail("mount(%s, %s%s, %s)", m->source, rootfs, m->target, m->fstype);
+  }
+  close(fd);
+}
+
+static int open_parent(int rootfd, const char *path, const char **name) {
+  char parent[4096];
+  const char *slash = strrchr(path, '/');
+  if (!slash || strlen(path) >= sizeof parent) { errno = EINVAL; return -1; }
+  memcpy(parent, path, (size_t)(slash - path));
+  parent[slash - path] = '\0';
+  *name = slash + 1;
+  return open_mountpoint(rootfd, parent[0] ? parent : "/", 0);
+}
+
+void ctr_setup_rootfs(const struct ctr_config *c) {
+  ctr_explain("make all mounts private (nothing propagates back to the host)", "mount --make-rprivate /");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) ctr_fail("mount(/, rprivate)");
+
+  if (c->overlay_data) {
+    ctr_explain("mount the root: image layers (read-only) + this container's upper dir",
+                "mount -t overlay overlay -o %s %s", c->overlay_data, c->rootfs);
+    if (mount("overlay", c->rootfs, "overlay", 0, c->overlay_data) < 0)
+      ctr_fail("mount(overlay, %s)", c->rootfs);
+  } else {
+    ctr_explain("make the root directory a mount point (pivot_root needs one)", "mount --rbind %s %s",
+                c->rootfs, c->rootfs);
+    if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+      ctr_fail("mount(%s, %s, rbind)", c->rootfs, c->rootfs);
+  }
+
+  int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) ctr_fail("open(%s)", c->rootfs);
+
+  for (size_t i = 0; i < c->n_mounts; i++) mount_one(rootfd, c->rootfs, &c->mounts[i]);
+
+  for (size_t i = 0; i < c->n_devices; i++) {
+    const struct ctr_device *d = &c->devices[i];
+    const char *name;
+    int parent = open_parent(rootfd, d->path, &name);
+    if (parent < 0) ctr_fail("mkdir %s%s", c->rootfs, d->path);
+    ctr_explain("create a device node", "mknod -m %o %s%s %c %u %u", d->mode & 07777, c->rootfs, d->path,
+                S_ISCHR(d->mode) ? 'c' : 'b', d->major, d->minor);
+    if (mknodat(parent, name, d->mode, makedev(d->major, d->minor)) < 0 && errno != EEXIST)
+      ctr_fail("mknod(%s%s)", c->rootfs, d->path);
+    /* mknod honours the umask; chmod to the exact mode */
+    if (fchmodat(parent, name, d->mode & 07777, 0) < 0) ctr_fail("chmod(%s%s)", c->rootfs, d->path);
+    close(parent);
+  }
+
+  for (size_t i = 0; i < c->n_symlinks; i++) {
+    const struct ctr_symlink *s = &c->symlinks[i];
+    const char *name;
+    int parent = open_parent(rootfd, s->path, &name);
+    if (parent < 0) ctr_fail("mkdir %s%s", c->rootfs, s->path);
+    ctr_explain("create a symlink", "ln -s %s %s%s", s->target, c->rootfs, s->path);
+    if (symlinkat(s->target, parent, name) < 0 && errno != EEXIST)
+      ctr_fail("symlink(%s, %s%s)", s->target, c->rootfs, s->path);
+    close(parent);
+  }
+  close(rootfd);
+}
+
+void ctr_pivot_root_to(const struct ctr_config *c) {
+  if (chdir(c->rootfs) < 0) ctr_fail("chdir(%s)", c->rootfs);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then
+   * removes the old root, so no directory for it is needed inside the image (as runc does) */
+  ctr_explain("switch the root filesystem (not chroot: the old root is really gone)", "pivot_root %s %s",
+              c->rootfs, c->rootfs);
+  if (ctr_pivot_root(".", ".") < 0) ctr_fail("pivot_root(%s)", c->rootfs);
+  ctr_explain("detach the old root: the host's files are no longer reachable", "umount -l /");
+  if (umount2(".", MNT_DETACH) < 0) ctr_fail("umount2(old root, MNT_DETACH)");
+  if (chdir("/") < 0) ctr_fail("chdir(/)");
+}
+
+void ctr_mask_paths(const struct ctr_config *c) {
+  struct stat st;
+  for (size_t i = 0; i < c->n_masked; i++) {
+    const char *p = c->masked[i];
+    if (stat(p, &st) < 0) continue; /* not on this kernel: nothing to hide */
+    if (S_ISDIR(st.st_mode)) {
+      ctr_explain("mask a directory with an empty read-only tmpfs", "mount -t tmpfs -o ro tmpfs %s", p);
+      if (mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) < 0) ctr_fail("mount(tmpfs, %s, ro)", p);
+    } else {
+      ctr_explain("mask a file with /dev/null", "mount --bind /dev/null %s", p);
+      if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) ctr_fail("mount(/dev/null, %s, bind)", p);
+    }
+  }
+  for (size_t i = 0; i < c->n_readonly; i++) {
+    const char *p = c->readonly[i];
+    if (stat(p, &st) < 0) continue;
+    ctr_explain("make a path read-only", "mount --bind -o ro %s %s", p, p);
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) ctr_fail("mount(%s, %s, rbind)", p, p);
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+      ctr_fail("mount(%s, remount,bind,ro)", p);
+  }
+}
+
+/* A pty from the container's own devpts instance, so `tty` inside names a real file. The
+ * master goes to the parent; the slave becomes our stdio. */
+int ctr_open_pty(int *slave_fd) {
+  ctr_explain("open a terminal in the container's own devpts", "open(\"/dev/ptmx\") + ioctl(TIOCGPTPEER)");
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) ctr_fail("open(/dev/ptmx)");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) ctr_fail("ioctl(/dev/ptmx, TIOCSPTLCK)");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) ctr_fail("ioctl(/dev/ptmx, TIOCGPTPEER)");
+  *slave_fd = slave;
+  return master;
+}
+
+/* Make fd 0 (a pty slave) our controlling terminal; we must be a session leader. */
+int ioctl_ctty(void) {
+  return ioctl(0, TIOCSCTTY, 0);
+}

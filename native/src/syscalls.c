@@ -1,0 +1,88 @@
+/*
+ * Raw system calls that glibc 2.36 either lacks or wraps in ways unsafe after clone():
+ * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat.
+ */
+#include "minictr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* Like fork(), with namespaces; returns 0 in the child. With stack == 0 the child runs on a
+ * copy of our stack, exactly as after fork(). Falls back to clone(2) where clone3 is missing
+ * (kernels before 5.3) or refuses CLONE_INTO_CGROUP (before 5.7, or a v1-only cgroup fd). */
+long ctr_clone3(int flags, int cgroup_fd) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = (uint64_t)(unsigned)flags;
+  args.exit_signal = SIGCHLD;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) return pid;
+  if (cgroup_fd >= 0) { errno = ENOSYS; return -1; } /* caller decides how to place the child */
+  return syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+int ctr_pivot_root(const char *new_root, const char *put_old) {
+  return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* Resolve path as if rootfd were "/": absolute symlinks and ".." stay inside it. */
+int ctr_openat2_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  while (*path == '/') path++;
+  if (*path == '\0') path = ".";
+  return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+int ctr_close_range(unsigned first, unsigned last, unsigned flags) {
+  return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags) {
+  return (int)syscall(SYS_execveat, fd, path, argv, envp, flags);
+}
+
+/* Close every fd >= 3 except those in keep (unsorted, small). Node has dozens of fds open
+ * (epoll, eventfds, sockets, files) and none of them may reach the container. */
+void ctr_close_fds_except(const int *keep, size_t n) {
+  int sorted[16];
+  size_t m = 0;
+  for (size_t i = 0; i < n && m < 16; i++)
+    if (keep[i] >= 3) sorted[m++] = keep[i];
+  for (size_t i = 1; i < m; i++)
+    for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+      int t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t;
+    }
+  unsigned from = 3;
+  for (size_t i = 0; i < m; i++) {
+    if ((unsigned)sorted[i] > from) ctr_close_range(from, (unsigned)sorted[i] - 1, 0);
+    from = (unsigned)sorted[i] + 1;
+  }
+  ctr_close_range(from, ~0U, 0);
+}

@@ -1,0 +1,40 @@
+import { Command, Option } from 'commander';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('create and run a container from an image')
+    .argument('<image>', 'image name[:tag], e.g. busybox or ubuntu')
+    .argument('[command...]', 'command and arguments (default: the image\'s)')
+    .option('-i, --interactive', 'keep stdin attached', false)
+    .option('-t, --tty', 'allocate a pseudo-terminal', false)
+    .option('--rm', 'remove the container when it exits', false)
+    .option('--name <name>', 'container name')
+    .option('-h, --hostname <name>', 'hostname inside the container (default: the short id)')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
+    .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
+    .option('--explain', 'print each kernel step with its shell equivalent', false)
+    .passThroughOptions()
+    .helpOption('--help', 'display help for command')
+    .action(async (image: string, command: string[], o: Record<string, unknown>) => {
+      const { runContainer } = await import('../../runtime/run.js');
+      process.exitCode = await runContainer({
+        image,
+        command,
+        interactive: Boolean(o.interactive),
+        tty: Boolean(o.tty),
+        rm: Boolean(o.rm),
+        name: o.name as string | undefined,
+        hostname: o.hostname as string | undefined,
+        env: o.env as string[],
+        workdir: o.workdir as string | undefined,
+        volumes: o.volume as string[],
+        tmpfs: o.tmpfs as string[],
+        explain: Boolean(o.explain),
+      });
+    });
+}

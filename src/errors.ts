@@ -1,0 +1,38 @@
+/**
+ * Errors a user sees. Every failure that reaches the CLI is a MinictrError (or a subclass):
+ * its message is the one line printed after "minictr: ", and exitCode is the process status.
+ * Anything else that escapes is a bug and is printed with its stack.
+ */
+export class MinictrError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad flags, names or arguments: nothing was changed on the system. */
+export class UsageError extends MinictrError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** Something named by the user does not exist (image, container, namespace, file). */
+export class NotFoundError extends MinictrError {}
+
+/** The thing already exists or is in use (duplicate name, image in use). */
+export class ConflictError extends MinictrError {}
+
+/** A host command (ip, ovs-vsctl, tar, ...) failed; the message names the command. */
+export class CommandError extends MinictrError {
+  constructor(
+    readonly command: string,
+    readonly stderr: string,
+    exitCode = 1,
+  ) {
+    const detail = stderr.trim().split('\n').filter(Boolean).pop() ?? 'failed';
+    super(`${command}: ${detail}`, exitCode);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `minictr import FILE NAME[:TAG]`: a rootfs tarball becomes a one-layer image.
+ *
+ *   1. check the name (nothing is touched if it is invalid);
+ *   2. pass 1 (tar-check.ts): read every header, refuse tar-slip, compute the layer digest;
+ *   3. pass 2 (extract.ts): GNU tar extracts into a temp dir under $MINICTR_ROOT/tmp;
+ *   4. commit (store.ts): rename the temp dir to layers/<digest>, write the image and its tag.
+ * Any failure removes the temp dir, so a failed import leaves the store as it was; a killed
+ * import leaves a temp dir that the next import or rmi sweeps away.
+ */
+import { open, mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MinictrError, NotFoundError, UsageError } from '../errors.js';
+import { paths } from '../paths.js';
+import { silent, type Explainer } from '../util/explain.js';
+import { DEFAULT_PATH } from './change.js';
+import { extractTarball } from './extract.js';
+import { makeTempDir, sweepStaleTemp } from './files.js';
+import { parseReference, tagKey } from './reference.js';
+import { commitImage, layerDir, layerExists, type ImageConfig, type ImageRecord } from './store.js';
+import { detectCompression, scanTarball, UnsafeTarError } from './tar-check.js';
+
+export interface ImportOptions {
+  /** The image config; default: just a PATH. */
+  config?: ImageConfig;
+  explain?: Explainer;
+}
+
+export const DEFAULT_IMPORT_CONFIG: ImageConfig = { Env: [DEFAULT_PATH] };
+
+export async function importTarball(file: string, name: string, opts: ImportOptions = {}): Promise<ImageRecord> {
+  const explain = opts.explain ?? silent;
+  const ref = parseReference(name);
+  if (ref.digest) throw new UsageError(`import needs NAME[:TAG], not a digest: ${name}`);
+  const key = tagKey(ref);
+
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new NotFoundError(`no such file: ${file}`);
+    throw new MinictrError(`cannot read ${file}: ${err.message}`);
+  });
+  if (!st.isFile()) throw new UsageError(`${file} is not a regular file (expected a .tar, .tar.gz or .tar.xz)`);
+
+  const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new MinictrError(`cannot open ${file}: ${err.message}`);
+  });
+  let tmp: string | undefined;
+  try {
+    const compression = await detectCompression(fh, file);
+    explain.step(
+      `check every entry of ${file} (${compression === 'none' ? 'tar' : `${compression}-compressed tar`}): no "..", no absolute path, nothing through a symlink`,
+      `${compression === 'xz' ? 'xz -dc' : compression === 'gzip' ? 'gzip -dc' : 'cat'} ${file} | tee >(sha256sum) | tar -tv`,
+    );
+    let scan;
+    try {
+      scan = await scanTarball(fh, compression, file);
+    } catch (err) {
+      if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing to import ${file}: ${err.message}`);
+      throw err;
+    }
+    explain.note(`${scan.entries} entries; layer digest ${scan.digest} (sha256 of the uncompressed tar)`);
+
+    if (layerExists(scan.digest)) {
+      explain.note(`layer ${scan.digest.slice(7, 19)} is already stored: nothing to extract`);
+    } else {
+      await sweepStaleTemp();
+      tmp = await makeTempDir('import');
+      const diff = join(tmp, 'diff');
+      await mkdir(diff, { mode: 0o755 }); // the image root's mode, unless the archive has "./"
+      await extractTarball(fh.fd, file, diff, compression, explain);
+      explain.step('move the layer into the store (atomic rename)', `mv ${tmp} ${layerDir(scan.digest)}`);
+    }
+    const config = opts.config ?? DEFAULT_IMPORT_CONFIG;
+    const layer = tmp ? { digest: scan.digest, size: scan.size, dir: tmp } : { digest: scan.digest, size: scan.size };
+    const img = await commitImage(key, [layer], config);
+    explain.step(`tag the image ${key}`, `echo '{"${key}": "${img.id.slice(0, 12)}..."}' > ${join(paths.images(), 'tags.json')}`);
+    return img;
+  } finally {
+    await fh.close();
+    // After a successful commit the temp dir has been renamed away and this does nothing.
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Pass 1 of an import: read every tar header and refuse the archive if any entry could land
+ * outside the image root ("tar-slip"). Nothing is written to disk in this pass; pass 2
+ * (extract.ts) runs GNU tar only on an archive that passed.
+ *
+ * The rules, for each entry in archive order:
+ *  - no absolute name (we refuse it rather than strip the '/', as GNU tar would);
+ *  - no ".." component, in the name or in a hardlink target;
+ *  - no parent directory that an earlier entry made a symlink (writing "a/x" after the symlink
+ *    "a -> /etc" writes /etc/x on the host), nor one that is not a directory;
+ *  - a hardlink must point to an earlier non-directory entry, reached without symlinks
+ *    (link(2) follows symlinks in the parent path of its target);
+ *  - a path may not appear twice with a symlink involved or a change between directory and
+ *    non-directory (GNU tar would replace one with the other: an escape route);
+ *  - no entry types GNU tar and tar-stream might read differently (sparse files, multi-volume,
+ *    GNU rename lists), nor a pax header that renames entries globally.
+ * Symlinks themselves may point anywhere: /bin -> usr/bin and absolute links are normal in a
+ * rootfs, and inside the container they resolve against the container's root.
+ *
+ * The same pass computes the layer digest: sha256 of the uncompressed tar stream.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { execa } from 'execa';
+import tarStream, { type Header } from 'tar-stream';
+
+/** A header as tar-stream really delivers it: type is null for typeflags it does not know. */
+type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
+import { MinictrError } from '../errors.js';
+
+export type Compression = 'none' | 'gzip' | 'xz';
+
+/** The archive is unsafe: some entry would land outside the image root. */
+export class UnsafeTarError extends MinictrError {}
+
+/** The archive is not a readable tarball (corrupt, truncated, not a tar). */
+export class CorruptTarError extends MinictrError {}
+
+export interface TarScan {
+  /** "sha256:<hex>" of the uncompressed tar stream. */
+  digest: string;
+  /** Bytes of file content (what `du --apparent-size` would roughly say). */
+  size: number;
+  entries: number;
+}
+
+type Kind = 'directory' | 'file' | 'symlink' | 'device';
+
+const KIND_OF: Partial<Record<Header['type'], Kind>> = {
+  directory: 'directory',
+  file: 'file',
+  'contiguous-file': 'file',
+  symlink: 'symlink',
+  'character-device': 'device',
+  'block-device': 'device',
+  fifo: 'device',
+};
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Checks entries in archive order; throws UnsafeTarError on the first unsafe one. */
+export class TarEntryChecker {
+  private readonly kinds = new Map<string, Kind>();
+  size = 0;
+  entries = 0;
+
+  /** "./a//b/" -> "a/b"; refuses absolute names and ".." components. */
+  private normalize(name: string, what: string): string {
+    if (name.startsWith('/')) throw new UnsafeTarError(`${what} ${q(name)} is an absolute path`);
+    const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) throw new UnsafeTarError(`${what} ${q(name)} has a ".." component`);
+    return parts.join('/');
+  }
+
+  /** Every proper ancestor of path must be a directory we know is not a symlink. */
+  private checkParents(path: string, what: string, original: string): void {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      const kind = this.kinds.get(parent);
+      if (kind === 'symlink') {
+        throw new UnsafeTarError(`${what} ${q(original)} goes through the symlink ${q(parent)} made earlier in the archive`);
+      }
+      if (kind !== undefined && kind !== 'directory') {
+        throw new UnsafeTarError(`${what} ${q(original)} is below ${q(parent)}, which is not a directory`);
+      }
+    }
+  }
+
+  check(h: Headers): void {
+    this.entries++;
+    const name = h.name;
+    if (h.pax && typeof h.pax === 'object' && Object.keys(h.pax).some((k) => k.startsWith('GNU.sparse'))) {
+      throw new UnsafeTarError(`entry ${q(name)} is a sparse file, which minictr does not import`);
+    }
+    const type = h.type;
+    if (type === 'link') {
+      this.checkHardlink(h);
+      return;
+    }
+    const kind = type ? KIND_OF[type] : undefined;
+    if (kind === undefined) {
+      throw new UnsafeTarError(`entry ${q(name)} has an unsupported type (${type ?? 'sparse, multi-volume or unknown'})`);
+    }
+    const path = this.normalize(name, 'entry');
+    if (path === '') {
+      // "./" is the root itself: fine as a directory (it carries the root's mode and owner).
+      if (kind !== 'directory') throw new UnsafeTarError(`entry ${q(name)} replaces the image root with a ${kind}`);
+      return;
+    }
+    this.checkParents(path, 'entry', name);
+    if (kind === 'symlink' && !h.linkname) throw new UnsafeTarError(`symlink ${q(name)} has an empty target`);
+    this.record(path, kind, name);
+    if (kind === 'file') this.size += h.size ?? 0;
+  }
+
+  private checkHardlink(h: Headers): void {
+    const name = h.name;
+    const path = this.normalize(name, 'hardlink');
+    if (path === '') throw new UnsafeTarError(`hardlink ${q(name)} replaces the image root`);
+    this.checkParents(path, 'hardlink', name);
+    const linkname = h.linkname ?? '';
+    if (linkname.startsWith('/')) {
+      throw new UnsafeTarError(`hardlink ${q(name)} points to the absolute path ${q(linkname)}`);
+    }
+    const target = linkname.split('/').filter((p: string) => p !== '' && p !== '.');
+    if (target.includes('..')) {
+      throw new UnsafeTarError(`hardlink ${q(name)} points to ${q(linkname)}, outside the image`);
+    }
+    const targetPath = target.join('/');
+    this.checkParents(targetPath, `hardlink ${q(name)} target`, linkname);
+    const kind = this.kinds.get(targetPath);
+    if (kind === undefined) {
+      throw new UnsafeTarError(`hardlink ${q(name)} points to ${q(linkname)}, which is not earlier in the archive`);
+    }
+    if (kind === 'directory') throw new UnsafeTarError(`hardlink ${q(name)} points to the directory ${q(linkname)}`);
+    // A hardlink to a symlink is another symlink (link(2) does not follow the last component).
+    this.record(path, kind, name);
+  }
+
+  private record(path: string, kind: Kind, original: string): void {
+    const before = this.kinds.get(path);
+    if (
+      before !== undefined &&
+      (before === 'symlink' || kind === 'symlink' || (before === 'directory') !== (kind === 'directory'))
+    ) {
+      throw new UnsafeTarError(`entry ${q(original)} appears twice, as a ${before} and as a ${kind}`);
+    }
+    this.kinds.set(path, kind);
+  }
+}
+
+/** Which compression the file uses, from its first bytes (not its name). */
+export async function detectCompression(fh: FileHandle, display: string): Promise<Compression> {
+  const buf = Buffer.alloc(6);
+  const { bytesRead } = await fh.read(buf, 0, 6, 0);
+  const head = buf.subarray(0, bytesRead);
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  const other = head.subarray(0, 3).equals(Buffer.from('BZh'))
+    ? 'bzip2'
+    : head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
+      ? 'zstd'
+      : undefined;
+  if (other) {
+    throw new CorruptTarError(`${display} is compressed with ${other}; minictr imports .tar, .tar.gz and .tar.xz`);
+  }
+  return 'none';
+}
+
+/** Rephrase a parser or decompressor failure as the one line a user needs. */
+function corruptMessage(err: Error): string {
+  const msg = err.message;
+  if (/Invalid tar header/.test(msg)) return 'bad tar header (corrupt, or not a tar archive)';
+  if (/Unexpected end of data/i.test(msg)) return 'it ends in the middle of an entry (truncated?)';
+  if (/unexpected end of file/i.test(msg)) return 'the gzip data is truncated';
+  if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) return `the gzip data is corrupt (${msg})`;
+  return msg;
+}
+
+/**
+ * Pass 1: stream the archive open as fh, decompress it, hash it, and check every header.
+ */
+export async function scanTarball(fh: FileHandle, compression: Compression, display: string): Promise<TarScan> {
+  const checker = new TarEntryChecker();
+  const hash = createHash('sha256');
+  let unsafe: Error | undefined;
+
+  const extract = tarStream.extract();
+  extract.on('entry', (header, body, next) => {
+    try {
+      checker.check(header as Headers);
+      // A global pax header may rename every later entry; tar-stream and GNU tar disagree on
+      // how. Real rootfs tarballs never use one for names.
+      const global = (extract as unknown as { _paxGlobal?: Record<string, string> | null })._paxGlobal;
+      if (global && ('path' in global || 'linkpath' in global)) {
+        throw new UnsafeTarError('a global pax header renames entries');
+      }
+    } catch (err) {
+      unsafe ??= err as Error;
+      extract.destroy(err as Error);
+      return;
+    }
+    body.on('end', () => next());
+    body.resume();
+  });
+
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+
+  // Its own open file of the same inode: a stream closes its fd when it ends or fails, and the
+  // caller's handle must stay open for pass 2.
+  const source = createReadStream(`/proc/self/fd/${fh.fd}`);
+  let decompressFailure: string | undefined;
+  try {
+    if (compression === 'xz') {
+      const xz = execa('xz', ['-dc'], { stdin: 'pipe', buffer: { stdout: false, stderr: true }, reject: false });
+      const feeding = pipeline(source, xz.stdin!).catch(() => undefined);
+      const parsing = pipeline(xz.stdout!, hasher, extract);
+      const [parsed, result] = await Promise.allSettled([parsing, xz]);
+      await feeding;
+      if (result.status === 'fulfilled' && result.value.exitCode !== 0 && !unsafe) {
+        const line = String(result.value.stderr).trim().split('\n').pop() ?? '';
+        decompressFailure = `the xz data is corrupt or truncated (${line.replace(/^xz: \(stdin\): /, '')})`;
+      }
+      if (parsed.status === 'rejected') throw parsed.reason;
+    } else if (compression === 'gzip') {
+      await pipeline(source, createGunzip(), hasher, extract);
+    } else {
+      await pipeline(source, hasher, extract);
+    }
+  } catch (err) {
+    if (unsafe) throw unsafe;
+    throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure ?? corruptMessage(err as Error)}`);
+  } finally {
+    source.destroy();
+  }
+  if (unsafe) throw unsafe;
+  if (decompressFailure) throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure}`);
+  if (checker.entries === 0) throw new CorruptTarError(`${display} is not a valid tarball: it has no entries`);
+  return { digest: `sha256:${hash.digest('hex')}`, size: checker.size, entries: checker.entries };
+}

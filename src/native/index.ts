@@ -1,0 +1,152 @@
+/**
+ * The C addon (native/), loaded lazily with typed boundaries. Everything from clone() to
+ * execve() happens in C; this module only describes what to do.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
+
+/** Linux clone flags (include/uapi/linux/sched.h). */
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** mount(2) flags (include/uapi/linux/mount.h). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+export const MNT_DETACH = 2;
+
+export interface NativeMount {
+  source: string;
+  /** path inside the container; resolved inside the new root, never on the host */
+  target: string;
+  fstype?: string;
+  flags: number;
+  data?: string;
+  /** the mount point is a file (bind of a file), not a directory */
+  file?: boolean;
+}
+
+export interface NativeDevice {
+  path: string;
+  mode: number; // S_IFCHR | perms
+  major: number;
+  minor: number;
+}
+
+export interface NativeSymlink {
+  target: string;
+  path: string;
+}
+
+export interface NativeSpawnSpec {
+  cloneFlags: number;
+  unshareCgroupns: boolean;
+  rootfs: string;
+  /** overlay mount options; absent: rootfs is used as it is (bind-mounted onto itself) */
+  overlay?: string;
+  mounts: NativeMount[];
+  devices: NativeDevice[];
+  symlinks: NativeSymlink[];
+  masked: string[];
+  readonly: string[];
+  hostname?: string;
+  cwd: string;
+  /** argv of minictr-init: ['minictr-init', ('--tty')?, '--', cmd, ...args] */
+  argv: string[];
+  env: string[];
+  caps: number[];
+  noNewPrivs: boolean;
+  tty: boolean;
+  ttyRows?: number;
+  ttyCols?: number;
+  stdio: [number, number, number];
+  loopbackUp: boolean;
+  dieWithParent: boolean;
+  cgroupFd: number;
+  initPath: string;
+  explainFd: number;
+}
+
+export interface NativeEnterSpec {
+  pid: number;
+  nsFlags: number;
+  argv: string[];
+  env: string[];
+  cwd?: string;
+  caps?: number[];
+  noNewPrivs?: boolean;
+  tty?: boolean;
+  stdio?: [number, number, number];
+  cgroupFd?: number;
+  cgroupProcs?: string[];
+  explainFd?: number;
+}
+
+export interface WaitResult {
+  exitCode: number;
+  signal?: number;
+}
+
+/** A failed kernel step in the child or parent: `step` like "pivot_root(/x)", errno number. */
+export interface NativeStepError extends Error {
+  step: string;
+  errno: number;
+}
+
+export function isStepError(e: unknown): e is NativeStepError {
+  return e instanceof Error && typeof (e as Partial<NativeStepError>).step === 'string';
+}
+
+export interface NativeAddon {
+  spawn(spec: NativeSpawnSpec): { pid: number; syncFd: number; intoCgroup: boolean };
+  start(syncFd: number): { ptyMaster: number };
+  enter(spec: NativeEnterSpec): { pid: number; innerPid: number; ptyMaster: number; error?: string };
+  wait(pid: number): Promise<WaitResult>;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  close(fd: number): void;
+  // Thin wrappers acting on the calling process: for teaching scripts and tests run in a
+  // throwaway child process, never in the minictr CLI itself.
+  unshare(flags: number): void;
+  setns(fd: number, nstype: number): void;
+  chroot(path: string): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  sethostname(name: string): void;
+}
+
+let addon: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    addon = require(join(BUILD_DIR, 'minictr_native.node')) as NativeAddon;
+  }
+  return addon;
+}
+
+/** The static init binary built next to the addon; exec'd from a sealed memfd as PID 1. */
+export function initBinaryPath(): string {
+  return join(BUILD_DIR, 'minictr-init');
+}

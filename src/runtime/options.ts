@@ -1,0 +1,65 @@
+/**
+ * `run` flags turned into checked values before anything is created: a bad -e, -v or -w is
+ * refused with a one-line error and leaves the system untouched.
+ */
+import { statSync } from 'node:fs';
+import { isAbsolute, normalize } from 'node:path';
+import { NotFoundError, UsageError } from '../errors.js';
+import type { VolumeMount } from './store.js';
+
+export interface RunOptions {
+  image: string;
+  command: string[];
+  interactive: boolean;
+  tty: boolean;
+  rm: boolean;
+  name?: string;
+  hostname?: string;
+  env: string[];
+  workdir?: string;
+  volumes: string[];
+  tmpfs: string[];
+  explain: boolean;
+}
+
+/** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */
+export function parseEnv(flags: string[]): string[] {
+  const out: string[] = [];
+  for (const e of flags) {
+    const eq = e.indexOf('=');
+    const key = eq < 0 ? e : e.slice(0, eq);
+    if (!key || /[\s=]/.test(key)) throw new UsageError(`invalid environment variable "${e}": expected KEY=VALUE`);
+    if (eq >= 0) out.push(e);
+    else if (process.env[key] !== undefined) out.push(`${key}=${process.env[key]}`);
+  }
+  return out;
+}
+
+/** -v HOST:CTR[:ro|rw] ; HOST must exist (docker would create it; a typo is likelier). */
+export function parseVolume(spec: string): VolumeMount {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+    throw new UsageError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro]`);
+  }
+  const [source, target, mode] = parts as [string, string, string | undefined];
+  if (!isAbsolute(source)) throw new UsageError(`invalid volume "${spec}": host path must be absolute`);
+  if (!isAbsolute(target)) throw new UsageError(`invalid volume "${spec}": container path must be absolute`);
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new UsageError(`invalid volume "${spec}": mode must be ro or rw`);
+  try {
+    statSync(source);
+  } catch {
+    throw new NotFoundError(`volume source ${source} does not exist`);
+  }
+  return { source: normalize(source), target: normalize(target), readonly: mode === 'ro' };
+}
+
+export function parseTmpfs(spec: string): string {
+  if (!isAbsolute(spec)) throw new UsageError(`invalid --tmpfs "${spec}": path must be absolute`);
+  return normalize(spec);
+}
+
+export function parseWorkdir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  if (!isAbsolute(dir)) throw new UsageError(`invalid working directory "${dir}": must be an absolute path`);
+  return dir;
+}

@@ -1,0 +1,185 @@
+/**
+ * Containers on disk: $MINICTR_ROOT/containers/<id>/ holds config.json, state.json, the
+ * overlay's upper and work dirs, the mount point (merged) and the files bind-mounted over
+ * /etc/hosts, /etc/hostname and /etc/resolv.conf. Names are reserved atomically with an
+ * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { paths } from '../paths.js';
+
+export interface VolumeMount {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  created: string;
+  command: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  tty: boolean;
+  interactive: boolean;
+  autoRemove: boolean;
+  volumes: VolumeMount[];
+  tmpfs: string[];
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  error?: string;
+}
+
+export interface Container {
+  config: ContainerConfig;
+  state: ContainerState;
+  dir: string;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function validateContainerName(name: string): void {
+  if (!name) throw new UsageError('invalid container name "": a name must not be empty');
+  if (name.length > 64) throw new UsageError(`invalid container name "${name.slice(0, 20)}…": longer than 64 characters`);
+  if (!NAME_RE.test(name)) {
+    throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+}
+
+const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'swift', 'tender', 'vivid', 'witty'];
+const SCIENTISTS = ['babbage', 'curie', 'dijkstra', 'engelbart', 'hopper', 'kernighan', 'lamport', 'lovelace', 'mccarthy', 'noether', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wozniak'];
+
+function randomName(): string {
+  const [a, b] = randomBytes(2);
+  return `${ADJECTIVES[a! % ADJECTIVES.length]}_${SCIENTISTS[b! % SCIENTISTS.length]}`;
+}
+
+function namesDir(): string {
+  return join(paths.containers(), '.names');
+}
+
+export function containerDir(id: string): string {
+  return join(paths.containers(), id);
+}
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+/** Reserve a name for id; a random name is drawn when none is given. */
+function reserveName(name: string | undefined, id: string): string {
+  mkdirSync(namesDir(), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    const candidate = name ?? (attempt < 5 ? randomName() : `${randomName()}_${id.slice(0, 4)}${attempt}`);
+    try {
+      writeFileSync(join(namesDir(), candidate), id, { flag: 'wx' });
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (name) throw new ConflictError(`container name "${name}" is already in use`);
+    }
+  }
+}
+
+export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'created' | 'hostname'> & { name?: string; hostname?: string }): Container {
+  const id = randomBytes(32).toString('hex');
+  if (config.name !== undefined) validateContainerName(config.name);
+  const name = reserveName(config.name, id);
+  const dir = containerDir(id);
+  try {
+    for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(dir, sub), { recursive: true });
+    const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString(), hostname: config.hostname ?? id.slice(0, 12) };
+    const container: Container = { config: full, state: { status: 'created' }, dir };
+    writeJsonAtomic(join(dir, 'config.json'), full);
+    saveState(container);
+    return container;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(namesDir(), name), { force: true });
+    throw err;
+  }
+}
+
+export function saveState(c: Container): void {
+  writeJsonAtomic(join(c.dir, 'state.json'), c.state);
+}
+
+function readContainer(id: string): Container | undefined {
+  const dir = containerDir(id);
+  try {
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ContainerConfig;
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as ContainerState;
+    return { config, state: refreshState(state), dir };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A container recorded as running whose process is gone (killed runtime, host reboot) has exited. */
+function refreshState(state: ContainerState): ContainerState {
+  if (state.status === 'running' && state.pid && !processAlive(state.pid)) {
+    return { ...state, status: 'exited', exitCode: state.exitCode ?? 137 };
+  }
+  return state;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function listContainers(): Container[] {
+  if (!existsSync(paths.containers())) return [];
+  return readdirSync(paths.containers())
+    .filter((e) => /^[0-9a-f]{64}$/.test(e))
+    .map(readContainer)
+    .filter((c): c is Container => c !== undefined);
+}
+
+/** By full id, unique id prefix, or name (as Docker resolves them). */
+export function findContainer(ref: string): Container {
+  if (ref) {
+    const byName = join(namesDir(), ref);
+    if (!ref.includes('/') && existsSync(byName)) {
+      const c = readContainer(readFileSync(byName, 'utf8').trim());
+      if (c) return c;
+    }
+    if (/^[0-9a-f]{1,64}$/.test(ref)) {
+      const matches = listContainers().filter((c) => c.config.id.startsWith(ref));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new ConflictError(`container id prefix "${ref}" is ambiguous`);
+    }
+  }
+  throw new NotFoundError(`no such container: ${ref}`);
+}
+
+/** Delete everything the container left on disk and free its name. */
+export function deleteContainerFiles(c: Container): void {
+  rmSync(c.dir, { recursive: true, force: true });
+  try {
+    const owner = readFileSync(join(namesDir(), c.config.name), 'utf8').trim();
+    if (owner === c.config.id) unlinkSync(join(namesDir(), c.config.name));
+  } catch {
+    /* name already free */
+  }
+}

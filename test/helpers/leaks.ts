@@ -1,0 +1,69 @@
+/**
+ * What kernel objects exist now: network namespaces, links, mounts, cgroups, OVS bridges and
+ * minictr processes. Tests snapshot before and after and compare, so a leak fails the test
+ * that made it (and the suite as a whole, in global-setup).
+ */
+import { execa } from 'execa';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface KernelSnapshot {
+  netns: string[];
+  links: string[];
+  mounts: string[];
+  cgroups: string[];
+  ovsBridges: string[];
+  processes: string[];
+}
+
+function listCgroups(): string[] {
+  const out: string[] = [];
+  const root = '/sys/fs/cgroup';
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 3) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      if (e.includes('minictr')) out.push(p);
+      walk(p, depth + 1);
+    }
+  };
+  walk(root, 0);
+  return out.sort();
+}
+
+export async function snapshotKernelObjects(): Promise<KernelSnapshot> {
+  const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [];
+  const links = (await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
+    .filter(Boolean)
+    .sort();
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.includes('minictr') || m.startsWith('/run/netns/'))
+    .sort();
+  let ovsBridges: string[] = [];
+  const ovs = await execa('ovs-vsctl', ['--timeout=2', 'list-br'], { reject: false }).catch(() => undefined);
+  if (ovs && ovs.exitCode === 0) ovsBridges = ovs.stdout.split('\n').filter(Boolean).sort();
+  const processes = (await execa('pgrep', ['-a', '-f', 'minictr-init|minictr-monitor'], { reject: false })).stdout
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+  return { netns, links, mounts, cgroups: listCgroups(), ovsBridges, processes };
+}
+
+export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): string[] {
+  const leaks: string[] = [];
+  for (const key of Object.keys(before) as (keyof KernelSnapshot)[]) {
+    const had = new Set(before[key]);
+    for (const item of after[key]) if (!had.has(item)) leaks.push(`${key}: ${item}`);
+  }
+  return leaks;
+}

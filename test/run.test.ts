@@ -1,0 +1,257 @@
+/**
+ * `minictr run`: isolation, security baseline and exit codes, each seen from inside the
+ * container (what the kernel shows the process), never from minictr's own report.
+ */
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, minictr, uniq } from './helpers/cli.js';
+import { inBusybox, leftovers, newSince } from './helpers/container.js';
+
+const DOCKER_CAP_EFF = '00000000a80425fb';
+
+beforeAll(async () => {
+  // builds the built-in busybox image once, so timings below are about containers
+  const r = await inBusybox('true');
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+});
+
+describe('processes', () => {
+  it('PID 1 is minictr-init and ps shows only the container', async () => {
+    const r = await inBusybox('ps -o pid,comm');
+    expect(r.exitCode).toBe(0);
+    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    expect(rows[0]?.[0]).toBe('1');
+    // fexecve'd from a memfd, so the kernel names it after the memfd
+    expect(rows[0]?.[1]).toMatch(/^(memfd:)?minictr-i/);
+    // init, sh, ps: nothing of the host
+    expect(rows.length).toBeLessThanOrEqual(3);
+    expect(rows.map((r) => r[0])).toEqual(expect.arrayContaining(['1']));
+  });
+
+  it('PID 1 runs from a sealed memfd, not from a host file', async () => {
+    const r = await inBusybox('readlink /proc/1/exe');
+    expect(r.stdout.trim()).toMatch(/^\/memfd:minictr-init/);
+  });
+
+  it('only fds 0, 1 and 2 reach the container', async () => {
+    const r = await inBusybox('ls /proc/1/fd');
+    expect(r.stdout.trim().split(/\s+/).sort()).toEqual(['0', '1', '2']);
+  });
+
+  it('an orphaned background process is reaped, not left a zombie', async () => {
+    const r = await inBusybox('sh -c "sleep 0.2 &"; sleep 1; ps -o stat,comm');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toMatch(/^\s*Z/m);
+  });
+});
+
+describe('namespaces', () => {
+  it('has its own hostname and leaves the host\'s alone', async () => {
+    const before = hostname();
+    const r = await inBusybox('hostname', ['--hostname', 'ctr-host']);
+    expect(r.stdout.trim()).toBe('ctr-host');
+    expect(hostname()).toBe(before);
+    const d = await inBusybox('hostname');
+    expect(d.stdout.trim()).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('sees only lo, and it is up', async () => {
+    const r = await inBusybox('ls /sys/class/net; cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo ping-ok');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('lo');
+    expect(lines).toContain('ping-ok');
+  });
+});
+
+describe('filesystem isolation', () => {
+  const marker = `/minictr-marker-${uniq('')}`;
+  beforeAll(() => writeFileSync(marker, 'host'));
+  afterAll(() => rmSync(marker, { force: true }));
+
+  it('no path inside reaches the host root', async () => {
+    const r = await inBusybox(`ls / /proc/1/root/ /proc/self/root/ | grep -c minictr-marker; cat /proc/self/mountinfo`);
+    const [count, ...mountinfo] = r.stdout.trim().split('\n');
+    expect(count).toBe('0');
+    const mounts = mountinfo.map((l) => l.split(' ')).map((f) => ({ root: f[3], point: f[4], fstype: f[f.indexOf('-') + 1] }));
+    // the container's / is the overlay ...
+    expect(mounts.find((m) => m.point === '/')?.fstype).toBe('overlay');
+    // ... and no mount shows the root of a host filesystem: only single files bound in (/etc/hosts ...)
+    const hostFs = mounts.filter((m) => !['overlay', 'proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2'].includes(m.fstype!));
+    expect(hostFs.map((m) => m.point).sort()).toEqual(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+  });
+
+  it('the container\'s mounts never appear on the host', async () => {
+    const run = execa(BIN, ['run', '--rm', 'busybox', 'sh', '-c', 'echo up; sleep 2'], { reject: false });
+    await new Promise<void>((resolve) => run.stdout!.once('data', () => resolve()));
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    expect(hostMounts).not.toContain(process.env.MINICTR_ROOT!);
+    expect((await run).exitCode).toBe(0);
+  });
+
+  it('a file written inside changes neither the image nor another container', async () => {
+    const w = await inBusybox('echo changed > /etc/written-inside && cat /etc/written-inside');
+    expect(w.stdout.trim()).toBe('changed');
+    const r = await inBusybox('cat /etc/written-inside');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('No such file');
+  });
+});
+
+describe('security baseline', () => {
+  it('has exactly Docker\'s 14 capabilities', async () => {
+    const r = await inBusybox('grep ^Cap /proc/self/status');
+    const caps = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
+    expect(caps).toEqual({ CapInh: '0000000000000000', CapPrm: DOCKER_CAP_EFF, CapEff: DOCKER_CAP_EFF, CapBnd: DOCKER_CAP_EFF, CapAmb: '0000000000000000' });
+  });
+
+  it('has no_new_privs set', async () => {
+    const r = await inBusybox('grep NoNewPrivs /proc/self/status');
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  it('cannot mount', async () => {
+    const r = await inBusybox('mount -t tmpfs none /tmp');
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/denied|not permitted/i);
+  });
+
+  it('masked paths read empty', async () => {
+    // only those this kernel has (some kernels have no /proc/kcore)
+    const paths = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug'].filter((p) => existsSync(p));
+    expect(paths.length).toBeGreaterThan(0);
+    const r = await inBusybox(paths.map((p) => `cat ${p} | wc -c`).join('; ') + '; ls /sys/firmware | wc -l');
+    expect(r.stdout.trim().split(/\s+/)).toEqual([...paths.map(() => '0'), '0']);
+    expect(readdirSync('/sys/firmware').length).toBeGreaterThan(0);
+  });
+
+  it('cannot write /proc/sys', async () => {
+    const r = await inBusybox('echo 1 > /proc/sys/kernel/domainname && echo wrote');
+    expect(r.stdout).not.toContain('wrote');
+    expect(r.stderr).toMatch(/Read-only file system/);
+  });
+
+  it('-w through a leaked fd cannot reach the host (CVE-2024-21626)', async () => {
+    for (const fd of [3, 4, 5, 6, 7, 8]) {
+      const r = await minictr(['run', '--rm', '-w', `/proc/self/fd/${fd}`, 'busybox', 'pwd']);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('');
+    }
+  });
+});
+
+describe('exit status', () => {
+  it.each([
+    ['true', 0],
+    ['exit 7', 7],
+    ['kill -9 $$', 137],
+  ])('%s -> %i', async (script, code) => {
+    expect((await inBusybox(script)).exitCode).toBe(code);
+  });
+
+  it('126 when the command is not executable', async () => {
+    const r = await minictr(['run', '--rm', 'busybox', '/etc/passwd']);
+    expect(r.exitCode).toBe(126);
+    expect(r.stderr).toMatch(/\/etc\/passwd: Permission denied/);
+  });
+
+  it('127 when the command is not found, and nothing is left behind', async () => {
+    const before = await leftovers();
+    const r = await minictr(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(r.exitCode).toBe(127);
+    expect(r.stderr).toMatch(/no-such-command: No such file or directory/);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('SIGTERM sent to minictr reaches the command', async () => {
+    const run = execa(BIN, ['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], { reject: false });
+    await new Promise<void>((resolve) => run.stdout!.once('data', () => resolve()));
+    run.kill('SIGTERM');
+    const r = await run;
+    expect(r.stdout).toContain('got-term');
+    expect(r.exitCode).toBe(3);
+  });
+});
+
+describe('stdio', () => {
+  it('pipes work with -i', async () => {
+    const r = await minictr(['run', '--rm', '-i', 'busybox', 'cat'], { input: 'hi through a pipe\n' });
+    expect(r.stdout).toBe('hi through a pipe');
+  });
+
+  it('without -i stdin is empty', async () => {
+    const r = await minictr(['run', '--rm', 'busybox', 'cat'], { input: 'not forwarded\n' });
+    expect(r.stdout).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('-e and the image env are set', async () => {
+    const r = await inBusybox('echo "$FOO|$PATH|$HOSTNAME"', ['-e', 'FOO=bar', '--hostname', 'hn']);
+    expect(r.stdout.trim()).toBe('bar|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|hn');
+  });
+
+  it('-w sets (and creates) the working directory', async () => {
+    const r = await inBusybox('pwd', ['-w', '/srv/work']);
+    expect(r.stdout.trim()).toBe('/srv/work');
+  });
+});
+
+describe('volumes', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'minictr-vol-'));
+    writeFileSync(join(dir, 'from-host'), 'hello from the host\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('-v shares a host directory both ways', async () => {
+    const r = await inBusybox('cat /data/from-host; echo from-ctr > /data/from-ctr', ['-v', `${dir}:/data`]);
+    expect(r.stdout).toBe('hello from the host');
+    expect(readFileSync(join(dir, 'from-ctr'), 'utf8')).toBe('from-ctr\n');
+  });
+
+  it(':ro is enforced', async () => {
+    const r = await inBusybox('echo x > /data/nope', ['-v', `${dir}:/data:ro`]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(join(dir, 'nope'))).toBe(false);
+  });
+
+  it('--tmpfs mounts an empty tmpfs', async () => {
+    const r = await inBusybox("grep ' /scratch ' /proc/mounts | cut -d' ' -f3", ['--tmpfs', '/scratch']);
+    expect(r.stdout.trim()).toBe('tmpfs');
+  });
+});
+
+describe('bad input leaves nothing behind', () => {
+  it.each([
+    ['a missing image', ['run', '--rm', 'no-such-image:1.0', 'true'], /image not found: no-such-image:1.0/],
+    ['an invalid name', ['run', '--rm', '--name', '../x', 'busybox', 'true'], /invalid container name "\.\.\/x"/],
+    ['an empty name', ['run', '--rm', '--name', '', 'busybox', 'true'], /invalid container name ""/],
+    ['a 300-char name', ['run', '--rm', '--name', 'a'.repeat(300), 'busybox', 'true'], /longer than 64/],
+    ['a missing -v source', ['run', '--rm', '-v', '/no/such/dir:/data', 'busybox', 'true'], /volume source \/no\/such\/dir does not exist/],
+    ['a bad -v', ['run', '--rm', '-v', 'relative:/data', 'busybox', 'true'], /host path must be absolute/],
+    ['a bad image name', ['run', '--rm', 'a:b:c', 'true'], /invalid image reference "a:b:c"/],
+  ])('%s', async (_what, args, message) => {
+    const before = await leftovers();
+    const r = await minictr(args);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('a duplicate name is refused', async () => {
+    const name = uniq('dup-');
+    const first = await minictr(['run', '--name', name, 'busybox', 'true']);
+    expect(first.exitCode).toBe(0);
+    const second = await minictr(['run', '--name', name, 'busybox', 'true']);
+    expect(second.exitCode).not.toBe(0);
+    expect(second.stderr).toMatch(/already in use/);
+    expect((await minictr(['rm', name])).exitCode).toBe(0);
+    expect((await minictr(['rm', name])).stderr).toMatch(/no such container/);
+  });
+});
