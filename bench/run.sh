@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Start-up cost of one container, side by side in one hyperfine run:
+#   minictr run --rm busybox true
+#   runc run / crun run on the same busybox rootfs
+#   unshare ... chroot ROOTFS true (namespaces alone, no runtime)
+#   node -e 0 (the floor of any Node CLI)
+# Run as root from the repository: bench/run.sh [--runs N] [--export-markdown FILE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=30
+HF_ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2;;
+    *) HF_ARGS+=("$1"); shift;;
+  esac
+done
+
+WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
+export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
+cleanup() {
+  for id in $(ls "$WORK/bundle-state" 2>/dev/null); do runc --root "$WORK/bundle-state" delete -f "$id" >/dev/null 2>&1 || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# the busybox image's rootfs, as minictr stores it (built on first use)
+bin/minictr run --rm busybox true
+ROOTFS=$(node --input-type=module -e "
+  const s = await import('./dist/image/store.js');
+  console.log(s.layerDirs(await s.resolveImage('busybox')).at(-1));")
+
+# an OCI bundle on the same rootfs for runc and crun (their default spec, command 'true')
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE"
+(cd "$BUNDLE" && runc spec)
+node -e "
+  const fs = require('fs'); const f = process.argv[1];
+  const s = JSON.parse(fs.readFileSync(f, 'utf8'));
+  s.process.args = ['true']; s.process.terminal = false;
+  s.root = { path: process.argv[2], readonly: true };
+  fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$BUNDLE/config.json" "$ROOTFS"
+
+cmds=(
+  "bin/minictr run --rm busybox true"
+  "runc --root $WORK/runc-state run --bundle $BUNDLE bench-runc"
+  # crun refuses a hybrid host's empty cgroup2 mount: hide it in a private mount namespace
+  "unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $WORK/crun-state run --bundle $BUNDLE bench-crun'"
+  "unshare --pid --fork --mount --uts --ipc --net --mount-proc chroot $ROOTFS true"
+  "node -e 0"
+)
+hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${cmds[@]}" 2>/dev/null || \
+  hyperfine --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${cmds[@]}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine to build, run and test minictr (run as root).
+# Installs only what is missing, then `npm ci` (which builds the C addon with node-gyp and
+# compiles the TypeScript). Used by .ci/run and by the README's quick start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # build: the C addon and the static init
+  build-essential python3 libc6-dev
+  # the runtime and its tests
+  busybox-static iproute2 tar xz-utils procps util-linux psmisc kmod debootstrap
+  # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)
+  openvswitch-switch ethtool iptables nftables
+  # cgroup v2 tests in a VM, benchmarks, Vagrantfile check
+  qemu-system-x86 linux-image-amd64 cpio hyperfine runc crun vagrant
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "setup: Node.js >= 20 is required (https://nodejs.org or NodeSource)" >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund
+echo "setup: done. Try: sudo bin/minictr run -it --rm busybox sh"
