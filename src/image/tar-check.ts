@@ -194,6 +194,9 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
 
   const extract = tarStream.extract();
   extract.on('entry', (header, body, next) => {
+    // An entry's stream fails with the archive (truncated data, or our destroy below); the
+    // pipeline reports that error, so the entry's copy is only swallowed here.
+    body.on('error', () => undefined);
     try {
       checker.check(header as Headers);
       // A global pax header may rename every later entry; tar-stream and GNU tar disagree on

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function register(program: Command): void {
   program
@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .description('create an image from a root filesystem tarball (.tar, .tar.gz, .tar.xz)')
     .argument('<file>', 'the tarball, e.g. ubuntu-base-24.04-base-amd64.tar.gz or `docker export` output')
     .argument('<name>', 'image NAME[:TAG] (tag defaults to latest)')
-    .option('-c, --change <instruction>', "set config with a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER (repeatable), e.g. -c 'CMD [\"bash\"]'", collect, [])
+    .option('-c, --change <instruction>', "set config with a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER (repeatable), e.g. -c 'CMD [\"bash\"]'", collect)
     .option('--explain', 'print each step with its shell equivalent', false)
     .addHelpText(
       'after',
@@ -16,11 +16,11 @@ export function register(program: Command): void {
         'paths, or links that lead outside the image is refused. Prints the image ID.\n\n' +
         'Example:\n  minictr import ubuntu-base-24.04-base-amd64.tar.gz ubuntu:24.04\n',
     )
-    .action(async (file: string, name: string, o: { change: string[]; explain: boolean }) => {
+    .action(async (file: string, name: string, o: { change?: string[]; explain: boolean }) => {
       const { importTarball, DEFAULT_IMPORT_CONFIG } = await import('../../image/import.js');
       const { applyChanges } = await import('../../image/change.js');
       const { createExplainer } = await import('../../util/explain.js');
-      const config = applyChanges(DEFAULT_IMPORT_CONFIG, o.change);
+      const config = applyChanges(DEFAULT_IMPORT_CONFIG, o.change ?? []);
       const img = await importTarball(file, name, { config, explain: createExplainer(o.explain) });
       process.stdout.write(`sha256:${img.id}\n`);
     });
