@@ -9,6 +9,7 @@
         "native/src/mounts.c",
         "native/src/caps.c",
         "native/src/enter.c",
+        "native/src/detach.c",
         "native/src/explain.c",
         "native/src/syscalls.c"
       ],
@@ -19,6 +20,14 @@
       "target_name": "minictr-init",
       "type": "executable",
       "sources": ["native/init/init.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Os"],
+      "ldflags": ["-static", "-s"],
+      "defines": ["_GNU_SOURCE"]
+    }
+    ,{
+      "target_name": "minictr-monitor",
+      "type": "executable",
+      "sources": ["native/monitor/monitor.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Os"],
       "ldflags": ["-static", "-s"],
       "defines": ["_GNU_SOURCE"]

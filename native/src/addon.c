@@ -254,7 +254,25 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
 
   int wanted_cgroup = c.cgroup_fd;
   struct ctr_spawn_result r;
-  int rc = ctr_spawn(&c, &r);
+  int rc, ctl_fd = -1;
+  if (has(env, spec, "detach")) {
+    napi_value dv;
+    napi_get_named_property(env, spec, "detach", &dv);
+    struct ctr_detach d;
+    memset(&d, 0, sizeof d);
+    d.monitor_path = get_str(env, dv, "monitorPath");
+    d.log_path = get_str(env, dv, "logPath");
+    d.exit_path = get_str(env, dv, "exitPath");
+    d.on_exit = get_strv(env, dv, "onExit", NULL);
+    d.keep_stdin = get_bool(env, dv, "keepStdin");
+    pid_t monitor = 0;
+    rc = (d.monitor_path && d.log_path && d.exit_path)
+             ? ctr_spawn_detached(&c, &d, &r, &monitor, &ctl_fd)
+             : (r.err = EINVAL, strcpy(r.step, "detach: monitorPath, logPath and exitPath are required"), -1);
+    free(d.monitor_path); free(d.log_path); free(d.exit_path); free_strv(d.on_exit);
+  } else {
+    rc = ctr_spawn(&c, &r);
+  }
   if (c.explain_fd >= 0) close(c.explain_fd);
   int into_cgroup = wanted_cgroup >= 0 && c.cgroup_fd >= 0;
   free_config(&c);
@@ -264,6 +282,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   napi_create_object(env, &out);
   set_int(env, out, "pid", r.pid);
   set_int(env, out, "syncFd", r.sync_fd);
+  set_int(env, out, "ctlFd", ctl_fd);
   napi_value b;
   napi_get_boolean(env, into_cgroup, &b);
   napi_set_named_property(env, out, "intoCgroup", b);
@@ -405,6 +424,15 @@ static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_send_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2; napi_value a[2];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  int32_t sock = -1, fd = -1;
+  if (argc == 2) { napi_get_value_int32(env, a[0], &sock); napi_get_value_int32(env, a[1], &fd); }
+  if (ctr_send_fd(sock, fd) < 0) return throw_step(env, "sendmsg(SCM_RIGHTS)", errno);
+  return NULL;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd = -1;
@@ -489,6 +517,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL },
     { "wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL },
     { "setWinsize", NULL, js_set_winsize, NULL, NULL, NULL, napi_default, NULL },
+    { "sendFd", NULL, js_send_fd, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
     { "unshare", NULL, js_unshare, NULL, NULL, NULL, napi_default, NULL },
     { "setns", NULL, js_setns, NULL, NULL, NULL, napi_default, NULL },

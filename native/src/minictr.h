@@ -114,6 +114,17 @@ int ctr_start(int sync_fd, int *pty_master, struct ctr_spawn_result *r);
 int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_spawn_result *r);
 int ctr_load_init(const char *path, int *out_fd);
 
+/* detach.c: run -d, with minictr-monitor as the container's parent */
+struct ctr_detach {
+  char *monitor_path;
+  char *log_path;
+  char *exit_path;
+  char **on_exit;          /* argv exec'd by the monitor after the exit (run -d --rm), or NULL */
+  int keep_stdin;          /* -di: stdin is a pipe the monitor holds open */
+};
+int ctr_spawn_detached(struct ctr_config *c, struct ctr_detach *d, struct ctr_spawn_result *r, pid_t *monitor_pid, int *ctl_fd);
+int ctr_send_fd(int sock, int fd);
+
 struct ctr_enter_config {
   pid_t target;            /* a process in the container */
   int ns_flags;            /* which namespaces to join (CLONE_NEW*) */

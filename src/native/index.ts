@@ -86,6 +86,18 @@ export interface NativeSpawnSpec {
   cgroupFd: number;
   initPath: string;
   explainFd: number;
+  /** run -d: the container's parent becomes minictr-monitor, which logs and records the exit */
+  detach?: NativeDetach;
+}
+
+export interface NativeDetach {
+  monitorPath: string;
+  logPath: string;
+  exitPath: string;
+  /** argv the monitor execs once the container has exited (run -d --rm) */
+  onExit?: string[];
+  /** -di: the container's stdin is a pipe the monitor keeps open */
+  keepStdin?: boolean;
 }
 
 export interface NativeEnterSpec {
@@ -119,7 +131,9 @@ export function isStepError(e: unknown): e is NativeStepError {
 }
 
 export interface NativeAddon {
-  spawn(spec: NativeSpawnSpec): { pid: number; syncFd: number; intoCgroup: boolean };
+  /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
+  spawn(spec: NativeSpawnSpec): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
+  sendFd(socket: number, fd: number): void;
   start(syncFd: number): { ptyMaster: number };
   enter(spec: NativeEnterSpec): { pid: number; innerPid: number; ptyMaster: number; error?: string };
   wait(pid: number): Promise<WaitResult>;
@@ -144,6 +158,11 @@ export function native(): NativeAddon {
     addon = require(join(BUILD_DIR, 'minictr_native.node')) as NativeAddon;
   }
   return addon;
+}
+
+/** minictr-monitor, the static keeper of a detached container. */
+export function monitorBinaryPath(): string {
+  return join(BUILD_DIR, 'minictr-monitor');
 }
 
 /** The static init binary built next to the addon; exec'd from a sealed memfd as PID 1. */

@@ -1,0 +1,175 @@
+/*
+ * minictr-monitor: the keeper of one detached container (cf. containerd-shim, conmon).
+ *
+ *   minictr-monitor --pid PID --log FILE --exit-file FILE [--out-fd N] [--err-fd N]
+ *                   [--stdin-fd N] [--ctl-fd N] [-- CMD...]
+ *
+ * It is the container init's parent: the addon forks it from node, clones the container from
+ * it, then execs this small static binary in its place, so it keeps the parent's right to
+ * waitpid() while using a few hundred KiB instead of a copy of node. It:
+ *   - copies the container's stdout/stderr (pipes, or a pty master sent on --ctl-fd) into
+ *     --log as framed records: 1 byte stream (1 out, 2 err), 8 bytes time in ns, 4 bytes
+ *     length (little-endian), then the bytes;
+ *   - holds --stdin-fd open (run -di: the shell waits for input instead of seeing EOF);
+ *   - when the container exits, writes {"exitCode":N,"signal":S,"finishedAt":"..."} to
+ *     --exit-file (atomically) and, if CMD is given, execs it (run -d --rm: `minictr rm`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = -1;
+
+static void write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+static void log_record(int stream, const char *data, size_t len) {
+  unsigned char hdr[13];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  uint32_t l = (uint32_t)len;
+  hdr[0] = (unsigned char)stream;
+  for (int i = 0; i < 8; i++) hdr[1 + i] = (unsigned char)(ns >> (8 * i));
+  for (int i = 0; i < 4; i++) hdr[9 + i] = (unsigned char)(l >> (8 * i));
+  char frame[13 + 65536];
+  memcpy(frame, hdr, 13);
+  memcpy(frame + 13, data, len);
+  write_all(log_fd, frame, 13 + len); /* one write per record: readers never see half a header */
+}
+
+/* Returns 0 at EOF/EIO (the writer side is gone). */
+static int pump(int fd, int stream) {
+  char buf[65536];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
+  if (n <= 0) return 0;
+  log_record(stream, buf, (size_t)n);
+  return 1;
+}
+
+static int recv_fd(int sock) {
+  char byte;
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+static void write_exit_file(const char *path, int status) {
+  char tmp[4096], body[256], when[64];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", code, sig, when);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, body, (size_t)n);
+  fsync(fd);
+  close(fd);
+  rename(tmp, path);
+}
+
+int main(int argc, char **argv) {
+  pid_t pid = 0;
+  const char *log_path = NULL, *exit_path = NULL;
+  int out_fd = -1, err_fd = -1, stdin_fd = -1, ctl_fd = -1, cmd = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(argv[i], "--")) { cmd = i + 1; break; }
+    if (!v) break;
+    if (!strcmp(argv[i], "--pid")) pid = (pid_t)atoi(v);
+    else if (!strcmp(argv[i], "--log")) log_path = v;
+    else if (!strcmp(argv[i], "--exit-file")) exit_path = v;
+    else if (!strcmp(argv[i], "--out-fd")) out_fd = atoi(v);
+    else if (!strcmp(argv[i], "--err-fd")) err_fd = atoi(v);
+    else if (!strcmp(argv[i], "--stdin-fd")) stdin_fd = atoi(v);
+    else if (!strcmp(argv[i], "--ctl-fd")) ctl_fd = atoi(v);
+    else continue;
+    i++;
+  }
+  if (pid <= 0 || !log_path || !exit_path) {
+    fprintf(stderr, "usage: minictr-monitor --pid PID --log FILE --exit-file FILE [...]\n");
+    return 2;
+  }
+  (void)stdin_fd; /* held open on purpose, never read */
+  log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (log_fd < 0) return 1;
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+
+  int exited = 0, status = 0;
+  for (;;) {
+    struct pollfd p[4];
+    int n = 0, i_out = -1, i_err = -1, i_ctl = -1;
+    p[n].fd = sfd; p[n].events = POLLIN; n++;
+    if (out_fd >= 0) { i_out = n; p[n].fd = out_fd; p[n].events = POLLIN; n++; }
+    if (err_fd >= 0) { i_err = n; p[n].fd = err_fd; p[n].events = POLLIN; n++; }
+    if (ctl_fd >= 0) { i_ctl = n; p[n].fd = ctl_fd; p[n].events = POLLIN; n++; }
+    /* after the exit, only drain what is already buffered */
+    int rc = poll(p, (nfds_t)n, exited ? 0 : -1);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0 && exited) break;
+    if (p[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) < 0) { /* spurious */ }
+      pid_t w;
+      int st;
+      while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+        if (w == pid) { exited = 1; status = st; }
+    }
+    if (i_out >= 0 && (p[i_out].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(out_fd, 1)) { close(out_fd); out_fd = -1; }
+    if (i_err >= 0 && (p[i_err].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(err_fd, 2)) { close(err_fd); err_fd = -1; }
+    if (i_ctl >= 0 && (p[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))) {
+      int fd = recv_fd(ctl_fd);
+      if (fd >= 0 && out_fd < 0) out_fd = fd; /* the pty master: output of a -t container */
+      close(ctl_fd);
+      ctl_fd = -1;
+    }
+    if (exited && out_fd < 0 && err_fd < 0) break;
+  }
+  write_exit_file(exit_path, status);
+  close(log_fd);
+  if (cmd > 0 && cmd < argc) {
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); }
+    sigprocmask(SIG_UNBLOCK, &mask, NULL);
+    execv(argv[cmd], argv + cmd);
+  }
+  return 0;
+}
