@@ -190,6 +190,8 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   c.masked = get_strv(env, spec, "masked", &c.n_masked);
   c.readonly = get_strv(env, spec, "readonly", &c.n_readonly);
   c.caps = get_caps(env, spec, "caps");
+  c.uid = (int)get_int(env, spec, "uid", -1);
+  c.gid = (int)get_int(env, spec, "gid", -1);
   c.last_cap = read_last_cap();
   c.no_new_privs = get_bool(env, spec, "noNewPrivs");
   c.tty = get_bool(env, spec, "tty");
@@ -320,6 +322,8 @@ static napi_value js_enter(napi_env env, napi_callback_info info) {
   c.envp = get_strv(env, spec, "env", NULL);
   c.cwd = get_str(env, spec, "cwd");
   c.apply_caps = has(env, spec, "caps");
+  c.uid = (int)get_int(env, spec, "uid", -1);
+  c.gid = (int)get_int(env, spec, "gid", -1);
   c.caps = get_caps(env, spec, "caps");
   c.last_cap = read_last_cap();
   c.no_new_privs = get_bool(env, spec, "noNewPrivs");

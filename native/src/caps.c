@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <unistd.h>
 
 static void caps_hex(uint64_t caps, char *buf, size_t len) {
@@ -32,6 +33,14 @@ void ctr_drop_privileges(const struct ctr_config *c) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     ctr_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
 
+  if (c->uid >= 0 && c->gid >= 0) {
+    gid_t g = (gid_t)c->gid;
+    ctr_explain("become the requested user (a non-root user keeps no capabilities)", "setpriv --reuid=%d --regid=%d --init-groups", c->uid, c->gid);
+    if (setgroups(1, &g) < 0) ctr_fail("setgroups(%d)", c->gid);
+    if (setresgid(g, g, g) < 0) ctr_fail("setresgid(%d)", c->gid);
+    if (setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0) ctr_fail("setresuid(%d)", c->uid);
+  }
+
   struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
@@ -39,7 +48,8 @@ void ctr_drop_privileges(const struct ctr_config *c) {
   data[1].effective = data[1].permitted = (uint32_t)(c->caps >> 32);
   ctr_explain("set effective and permitted capabilities, inheritable empty",
               "capset(CapEff=CapPrm=0x%s, CapInh=0)", hex);
-  if (syscall(SYS_capset, &hdr, data) < 0) ctr_fail("capset(0x%s)", hex);
+  /* after setuid to non-root the kernel has already emptied the sets; capset would fail */
+  if ((c->uid <= 0) && syscall(SYS_capset, &hdr, data) < 0) ctr_fail("capset(0x%s)", hex);
 
   if (c->no_new_privs) {
     ctr_explain("no_new_privs: setuid binaries and file capabilities grant nothing more",

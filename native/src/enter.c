@@ -120,6 +120,8 @@ int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
         pc.caps = c->caps;
         pc.last_cap = c->last_cap;
         pc.no_new_privs = c->no_new_privs;
+        pc.uid = c->uid;
+        pc.gid = c->gid;
         ctr_drop_privileges(&pc);
       }
       ctr_reset_signals();

@@ -53,6 +53,7 @@ struct ctr_config {
   char **argv;             /* for init: already "minictr-init", [flags], "--", cmd... */
   char **envp;
   uint64_t caps;           /* bit n = capability n kept (bounding, effective, permitted) */
+  int uid, gid;            /* >= 0: run as this user (a non-root user keeps no capabilities) */
   int last_cap;            /* /proc/sys/kernel/cap_last_cap, read by the parent */
   int no_new_privs;
   int tty;                 /* open a pty in the container's devpts and pass the master up */
@@ -131,6 +132,7 @@ struct ctr_enter_config {
   char **argv, **envp;
   char *cwd;
   uint64_t caps; int last_cap; int apply_caps; int no_new_privs;
+  int uid, gid;
   int stdio[3];
   int tty;                 /* open a pty in the container and pass the master up */
   int cgroup_fd;           /* >= 0: the exec'd process is cloned into this cgroup (v2) */

@@ -3,7 +3,7 @@
  * never writes into cgroups it did not make. On a cgroup2 hierarchy the container's first
  * process is cloned straight into it (clone3 CLONE_INTO_CGROUP), so it never runs outside.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Explainer } from '../util/explain.js';
 import { cgroup2Root, detectCgroupMode, type CgroupMode } from './mode.js';
@@ -89,5 +89,25 @@ function killAll(path: string): void {
     } catch {
       /* already gone */
     }
+  }
+}
+
+/** How a new process (exec) joins a running container's cgroup: clone3 into the cgroup2 dir
+ * (fd, close it after use), and/or the cgroup.procs files to write its pid to (v1). */
+export function joinContainerCgroup(id: string): { cloneFd: number; procsFiles: string[] } {
+  const v2Path = v2PathFor(id);
+  let cloneFd = -1;
+  if (v2Path && existsSync(v2Path)) cloneFd = openSync(v2Path, constants.O_RDONLY | constants.O_DIRECTORY);
+  return { cloneFd, procsFiles: [] };
+}
+
+/** Ids of every container cgroup minictr has on this host (for prune). */
+export function listContainerCgroupIds(): string[] {
+  const root = cgroup2Root();
+  if (!root) return [];
+  try {
+    return readdirSync(join(root, CGROUP_PARENT), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
   }
 }

@@ -7,24 +7,14 @@
  * to debug. PID reuse is handled by also recording the process start time from /proc.
  */
 import { open, readFile, unlink, mkdir, stat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { processStartTime } from '../util/proc.js';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MinictrError } from '../errors.js';
 
-/** The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and ')'; the fields after the last ')' don't.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** "PID STARTTIME" of this process: written into lock files and temp dir names. */
+export { processStartTime };
+
 export function ownerTag(): string {
   return `${process.pid} ${processStartTime(process.pid) ?? '0'}`;
 }

@@ -76,6 +76,9 @@ export interface NativeSpawnSpec {
   argv: string[];
   env: string[];
   caps: number[];
+  /** run as this user; a non-root user keeps no capabilities */
+  uid?: number;
+  gid?: number;
   noNewPrivs: boolean;
   tty: boolean;
   ttyRows?: number;
@@ -107,6 +110,8 @@ export interface NativeEnterSpec {
   env: string[];
   cwd?: string;
   caps?: number[];
+  uid?: number;
+  gid?: number;
   noNewPrivs?: boolean;
   tty?: boolean;
   stdio?: [number, number, number];

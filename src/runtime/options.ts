@@ -20,6 +20,9 @@ export interface RunOptions {
   volumes: string[];
   tmpfs: string[];
   explain: boolean;
+  detach?: boolean;
+  user?: string;
+  replicas?: number;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */

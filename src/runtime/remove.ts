@@ -5,22 +5,36 @@
  */
 import { ConflictError } from '../errors.js';
 import { removeContainerCgroup } from '../cgroup/container-cgroup.js';
-import { deleteContainerFiles, findContainer, type Container } from './store.js';
+import { withContainerLock } from './lifecycle.js';
+import { existsSync } from 'node:fs';
+import { deleteContainerFiles, exitFile, findContainer, isRunning, type Container } from './store.js';
 
 export async function removeContainer(ref: string, force: boolean): Promise<Container> {
   const c = findContainer(ref);
-  if (c.state.status === 'running' && c.state.pid) {
+  return withContainerLock(c, async () => {
+    await removeLocked(findContainer(c.config.id), force);
+    return c;
+  });
+}
+
+async function removeLocked(c: Container, force: boolean): Promise<void> {
+  if (isRunning(c)) {
     if (!force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
     try {
-      process.kill(c.state.pid, 'SIGKILL');
+      process.kill(c.state.pid!, 'SIGKILL');
     } catch {
       /* gone meanwhile */
     }
-    await waitGone(c.state.pid);
+    await waitGone(c.state.pid!);
+    // a detached container's monitor still writes its last log bytes and exit.json
+    if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
   await removeContainerCgroup(c.config.id);
   deleteContainerFiles(c);
-  return c;
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
 }
 
 async function waitGone(pid: number): Promise<void> {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 
 export interface VolumeMount {
@@ -18,6 +19,8 @@ export interface VolumeMount {
 
 export interface ContainerConfig {
   id: string;
+  /** -u / the image's User, as given; resolved in the container's /etc/passwd at start */
+  user?: string;
   name: string;
   image: string;
   imageId: string;
@@ -38,6 +41,10 @@ export type ContainerStatus = 'created' | 'running' | 'exited';
 export interface ContainerState {
   status: ContainerStatus;
   pid?: number;
+  /** start time of pid (field 22 of /proc/PID/stat): a reused pid after a reboot is not ours */
+  pidStart?: string;
+  /** run -d / start: minictr-monitor writes exit.json and the log */
+  detached?: boolean;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
@@ -125,27 +132,45 @@ function readContainer(id: string): Container | undefined {
   try {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ContainerConfig;
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as ContainerState;
-    return { config, state: refreshState(state), dir };
+    return { config, state: refreshState(dir, state), dir };
   } catch {
     return undefined;
   }
 }
 
-/** A container recorded as running whose process is gone (killed runtime, host reboot) has exited. */
-function refreshState(state: ContainerState): ContainerState {
-  if (state.status === 'running' && state.pid && !processAlive(state.pid)) {
-    return { ...state, status: 'exited', exitCode: state.exitCode ?? 137 };
+export const exitFile = (dir: string): string => join(dir, 'exit.json');
+export const logFile = (dir: string): string => join(dir, 'container.log');
+
+/**
+ * What really happened to a container recorded as running: the monitor's exit.json says how
+ * a detached one ended; a process that is gone (runtime killed, host rebooted, pid reused)
+ * means it exited, with 137 as Docker reports for a container killed from outside.
+ */
+function refreshState(dir: string, state: ContainerState): ContainerState {
+  if (state.status !== 'running') return state;
+  try {
+    const exit = JSON.parse(readFileSync(exitFile(dir), 'utf8')) as { exitCode: number; finishedAt: string };
+    return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt };
+  } catch {
+    /* no exit recorded */
+  }
+  if (state.pid && !processAlive(state.pid, state.pidStart)) {
+    return { ...state, status: 'exited', exitCode: state.exitCode ?? 137, finishedAt: state.finishedAt ?? new Date().toISOString() };
   }
   return state;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number, start?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  return start === undefined || processStartTime(pid) === start;
+}
+
+export function isRunning(c: Container): boolean {
+  return c.state.status === 'running' && c.state.pid !== undefined && processAlive(c.state.pid, c.state.pidStart);
 }
 
 export function listContainers(): Container[] {
@@ -175,7 +200,7 @@ export function findContainer(ref: string): Container {
 
 /** Delete everything the container left on disk and free its name. */
 export function deleteContainerFiles(c: Container): void {
-  rmSync(c.dir, { recursive: true, force: true });
+  rmSync(c.dir, { recursive: true, force: true, maxRetries: 3 });
   try {
     const owner = readFileSync(join(namesDir(), c.config.name), 'utf8').trim();
     if (owner === c.config.id) unlinkSync(join(namesDir(), c.config.name));

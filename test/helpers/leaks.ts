@@ -54,7 +54,8 @@ export async function snapshotKernelObjects(): Promise<KernelSnapshot> {
   if (ovs && ovs.exitCode === 0) ovsBridges = ovs.stdout.split('\n').filter(Boolean).sort();
   const processes = (await execa('pgrep', ['-a', '-f', 'minictr-init|minictr-monitor'], { reject: false })).stdout
     .split('\n')
-    .filter(Boolean)
+    // an exited monitor waits for the host's init to reap it: not ours to clean
+    .filter((l) => l && !l.includes('<defunct>'))
     .sort();
   return { netns, links, mounts, cgroups: listCgroups(), ovsBridges, processes };
 }

@@ -2,10 +2,21 @@
 import type { Command } from 'commander';
 import { register as run } from './run.js';
 import { register as rm } from './rm.js';
+import { register as startCmd } from './start.js';
+import { register as stopCmd } from './stop.js';
+import { register as killCmd } from './kill.js';
+import { register as restartCmd } from './restart.js';
+import { register as waitCmd } from './wait.js';
+import { register as psCmd } from './ps.js';
+import { register as logsCmd } from './logs.js';
+import { register as execCmd } from './exec.js';
+import { register as inspectCmd } from './inspect.js';
+import { register as topCmd } from './top.js';
+import { register as systemCmd } from './system.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
 import { register as rmi } from './rmi.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, rm, images, importImage, rmi];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, images, importImage, rmi, systemCmd];

@@ -8,6 +8,7 @@ export function register(program: Command): void {
     .description('create and run a container from an image')
     .argument('<image>', 'image name[:tag], e.g. busybox or ubuntu')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
+    .option('-d, --detach', 'run in the background and print the container id', false)
     .option('-i, --interactive', 'keep stdin attached', false)
     .option('-t, --tty', 'allocate a pseudo-terminal', false)
     .option('--rm', 'remove the container when it exits', false)
@@ -15,8 +16,10 @@ export function register(program: Command): void {
     .option('-h, --hostname <name>', 'hostname inside the container (default: the short id)')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user[:group]>', 'user to run as (name or uid, from the container\'s /etc/passwd)')
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
+    .option('--replicas <n>', 'with -d: start N identical containers named NAME-1..NAME-N', (v) => Number(v))
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -35,6 +38,9 @@ export function register(program: Command): void {
         volumes: o.volume as string[],
         tmpfs: o.tmpfs as string[],
         explain: Boolean(o.explain),
+        detach: Boolean(o.detach),
+        user: o.user as string | undefined,
+        replicas: o.replicas as number | undefined,
       });
     });
 }

@@ -1,0 +1,99 @@
+/**
+ * `minictr exec`: run another process in a running container. The C addon forks, joins the
+ * container's namespaces with setns() in that child, and forks again so the command is inside
+ * the PID namespace; it joins the container's cgroup and gets the same capabilities and
+ * no_new_privs as the container's own processes.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { ConflictError } from '../errors.js';
+import { joinContainerCgroup } from '../cgroup/container-cgroup.js';
+import { CLONE, native } from '../native/index.js';
+import { createExplainer } from '../util/explain.js';
+import { capNumbers, DOCKER_DEFAULT_CAPS } from './capabilities.js';
+import { parseEnv, parseWorkdir } from './options.js';
+import { containerEnv } from './spec.js';
+import { ContainerStartError } from './start.js';
+import { findContainer, isRunning } from './store.js';
+import { attachTerminal, terminalSize } from './terminal.js';
+import { resolveUser } from './users.js';
+
+export interface ExecOptions {
+  interactive: boolean;
+  tty: boolean;
+  env: string[];
+  workdir?: string;
+  user?: string;
+  explain: boolean;
+}
+
+const ALL_NAMESPACES = CLONE.NEWCGROUP | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNET | CLONE.NEWPID | CLONE.NEWNS;
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+export async function execInContainer(ref: string, command: string[], opts: ExecOptions): Promise<number> {
+  const userEnv = parseEnv(opts.env);
+  const workdir = parseWorkdir(opts.workdir);
+  const c = findContainer(ref);
+  if (!isRunning(c)) throw new ConflictError(`container ${c.config.name} is not running`);
+  const pid = c.state.pid!;
+  const { resolveImage } = await import('../image/store.js');
+  const image = await resolveImage(c.config.imageId);
+  const userSpec = opts.user ?? c.config.user;
+  const user = userSpec ? resolveUser(userSpec, [`/proc/${pid}/root`]) : undefined;
+  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  explain.step(`exec in container ${c.config.name}: join its namespaces and cgroup`, `nsenter --all --target ${pid} ${command.join(' ')}`);
+
+  const cgroup = joinContainerCgroup(c.config.id);
+  const devNull = opts.interactive || opts.tty ? -1 : openSync('/dev/null', 'r');
+  const addon = native();
+  let entered;
+  try {
+    entered = addon.enter({
+      pid,
+      nsFlags: ALL_NAMESPACES,
+      argv: command,
+      env: containerEnv(c.config.hostname, opts.tty, image.config.Env ?? [], [...c.config.env, ...userEnv]),
+      cwd: workdir ?? c.config.cwd,
+      caps: capNumbers(DOCKER_DEFAULT_CAPS),
+      noNewPrivs: true,
+      tty: opts.tty,
+      stdio: [devNull >= 0 ? devNull : 0, 1, 2],
+      cgroupFd: cgroup.cloneFd,
+      cgroupProcs: cgroup.procsFiles,
+      explainFd: opts.explain ? 2 : -1,
+      ...(user ?? {}),
+    });
+  } finally {
+    if (cgroup.cloneFd >= 0) closeSync(cgroup.cloneFd);
+    if (devNull >= 0) closeSync(devNull);
+  }
+  const exited = addon.wait(entered.pid);
+  if (entered.error) {
+    await exited;
+    throw new ContainerStartError(entered.error);
+  }
+  const target = entered.innerPid > 0 ? entered.innerPid : entered.pid;
+  const handlers = FORWARDED_SIGNALS.map((sig) => {
+    const h = (): void => {
+      try {
+        process.kill(target, sig);
+      } catch {
+        /* gone */
+      }
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const terminal = opts.tty && entered.ptyMaster >= 0 ? attachTerminal(entered.ptyMaster, opts.interactive) : undefined;
+  if (terminal) {
+    const size = terminalSize();
+    if (size) addon.setWinsize(entered.ptyMaster, size.rows, size.cols);
+  }
+  try {
+    const result = await exited;
+    if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
+    return result.exitCode;
+  } finally {
+    terminal?.restore();
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}

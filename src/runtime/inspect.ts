@@ -1,0 +1,129 @@
+/**
+ * `minictr inspect` and `minictr ps`: what a container is, as JSON, and as a table. The
+ * namespaces are read from the kernel (/proc/PID/ns/*), so a student can compare their
+ * inode numbers with `ls -l /proc/$$/ns` inside.
+ */
+import { readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroup2Root, detectCgroupMode } from '../cgroup/mode.js';
+import { CGROUP_PARENT } from '../cgroup/container-cgroup.js';
+import { isRunning, type Container } from './store.js';
+
+const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
+
+export function namespaces(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const ns of NAMESPACES) {
+    try {
+      out[ns] = readlinkSync(`/proc/${pid}/ns/${ns}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function inspectContainer(c: Container): Record<string, unknown> {
+  const running = isRunning(c);
+  const v2 = cgroup2Root();
+  return {
+    Id: c.config.id,
+    Name: c.config.name,
+    Created: c.config.created,
+    Image: c.config.image,
+    ImageId: c.config.imageId,
+    Path: c.config.command[0],
+    Args: c.config.command.slice(1),
+    Config: {
+      Hostname: c.config.hostname,
+      Env: c.config.env,
+      Cmd: c.config.command,
+      WorkingDir: c.config.cwd,
+      User: c.config.user ?? '',
+      Tty: c.config.tty,
+      OpenStdin: c.config.interactive,
+      AutoRemove: c.config.autoRemove,
+    },
+    State: {
+      Status: running ? 'running' : c.state.status,
+      Running: running,
+      Pid: running ? c.state.pid : 0,
+      ExitCode: c.state.exitCode ?? 0,
+      Error: c.state.error ?? '',
+      StartedAt: c.state.startedAt ?? '',
+      FinishedAt: c.state.finishedAt ?? '',
+      ...stateExtras(c),
+    },
+    Mounts: [
+      { Type: 'overlay', Destination: '/', Source: join(c.dir, 'merged'), UpperDir: join(c.dir, 'upper') },
+      ...c.config.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly })),
+      ...c.config.tmpfs.map((t) => ({ Type: 'tmpfs', Destination: t })),
+    ],
+    Cgroup: {
+      Mode: detectCgroupMode(),
+      Path: v2 ? join(v2, CGROUP_PARENT, c.config.id) : undefined,
+    },
+    Namespaces: running ? namespaces(c.state.pid!) : {},
+    NetworkSettings: { Networks: {} },
+    LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
+  };
+}
+
+/** Fields other modules add to the state (e.g. OOMKilled from the cgroup code). */
+function stateExtras(c: Container): Record<string, unknown> {
+  const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, ...rest } = c.state as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
+}
+
+function ago(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  if (s < 3600) return `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'}`;
+  if (s < 86400) return `${Math.round(s / 3600)} hour${Math.round(s / 3600) === 1 ? '' : 's'}`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+export function statusText(c: Container): string {
+  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}`;
+  if (c.state.status === 'created') return 'Created';
+  return `Exited (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
+}
+
+export interface PsRow {
+  ID: string;
+  Image: string;
+  Command: string;
+  CreatedAt: string;
+  Status: string;
+  State: string;
+  Ports: string;
+  Names: string;
+}
+
+export function psRow(c: Container): PsRow {
+  return {
+    ID: c.config.id.slice(0, 12),
+    Image: c.config.image,
+    Command: JSON.stringify(c.config.command.join(' ').slice(0, 40)),
+    CreatedAt: c.config.created,
+    Status: statusText(c),
+    State: isRunning(c) ? 'running' : c.state.status,
+    Ports: '',
+    Names: c.config.name,
+  };
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+}
+
+export function formatPs(containers: Container[]): string {
+  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+  for (const c of containers) {
+    const r = psRow(c);
+    rows.push([r.ID, r.Image, r.Command, `${ago(c.config.created)} ago`, r.Status, r.Ports, r.Names]);
+  }
+  return formatTable(rows);
+}

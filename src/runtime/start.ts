@@ -1,0 +1,165 @@
+/**
+ * Starting a container's first process, shared by `run` and `start`: cgroup, spec, the C
+ * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
+ * signals, wait, report the status) or handing the container to minictr-monitor (-d).
+ */
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MinictrError } from '../errors.js';
+import { createContainerCgroup, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
+import { resolveImage, layerDirs } from '../image/store.js';
+import { isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
+import { processStartTime } from '../util/proc.js';
+import { createExplainer, type Explainer } from '../util/explain.js';
+import { writeEtcFiles } from './etc-files.js';
+import { buildSpawnSpec, containerEnv } from './spec.js';
+import { deleteContainerFiles, exitFile, logFile, saveState, type Container } from './store.js';
+import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
+import { resolveUser } from './users.js';
+
+/** A failure of the runtime itself (exit status 125, as docker run). */
+export class ContainerStartError extends MinictrError {
+  constructor(message: string) {
+    super(message, 125);
+  }
+}
+
+export interface StartOptions {
+  /** hand the container to minictr-monitor and return at once */
+  detach: boolean;
+  explain: boolean;
+}
+
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
+
+/** Start the container's first process. Attached: resolves to its exit status. Detached:
+ * resolves to undefined once the command has been exec'd. A failure before exec removes
+ * what the start made (and the container itself if it was run with --rm). */
+export async function startContainer(container: Container, opts: StartOptions): Promise<number | undefined> {
+  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const image = await resolveImage(container.config.imageId);
+  const cfg = container.config;
+  let cgroup: ContainerCgroup | undefined;
+  let devNull = -1;
+  try {
+    rmSync(exitFile(container.dir), { force: true });
+    cgroup = createContainerCgroup(cfg.id, explain);
+    const layers = layerDirs(image);
+    const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
+    if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
+    const spec: NativeSpawnSpec = {
+      ...buildSpawnSpec({
+        container,
+        layers,
+        argv: cfg.command,
+        env: containerEnv(cfg.hostname, cfg.tty, image.config.Env ?? [], cfg.env),
+        etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name),
+        stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
+        cgroupFd: cgroup.cloneFd,
+        explainFd: opts.explain ? 2 : -1,
+        ttySize: cfg.tty ? terminalSize() : undefined,
+      }),
+      ...(user ?? {}),
+    };
+    if (opts.detach) spec.detach = detachSpec(container);
+    return await launch(container, spec, cgroup, opts, explain);
+  } catch (err) {
+    await removeContainerCgroup(cfg.id);
+    if (cfg.autoRemove) deleteContainerFiles(container);
+    else {
+      container.state = { status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
+      saveState(container);
+    }
+    if (isStepError(err)) throw new ContainerStartError(err.message);
+    throw err;
+  } finally {
+    if (devNull >= 0) closeSync(devNull);
+    cgroup?.release();
+  }
+}
+
+function detachSpec(container: Container): NonNullable<NativeSpawnSpec['detach']> {
+  const cfg = container.config;
+  return {
+    monitorPath: monitorBinaryPath(),
+    logPath: logFile(container.dir),
+    exitPath: exitFile(container.dir),
+    keepStdin: cfg.interactive,
+    // run -d --rm: once the container is gone the monitor runs `minictr rm` for it
+    onExit: cfg.autoRemove
+      ? ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id]
+      : undefined,
+  };
+}
+
+async function launch(
+  container: Container,
+  spec: NativeSpawnSpec,
+  cgroup: ContainerCgroup,
+  opts: StartOptions,
+  explain: Explainer,
+): Promise<number | undefined> {
+  const addon = native();
+  const child = addon.spawn(spec);
+  const exited = opts.detach ? undefined : addon.wait(child.pid);
+  container.state = {
+    status: 'running',
+    pid: child.pid,
+    pidStart: processStartTime(child.pid),
+    startedAt: new Date().toISOString(),
+    detached: opts.detach,
+  };
+  saveState(container);
+
+  const forward = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const handlers = opts.detach
+    ? []
+    : FORWARDED_SIGNALS.map((sig) => {
+        const h = (): void => forward(sig);
+        process.on(sig, h);
+        return [sig, h] as const;
+      });
+
+  let terminal: TerminalSession | undefined;
+  try {
+    try {
+      cgroup.attach(child.pid, child.intoCgroup);
+      const { ptyMaster } = addon.start(child.syncFd);
+      if (opts.detach) {
+        // the monitor keeps the pty master: the shell lives on, its output goes to the log
+        if (ptyMaster >= 0) {
+          addon.sendFd(child.ctlFd, ptyMaster);
+          addon.close(ptyMaster);
+        }
+      } else if (spec.tty && ptyMaster >= 0) {
+        terminal = attachTerminal(ptyMaster, container.config.interactive);
+      }
+    } catch (err) {
+      forward('SIGKILL');
+      if (exited) await exited;
+      throw err;
+    } finally {
+      if (child.ctlFd >= 0) addon.close(child.ctlFd);
+    }
+    explain.note(`container ${container.config.name} is running as host PID ${child.pid}`);
+    if (!exited) return undefined;
+
+    const result = await exited;
+    if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
+    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString() };
+    saveState(container);
+    await removeContainerCgroup(container.config.id);
+    if (container.config.autoRemove) deleteContainerFiles(container);
+    return result.exitCode;
+  } finally {
+    terminal?.restore();
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * Detached containers and their commands: run -d, ps, logs, exec, stop, kill, start,
+ * restart, wait, rm, inspect, top, --replicas, and what survives an interrupted minictr.
+ * Facts are read from the kernel (/proc, the container's own view), not from our state.
+ */
+import { execa } from 'execa';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, minictr, uniq } from './helpers/cli.js';
+import { leftovers, newSince } from './helpers/container.js';
+
+const made: string[] = [];
+afterEach(async () => {
+  if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
+});
+
+async function runD(args: string[], name = uniq('lc-')): Promise<{ name: string; id: string }> {
+  const r = await minictr(['run', '-d', '--name', name, ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  made.push(name);
+  return { name, id: r.stdout.trim() };
+}
+
+async function inspect(name: string): Promise<any> {
+  const r = await minictr(['inspect', name]);
+  expect(r.exitCode).toBe(0);
+  return JSON.parse(r.stdout)[0];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(25);
+  }
+}
+
+describe('run -d', () => {
+  it('prints the id, returns at once, and the container keeps running under a small monitor', async () => {
+    const t0 = Date.now();
+    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const info = await inspect(name);
+    const pid = info.State.Pid as number;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u000030');
+    // its parent is minictr-monitor, a small static program, not node
+    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(readFileSync(`/proc/${ppid}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ppid}/status`, 'utf8'))![1]);
+    expect(rssKiB).toBeLessThanOrEqual(1024);
+  });
+
+  it('ps lists it (and -a the stopped ones), -q and --format json', async () => {
+    const up = await runD(['busybox', 'sleep', '30']);
+    const done = await runD(['busybox', 'true']);
+    await minictr(['wait', done.name]);
+    const ps = await minictr(['ps']);
+    expect(ps.stdout).toMatch(new RegExp(`${up.id.slice(0, 12)} .*Up .*${up.name}`));
+    expect(ps.stdout).not.toContain(done.name);
+    const all = await minictr(['ps', '-a']);
+    expect(all.stdout).toMatch(new RegExp(`Exited \\(0\\).*${done.name}`));
+    expect((await minictr(['ps', '-q'])).stdout.split('\n')).toContain(up.id.slice(0, 12));
+    const json = (await minictr(['ps', '-a', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(json.find((j) => j.Names === done.name)?.State).toBe('exited');
+  });
+});
+
+describe('logs', () => {
+  it('keeps stdout and stderr apart; --tail; -f follows until exit', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 1; echo last']);
+    await until(async () => (await minictr(['logs', name])).stdout.includes('out5'));
+    const r = await minictr(['logs', name]);
+    expect(r.stdout.split('\n').slice(0, 5)).toEqual(['out1', 'out2', 'out3', 'out4', 'out5']);
+    expect(r.stderr.split('\n').slice(0, 5)).toEqual(['err1', 'err2', 'err3', 'err4', 'err5']);
+    const tail = await minictr(['logs', '--tail', '2', name]);
+    const lines = (tail.stdout + tail.stderr).trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.every((l) => /^(out|err)[45]$/.test(l))).toBe(true);
+    const follow = await minictr(['logs', '-f', name]);
+    expect(follow.stdout.trim().split('\n').at(-1)).toBe('last');
+  });
+});
+
+describe('exec', () => {
+  it('joins the container\'s namespaces and cgroup, and shows up in its ps', async () => {
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const pid = (await inspect(name)).State.Pid as number;
+    const r = await minictr(['exec', name, 'sh', '-c', 'ps -o pid,args; for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^\s*1 .*minictr-init -- sleep 30$/m);
+    expect(r.stdout).toMatch(/ps -o pid,args/);
+    for (const n of ['pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup']) {
+      expect(r.stdout).toContain(readlinkSync(`/proc/${pid}/ns/${n}`));
+    }
+    // in the container's cgroup: the same cgroup as its init, seen through its cgroup namespace
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').at(-1)!.replace(/::.*/, '::/'));
+  });
+
+  it('has the container\'s security settings, -e, -w, -u, and the command\'s status', async () => {
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const r = await minictr(['exec', '-e', 'X=1', '-w', '/tmp', name, 'sh', '-c', 'echo $X $(pwd); grep -E "CapEff|NoNewPrivs" /proc/self/status']);
+    expect(r.stdout).toMatch(/^1 \/tmp\nCapEff:\s+00000000a80425fb\nNoNewPrivs:\s+1$/);
+    const u = await minictr(['exec', '-u', '1000:1000', name, 'sh', '-c', 'id -u; id -g; grep CapEff /proc/self/status']);
+    expect(u.stdout).toMatch(/^1000\n1000\nCapEff:\s+0000000000000000$/);
+    expect((await minictr(['exec', name, 'sh', '-c', 'exit 9'])).exitCode).toBe(9);
+    const missing = await minictr(['exec', name, 'no-such-cmd']);
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toContain('no-such-cmd');
+  });
+
+  it('-it gives a terminal like run -it', async () => {
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const driver = fileURLToPath(new URL('./helpers/pty-drive.py', import.meta.url));
+    const steps = join(tmpdir(), `${uniq('steps-')}.json`);
+    writeFileSync(steps, JSON.stringify([{ wait: '# ' }, { send: 'tty; echo "tp=$(cut -d" " -f8 /proc/$$/stat) pg=$(cut -d" " -f5 /proc/$$/stat)"\r' }, { wait: 'tp=' }, { sleep: 0.3 }, { send: 'exit 4\r' }]));
+    const r = await execa('python3', [driver, steps, '--', BIN, 'exec', '-it', name, 'sh'], { reject: false });
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    const m = /tp=(\d+) pg=(\d+)/.exec(r.stdout);
+    expect(m?.[1]).toBe(m?.[2]);
+    expect(r.stdout).toMatch(/EXIT 4\s*$/);
+  });
+});
+
+describe('stop, kill, start, restart, wait, rm', () => {
+  it('stop kills a process that ignores SIGTERM after the timeout', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
+    const t0 = Date.now();
+    expect((await minictr(['stop', '-t', '1', name])).exitCode).toBe(0);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(5000);
+    expect((await inspect(name)).State.ExitCode).toBe(137);
+  });
+
+  it('stop sends SIGTERM first', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'trap "echo bye; exit 3" TERM; while true; do sleep 0.1; done']);
+    await minictr(['stop', name]);
+    expect((await inspect(name)).State.ExitCode).toBe(3);
+    expect((await minictr(['logs', name])).stdout).toContain('bye');
+  });
+
+  it('kill -s delivers a signal; wait prints the exit code', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'trap "exit 42" USR1; while true; do sleep 0.1; done']);
+    await sleep(200);
+    expect((await minictr(['kill', '-s', 'USR1', name])).exitCode).toBe(0);
+    expect((await minictr(['wait', name])).stdout.trim()).toBe('42');
+  });
+
+  it('start restarts a stopped container with its filesystem kept; restart too', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'echo run >> /root/history; cat /root/history | wc -l > /root/count; sleep 30']);
+    await minictr(['stop', '-t', '0', name]);
+    expect((await minictr(['start', name])).exitCode).toBe(0);
+    expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('2');
+    const pid1 = (await inspect(name)).State.Pid;
+    expect((await minictr(['restart', '-t', '0', name])).exitCode).toBe(0);
+    const info = await inspect(name);
+    expect(info.State.Running).toBe(true);
+    expect(info.State.Pid).not.toBe(pid1);
+    expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('3');
+  });
+
+  it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
+    const before = await leftovers();
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const pid = (await inspect(name)).State.Pid as number;
+    const r = await minictr(['rm', name]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/is running/);
+    expect((await minictr(['rm', '-f', name])).exitCode).toBe(0);
+    made.splice(made.indexOf(name), 1);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('run -d --rm removes itself when it exits', async () => {
+    const before = await leftovers();
+    const name = uniq('rm-');
+    await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
+    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+});
+
+describe('inspect and top', () => {
+  it('inspect shows config, state, namespaces (inode numbers from the kernel) and the cgroup', async () => {
+    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const info = await inspect(name);
+    expect(info.Id).toBe(id);
+    expect(info.Config.Cmd).toEqual(['sleep', '30']);
+    expect(info.State.Status).toBe('running');
+    const inside = await minictr(['exec', name, 'readlink', '/proc/1/ns/net']);
+    expect(info.Namespaces.net).toBe(inside.stdout.trim());
+    expect(info.Cgroup.Path).toContain(id);
+    expect(info.Mounts[0]).toMatchObject({ Type: 'overlay', Destination: '/' });
+  });
+
+  it('top lists the container\'s processes with host pids', async () => {
+    const { name } = await runD(['busybox', 'sh', '-c', 'sleep 31 & sleep 32']);
+    await sleep(200);
+    const r = await minictr(['top', name]);
+    expect(r.stdout).toMatch(/sleep 31/);
+    expect(r.stdout).toMatch(/sleep 32/);
+    expect(r.stdout).not.toMatch(/node|vitest/);
+  });
+});
+
+describe('scale', () => {
+  it('--replicas 3 starts NAME-1..NAME-3 from one invocation', async () => {
+    const name = uniq('rep-');
+    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '30']);
+    made.push(`${name}-1`, `${name}-2`, `${name}-3`);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    for (const i of [1, 2, 3]) expect((await inspect(`${name}-${i}`)).State.Running).toBe(true);
+  });
+
+  it('20 concurrent run -d give 20 distinct working containers', async () => {
+    const names = Array.from({ length: 20 }, () => uniq('cc-'));
+    made.push(...names);
+    const results = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '30'])));
+    expect(results.map((r) => r.exitCode)).toEqual(names.map(() => 0));
+    const ids = new Set(results.map((r) => r.stdout.trim()));
+    expect(ids.size).toBe(20);
+    const hostnames = await Promise.all(names.map((n) => minictr(['exec', n, 'hostname'])));
+    expect(new Set(hostnames.map((h) => h.stdout.trim())).size).toBe(20);
+  }, 120_000);
+});
+
+describe('state you can trust', () => {
+  it('a container recorded as running whose process is gone is shown as exited', async () => {
+    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const dir = join(process.env.MINICTR_ROOT!, 'containers', id);
+    const pid = (await inspect(name)).State.Pid as number;
+    // as after a reboot: the monitor and init are gone and nothing recorded the exit
+    const monitor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    process.kill(monitor, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await until(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
+    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).status).toBe('running');
+    expect((await inspect(name)).State.Status).toBe('exited');
+    expect((await minictr(['ps'])).stdout).not.toContain(name);
+  });
+
+  it('SIGKILL of minictr during run: the container dies with it and prune cleans up', async () => {
+    const before = await leftovers();
+    const name = uniq('crash-');
+    const run = execa(BIN, ['run', '--rm', '--name', name, 'busybox', 'sh', '-c', 'echo up; sleep 30'], { reject: false });
+    await new Promise<void>((resolve) => run.stdout!.once('data', () => resolve()));
+    const pid = (await inspect(name)).State.Pid as number;
+    run.kill('SIGKILL');
+    await run;
+    await until(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
+    const prune = await minictr(['system', 'prune']);
+    expect(prune.exitCode).toBe(0);
+    expect(prune.stdout).toContain(name);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('unknown containers and bad flags get one clear line and a non-zero status', async () => {
+    for (const args of [['exec', 'nope-x', 'true'], ['stop', 'nope-x'], ['logs', 'nope-x'], ['rm', 'nope-x'], ['inspect', 'nope-x'], ['kill', 'nope-x'], ['start', 'nope-x']]) {
+      const r = await minictr(args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
+    }
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const bad = await minictr(['kill', '-s', 'NOPE', name]);
+    expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
+  });
+});
