@@ -18,19 +18,23 @@
     },
     {
       "target_name": "minictr-init",
-      "type": "executable",
-      "sources": ["native/init/init.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Os"],
-      "ldflags": ["-static", "-s"],
-      "defines": ["_GNU_SOURCE"]
-    }
-    ,{
+      "type": "none",
+      "actions": [{
+        "action_name": "build-minictr-init",
+        "inputs": ["native/init/init.c", "native/build-static.sh"],
+        "outputs": ["<(PRODUCT_DIR)/minictr-init"],
+        "action": ["sh", "native/build-static.sh", "native/init/init.c", "<(PRODUCT_DIR)/minictr-init"]
+      }]
+    },
+    {
       "target_name": "minictr-monitor",
-      "type": "executable",
-      "sources": ["native/monitor/monitor.c"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Os"],
-      "ldflags": ["-static", "-s"],
-      "defines": ["_GNU_SOURCE"]
+      "type": "none",
+      "actions": [{
+        "action_name": "build-minictr-monitor",
+        "inputs": ["native/monitor/monitor.c", "native/build-static.sh"],
+        "outputs": ["<(PRODUCT_DIR)/minictr-monitor"],
+        "action": ["sh", "native/build-static.sh", "native/monitor/monitor.c", "<(PRODUCT_DIR)/minictr-monitor"]
+      }]
     }
   ]
 }

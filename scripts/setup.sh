@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # build: the C addon and the static init
-  build-essential python3 libc6-dev
+  build-essential python3 libc6-dev musl-tools
   # the runtime and its tests
   busybox-static iproute2 tar xz-utils procps util-linux psmisc kmod debootstrap
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)

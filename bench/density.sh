@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Density: start N detached `sleep` containers and remove them, side by side with crun and
+# runc doing the same. Reports wall time and the host memory each container costs (the
+# drop in MemAvailable while all N run, divided by N).
+#   bench/density.sh [N]    (default 200; run as root from the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200}
+WORK=$(mktemp -d /tmp/minictr-density.XXXXXX)
+export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
+trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+
+avail_kib() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
+now() { date +%s.%N; }
+report() { # name start mid end mem_before mem_during
+  printf '%-28s start %6.2f s   remove %6.2f s   %6.2f MiB/container\n' "$1" \
+    "$(echo "$3 - $2" | bc)" "$(echo "$4 - $3" | bc)" "$(echo "($5 - $6) / 1024 / $N" | bc -l)"
+}
+
+bin/minictr run --rm busybox true  # build the image once
+ROOTFS=$(node --input-type=module -e "
+  const s = await import('./dist/image/store.js');
+  console.log(s.layerDirs(await s.resolveImage('busybox')).at(-1));")
+sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+
+# minictr --replicas N: one CLI process, one monitor per container
+m0=$(avail_kib); t0=$(now)
+bin/minictr run -d --replicas "$N" --name rep busybox sleep 600 >/dev/null
+t1=$(now); m1=$(avail_kib)
+bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+t2=$(now)
+report "minictr run -d --replicas $N" "$t0" "$t1" "$t2" "$m0" "$m1"
+
+# minictr: a loop of run -d (one CLI process per container)
+m0=$(avail_kib); t0=$(now)
+for i in $(seq "$N"); do bin/minictr run -d busybox sleep 600 >/dev/null; done
+t1=$(now); m1=$(avail_kib)
+bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+t2=$(now)
+report "minictr run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+
+# crun and runc: detached containers from one bundle per runtime
+for rt in crun runc; do
+  B=$WORK/bundle-$rt; mkdir -p "$B"; (cd "$B" && runc spec)
+  node -e "
+    const fs = require('fs'); const f = process.argv[1];
+    const s = JSON.parse(fs.readFileSync(f, 'utf8'));
+    s.process.args = ['sleep', '600']; s.process.terminal = false;
+    s.root = { path: process.argv[2], readonly: true };
+    fs.writeFileSync(f, JSON.stringify(s));" "$B/config.json" "$ROOTFS"
+  STATE=$WORK/state-$rt
+  wrap=(); [ "$rt" = crun ] && [ -d /sys/fs/cgroup/unified ] && wrap=(unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh)
+  m0=$(avail_kib); t0=$(now)
+  for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" run -d --bundle "$B" "$rt-$i" >/dev/null 2>&1 </dev/null; done
+  t1=$(now); m1=$(avail_kib)
+  for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" delete -f "$rt-$i" >/dev/null 2>&1; done
+  t2=$(now)
+  report "$rt run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+done
