@@ -18,6 +18,7 @@ export const paths = {
   layers: (): string => join(stateRoot(), 'layers'),
   containers: (): string => join(stateRoot(), 'containers'),
   tmp: (): string => join(stateRoot(), 'tmp'),
+  networks: (): string => join(stateRoot(), 'networks'),
   runContainers: (): string => join(runRoot(), 'containers'),
   net: (): string => join(runRoot(), 'net'),
   locks: (): string => join(runRoot(), 'locks'),

@@ -159,6 +159,10 @@ static napi_value arg0(napi_env env, napi_callback_info info, size_t want, napi_
 /* ---------- spawn / start ---------- */
 
 static void free_config(struct ctr_config *c) {
+  if (c->netns_fd >= 0) close(c->netns_fd);
+  c->netns_fd = -1;
+  free(c->netns_path);
+  free(c->net_ifname); free(c->net_address); free(c->net_gateway);
   free(c->rootfs); free(c->overlay_data); free(c->hostname); free(c->cwd);
   for (size_t i = 0; i < c->n_mounts; i++) {
     free(c->mounts[i].source); free(c->mounts[i].target); free(c->mounts[i].fstype); free(c->mounts[i].data);
@@ -178,6 +182,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
 
   struct ctr_config c;
   memset(&c, 0, sizeof c);
+  c.netns_fd = -1;
   c.clone_flags = (int)get_int(env, spec, "cloneFlags", 0);
   c.unshare_cgroupns = get_bool(env, spec, "unshareCgroupns");
   c.rootfs = get_str(env, spec, "rootfs");
@@ -201,6 +206,28 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   c.die_with_parent = get_bool(env, spec, "dieWithParent");
   c.cgroup_fd = (int)get_int(env, spec, "cgroupFd", -1);
   get_stdio(env, spec, c.stdio);
+  if (has(env, spec, "netConfig")) {
+    napi_value nc;
+    napi_get_named_property(env, spec, "netConfig", &nc);
+    c.net_ifname = get_str(env, nc, "ifname");
+    c.net_address = get_str(env, nc, "address");
+    c.net_prefix = (int)get_int(env, nc, "prefix", 24);
+    c.net_gateway = get_str(env, nc, "gateway");
+    c.net_tx_csum_off = get_bool(env, nc, "txChecksumOff");
+    if (!c.net_ifname || !c.net_address) { free_config(&c); napi_throw_type_error(env, NULL, "netConfig needs ifname and address"); return NULL; }
+  }
+  c.netns_fd = -1;
+  c.netns_path = get_str(env, spec, "joinNetns");
+  if (c.netns_path) {
+    c.netns_fd = open(c.netns_path, O_RDONLY | O_CLOEXEC);
+    if (c.netns_fd < 0) {
+      int e = errno;
+      char step[CTR_MAX_STEP];
+      snprintf(step, sizeof step, "open(%s)", c.netns_path);
+      free_config(&c);
+      return throw_step(env, step, e);
+    }
+  }
 
   napi_value arr;
   uint32_t n = get_array(env, spec, "mounts", &arr);

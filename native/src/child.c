@@ -8,7 +8,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <net/route.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +45,47 @@ static void loopback_up(void) {
   if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) ctr_fail("ioctl(lo, SIOCGIFFLAGS)");
   ifr.ifr_flags |= IFF_UP;
   if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) ctr_fail("ioctl(lo, SIOCSIFFLAGS)");
+  close(s);
+}
+
+/* The container's side of a bridge network: the parent created eth0 in our namespace
+ * (ip link add eth0 netns PID type veth ...); here it gets its address, comes up, and gets a
+ * default route. Plain ioctls: no netlink library, no `ip` binary in the image needed. */
+static void configure_interface(const struct ctr_config *c) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) ctr_fail("socket(AF_INET)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", c->net_ifname);
+  struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+  sin->sin_family = AF_INET;
+  ctr_explain("give the container its address", "ip addr add %s/%d dev %s", c->net_address, c->net_prefix, c->net_ifname);
+  if (inet_pton(AF_INET, c->net_address, &sin->sin_addr) != 1) { errno = EINVAL; ctr_fail("inet_pton(%s)", c->net_address); }
+  if (ioctl(s, SIOCSIFADDR, &ifr) < 0) ctr_fail("ioctl(%s, SIOCSIFADDR, %s)", c->net_ifname, c->net_address);
+  sin->sin_addr.s_addr = c->net_prefix ? htonl(0xffffffffu << (32 - c->net_prefix)) : 0;
+  if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) ctr_fail("ioctl(%s, SIOCSIFNETMASK, /%d)", c->net_ifname, c->net_prefix);
+  if (c->net_tx_csum_off) {
+    struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
+    ifr.ifr_data = (char *)&ev;
+    ctr_explain("Open vSwitch userspace datapath: checksums must be complete when they leave", "ethtool -K %s tx off", c->net_ifname);
+    if (ioctl(s, SIOCETHTOOL, &ifr) < 0) ctr_fail("ioctl(%s, SIOCETHTOOL, ETHTOOL_STXCSUM off)", c->net_ifname);
+    memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+  }
+  ctr_explain("bring the interface up", "ip link set %s up", c->net_ifname);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) ctr_fail("ioctl(%s, SIOCGIFFLAGS)", c->net_ifname);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) ctr_fail("ioctl(%s, SIOCSIFFLAGS)", c->net_ifname);
+  if (c->net_gateway) {
+    struct rtentry rt;
+    memset(&rt, 0, sizeof rt);
+    struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst, *gw = (struct sockaddr_in *)&rt.rt_gateway,
+                       *mask = (struct sockaddr_in *)&rt.rt_genmask;
+    dst->sin_family = gw->sin_family = mask->sin_family = AF_INET;
+    if (inet_pton(AF_INET, c->net_gateway, &gw->sin_addr) != 1) { errno = EINVAL; ctr_fail("inet_pton(%s)", c->net_gateway); }
+    rt.rt_flags = RTF_UP | RTF_GATEWAY;
+    ctr_explain("route everything else through the gateway on the host's bridge", "ip route add default via %s", c->net_gateway);
+    if (ioctl(s, SIOCADDRT, &rt) < 0) ctr_fail("ioctl(SIOCADDRT, default via %s)", c->net_gateway);
+  }
   close(s);
 }
 
@@ -106,7 +152,7 @@ int ctr_child_main(struct ctr_config *c) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (c->die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-  int keep[] = { c->sync_fd, c->explain_fd, c->init_fd, c->stdio[0], c->stdio[1], c->stdio[2] };
+  int keep[] = { c->sync_fd, c->explain_fd, c->init_fd, c->stdio[0], c->stdio[1], c->stdio[2], c->netns_fd };
   ctr_close_fds_except(keep, sizeof keep / sizeof keep[0]);
 
   /* wait until the parent has placed us in our cgroup and set up the network */
@@ -120,6 +166,11 @@ int ctr_child_main(struct ctr_config *c) {
     ctr_explain("new cgroup namespace: our cgroup becomes the root of /sys/fs/cgroup", "unshare --cgroup");
     if (unshare(CLONE_NEWCGROUP) < 0) ctr_fail("unshare(CLONE_NEWCGROUP)");
   }
+  if (c->netns_fd >= 0) {
+    ctr_explain("join an existing network namespace", "nsenter --net=%s", c->netns_path ? c->netns_path : "?");
+    if (setns(c->netns_fd, CLONE_NEWNET) < 0) ctr_fail("setns(%s, CLONE_NEWNET)", c->netns_path ? c->netns_path : "netns");
+    close(c->netns_fd);
+  }
   if (!c->tty) ctr_setup_stdio(c->stdio);
 
   ctr_setup_rootfs(c);
@@ -131,6 +182,7 @@ int ctr_child_main(struct ctr_config *c) {
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) ctr_fail("sethostname(%s)", c->hostname);
   }
   if (c->loopback_up) loopback_up();
+  if (c->net_ifname) configure_interface(c);
 
   if (c->tty) {
     int slave;

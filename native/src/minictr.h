@@ -60,6 +60,13 @@ struct ctr_config {
   unsigned short tty_rows, tty_cols; /* initial window size, so the shell starts at the right size */
   int stdio[3];            /* parent fds that become 0, 1, 2 (ignored with tty) */
   int loopback_up;
+  char *net_ifname;        /* set: give this interface (made by the parent) an address and a default route */
+  char *net_address;       /* "10.88.0.5" */
+  int net_prefix;          /* 16 */
+  char *net_gateway;       /* "10.88.0.1" */
+  int net_tx_csum_off;     /* OVS userspace datapath: no TX checksum offload (ethtool -K eth0 tx off) */
+  int netns_fd;            /* >= 0: join this network namespace (--network container:X / netns:N) */
+  char *netns_path;        /* its path, for messages */
   int die_with_parent;
   int cgroup_fd;           /* >= 0: clone3(CLONE_INTO_CGROUP) into it */
   int init_fd;             /* sealed memfd holding minictr-init, exec'd as PID 1 */

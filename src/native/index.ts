@@ -85,6 +85,10 @@ export interface NativeSpawnSpec {
   ttyCols?: number;
   stdio: [number, number, number];
   loopbackUp: boolean;
+  /** give eth0 (created by the host side in our netns) an address and a default route */
+  netConfig?: { ifname: string; address: string; prefix: number; gateway?: string; txChecksumOff?: boolean };
+  /** join this network namespace instead of making one (e.g. /proc/PID/ns/net, /run/netns/red) */
+  joinNetns?: string;
   dieWithParent: boolean;
   cgroupFd: number;
   initPath: string;

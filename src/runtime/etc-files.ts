@@ -6,26 +6,36 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MS, type NativeMount } from '../native/index.js';
 
+export interface EtcOptions {
+  /** the container's address on its network (else its name maps to 127.0.1.1) */
+  ip?: string;
+  /** --dns servers */
+  dns?: string[];
+  /** the container shares the host's network: loopback resolvers work there */
+  hostNetwork?: boolean;
+}
+
 /** systemd-resolved's stub (127.0.0.53) is unreachable from another network namespace;
- * its upstream list is what a container needs. */
-export function hostResolvConf(): string {
+ * its upstream list is what a container needs. Other loopback resolvers are dropped too, and
+ * if none is left Docker's fallback (Google's public DNS) is used. */
+export function containerResolvConf(opts: EtcOptions): string {
+  if (opts.dns?.length) return opts.dns.map((d) => `nameserver ${d}\n`).join('');
   let conf = existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '';
+  if (opts.hostNetwork) return conf;
   if (/^nameserver\s+127\.0\.0\.53\s*$/m.test(conf) && existsSync('/run/systemd/resolve/resolv.conf')) {
     conf = readFileSync('/run/systemd/resolve/resolv.conf', 'utf8');
   }
-  return conf;
+  const lines = conf.split('\n').filter((l) => !/^nameserver\s+(127\.|::1)/.test(l));
+  if (!lines.some((l) => l.startsWith('nameserver'))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return lines.join('\n').trim() + '\n';
 }
 
-export function writeEtcFiles(dir: string, hostname: string, name: string): NativeMount[] {
+export function writeEtcFiles(dir: string, hostname: string, name: string, opts: EtcOptions = {}): NativeMount[] {
+  const names = `${hostname}${name !== hostname ? ` ${name}` : ''}`;
   const files: Record<string, string> = {
     hostname: `${hostname}\n`,
-    hosts: [
-      '127.0.0.1\tlocalhost',
-      '::1\tlocalhost ip6-localhost ip6-loopback',
-      `127.0.1.1\t${hostname}${name !== hostname ? ` ${name}` : ''}`,
-      '',
-    ].join('\n'),
-    'resolv.conf': hostResolvConf(),
+    hosts: ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${opts.ip ?? '127.0.1.1'}\t${names}`, ''].join('\n'),
+    'resolv.conf': containerResolvConf(opts),
   };
   const mounts: NativeMount[] = [];
   for (const [file, content] of Object.entries(files)) {

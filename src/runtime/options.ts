@@ -23,6 +23,10 @@ export interface RunOptions {
   detach?: boolean;
   user?: string;
   replicas?: number;
+  network?: string;
+  publish?: string[];
+  dns?: string[];
+  bridgeDriver?: string;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */

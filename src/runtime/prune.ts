@@ -8,7 +8,8 @@ import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { listContainerCgroupIds, removeContainerCgroup } from '../cgroup/container-cgroup.js';
 import { paths } from '../paths.js';
-import { deleteContainerFiles, isRunning, listContainers } from './store.js';
+import { destroyContainer } from './destroy.js';
+import { isRunning, listContainers } from './store.js';
 
 export async function pruneContainers(): Promise<string[]> {
   const removed: string[] = [];
@@ -17,8 +18,7 @@ export async function pruneContainers(): Promise<string[]> {
 
   for (const c of containers) {
     if (c.config.autoRemove && !isRunning(c)) {
-      await removeContainerCgroup(c.config.id);
-      deleteContainerFiles(c);
+      await destroyContainer(c);
       known.delete(c.config.id);
       removed.push(`container ${c.config.name} (--rm, interrupted)`);
     }

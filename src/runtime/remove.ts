@@ -4,10 +4,10 @@
  * (PDEATHSIG), so only files and the cgroup are left.
  */
 import { ConflictError } from '../errors.js';
-import { removeContainerCgroup } from '../cgroup/container-cgroup.js';
+import { destroyContainer } from './destroy.js';
 import { withContainerLock } from './lifecycle.js';
 import { existsSync } from 'node:fs';
-import { deleteContainerFiles, exitFile, findContainer, isRunning, type Container } from './store.js';
+import { exitFile, findContainer, isRunning, type Container } from './store.js';
 
 export async function removeContainer(ref: string, force: boolean): Promise<Container> {
   const c = findContainer(ref);
@@ -29,8 +29,7 @@ async function removeLocked(c: Container, force: boolean): Promise<void> {
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
-  await removeContainerCgroup(c.config.id);
-  deleteContainerFiles(c);
+  await destroyContainer(c);
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {

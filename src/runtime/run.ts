@@ -4,9 +4,12 @@
  */
 import { writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { ipToInt } from '../network/cidr.js';
+import { formatNetworkMode, parseNetworkMode } from '../network/mode.js';
+import { parsePortMapping } from '../network/ports.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
-import { createContainer, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -19,6 +22,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const replicas = opts.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
   if (replicas > 1 && !opts.detach) throw new UsageError('--replicas needs -d: replicas run detached');
+  const mode = parseNetworkMode(opts.network);
+  const ports = (opts.publish ?? []).map(parsePortMapping);
+  if (ports.length && mode.kind !== 'bridge') throw new UsageError(`-p needs a bridge network, not --network ${formatNetworkMode(mode)}`);
+  if (replicas > 1 && ports.length) throw new UsageError('-p cannot be used with --replicas: the host port can be published once');
+  for (const d of opts.dns ?? []) if (ipToInt(d) === undefined) throw new UsageError(`invalid --dns "${d}": expected an IPv4 address`);
+  const driver = opts.bridgeDriver;
+  if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
 
   const { resolveImage } = await import('../image/store.js');
   const image = await resolveImage(opts.image);
@@ -26,8 +36,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
 
-  const create = (name: string | undefined): Container =>
-    createContainer({
+  const create = async (name: string | undefined): Promise<Container> => {
+    const container = createContainer({
       name,
       hostname: opts.hostname,
       image: opts.image,
@@ -41,16 +51,29 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       autoRemove: opts.rm,
       volumes,
       tmpfs,
+      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
     });
+    if (mode.kind !== 'bridge') return container;
+    try {
+      const { reserveAddress } = await import('../network/attach.js');
+      const { ip } = await reserveAddress(mode.network, container.config.id, driver as 'linux' | 'ovs' | undefined);
+      container.config.network = { ...container.config.network!, network: mode.network, ip };
+      saveConfig(container);
+      return container;
+    } catch (err) {
+      deleteContainerFiles(container);
+      throw err;
+    }
+  };
 
   if (!opts.detach) {
-    const container = create(opts.name);
+    const container = await create(opts.name);
     return (await startContainer(container, { detach: false, explain: opts.explain })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
-    const container = create(name);
+    const container = await create(name);
     await startContainer(container, { detach: true, explain: opts.explain });
     writeSync(1, `${container.config.id}\n`);
   }

@@ -3,17 +3,18 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MinictrError } from '../errors.js';
+import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { createContainerCgroup, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
 import { resolveImage, layerDirs } from '../image/store.js';
-import { isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
+import { CLONE, isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { buildSpawnSpec, containerEnv } from './spec.js';
-import { deleteContainerFiles, exitFile, logFile, saveState, type Container } from './store.js';
+import { destroyContainer, hostsEntry } from './destroy.js';
+import { exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { resolveUser } from './users.js';
 
@@ -54,20 +55,29 @@ export async function startContainer(container: Container, opts: StartOptions): 
         layers,
         argv: cfg.command,
         env: containerEnv(cfg.hostname, cfg.tty, image.config.Env ?? [], cfg.env),
-        etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name),
+        etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
+          ip: cfg.network?.ip,
+          dns: cfg.network?.dns,
+          hostNetwork: cfg.network?.mode === 'host',
+        }),
         stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
         cgroupFd: cgroup.cloneFd,
         explainFd: opts.explain ? 2 : -1,
         ttySize: cfg.tty ? terminalSize() : undefined,
       }),
       ...(user ?? {}),
+      ...networkNamespace(cfg.network?.mode),
     };
+    if (cfg.network?.network) {
+      const { containerInterface } = await import('../network/attach.js');
+      spec.netConfig = await containerInterface(cfg.network);
+    }
     if (opts.detach) spec.detach = detachSpec(container);
     return await launch(container, spec, cgroup, opts, explain);
   } catch (err) {
-    await removeContainerCgroup(cfg.id);
-    if (cfg.autoRemove) deleteContainerFiles(container);
+    if (cfg.autoRemove) await destroyContainer(container);
     else {
+      await removeContainerCgroup(cfg.id);
       container.state = { status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
       saveState(container);
     }
@@ -77,6 +87,24 @@ export async function startContainer(container: Container, opts: StartOptions): 
     if (devNull >= 0) closeSync(devNull);
     cgroup?.release();
   }
+}
+
+/** How the container gets its network namespace: its own (bridge, none), the host's, or
+ * another's (container:NAME, netns:NAME, joined with setns in the C child). */
+function networkNamespace(mode: string | undefined): Partial<NativeSpawnSpec> {
+  const ownNetns = { cloneFlags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID };
+  if (mode === 'host') return { ...ownNetns, loopbackUp: false };
+  if (mode?.startsWith('container:')) {
+    const other = findContainer(mode.slice('container:'.length));
+    if (!isRunning(other)) throw new ConflictError(`--network ${mode}: container ${other.config.name} is not running`);
+    return { ...ownNetns, loopbackUp: false, joinNetns: `/proc/${other.state.pid}/ns/net` };
+  }
+  if (mode?.startsWith('netns:')) {
+    const path = `/run/netns/${mode.slice('netns:'.length)}`;
+    if (!existsSync(path)) throw new NotFoundError(`--network ${mode}: no network namespace ${path} (see minictr net ns ls)`);
+    return { ...ownNetns, loopbackUp: false, joinNetns: path };
+  }
+  return {};
 }
 
 function detachSpec(container: Container): NonNullable<NativeSpawnSpec['detach']> {
@@ -91,6 +119,15 @@ function detachSpec(container: Container): NonNullable<NativeSpawnSpec['detach']
       ? ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id]
       : undefined,
   };
+}
+
+/** Bridge networks: the host side is wired while the child waits (see network/attach.ts). */
+async function wireNetwork(container: Container, pid: number, explain: Explainer): Promise<void> {
+  const n = container.config.network;
+  if (!n?.network) return;
+  const { connectContainer, refreshHosts } = await import('../network/attach.js');
+  await connectContainer(container.config.id, pid, n, explain);
+  refreshHosts(n.network, hostsEntry);
 }
 
 async function launch(
@@ -131,6 +168,7 @@ async function launch(
   try {
     try {
       cgroup.attach(child.pid, child.intoCgroup);
+      await wireNetwork(container, child.pid, explain);
       const { ptyMaster } = addon.start(child.syncFd);
       if (opts.detach) {
         // the monitor keeps the pty master: the shell lives on, its output goes to the log
@@ -155,8 +193,8 @@ async function launch(
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString() };
     saveState(container);
-    await removeContainerCgroup(container.config.id);
-    if (container.config.autoRemove) deleteContainerFiles(container);
+    if (container.config.autoRemove) await destroyContainer(container);
+    else await removeContainerCgroup(container.config.id);
     return result.exitCode;
   } finally {
     terminal?.restore();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
+import type { ContainerNetwork } from '../network/attach.js';
 
 export interface VolumeMount {
   source: string;
@@ -34,6 +35,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   volumes: VolumeMount[];
   tmpfs: string[];
+  /** --network, its address and published ports (src/network/attach.ts) */
+  network?: ContainerNetwork;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -121,6 +124,10 @@ export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'c
     rmSync(join(namesDir(), name), { force: true });
     throw err;
   }
+}
+
+export function saveConfig(c: Container): void {
+  writeJsonAtomic(join(c.dir, 'config.json'), c.config);
 }
 
 export function saveState(c: Container): void {

@@ -5,6 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { BIN } from './cli.js';
 import { snapshotKernelObjects, diffSnapshots } from './leaks.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -12,8 +15,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.MINICTR_ROOT = join(base, 'lib');
   process.env.MINICTR_RUN = join(base, 'run');
   process.env.MINICTR_TEST_BASE = base;
+  // the default network's bridge gets a name of this run's own, and is removed at the end
+  process.env.MINICTR_BRIDGE_NAME = `mtb${randomBytes(3).toString('hex')}`;
   const before = await snapshotKernelObjects();
   return async () => {
+    await execa(BIN, ['network', 'rm', '-f', 'bridge'], { reject: false });
     const after = await snapshotKernelObjects();
     const leaks = diffSnapshots(before, after);
     rmSync(base, { recursive: true, force: true });

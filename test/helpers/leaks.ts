@@ -14,6 +14,7 @@ export interface KernelSnapshot {
   cgroups: string[];
   ovsBridges: string[];
   processes: string[];
+  firewall: string[];
 }
 
 function listCgroups(): string[] {
@@ -57,7 +58,14 @@ export async function snapshotKernelObjects(): Promise<KernelSnapshot> {
     // an exited monitor waits for the host's init to reap it: not ours to clean
     .filter((l) => l && !l.includes('<defunct>'))
     .sort();
-  return { netns, links, mounts, cgroups: listCgroups(), ovsBridges, processes };
+  // minictr's nftables table, and any iptables rule minictr tagged
+  const nft = await execa('nft', ['list', 'tables'], { reject: false }).catch(() => undefined);
+  const ipt = await execa('iptables-save', [], { reject: false }).catch(() => undefined);
+  const firewall = [
+    ...(nft?.stdout ?? '').split('\n').filter((l) => l.includes('minictr')),
+    ...(ipt?.stdout ?? '').split('\n').filter((l) => l.includes('minictr:')),
+  ].sort();
+  return { netns, links, mounts, cgroups: listCgroups(), ovsBridges, processes, firewall };
 }
 
 export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): string[] {

@@ -19,6 +19,10 @@ export function register(program: Command): void {
     .option('-u, --user <user[:group]>', 'user to run as (name or uid, from the container\'s /etc/passwd)')
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
+    .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
+    .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
+    .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
+    .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
     .option('--replicas <n>', 'with -d: start N identical containers named NAME-1..NAME-N', (v) => Number(v))
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
@@ -41,6 +45,10 @@ export function register(program: Command): void {
         detach: Boolean(o.detach),
         user: o.user as string | undefined,
         replicas: o.replicas as number | undefined,
+        network: o.network as string | undefined,
+        publish: o.publish as string[],
+        dns: o.dns as string[],
+        bridgeDriver: o.bridgeDriver as string | undefined,
       });
     });
 }

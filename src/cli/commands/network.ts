@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  const network = program.command('network').description('manage container networks (bridges with their own subnet)');
+  network
+    .command('create')
+    .description('create a network: a host bridge, a subnet, NAT')
+    .argument('<name>', 'network name')
+    .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.89.0.0/24 (default: the next free 10.89.x.0/24)')
+    .option('--driver <driver>', 'linux (a Linux bridge) or ovs (Open vSwitch)', 'linux')
+    .action(async (name: string, o: { subnet?: string; driver: string }) => {
+      const { UsageError } = await import('../../errors.js');
+      const { createNetwork } = await import('../../network/attach.js');
+      const { writeSync } = await import('node:fs');
+      if (o.driver !== 'linux' && o.driver !== 'ovs') throw new UsageError(`invalid --driver "${o.driver}": linux or ovs`);
+      const net = await createNetwork(name, { subnet: o.subnet, driver: o.driver });
+      writeSync(1, `${net.name}\n`);
+    });
+  network
+    .command('ls')
+    .description('list networks')
+    .action(async () => {
+      const { listNetworks } = await import('../../network/store.js');
+      const { containersOn } = await import('../../network/attach.js');
+      const { formatTable } = await import('../../runtime/inspect.js');
+      const { writeSync } = await import('node:fs');
+      const rows = [['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS']];
+      for (const n of listNetworks()) rows.push([n.name, n.driver, n.bridge, n.subnet, n.gateway, String(containersOn(n.name).length)]);
+      writeSync(1, formatTable(rows));
+    });
+  network
+    .command('inspect')
+    .description('print networks as JSON, with their containers and addresses')
+    .argument('<name...>', 'network names')
+    .action(async (names: string[]) => {
+      const { findNetwork } = await import('../../network/store.js');
+      const { addressesInUse } = await import('../../network/ipam.js');
+      const { NotFoundError } = await import('../../errors.js');
+      const { writeSync } = await import('node:fs');
+      const out = names.map((n) => {
+        const net = findNetwork(n);
+        if (!net) throw new NotFoundError(`no such network: ${n}`);
+        return { ...net, Containers: Object.fromEntries([...addressesInUse(n)].map(([ip, id]) => [id, { IPv4Address: ip }])) };
+      });
+      writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
+    });
+  network
+    .command('rm')
+    .description('remove networks (their bridge and firewall rules); -f even with containers attached')
+    .argument('<name...>', 'network names')
+    .option('-f, --force', 'remove even if containers are attached', false)
+    .option('--explain', 'print each host command', false)
+    .action(async (names: string[], o: { force: boolean; explain: boolean }) => {
+      const { removeNetwork } = await import('../../network/attach.js');
+      const { listContainers } = await import('../../runtime/store.js');
+      const { createExplainer } = await import('../../util/explain.js');
+      const { writeSync } = await import('node:fs');
+      const ids = new Set(listContainers().map((c) => c.config.id));
+      for (const n of names) {
+        await removeNetwork(n, o.force, createExplainer(o.explain, (s) => writeSync(2, s)), (id) => ids.has(id));
+        writeSync(1, `${n}\n`);
+      }
+    });
+}

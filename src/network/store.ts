@@ -1,0 +1,106 @@
+/**
+ * Container networks: $MINICTR_ROOT/networks/<name>.json. The default network `bridge`
+ * (host bridge minictr0, 10.88.0.0/16) is created on first use, as Docker's docker0 is.
+ * Its subnet and bridge can be moved with MINICTR_BRIDGE_SUBNET / MINICTR_BRIDGE_NAME.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { paths } from '../paths.js';
+import { formatSubnet, intToIp, overlaps, parseSubnet } from './cidr.js';
+
+export type SwitchDriver = 'linux' | 'ovs';
+
+export interface NetworkConfig {
+  name: string;
+  driver: SwitchDriver;
+  /** the host-side switch: a Linux bridge or an OVS bridge */
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  created: string;
+}
+
+export const DEFAULT_NETWORK = 'bridge';
+
+export function networksDir(): string {
+  return join(paths.networks(), '');
+}
+
+function file(name: string): string {
+  return join(paths.networks(), `${name}.json`);
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,31}$/;
+
+export function validateNetworkName(name: string): void {
+  if (!NAME_RE.test(name)) throw new UsageError(`invalid network name "${name}": use 1-32 of [a-zA-Z0-9_.-], starting with a letter or digit`);
+}
+
+export function listNetworks(): NetworkConfig[] {
+  if (!existsSync(paths.networks())) return [];
+  return readdirSync(paths.networks())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(paths.networks(), f), 'utf8')) as NetworkConfig);
+}
+
+export function findNetwork(name: string): NetworkConfig | undefined {
+  try {
+    return JSON.parse(readFileSync(file(name), 'utf8')) as NetworkConfig;
+  } catch {
+    return undefined;
+  }
+}
+
+function defaultNetwork(): Omit<NetworkConfig, 'created'> {
+  const subnet = formatSubnet(parseSubnet(process.env.MINICTR_BRIDGE_SUBNET || '10.88.0.0/16'));
+  const s = parseSubnet(subnet);
+  return { name: DEFAULT_NETWORK, driver: 'linux', bridge: process.env.MINICTR_BRIDGE_NAME || 'minictr0', subnet, gateway: intToIp(s.base + 1) };
+}
+
+/** Bridge names are kernel link names: at most 15 chars. */
+function bridgeNameFor(name: string): string {
+  return `mctr-${name.replace(/[^a-zA-Z0-9]/g, '').slice(0, 10)}`;
+}
+
+/** Record a network (the caller holds the networks lock). Overlaps are refused. */
+export function defineNetwork(name: string, opts: { subnet?: string; driver?: SwitchDriver }): NetworkConfig {
+  validateNetworkName(name);
+  if (findNetwork(name)) throw new ConflictError(`network ${name} already exists`);
+  let cfg: Omit<NetworkConfig, 'created'>;
+  if (name === DEFAULT_NETWORK) cfg = defaultNetwork();
+  else {
+    const existing = listNetworks();
+    const subnet = opts.subnet ? parseSubnet(opts.subnet) : pickFreeSubnet(existing.map((n) => n.subnet));
+    cfg = { name, driver: opts.driver ?? 'linux', bridge: bridgeNameFor(name), subnet: formatSubnet(subnet), gateway: intToIp(subnet.base + 1) };
+  }
+  if (opts.driver) cfg.driver = opts.driver;
+  const mine = parseSubnet(cfg.subnet);
+  for (const other of listNetworks()) {
+    if (overlaps(mine, parseSubnet(other.subnet))) {
+      throw new ConflictError(`subnet ${cfg.subnet} overlaps network ${other.name} (${other.subnet})`);
+    }
+  }
+  const full: NetworkConfig = { ...cfg, created: new Date().toISOString() };
+  mkdirSync(paths.networks(), { recursive: true });
+  const tmp = `${file(name)}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(full, null, 2) + '\n');
+  renameSync(tmp, file(name));
+  return full;
+}
+
+/** 10.89.0.0/24, 10.89.1.0/24, ... the first /24 no network uses. */
+function pickFreeSubnet(used: string[]): ReturnType<typeof parseSubnet> {
+  const taken = used.map(parseSubnet);
+  for (let i = 0; i < 256 * 100; i++) {
+    const candidate = parseSubnet(`10.${89 + (i >> 8)}.${i & 255}.0/24`);
+    if (!taken.some((t) => overlaps(t, candidate))) return candidate;
+  }
+  throw new ConflictError('no free subnet left in 10.89.0.0-10.188.255.0: give one with --subnet');
+}
+
+export function deleteNetworkRecord(name: string): void {
+  if (!findNetwork(name)) throw new NotFoundError(`no such network: ${name}`);
+  rmSync(file(name), { force: true });
+  rmSync(join(paths.networks(), name), { recursive: true, force: true });
+}
