@@ -2,8 +2,8 @@
  * NAT, forwarding and published ports, with nftables or iptables, never both: a host whose
  * firewall is iptables (e.g. Docker's, with FORWARD policy DROP) gets iptables rules where
  * its FORWARD chain will see them; a clean host gets one nftables table, `ip minictr`.
- * Every rule carries a comment (minictr:net:NAME or minictr:ctr:ID) so it can be removed
- * exactly when its network or container goes. MINICTR_FIREWALL=nftables|iptables overrides.
+ * Every rule carries a comment so it can be removed exactly when its network or container
+ * goes (minictr:net:BRIDGE, minictr:ctr:ID). MINICTR_FIREWALL=nftables|iptables overrides.
  */
 import type { Explainer } from '../util/explain.js';
 import { hostCommand } from '../util/host-command.js';
@@ -38,7 +38,9 @@ export async function selectFirewall(explain: Explainer): Promise<Firewall> {
   return useIptables ? new IptablesFirewall(explain) : new NftFirewall(explain);
 }
 
-const netTag = (n: string): string => `minictr:net:${n}`;
+// tagged by bridge, not network name: bridge names are unique on the host, network names are
+// only unique within one MINICTR_ROOT
+const netTag = (net: NetworkConfig): string => `minictr:net:${net.bridge}`;
 const ctrTag = (id: string): string => `minictr:ctr:${id.slice(0, 12)}`;
 
 class NftFirewall implements Firewall {
@@ -50,9 +52,9 @@ class NftFirewall implements Firewall {
   }
 
   async ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void> {
-    await this.removeTagged(netTag(net.name));
+    await this.removeTagged(netTag(net));
     const others = all.filter((n) => n.name !== net.name).map((n) => `"${n.bridge}"`);
-    const tag = `comment "${netTag(net.name)}"`;
+    const tag = `comment "${netTag(net)}"`;
     await this.nft(
       [
         'table ip minictr {',
@@ -75,7 +77,7 @@ class NftFirewall implements Firewall {
   }
 
   async removeNetwork(net: NetworkConfig): Promise<void> {
-    await this.removeTagged(netTag(net.name));
+    await this.removeTagged(netTag(net));
     await this.dropTableIfEmpty();
   }
 
@@ -121,8 +123,8 @@ class IptablesFirewall implements Firewall {
   }
 
   async ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void> {
-    await this.removeTagged(netTag(net.name));
-    const c = ['-m', 'comment', '--comment', netTag(net.name)];
+    await this.removeTagged(netTag(net));
+    const c = ['-m', 'comment', '--comment', netTag(net)];
     // inserted at the top of FORWARD, so a host policy of DROP (Docker's) comes after them;
     // -I puts each new rule first, so they are inserted in reverse order
     const forward: string[][] = [
@@ -137,7 +139,7 @@ class IptablesFirewall implements Firewall {
   }
 
   async removeNetwork(net: NetworkConfig): Promise<void> {
-    await this.removeTagged(netTag(net.name));
+    await this.removeTagged(netTag(net));
   }
 
   async publish(ctrId: string, _net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void> {

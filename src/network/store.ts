@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
-import { formatSubnet, intToIp, overlaps, parseSubnet } from './cidr.js';
+import { formatSubnet, intToIp, overlaps, parseSubnet, type Subnet } from './cidr.js';
 
 export type SwitchDriver = 'linux' | 'ovs';
 
@@ -81,6 +81,10 @@ export function defineNetwork(name: string, opts: { subnet?: string; driver?: Sw
       throw new ConflictError(`subnet ${cfg.subnet} overlaps network ${other.name} (${other.subnet})`);
     }
   }
+  const clash = hostRoutes().find((r) => r.dev !== cfg.bridge && overlaps(mine, r.subnet));
+  if (clash) {
+    throw new ConflictError(`subnet ${cfg.subnet} overlaps the host's route ${formatSubnet(clash.subnet)} on ${clash.dev}: choose another with --subnet`);
+  }
   const full: NetworkConfig = { ...cfg, created: new Date().toISOString() };
   mkdirSync(paths.networks(), { recursive: true });
   const tmp = `${file(name)}.${process.pid}.tmp`;
@@ -89,9 +93,35 @@ export function defineNetwork(name: string, opts: { subnet?: string; driver?: Sw
   return full;
 }
 
-/** 10.89.0.0/24, 10.89.1.0/24, ... the first /24 no network uses. */
-function pickFreeSubnet(used: string[]): ReturnType<typeof parseSubnet> {
-  const taken = used.map(parseSubnet);
+/** The host's IPv4 routes (except the default route), from /proc/net/route. */
+export function hostRoutes(): { dev: string; subnet: Subnet }[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return [];
+  }
+  const le = (hex: string): number => Buffer.from(hex, 'hex').readUInt32LE(0);
+  return text
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 8 && f[7] !== '00000000')
+    .map((f) => {
+      const mask = le(f[7]!);
+      return { dev: f[0]!, subnet: { base: (le(f[1]!) & mask) >>> 0, prefix: 32 - trailingZeroBits(mask) } };
+    });
+}
+
+function trailingZeroBits(mask: number): number {
+  let n = 0;
+  for (let m = mask >>> 0; n < 32 && (m & 1) === 0; m >>>= 1) n++;
+  return n;
+}
+
+/** 10.89.0.0/24, 10.89.1.0/24, ... the first /24 no network (or host route) uses. */
+function pickFreeSubnet(used: string[]): Subnet {
+  const taken = [...used.map(parseSubnet), ...hostRoutes().map((r) => r.subnet)];
   for (let i = 0; i < 256 * 100; i++) {
     const candidate = parseSubnet(`10.${89 + (i >> 8)}.${i & 255}.0/24`);
     if (!taken.some((t) => overlaps(t, candidate))) return candidate;

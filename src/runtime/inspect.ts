@@ -64,8 +64,23 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       Path: v2 ? join(v2, CGROUP_PARENT, c.config.id) : undefined,
     },
     Namespaces: running ? namespaces(c.state.pid!) : {},
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
+  };
+}
+
+export function portsText(c: Container): string[] {
+  return (c.config.network?.ports ?? []).map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`);
+}
+
+function networkSettings(c: Container): Record<string, unknown> {
+  const n = c.config.network;
+  return {
+    Mode: n?.mode ?? 'none',
+    IPAddress: n?.ip ?? '',
+    Ports: portsText(c),
+    Networks: n?.network ? { [n.network]: { IPAddress: n.ip } } : {},
+    Dns: n?.dns ?? [],
   };
 }
 
@@ -109,7 +124,7 @@ export function psRow(c: Container): PsRow {
     CreatedAt: c.config.created,
     Status: statusText(c),
     State: isRunning(c) ? 'running' : c.state.status,
-    Ports: '',
+    Ports: portsText(c).join(', '),
     Names: c.config.name,
   };
 }

@@ -81,3 +81,14 @@ export async function debianTarball(): Promise<string> {
   );
   return out;
 }
+
+/** The Debian test image, imported into this run's store once (as debian-test:latest). */
+export async function debianImage(): Promise<string> {
+  const name = 'debian-test:latest';
+  const { minictr } = await import('./cli.js');
+  const listed = await minictr(['images', '-q', name]);
+  if (listed.exitCode === 0 && listed.stdout.trim()) return name;
+  const r = await minictr(['import', await debianTarball(), name]);
+  if (r.exitCode !== 0) throw new Error(`import of the Debian test image failed: ${r.stderr}`);
+  return name;
+}

@@ -14,10 +14,11 @@ import { register as inspectCmd } from './inspect.js';
 import { register as topCmd } from './top.js';
 import { register as systemCmd } from './system.js';
 import { register as networkCmd } from './network.js';
+import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
 import { register as rmi } from './rmi.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, images, importImage, rmi, networkCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, images, importImage, rmi, networkCmd, doctorCmd, systemCmd];

@@ -1,0 +1,226 @@
+/**
+ * Container networking, checked from inside containers and from the far end of the
+ * connection: bridge traffic (Linux bridge and Open vSwitch), NAT and DNS to an "upstream"
+ * namespace, published ports, the other --network modes, concurrency and cleanup.
+ * Traffic stays on this host: in namespaces the tests make, and on loopback.
+ */
+import { execa } from 'execa';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { minictr, uniq } from './helpers/cli.js';
+import { leftovers, newSince } from './helpers/container.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { debianImage } from './helpers/debian-image.js';
+
+// busybox-static's wget and ping cannot resolve names (glibc's static NSS), so lookups by
+// name run in the Debian image: getent for the name, bash's /dev/tcp for a request.
+const httpGet = (host: string, port = 80): string[] => [
+  'bash', '-c',
+  `exec 3<>/dev/tcp/${host}/${port} && printf 'GET / HTTP/1.0\\r\\nHost: ${host}\\r\\n\\r\\n' >&3 && timeout 5 cat <&3 | sed '1,/^\\r$/d'`,
+];
+let debian: string;
+beforeAll(async () => {
+  debian = await debianImage();
+}, 600_000);
+
+const made: string[] = [];
+const networks: string[] = [];
+afterEach(async () => {
+  if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
+});
+afterAll(async () => {
+  for (const n of networks) await minictr(['network', 'rm', '-f', n]);
+});
+
+async function runD(args: string[], name = uniq('nt-')): Promise<string> {
+  const r = await minictr(['run', '-d', '--name', name, ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  made.push(name);
+  return name;
+}
+
+async function ipOf(name: string): Promise<string> {
+  const r = await minictr(['exec', name, 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"]);
+  return r.stdout.trim();
+}
+
+/** a busybox httpd serving /www/index.html with a marker */
+const WEB = ['busybox', 'sh', '-c', 'mkdir -p /www && echo "served by $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'];
+
+async function userNetwork(driver: 'linux' | 'ovs'): Promise<string> {
+  const name = uniq('un-');
+  const octet = 100 + Math.floor(Math.random() * 100);
+  const r = await minictr(['network', 'create', '--driver', driver, '--subnet', `10.${octet}.${Math.floor(Math.random() * 250)}.0/24`, name]);
+  expect(r.stderr).toBe('');
+  networks.push(name);
+  return name;
+}
+
+describe('bridge traffic', () => {
+  for (const [label, net] of [['default bridge', async () => 'bridge'], ['user network (linux)', () => userNetwork('linux')], ['user network (ovs, userspace datapath)', () => userNetwork('ovs')]] as const) {
+    it(`${label}: ping and TCP between containers, by address and by name`, async () => {
+      const network = await net();
+      const web = await runD(['--network', network, ...WEB]);
+      const client = await runD(['--network', network, debian, 'sleep', '60']);
+      const webIp = await ipOf(web);
+      expect(webIp).toMatch(/^10\.\d+\.\d+\.\d+$/);
+      const clientIp = JSON.parse((await minictr(['inspect', client])).stdout)[0].NetworkSettings.IPAddress;
+      const ping = await minictr(['exec', web, 'ping', '-c', '2', '-W', '2', clientIp]);
+      expect(ping.stdout).toMatch(/2 packets received/);
+      // by name (/etc/hosts lists the network's containers), over TCP
+      expect((await minictr(['exec', client, 'getent', 'hosts', web])).stdout).toMatch(new RegExp(`^${webIp.replace(/\./g, '\\.')}\\s+${web}`));
+      const get = await minictr(['exec', client, ...httpGet(web)]);
+      expect(get.stdout.trim()).toBe(`served by ${(await minictr(['exec', web, 'hostname'])).stdout.trim()}`);
+    });
+  }
+
+  it('networks are isolated from each other', async () => {
+    const a = await userNetwork('linux');
+    const b = await userNetwork('linux');
+    const inA = await runD(['--network', a, 'busybox', 'sleep', '60']);
+    const inB = await runD(['--network', b, 'busybox', 'sleep', '60']);
+    const r = await minictr(['exec', inA, 'ping', '-c', '1', '-W', '1', await ipOf(inB)]);
+    expect(r.stdout).toMatch(/0 packets received/);
+  });
+});
+
+describe('outbound NAT and DNS', () => {
+  let up: Upstream;
+  beforeAll(async () => {
+    up = await startUpstream();
+  });
+  afterAll(async () => up?.stop());
+
+  it('a container reaches the upstream by name through NAT; the upstream sees the host\'s address', async () => {
+    const r = await minictr(['run', '--rm', '--dns', up.ip, debian, ...httpGet(up.name)]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('hello from upstream');
+    expect(up.clientsSeen()).toEqual([up.hostIp]);
+  });
+
+  it('with iptables as the host firewall and FORWARD policy DROP (as Docker sets it)', async () => {
+    const hadFilter = (await execa('nft', ['list', 'tables'])).stdout.includes('table ip filter');
+    await execa('iptables', ['-P', 'FORWARD', 'DROP']);
+    const env = { ...process.env, MINICTR_FIREWALL: 'iptables' };
+    const net = uniq('ipt-');
+    try {
+      expect((await minictr(['network', 'create', '--subnet', `10.${150 + Math.floor(Math.random() * 50)}.1.0/24`, net], { env })).exitCode).toBe(0);
+      const r = await minictr(['run', '--rm', '--network', net, '--dns', up.ip, debian, ...httpGet(up.name)], { env });
+      expect(r.stdout.trim()).toBe('hello from upstream');
+      expect((await execa('iptables-save')).stdout).toContain('minictr:net:');
+    } finally {
+      await minictr(['network', 'rm', '-f', net], { env });
+      await execa('iptables', ['-P', 'FORWARD', 'ACCEPT']);
+      if (!hadFilter) await execa('nft', ['delete', 'table', 'ip', 'filter'], { reject: false });
+    }
+    expect((await execa('iptables-save')).stdout).not.toContain('minictr:');
+  });
+
+  it('published ports are reachable from the host (also 127.0.0.1) and from another namespace', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const web = await runD(['-p', `${port}:80`, ...WEB]);
+    const expected = `served by ${(await minictr(['exec', web, 'hostname'])).stdout.trim()}\n`;
+    for (const url of [`http://127.0.0.1:${port}/`, `http://${up.hostIp}:${port}/`]) {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      expect(await res.text()).toBe(expected);
+    }
+    const fromNs = await execa('ip', ['netns', 'exec', up.ns, 'timeout', '5', 'busybox', 'wget', '-q', '-O', '-', `http://${up.hostIp}:${port}/`], { reject: false });
+    expect(fromNs.stdout + '\n').toBe(expected);
+    const info = JSON.parse((await minictr(['inspect', web])).stdout)[0];
+    expect(info.NetworkSettings.Ports).toEqual([`0.0.0.0:${port}->80/tcp`]);
+    expect((await minictr(['ps'])).stdout).toMatch(new RegExp(`${port}->80/tcp.*${web}`));
+  });
+});
+
+describe('--network modes', () => {
+  it('none: only lo', async () => {
+    const r = await minictr(['run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net']);
+    expect(r.stdout.trim()).toBe('lo');
+  });
+
+  it('host: the host\'s interfaces', async () => {
+    const r = await minictr(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net']);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(readdirSync('/sys/class/net').sort());
+  });
+
+  it('container:X shares X\'s interfaces (a pod)', async () => {
+    const x = await runD(['busybox', 'sleep', '60']);
+    const r = await minictr(['run', '--rm', '--network', `container:${x}`, 'busybox', 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1; readlink /proc/self/ns/net"]);
+    const pid = JSON.parse((await minictr(['inspect', x])).stdout)[0].State.Pid;
+    const [ip, ns] = r.stdout.trim().split('\n');
+    expect(ip).toBe(await ipOf(x));
+    expect(ns).toBe((await execa('readlink', [`/proc/${pid}/ns/net`])).stdout);
+  });
+
+  it('netns:NAME joins a named namespace (as made by ip netns add)', async () => {
+    const ns = uniq('lab');
+    await execa('ip', ['netns', 'add', ns]);
+    try {
+      await execa('ip', ['-n', ns, 'link', 'add', 'lab0', 'type', 'veth', 'peer', 'name', 'lab1']);
+      await execa('ip', ['-n', ns, 'addr', 'add', '192.0.2.7/24', 'dev', 'lab0']);
+      await execa('ip', ['-n', ns, 'link', 'set', 'lab0', 'up']);
+      const r = await minictr(['run', '--rm', '--network', `netns:${ns}`, 'busybox', 'sh', '-c', 'ip -4 -o addr show lab0']);
+      expect(r.stdout).toContain('192.0.2.7/24');
+      const missing = await minictr(['run', '--rm', '--network', 'netns:no-such-ns', 'busybox', 'true']);
+      expect(missing.stderr.trim()).toMatch(/^minictr: --network netns:no-such-ns: no network namespace/);
+    } finally {
+      await execa('ip', ['netns', 'del', ns]);
+    }
+  });
+});
+
+describe('addresses and cleanup', () => {
+  it('20 concurrent run -d get distinct addresses', async () => {
+    const names = Array.from({ length: 20 }, () => uniq('ip-'));
+    made.push(...names);
+    const rs = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '60'])));
+    expect(rs.map((r) => r.exitCode)).toEqual(names.map(() => 0));
+    const ips = await Promise.all(names.map(ipOf));
+    expect(ips.every((ip) => ip.startsWith(process.env.MINICTR_BRIDGE_SUBNET!.split('.').slice(0, 2).join('.') + '.'))).toBe(true);
+    expect(new Set(ips).size).toBe(20);
+  }, 120_000);
+
+  it('rm releases the address, the veth and the port rules', async () => {
+    const before = await leftovers();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const name = await runD(['-p', `${port}:80`, 'busybox', 'sleep', '60']);
+    const ip = await ipOf(name);
+    const ipsDir = join(process.env.MINICTR_ROOT!, 'networks', 'bridge', 'ips');
+    expect(existsSync(join(ipsDir, ip))).toBe(true);
+    expect((await execa('nft', ['list', 'table', 'ip', 'minictr'])).stdout).toContain(`dport ${port}`);
+    await minictr(['rm', '-f', name]);
+    made.splice(made.indexOf(name), 1);
+    expect(existsSync(join(ipsDir, ip))).toBe(false);
+    expect((await execa('nft', ['list', 'table', 'ip', 'minictr'])).stdout).not.toContain(`dport ${port}`);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('bad input: invalid or overlapping subnets, bad -p, a network in use', async () => {
+    const net = await userNetwork('linux');
+    const subnet = JSON.parse((await minictr(['network', 'inspect', net])).stdout)[0].subnet as string;
+    const cases: [string[], RegExp][] = [
+      [['network', 'create', '--subnet', '10.1.2.3/33', uniq('x-')], /invalid subnet "10.1.2.3\/33"/],
+      [['network', 'create', '--subnet', 'banana', uniq('x-')], /invalid subnet "banana"/],
+      [['network', 'create', '--subnet', subnet, uniq('x-')], new RegExp(`overlaps network ${net}`)],
+      [['run', '--rm', '-p', '99999:80', 'busybox', 'true'], /invalid port mapping "99999:80"/],
+      [['run', '--rm', '--network', 'no-such-net', 'busybox', 'true'], /no such network: no-such-net/],
+    ];
+    for (const [args, re] of cases) {
+      const before = await leftovers();
+      const r = await minictr(args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(re);
+      expect(newSince(before, await leftovers())).toEqual([]);
+    }
+    const c = await runD(['--network', net, 'busybox', 'sleep', '60']);
+    const rm = await minictr(['network', 'rm', net]);
+    expect(rm.stderr).toMatch(/has 1 container\(s\) attached/);
+    await minictr(['rm', '-f', c]);
+    made.splice(made.indexOf(c), 1);
+    expect((await minictr(['network', 'rm', net])).exitCode).toBe(0);
+    networks.splice(networks.indexOf(net), 1);
+  });
+});
