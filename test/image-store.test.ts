@@ -240,8 +240,10 @@ describe('concurrency and recovery', () => {
     const before = storeSnapshot();
     const child = execa(join(fileURLToPath(new URL('..', import.meta.url)), 'bin/minictr'), ['import', big, uniq('killed')], { reject: false });
     const tmp = join(root(), 'tmp');
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !(existsSync(tmp) && readdirSync(tmp).some((n) => existsSync(join(tmp, n, 'diff', 'usr'))))) {
+    // pass 1 (checking every header of a ~100 MB stream) comes first and is slow on a loaded
+    // machine: wait for extraction itself to have started
+    const deadline = Date.now() + 150_000;
+    while (Date.now() < deadline && child.exitCode === null && !(existsSync(tmp) && readdirSync(tmp).some((n) => existsSync(join(tmp, n, 'diff', 'usr'))))) {
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGKILL');
@@ -252,5 +254,5 @@ describe('concurrency and recovery', () => {
     const gone = uniq('gone');
     expect((await minictr(['rmi', gone])).stderr).toBe(`minictr: image not found: ${gone}`);
     expect(storeSnapshot()).toEqual(before);
-  });
+  }, 180_000);
 });
