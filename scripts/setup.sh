@@ -12,6 +12,8 @@ PACKAGES=(
   busybox-static iproute2 tar xz-utils procps util-linux psmisc kmod debootstrap
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)
   openvswitch-switch ethtool iptables nftables
+  # network tests: a DNS server in an "upstream" namespace
+  dnsmasq-base
   # cgroup v2 tests in a VM, benchmarks, Vagrantfile check
   qemu-system-x86 linux-image-amd64 cpio hyperfine runc crun vagrant
 )
