@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up cost of one container, side by side in one hyperfine run:
-#   minictr run --rm busybox true
+#   minictr run --rm --network none busybox true (what runc and crun do with their default spec)
+#   minictr run --rm --network bridge busybox true (the default: + veth, address, NAT)
 #   runc run / crun run on the same busybox rootfs
 #   unshare ... chroot ROOTFS true (namespaces alone, no runtime)
 #   node -e 0 (the floor of any Node CLI)
@@ -18,7 +19,9 @@ done
 
 WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
+export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=10.87.0.0/16
 cleanup() {
+  bin/minictr network rm -f bridge >/dev/null 2>&1 || true
   for id in $(ls "$WORK/bundle-state" 2>/dev/null); do runc --root "$WORK/bundle-state" delete -f "$id" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
@@ -42,7 +45,8 @@ node -e "
   fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$BUNDLE/config.json" "$ROOTFS"
 
 cmds=(
-  "bin/minictr run --rm busybox true"
+  "bin/minictr run --rm --network none busybox true"
+  "bin/minictr run --rm --network bridge busybox true"
   "runc --root $WORK/runc-state run --bundle $BUNDLE bench-runc"
   # crun refuses a hybrid host's empty cgroup2 mount: hide it in a private mount namespace
   "unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $WORK/crun-state run --bundle $BUNDLE bench-crun'"
