@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 N=${1:-200}
 WORK=$(mktemp -d /tmp/minictr-density.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
+# like runc's and crun's default spec: a network namespace with only lo
+NET=(--network none)
 trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
 avail_kib() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
@@ -25,7 +27,7 @@ sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
 # minictr --replicas N: one CLI process, one monitor per container
 m0=$(avail_kib); t0=$(now)
-bin/minictr run -d --replicas "$N" --name rep busybox sleep 600 >/dev/null
+bin/minictr run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
 t1=$(now); m1=$(avail_kib)
 bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
 t2=$(now)
@@ -33,7 +35,7 @@ report "minictr run -d --replicas $N" "$t0" "$t1" "$t2" "$m0" "$m1"
 
 # minictr: a loop of run -d (one CLI process per container)
 m0=$(avail_kib); t0=$(now)
-for i in $(seq "$N"); do bin/minictr run -d busybox sleep 600 >/dev/null; done
+for i in $(seq "$N"); do bin/minictr run -d "${NET[@]}" busybox sleep 600 >/dev/null; done
 t1=$(now); m1=$(avail_kib)
 bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
 t2=$(now)
