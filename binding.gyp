@@ -10,6 +10,7 @@
         "native/src/caps.c",
         "native/src/enter.c",
         "native/src/detach.c",
+        "native/src/terminal.c",
         "native/src/explain.c",
         "native/src/syscalls.c"
       ],

@@ -184,22 +184,7 @@ int ctr_child_main(struct ctr_config *c) {
   if (c->loopback_up) loopback_up();
   if (c->net_ifname) configure_interface(c);
 
-  if (c->tty) {
-    int slave;
-    int master = ctr_open_pty(&slave);
-    struct ctr_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = CTR_MSG_PTY;
-    ctr_send_msg(&m, master);
-    close(master);
-    if (c->tty_rows && c->tty_cols) {
-      struct winsize ws = { .ws_row = c->tty_rows, .ws_col = c->tty_cols };
-      ioctl(slave, TIOCSWINSZ, &ws);
-    }
-    int fds[3] = { slave, slave, slave };
-    ctr_setup_stdio(fds);
-    close(slave);
-  }
+  if (c->tty) ctr_pty_for_parent(c->tty_rows, c->tty_cols);
 
   ctr_enter_cwd(c->cwd);
   ctr_drop_privileges(c);

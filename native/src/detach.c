@@ -23,16 +23,7 @@ static int send_pid_and_fd(int sock, pid_t pid, int fd) {
   memset(&m, 0, sizeof m);
   m.type = CTR_MSG_PID;
   m.err = (int)pid;
-  struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+  return ctr_sendmsg_fd(sock, &m, sizeof m, fd);
 }
 
 static void clear_cloexec(int fd) {
@@ -142,14 +133,5 @@ int ctr_spawn_detached(struct ctr_config *c, struct ctr_detach *d, struct ctr_sp
 
 int ctr_send_fd(int sock, int fd) {
   char byte = 'f';
-  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+  return ctr_sendmsg_fd(sock, &byte, 1, fd);
 }

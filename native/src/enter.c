@@ -98,18 +98,9 @@ int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
     if (inner < 0) ctr_fail("fork() inside the container");
     if (inner == 0) {
       if (c->tty) {
-        int slave;
-        int master = ctr_open_pty(&slave);
-        struct ctr_msg m;
-        memset(&m, 0, sizeof m);
-        m.type = CTR_MSG_PTY;
-        ctr_send_msg(&m, master);
-        close(master);
+        ctr_pty_for_parent(0, 0);
         if (setsid() < 0) ctr_fail("setsid()");
-        int fds[3] = { slave, slave, slave };
-        ctr_setup_stdio(fds);
-        close(slave);
-        if (ioctl_ctty() < 0) ctr_fail("ioctl(TIOCSCTTY)");
+        if (ctr_take_ctty() < 0) ctr_fail("ioctl(TIOCSCTTY)");
       } else {
         ctr_setup_stdio(c->stdio);
       }

@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 static int explain_fd = -1;
@@ -50,20 +49,7 @@ void ctr_explain(const char *what, const char *fmt, ...) {
 }
 
 void ctr_send_msg(const struct ctr_msg *m, int fd_to_pass) {
-  struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof *m };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-  if (fd_to_pass >= 0) {
-    memset(&u, 0, sizeof u);
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof u.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd_to_pass, sizeof(int));
-  }
-  while (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+  ctr_sendmsg_fd(sync_fd, m, sizeof *m, fd_to_pass);
 }
 
 void ctr_fail(const char *fmt, ...) {

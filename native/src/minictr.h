@@ -94,15 +94,19 @@ int ctr_pivot_root(const char *new_root, const char *put_old);
 int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
 int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags);
+int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd);
 void ctr_close_fds_except(const int *keep, size_t n);
 
 /* mounts.c: the container's filesystem */
 void ctr_setup_rootfs(const struct ctr_config *c);
 void ctr_pivot_root_to(const struct ctr_config *c);
 void ctr_mask_paths(const struct ctr_config *c);
-int ctr_open_pty(int *slave_fd);
-int ioctl_ctty(void);
+
 void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len);
+
+/* terminal.c: the container's pty, master to the parent, slave as stdio */
+void ctr_pty_for_parent(unsigned short rows, unsigned short cols);
+int ctr_take_ctty(void);
 
 /* caps.c: privileges */
 void ctr_drop_privileges(const struct ctr_config *c);

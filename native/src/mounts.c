@@ -14,16 +14,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <termios.h>
 #include <unistd.h>
-
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len) {
   static const struct { unsigned long flag; const char *name; } names[] = {
@@ -215,23 +209,4 @@ void ctr_mask_paths(const struct ctr_config *c) {
     if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
       ctr_fail("mount(%s, remount,bind,ro)", p);
   }
-}
-
-/* A pty from the container's own devpts instance, so `tty` inside names a real file. The
- * master goes to the parent; the slave becomes our stdio. */
-int ctr_open_pty(int *slave_fd) {
-  ctr_explain("open a terminal in the container's own devpts", "open(\"/dev/ptmx\") + ioctl(TIOCGPTPEER)");
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) ctr_fail("open(/dev/ptmx)");
-  int unlock = 0;
-  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) ctr_fail("ioctl(/dev/ptmx, TIOCSPTLCK)");
-  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
-  if (slave < 0) ctr_fail("ioctl(/dev/ptmx, TIOCGPTPEER)");
-  *slave_fd = slave;
-  return master;
-}
-
-/* Make fd 0 (a pty slave) our controlling terminal; we must be a session leader. */
-int ioctl_ctty(void) {
-  return ioctl(0, TIOCSCTTY, 0);
 }

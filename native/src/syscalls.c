@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -85,4 +86,24 @@ void ctr_close_fds_except(const int *keep, size_t n) {
     from = (unsigned)sorted[i] + 1;
   }
   ctr_close_range(from, ~0U, 0);
+}
+
+/* One datagram on a SOCK_SEQPACKET socket, with fd (if >= 0) passed along (SCM_RIGHTS). */
+int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd) {
+  struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (fd >= 0) {
+    memset(&u, 0, sizeof u);
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t n;
+  while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  return n < 0 ? -1 : 0;
 }

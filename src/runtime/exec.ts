@@ -15,6 +15,7 @@ import { containerEnv } from './spec.js';
 import { ContainerStartError } from './start.js';
 import { findContainer, isRunning } from './store.js';
 import { attachTerminal, terminalSize } from './terminal.js';
+import { forwardSignals } from './signals.js';
 import { resolveUser } from './users.js';
 
 export interface ExecOptions {
@@ -27,7 +28,6 @@ export interface ExecOptions {
 }
 
 const ALL_NAMESPACES = CLONE.NEWCGROUP | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNET | CLONE.NEWPID | CLONE.NEWNS;
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export async function execInContainer(ref: string, command: string[], opts: ExecOptions): Promise<number> {
   const userEnv = parseEnv(opts.env);
@@ -72,17 +72,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
     throw new ContainerStartError(entered.error);
   }
   const target = entered.innerPid > 0 ? entered.innerPid : entered.pid;
-  const handlers = FORWARDED_SIGNALS.map((sig) => {
-    const h = (): void => {
-      try {
-        process.kill(target, sig);
-      } catch {
-        /* gone */
-      }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  const stopForwarding = forwardSignals(target);
   const terminal = opts.tty && entered.ptyMaster >= 0 ? attachTerminal(entered.ptyMaster, opts.interactive) : undefined;
   if (terminal) {
     const size = terminalSize();
@@ -94,6 +84,6 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
     return result.exitCode;
   } finally {
     terminal?.restore();
-    for (const [sig, h] of handlers) process.off(sig, h);
+    stopForwarding();
   }
 }

@@ -16,6 +16,7 @@ import { buildSpawnSpec, containerEnv } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
 import { exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
+import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
 
 /** A failure of the runtime itself (exit status 125, as docker run). */
@@ -31,7 +32,6 @@ export interface StartOptions {
   explain: boolean;
 }
 
-const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
@@ -149,20 +149,7 @@ async function launch(
   };
   saveState(container);
 
-  const forward = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(child.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  const handlers = opts.detach
-    ? []
-    : FORWARDED_SIGNALS.map((sig) => {
-        const h = (): void => forward(sig);
-        process.on(sig, h);
-        return [sig, h] as const;
-      });
+  const stopForwarding = opts.detach ? undefined : forwardSignals(child.pid);
 
   let terminal: TerminalSession | undefined;
   try {
@@ -180,7 +167,7 @@ async function launch(
         terminal = attachTerminal(ptyMaster, container.config.interactive);
       }
     } catch (err) {
-      forward('SIGKILL');
+      signalProcess(child.pid, 'SIGKILL');
       if (exited) await exited;
       throw err;
     } finally {
@@ -198,6 +185,6 @@ async function launch(
     return result.exitCode;
   } finally {
     terminal?.restore();
-    for (const [sig, h] of handlers) process.off(sig, h);
+    stopForwarding?.();
   }
 }
