@@ -1,7 +1,7 @@
 /**
  * `minictr system prune`: remove what interrupted commands left behind (a `run` killed with
  * SIGKILL, a crash, a reboot): --rm containers whose process is gone, half-created container
- * dirs, name reservations without a container, and container cgroups without a container.
+ * dirs, name reservations, addresses and cgroups whose container is gone.
  * Stopped containers that were not --rm are kept, as Docker keeps them.
  */
 import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
@@ -41,6 +41,17 @@ export async function pruneContainers(): Promise<string[]> {
           unlinkSync(join(names, n));
           removed.push(`name ${n}`);
         }
+      }
+    }
+  }
+  // addresses still held for containers that are gone (a run killed between create and rm)
+  const { listNetworks } = await import('../network/store.js');
+  const { addressesInUse, releaseAddress } = await import('../network/ipam.js');
+  for (const net of listNetworks()) {
+    for (const [ip, id] of addressesInUse(net.name)) {
+      if (!known.has(id)) {
+        releaseAddress(net.name, ip, id);
+        removed.push(`address ${ip} on ${net.name}`);
       }
     }
   }
