@@ -1,5 +1,5 @@
 /**
- * `minictr import`: .tar, .tar.gz and .tar.xz made by GNU tar keep owners, modes, setuid bits,
+ * `minictr import`: .tar, .tar.gz, .tar.xz and .tar.zst made by GNU tar keep owners, modes, setuid bits,
  * symlinks, hardlinks, device nodes, fifos and file capabilities; tar-slip archives and corrupt
  * tarballs are refused with one clear line and leave the store exactly as it was.
  */
@@ -96,6 +96,7 @@ describe('minictr import: formats and fidelity', () => {
     ['.tar', [] as string[]],
     ['.tar.gz', ['gzip', '-k']],
     ['.tar.xz', ['xz', '-k']],
+    ['.tar.zst', ['zstd', '-q', '-k']],
   ])('imports a %s and keeps owners, modes, links, devices and capabilities', async (ext, compress) => {
     const marker = uniq('m');
     const tar = await buildRootfs(await scratchDir(), marker);
@@ -326,7 +327,7 @@ describe('minictr import refuses corrupt tarballs', () => {
         execaSync('sh', ['-c', `bzip2 -c ${good} > ${dir}/good.tar.bz2`]);
         return join(dir, 'good.tar.bz2');
       },
-      /is compressed with bzip2; minictr imports \.tar, \.tar\.gz and \.tar\.xz/,
+      /is compressed with bzip2; minictr imports \.tar, \.tar\.gz, \.tar\.xz and \.tar\.zst/,
     ],
     ['a missing file', () => join(dir, 'nope.tar'), /no such file: .*nope\.tar/],
     ['a directory', () => dir, /is not a regular file/],

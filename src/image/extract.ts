@@ -11,7 +11,7 @@ import { CommandError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
 import type { Compression } from './tar-check.js';
 
-const COMPRESSION_FLAG: Record<Compression, string[]> = { none: [], gzip: ['-z'], xz: ['-J'] };
+const COMPRESSION_FLAG: Record<Compression, string[]> = { none: [], gzip: ['-z'], xz: ['-J'], zstd: ['--zstd'] };
 
 export function tarExtractArgs(dir: string, compression: Compression, file: string): string[] {
   return [

@@ -44,16 +44,19 @@ export async function makeTempDir(kind: string): Promise<string> {
 }
 
 /** Remove temp dirs whose owning process is gone (a killed import, an interrupted rmi). */
-export async function sweepStaleTemp(): Promise<void> {
+export async function sweepStaleTemp(): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(paths.tmp());
   } catch {
-    return;
+    return [];
   }
+  const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
     if (!m || ownerAlive(`${m[2]} ${m[3]}`)) continue;
     await rm(join(paths.tmp(), name), { recursive: true, force: true }).catch(() => undefined);
+    removed.push(name);
   }
+  return removed;
 }

@@ -9,7 +9,7 @@
  * import leaves a temp dir that the next import or rmi sweeps away.
  */
 import { open, mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { silent, type Explainer } from '../util/explain.js';
@@ -38,7 +38,7 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
     if (err.code === 'ENOENT') throw new NotFoundError(`no such file: ${file}`);
     throw new MinictrError(`cannot read ${file}: ${err.message}`);
   });
-  if (!st.isFile()) throw new UsageError(`${file} is not a regular file (expected a .tar, .tar.gz or .tar.xz)`);
+  if (!st.isFile()) throw new UsageError(`${file} is not a regular file (expected a .tar, .tar.gz, .tar.xz or .tar.zst)`);
 
   const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new MinictrError(`cannot open ${file}: ${err.message}`);
@@ -48,7 +48,7 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
     const compression = await detectCompression(fh, file);
     explain.step(
       `check every entry of ${file} (${compression === 'none' ? 'tar' : `${compression}-compressed tar`}): no "..", no absolute path, nothing through a symlink`,
-      `${compression === 'xz' ? 'xz -dc' : compression === 'gzip' ? 'gzip -dc' : 'cat'} ${file} | tee >(sha256sum) | tar -tv`,
+      `${{ xz: 'xz -dc', zstd: 'zstd -dc', gzip: 'gzip -dc', none: 'cat' }[compression]} ${file} | tee >(sha256sum) | tar -tv`,
     );
     let scan;
     try {
@@ -71,7 +71,9 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
     }
     const config = opts.config ?? DEFAULT_IMPORT_CONFIG;
     const layer = tmp ? { digest: scan.digest, size: scan.size, dir: tmp } : { digest: scan.digest, size: scan.size };
-    const img = await commitImage(key, [layer], config);
+    const img = await commitImage(key, [layer], config, {
+      history: [{ created: new Date().toISOString(), createdBy: `minictr import ${basename(file)}`, comment: 'Imported from a tarball' }],
+    });
     explain.step(`tag the image ${key}`, `echo '{"${key}": "${img.id.slice(0, 12)}..."}' > ${join(paths.images(), 'tags.json')}`);
     return img;
   } finally {

@@ -21,6 +21,7 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
 import { withLock } from './lock.js';
+import type { ProgressOutput } from './progress.js';
 import { parseReference, tagKey, type ImageReference } from './reference.js';
 
 export interface ImageConfig {
@@ -29,6 +30,17 @@ export interface ImageConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
+}
+
+/** One step of an image's history (OCI config "history"), newest last. */
+export interface HistoryEntry {
+  /** ISO 8601 time */
+  created?: string;
+  /** The command that made the step, e.g. "/bin/sh -c apt-get install -y nano". */
+  createdBy?: string;
+  comment?: string;
+  /** True for a step that changed only the config (ENV, CMD...) and made no layer. */
+  emptyLayer?: boolean;
 }
 
 export interface ImageRecord {
@@ -43,6 +55,19 @@ export interface ImageRecord {
   created: string;
   /** Bytes of file content over all layers. */
   size: number;
+  /** How the layers were made (minictr history); absent for images stored before it existed. */
+  history?: HistoryEntry[];
+  /** "name@sha256:<manifest digest>" for each registry the image was pulled from. */
+  repoDigests?: string[];
+  /** Platform of a pulled image, e.g. "linux/amd64". */
+  platform?: string;
+}
+
+/** What a writer may record besides layers and config. */
+export interface ImageMeta {
+  history?: HistoryEntry[];
+  repoDigest?: string;
+  platform?: string;
 }
 
 /** What images/<id>.json holds: the record without tags (tags.json owns those). */
@@ -142,8 +167,14 @@ export function imageIdFor(layers: string[], config: ImageConfig): string {
 /**
  * Store an image: move its new layers into place, write its record, point the tag at it.
  * The tag's previous image, if any, stays as a dangling image (it may be in use), like Docker.
+ * key undefined stores the image untagged (a pull by digest): it is found by its repo digest.
  */
-export async function commitImage(key: string, layers: PreparedLayer[], config: ImageConfig): Promise<ImageRecord> {
+export async function commitImage(
+  key: string | undefined,
+  layers: PreparedLayer[],
+  config: ImageConfig,
+  meta: ImageMeta = {},
+): Promise<ImageRecord> {
   const digests = layers.map((l) => l.digest);
   const id = imageIdFor(digests, config);
   return withStoreLock(async () => {
@@ -155,6 +186,7 @@ export async function commitImage(key: string, layers: PreparedLayer[], config: 
       await rename(layer.dir, layerDir(layer.digest));
     }
     let stored = await readStored(id);
+    const changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
     if (!stored) {
       stored = {
         id,
@@ -163,11 +195,20 @@ export async function commitImage(key: string, layers: PreparedLayer[], config: 
         created: new Date().toISOString(),
         size: layers.reduce((n, l) => n + l.size, 0),
       };
-      await writeJsonAtomic(join(paths.images(), `${id}.json`), stored);
+      if (meta.history?.length) stored.history = meta.history;
+      if (meta.platform) stored.platform = meta.platform;
     }
+    if (meta.repoDigest && !stored.repoDigests?.includes(meta.repoDigest)) {
+      // A registry's digest for this name replaces the one it had (a tag moved upstream).
+      const name = meta.repoDigest.slice(0, meta.repoDigest.lastIndexOf('@'));
+      stored.repoDigests = [...(stored.repoDigests ?? []).filter((d) => !d.startsWith(`${name}@`)), meta.repoDigest].sort();
+    }
+    if (changed) await writeJsonAtomic(join(paths.images(), `${id}.json`), stored);
     const tags = await readTags();
-    tags[key] = id;
-    await writeJsonAtomic(tagsFile(), tags);
+    if (key !== undefined) {
+      tags[key] = id;
+      await writeJsonAtomic(tagsFile(), tags);
+    }
     return withTags(stored, tags);
   });
 }
@@ -199,8 +240,15 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
     if (!idForm) throw err; // a 64-hex string is refused as a name but is a fine ID
   }
   if (parsed) {
-    // TODO(issue 4): resolve NAME@sha256:DIGEST once pulled images record their digests.
-    if (parsed.digest) return undefined;
+    if (parsed.digest) {
+      // NAME@sha256:DIGEST: the image pulled with that manifest digest (the tag, if also
+      // given, is ignored, as Docker does).
+      const wanted = `${parsed.name}@${parsed.digest}`;
+      for (const id of await storedIds()) {
+        if ((await readStored(id))?.repoDigests?.includes(wanted)) return { id };
+      }
+      return undefined;
+    }
     const key = tagKey(parsed);
     const id = (await readTags())[key];
     if (id) return { id, key };
@@ -238,9 +286,36 @@ export async function resolveImage(ref: string): Promise<ImageRecord> {
   throw new NotFoundError(`image not found: ${ref}`);
 }
 
+export interface ResolveOrPullOptions {
+  /** Where the pull's progress goes (run: stderr, so a container's stdout stays clean). */
+  output?: ProgressOutput;
+  /** Allow plain HTTP to the registry. */
+  insecure?: boolean;
+}
+
+/**
+ * resolveImage, and when the image is not stored, pull it (docker run's behaviour): prints
+ * "Unable to find image 'REF' locally" and the pull's progress to opts.output (stderr).
+ */
+export async function resolveOrPullImage(ref: string, opts: ResolveOrPullOptions = {}): Promise<ImageRecord> {
+  try {
+    return await resolveImage(ref);
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw err;
+  }
+  const output = opts.output ?? process.stderr;
+  output.write(`Unable to find image '${ref}' locally\n`);
+  const { pullImage } = await import('./pull.js');
+  const { image } = await pullImage(ref, { output, insecure: opts.insecure });
+  return image;
+}
+
 /** Absolute diff dirs of the image's layers, TOP layer first (overlayfs lowerdir order). */
 export function layerDirs(img: ImageRecord): string[] {
-  return [...img.layers].reverse().map((d) => join(layerDir(d), 'diff'));
+  // A layer listed twice (images with repeated empty layers) is mounted once, at its topmost
+  // place: the lower copy could add nothing the upper one does not already show.
+  const top = [...new Set([...img.layers].reverse())];
+  return top.map((d) => join(layerDir(d), 'diff'));
 }
 
 /** All stored images, newest first. */

@@ -32,7 +32,10 @@ import tarStream, { type Header } from 'tar-stream';
 type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
 import { MinictrError } from '../errors.js';
 
-export type Compression = 'none' | 'gzip' | 'xz';
+export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
+
+/** Decompressors run as a child process (Node 20's zlib has gzip but neither xz nor zstd). */
+const DECOMPRESSOR: Partial<Record<Compression, string[]>> = { xz: ['xz', '-dc'], zstd: ['zstd', '-dcq'] };
 
 /** The archive is unsafe: some entry would land outside the image root. */
 export class UnsafeTarError extends MinictrError {}
@@ -46,7 +49,17 @@ export interface TarScan {
   /** Bytes of file content (what `du --apparent-size` would roughly say). */
   size: number;
   entries: number;
+  /**
+   * OCI whiteouts met, as normalized paths ("etc/.wh.motd", "var/cache/.wh..wh..opq"), in
+   * archive order: a registry layer's deletions, turned into overlay whiteouts after
+   * extraction (whiteout.ts).
+   */
+  whiteouts: string[];
 }
+
+/** OCI whiteout file names: ".wh.NAME" deletes NAME; ".wh..wh..opq" hides the directory's lower content. */
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 
 type Kind = 'directory' | 'file' | 'symlink' | 'device';
 
@@ -69,6 +82,7 @@ export class TarEntryChecker {
   private readonly kinds = new Map<string, Kind>();
   size = 0;
   entries = 0;
+  readonly whiteouts: string[] = [];
 
   /** "./a//b/" -> "a/b"; refuses absolute names and ".." components. */
   private normalize(name: string, what: string): string {
@@ -118,6 +132,7 @@ export class TarEntryChecker {
     if (kind === 'symlink' && !h.linkname) throw new UnsafeTarError(`symlink ${q(name)} has an empty target`);
     this.record(path, kind, name);
     if (kind === 'file') this.size += h.size ?? 0;
+    if (kind === 'file' && (path.split('/').pop() ?? '').startsWith(WHITEOUT_PREFIX)) this.whiteouts.push(path);
   }
 
   private checkHardlink(h: Headers): void {
@@ -163,13 +178,9 @@ export async function detectCompression(fh: FileHandle, display: string): Promis
   const head = buf.subarray(0, bytesRead);
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  const other = head.subarray(0, 3).equals(Buffer.from('BZh'))
-    ? 'bzip2'
-    : head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
-      ? 'zstd'
-      : undefined;
-  if (other) {
-    throw new CorruptTarError(`${display} is compressed with ${other}; minictr imports .tar, .tar.gz and .tar.xz`);
+  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  if (head.subarray(0, 3).equals(Buffer.from('BZh'))) {
+    throw new CorruptTarError(`${display} is compressed with bzip2; minictr imports .tar, .tar.gz, .tar.xz and .tar.zst`);
   }
   return 'none';
 }
@@ -226,15 +237,18 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
   const source = createReadStream(`/proc/self/fd/${fh.fd}`);
   let decompressFailure: string | undefined;
   try {
-    if (compression === 'xz') {
-      const xz = execa('xz', ['-dc'], { stdin: 'pipe', buffer: { stdout: false, stderr: true }, reject: false });
-      const feeding = pipeline(source, xz.stdin!).catch(() => undefined);
-      const parsing = pipeline(xz.stdout!, hasher, extract);
-      const [parsed, result] = await Promise.allSettled([parsing, xz]);
+    const decompressor = DECOMPRESSOR[compression];
+    if (decompressor) {
+      const [cmd, ...args] = decompressor as [string, ...string[]];
+      const child = execa(cmd, args, { stdin: 'pipe', buffer: { stdout: false, stderr: true }, reject: false });
+      const feeding = pipeline(source, child.stdin!).catch(() => undefined);
+      const parsing = pipeline(child.stdout!, hasher, extract);
+      const [parsed, result] = await Promise.allSettled([parsing, child]);
       await feeding;
       if (result.status === 'fulfilled' && result.value.exitCode !== 0 && !unsafe) {
         const line = String(result.value.stderr).trim().split('\n').pop() ?? '';
-        decompressFailure = `the xz data is corrupt or truncated (${line.replace(/^xz: \(stdin\): /, '')})`;
+        const why = line.replace(/^(xz|zstd): \(stdin\): /, '').replace(/^\*\*\* /, '') || (result.value.shortMessage ?? 'failed');
+        decompressFailure = `the ${compression} data is corrupt or truncated (${why})`;
       }
       if (parsed.status === 'rejected') throw parsed.reason;
     } else if (compression === 'gzip') {
@@ -251,5 +265,5 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
   if (unsafe) throw unsafe;
   if (decompressFailure) throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure}`);
   if (checker.entries === 0) throw new CorruptTarError(`${display} is not a valid tarball: it has no entries`);
-  return { digest: `sha256:${hash.digest('hex')}`, size: checker.size, entries: checker.entries };
+  return { digest: `sha256:${hash.digest('hex')}`, size: checker.size, entries: checker.entries, whiteouts: checker.whiteouts };
 }

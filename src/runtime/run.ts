@@ -30,8 +30,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
 
-  const { resolveImage } = await import('../image/store.js');
-  const image = await resolveImage(opts.image);
+  // like docker run: a missing image is pulled (progress on stderr)
+  const { resolveOrPullImage } = await import('../image/store.js');
+  const image = await resolveOrPullImage(opts.image, { output: process.stderr });
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);

@@ -5,7 +5,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function register(program: Command): void {
   program
     .command('import')
-    .description('create an image from a root filesystem tarball (.tar, .tar.gz, .tar.xz)')
+    .description('create an image from a root filesystem tarball (.tar, .tar.gz, .tar.xz, .tar.zst)')
     .argument('<file>', 'the tarball, e.g. ubuntu-base-24.04-base-amd64.tar.gz or `docker export` output')
     .argument('<name>', 'image NAME[:TAG] (tag defaults to latest)')
     .option('-c, --change <instruction>', "set config with a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER (repeatable), e.g. -c 'CMD [\"bash\"]'", collect)

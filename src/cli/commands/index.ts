@@ -18,7 +18,11 @@ import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
 import { register as rmi } from './rmi.js';
+import { register as pull } from './pull.js';
+import { register as commit } from './commit.js';
+import { register as exportCmd } from './export.js';
+import { register as historyCmd } from './history.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, images, importImage, rmi, networkCmd, doctorCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, doctorCmd, systemCmd];

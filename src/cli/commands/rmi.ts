@@ -8,11 +8,17 @@ export function register(program: Command): void {
     .option('-f, --force', 'remove an image with several tags by ID; untag an image in use', false)
     .action(async (refs: string[], o: { force: boolean }) => {
       const { removeImage } = await import('../../image/store.js');
-      // TODO(issue 4): pass inUse, listing the containers created from the image.
+      const { listContainers } = await import('../../runtime/store.js');
+      // Containers (running or stopped) made from the image keep it: its layers are their
+      // overlay's lower dirs.
+      const inUse = async (imageId: string): Promise<string[]> =>
+        listContainers()
+          .filter((c) => c.config.imageId === imageId)
+          .map((c) => `${c.config.name} (${c.config.id.slice(0, 12)})`);
       let failure: unknown;
       for (const ref of refs) {
         try {
-          const res = await removeImage(ref, { force: o.force });
+          const res = await removeImage(ref, { force: o.force, inUse });
           for (const t of res.untagged) process.stdout.write(`Untagged: ${t}\n`);
           for (const d of res.deleted) process.stdout.write(`Deleted: ${d}\n`);
         } catch (err) {

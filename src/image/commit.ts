@@ -1,0 +1,194 @@
+/**
+ * `minictr commit CTR NAME[:TAG]`: a container's changes become a new image layer on top of
+ * its image's layers (docker commit).
+ *
+ * The changes are exactly the overlay upper dir: files written or copied up, plus overlayfs
+ * whiteouts for deletions. A layer tarball says the same with OCI whiteouts, so:
+ *
+ *   upper/etc/motd  (char device 0:0)          ->  etc/.wh.motd         (empty file)
+ *   upper/var/cache (trusted.overlay.opaque=y) ->  var/cache/.wh..wh..opq
+ *
+ * GNU tar archives the upper dir's entries (owners, modes, links, devices, capabilities); the
+ * whiteout files are made in a scratch dir and appended (tar -r). The tarball then goes the way
+ * of any registry layer (layer.ts): checked, its digest computed, extracted into the store with
+ * the whiteouts turned back into overlay whiteouts. The layer a commit makes is thus the same
+ * thing a pull of it would make.
+ *
+ * A running container is committed as it is at that moment (it is not paused).
+ */
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { CommandError, UsageError } from '../errors.js';
+import { silent, type Explainer } from '../util/explain.js';
+import { applyChanges } from './change.js';
+import { makeTempDir, sweepStaleTemp } from './files.js';
+import { prepareLayer } from './layer.js';
+import { parseReference, tagKey } from './reference.js';
+import {
+  canonicalConfig,
+  commitImage,
+  layerDir,
+  layerDirs,
+  resolveImage,
+  type HistoryEntry,
+  type ImageConfig,
+  type ImageRecord,
+  type PreparedLayer,
+} from './store.js';
+import { overlayChanges } from './whiteout.js';
+
+export interface CommitOptions {
+  /** Dockerfile instructions applied to the config (CMD, ENTRYPOINT, ENV, WORKDIR, USER). */
+  changes?: string[];
+  /** The commit message (history comment). */
+  message?: string;
+  explain?: Explainer;
+}
+
+/** Paths the runtime mounts over: created empty in the upper dir, not the user's changes. */
+const RUNTIME_MOUNTPOINTS = ['proc', 'sys', 'dev', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
+
+/** The part of a container's config that commit needs (ContainerConfig in runtime/store.ts). */
+interface CommittedContainer {
+  id: string;
+  name: string;
+  imageId: string;
+  command: string[];
+  env: string[];
+  cwd: string;
+  user?: string;
+  volumes: { target: string }[];
+  tmpfs: string[];
+}
+
+export async function layerSize(digest: string): Promise<number> {
+  try {
+    return (JSON.parse(await readFile(join(layerDir(digest), 'layer.json'), 'utf8')) as { size: number }).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The new image's config: the container's command, environment, working dir and user, as
+ * docker commit records them. run stored Entrypoint + Cmd as one command; when it still
+ * starts with the image's Entrypoint, that is kept and the rest is the Cmd.
+ */
+export function committedConfig(base: ImageConfig, c: CommittedContainer): ImageConfig {
+  const entry = base.Entrypoint ?? [];
+  const keepsEntry = entry.length > 0 && entry.every((a, i) => c.command[i] === a);
+  const env = [...(base.Env ?? [])];
+  for (const kv of c.env) {
+    const key = kv.slice(0, kv.indexOf('='));
+    const at = env.findIndex((e) => e.startsWith(`${key}=`));
+    if (at >= 0) env[at] = kv;
+    else env.push(kv);
+  }
+  return canonicalConfig({
+    Env: env,
+    Entrypoint: keepsEntry ? entry : undefined,
+    Cmd: keepsEntry ? c.command.slice(entry.length) : c.command,
+    WorkingDir: c.cwd && c.cwd !== '/' ? c.cwd : base.WorkingDir,
+    User: c.user ?? base.User,
+  });
+}
+
+/** One history entry per layer of the base image (made up when the image has none). */
+function baseHistory(img: ImageRecord): HistoryEntry[] {
+  const h = img.history ?? [];
+  if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
+  return img.layers.map(() => ({ created: img.created }));
+}
+
+/** Archive the upper dir's changes as an OCI layer tarball at `out`; false if there are none. */
+async function writeLayerTar(upper: string, lower: string[], container: CommittedContainer, scratch: string, out: string, explain: Explainer): Promise<boolean> {
+  const mountpoints = new Set([
+    ...RUNTIME_MOUNTPOINTS,
+    ...container.volumes.map((v) => v.target.replace(/^\/+/, '')),
+    ...container.tmpfs.map((t) => t.replace(/^\/+/, '')),
+  ]);
+  const changes = await overlayChanges(upper, lower, (rel, empty) => empty && mountpoints.has(rel));
+  if (changes.entries.length === 0 && changes.markers.length === 0) return false;
+  explain.note(`${changes.entries.length} changed path(s), ${changes.markers.length} deletion(s) in ${upper}`);
+
+  const tarArgs = ['--format=posix', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*',
+    '--pax-option=delete=atime,delete=ctime', '--no-recursion', '--null'];
+  if (changes.entries.length) {
+    const list = join(scratch, 'entries.list');
+    await writeFile(list, changes.entries.map((e) => `${e}\0`).join(''));
+    explain.step('archive the upper dir: files written or copied up in the container', `tar -c -f ${out} -C ${upper} --xattrs --numeric-owner --no-recursion -T <changed paths>`);
+    await tar(['-c', '-f', out, ...tarArgs, '-C', upper, '-T', list]);
+  }
+  if (changes.markers.length) {
+    // The whiteout files, made empty with a fixed time in a scratch tree, appended to the archive.
+    const wh = join(scratch, 'whiteouts');
+    for (const m of changes.markers) {
+      await mkdir(join(wh, dirname(m)), { recursive: true, mode: 0o755 });
+      await writeFile(join(wh, m), '', { mode: 0o644 });
+      await utimes(join(wh, m), 0, 0);
+    }
+    const list = join(scratch, 'whiteouts.list');
+    await writeFile(list, changes.markers.map((m) => `${m}\0`).join(''));
+    explain.step(
+      `add OCI whiteouts for ${changes.markers.length} deletion(s): a char device 0:0 becomes .wh.NAME, an opaque dir gets .wh..wh..opq`,
+      `tar -${changes.entries.length ? 'r' : 'c'} -f ${out} -C <scratch> ${changes.markers.slice(0, 3).join(' ')}${changes.markers.length > 3 ? ' ...' : ''}`,
+    );
+    await tar([changes.entries.length ? '-r' : '-c', '-f', out, ...tarArgs, '--owner=0', '--group=0', '-C', wh, '-T', list]);
+  }
+  return true;
+}
+
+async function tar(args: string[]): Promise<void> {
+  const r = await execa('tar', args, { reject: false, stdout: 'ignore' });
+  if (r.exitCode !== 0 || r.failed) {
+    const stderr = String(r.stderr ?? '')
+      .split('\n')
+      .filter((l) => l.trim() && !/Exiting with failure status/.test(l))
+      .join('\n');
+    throw new CommandError('tar -c (commit)', stderr || (r.shortMessage ?? 'failed'));
+  }
+}
+
+/**
+ * Commit a container (as runtime/store.ts's findContainer returns it: config and dir) as
+ * image `name`. Returns the new image.
+ */
+export async function commitContainer(
+  container: { config: CommittedContainer; dir: string },
+  name: string,
+  opts: CommitOptions = {},
+): Promise<ImageRecord> {
+  const explain = opts.explain ?? silent;
+  const ref = parseReference(name);
+  if (ref.digest) throw new UsageError(`commit needs NAME[:TAG], not a digest: ${name}`);
+  const key = tagKey(ref);
+  const base = await resolveImage(container.config.imageId);
+  const config = applyChanges(committedConfig(base.config, container.config), opts.changes ?? []);
+
+  await sweepStaleTemp();
+  const scratch = await makeTempDir('commit');
+  let layer: (PreparedLayer & { dir: string }) | undefined;
+  try {
+    const tarball = join(scratch, 'layer.tar');
+    const changed = await writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain);
+    if (changed) {
+      layer = await prepareLayer(tarball, { display: `the changes of container ${container.config.name}`, explain });
+      explain.note(`new layer ${layer.digest} (${layer.size} bytes of files)`);
+    } else {
+      explain.note('no changes in the container: the new image has the same layers and a new config');
+    }
+    const layers: PreparedLayer[] = await Promise.all(base.layers.map(async (d) => ({ digest: d, size: await layerSize(d) })));
+    if (layer) layers.push(layer);
+    const entry: HistoryEntry = {
+      created: new Date().toISOString(),
+      createdBy: container.config.command.join(' '),
+      comment: opts.message ?? `minictr commit ${container.config.name}`,
+    };
+    if (!layer) entry.emptyLayer = true;
+    return await commitImage(key, layers, config, { history: [...baseHistory(base), entry] });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+    if (layer) await rm(layer.dir, { recursive: true, force: true });
+  }
+}
