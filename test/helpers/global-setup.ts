@@ -17,6 +17,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.MINICTR_TEST_BASE = base;
   // the default network's bridge gets a name of this run's own, and is removed at the end
   process.env.MINICTR_BRIDGE_NAME = `mtb${randomBytes(3).toString('hex')}`;
+  // images not in the store are "pulled" from Docker Hub: keep that on this machine
+  process.env.MINICTR_HUB_MIRROR = '127.0.0.1:9';
   process.env.MINICTR_BRIDGE_SUBNET = `10.${200 + (randomBytes(1)[0]! % 50)}.0.0/16`;
   const before = await snapshotKernelObjects();
   return async () => {
