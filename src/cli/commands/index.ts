@@ -14,6 +14,7 @@ import { register as inspectCmd } from './inspect.js';
 import { register as topCmd } from './top.js';
 import { register as systemCmd } from './system.js';
 import { register as networkCmd } from './network.js';
+import { register as netCmd } from './net.js';
 import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
@@ -25,4 +26,4 @@ import { register as historyCmd } from './history.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, doctorCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, systemCmd];

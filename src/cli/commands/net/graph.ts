@@ -1,0 +1,38 @@
+import { Option, type Command } from 'commander';
+
+export function register(net: Command): void {
+  net
+    .command('graph')
+    .description("draw a topology file, or with --live what the kernel has now (including hand-made ip objects)")
+    .argument('[file]', 'topology file (without it: --live)')
+    .option('--live', "read the kernel's real state: namespaces, veth peers, bridges, OVS ports, addresses")
+    .option('-o, --output <file>', 'write to FILE; .svg, .dot or .mmd picks the format')
+    .addOption(new Option('-f, --format <format>', 'format on stdout when there is no -o').choices(['svg', 'dot', 'mmd']).default('svg'))
+    .action(async (file: string | undefined, opts: { live?: boolean; output?: string; format: 'svg' | 'dot' | 'mmd' }) => {
+      const { writeGraph, render, formatOf } = await import('../../../net/graph/write.js');
+      if (opts.output) formatOf(opts.output); // a bad extension fails before any work
+      let graph;
+      if (file && !opts.live) {
+        const { loadTopology } = await import('../../../net/topology/schema.js');
+        const { fromTopology } = await import('../../../net/graph/from-topology.js');
+        graph = fromTopology(await loadTopology(file));
+      } else {
+        const { liveGraph } = await import('../../../net/graph/live.js');
+        let names: Set<string> | undefined;
+        let title = 'live: every namespace';
+        if (file) {
+          const { loadTopology } = await import('../../../net/topology/schema.js');
+          const topo = await loadTopology(file);
+          names = new Set([...topo.hosts.map((h) => h.name), ...topo.switches.map((s) => s.name)]);
+          title = `live: ${topo.name}`;
+        }
+        graph = { ...(await liveGraph(names ? { names } : undefined)), title };
+      }
+      if (opts.output) {
+        writeGraph(graph, opts.output);
+        process.stderr.write(`wrote ${opts.output}\n`);
+      } else {
+        process.stdout.write(render(graph, opts.format));
+      }
+    });
+}

@@ -1,0 +1,68 @@
+/**
+ * Running host tools (ip, tc, ovs-vsctl, ethtool, sysctl). Every failure becomes a CommandError
+ * naming the command line, so the user sees which step broke and can rerun it by hand.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { CommandError, NotFoundError } from '../errors.js';
+import { shellLine } from './shell.js';
+
+export interface ToolResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface ToolOptions {
+  /** Text fed on stdin (batch mode). */
+  input?: string;
+  /** Return a non-zero exit instead of throwing. */
+  allowFailure?: boolean;
+}
+
+/**
+ * Spawn with node:child_process rather than execa: `minictr net up` is a short-lived process
+ * racing a shell script, and loading execa cost more than the lab's own commands.
+ */
+export function runTool(cmd: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' ? new NotFoundError(`${cmd} is not installed`) : new NotFoundError(`${cmd}: cannot run it (${e.message})`));
+    });
+    child.on('close', (code, signal) => {
+      const res: ToolResult = {
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        exitCode: code ?? (signal ? 128 : 1),
+      };
+      if (res.exitCode !== 0 && !opts.allowFailure) reject(new CommandError(shellLine([cmd, ...args]), res.stderr || res.stdout));
+      else resolve(res);
+    });
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // the tool may exit before reading it all
+      child.stdin!.end(opts.input);
+    }
+  });
+}
+
+/**
+ * Is `cmd` on PATH? Used to pick OVS vs Linux bridge and iputils vs busybox ping. Looked up
+ * in-process: a `command -v` per check cost more than the lab's own commands.
+ */
+export async function haveTool(cmd: string): Promise<boolean> {
+  for (const dir of (process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    try {
+      accessSync(join(dir || '.', cmd), constants.X_OK);
+      return true;
+    } catch {
+      /* not in this directory */
+    }
+  }
+  return false;
+}
