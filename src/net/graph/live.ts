@@ -9,6 +9,29 @@ import { runTool } from '../exec.js';
 import { listPorts } from '../ovs.js';
 import { namedNamespaces, ovsBridges } from '../state.js';
 import type { Graph, GraphEdge, GraphNode } from './model.js';
+import { statSync } from 'node:fs';
+
+function netnsInode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RunningContainer {
+  id: string;
+  name: string;
+  ip?: string;
+  netnsInode?: number;
+}
+
+async function runningContainers(): Promise<RunningContainer[]> {
+  const { listContainers, isRunning } = await import('../../runtime/store.js');
+  return listContainers()
+    .filter(isRunning)
+    .map((c) => ({ id: c.config.id, name: c.config.name, ip: c.config.network?.ip, netnsInode: netnsInode(`/proc/${c.state.pid}/ns/net`) }));
+}
 
 interface AddrJson {
   ifname: string;
@@ -120,6 +143,26 @@ export async function liveGraph(filter?: LiveFilter): Promise<Graph> {
       const id = `other:${v.space}/${v.peerNsid ?? 'self'}`;
       nodes.set(id, { id, label: `nsid ${v.peerNsid ?? '?'}`, kind: 'other', details: [] });
       edges.push({ from: attach(v), to: id, fromLabel: label(v), toLabel: `ifindex ${v.peerIndex}` });
+    }
+  }
+
+  // minictr containers: those that joined a named namespace (--network netns:NAME) are
+  // listed in it; one on a bridge network is the far end of its host veth (veth + id prefix)
+  const containers = await runningContainers();
+  for (const c of containers) {
+    if (!c.netnsInode) continue;
+    for (const space of spaces.slice(1)) {
+      if (netnsInode(`/run/netns/${space}`) === c.netnsInode) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
+    }
+  }
+  for (const e of edges) {
+    const hostVeth = /^(veth[0-9a-f]{11})/.exec(e.fromLabel ?? '')?.[1];
+    const c = hostVeth ? containers.find((x) => `veth${x.id.slice(0, 11)}` === hostVeth) : undefined;
+    if (c && e.to.startsWith('other:')) {
+      nodes.delete(e.to);
+      e.to = `ctr:${c.name}`;
+      e.toLabel = `eth0 ${c.ip ?? ''}`.trim();
+      nodes.set(e.to, { id: e.to, label: `container ${c.name}`, kind: 'netns', details: [] });
     }
   }
 
