@@ -9,7 +9,7 @@ PACKAGES=(
   # build: the C addon and the static init
   build-essential python3 libc6-dev musl-tools
   # the runtime and its tests
-  busybox-static iproute2 tar xz-utils zstd attr procps util-linux psmisc kmod debootstrap
+  busybox-static iproute2 iputils-ping tar xz-utils zstd attr procps util-linux psmisc kmod debootstrap
   # registry tests: a real distribution registry on 127.0.0.1
   docker-registry
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)
