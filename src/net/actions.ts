@@ -3,7 +3,7 @@
  * runner executes them (batched) and the same object renders its shell equivalent for explain
  * output, so what is shown is what is done.
  */
-import { shellLine } from './shell.js';
+import { shellLine } from '../util/shell.js';
 
 /** A kernel or OVS object a step creates; recorded in the lab's journal before it is made. */
 export interface Created {

@@ -5,8 +5,8 @@
  */
 import { CommandError } from '../errors.js';
 import { equivalent, type IpAction, type TcAction } from './actions.js';
-import { runTool } from './exec.js';
-import { quoteArg } from './shell.js';
+import { runTool } from '../util/tool.js';
+import { quoteArg } from '../util/shell.js';
 
 type BatchAction = IpAction | TcAction;
 

@@ -6,10 +6,10 @@
 import { createInterface } from 'node:readline';
 import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { DEMO_LAB, demoTopology } from './demo-topology.js';
-import { runTool } from './exec.js';
+import { runTool } from '../util/tool.js';
 import { ovsInstalled } from './ovs.js';
 import type { NetOutput } from './output.js';
-import { shellLine } from './shell.js';
+import { shellLine } from '../util/shell.js';
 import { ping, pingArgv, summarize, type PingResult } from './ping.js';
 import { downLab } from './topology/down.js';
 import { readJournal } from './topology/journal.js';

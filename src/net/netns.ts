@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { runTool } from './exec.js';
+import { runTool } from '../util/tool.js';
 import { checkNetnsName } from './names.js';
 import type { NetOutput } from './output.js';
 import { NETNS_DIR, namedNamespaces } from './state.js';

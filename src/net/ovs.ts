@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { release } from 'node:os';
 import { MinictrError } from '../errors.js';
 import { equivalent, type OvsAction } from './actions.js';
-import { haveTool, runTool } from './exec.js';
+import { haveTool, runTool } from '../util/tool.js';
 import { kernelConfigOption } from './tc.js';
 import type { NetOutput } from './output.js';
 

@@ -3,7 +3,7 @@
  * minimal machines (their reply lines share the "time=X ms" shape we parse).
  */
 import { NotFoundError } from '../errors.js';
-import { haveTool, runTool } from './exec.js';
+import { haveTool, runTool } from '../util/tool.js';
 
 let pingBinary: string[] | undefined;
 

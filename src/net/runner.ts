@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { MinictrError } from '../errors.js';
 import { equivalent, type Action, type Created, type Step } from './actions.js';
 import { runBatches } from './batch.js';
-import { runTool } from './exec.js';
+import { runTool } from '../util/tool.js';
 import { runOvs } from './ovs.js';
 import type { NetOutput } from './output.js';
 

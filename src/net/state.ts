@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { listBridges, ovsRunning } from './ovs.js';
-import { haveTool } from './exec.js';
+import { haveTool } from '../util/tool.js';
 
 export const NETNS_DIR = '/run/netns';
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { release } from 'node:os';
-import { runTool } from './exec.js';
+import { runTool } from '../util/tool.js';
 
 function kernelConfig(): string | undefined {
   try {

@@ -5,7 +5,7 @@
  * Linux bridge masters and Open vSwitch ports (from ovsdb: the userspace datapath has no
  * kernel master to read).
  */
-import { runTool } from '../exec.js';
+import { runTool } from '../../util/tool.js';
 import { listPorts } from '../ovs.js';
 import { namedNamespaces, ovsBridges } from '../state.js';
 import type { Graph, GraphEdge, GraphNode } from './model.js';

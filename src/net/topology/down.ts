@@ -5,7 +5,7 @@
  * later (the kernel cleans up namespaces asynchronously), and a leftover name would clash.
  */
 import { existsSync } from 'node:fs';
-import { runTool } from '../exec.js';
+import { runTool } from '../../util/tool.js';
 import type { Action, Created, Step } from '../actions.js';
 import { ensureOvsRunning, ovsInstalled } from '../ovs.js';
 import type { NetOutput } from '../output.js';

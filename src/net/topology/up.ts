@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { ConflictError, MinictrError, NotFoundError } from '../../errors.js';
 import type { Created, Step } from '../actions.js';
-import { haveTool } from '../exec.js';
+import { haveTool } from '../../util/tool.js';
 import { ensureOvsRunning, hasKernelDatapath, listBridges, ovsInstalled } from '../ovs.js';
 import { quietOutput, type NetOutput } from '../output.js';
 import { runSteps } from '../runner.js';

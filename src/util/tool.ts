@@ -1,6 +1,7 @@
 /**
- * Running host tools (ip, tc, ovs-vsctl, ethtool, sysctl). Every failure becomes a CommandError
- * naming the command line, so the user sees which step broke and can rerun it by hand.
+ * Running host tools (ip, tc, ovs-vsctl, ethtool, nft, sysctl). Every failure becomes a
+ * CommandError naming the command line, so the user sees which step broke and can rerun it
+ * by hand. Used by the net lab and by container networking (src/util/host-command.ts).
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -22,8 +23,9 @@ export interface ToolOptions {
 }
 
 /**
- * Spawn with node:child_process rather than execa: `minictr net up` is a short-lived process
- * racing a shell script, and loading execa cost more than the lab's own commands.
+ * Spawn with node:child_process rather than execa: these run on the hot paths (`minictr net
+ * up` racing a shell script, the network setup of every `minictr run`), where loading execa
+ * cost more than the commands themselves. execa remains for tar and the tests.
  */
 export function runTool(cmd: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
