@@ -82,7 +82,8 @@ describe('logs', () => {
     expect(r.stdout.split('\n').slice(0, 5)).toEqual(['out1', 'out2', 'out3', 'out4', 'out5']);
     expect(r.stderr.split('\n').slice(0, 5)).toEqual(['err1', 'err2', 'err3', 'err4', 'err5']);
     const tail = await minictr(['logs', '--tail', '2', name]);
-    const lines = (tail.stdout + tail.stderr).trim().split('\n');
+    // execa drops each stream's last newline: join them with one
+    const lines = `${tail.stdout}\n${tail.stderr}`.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => /^(out|err)[45]$/.test(l))).toBe(true);
     const follow = await minictr(['logs', '-f', name]);

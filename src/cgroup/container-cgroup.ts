@@ -1,22 +1,61 @@
 /**
- * One cgroup per container, always below a minictr-owned parent (`minictr/<id>`); minictr
- * never writes into cgroups it did not make. On a cgroup2 hierarchy the container's first
- * process is cloned straight into it (clone3 CLONE_INTO_CGROUP), so it never runs outside.
+ * One cgroup per container, always below a minictr-owned parent (`minictr/<id>` in each
+ * hierarchy); minictr never writes into cgroups it did not make. The cgroup is created and
+ * limited before the container's first process exists: on a cgroup2 hierarchy that process
+ * is cloned straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written
+ * to each controller's cgroup.procs while it still waits for the parent's "go".
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Explainer } from '../util/explain.js';
-import { cgroup2Root, detectCgroupMode, type CgroupMode } from './mode.js';
+import { silent, type Explainer } from '../util/explain.js';
+import { CgroupError, readCgroupFile, readKeyed, sleepSync, writeCgroupFile } from './files.js';
+import { cgroupLayout, CONTROLLERS, controllerAvailable, readWords, v2DelegatedControllers, type CgroupLayout, type Controller } from './hierarchy.js';
+import { applyLimits } from './apply.js';
+import type { CgroupMode } from './mode.js';
+import type { CgroupLimits } from './limits.js';
 
 export const CGROUP_PARENT = 'minictr';
+
+/** The v2 controllers minictr enables for its containers (in minictr/cgroup.subtree_control). */
+const V2_CONTROLLERS = ['cpuset', 'cpu', 'memory', 'pids'] as const;
+
+export interface CgroupPaths {
+  layout: CgroupLayout;
+  /** the container's cgroup2 dir, if the host has a cgroup2 hierarchy (unified or hybrid) */
+  v2?: string;
+  /** the dir holding each available controller's files for this container */
+  byController: Map<Controller, string>;
+  /** every dir of the container, one per hierarchy */
+  dirs: string[];
+}
+
+export function containerCgroupPaths(id: string, layout: CgroupLayout = cgroupLayout()): CgroupPaths {
+  const v2 = layout.v2Root ? join(layout.v2Root, CGROUP_PARENT, id) : undefined;
+  const byController = new Map<Controller, string>();
+  for (const c of CONTROLLERS) {
+    if (layout.mode === 'unified') byController.set(c, v2!);
+    else {
+      const h = layout.v1.get(c);
+      if (h) byController.set(c, join(h.mountPoint, CGROUP_PARENT, id));
+    }
+  }
+  const dirs = [...new Set([...byController.values(), ...(v2 ? [v2] : [])])];
+  return { layout, v2, byController, dirs };
+}
+
+/** The container's v1 dirs (one per hierarchy): where its pid must be written on v1. */
+function v1Dirs(p: CgroupPaths): string[] {
+  return p.dirs.filter((d) => d !== p.v2);
+}
 
 export interface ContainerCgroup {
   readonly mode: CgroupMode;
   /** the container's cgroup2 directory, if the host has a cgroup2 hierarchy */
   readonly v2Path?: string;
+  readonly paths: CgroupPaths;
   /** open fd of v2Path for clone3(CLONE_INTO_CGROUP), or -1 */
   readonly cloneFd: number;
-  /** place a process (when clone3 could not); no-op for what clone3 already did */
+  /** place a process: the v1 hierarchies always, cgroup2 when clone3 could not */
   attach(pid: number, clonedInto: boolean): void;
   /** cgroup.procs files a process must be written to, to join (for `enter` without clone3) */
   procsFiles(): string[];
@@ -24,34 +63,97 @@ export interface ContainerCgroup {
   release(): void;
 }
 
-function v2PathFor(id: string): string | undefined {
-  const root = cgroup2Root();
-  return root ? join(root, CGROUP_PARENT, id) : undefined;
+/** mkdir minictr/ in a hierarchy and make it usable: v2 controllers enabled for its
+ * children, v1 cpuset given CPUs and memory nodes (an empty cpuset refuses processes). */
+function ensureParent(root: string, kind: 'v2' | Controller[], layout: CgroupLayout, explain: Explainer): void {
+  const parent = join(root, CGROUP_PARENT);
+  if (!existsSync(parent)) {
+    explain.step(`create minictr's parent cgroup in ${root}`, `mkdir ${parent}`);
+    mkdirSync(parent, { recursive: true });
+  }
+  if (kind === 'v2') {
+    if (layout.mode !== 'unified') return; // hybrid: the cgroup2 tree carries no controllers
+    const offered = v2DelegatedControllers(layout);
+    const enabled = new Set(readWords(join(parent, 'cgroup.subtree_control')));
+    const missing = V2_CONTROLLERS.filter((c) => offered.has(c) && !enabled.has(c));
+    if (missing.length) {
+      writeCgroupFile(join(parent, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '), explain, 'enable the controllers for the containers below minictr/');
+    }
+  } else if (kind.includes('cpuset')) {
+    copyCpuset(root, parent, explain);
+  }
 }
 
-export function createContainerCgroup(id: string, explain: Explainer): ContainerCgroup {
-  const mode = detectCgroupMode();
-  const v2Path = v2PathFor(id);
+/** v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; give it its parent's. */
+function copyCpuset(from: string, to: string, explain: Explainer, cpus?: string): void {
+  for (const [file, value] of [['cpuset.cpus', cpus], ['cpuset.mems', undefined]] as const) {
+    if (!value && readCgroupFile(join(to, file))) continue;
+    const v = value ?? readCgroupFile(join(from, file)) ?? '';
+    writeCgroupFile(join(to, file), v, explain, value ? 'pin to these CPUs (--cpuset-cpus)' : `v1 cpuset: give the new cgroup its parent's ${file === 'cpuset.cpus' ? 'CPUs' : 'memory nodes'} (it starts with none)`);
+  }
+}
+
+function hierarchies(p: CgroupPaths): { root: string; kind: 'v2' | Controller[] }[] {
+  const out: { root: string; kind: 'v2' | Controller[] }[] = [];
+  if (p.v2) out.push({ root: p.layout.v2Root!, kind: 'v2' });
+  if (p.layout.mode !== 'unified') for (const [mount, ctrls] of groupByMount(p.layout)) out.push({ root: mount, kind: ctrls });
+  return out;
+}
+
+function groupByMount(layout: CgroupLayout): Map<string, Controller[]> {
+  const out = new Map<string, Controller[]>();
+  for (const [c, h] of layout.v1) out.set(h.mountPoint, [...(out.get(h.mountPoint) ?? []), c]);
+  return out;
+}
+
+function makeDirs(id: string, p: CgroupPaths, limits: CgroupLimits | undefined, explain: Explainer): void {
+  for (const { root, kind } of hierarchies(p)) {
+    const dir = join(root, CGROUP_PARENT, id);
+    for (let attempt = 0; ; attempt++) {
+      ensureParent(root, kind, p.layout, explain);
+      try {
+        explain.step(`create the container's cgroup${kind === 'v2' ? (p.layout.mode === 'unified' ? '' : ' (cgroup2 tree, for clone3 and cgroup.kill)') : ` (v1 ${kind.join(',')})`}`, `mkdir ${dir}`);
+        mkdirSync(dir);
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') break;
+        // another minictr removed the empty parent just now: make it again
+        if (code === 'ENOENT' && attempt < 5) continue;
+        throw err;
+      }
+    }
+    if (kind !== 'v2' && kind.includes('cpuset')) copyCpuset(join(root, CGROUP_PARENT), dir, explain, limits?.cpusetCpus);
+  }
+}
+
+export function createContainerCgroup(id: string, explain: Explainer, limits?: CgroupLimits): ContainerCgroup {
+  const p = containerCgroupPaths(id);
+  // a cgroup left by an earlier start of this container: start again from a fresh one (its
+  // counters, e.g. memory.events oom_kill, belong to the old run)
+  if (p.dirs.some((d) => existsSync(d))) removeCgroupDirsSync(p, { ifEmpty: false, explain: silent });
   let cloneFd = -1;
-  if (v2Path) {
-    explain.step(`create the container's cgroup (${mode} host)`, `mkdir -p ${v2Path}`);
-    mkdirSync(v2Path, { recursive: true });
-    cloneFd = openSync(v2Path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    makeDirs(id, p, limits, explain);
+    if (limits) applyLimits(p, limits, explain, { initial: true });
+    if (p.v2) cloneFd = openSync(p.v2, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (err) {
+    removeCgroupDirsSync(p, { ifEmpty: false, explain: silent });
+    throw err;
   }
   return {
-    mode,
-    v2Path,
+    mode: p.layout.mode,
+    v2Path: p.v2,
+    paths: p,
     get cloneFd() {
       return cloneFd;
     },
     attach(pid, clonedInto) {
-      if (v2Path && !clonedInto) {
-        explain.step('move the process into its cgroup', `echo ${pid} > ${v2Path}/cgroup.procs`);
-        writeFileSync(join(v2Path, 'cgroup.procs'), String(pid));
-      }
+      if (p.v2 && !clonedInto) writeCgroupFile(join(p.v2, 'cgroup.procs'), String(pid), explain, 'move the process into its cgroup');
+      for (const d of v1Dirs(p)) writeCgroupFile(join(d, 'cgroup.procs'), String(pid), explain, 'move the process into its v1 cgroup (before it is released)');
     },
     procsFiles() {
-      return v2Path ? [join(v2Path, 'cgroup.procs')] : [];
+      return p.dirs.map((d) => join(d, 'cgroup.procs'));
     },
     release() {
       if (cloneFd >= 0) closeSync(cloneFd);
@@ -60,54 +162,119 @@ export function createContainerCgroup(id: string, explain: Explainer): Container
   };
 }
 
-/** Remove a container's cgroup; processes still in it are killed first. */
-export async function removeContainerCgroup(id: string): Promise<void> {
-  const v2Path = v2PathFor(id);
-  if (!v2Path || !existsSync(v2Path)) return;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    try {
-      rmdirSync(v2Path);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
-      killAll(v2Path);
-      await new Promise((r) => setTimeout(r, 20));
+/** Kill every process in the container's cgroup: cgroup.kill where the kernel has it (5.14+),
+ * else freeze, SIGKILL each pid, thaw (so a fork bomb cannot outrun the kill loop). A v1
+ * freezer is thawed in any case: frozen tasks cannot die. */
+export function killCgroupProcesses(p: CgroupPaths, explain: Explainer = silent): void {
+  const freezer = p.layout.mode !== 'unified' ? p.byController.get('freezer') : undefined;
+  const frozenV1 = freezer && existsSync(freezer) && readCgroupFile(join(freezer, 'freezer.state')) !== 'THAWED';
+  if (p.v2 && existsSync(join(p.v2, 'cgroup.kill'))) {
+    writeCgroupFile(join(p.v2, 'cgroup.kill'), '1', explain, 'kill every process in the cgroup');
+  } else {
+    if (freezer && existsSync(freezer) && !frozenV1) tryWrite(join(freezer, 'freezer.state'), 'FROZEN');
+    for (const d of p.dirs) {
+      for (const pid of (readCgroupFile(join(d, 'cgroup.procs')) ?? '').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
     }
   }
-  rmdirSync(v2Path);
+  if (freezer && existsSync(freezer)) tryWrite(join(freezer, 'freezer.state'), 'THAWED');
 }
 
-function killAll(path: string): void {
-  if (existsSync(join(path, 'cgroup.kill'))) {
-    writeFileSync(join(path, 'cgroup.kill'), '1');
-    return;
-  }
-  for (const pid of readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-/** How a new process (exec) joins a running container's cgroup: clone3 into the cgroup2 dir
- * (fd, close it after use), and/or the cgroup.procs files to write its pid to (v1). */
-export function joinContainerCgroup(id: string): { cloneFd: number; procsFiles: string[] } {
-  const v2Path = v2PathFor(id);
-  let cloneFd = -1;
-  if (v2Path && existsSync(v2Path)) cloneFd = openSync(v2Path, constants.O_RDONLY | constants.O_DIRECTORY);
-  return { cloneFd, procsFiles: [] };
-}
-
-/** Ids of every container cgroup minictr has on this host (for prune). */
-export function listContainerCgroupIds(): string[] {
-  const root = cgroup2Root();
-  if (!root) return [];
+function tryWrite(file: string, value: string): void {
   try {
-    return readdirSync(join(root, CGROUP_PARENT), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    writeCgroupFile(file, value, silent, '');
   } catch {
-    return [];
+    /* gone meanwhile */
   }
+}
+
+function populated(p: CgroupPaths): boolean {
+  return p.dirs.some((d) => (readCgroupFile(join(d, 'cgroup.procs')) ?? '').trim() !== '');
+}
+
+/** rmdir the container's cgroup in every hierarchy, then minictr/ itself where it is left
+ * empty (another container may be using it: then it stays). ifEmpty: leave a cgroup that
+ * still has processes (it may belong to a container of another MINICTR_ROOT). */
+function removeCgroupDirsSync(p: CgroupPaths, opts: { ifEmpty: boolean; explain: Explainer }): boolean {
+  if (opts.ifEmpty && populated(p)) return false;
+  for (let attempt = 0; ; attempt++) {
+    let busy = false;
+    for (const d of p.dirs) {
+      if (!existsSync(d)) continue;
+      try {
+        opts.explain.step('remove the container\'s cgroup', `rmdir ${d}`);
+        rmdirSync(d);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        if (code !== 'EBUSY') throw err;
+        busy = true;
+      }
+    }
+    if (!busy) break;
+    if (opts.ifEmpty) return false;
+    if (attempt >= 100) throw new CgroupError(`cannot remove cgroup ${p.dirs.join(', ')}: processes are still in it after SIGKILL`);
+    killCgroupProcesses(p);
+    sleepSync(20);
+  }
+  for (const d of p.dirs) {
+    const parent = join(d, '..');
+    try {
+      rmdirSync(parent);
+    } catch {
+      /* still in use by another container (or not there) */
+    }
+  }
+  return true;
+}
+
+export interface RemoveOptions {
+  /** only remove a cgroup without processes (system prune: it may be another root's) */
+  ifEmpty?: boolean;
+  explain?: Explainer;
+}
+
+/** Remove a container's cgroup; processes still in it are killed first (unless ifEmpty). */
+export async function removeContainerCgroup(id: string, opts: RemoveOptions = {}): Promise<boolean> {
+  return removeCgroupDirsSync(containerCgroupPaths(id), { ifEmpty: opts.ifEmpty ?? false, explain: opts.explain ?? silent });
+}
+
+/** How a new process (exec) joins a running container's cgroup: the forked helper writes its
+ * own pid to each cgroup.procs file before it joins the container's cgroup namespace (once
+ * inside, a cgroup2 mounted with nsdelegate refuses moves from outside the namespace:
+ * clone3(CLONE_INTO_CGROUP) there fails with ENOENT), and its children inherit the cgroup. */
+export function joinContainerCgroup(id: string): { cloneFd: number; procsFiles: string[] } {
+  const p = containerCgroupPaths(id);
+  return { cloneFd: -1, procsFiles: p.dirs.filter((d) => existsSync(d)).map((d) => join(d, 'cgroup.procs')) };
+}
+
+/** Ids of every container cgroup minictr has on this host, in any hierarchy (for prune). */
+export function listContainerCgroupIds(): string[] {
+  const layout = cgroupLayout();
+  const roots = [...new Set([...(layout.v2Root ? [layout.v2Root] : []), ...[...layout.v1.values()].map((h) => h.mountPoint)])];
+  const ids = new Set<string>();
+  for (const r of roots) {
+    try {
+      for (const e of readdirSync(join(r, CGROUP_PARENT), { withFileTypes: true })) if (e.isDirectory()) ids.add(e.name);
+    } catch {
+      /* no minictr/ there */
+    }
+  }
+  return [...ids];
+}
+
+/** Did the kernel's OOM killer kill a process of the container? (memory.events on v2,
+ * memory.oom_control on v1: oom_kill counts kills in this cgroup). undefined: can't tell. */
+export function oomKilled(id: string): boolean | undefined {
+  const p = containerCgroupPaths(id);
+  const dir = p.byController.get('memory');
+  if (!dir || !controllerAvailable('memory', p.layout)) return undefined;
+  const file = p.layout.mode === 'unified' ? 'memory.events' : 'memory.oom_control';
+  const n = readKeyed(join(dir, file)).get('oom_kill');
+  return n === undefined ? undefined : n > 0;
 }

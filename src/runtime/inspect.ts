@@ -5,8 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Root, detectCgroupMode } from '../cgroup/mode.js';
-import { CGROUP_PARENT } from '../cgroup/container-cgroup.js';
+import { cgroupInfo } from '../cgroup/info.js';
 import { isRunning, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
@@ -25,7 +24,6 @@ export function namespaces(pid: number): Record<string, string> {
 
 export function inspectContainer(c: Container): Record<string, unknown> {
   const running = isRunning(c);
-  const v2 = cgroup2Root();
   return {
     Id: c.config.id,
     Name: c.config.name,
@@ -59,10 +57,9 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       ...c.config.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly })),
       ...c.config.tmpfs.map((t) => ({ Type: 'tmpfs', Destination: t })),
     ],
-    Cgroup: {
-      Mode: detectCgroupMode(),
-      Path: v2 ? join(v2, CGROUP_PARENT, c.config.id) : undefined,
-    },
+    // where the kernel keeps the container's cgroup and the limits it enforces (read back
+    // from the cgroup files), next to the limits asked for (run flags, update)
+    Cgroup: { ...cgroupInfo(c.config.id), Requested: c.config.resources ?? {} },
     Namespaces: running ? namespaces(c.state.pid!) : {},
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',

@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { thawIfFrozen } from '../cgroup/freezer.js';
 import { ConflictError, UsageError } from '../errors.js';
 import { withLock } from '../image/lock.js';
 import { paths } from '../paths.js';
@@ -38,6 +39,7 @@ export async function killContainer(ref: string, signal: NodeJS.Signals | number
   if (!isRunning(c)) throw new ConflictError(`container ${c.config.name} is not running`);
   // PID 1 (minictr-init) forwards every signal it can catch to the command
   process.kill(c.state.pid!, signal);
+  if (signal === 'SIGKILL' || signal === 9) thawIfFrozen(c.config.id); // frozen tasks die only once thawed
   return c;
 }
 
@@ -47,6 +49,7 @@ export async function stopContainer(ref: string, timeoutSec = 10): Promise<Conta
   return withContainerLock(c, async () => {
     if (!isRunning(c)) return c;
     process.kill(c.state.pid!, 'SIGTERM');
+    thawIfFrozen(c.config.id); // a paused container acts on the signal once thawed (as Docker)
     if (await waitForExit(c, timeoutSec * 1000)) return findContainer(c.config.id);
     try {
       process.kill(c.state.pid!, 'SIGKILL');

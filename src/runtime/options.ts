@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { VolumeMount } from './store.js';
+import type { LimitFlags } from '../cgroup/limits.js';
 
 export interface RunOptions {
   image: string;
@@ -27,6 +28,8 @@ export interface RunOptions {
   publish?: string[];
   dns?: string[];
   bridgeDriver?: string;
+  /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
+  limits?: LimitFlags;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */

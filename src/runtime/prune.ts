@@ -57,7 +57,8 @@ export async function pruneContainers(): Promise<string[]> {
   }
   for (const id of listContainerCgroupIds()) {
     if (!known.has(id)) {
-      await removeContainerCgroup(id);
+      // only if empty: a cgroup with processes may be a container of another MINICTR_ROOT
+      if (!(await removeContainerCgroup(id, { ifEmpty: true }))) continue;
       removed.push(`cgroup minictr/${id.slice(0, 12)}`);
     }
   }

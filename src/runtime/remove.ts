@@ -3,6 +3,7 @@
  * the cleanup for containers whose `minictr run` was killed: their process died with it
  * (PDEATHSIG), so only files and the cgroup are left.
  */
+import { thawIfFrozen } from '../cgroup/freezer.js';
 import { ConflictError } from '../errors.js';
 import { destroyContainer } from './destroy.js';
 import { withContainerLock } from './lifecycle.js';
@@ -25,6 +26,7 @@ async function removeLocked(c: Container, force: boolean): Promise<void> {
     } catch {
       /* gone meanwhile */
     }
+    thawIfFrozen(c.config.id); // a paused container dies only once thawed (cgroup v1)
     await waitGone(c.state.pid!);
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);

@@ -3,6 +3,7 @@
  * either stay attached (exit with the command's status, as docker run) or print its id (-d).
  */
 import { writeSync } from 'node:fs';
+import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/cidr.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/mode.js';
@@ -29,6 +30,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   for (const d of opts.dns ?? []) if (ipToInt(d) === undefined) throw new UsageError(`invalid --dns "${d}": expected an IPv4 address`);
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
+  const resources = limitsFromFlags(opts.limits);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/store.js');
@@ -53,6 +55,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       volumes,
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
+      resources,
     });
     if (mode.kind !== 'bridge') return container;
     try {

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroupNamespaceView } from '../cgroup/ns-view.js';
 import { CLONE, MS, initBinaryPath, type NativeMount, type NativeSpawnSpec } from '../native/index.js';
 import { capNumbers, DOCKER_DEFAULT_CAPS } from './capabilities.js';
 import { defaultDevices, defaultSymlinks, kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
@@ -41,7 +42,8 @@ export function containerEnv(hostname: string, tty: boolean, imageEnv: string[],
 
 export function buildSpawnSpec(i: SpawnInputs): NativeSpawnSpec {
   const c = i.container.config;
-  const mounts: NativeMount[] = [...kernelMounts(), ...i.etcMounts];
+  const cgroupView = cgroupNamespaceView();
+  const mounts: NativeMount[] = [...kernelMounts(), ...cgroupView.mounts, ...i.etcMounts];
   for (const v of c.volumes) {
     mounts.push({ source: v.source, target: v.target, flags: MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0), file: isFile(v.source) });
   }
@@ -56,9 +58,9 @@ export function buildSpawnSpec(i: SpawnInputs): NativeSpawnSpec {
     overlay: `lowerdir=${i.layers.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`,
     mounts,
     devices: defaultDevices(),
-    symlinks: defaultSymlinks(),
+    symlinks: [...defaultSymlinks(), ...cgroupView.symlinks],
     masked: [...MASKED_PATHS],
-    readonly: [...READONLY_PATHS],
+    readonly: [...READONLY_PATHS, ...cgroupView.readonly],
     hostname: c.hostname,
     cwd: c.cwd,
     argv: ['minictr-init', ...(c.tty ? ['--tty'] : []), '--', ...i.argv],

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
-import { createContainerCgroup, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
+import { createContainerCgroup, oomKilled, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
 import { resolveImage, layerDirs } from '../image/store.js';
 import { CLONE, isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
 import { processStartTime } from '../util/proc.js';
@@ -45,7 +45,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
-    cgroup = createContainerCgroup(cfg.id, explain);
+    cgroup = createContainerCgroup(cfg.id, explain, cfg.resources);
     const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
@@ -178,7 +178,7 @@ async function launch(
 
     const result = await exited;
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
-    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString() };
+    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(container.config.id) };
     saveState(container);
     if (container.config.autoRemove) await destroyContainer(container);
     else await removeContainerCgroup(container.config.id);

@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/attach.js';
+import type { CgroupLimits } from '../cgroup/limits.js';
+import { oomKilled } from '../cgroup/container-cgroup.js';
 
 export interface VolumeMount {
   source: string;
@@ -37,6 +39,8 @@ export interface ContainerConfig {
   tmpfs: string[];
   /** --network, its address and published ports (src/network/attach.ts) */
   network?: ContainerNetwork;
+  /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
+  resources?: CgroupLimits;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -52,6 +56,10 @@ export interface ContainerState {
   finishedAt?: string;
   exitCode?: number;
   error?: string;
+  /** the kernel's OOM killer killed a process of the container (named as docker inspect shows it) */
+  OOMKilled?: boolean;
+  /** frozen by `pause` (the cgroup freezer) */
+  paused?: boolean;
 }
 
 export interface Container {
@@ -157,7 +165,7 @@ function refreshState(dir: string, state: ContainerState): ContainerState {
   if (state.status !== 'running') return state;
   try {
     const exit = JSON.parse(readFileSync(exitFile(dir), 'utf8')) as { exitCode: number; finishedAt: string };
-    return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt };
+    return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, OOMKilled: state.OOMKilled ?? oomKilled(basename(dir)), paused: undefined };
   } catch {
     /* no exit recorded */
   }

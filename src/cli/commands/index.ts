@@ -12,9 +12,13 @@ import { register as logsCmd } from './logs.js';
 import { register as execCmd } from './exec.js';
 import { register as inspectCmd } from './inspect.js';
 import { register as topCmd } from './top.js';
+import { register as statsCmd } from './stats.js';
+import { register as updateCmd } from './update.js';
+import { register as pauseCmd } from './pause.js';
+import { register as unpauseCmd } from './unpause.js';
+import { register as infoCmd } from './info.js';
 import { register as systemCmd } from './system.js';
 import { register as networkCmd } from './network.js';
-import { register as netCmd } from './net.js';
 import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
@@ -23,7 +27,8 @@ import { register as pull } from './pull.js';
 import { register as commit } from './commit.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
+import { register as netCmd } from './net.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd];

@@ -24,6 +24,13 @@ export function register(program: Command): void {
     .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
     .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
     .option('--replicas <n>', 'with -d: start N identical containers named NAME-1..NAME-N', (v) => Number(v))
+    .option('-m, --memory <bytes>', 'memory limit, e.g. 64m or 1g (cgroup memory.max / memory.limit_in_bytes)')
+    .option('--memory-swap <bytes>', 'memory + swap limit (-1: unlimited swap; default: twice --memory)')
+    .option('--cpus <n>', 'CPU time limit in CPUs, e.g. 0.5 (cgroup cpu.max / cpu.cfs_quota_us)')
+    .option('--cpu-shares <n>', 'relative CPU weight, cgroup v1 style (2-262144, default 1024)')
+    .option('--cpu-weight <n>', 'relative CPU weight, cgroup v2 style (1-10000, default 100)')
+    .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
+    .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -49,6 +56,15 @@ export function register(program: Command): void {
         publish: o.publish as string[],
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
+        limits: {
+          memory: o.memory as string | undefined,
+          memorySwap: o.memorySwap as string | undefined,
+          cpus: o.cpus as string | undefined,
+          cpuShares: o.cpuShares as string | undefined,
+          cpuWeight: o.cpuWeight as string | undefined,
+          cpusetCpus: o.cpusetCpus as string | undefined,
+          pidsLimit: o.pidsLimit as string | undefined,
+        },
       });
     });
 }
