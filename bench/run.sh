@@ -2,6 +2,7 @@
 # Start-up cost of one container, side by side in one hyperfine run:
 #   minictr run --rm --network none busybox true (what runc and crun do with their default spec)
 #   minictr run --rm --network bridge busybox true (the default: + veth, address, NAT)
+#   minictr run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 (+ cgroup limits)
 #   runc run / crun run on the same busybox rootfs
 #   unshare ... chroot ROOTFS true (namespaces alone, no runtime)
 #   node -e 0 (the floor of any Node CLI)
@@ -47,6 +48,7 @@ node -e "
 cmds=(
   "bin/minictr run --rm --network none busybox true"
   "bin/minictr run --rm --network bridge busybox true"
+  "bin/minictr run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 busybox true"
   "runc --root $WORK/runc-state run --bundle $BUNDLE bench-runc"
   # crun refuses a hybrid host's empty cgroup2 mount: hide it in a private mount namespace
   "unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $WORK/crun-state run --bundle $BUNDLE bench-crun'"
