@@ -224,3 +224,16 @@ describe('addresses and cleanup', () => {
     networks.splice(networks.indexOf(net), 1);
   });
 });
+
+describe('doctor', () => {
+  it('checks each host setting against the live system', async () => {
+    const r = await minictr(['doctor']);
+    for (const name of ['ip_forward', 'FORWARD policy', 'br_netfilter', 'iptables backends', 'DNS stub', 'Open vSwitch', 'cgroups', 'overlayfs']) {
+      expect(r.stdout).toMatch(new RegExp(`^\\[(ok  |WARN|FAIL|info)\\] ${name}: `, 'm'));
+    }
+    // what it says about ip_forward is what the kernel says
+    const fwd = (await execa('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim();
+    expect(r.stdout).toMatch(fwd === '1' ? /\[ok  \] ip_forward/ : /\[WARN\] ip_forward/);
+    expect(r.exitCode).toBe(r.stdout.includes('[FAIL]') ? 1 : 0);
+  });
+});
