@@ -3,7 +3,7 @@
  * stops at --pids-limit, a memory hog is OOM-killed, a busy loop gets --cpus worth of CPU,
  * pause freezes, update changes a live limit, /sys/fs/cgroup shows the container's own
  * cgroup as root (read-only), and rm leaves no cgroup behind. Runs on the host (hybrid/v1)
- * and in the cgroup-v2 VM (test/vm/run-cgroup-tests.sh).
+ * and in the cgroup-v2 VM (test/vm/run-vm-tests.sh).
  */
 import { execa } from 'execa';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
