@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { minictr, uniq } from './helpers/cli.js';
+import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 import { debianImage } from './helpers/debian-image.js';
@@ -235,5 +235,28 @@ describe('doctor', () => {
     const fwd = (await execa('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout.trim();
     expect(r.stdout).toMatch(fwd === '1' ? /\[ok  \] ip_forward/ : /\[WARN\] ip_forward/);
     expect(r.exitCode).toBe(r.stdout.includes('[FAIL]') ? 1 : 0);
+  });
+});
+
+describe('DNS on an Ubuntu host (systemd-resolved)', () => {
+  it('a host resolv.conf pointing at the 127.0.0.53 stub gives the container the upstream servers', async () => {
+    // an Ubuntu-like host, faked in a private mount namespace of the test's own (unshare(1)):
+    // /etc/resolv.conf is the stub, /run/systemd/resolve/resolv.conf lists the upstreams
+    const dir = (await execa('mktemp', ['-d'])).stdout;
+    try {
+      const script = [
+        `echo 'nameserver 127.0.0.53' > ${dir}/stub`,
+        `echo 'nameserver 192.0.2.53' > ${dir}/upstream`,
+        'mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/resolve',
+        `mount --bind ${dir}/upstream /run/systemd/resolve/resolv.conf 2>/dev/null || cp ${dir}/upstream /run/systemd/resolve/resolv.conf`,
+        `mount --bind ${dir}/stub /etc/resolv.conf`,
+        `exec ${BIN} run --rm --network none busybox cat /etc/resolv.conf`,
+      ].join(' && ');
+      const r = await execa('unshare', ['-m', 'sh', '-c', script], { reject: false });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('nameserver 192.0.2.53');
+    } finally {
+      await execa('rm', ['-rf', dir]);
+    }
   });
 });
