@@ -72,13 +72,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 
   if (!opts.detach) {
     const container = await create(opts.name);
-    return (await startContainer(container, { detach: false, explain: opts.explain })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: opts.explain, image })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain });
+    await startContainer(container, { detach: true, explain: opts.explain, image });
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { createContainerCgroup, oomKilled, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
-import { resolveImage, layerDirs } from '../image/store.js';
+import { resolveImage, layerDirs, type ImageRecord } from '../image/store.js';
 import { CLONE, isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
@@ -30,6 +30,8 @@ export interface StartOptions {
   /** hand the container to minictr-monitor and return at once */
   detach: boolean;
   explain: boolean;
+  /** the container's image, when the caller (run) has just resolved it */
+  image?: ImageRecord;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -39,7 +41,7 @@ const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
  * what the start made (and the container itself if it was run with --rm). */
 export async function startContainer(container: Container, opts: StartOptions): Promise<number | undefined> {
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
-  const image = await resolveImage(container.config.imageId);
+  const image = opts.image ?? (await resolveImage(container.config.imageId));
   const cfg = container.config;
   let cgroup: ContainerCgroup | undefined;
   let devNull = -1;
