@@ -10,6 +10,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 300_000,
+    teardownTimeout: 120_000,
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: ['default'],
   },

@@ -22,7 +22,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.MINICTR_BRIDGE_SUBNET = `10.${200 + (randomBytes(1)[0]! % 50)}.0.0/16`;
   const before = await snapshotKernelObjects();
   return async () => {
-    await execa(BIN, ['network', 'rm', '-f', 'bridge'], { reject: false });
+    await execa(BIN, ['network', 'rm', '-f', 'bridge'], { reject: false, timeout: 60_000 });
     const after = await snapshotKernelObjects();
     const leaks = diffSnapshots(before, after);
     rmSync(base, { recursive: true, force: true });

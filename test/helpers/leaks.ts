@@ -40,7 +40,7 @@ function listCgroups(): string[] {
 
 export async function snapshotKernelObjects(): Promise<KernelSnapshot> {
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [];
-  const links = (await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout
+  const links = (await execa('ip', ['-o', 'link', 'show'], { reject: false, timeout: 10_000 })).stdout
     .split('\n')
     .map((l) => l.split(': ')[1]?.split('@')[0] ?? '')
     .filter(Boolean)
@@ -51,16 +51,16 @@ export async function snapshotKernelObjects(): Promise<KernelSnapshot> {
     .filter((m) => m.includes('minictr') || m.startsWith('/run/netns/'))
     .sort();
   let ovsBridges: string[] = [];
-  const ovs = await execa('ovs-vsctl', ['--timeout=2', 'list-br'], { reject: false }).catch(() => undefined);
+  const ovs = await execa('ovs-vsctl', ['--timeout=2', 'list-br'], { reject: false, timeout: 10_000 }).catch(() => undefined);
   if (ovs && ovs.exitCode === 0) ovsBridges = ovs.stdout.split('\n').filter(Boolean).sort();
-  const processes = (await execa('pgrep', ['-a', '-f', 'minictr-init|minictr-monitor'], { reject: false })).stdout
+  const processes = (await execa('pgrep', ['-a', '-f', 'minictr-init|minictr-monitor'], { reject: false, timeout: 10_000 })).stdout
     .split('\n')
     // an exited monitor waits for the host's init to reap it: not ours to clean
     .filter((l) => l && !l.includes('<defunct>'))
     .sort();
   // minictr's nftables table, and any iptables rule minictr tagged
-  const nft = await execa('nft', ['list', 'tables'], { reject: false }).catch(() => undefined);
-  const ipt = await execa('iptables-save', [], { reject: false }).catch(() => undefined);
+  const nft = await execa('nft', ['list', 'tables'], { reject: false, timeout: 10_000 }).catch(() => undefined);
+  const ipt = await execa('iptables-save', [], { reject: false, timeout: 10_000 }).catch(() => undefined);
   const firewall = [
     ...(nft?.stdout ?? '').split('\n').filter((l) => l.includes('minictr')),
     ...(ipt?.stdout ?? '').split('\n').filter((l) => l.includes('minictr:')),
