@@ -10,9 +10,13 @@ export const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
 export type CliResult = Result<{ reject: false }>;
 
+/** A CLI call that hangs is killed after CLI_TIMEOUT_MS, so it fails its test with a non-zero
+ * status and leaves no process behind (a test timeout alone would leave it running). */
+const CLI_TIMEOUT_MS = 150_000;
+
 export async function minictr(args: string[], opts: Options = {}): Promise<CliResult> {
   const stdin = opts.input !== undefined || opts.inputFile !== undefined ? {} : { stdin: 'ignore' as const };
-  return (await execa(BIN, args, { reject: false, ...stdin, ...opts } as Options)) as unknown as CliResult;
+  return (await execa(BIN, args, { reject: false, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL', ...stdin, ...opts } as Options)) as unknown as CliResult;
 }
 
 /** A name unique to this run, for kernel objects and containers (max 15 chars for links). */
