@@ -10,7 +10,7 @@ import { MinictrError } from '../errors.js';
 import { equivalent, type OvsAction } from './actions.js';
 import { haveTool, runTool } from '../util/tool.js';
 import { kernelConfigOption } from './tc.js';
-import type { NetOutput } from './output.js';
+import type { Explainer } from '../util/explain.js';
 
 export const OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl';
 
@@ -37,10 +37,10 @@ export async function ovsRunning(): Promise<boolean> {
 }
 
 /** Start ovsdb-server and ovs-vswitchd with ovs-ctl when they are not running (no systemd needed). */
-export async function ensureOvsRunning(out?: NetOutput): Promise<void> {
+export async function ensureOvsRunning(explain?: Explainer): Promise<void> {
   if (await ovsRunning()) return;
   if (!existsSync(OVS_CTL)) throw new MinictrError(`Open vSwitch is not running and ${OVS_CTL} is missing`);
-  out?.explain.step('start Open vSwitch (ovsdb-server, ovs-vswitchd)', `${OVS_CTL} start`);
+  explain?.step('start Open vSwitch (ovsdb-server, ovs-vswitchd)', `${OVS_CTL} start`);
   await runTool(OVS_CTL, ['start'], { allowFailure: true });
   if (!(await ovsRunning())) throw new MinictrError(`Open vSwitch did not start (${OVS_CTL} start); see /var/log/openvswitch`);
 }

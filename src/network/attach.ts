@@ -86,7 +86,7 @@ export function vethName(containerId: string): string {
 export async function containerInterface(n: ContainerNetwork): Promise<{ ifname: string; address: string; prefix: number; gateway: string; txChecksumOff: boolean } | undefined> {
   if (!n.network || !n.ip) return undefined;
   const net = await getNetwork(n.network);
-  return { ifname: 'eth0', address: n.ip, prefix: Number(net.subnet.split('/')[1]), gateway: net.gateway, txChecksumOff: net.driver === 'ovs' && ovsDatapathType() === 'netdev' };
+  return { ifname: 'eth0', address: n.ip, prefix: Number(net.subnet.split('/')[1]), gateway: net.gateway, txChecksumOff: net.driver === 'ovs' && (await ovsDatapathType()) === 'netdev' };
 }
 
 /** Wire the host side for a started container (pid: its init, in its own netns, waiting for
@@ -108,7 +108,7 @@ export async function connectContainer(containerId: string, pid: number, n: Cont
   });
   if (net.driver === 'ovs') {
     await hostCommand('ovs-vsctl', ['--may-exist', 'add-port', net.bridge, veth], { explain, why: `plug ${veth} into the OVS bridge` });
-    if (ovsDatapathType() === 'netdev') {
+    if ((await ovsDatapathType()) === 'netdev') {
       await hostCommand('ethtool', ['-K', veth, 'tx', 'off'], { explain, why: 'userspace datapath: no TX checksum offload on the veth' });
     }
   }

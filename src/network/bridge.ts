@@ -5,7 +5,7 @@
  * checksum offload must be off on every veth port, or TCP segments leave with bad checksums.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { MinictrError } from '../errors.js';
+import { ensureOvsRunning, hasKernelDatapath } from '../net/ovs.js';
 import type { Explainer } from '../util/explain.js';
 import { hostCommand } from '../util/host-command.js';
 import type { NetworkConfig } from './store.js';
@@ -14,28 +14,16 @@ export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
-/** Does this kernel have Open vSwitch's datapath (module openvswitch)? */
-export function ovsKernelDatapath(): boolean {
-  return existsSync('/sys/module/openvswitch');
-}
-
-export async function ensureOvsRunning(explain: Explainer): Promise<void> {
-  const ok = await hostCommand('ovs-vsctl', ['--timeout=5', 'show'], { allowFailure: true }).catch(() => ({ ok: false }));
-  if (ok.ok) return;
-  const ctl = '/usr/share/openvswitch/scripts/ovs-ctl';
-  if (!existsSync(ctl)) throw new MinictrError('Open vSwitch is not installed (apt-get install openvswitch-switch), or use --bridge-driver linux');
-  await hostCommand(ctl, ['start', '--system-id=random'], { explain, why: 'start Open vSwitch (no systemd needed)' });
-}
-
-export function ovsDatapathType(): 'system' | 'netdev' {
-  return ovsKernelDatapath() ? 'system' : 'netdev';
+/** The userspace datapath when the kernel has no OVS module (see net/ovs.ts). */
+export async function ovsDatapathType(): Promise<'system' | 'netdev'> {
+  return (await hasKernelDatapath()) ? 'system' : 'netdev';
 }
 
 export async function ensureBridge(net: NetworkConfig, explain: Explainer): Promise<void> {
   if (!linkExists(net.bridge)) {
     if (net.driver === 'ovs') {
       await ensureOvsRunning(explain);
-      const dp = ovsDatapathType();
+      const dp = await ovsDatapathType();
       if (dp === 'netdev') explain.note('no openvswitch kernel module: using the userspace datapath (datapath_type=netdev)');
       await hostCommand('ovs-vsctl', ['--may-exist', 'add-br', net.bridge, '--', 'set', 'bridge', net.bridge, `datapath_type=${dp}`], {
         explain,

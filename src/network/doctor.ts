@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroupMode } from '../cgroup/mode.js';
 import { hostCommand } from '../util/host-command.js';
-import { ovsKernelDatapath } from './bridge.js';
+import { hasKernelDatapath } from '../net/ovs.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -69,7 +69,7 @@ export async function runChecks(): Promise<Check[]> {
   checks.push(
     !ovs
       ? { name: 'Open vSwitch', status: 'info', detail: 'not installed: --driver ovs is unavailable, Linux bridges are used', fix: 'apt-get install openvswitch-switch' }
-      : { name: 'Open vSwitch', status: 'ok', detail: ovsKernelDatapath() ? 'installed, kernel datapath available' : 'installed, no kernel module: bridges use the userspace datapath (datapath_type=netdev) with TX checksum offload off on veths' },
+      : { name: 'Open vSwitch', status: 'ok', detail: (await hasKernelDatapath()) ? 'installed, kernel datapath available' : 'installed, no kernel module: bridges use the userspace datapath (datapath_type=netdev) with TX checksum offload off on veths' },
   );
 
   const mode = detectCgroupMode();

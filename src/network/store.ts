@@ -23,10 +23,6 @@ export interface NetworkConfig {
 
 export const DEFAULT_NETWORK = 'bridge';
 
-export function networksDir(): string {
-  return join(paths.networks(), '');
-}
-
 function file(name: string): string {
   return join(paths.networks(), `${name}.json`);
 }

@@ -43,7 +43,7 @@ async function detectOvs(topo: Topology, out: NetOutput): Promise<OvsState> {
     out.explain.note('Open vSwitch is not installed: using a Linux bridge instead (apt-get install openvswitch-switch for OVS)');
     return { mode: 'absent', bridges: [] };
   }
-  await ensureOvsRunning(out);
+  await ensureOvsRunning(out.explain);
   const [kernel, bridges] = await Promise.all([hasKernelDatapath(), listBridges()]);
   if (kernel) return { mode: 'kernel', bridges };
   out.explain.note(
