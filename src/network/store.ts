@@ -3,10 +3,11 @@
  * (host bridge minictr0, 10.88.0.0/16) is created on first use, as Docker's docker0 is.
  * Its subnet and bridge can be moved with MINICTR_BRIDGE_SUBNET / MINICTR_BRIDGE_NAME.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
+import { writeJsonFileSync } from '../util/json-file.js';
 import { formatSubnet, intToIp, overlaps, parseSubnet, type Subnet } from './cidr.js';
 
 export type SwitchDriver = 'linux' | 'ovs';
@@ -83,9 +84,7 @@ export function defineNetwork(name: string, opts: { subnet?: string; driver?: Sw
   }
   const full: NetworkConfig = { ...cfg, created: new Date().toISOString() };
   mkdirSync(paths.networks(), { recursive: true });
-  const tmp = `${file(name)}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(full, null, 2) + '\n');
-  renameSync(tmp, file(name));
+  writeJsonFileSync(file(name), full);
   return full;
 }
 

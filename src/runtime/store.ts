@@ -5,9 +5,10 @@
  * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/attach.js';
@@ -94,11 +95,6 @@ export function containerDir(id: string): string {
   return join(paths.containers(), id);
 }
 
-function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
-}
 
 /** Reserve a name for id; a random name is drawn when none is given. */
 function reserveName(name: string | undefined, id: string): string {
@@ -124,7 +120,7 @@ export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'c
     for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(dir, sub), { recursive: true });
     const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString(), hostname: config.hostname ?? id.slice(0, 12) };
     const container: Container = { config: full, state: { status: 'created' }, dir };
-    writeJsonAtomic(join(dir, 'config.json'), full);
+    writeJsonFileSync(join(dir, 'config.json'), full);
     saveState(container);
     return container;
   } catch (err) {
@@ -135,11 +131,11 @@ export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'c
 }
 
 export function saveConfig(c: Container): void {
-  writeJsonAtomic(join(c.dir, 'config.json'), c.config);
+  writeJsonFileSync(join(c.dir, 'config.json'), c.config);
 }
 
 export function saveState(c: Container): void {
-  writeJsonAtomic(join(c.dir, 'state.json'), c.state);
+  writeJsonFileSync(join(c.dir, 'state.json'), c.state);
 }
 
 function readContainer(id: string): Container | undefined {

@@ -1,0 +1,14 @@
+/**
+ * Small JSON state files (a container's config and state, a network's record), replaced
+ * atomically: written beside the target and renamed over it, so a reader or a crash never
+ * sees half a file. No fsync: these are rewritten on every start and stop, and a lost write
+ * after a host crash is repaired by the kernel-checked state (see runtime/store.ts). The
+ * image store, which must survive crashes, has its own fsynced writer (image/files.ts).
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+
+export function writeJsonFileSync(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
