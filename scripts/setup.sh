@@ -4,6 +4,7 @@
 # compiles the TypeScript). Used by .ci/run and by the README's quick start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "setup: run as root (or with sudo)" >&2; exit 1; }
 
 PACKAGES=(
   # build: the C addon and the static init
@@ -16,8 +17,10 @@ PACKAGES=(
   openvswitch-switch ethtool iptables nftables
   # network tests: a DNS server in an "upstream" namespace
   dnsmasq-base
-  # cgroup v2 tests in a VM, benchmarks, Vagrantfile check
-  qemu-system-x86 linux-image-amd64 cpio hyperfine runc crun vagrant
+  # the VM suite (test/vm/vm.sh: Debian's kernel under QEMU, a busybox initramfs)
+  qemu-system-x86 linux-image-amd64 cpio
+  # benchmarks, Vagrantfile check
+  hyperfine runc crun vagrant
 )
 
 missing=()
@@ -37,4 +40,4 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
 fi
 
 npm ci --no-audit --no-fund
-echo "setup: done. Try: sudo bin/minictr run -it --rm busybox sh"
+echo "setup: done. Try (as root): bin/minictr run -it --rm busybox sh"

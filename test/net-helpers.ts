@@ -73,3 +73,14 @@ export async function leftovers(prefix: string): Promise<string[]> {
   if (show.includes(`Bridge ${prefix}`)) found.push(`ovs bridge ${prefix}*`);
   return found;
 }
+
+/** Hosts a, b (and more) on one switch, 10.77.0.N/24. */
+export function star(p: string, n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const hosts: Record<string, unknown> = {};
+  const links: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    hosts[`${p}h${i}`] = { addresses: { eth0: `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}/16` } };
+    links.push({ endpoints: [`${p}h${i}:eth0`, `${p}s:${p}p${i}`] });
+  }
+  return { name: p, hosts, switches: { [`${p}s`]: { type: 'linux' } }, links, ...extra };
+}

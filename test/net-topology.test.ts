@@ -8,25 +8,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
-import { ensureOvsRunning, haveOvs, leftovers, netemAvailable, netnsNames, pingCmd, rtts, sh, writeTopology } from './net-helpers.js';
+import { ensureOvsRunning, haveOvs, leftovers, netnsNames, pingCmd, sh, star, writeTopology } from './net-helpers.js';
 
 const OVS = await haveOvs();
-const NETEM = netemAvailable();
 const labs: string[] = [];
 afterEach(async () => {
   for (const file of labs.splice(0)) await minictr(['net', 'down', '-q', file]);
 });
-
-/** Hosts a, b (and more) on one switch, 10.77.0.N/24. */
-function star(p: string, n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const hosts: Record<string, unknown> = {};
-  const links: unknown[] = [];
-  for (let i = 0; i < n; i++) {
-    hosts[`${p}h${i}`] = { addresses: { eth0: `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}/16` } };
-    links.push({ endpoints: [`${p}h${i}:eth0`, `${p}s:${p}p${i}`] });
-  }
-  return { name: p, hosts, switches: { [`${p}s`]: { type: 'linux' } }, links, ...extra };
-}
 
 async function up(doc: unknown, name: string): Promise<{ file: string; r: Awaited<ReturnType<typeof minictr>> }> {
   const file = writeTopology(name, doc);
@@ -102,31 +90,6 @@ describe('net up/down', () => {
     expect(fwd.stdout.trim()).toBe('1');
     const route = await sh('ip', ['-n', `${p}h1`, 'route']);
     expect(route.stdout).toContain('default via 10.0.1.1 dev eth0');
-  });
-
-  it.skipIf(!NETEM)('a 50 ms delay on a link shows in the ping RTT', async () => {
-    const p = uniq('d', 5);
-    const doc = star(p, 2) as { links: Record<string, unknown>[] };
-    doc.links[0]!.delay = '50ms';
-    const { r } = await up(doc, p);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect((await sh('tc', ['-n', `${p}h0`, 'qdisc', 'show', 'dev', 'eth0'])).stdout).toContain('netem');
-    const res = await sh('ip', ['netns', 'exec', `${p}h1`, ...(await pingCmd()), '-c2', '-W3', '10.77.0.1']);
-    const times = rtts(res.stdout);
-    expect(times.length).toBe(2);
-    // 50 ms each way on the impaired link.
-    for (const t of times) expect(t).toBeGreaterThanOrEqual(100);
-    expect(Math.max(...times)).toBeLessThan(400);
-  });
-
-  it.skipIf(NETEM)('without netem in the kernel, a delay is refused up front and nothing is created', async () => {
-    const p = uniq('d', 5);
-    const doc = star(p, 2) as { links: Record<string, unknown>[] };
-    doc.links[0]!.delay = '50ms';
-    const { r } = await up(doc, p);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^minictr: this kernel has no netem qdisc \(CONFIG_NET_SCH_NETEM\).*nothing was created$/);
-    expect(await leftovers(p)).toEqual([]);
   });
 
   it('a rate limit becomes a tbf qdisc on both ends of the link', async () => {

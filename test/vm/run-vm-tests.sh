@@ -1,38 +1,30 @@
 #!/usr/bin/env bash
-# The tests this host's kernel cannot run, under Debian's kernel in a VM: the cgroup tests
-# (test/cgroup-*.test.ts) with cgroup v2 only, and the netem delay test of the network lab
-# (this host's kernel has no netem qdisc). Debian's kernel
-# boots under QEMU on this machine's own userland (../shared/vm/cgroup2-vm.sh, beside every
-# clone of the project, CI's included; CGROUP2_VM names another copy) and runs vitest there, so the v2 code path (clone3
-# CLONE_INTO_CGROUP, subtree_control, cgroup.freeze, memory.events) is tested for real even
-# on a hybrid or v1 host. Needs root, a build (npm ci / npm run build) and:
-#   apt-get install qemu-system-x86 linux-image-amd64 cpio busybox-static
-# Usage: test/vm/run-vm-tests.sh      (exit status: vitest's)
+# The VM suite: the test files this host's kernel cannot run, under Debian's kernel in a QEMU
+# guest (test/vm/vm.sh): the cgroup tests with cgroup v2 only (clone3 CLONE_INTO_CGROUP,
+# subtree_control, cgroup.freeze, memory.events), so the v2 code path is tested for real on
+# a hybrid or v1 host, and the netem link delay (this host's kernel has no netem).
+# A file belongs here when its result depends on the kernel; it runs on the host too.
+# Needs root, a build (npm ci) and what vm.sh names (scripts/setup.sh installs it all).
+#   test/vm/run-vm-tests.sh [vitest args]      exit status: vitest's
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VM=${CGROUP2_VM:-../shared/vm/cgroup2-vm.sh}
-[ -x "$VM" ] || { echo "run-vm-tests: no VM script at $VM (set CGROUP2_VM)" >&2; exit 2; }
-for tool in qemu-system-x86_64 cpio; do
-  command -v "$tool" >/dev/null || { echo "run-vm-tests: $tool is missing: apt-get install qemu-system-x86 linux-image-amd64 cpio busybox-static" >&2; exit 2; }
-done
-[ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.js ] || { echo "run-vm-tests: build first (npm ci)" >&2; exit 2; }
-# the guest's / is the host's, read-only with a tmpfs overlay; overlayfs cannot use that
-# overlay as an upper dir, so the tests keep their state on the guest's tmpfs /run/tmp.
-# QEMU without KVM (TCG) runs everything ~3-10x slower: hence the longer test timeout.
-# Emulated CPUs (TCG, -cpu max, several vCPUs in threads) now and then crash node itself
-# (SIGILL, or a wasm "unreachable" trap in vitest's bundler) before a test file even loads.
-# One vCPU makes that rarer; such a crash is retried, up to twice.
-TESTS='npx vitest run --testTimeout 180000 test/cgroup- && npx vitest run --testTimeout 180000 test/net-topology.test.ts -t "ms delay on a link"'
-run() { "$VM" -m "${VM_MEMORY_MB:-2048}" -c "${VM_CPUS:-1}" --rw "$PWD" -- env MINICTR_TEST_TMP=/run/tmp sh -c "$TESTS"; }
+VM_TESTS=(test/cgroup-enforce.test.ts test/cgroup-limits.test.ts test/net-delay.test.ts)
+[ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.js ] ||
+  { echo "run-vm-tests: build first (npm ci)" >&2; exit 2; }
+# Under emulation (TCG) everything runs ~10-25x slower: hence the long test timeout. vitest runs
+# without npx (npm's own start-up costs ~20 s there). The test state lives on the guest's tmpfs
+# /run/tmp: overlayfs cannot take the guest's overlay root as an upper dir.
+cmd=(env MINICTR_TEST_TMP=/run/tmp node node_modules/vitest/vitest.mjs run --testTimeout 180000 "${VM_TESTS[@]}" "$@")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+run() { test/vm/vm.sh -m "${VM_MEMORY_MB:-2048}" -c "${VM_CPUS:-1}" --modprobe sch_netem --rw "$PWD" -- "${cmd[@]}" 2>&1 | tee "$log"; return "${PIPESTATUS[0]}"; }
+# Node itself crashing under emulation (SIGILL, or a wasm "unreachable" trap in vitest's bundler)
+# is not a test failure: it is told apart by its signature and retried, at most twice.
 set +e
-run 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+run; rc=$?
 for attempt in 2 3; do
-  [ "$rc" -ne 0 ] && grep -qE 'Illegal instruction|Error: unreachable|SIGILL' "$log" || break
-  echo "run-vm-tests: node crashed under emulation (not a test failure): attempt $attempt" >&2
-  run 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
+  [ "$rc" -ne 0 ] && grep -qE 'Illegal instruction|SIGILL|RuntimeError: unreachable' "$log" || break
+  echo "run-vm-tests: node crashed under emulation, not a test failure; attempt $attempt of 3" >&2
+  run; rc=$?
 done
 exit "$rc"
