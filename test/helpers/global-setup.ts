@@ -21,13 +21,23 @@ export default async function setup(): Promise<() => Promise<void>> {
   process.env.MINICTR_HUB_MIRROR = '127.0.0.1:9';
   process.env.MINICTR_BRIDGE_SUBNET = `10.${200 + (randomBytes(1)[0]! % 50)}.0.0/16`;
   const before = await snapshotKernelObjects();
+  // minictr starts Open vSwitch when a lab or network needs it; the suite stops it again
+  const ovsWasRunning = await ovsRunning();
   return async () => {
     await execa(BIN, ['network', 'rm', '-f', 'bridge'], { reject: false, timeout: 60_000 });
     const after = await snapshotKernelObjects();
     const leaks = diffSnapshots(before, after);
+    if (!ovsWasRunning && (await ovsRunning())) {
+      await execa('/usr/share/openvswitch/scripts/ovs-ctl', ['stop'], { reject: false, timeout: 60_000 });
+    }
     rmSync(base, { recursive: true, force: true });
     if (leaks.length) {
       throw new Error(`the suite leaked kernel objects:\n  ${leaks.join('\n  ')}`);
     }
   };
+}
+
+async function ovsRunning(): Promise<boolean> {
+  const r = await execa('ovs-vsctl', ['--timeout=2', 'show'], { reject: false, timeout: 10_000 }).catch(() => undefined);
+  return r?.exitCode === 0;
 }
