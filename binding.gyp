@@ -4,8 +4,13 @@
       "target_name": "minictr_native",
       "sources": [
         "native/src/addon.c",
+        "native/src/contract.c",
         "native/src/spawn.c",
         "native/src/child.c",
+        "native/src/process.c",
+        "native/src/namespaces.c",
+        "native/src/netif.c",
+        "native/src/hooks.c",
         "native/src/mounts.c",
         "native/src/caps.c",
         "native/src/enter.c",

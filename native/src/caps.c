@@ -1,56 +1,76 @@
 /*
- * Privileges: the last thing before execve. Root in the container keeps only the capabilities
- * asked for (Docker's 14 by default) in the bounding, effective and permitted sets, with
- * inheritable and ambient empty, and no_new_privs so no setuid binary can win more back.
+ * Privileges: the last thing before execve. The process keeps exactly the capabilities asked
+ * for in each of the five sets (by default Docker's 14 in bounding, effective and permitted;
+ * inheritable and ambient empty), becomes the requested user with its supplementary groups,
+ * and gets no_new_privs so no setuid binary can win more back. The order is runc's:
+ * bounding set first (it needs CAP_SETPCAP), then the user change with PR_SET_KEEPCAPS (or
+ * setuid would empty the sets), then capset, then the ambient set.
  */
 #include "minictr.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <grp.h>
 #include <unistd.h>
 
-static void caps_hex(uint64_t caps, char *buf, size_t len) {
-  snprintf(buf, len, "%016llx", (unsigned long long)caps);
+static void describe_groups(const struct ctr_creds *c, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < c->n_groups && used + 12 < len; i++)
+    used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? "," : "", (unsigned)c->groups[i]);
 }
 
-void ctr_drop_privileges(const struct ctr_config *c) {
-  char hex[32];
-  caps_hex(c->caps, hex, sizeof hex);
-
+void ctr_apply_creds(const struct ctr_creds *c) {
   ctr_explain("drop capabilities from the bounding set (they can never come back)",
-              "capsh --caps-bound=0x%s  # prctl(PR_CAPBSET_DROP, cap) for every other cap", hex);
+              "capsh --caps-bound=0x%016llx  # prctl(PR_CAPBSET_DROP, cap) for every other cap", (unsigned long long)c->bounding);
   for (int cap = 0; cap <= c->last_cap; cap++) {
-    if (c->caps & (1ULL << cap)) continue;
+    if (c->bounding & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) ctr_fail("prctl(PR_CAPBSET_DROP, %d)", cap);
   }
 
-  ctr_explain("clear ambient capabilities", "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)");
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-    ctr_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
-
   if (c->uid >= 0 && c->gid >= 0) {
-    gid_t g = (gid_t)c->gid;
-    ctr_explain("become the requested user (a non-root user keeps no capabilities)", "setpriv --reuid=%d --regid=%d --init-groups", c->uid, c->gid);
-    if (setgroups(1, &g) < 0) ctr_fail("setgroups(%d)", c->gid);
-    if (setresgid(g, g, g) < 0) ctr_fail("setresgid(%d)", c->gid);
+    char groups[256];
+    describe_groups(c, groups, sizeof groups);
+    ctr_explain("become the requested user and groups", "setpriv --reuid=%d --regid=%d --groups=%s", c->uid, c->gid,
+                *groups ? groups : "''");
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ctr_fail("prctl(PR_SET_KEEPCAPS)");
+    if (setgroups(c->n_groups, c->groups) < 0) ctr_fail("setgroups(%s)", *groups ? groups : "none");
+    if (setresgid((gid_t)c->gid, (gid_t)c->gid, (gid_t)c->gid) < 0) ctr_fail("setresgid(%d)", c->gid);
     if (setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0) ctr_fail("setresuid(%d)", c->uid);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) ctr_fail("prctl(PR_SET_KEEPCAPS, 0)");
   }
 
   struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
-  data[0].effective = data[0].permitted = (uint32_t)(c->caps & 0xffffffffu);
-  data[1].effective = data[1].permitted = (uint32_t)(c->caps >> 32);
-  ctr_explain("set effective and permitted capabilities, inheritable empty",
-              "capset(CapEff=CapPrm=0x%s, CapInh=0)", hex);
-  /* after setuid to non-root the kernel has already emptied the sets; capset would fail */
-  if ((c->uid <= 0) && syscall(SYS_capset, &hdr, data) < 0) ctr_fail("capset(0x%s)", hex);
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = (uint32_t)(c->effective >> (32 * i));
+    data[i].permitted = (uint32_t)(c->permitted >> (32 * i));
+    data[i].inheritable = (uint32_t)(c->inheritable >> (32 * i));
+  }
+  ctr_explain("set the effective, permitted and inheritable capabilities",
+              "capset(CapEff=0x%016llx, CapPrm=0x%016llx, CapInh=0x%016llx)", (unsigned long long)c->effective,
+              (unsigned long long)c->permitted, (unsigned long long)c->inheritable);
+  if (syscall(SYS_capset, &hdr, data) < 0) ctr_fail("capset(CapEff=0x%016llx)", (unsigned long long)c->effective);
 
+  ctr_explain("set the ambient capabilities (kept across exec by a non-root user)",
+              "prctl(PR_CAP_AMBIENT_CLEAR_ALL) + raise 0x%016llx", (unsigned long long)c->ambient);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    ctr_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  for (int cap = 0; cap <= c->last_cap; cap++) {
+    if (!(c->ambient & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) ctr_fail("prctl(PR_CAP_AMBIENT_RAISE, %d)", cap);
+  }
+
+  if (c->umask >= 0) {
+    ctr_explain("set the file mode creation mask", "umask %04o", (unsigned)c->umask);
+    umask((mode_t)c->umask);
+  }
   if (c->no_new_privs) {
     ctr_explain("no_new_privs: setuid binaries and file capabilities grant nothing more",
                 "prctl(PR_SET_NO_NEW_PRIVS, 1)");

@@ -52,7 +52,7 @@ static void monitor_main(struct ctr_config *c, struct ctr_detach *d, int sock, i
   int devnull = open("/dev/null", O_RDWR);
   if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); if (devnull > 2) close(devnull); }
   int keep[] = { out_r, err_r, in_w, sock };
-  ctr_close_fds_except(keep, 4);
+  ctr_close_fds_except(keep, 4, 3);
   for (int i = 0; i < 4; i++) clear_cloexec(keep[i]);
 
   char pid_s[16], out_s[16], err_s[16], in_s[16], ctl_s[16];

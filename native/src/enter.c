@@ -1,7 +1,9 @@
 /*
- * Enter a running container (for `exec` and tests): fork a C child, setns() there into the
- * container's namespaces, and fork again so the command is really inside the PID namespace
- * (setns(CLONE_NEWPID) only affects children). Node itself never calls setns.
+ * Enter a running container (`exec`, `minictr-oci exec`): fork a C child, setns() there into
+ * the container's namespaces, and fork again so the command is really inside the PID
+ * namespace (setns(CLONE_NEWPID) only affects children). The command then gets the
+ * container's limits, keyring, capabilities, user and seccomp filter, and is exec'd through
+ * minictr-init from a sealed memfd, as PID 1 is. Node itself never calls setns.
  */
 #include "minictr.h"
 
@@ -18,36 +20,12 @@
 #include <unistd.h>
 
 static const struct { int flag; const char *name; } ns_order[] = {
-  /* cgroup first (needs the host's view), mnt last (it changes our root and /proc) */
-  { CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
+  /* user first (it owns the others), cgroup next (needs the host's view), mnt last (it
+   * changes our root and /proc) */
+  { CLONE_NEWUSER, "user" }, { CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
   { CLONE_NEWNET, "net" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWNS, "mnt" },
 };
 #define N_NS (sizeof ns_order / sizeof ns_order[0])
-
-/* PATH search with the container's PATH from envp (execvp would use ours). */
-static void exec_in_path(char **argv, char **envp) {
-  const char *cmd = argv[0];
-  if (strchr(cmd, '/')) { execve(cmd, argv, envp); return; }
-  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (char **e = envp; *e; e++)
-    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
-  int saw_eacces = 0;
-  char buf[4096];
-  for (const char *p = path;; p++) {
-    const char *end = strchr(p, ':');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len + strlen(cmd) + 2 < sizeof buf) {
-      memcpy(buf, p, len);
-      buf[len] = '/';
-      strcpy(buf + len + 1, cmd);
-      execve(buf, argv, envp);
-      if (errno == EACCES) saw_eacces = 1;
-    }
-    if (!end) break;
-    p = end;
-  }
-  errno = saw_eacces ? EACCES : ENOENT;
-}
 
 int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
   memset(r, 0, sizeof *r);
@@ -76,9 +54,9 @@ int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
     close(sv[0]);
     ctr_explain_init(c->explain_fd, sv[1]);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    int keep[6 + N_NS] = { sv[1], c->explain_fd, c->stdio[0], c->stdio[1], c->stdio[2], c->cgroup_fd };
-    for (size_t i = 0; i < N_NS; i++) keep[6 + i] = nsfd[i];
-    ctr_close_fds_except(keep, 6 + N_NS);
+    int keep[7 + N_NS] = { sv[1], c->explain_fd, c->stdio[0], c->stdio[1], c->stdio[2], c->cgroup_fd, c->init_fd };
+    for (size_t i = 0; i < N_NS; i++) keep[7 + i] = nsfd[i];
+    ctr_close_fds_except(keep, 7 + N_NS, 3 + c->preserve_fds);
     char pidbuf[32];
     int plen = snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
     for (size_t i = 0; i < c->n_cgroup_procs; i++) {
@@ -98,29 +76,30 @@ int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
     if (inner < 0) ctr_fail("fork() inside the container");
     if (inner == 0) {
       if (c->tty) {
-        ctr_pty_for_parent(0, 0);
+        ctr_pty_for_parent(0, 0, 0);
         if (setsid() < 0) ctr_fail("setsid()");
         if (ctr_take_ctty() < 0) ctr_fail("ioctl(TIOCSCTTY)");
       } else {
+        /* a session of its own, so the command cannot reach the caller's terminal (TIOCSTI) */
+        if (setsid() < 0) ctr_fail("setsid()");
         ctr_setup_stdio(c->stdio);
       }
       if (c->cwd) ctr_enter_cwd(c->cwd);
-      if (c->apply_caps) {
-        struct ctr_config pc;
-        memset(&pc, 0, sizeof pc);
-        pc.caps = c->caps;
-        pc.last_cap = c->last_cap;
-        pc.no_new_privs = c->no_new_privs;
-        pc.uid = c->uid;
-        pc.gid = c->gid;
-        ctr_drop_privileges(&pc);
+      char found[4096];
+      if (ctr_find_command(c->argv + c->command_index, c->envp, found, sizeof found) < 0)
+        ctr_fail("exec: \"%s\": executable file not found in $PATH", c->argv[c->command_index]);
+      c->argv[c->exec_path_slot] = found;
+      if (c->apply_creds) {
+        ctr_set_rlimits(&c->creds);
+        ctr_join_session_keyring(&c->creds);
+        if (!c->creds.no_new_privs) ctr_load_seccomp(&c->creds);
+        ctr_apply_creds(&c->creds);
       }
       ctr_reset_signals();
-      ctr_explain("run the command", "exec %s", c->argv[0]);
-      exec_in_path(c->argv, c->envp);
-      int e = errno;
-      dprintf(2, "minictr: exec %s: %s\n", c->argv[0], strerror(e));
-      _exit(e == ENOENT ? 127 : 126);
+      if (c->apply_creds && c->creds.no_new_privs) ctr_load_seccomp(&c->creds);
+      ctr_explain("run the command, through minictr's init from a sealed memfd (never a host binary)", "exec %s", c->argv[c->command_index]);
+      ctr_execveat(c->init_fd, "", c->argv, c->envp, AT_EMPTY_PATH);
+      ctr_fail("execve(minictr-init)");
     }
     /* report the inner pid, then step aside: our end of the socket closes, so the parent
      * sees EOF once the command has exec'd */
@@ -129,9 +108,12 @@ int ctr_enter(struct ctr_enter_config *c, struct ctr_spawn_result *r) {
     m.type = CTR_MSG_PID;
     m.err = (int)inner;
     ctr_send_msg(&m, -1);
+    /* wait until the command has exec'd (or failed): the inner's copy of the socket closes */
     close(sv[1]);
     if (c->explain_fd >= 0) close(c->explain_fd);
     for (int i = 0; i < 3; i++) if (c->stdio[i] > 2) close(c->stdio[i]);
+    /* --detach: step aside at once; the command is adopted by our parent's subreaper */
+    if (c->detach) _exit(0);
     ctr_reset_signals();
     int status;
     while (waitpid((pid_t)inner, &status, 0) < 0 && errno == EINTR) {}

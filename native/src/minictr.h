@@ -1,10 +1,11 @@
 /*
  * minictr native core: shared types.
  *
- * The parent (Node's main thread, in addon.c/spawn.c) turns the TypeScript spec into a
- * struct ctr_config made only of plain C memory, then clones. The child (child.c) works on
- * that copy with raw syscalls only: no JavaScript, no malloc, nothing that could need a lock
- * another Node thread held at the moment of clone().
+ * The parent (Node's main thread: contract.c reads the TypeScript record, spawn.c clones)
+ * turns the spawn record of src/native/contract.ts into a struct ctr_config made only of
+ * plain C memory, then clones. The child (child.c, in order) works on that copy with raw
+ * syscalls only: no JavaScript, no malloc, nothing that could need a lock another Node
+ * thread held at the moment of clone().
  */
 #ifndef MINICTR_H
 #define MINICTR_H
@@ -22,15 +23,17 @@ struct ctr_mount {
   char *source;
   char *target;
   char *fstype;
-  unsigned long flags;     /* MS_* */
+  unsigned long flags;     /* MS_* (MS_BIND, MS_REC for binds; MS_RDONLY... applied by a remount) */
+  unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0: leave */
   char *data;              /* fs options, may be NULL */
   int target_is_file;      /* create a file, not a directory, as the mount point */
 };
 
 struct ctr_device {
   char *path;              /* inside the container, e.g. /dev/null */
-  mode_t mode;             /* S_IFCHR | 0666 */
+  mode_t mode;             /* S_IFCHR/S_IFBLK/S_IFIFO | permissions */
   unsigned int major, minor;
+  int uid, gid;            /* owner, -1: leave */
 };
 
 struct ctr_symlink {
@@ -38,44 +41,86 @@ struct ctr_symlink {
   char *path;              /* inside the container */
 };
 
+struct ctr_rlimit { int resource; uint64_t soft, hard; };
+
+struct ctr_sysctl { char *key; char *value; }; /* key "net.ipv4.ip_forward" -> /proc/sys/net/ipv4/ip_forward */
+
+/* An existing namespace to join with setns() instead of making a new one. */
+struct ctr_nsjoin { int type; int fd; char *path; };
+
+/* An OCI hook run by the child, with the container's state JSON on its stdin. */
+struct ctr_hook {
+  char *path;
+  char **argv;
+  char **envp;
+  int timeout;             /* seconds, 0: none */
+};
+
+/* Who the process becomes, applied last before execve (caps.c, process.c). */
+struct ctr_creds {
+  uint64_t bounding, effective, permitted, inheritable, ambient; /* bit n = capability n */
+  int last_cap;            /* /proc/sys/kernel/cap_last_cap, read by the parent */
+  int uid, gid;            /* -1: keep */
+  gid_t *groups; size_t n_groups; /* supplementary groups (setgroups even when empty) */
+  int umask;               /* -1: leave */
+  int no_new_privs;
+  struct ctr_rlimit *rlimits; size_t n_rlimits;
+  char *keyring;           /* join a new session keyring of this name; NULL: keep the caller's */
+  long personality;        /* -1: leave */
+  unsigned char *seccomp; size_t seccomp_len; unsigned seccomp_flags; /* classic BPF, compiled by the parent */
+};
+
 struct ctr_config {
-  int clone_flags;         /* CLONE_NEW* */
+  int clone_flags;         /* CLONE_NEW* made by clone() */
   int unshare_cgroupns;    /* CLONE_NEWCGROUP is done after the parent placed us in our cgroup */
+  struct ctr_nsjoin *joins; size_t n_joins; /* joined after clone, before the filesystem */
   char *rootfs;            /* host path of the container root mount point */
-  char *overlay_data;      /* "lowerdir=..,upperdir=..,workdir=.." or NULL: bind rootfs */
+  char *overlay_data;      /* "lowerdir=..,upperdir=..,workdir=.." or NULL: bind rootfs onto itself */
+  int root_readonly;       /* remount / read-only once everything is mounted */
+  unsigned long root_propagation; /* applied to / after pivot_root (MS_SLAVE|MS_REC ...), 0: private */
+  int no_pivot;            /* MS_MOVE + chroot instead of pivot_root (e.g. a ramfs root) */
   struct ctr_mount *mounts; size_t n_mounts;
   struct ctr_device *devices; size_t n_devices;
   struct ctr_symlink *symlinks; size_t n_symlinks;
   char **masked; size_t n_masked;
   char **readonly; size_t n_readonly;
+  struct ctr_sysctl *sysctls; size_t n_sysctls;
   char *hostname;          /* NULL: leave */
+  char *domainname;        /* NULL: leave */
   char *cwd;
-  char **argv;             /* for init: already "minictr-init", [flags], "--", cmd... */
+  char **argv;             /* minictr-init's argv: [init, --tty?, --, cmd...] or [init, --exec, <path>, --, cmd...] */
+  int exec_path_slot;      /* > 0: argv[slot] gets cmd[0] as found in the container's PATH (--exec mode) */
+  int command_index;       /* argv[command_index] is the command's argv[0] */
   char **envp;
-  uint64_t caps;           /* bit n = capability n kept (bounding, effective, permitted) */
-  int uid, gid;            /* >= 0: run as this user (a non-root user keeps no capabilities) */
-  int last_cap;            /* /proc/sys/kernel/cap_last_cap, read by the parent */
-  int no_new_privs;
-  int tty;                 /* open a pty in the container's devpts and pass the master up */
+  struct ctr_creds creds;
+  int tty;                 /* open a pty in the container's devpts, pass the master up, bind it on /dev/console */
   unsigned short tty_rows, tty_cols; /* initial window size, so the shell starts at the right size */
   int stdio[3];            /* parent fds that become 0, 1, 2 (ignored with tty) */
+  int preserve_fds;        /* fds 3 .. 3+N-1 stay open in the container (OCI --preserve-fds) */
   int loopback_up;
   char *net_ifname;        /* set: give this interface (made by the parent) an address and a default route */
   char *net_address;       /* "10.88.0.5" */
   int net_prefix;          /* 16 */
   char *net_gateway;       /* "10.88.0.1" */
   int net_tx_csum_off;     /* OVS userspace datapath: no TX checksum offload (ethtool -K eth0 tx off) */
-  int netns_fd;            /* >= 0: join this network namespace (--network container:X / netns:N) */
-  char *netns_path;        /* its path, for messages */
   int die_with_parent;
   int cgroup_fd;           /* >= 0: clone3(CLONE_INTO_CGROUP) into it */
-  int init_fd;             /* sealed memfd holding minictr-init, exec'd as PID 1 */
+  int init_fd;             /* sealed memfd holding minictr-init: PID 1, or (--exec) the trampoline to the command */
+  int exec_fifo_fd;        /* >= 0 (O_PATH): report ready, then block opening it until `start` reads */
+  struct ctr_hook *create_hooks; size_t n_create_hooks; /* OCI createContainer: before pivot_root */
+  struct ctr_hook *start_hooks; size_t n_start_hooks;   /* OCI startContainer: after start, before exec */
+  char *hook_state;        /* the state JSON the hooks read on stdin (sent with "go") */
   int explain_fd;          /* >= 0: write each step there as it is done */
   int sync_fd;             /* child's end of the socketpair */
 };
 
 /* Messages on the sync socket, child -> parent. */
-enum ctr_msg_type { CTR_MSG_ERROR = 1, CTR_MSG_PTY = 2, CTR_MSG_PID = 3 /* err holds the pid */ };
+enum ctr_msg_type {
+  CTR_MSG_ERROR = 1,
+  CTR_MSG_PTY = 2,         /* carries the pty master (SCM_RIGHTS) */
+  CTR_MSG_PID = 3,         /* err holds a pid */
+  CTR_MSG_READY = 4,       /* set up, waiting on the exec fifo (OCI create) */
+};
 struct ctr_msg {
   int type;
   int err;                 /* errno, for CTR_MSG_ERROR */
@@ -95,34 +140,54 @@ int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
 int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags);
 int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd);
-void ctr_close_fds_except(const int *keep, size_t n);
+void ctr_close_fds_except(const int *keep, size_t n, int preserve_upto);
 
 /* mounts.c: the container's filesystem */
 void ctr_setup_rootfs(const struct ctr_config *c);
 void ctr_pivot_root_to(const struct ctr_config *c);
 void ctr_mask_paths(const struct ctr_config *c);
-
+void ctr_finish_root(const struct ctr_config *c);
 void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len);
 
+/* namespaces.c: joining namespaces, becoming root in a new user namespace, sysctls */
+void ctr_join_namespaces(const struct ctr_config *c);
+void ctr_become_userns_root(void);
+void ctr_write_sysctls(const struct ctr_config *c);
+
+/* netif.c: the container's side of its network */
+void ctr_loopback_up(void);
+void ctr_configure_interface(const struct ctr_config *c);
+
 /* terminal.c: the container's pty, master to the parent, slave as stdio */
-void ctr_pty_for_parent(unsigned short rows, unsigned short cols);
+void ctr_pty_for_parent(unsigned short rows, unsigned short cols, int bind_console);
 int ctr_take_ctty(void);
 
-/* caps.c: privileges */
-void ctr_drop_privileges(const struct ctr_config *c);
+/* caps.c: capabilities, user and groups, no_new_privs */
+void ctr_apply_creds(const struct ctr_creds *c);
 
-/* child.c: the whole path from clone() to execve() */
-int ctr_child_main(struct ctr_config *c) __attribute__((noreturn));
+/* process.c: the process's own attributes and its exec */
 void ctr_reset_signals(void);
 void ctr_setup_stdio(const int stdio[3]);
 void ctr_enter_cwd(const char *cwd);
+void ctr_set_rlimits(const struct ctr_creds *c);
+void ctr_join_session_keyring(const struct ctr_creds *c);
+void ctr_set_personality(const struct ctr_creds *c);
+void ctr_load_seccomp(const struct ctr_creds *c);
+/* Find argv[0] in envp's PATH (as execvp would, with the container's PATH); 0 or -1/errno. */
+int ctr_find_command(char **argv, char **envp, char *path, size_t len);
+
+/* hooks.c: OCI hooks the child runs */
+void ctr_run_hooks(const char *phase, const struct ctr_hook *hooks, size_t n, const char *state);
+
+/* child.c: the whole path from clone() to execve() */
+int ctr_child_main(struct ctr_config *c) __attribute__((noreturn));
 
 /* spawn.c / enter.c, called by the addon */
 struct ctr_spawn_result { pid_t pid; int sync_fd; int err; char step[CTR_MAX_STEP]; };
 int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r);
-/* Release the child, read what it reports. Returns 0 when it exec'd, -1 on failure (r filled).
- * *pty_master gets the pty master fd when c->tty. */
-int ctr_start(int sync_fd, int *pty_master, struct ctr_spawn_result *r);
+/* Release the child, read what it reports. Returns 0 when it exec'd (or, with an exec fifo,
+ * is ready), -1 on failure (r filled). *pty_master gets the pty master fd when c->tty. */
+int ctr_start(int sync_fd, const char *state, int *pty_master, struct ctr_spawn_result *r);
 int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_spawn_result *r);
 int ctr_load_init(const char *path, int *out_fd);
 
@@ -140,12 +205,16 @@ int ctr_send_fd(int sock, int fd);
 struct ctr_enter_config {
   pid_t target;            /* a process in the container */
   int ns_flags;            /* which namespaces to join (CLONE_NEW*) */
-  char **argv, **envp;
+  char **argv, **envp;     /* argv as in ctr_config (minictr-init --exec <path> -- cmd...) */
+  int exec_path_slot, command_index;
+  int init_fd;
   char *cwd;
-  uint64_t caps; int last_cap; int apply_caps; int no_new_privs;
-  int uid, gid;
+  int apply_creds;         /* 0: keep the caller's (tests) */
+  struct ctr_creds creds;
   int stdio[3];
   int tty;                 /* open a pty in the container and pass the master up */
+  int detach;              /* the middle process exits once the command runs (its parent's subreaper adopts it) */
+  int preserve_fds;
   int cgroup_fd;           /* >= 0: the exec'd process is cloned into this cgroup (v2) */
   char **cgroup_procs;     /* or: cgroup.procs files (v1) to write our pid into */
   size_t n_cgroup_procs;

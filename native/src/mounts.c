@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -75,6 +76,13 @@ static int open_mountpoint(int rootfd, const char *path, int is_file) {
   return ctr_openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
 }
 
+static const char *propagation_name(unsigned long p) {
+  if (p & MS_SHARED) return "shared";
+  if (p & MS_SLAVE) return "slave";
+  if (p & MS_UNBINDABLE) return "unbindable";
+  return "private";
+}
+
 static void fd_path(int fd, char *buf, size_t len) {
   snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
@@ -115,6 +123,17 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
     if (mount(m->source, target, m->fstype, m->flags, m->data) < 0)
       ctr_fail("mount(%s, %s%s, %s)", m->source, rootfs, m->target, m->fstype);
   }
+  if (m->propagation) {
+    int pfd = open_mountpoint(rootfd, m->target, m->target_is_file);
+    if (pfd < 0) ctr_fail("open %s%s", rootfs, m->target);
+    char ptarget[64];
+    fd_path(pfd, ptarget, sizeof ptarget);
+    ctr_explain("set the mount's propagation", "mount --make-%s%s %s%s", (m->propagation & MS_REC) ? "r" : "",
+                propagation_name(m->propagation), rootfs, m->target);
+    if (mount(NULL, ptarget, NULL, m->propagation, NULL) < 0)
+      ctr_fail("mount(%s%s, make-%s)", rootfs, m->target, propagation_name(m->propagation));
+    close(pfd);
+  }
   close(fd);
 }
 
@@ -126,6 +145,38 @@ static int open_parent(int rootfd, const char *path, const char **name) {
   parent[slash - path] = '\0';
   *name = slash + 1;
   return open_mountpoint(rootfd, parent[0] ? parent : "/", 0);
+}
+
+/* A device node at its path in the container. In a user namespace mknod is refused (EPERM):
+ * then the host's node of the same path is bind-mounted there, as runc does. */
+static void make_device(int rootfd, const char *rootfs, const struct ctr_device *d) {
+  const char *name;
+  int parent = open_parent(rootfd, d->path, &name);
+  if (parent < 0) ctr_fail("mkdir %s%s", rootfs, d->path);
+  char kind = S_ISBLK(d->mode) ? 'b' : S_ISFIFO(d->mode) ? 'p' : 'c';
+  ctr_explain("create a device node", kind == 'p' ? "mknod -m %o %s%s %c" : "mknod -m %o %s%s %c %u %u",
+              d->mode & 07777, rootfs, d->path, kind, d->major, d->minor);
+  if (mknodat(parent, name, d->mode, makedev(d->major, d->minor)) < 0 && errno != EEXIST) {
+    if (errno != EPERM) ctr_fail("mknod(%s%s)", rootfs, d->path);
+    int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) ctr_fail("create %s%s", rootfs, d->path);
+    if (fd >= 0) close(fd);
+    int target = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (target < 0) ctr_fail("open %s%s", rootfs, d->path);
+    char t[64];
+    fd_path(target, t, sizeof t);
+    ctr_explain("mknod is not allowed in a user namespace: bind the host's node instead", "mount --bind %s %s%s",
+                d->path, rootfs, d->path);
+    if (mount(d->path, t, NULL, MS_BIND, NULL) < 0) ctr_fail("mount(%s, %s%s, bind)", d->path, rootfs, d->path);
+    close(target);
+    close(parent);
+    return;
+  }
+  /* mknod honours the umask; chmod to the exact mode */
+  if (fchmodat(parent, name, d->mode & 07777, 0) < 0) ctr_fail("chmod(%s%s)", rootfs, d->path);
+  if ((d->uid >= 0 || d->gid >= 0) && fchownat(parent, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+    ctr_fail("chown(%s%s, %d:%d)", rootfs, d->path, d->uid, d->gid);
+  close(parent);
 }
 
 void ctr_setup_rootfs(const struct ctr_config *c) {
@@ -149,19 +200,7 @@ void ctr_setup_rootfs(const struct ctr_config *c) {
 
   for (size_t i = 0; i < c->n_mounts; i++) mount_one(rootfd, c->rootfs, &c->mounts[i]);
 
-  for (size_t i = 0; i < c->n_devices; i++) {
-    const struct ctr_device *d = &c->devices[i];
-    const char *name;
-    int parent = open_parent(rootfd, d->path, &name);
-    if (parent < 0) ctr_fail("mkdir %s%s", c->rootfs, d->path);
-    ctr_explain("create a device node", "mknod -m %o %s%s %c %u %u", d->mode & 07777, c->rootfs, d->path,
-                S_ISCHR(d->mode) ? 'c' : 'b', d->major, d->minor);
-    if (mknodat(parent, name, d->mode, makedev(d->major, d->minor)) < 0 && errno != EEXIST)
-      ctr_fail("mknod(%s%s)", c->rootfs, d->path);
-    /* mknod honours the umask; chmod to the exact mode */
-    if (fchmodat(parent, name, d->mode & 07777, 0) < 0) ctr_fail("chmod(%s%s)", c->rootfs, d->path);
-    close(parent);
-  }
+  for (size_t i = 0; i < c->n_devices; i++) make_device(rootfd, c->rootfs, &c->devices[i]);
 
   for (size_t i = 0; i < c->n_symlinks; i++) {
     const struct ctr_symlink *s = &c->symlinks[i];
@@ -178,6 +217,16 @@ void ctr_setup_rootfs(const struct ctr_config *c) {
 
 void ctr_pivot_root_to(const struct ctr_config *c) {
   if (chdir(c->rootfs) < 0) ctr_fail("chdir(%s)", c->rootfs);
+  if (c->no_pivot) {
+    /* --no-pivot (a root on ramfs cannot be pivoted): weaker, the old root stays mounted
+     * underneath and only chroot hides it */
+    ctr_explain("move the root mount onto / and chroot into it (--no-pivot: weaker than pivot_root)",
+                "mount --move %s / && chroot .", c->rootfs);
+    if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0) ctr_fail("mount(%s, /, MS_MOVE)", c->rootfs);
+    if (chroot(".") < 0) ctr_fail("chroot(.)");
+    if (chdir("/") < 0) ctr_fail("chdir(/)");
+    return;
+  }
   /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then
    * removes the old root, so no directory for it is needed inside the image (as runc does) */
   ctr_explain("switch the root filesystem (not chroot: the old root is really gone)", "pivot_root %s %s",
@@ -208,5 +257,29 @@ void ctr_mask_paths(const struct ctr_config *c) {
     if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) ctr_fail("mount(%s, %s, rbind)", p, p);
     if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
       ctr_fail("mount(%s, remount,bind,ro)", p);
+  }
+}
+
+/* The root's own attributes, once everything under it is in place: its propagation
+ * (OCI rootfsPropagation) and read-only (root.readonly), keeping its other flags. */
+void ctr_finish_root(const struct ctr_config *c) {
+  if (c->root_propagation) {
+    ctr_explain("set the propagation of the container's mounts", "mount --make-%s%s /",
+                (c->root_propagation & MS_REC) ? "r" : "", propagation_name(c->root_propagation));
+    if (mount(NULL, "/", NULL, c->root_propagation, NULL) < 0) ctr_fail("mount(/, make-%s)", propagation_name(c->root_propagation));
+  }
+  if (c->root_readonly) {
+    struct statvfs sv;
+    if (statvfs("/", &sv) < 0) ctr_fail("statvfs(/)");
+    unsigned long keep = 0;
+    if (sv.f_flag & ST_NOSUID) keep |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV) keep |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC) keep |= MS_NOEXEC;
+    /* atime flags are locked in a user namespace: a remount must repeat them */
+    if (sv.f_flag & ST_NOATIME) keep |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) keep |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) keep |= MS_RELATIME;
+    ctr_explain("make the root filesystem read-only", "mount -o remount,bind,ro /");
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0) ctr_fail("mount(/, remount,bind,ro)");
   }
 }

@@ -52,6 +52,7 @@ static void describe_clone_flags(int flags, int into_cgroup, char *opts, char *n
     { CLONE_NEWPID, "pid", "CLONE_NEWPID" }, { CLONE_NEWNS, "mount", "CLONE_NEWNS" },
     { CLONE_NEWUTS, "uts", "CLONE_NEWUTS" }, { CLONE_NEWIPC, "ipc", "CLONE_NEWIPC" },
     { CLONE_NEWNET, "net", "CLONE_NEWNET" }, { CLONE_NEWCGROUP, "cgroup", "CLONE_NEWCGROUP" },
+    { CLONE_NEWUSER, "user", "CLONE_NEWUSER" },
   };
   size_t a = 0, b = 0;
   opts[0] = names_out[0] = '\0';
@@ -74,10 +75,6 @@ int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r) {
   }
   c->sync_fd = sv[1];
   ctr_explain_init(c->explain_fd, -1);
-  char opts[256], names[256];
-  describe_clone_flags(c->clone_flags, c->cgroup_fd >= 0, opts, names, sizeof opts);
-  ctr_explain("clone the container's first process into new namespaces",
-              "unshare --fork%s  # clone3(%s)", opts, names);
   long pid = ctr_clone3(c->clone_flags, c->cgroup_fd);
   if (pid < 0 && c->cgroup_fd >= 0) {
     /* no clone3/CLONE_INTO_CGROUP here: clone plainly; the caller writes cgroup.procs */
@@ -87,6 +84,11 @@ int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r) {
   if (pid == 0) ctr_child_main(c);
   int e = errno;
   close(sv[1]);
+  /* said after the fact, from the flags that worked: the child waits for "go" meanwhile */
+  char opts[256], names[256];
+  describe_clone_flags(c->clone_flags, c->cgroup_fd >= 0, opts, names, sizeof opts);
+  if (pid > 0)
+    ctr_explain("clone the container's first process into new namespaces", "unshare --fork%s  # clone3(%s)", opts, names);
   if (pid < 0) {
     close(sv[0]);
     r->err = e;
@@ -99,7 +101,8 @@ int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r) {
 }
 
 /* Read the child's reports until the socket closes. It closes on a successful execve
- * (the child's end is close-on-exec), or carries an error: the step and its errno. */
+ * (the child's end is close-on-exec), says READY (it waits on its exec fifo), or carries an
+ * error: the step and its errno. */
 int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_spawn_result *r) {
   for (;;) {
     struct ctr_msg m;
@@ -117,6 +120,7 @@ int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_
       r->step[sizeof r->step - 1] = '\0';
       return -1;
     }
+    if (m.type == CTR_MSG_READY) return 0; /* OCI create: set up, waiting for `start` */
     if (m.type == CTR_MSG_PID && inner_pid) *inner_pid = (pid_t)m.err;
     if (m.type == CTR_MSG_PTY) {
       struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -125,9 +129,13 @@ int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_
   }
 }
 
-int ctr_start(int sync_fd, int *pty_master, struct ctr_spawn_result *r) {
-  char go = 'g';
-  if (write(sync_fd, &go, 1) != 1) {
+int ctr_start(int sync_fd, const char *state, int *pty_master, struct ctr_spawn_result *r) {
+  char go[65536];
+  size_t len = state ? strlen(state) : 0;
+  if (len > sizeof go - 2) len = sizeof go - 2;
+  go[0] = 'g';
+  memcpy(go + 1, state ? state : "", len);
+  if (write(sync_fd, go, len + 1) != (ssize_t)(len + 1)) {
     r->err = errno;
     strcpy(r->step, "write(sync socket)");
     return -1;

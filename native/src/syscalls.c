@@ -69,23 +69,27 @@ int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[
   return (int)syscall(SYS_execveat, fd, path, argv, envp, flags);
 }
 
-/* Close every fd >= 3 except those in keep (unsorted, small). Node has dozens of fds open
- * (epoll, eventfds, sockets, files) and none of them may reach the container. */
-void ctr_close_fds_except(const int *keep, size_t n) {
-  int sorted[16];
+/* Close every fd >= first_closed except those in keep (unsorted, small). Node has dozens of
+ * fds open (epoll, eventfds, sockets, files) and none of them may reach the container;
+ * fds 3 .. first_closed-1 are the ones an engine asked to preserve (OCI --preserve-fds). */
+void ctr_close_fds_except(const int *keep, size_t n, int first_closed) {
+  int sorted[32];
   size_t m = 0;
-  for (size_t i = 0; i < n && m < 16; i++)
-    if (keep[i] >= 3) sorted[m++] = keep[i];
+  if (first_closed < 3) first_closed = 3;
+  for (size_t i = 0; i < n && m < 32; i++)
+    if (keep[i] >= first_closed) sorted[m++] = keep[i];
   for (size_t i = 1; i < m; i++)
     for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
       int t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t;
     }
-  unsigned from = 3;
+  unsigned from = (unsigned)first_closed;
   for (size_t i = 0; i < m; i++) {
     if ((unsigned)sorted[i] > from) ctr_close_range(from, (unsigned)sorted[i] - 1, 0);
-    from = (unsigned)sorted[i] + 1;
+    if ((unsigned)sorted[i] + 1 > from) from = (unsigned)sorted[i] + 1;
   }
   ctr_close_range(from, ~0U, 0);
+  /* preserved fds must survive execve */
+  for (int fd = 3; fd < first_closed; fd++) fcntl(fd, F_SETFD, 0);
 }
 
 /* One datagram on a SOCK_SEQPACKET socket, with fd (if >= 0) passed along (SCM_RIGHTS). */

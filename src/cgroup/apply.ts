@@ -19,25 +19,31 @@ import type { Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readLimit, readNumber, writeCgroupFile } from './files.js';
 import { cgroupLayout, controllerAvailable, controllerRoot, type CgroupLayout, type Controller } from './hierarchy.js';
 import { checkMemorySwap, CPU_PERIOD_US, formatBytes, hasLimits, parseCpuList, parseLimits, sharesToWeight, weightToShares, type CgroupLimits, type LimitFlags } from './limits.js';
-import type { CgroupPaths } from './container-cgroup.js';
+import type { CgroupPaths } from './cgroup.js';
 
-const FLAG_CONTROLLER: Record<keyof CgroupLimits, Controller> = {
+const FLAG_CONTROLLER: Record<Exclude<keyof CgroupLimits, 'unified'>, Controller> = {
   memory: 'memory',
   memorySwap: 'memory',
+  memoryReservation: 'memory',
   cpus: 'cpu',
+  cpuPeriod: 'cpu',
   cpuShares: 'cpu',
   cpuWeight: 'cpu',
   cpusetCpus: 'cpuset',
+  cpusetMems: 'cpuset',
   pidsLimit: 'pids',
 };
 
-const FLAG_NAME: Record<keyof CgroupLimits, string> = {
+const FLAG_NAME: Record<Exclude<keyof CgroupLimits, 'unified'>, string> = {
   memory: '--memory',
   memorySwap: '--memory-swap',
+  memoryReservation: 'memory.reservation',
   cpus: '--cpus',
+  cpuPeriod: 'cpu.period',
   cpuShares: '--cpu-shares',
   cpuWeight: '--cpu-weight',
   cpusetCpus: '--cpuset-cpus',
+  cpusetMems: 'cpu.mems',
   pidsLimit: '--pids-limit',
 };
 
@@ -48,8 +54,9 @@ function whereMissing(c: Controller, layout: CgroupLayout): string {
 
 /** A limit this host cannot enforce is an error, found before anything is created. */
 export function checkLimitsSupported(l: CgroupLimits, layout: CgroupLayout = cgroupLayout()): void {
+  if (l.unified && layout.mode !== 'unified') throw new CgroupError(`linux.resources.unified cannot be applied on this ${layout.mode} host: it needs cgroup v2 only`);
   for (const key of Object.keys(l) as (keyof CgroupLimits)[]) {
-    if (l[key] === undefined) continue;
+    if (l[key] === undefined || key === 'unified') continue;
     const c = FLAG_CONTROLLER[key];
     if (!controllerAvailable(c, layout)) throw new CgroupError(`${FLAG_NAME[key]} cannot be enforced on this host: ${whereMissing(c, layout)}`);
   }
@@ -70,8 +77,11 @@ export function checkLimitsSupported(l: CgroupLimits, layout: CgroupLayout = cgr
 }
 
 interface ApplyOptions {
-  /** first limits of a new cgroup (run), not an update: defaults like swap = memory apply */
+  /** first limits of a new cgroup, not an update (v1 cpuset was set when it was made) */
   initial: boolean;
+  /** -m without --memory-swap allows as much swap again (Docker's default, for update);
+   * a spec spells its swap out (cgroup/resources.ts) */
+  swapFollowsMemory?: boolean;
 }
 
 /** Write the limits into the container's cgroup files, each one shown by --explain. */
@@ -80,34 +90,43 @@ export function applyLimits(p: CgroupPaths, l: CgroupLimits, explain: Explainer,
   const dir = (c: Controller): string => p.byController.get(c)!;
   const put = (c: Controller, file: string, value: string | number, what: string): void =>
     writeCgroupFile(join(dir(c), file), String(value), explain, what);
+  const period = l.cpuPeriod ?? CPU_PERIOD_US;
   if (p.layout.mode === 'unified') {
     if (l.memory !== undefined) put('memory', 'memory.max', l.memory, `limit memory to ${formatBytes(l.memory)} (-m)`);
-    const swap = l.memorySwap === -1 ? 'max' : l.memorySwap !== undefined ? l.memorySwap - (l.memory ?? readLimit(join(dir('memory'), 'memory.max')) ?? 0) : l.memory !== undefined ? l.memory : undefined;
+    const swap = l.memorySwap === -1 ? 'max' : l.memorySwap !== undefined ? l.memorySwap - (l.memory ?? readLimit(join(dir('memory'), 'memory.max')) ?? 0) : l.memory !== undefined && opts.swapFollowsMemory ? l.memory : undefined;
     if (swap !== undefined) {
       if (existsSync(join(dir('memory'), 'memory.swap.max'))) put('memory', 'memory.swap.max', swap, l.memorySwap !== undefined ? 'limit swap: --memory-swap minus --memory' : 'allow as much swap as memory (Docker\'s default)');
       else if (l.memorySwap !== undefined) throw new CgroupError('--memory-swap cannot be enforced on this host: the kernel does not account swap (no memory.swap.max)');
     }
-    if (l.cpus !== undefined) put('cpu', 'cpu.max', `${Math.round(l.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`, `limit CPU time to ${l.cpus} CPU: quota per period, in microseconds (--cpus)`);
+    if (l.memoryReservation !== undefined) put('memory', 'memory.low', l.memoryReservation, `protect ${formatBytes(l.memoryReservation)} of memory from reclaim (memory.reservation)`);
+    if (l.cpus !== undefined) put('cpu', 'cpu.max', `${Math.round(l.cpus * period)} ${period}`, `limit CPU time to ${l.cpus} CPU: quota per period, in microseconds (--cpus)`);
     const weight = l.cpuWeight ?? (l.cpuShares !== undefined ? sharesToWeight(l.cpuShares) : undefined);
     if (weight !== undefined) put('cpu', 'cpu.weight', weight, l.cpuShares !== undefined ? `CPU weight (--cpu-shares ${l.cpuShares} converted to cgroup v2's cpu.weight)` : 'CPU weight, relative to other cgroups (--cpu-weight)');
     if (l.cpusetCpus !== undefined) put('cpuset', 'cpuset.cpus', l.cpusetCpus, 'pin to these CPUs (--cpuset-cpus)');
+    if (l.cpusetMems !== undefined) put('cpuset', 'cpuset.mems', l.cpusetMems, 'use these memory nodes (cpu.mems)');
     if (l.pidsLimit !== undefined) put('pids', 'pids.max', l.pidsLimit === -1 ? 'max' : l.pidsLimit, 'limit the number of processes (--pids-limit)');
+    for (const [file, value] of Object.entries(l.unified ?? {})) {
+      if (!existsSync(join(p.v2!, file))) throw new CgroupError(`linux.resources.unified: the kernel has no cgroup file ${file} here`);
+      writeCgroupFile(join(p.v2!, file), value, explain, `write a cgroup v2 file as the spec gives it (unified.${file})`);
+    }
     return;
   }
-  if (l.memory !== undefined || l.memorySwap !== undefined) applyMemoryV1(dir('memory'), l, explain);
+  if (l.memory !== undefined || l.memorySwap !== undefined) applyMemoryV1(dir('memory'), l, explain, opts.swapFollowsMemory ?? false);
+  if (l.memoryReservation !== undefined) put('memory', 'memory.soft_limit_in_bytes', l.memoryReservation, `a soft memory limit of ${formatBytes(l.memoryReservation)} (memory.reservation)`);
   if (l.cpus !== undefined) {
-    put('cpu', 'cpu.cfs_period_us', CPU_PERIOD_US, 'CFS period, in microseconds');
-    put('cpu', 'cpu.cfs_quota_us', Math.round(l.cpus * CPU_PERIOD_US), `limit CPU time to ${l.cpus} CPU per period (--cpus)`);
+    put('cpu', 'cpu.cfs_period_us', period, 'CFS period, in microseconds');
+    put('cpu', 'cpu.cfs_quota_us', Math.round(l.cpus * period), `limit CPU time to ${l.cpus} CPU per period (--cpus)`);
   }
   const shares = l.cpuShares ?? (l.cpuWeight !== undefined ? weightToShares(l.cpuWeight) : undefined);
   if (shares !== undefined) put('cpu', 'cpu.shares', shares, l.cpuWeight !== undefined ? `CPU shares (--cpu-weight ${l.cpuWeight} converted to cgroup v1's cpu.shares)` : 'CPU shares, relative to other cgroups (--cpu-shares)');
   if (l.cpusetCpus !== undefined && !opts.initial) put('cpuset', 'cpuset.cpus', l.cpusetCpus, 'pin to these CPUs (--cpuset-cpus)');
+  if (l.cpusetMems !== undefined) put('cpuset', 'cpuset.mems', l.cpusetMems, 'use these memory nodes (cpu.mems)');
   if (l.pidsLimit !== undefined) put('pids', 'pids.max', l.pidsLimit === -1 ? 'max' : l.pidsLimit, 'limit the number of processes (--pids-limit)');
 }
 
 /** v1 memory: memsw (memory+swap) must never be below the memory limit, so the order of the
  * two writes depends on whether the limit goes up or down. */
-function applyMemoryV1(dir: string, l: CgroupLimits, explain: Explainer): void {
+function applyMemoryV1(dir: string, l: CgroupLimits, explain: Explainer, swapFollowsMemory: boolean): void {
   const memFile = join(dir, 'memory.limit_in_bytes');
   const swFile = join(dir, 'memory.memsw.limit_in_bytes');
   const hasSwapAccounting = existsSync(swFile);
@@ -115,7 +134,7 @@ function applyMemoryV1(dir: string, l: CgroupLimits, explain: Explainer): void {
   if (!hasSwapAccounting) {
     if (l.memorySwap !== undefined) throw new CgroupError('--memory-swap cannot be enforced on this host: the kernel does not account swap (no memory.memsw.limit_in_bytes)');
     memsw = undefined;
-  } else if (memsw === undefined && l.memory !== undefined) {
+  } else if (memsw === undefined && l.memory !== undefined && swapFollowsMemory) {
     memsw = 2 * l.memory;
   }
   if (l.memory === undefined && memsw === undefined) return;

@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { silent, type Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readKeyed, sleepSync, writeCgroupFile } from './files.js';
 import { controllerAvailable } from './hierarchy.js';
-import { containerCgroupPaths } from './container-cgroup.js';
+import { cgroupPaths } from './cgroup.js';
 
-function freezerDir(id: string): { dir: string; v2: boolean } {
-  const p = containerCgroupPaths(id);
+function freezerDir(name: string): { dir: string; v2: boolean } {
+  const p = cgroupPaths(name);
   if (!controllerAvailable('freezer', p.layout)) throw new CgroupError(`pause needs the freezer: no v1 freezer hierarchy is mounted on this ${p.layout.mode} host`);
   return { dir: p.byController.get('freezer')!, v2: p.layout.mode === 'unified' };
 }
 
-export function isFrozen(id: string): boolean {
-  const p = containerCgroupPaths(id);
+export function isFrozen(name: string): boolean {
+  const p = cgroupPaths(name);
   const dir = p.byController.get('freezer');
   if (!dir) return false;
   if (p.layout.mode === 'unified') return readKeyed(join(dir, 'cgroup.events')).get('frozen') === 1;
@@ -25,8 +25,8 @@ export function isFrozen(id: string): boolean {
   return s === 'FROZEN' || s === 'FREEZING';
 }
 
-export function setFrozen(id: string, frozen: boolean, explain: Explainer): void {
-  const { dir, v2 } = freezerDir(id);
+export function setFrozen(name: string, frozen: boolean, explain: Explainer): void {
+  const { dir, v2 } = freezerDir(name);
   const what = frozen ? 'freeze every process of the container' : 'thaw the container\'s processes';
   for (let i = 0; i < 500; i++) {
     if (v2) {
@@ -44,9 +44,9 @@ export function setFrozen(id: string, frozen: boolean, explain: Explainer): void
 
 /** A frozen container's processes cannot act on a signal (on v1 not even die of SIGKILL):
  * stop, kill and rm thaw it after signalling, as Docker does. */
-export function thawIfFrozen(id: string): void {
+export function thawIfFrozen(name: string): void {
   try {
-    if (isFrozen(id)) setFrozen(id, false, silent);
+    if (isFrozen(name)) setFrozen(name, false, silent);
   } catch {
     /* cgroup gone meanwhile */
   }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAppliedLimits, type AppliedLimits } from './apply.js';
-import { CGROUP_PARENT, containerCgroupPaths } from './container-cgroup.js';
+import { CGROUP_PARENT, cgroupPaths } from './cgroup.js';
 import { readCgroupFile } from './files.js';
 import { isFrozen } from './freezer.js';
 import { cgroupLayout, CONTROLLERS, controllerAvailable, controllerRoot, type Controller } from './hierarchy.js';
@@ -92,8 +92,8 @@ export interface ContainerCgroupInfo {
   Limits: AppliedLimits;
 }
 
-export function cgroupInfo(id: string): ContainerCgroupInfo {
-  const p = containerCgroupPaths(id);
+export function cgroupInfo(name: string): ContainerCgroupInfo {
+  const p = cgroupPaths(name);
   const paths: ContainerCgroupInfo['Paths'] = {};
   if (p.layout.mode === 'unified') paths.unified = p.v2;
   else {
@@ -106,7 +106,7 @@ export function cgroupInfo(id: string): ContainerCgroupInfo {
     Path: p.layout.mode === 'unified' ? p.v2 : (p.byController.get('memory') ?? p.v2),
     Paths: paths,
     Exists: exists,
-    Paused: exists && isFrozen(id),
+    Paused: exists && isFrozen(name),
     Limits: exists ? stripUndefined(readAppliedLimits(p)) : {},
   };
 }

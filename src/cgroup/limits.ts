@@ -22,6 +22,14 @@ export interface CgroupLimits {
   cpusetCpus?: string;
   /** --pids-limit; -1: unlimited */
   pidsLimit?: number;
+  /** OCI memory.reservation: a soft limit (v2 memory.low, v1 memory.soft_limit_in_bytes) */
+  memoryReservation?: number;
+  /** OCI cpu.period when it is not the default 100 ms (with cpus: quota = cpus * period) */
+  cpuPeriod?: number;
+  /** OCI cpu.mems: memory nodes */
+  cpusetMems?: string;
+  /** OCI unified: cgroup v2 files written as given, e.g. {"memory.high": "64M"} */
+  unified?: Record<string, string>;
 }
 
 /** The flags as typed (strings from commander). */

@@ -7,41 +7,41 @@
  *   hybrid/v1: a tmpfs on /sys/fs/cgroup with one v1 mount per hierarchy minictr uses
  *              (memory, cpu, ...; co-mounted ones like cpu,cpuacct get symlinks), plus the
  *              cgroup2 tree at unified/ on a hybrid host
+ * This is what an OCI mount of type "cgroup" becomes (src/runtime/native-spec.ts).
  */
 import { basename } from 'node:path';
-import { MS, type NativeMount, type NativeSymlink } from '../native/index.js';
+import { MS, type MountRecord, type SymlinkRecord } from '../native/index.js';
 import { cgroupLayout } from './hierarchy.js';
 
 export interface CgroupView {
-  mounts: NativeMount[];
-  symlinks: NativeSymlink[];
+  mounts: MountRecord[];
+  symlinks: SymlinkRecord[];
   /** paths to make read-only once everything is mounted (the tmpfs of the v1 layout) */
   readonly: string[];
 }
 
-const RO = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME;
-const TARGET = '/sys/fs/cgroup';
+const BASE = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME;
 
-export function cgroupNamespaceView(): CgroupView {
+export function cgroupNamespaceView(target = '/sys/fs/cgroup', readonly = true): CgroupView {
+  const flags = BASE | (readonly ? MS.RDONLY : 0);
   const layout = cgroupLayout();
-  if (layout.mode === 'unified') {
-    return { mounts: [{ source: 'cgroup2', target: TARGET, fstype: 'cgroup2', flags: RO }], symlinks: [], readonly: [] };
-  }
-  const mounts: NativeMount[] = [
-    { source: 'tmpfs', target: TARGET, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755,size=64k' },
-  ];
-  const symlinks: NativeSymlink[] = [];
+  const mount = (source: string, at: string, fstype: string, f: number, data?: string): MountRecord => ({
+    source, target: at, fstype, flags: f, propagation: 0, file: false, ...(data ? { data } : {}),
+  });
+  if (layout.mode === 'unified') return { mounts: [mount('cgroup2', target, 'cgroup2', flags)], symlinks: [], readonly: [] };
+  const mounts: MountRecord[] = [mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755,size=64k')];
+  const symlinks: SymlinkRecord[] = [];
   const seen = new Set<string>();
   for (const h of layout.v1.values()) {
     if (seen.has(h.mountPoint)) continue;
     seen.add(h.mountPoint);
     const name = h.controllers.join(',');
-    mounts.push({ source: 'cgroup', target: `${TARGET}/${name}`, fstype: 'cgroup', flags: RO, data: h.options });
+    mounts.push(mount('cgroup', `${target}/${name}`, 'cgroup', flags, h.options));
     // cpu,cpuacct mounted together: /sys/fs/cgroup/cpu -> cpu,cpuacct (and the host's name)
     for (const alias of new Set([...h.controllers, basename(h.mountPoint)])) {
-      if (alias !== name) symlinks.push({ target: name, path: `${TARGET}/${alias}` });
+      if (alias !== name) symlinks.push({ target: name, path: `${target}/${alias}` });
     }
   }
-  if (layout.v2Root) mounts.push({ source: 'cgroup2', target: `${TARGET}/unified`, fstype: 'cgroup2', flags: RO });
-  return { mounts, symlinks, readonly: [TARGET] };
+  if (layout.v2Root) mounts.push(mount('cgroup2', `${target}/unified`, 'cgroup2', flags));
+  return { mounts, symlinks, readonly: readonly ? [target] : [] };
 }

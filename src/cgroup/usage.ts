@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { readKeyed, readLimit, readNumber } from './files.js';
-import { containerCgroupPaths, type CgroupPaths } from './container-cgroup.js';
+import { cgroupPaths, type CgroupPaths } from './cgroup.js';
 
 export interface CgroupUsage {
   /** total CPU time used, in nanoseconds */
@@ -19,7 +19,7 @@ export interface CgroupUsage {
   pidsLimit?: number;
 }
 
-export function readUsage(id: string, p: CgroupPaths = containerCgroupPaths(id)): CgroupUsage {
+export function readUsage(name: string, p: CgroupPaths = cgroupPaths(name)): CgroupUsage {
   const file = (c: Parameters<CgroupPaths['byController']['get']>[0], name: string): string => join(p.byController.get(c) ?? '/nonexistent', name);
   const out: CgroupUsage = {};
   if (p.layout.mode === 'unified') {

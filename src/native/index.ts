@@ -5,6 +5,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { EnterRecord, SpawnRecord } from './contract.js';
+
+export type * from './contract.js';
 
 const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
 
@@ -14,6 +17,7 @@ export const CLONE = {
   NEWCGROUP: 0x02000000,
   NEWUTS: 0x04000000,
   NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
 } as const;
@@ -28,101 +32,21 @@ export const MS = {
   BIND: 4096,
   MOVE: 8192,
   REC: 16384,
+  SILENT: 1 << 15,
+  UNBINDABLE: 1 << 17,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  SYNCHRONOUS: 16,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
   RELATIME: 1 << 21,
   STRICTATIME: 1 << 24,
+  LAZYTIME: 1 << 25,
 } as const;
-
-export const MNT_DETACH = 2;
-
-export interface NativeMount {
-  source: string;
-  /** path inside the container; resolved inside the new root, never on the host */
-  target: string;
-  fstype?: string;
-  flags: number;
-  data?: string;
-  /** the mount point is a file (bind of a file), not a directory */
-  file?: boolean;
-}
-
-export interface NativeDevice {
-  path: string;
-  mode: number; // S_IFCHR | perms
-  major: number;
-  minor: number;
-}
-
-export interface NativeSymlink {
-  target: string;
-  path: string;
-}
-
-export interface NativeSpawnSpec {
-  cloneFlags: number;
-  unshareCgroupns: boolean;
-  rootfs: string;
-  /** overlay mount options; absent: rootfs is used as it is (bind-mounted onto itself) */
-  overlay?: string;
-  mounts: NativeMount[];
-  devices: NativeDevice[];
-  symlinks: NativeSymlink[];
-  masked: string[];
-  readonly: string[];
-  hostname?: string;
-  cwd: string;
-  /** argv of minictr-init: ['minictr-init', ('--tty')?, '--', cmd, ...args] */
-  argv: string[];
-  env: string[];
-  caps: number[];
-  /** run as this user; a non-root user keeps no capabilities */
-  uid?: number;
-  gid?: number;
-  noNewPrivs: boolean;
-  tty: boolean;
-  ttyRows?: number;
-  ttyCols?: number;
-  stdio: [number, number, number];
-  loopbackUp: boolean;
-  /** give eth0 (created by the host side in our netns) an address and a default route */
-  netConfig?: { ifname: string; address: string; prefix: number; gateway?: string; txChecksumOff?: boolean };
-  /** join this network namespace instead of making one (e.g. /proc/PID/ns/net, /run/netns/red) */
-  joinNetns?: string;
-  dieWithParent: boolean;
-  cgroupFd: number;
-  initPath: string;
-  explainFd: number;
-  /** run -d: the container's parent becomes minictr-monitor, which logs and records the exit */
-  detach?: NativeDetach;
-}
-
-export interface NativeDetach {
-  monitorPath: string;
-  logPath: string;
-  exitPath: string;
-  /** argv the monitor execs once the container has exited (run -d --rm) */
-  onExit?: string[];
-  /** -di: the container's stdin is a pipe the monitor keeps open */
-  keepStdin?: boolean;
-}
-
-export interface NativeEnterSpec {
-  pid: number;
-  nsFlags: number;
-  argv: string[];
-  env: string[];
-  cwd?: string;
-  caps?: number[];
-  uid?: number;
-  gid?: number;
-  noNewPrivs?: boolean;
-  tty?: boolean;
-  stdio?: [number, number, number];
-  cgroupFd?: number;
-  cgroupProcs?: string[];
-  explainFd?: number;
-}
 
 export interface WaitResult {
   exitCode: number;
@@ -141,10 +65,12 @@ export function isStepError(e: unknown): e is NativeStepError {
 
 export interface NativeAddon {
   /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
-  spawn(spec: NativeSpawnSpec): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
+  spawn(spec: SpawnRecord): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
   sendFd(socket: number, fd: number): void;
-  start(syncFd: number): { ptyMaster: number };
-  enter(spec: NativeEnterSpec): { pid: number; innerPid: number; ptyMaster: number; error?: string };
+  /** release the child (state: the JSON its hooks read); returns once it exec'd (or, with
+   * execFifo, is ready) */
+  start(syncFd: number, state?: string): { ptyMaster: number };
+  enter(spec: EnterRecord): { pid: number; innerPid: number; ptyMaster: number; error?: string };
   wait(pid: number): Promise<WaitResult>;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
@@ -157,6 +83,8 @@ export interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   sethostname(name: string): void;
+  /** native/src/contract.c's field lists ("key?" when optional), for the contract test */
+  contract(): Record<string, string[]>;
 }
 
 let addon: NativeAddon | undefined;

@@ -3,12 +3,12 @@
  * and published ports, its entry in its network's /etc/hosts files, and its directory. Used
  * by rm, by --rm, by a failed start and by system prune.
  */
-import { removeContainerCgroup } from '../cgroup/container-cgroup.js';
+import { removeCgroup } from '../cgroup/cgroup.js';
 import { silent, type Explainer } from '../util/explain.js';
-import { deleteContainerFiles, findContainer, type Container } from './store.js';
+import { cgroupName, deleteContainerFiles, findContainer, type Container } from './store.js';
 
 export async function destroyContainer(c: Container, explain: Explainer = silent): Promise<void> {
-  await removeContainerCgroup(c.config.id);
+  await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
   if (n?.network) {
     const { disconnectContainer, refreshHosts } = await import('../network/attach.js');

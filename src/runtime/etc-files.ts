@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MS, type NativeMount } from '../native/index.js';
+import type { OciMount } from '../oci/spec.js';
 
 export interface EtcOptions {
   /** the container's address on its network (else its name maps to 127.0.1.1) */
@@ -30,17 +30,17 @@ export function containerResolvConf(opts: EtcOptions): string {
   return lines.join('\n').trim() + '\n';
 }
 
-export function writeEtcFiles(dir: string, hostname: string, name: string, opts: EtcOptions = {}): NativeMount[] {
+export function writeEtcFiles(dir: string, hostname: string, name: string, opts: EtcOptions = {}): OciMount[] {
   const names = `${hostname}${name !== hostname ? ` ${name}` : ''}`;
   const files: Record<string, string> = {
     hostname: `${hostname}\n`,
     hosts: ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${opts.ip ?? '127.0.1.1'}\t${names}`, ''].join('\n'),
     'resolv.conf': containerResolvConf(opts),
   };
-  const mounts: NativeMount[] = [];
+  const mounts: OciMount[] = [];
   for (const [file, content] of Object.entries(files)) {
     writeFileSync(join(dir, file), content);
-    mounts.push({ source: join(dir, file), target: `/etc/${file}`, flags: MS.BIND | MS.REC, file: true });
+    mounts.push({ destination: `/etc/${file}`, type: 'bind', source: join(dir, file), options: ['rbind', 'rprivate'] });
   }
   return mounts;
 }

@@ -4,16 +4,18 @@
  * the PID namespace; it joins the container's cgroup and gets the same capabilities and
  * no_new_privs as the container's own processes.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ConflictError } from '../errors.js';
-import { joinContainerCgroup } from '../cgroup/container-cgroup.js';
-import { CLONE, native } from '../native/index.js';
+import { joinCgroup } from '../cgroup/cgroup.js';
+import { CLONE, initBinaryPath, native } from '../native/index.js';
+import type { OciProcess, OciSpec } from '../oci/spec.js';
 import { createExplainer } from '../util/explain.js';
-import { capNumbers, DOCKER_DEFAULT_CAPS } from './capabilities.js';
+import { lastCap } from './launch.js';
+import { toEnterRecord } from './native-spec.js';
 import { parseEnv, parseWorkdir } from './options.js';
 import { containerEnv } from './spec.js';
-import { ContainerStartError } from './start.js';
-import { findContainer, isRunning } from './store.js';
+import { ContainerStartError, specFile } from './start.js';
+import { cgroupName, findContainer, isRunning } from './store.js';
 import { attachTerminal, terminalSize } from './terminal.js';
 import { forwardSignals } from './signals.js';
 import { resolveUser } from './users.js';
@@ -42,26 +44,41 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   explain.step(`exec in container ${c.config.name}: join its namespaces and cgroup`, `nsenter --all --target ${pid} ${command.join(' ')}`);
 
-  const cgroup = joinContainerCgroup(c.config.id);
+  // the new process is the container's first one with another command: same capabilities,
+  // no_new_privs, rlimits, keyring and seccomp filter, from the spec it was started with
+  const spec = JSON.parse(readFileSync(specFile(c.dir), 'utf8')) as OciSpec;
+  const base = spec.process!;
+  const process: OciProcess = {
+    ...base,
+    terminal: opts.tty,
+    args: command,
+    env: containerEnv(c.config.hostname, opts.tty, image.config.Env ?? [], [...c.config.env, ...userEnv]),
+    cwd: workdir ?? c.config.cwd,
+    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
+  };
+  let seccomp;
+  if (spec.linux?.seccomp) {
+    const { compileSeccomp } = await import('../security/seccomp.js');
+    seccomp = compileSeccomp(spec.linux.seccomp);
+  }
+  const cgroup = joinCgroup(cgroupName(c.config.id));
   const devNull = opts.interactive || opts.tty ? -1 : openSync('/dev/null', 'r');
   const addon = native();
   let entered;
   try {
-    entered = addon.enter({
+    entered = addon.enter(toEnterRecord(process, {
       pid,
       nsFlags: ALL_NAMESPACES,
-      argv: command,
-      env: containerEnv(c.config.hostname, opts.tty, image.config.Env ?? [], [...c.config.env, ...userEnv]),
-      cwd: workdir ?? c.config.cwd,
-      caps: capNumbers(DOCKER_DEFAULT_CAPS),
-      noNewPrivs: true,
-      tty: opts.tty,
       stdio: [devNull >= 0 ? devNull : 0, 1, 2],
+      detach: false,
       cgroupFd: cgroup.cloneFd,
       cgroupProcs: cgroup.procsFiles,
       explainFd: opts.explain ? 2 : -1,
-      ...(user ?? {}),
-    });
+      initPath: initBinaryPath(),
+      keyring: c.config.id,
+      seccomp: seccomp ? { filter: seccomp.filter, flags: seccomp.flags } : undefined,
+      lastCap: lastCap(),
+    }));
   } finally {
     if (cgroup.cloneFd >= 0) closeSync(cgroup.cloneFd);
     if (devNull >= 0) closeSync(devNull);

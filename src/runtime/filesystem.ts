@@ -1,32 +1,35 @@
 /**
  * What a container's filesystem looks like besides its image: the kernel filesystems, /dev,
- * and the paths hidden or write-protected. These are Docker's (and runc's spec) defaults, so
- * a student can compare `minictr run --explain` with `docker run` line by line.
+ * and the paths hidden or write-protected. These are Docker's (and runc's `spec`) defaults,
+ * written as OCI mounts, so a student can compare `minictr inspect` with `runc spec` and
+ * `minictr run --explain` with `docker run` line by line. The device nodes and /dev symlinks
+ * every container gets are the runtime-spec's "default devices".
  */
-import { MS, type NativeDevice, type NativeMount, type NativeSymlink } from '../native/index.js';
+import { statSync } from 'node:fs';
+import type { OciMount } from '../oci/spec.js';
+import type { DeviceRecord, SymlinkRecord } from '../native/index.js';
 
 const S_IFCHR = 0o020000;
 
-export function kernelMounts(): NativeMount[] {
+export function kernelMounts(): OciMount[] {
   return [
-    { source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV },
-    { source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' },
-    {
-      source: 'devpts', target: '/dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC,
-      data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
-    },
-    { source: 'shm', target: '/dev/shm', fstype: 'tmpfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV, data: 'mode=1777,size=65536k' },
-    { source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV },
-    { source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY },
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
   ];
 }
 
-export function defaultDevices(): NativeDevice[] {
-  const dev = (path: string, major: number, minor: number): NativeDevice => ({ path, mode: S_IFCHR | 0o666, major, minor });
+/** The runtime-spec's default devices: every container has them, whatever its spec says. */
+export function defaultDevices(): DeviceRecord[] {
+  const dev = (path: string, major: number, minor: number): DeviceRecord => ({ path, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0 });
   return [dev('/dev/null', 1, 3), dev('/dev/zero', 1, 5), dev('/dev/full', 1, 7), dev('/dev/random', 1, 8), dev('/dev/urandom', 1, 9), dev('/dev/tty', 5, 0)];
 }
 
-export function defaultSymlinks(): NativeSymlink[] {
+export function defaultSymlinks(): SymlinkRecord[] {
   return [
     { target: '/proc/self/fd', path: '/dev/fd' },
     { target: '/proc/self/fd/0', path: '/dev/stdin' },
@@ -46,3 +49,12 @@ export const MASKED_PATHS: readonly string[] = [
 
 /** Visible but read-only: writing there would change the host's kernel. */
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** A bind mount of a file needs a file as its mount point, not a directory. */
+export function isFile(p: string): boolean {
+  try {
+    return !statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
-import { isRunning, type Container } from './store.js';
+import { cgroupName, isRunning, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -59,7 +59,7 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     ],
     // where the kernel keeps the container's cgroup and the limits it enforces (read back
     // from the cgroup files), next to the limits asked for (run flags, update)
-    Cgroup: { ...cgroupInfo(c.config.id), Requested: c.config.resources ?? {} },
+    Cgroup: { ...cgroupInfo(cgroupName(c.config.id)), Requested: c.config.resources ?? {} },
     Namespaces: running ? namespaces(c.state.pid!) : {},
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',

@@ -9,7 +9,7 @@ import { ConflictError, UsageError } from '../errors.js';
 import { withLock } from '../image/lock.js';
 import { paths } from '../paths.js';
 import { startContainer } from './start.js';
-import { findContainer, isRunning, type Container } from './store.js';
+import { cgroupName, findContainer, isRunning, type Container } from './store.js';
 
 export function withContainerLock<T>(c: Container, fn: () => Promise<T>): Promise<T> {
   return withLock(join(paths.locks(), `container-${c.config.id}.lock`), fn, { what: `container ${c.config.name}` });
@@ -39,7 +39,7 @@ export async function killContainer(ref: string, signal: NodeJS.Signals | number
   if (!isRunning(c)) throw new ConflictError(`container ${c.config.name} is not running`);
   // PID 1 (minictr-init) forwards every signal it can catch to the command
   process.kill(c.state.pid!, signal);
-  if (signal === 'SIGKILL' || signal === 9) thawIfFrozen(c.config.id); // frozen tasks die only once thawed
+  if (signal === 'SIGKILL' || signal === 9) thawIfFrozen(cgroupName(c.config.id)); // frozen tasks die only once thawed
   return c;
 }
 
@@ -49,7 +49,7 @@ export async function stopContainer(ref: string, timeoutSec = 10): Promise<Conta
   return withContainerLock(c, async () => {
     if (!isRunning(c)) return c;
     process.kill(c.state.pid!, 'SIGTERM');
-    thawIfFrozen(c.config.id); // a paused container acts on the signal once thawed (as Docker)
+    thawIfFrozen(cgroupName(c.config.id)); // a paused container acts on the signal once thawed (as Docker)
     if (await waitForExit(c, timeoutSec * 1000)) return findContainer(c.config.id);
     try {
       process.kill(c.state.pid!, 'SIGKILL');

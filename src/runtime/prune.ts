@@ -5,8 +5,8 @@
  * Stopped containers that were not --rm are kept, as Docker keeps them.
  */
 import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { listContainerCgroupIds, removeContainerCgroup } from '../cgroup/container-cgroup.js';
+import { basename, join } from 'node:path';
+import { listCgroups, removeCgroup } from '../cgroup/cgroup.js';
 import { paths } from '../paths.js';
 import { destroyContainer } from './destroy.js';
 import { isRunning, listContainers } from './store.js';
@@ -55,10 +55,11 @@ export async function pruneContainers(): Promise<string[]> {
       }
     }
   }
-  for (const id of listContainerCgroupIds()) {
+  for (const name of listCgroups()) {
+    const id = basename(name);
     if (!known.has(id)) {
       // only if empty: a cgroup with processes may be a container of another MINICTR_ROOT
-      if (!(await removeContainerCgroup(id, { ifEmpty: true }))) continue;
+      if (!(await removeCgroup(name, { ifEmpty: true }))) continue;
       removed.push(`cgroup minictr/${id.slice(0, 12)}`);
     }
   }

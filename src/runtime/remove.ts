@@ -8,7 +8,7 @@ import { ConflictError } from '../errors.js';
 import { destroyContainer } from './destroy.js';
 import { withContainerLock } from './lifecycle.js';
 import { existsSync } from 'node:fs';
-import { exitFile, findContainer, isRunning, type Container } from './store.js';
+import { cgroupName, exitFile, findContainer, isRunning, type Container } from './store.js';
 
 export async function removeContainer(ref: string, force: boolean): Promise<Container> {
   const c = findContainer(ref);
@@ -26,7 +26,7 @@ async function removeLocked(c: Container, force: boolean): Promise<void> {
     } catch {
       /* gone meanwhile */
     }
-    thawIfFrozen(c.config.id); // a paused container dies only once thawed (cgroup v1)
+    thawIfFrozen(cgroupName(c.config.id)); // a paused container dies only once thawed (cgroup v1)
     await waitGone(c.state.pid!);
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);

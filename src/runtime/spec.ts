@@ -1,28 +1,32 @@
 /**
- * From a container and its image to the exact description the C child carries out:
- * namespaces, the overlay root, every mount in order, devices, masked paths, capabilities,
- * and the init's argv. This is the equivalent of runc's config.json.
+ * `minictr run`'s one description of a container: its flags and its image's config become an
+ * OCI runtime-spec config.json, the same record an engine hands minictr-oci. Built here once
+ * per start and never patched afterwards; what `run` adds on top (the overlay of image
+ * layers, the bridge network's eth0, the detached monitor) is not in the spec but in the
+ * launch options (src/runtime/launch.ts). `minictr inspect` shows this spec.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupNamespaceView } from '../cgroup/ns-view.js';
-import { CLONE, MS, initBinaryPath, type NativeMount, type NativeSpawnSpec } from '../native/index.js';
-import { capNumbers, DOCKER_DEFAULT_CAPS } from './capabilities.js';
-import { defaultDevices, defaultSymlinks, kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
+import { CGROUP_PARENT } from '../cgroup/cgroup.js';
+import { resourcesFromLimits } from '../cgroup/resources.js';
+import { parseNetworkMode } from '../network/mode.js';
+import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../oci/spec.js';
+import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
+import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
 import type { Container } from './store.js';
+import type { UserIds } from './users.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface SpawnInputs {
+export interface SpecInputs {
   container: Container;
-  /** image layer dirs, top first (overlay lowerdir order) */
-  layers: string[];
-  argv: string[];
-  env: string[];
-  etcMounts: NativeMount[];
-  stdio: [number, number, number];
-  cgroupFd: number;
-  explainFd: number;
+  /** the image config's Env */
+  imageEnv: string[];
+  /** -u / the image's User, resolved in the container's /etc/passwd; root when absent */
+  user?: UserIds;
+  /** /etc/hosts, hostname and resolv.conf, bound over the image's */
+  etcMounts: OciMount[];
+  /** the network namespace to join for --network container:X / netns:X */
+  joinNetns?: string;
   ttySize?: { rows: number; cols: number };
 }
 
@@ -40,49 +44,47 @@ export function containerEnv(hostname: string, tty: boolean, imageEnv: string[],
   return [...env.values()];
 }
 
-export function buildSpawnSpec(i: SpawnInputs): NativeSpawnSpec {
+const capNames = (names: readonly string[]): string[] => names.map((n) => `CAP_${n}`);
+
+export function buildContainerSpec(i: SpecInputs): OciSpec {
   const c = i.container.config;
-  const cgroupView = cgroupNamespaceView();
-  const mounts: NativeMount[] = [...kernelMounts(), ...cgroupView.mounts, ...i.etcMounts];
+  const mode = parseNetworkMode(c.network?.mode);
+  const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (mode.kind === 'container' || mode.kind === 'netns') namespaces.push({ type: 'network', path: i.joinNetns });
+  else if (mode.kind !== 'host') namespaces.push({ type: 'network' });
+
+  const mounts: OciMount[] = [...kernelMounts(), ...i.etcMounts];
   for (const v of c.volumes) {
-    mounts.push({ source: v.source, target: v.target, flags: MS.BIND | MS.REC | (v.readonly ? MS.RDONLY : 0), file: isFile(v.source) });
+    mounts.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', ...(v.readonly ? ['ro'] : [])] });
   }
   for (const t of c.tmpfs) {
-    mounts.push({ source: 'tmpfs', target: t, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'size=65536k' });
+    mounts.push({ destination: t, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=65536k'] });
   }
-  const dir = i.container.dir;
+  const root = !i.user || i.user.uid === 0;
+  const caps = capNames(DOCKER_DEFAULT_CAPS);
   return {
-    cloneFlags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID | CLONE.NEWNET,
-    unshareCgroupns: true,
-    rootfs: join(dir, 'merged'),
-    overlay: `lowerdir=${i.layers.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`,
-    mounts,
-    devices: defaultDevices(),
-    symlinks: [...defaultSymlinks(), ...cgroupView.symlinks],
-    masked: [...MASKED_PATHS],
-    readonly: [...READONLY_PATHS, ...cgroupView.readonly],
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: c.tty,
+      ...(i.ttySize ? { consoleSize: { height: i.ttySize.rows, width: i.ttySize.cols } } : {}),
+      user: { uid: i.user?.uid ?? 0, gid: i.user?.gid ?? 0 },
+      args: c.command,
+      env: containerEnv(c.hostname, c.tty, i.imageEnv, c.env),
+      cwd: c.cwd,
+      // as Docker: a non-root user keeps the bounding set but no capability in effect
+      capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
+      noNewPrivileges: true,
+    },
+    root: { path: join(i.container.dir, 'merged') },
     hostname: c.hostname,
-    cwd: c.cwd,
-    argv: ['minictr-init', ...(c.tty ? ['--tty'] : []), '--', ...i.argv],
-    env: i.env,
-    caps: capNumbers(DOCKER_DEFAULT_CAPS),
-    noNewPrivs: true,
-    tty: c.tty,
-    ttyRows: i.ttySize?.rows,
-    ttyCols: i.ttySize?.cols,
-    stdio: i.stdio,
-    loopbackUp: true,
-    dieWithParent: true,
-    cgroupFd: i.cgroupFd,
-    initPath: initBinaryPath(),
-    explainFd: i.explainFd,
+    mounts,
+    annotations: { 'org.minictr.name': c.name, 'org.minictr.image': c.image },
+    linux: {
+      namespaces,
+      cgroupsPath: `${CGROUP_PARENT}/${c.id}`,
+      ...(c.resources ? { resources: resourcesFromLimits(c.resources) } : {}),
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
   };
-}
-
-function isFile(p: string): boolean {
-  try {
-    return !statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -4,17 +4,22 @@
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
-import { createContainerCgroup, oomKilled, removeContainerCgroup, type ContainerCgroup } from '../cgroup/container-cgroup.js';
+import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage, layerDirs, type ImageRecord } from '../image/store.js';
-import { CLONE, isStepError, monitorBinaryPath, native, type NativeSpawnSpec } from '../native/index.js';
+import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
+import { parseNetworkMode } from '../network/mode.js';
+import { OCI_VERSION, type OciSpec } from '../oci/spec.js';
+import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
-import { buildSpawnSpec, containerEnv } from './spec.js';
+import { launch } from './launch.js';
+import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
-import { exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
+import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
@@ -36,6 +41,9 @@ export interface StartOptions {
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
+/** Where `inspect` finds the spec a container was last started from. */
+export const specFile = (dir: string): string => join(dir, 'spec.json');
+
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
  * resolves to undefined once the command has been exec'd. A failure before exec removes
  * what the start made (and the container itself if it was run with --rm). */
@@ -43,43 +51,42 @@ export async function startContainer(container: Container, opts: StartOptions): 
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   const image = opts.image ?? (await resolveImage(container.config.imageId));
   const cfg = container.config;
-  let cgroup: ContainerCgroup | undefined;
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
-    cgroup = createContainerCgroup(cfg.id, explain, cfg.resources);
     const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
-    const spec: NativeSpawnSpec = {
-      ...buildSpawnSpec({
-        container,
-        layers,
-        argv: cfg.command,
-        env: containerEnv(cfg.hostname, cfg.tty, image.config.Env ?? [], cfg.env),
-        etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
-          ip: cfg.network?.ip,
-          dns: cfg.network?.dns,
-          hostNetwork: cfg.network?.mode === 'host',
-        }),
-        stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
-        cgroupFd: cgroup.cloneFd,
-        explainFd: opts.explain ? 2 : -1,
-        ttySize: cfg.tty ? terminalSize() : undefined,
+    const tty = cfg.tty ? terminalSize() : undefined;
+    const spec = buildContainerSpec({
+      container,
+      imageEnv: image.config.Env ?? [],
+      user,
+      etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
+        ip: cfg.network?.ip,
+        dns: cfg.network?.dns,
+        hostNetwork: cfg.network?.mode === 'host',
       }),
-      ...(user ?? {}),
-      ...networkNamespace(cfg.network?.mode),
-    };
+      joinNetns: joinedNetns(cfg.network?.mode),
+      ttySize: tty,
+    });
+    writeJsonFileSync(specFile(container.dir), spec);
+    let netConfig;
     if (cfg.network?.network) {
       const { containerInterface } = await import('../network/attach.js');
-      spec.netConfig = await containerInterface(cfg.network);
+      netConfig = await containerInterface(cfg.network);
     }
-    if (opts.detach) spec.detach = detachSpec(container);
-    return await launch(container, spec, cgroup, opts, explain);
+    return await run(container, spec, {
+      overlay: `lowerdir=${layers.join(':')},upperdir=${join(container.dir, 'upper')},workdir=${join(container.dir, 'work')}`,
+      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
+      netConfig,
+      opts,
+      explain,
+    });
   } catch (err) {
     if (cfg.autoRemove) await destroyContainer(container);
     else {
-      await removeContainerCgroup(cfg.id);
+      await removeCgroup(cgroupName(cfg.id));
       container.state = { status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
       saveState(container);
     }
@@ -87,29 +94,26 @@ export async function startContainer(container: Container, opts: StartOptions): 
     throw err;
   } finally {
     if (devNull >= 0) closeSync(devNull);
-    cgroup?.release();
   }
 }
 
-/** How the container gets its network namespace: its own (bridge, none), the host's, or
- * another's (container:NAME, netns:NAME, joined with setns in the C child). */
-function networkNamespace(mode: string | undefined): Partial<NativeSpawnSpec> {
-  const ownNetns = { cloneFlags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID };
-  if (mode === 'host') return { ...ownNetns, loopbackUp: false };
-  if (mode?.startsWith('container:')) {
-    const other = findContainer(mode.slice('container:'.length));
-    if (!isRunning(other)) throw new ConflictError(`--network ${mode}: container ${other.config.name} is not running`);
-    return { ...ownNetns, loopbackUp: false, joinNetns: `/proc/${other.state.pid}/ns/net` };
+/** --network container:NAME / netns:NAME: the namespace the C child joins with setns. */
+function joinedNetns(value: string | undefined): string | undefined {
+  const mode = parseNetworkMode(value);
+  if (mode.kind === 'container') {
+    const other = findContainer(mode.ref);
+    if (!isRunning(other)) throw new ConflictError(`--network container:${mode.ref}: container ${other.config.name} is not running`);
+    return `/proc/${other.state.pid}/ns/net`;
   }
-  if (mode?.startsWith('netns:')) {
-    const path = `/run/netns/${mode.slice('netns:'.length)}`;
-    if (!existsSync(path)) throw new NotFoundError(`--network ${mode}: no network namespace ${path} (see minictr net ns ls)`);
-    return { ...ownNetns, loopbackUp: false, joinNetns: path };
+  if (mode.kind === 'netns') {
+    const path = `/run/netns/${mode.name}`;
+    if (!existsSync(path)) throw new NotFoundError(`--network netns:${mode.name}: no network namespace ${path} (see minictr net ns ls)`);
+    return path;
   }
-  return {};
+  return undefined;
 }
 
-function detachSpec(container: Container): NonNullable<NativeSpawnSpec['detach']> {
+function detachRecord(container: Container): DetachRecord {
   const cfg = container.config;
   return {
     monitorPath: monitorBinaryPath(),
@@ -117,9 +121,9 @@ function detachSpec(container: Container): NonNullable<NativeSpawnSpec['detach']
     exitPath: exitFile(container.dir),
     keepStdin: cfg.interactive,
     // run -d --rm: once the container is gone the monitor runs `minictr rm` for it
-    onExit: cfg.autoRemove
-      ? ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id]
-      : undefined,
+    ...(cfg.autoRemove
+      ? { onExit: ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id] }
+      : {}),
   };
 }
 
@@ -132,59 +136,81 @@ async function wireNetwork(container: Container, pid: number, explain: Explainer
   refreshHosts(n.network, hostsEntry);
 }
 
-async function launch(
-  container: Container,
-  spec: NativeSpawnSpec,
-  cgroup: ContainerCgroup,
-  opts: StartOptions,
-  explain: Explainer,
-): Promise<number | undefined> {
+interface RunParts {
+  overlay: string;
+  stdio: [number, number, number];
+  netConfig?: Awaited<ReturnType<typeof import('../network/attach.js').containerInterface>>;
+  opts: StartOptions;
+  explain: Explainer;
+}
+
+async function run(container: Container, spec: OciSpec, p: RunParts): Promise<number | undefined> {
+  const { opts, explain } = p;
+  const cfg = container.config;
   const addon = native();
-  const child = addon.spawn(spec);
-  const exited = opts.detach ? undefined : addon.wait(child.pid);
-  container.state = {
-    status: 'running',
-    pid: child.pid,
-    pidStart: processStartTime(child.pid),
-    startedAt: new Date().toISOString(),
-    detached: opts.detach,
-  };
-  saveState(container);
-
-  const stopForwarding = opts.detach ? undefined : forwardSignals(child.pid);
-
+  let stopForwarding: (() => void) | undefined;
   let terminal: TerminalSession | undefined;
+  let exited: Promise<{ exitCode: number }> | undefined;
+  let cgroup: Cgroup | undefined;
   try {
+    const launched = await launch({
+      id: cfg.id,
+      bundle: container.dir,
+      spec,
+      cgroupName: cgroupName(cfg.id),
+      killLeftoverCgroup: true,
+      overlay: p.overlay,
+      initMode: 'pid1',
+      stdio: p.stdio,
+      explain,
+      explainFd: opts.explain ? 2 : -1,
+      dieWithParent: !opts.detach,
+      newKeyring: true,
+      netConfig: p.netConfig,
+      detach: opts.detach ? detachRecord(container) : undefined,
+      state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
+      beforeStart: async (pid) => {
+        if (!opts.detach) exited = addon.wait(pid);
+        container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+        saveState(container);
+        if (!opts.detach) stopForwarding = forwardSignals(pid);
+        await wireNetwork(container, pid, explain);
+      },
+    });
+    cgroup = launched.cgroup;
+    const { ptyMaster, pid } = launched;
     try {
-      cgroup.attach(child.pid, child.intoCgroup);
-      await wireNetwork(container, child.pid, explain);
-      const { ptyMaster } = addon.start(child.syncFd);
       if (opts.detach) {
         // the monitor keeps the pty master: the shell lives on, its output goes to the log
         if (ptyMaster >= 0) {
-          addon.sendFd(child.ctlFd, ptyMaster);
+          addon.sendFd(launched.ctlFd, ptyMaster);
           addon.close(ptyMaster);
         }
-      } else if (spec.tty && ptyMaster >= 0) {
-        terminal = attachTerminal(ptyMaster, container.config.interactive);
+      } else if (spec.process?.terminal && ptyMaster >= 0) {
+        terminal = attachTerminal(ptyMaster, cfg.interactive);
       }
     } catch (err) {
-      signalProcess(child.pid, 'SIGKILL');
+      signalProcess(pid, 'SIGKILL');
       if (exited) await exited;
       throw err;
     } finally {
-      if (child.ctlFd >= 0) addon.close(child.ctlFd);
+      if (launched.ctlFd >= 0) addon.close(launched.ctlFd);
+      cgroup.release();
     }
-    explain.note(`container ${container.config.name} is running as host PID ${child.pid}`);
+    explain.note(`container ${cfg.name} is running as host PID ${pid}`);
     if (!exited) return undefined;
 
     const result = await exited;
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
-    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(container.config.id) };
+    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (container.config.autoRemove) await destroyContainer(container);
-    else await removeContainerCgroup(container.config.id);
+    if (cfg.autoRemove) await destroyContainer(container);
+    else await removeCgroup(cgroupName(cfg.id));
     return result.exitCode;
+  } catch (err) {
+    // launch has killed and reaped a child that failed before exec
+    if (exited) await exited.catch(() => undefined);
+    throw err;
   } finally {
     terminal?.restore();
     stopForwarding?.();

@@ -13,7 +13,7 @@ import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
-import { oomKilled } from '../cgroup/container-cgroup.js';
+import { CGROUP_PARENT, oomKilled } from '../cgroup/cgroup.js';
 
 export interface VolumeMount {
   source: string;
@@ -91,6 +91,11 @@ function namesDir(): string {
   return join(paths.containers(), '.names');
 }
 
+/** The container's cgroup (in every hierarchy): minictr/<id>. */
+export function cgroupName(id: string): string {
+  return `${CGROUP_PARENT}/${id}`;
+}
+
 export function containerDir(id: string): string {
   return join(paths.containers(), id);
 }
@@ -161,7 +166,7 @@ function refreshState(dir: string, state: ContainerState): ContainerState {
   if (state.status !== 'running') return state;
   try {
     const exit = JSON.parse(readFileSync(exitFile(dir), 'utf8')) as { exitCode: number; finishedAt: string };
-    return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, OOMKilled: state.OOMKilled ?? oomKilled(basename(dir)), paused: undefined };
+    return { ...state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, OOMKilled: state.OOMKilled ?? oomKilled(cgroupName(basename(dir))), paused: undefined };
   } catch {
     /* no exit recorded */
   }

@@ -20,6 +20,12 @@ export interface ToolOptions {
   input?: string;
   /** Return a non-zero exit instead of throwing. */
   allowFailure?: boolean;
+  /** the environment (default: ours) */
+  env?: NodeJS.ProcessEnv;
+  /** argv[0] when it is not cmd (OCI hooks give both) */
+  argv0?: string;
+  /** kill it with SIGKILL after this long; the failure says so */
+  timeoutMs?: number;
 }
 
 /**
@@ -29,7 +35,13 @@ export interface ToolOptions {
  */
 export function runTool(cmd: string, args: readonly string[], opts: ToolOptions = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.argv0 ? { argv0: opts.argv0 } : {}),
+    });
+    let timedOut = false;
+    const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), opts.timeoutMs) : undefined;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));
@@ -38,6 +50,8 @@ export function runTool(cmd: string, args: readonly string[], opts: ToolOptions 
       reject(e.code === 'ENOENT' ? new NotFoundError(`${cmd} is not installed`) : new NotFoundError(`${cmd}: cannot run it (${e.message})`));
     });
     child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) return reject(new CommandError(shellLine([cmd, ...args]), `timed out after ${opts.timeoutMs! / 1000} s`));
       const res: ToolResult = {
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),

@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .argument('<container...>', 'container names or ids')
     .option('--explain', 'print each cgroup file written, as a shell command', false)
     .action(async (refs: string[], o: { explain: boolean }) => {
-      const { pauseContainer } = await import('../../cgroup/control.js');
+      const { pauseContainer } = await import('../../runtime/update.js');
       const { createExplainer } = await import('../../util/explain.js');
       const { writeSync } = await import('node:fs');
       const explain = createExplainer(o.explain, (s) => writeSync(2, s));

@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .option('--no-stream', 'print one sample and exit')
     .option('--format <format>', '"json": one JSON object per container and sample')
     .action(async (refs: string[], o: { stream: boolean; format?: string }) => {
-      const { showStats } = await import('../../cgroup/stats.js');
+      const { showStats } = await import('../../runtime/stats.js');
       await showStats(refs, { stream: o.stream, format: o.format });
     });
 }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--explain', 'print each cgroup file written, as a shell command', false)
     .action(async (refs: string[], o: Record<string, string | boolean | undefined>) => {
-      const { updateContainer } = await import('../../cgroup/control.js');
+      const { updateContainer } = await import('../../runtime/update.js');
       const { createExplainer } = await import('../../util/explain.js');
       const { writeSync } = await import('node:fs');
       const explain = createExplainer(Boolean(o.explain), (s) => writeSync(2, s));

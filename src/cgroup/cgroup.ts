@@ -1,9 +1,11 @@
 /**
- * One cgroup per container, always below a minictr-owned parent (`minictr/<id>` in each
- * hierarchy); minictr never writes into cgroups it did not make. The cgroup is created and
- * limited before the container's first process exists: on a cgroup2 hierarchy that process
- * is cloned straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written
- * to each controller's cgroup.procs while it still waits for the parent's "go".
+ * A cgroup by name: a path like `minictr/<id>` or `minictr-oci/default/web`, the same in
+ * every hierarchy (the cgroup2 tree, each v1 controller's). The library knows nothing of
+ * containers; it only insists that a name lies below a minictr-owned top (OWNED_TOPS):
+ * minictr never writes into cgroups it did not make. A cgroup is created and limited before
+ * the process that will live in it exists: on a cgroup2 hierarchy that process is cloned
+ * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written to each
+ * controller's cgroup.procs while it still waits for the parent's "go".
  */
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,12 +16,27 @@ import { applyLimits } from './apply.js';
 import type { CgroupMode } from './mode.js';
 import type { CgroupLimits } from './limits.js';
 
+/** Where `minictr run` puts its containers: minictr/<id>. */
 export const CGROUP_PARENT = 'minictr';
+/** The tops minictr owns, one per tool: everything it writes is below one of them. */
+export const OWNED_TOPS: readonly string[] = [CGROUP_PARENT, 'minictr-oci'];
+
+const SEGMENT = /^[A-Za-z0-9_.:@+-]+$/;
+
+/** A name is a relative path below an owned top; anything else is refused before any write. */
+export function checkCgroupName(name: string): string[] {
+  const parts = name.split('/');
+  if (parts.length < 2 || !OWNED_TOPS.includes(parts[0]!) || parts.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new CgroupError(`cgroup "${name}" is not below a cgroup minictr owns (${OWNED_TOPS.join('/, ')}/)`);
+  }
+  return parts;
+}
 
 /** The v2 controllers minictr enables for its containers (in minictr/cgroup.subtree_control). */
 const V2_CONTROLLERS = ['cpuset', 'cpu', 'memory', 'pids'] as const;
 
 export interface CgroupPaths {
+  name: string;
   layout: CgroupLayout;
   /** the container's cgroup2 dir, if the host has a cgroup2 hierarchy (unified or hybrid) */
   v2?: string;
@@ -29,18 +46,19 @@ export interface CgroupPaths {
   dirs: string[];
 }
 
-export function containerCgroupPaths(id: string, layout: CgroupLayout = cgroupLayout()): CgroupPaths {
-  const v2 = layout.v2Root ? join(layout.v2Root, CGROUP_PARENT, id) : undefined;
+export function cgroupPaths(name: string, layout: CgroupLayout = cgroupLayout()): CgroupPaths {
+  checkCgroupName(name);
+  const v2 = layout.v2Root ? join(layout.v2Root, name) : undefined;
   const byController = new Map<Controller, string>();
   for (const c of CONTROLLERS) {
     if (layout.mode === 'unified') byController.set(c, v2!);
     else {
       const h = layout.v1.get(c);
-      if (h) byController.set(c, join(h.mountPoint, CGROUP_PARENT, id));
+      if (h) byController.set(c, join(h.mountPoint, name));
     }
   }
   const dirs = [...new Set([...byController.values(), ...(v2 ? [v2] : [])])];
-  return { layout, v2, byController, dirs };
+  return { name, layout, v2, byController, dirs };
 }
 
 /** The container's v1 dirs (one per hierarchy): where its pid must be written on v1. */
@@ -48,7 +66,7 @@ function v1Dirs(p: CgroupPaths): string[] {
   return p.dirs.filter((d) => d !== p.v2);
 }
 
-export interface ContainerCgroup {
+export interface Cgroup {
   readonly mode: CgroupMode;
   /** the container's cgroup2 directory, if the host has a cgroup2 hierarchy */
   readonly v2Path?: string;
@@ -63,13 +81,23 @@ export interface ContainerCgroup {
   release(): void;
 }
 
-/** mkdir minictr/ in a hierarchy and make it usable: v2 controllers enabled for its
- * children, v1 cpuset given CPUs and memory nodes (an empty cpuset refuses processes). */
-function ensureParent(root: string, kind: 'v2' | Controller[], layout: CgroupLayout, explain: Explainer): void {
-  const parent = join(root, CGROUP_PARENT);
+/** mkdir each ancestor of the cgroup (minictr/, minictr-oci/default/ ...) in a hierarchy and
+ * make it usable: v2 controllers enabled for its children, v1 cpuset given CPUs and memory
+ * nodes (an empty cpuset refuses processes). */
+function ensureParents(root: string, name: string, kind: 'v2' | Controller[], layout: CgroupLayout, explain: Explainer): void {
+  const parts = name.split('/');
+  for (let i = 1; i < parts.length; i++) ensureParent(root, parts.slice(0, i).join('/'), kind, layout, explain);
+}
+
+function ensureParent(root: string, rel: string, kind: 'v2' | Controller[], layout: CgroupLayout, explain: Explainer): void {
+  const parent = join(root, rel);
   if (!existsSync(parent)) {
-    explain.step(`create minictr's parent cgroup in ${root}`, `mkdir ${parent}`);
-    mkdirSync(parent, { recursive: true });
+    explain.step(`create minictr's parent cgroup ${rel}/ in ${root}`, `mkdir ${parent}`);
+    try {
+      mkdirSync(parent);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
   if (kind === 'v2') {
     if (layout.mode !== 'unified') return; // hybrid: the cgroup2 tree carries no controllers
@@ -80,7 +108,7 @@ function ensureParent(root: string, kind: 'v2' | Controller[], layout: CgroupLay
       writeCgroupFile(join(parent, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '), explain, 'enable the controllers for the containers below minictr/');
     }
   } else if (kind.includes('cpuset')) {
-    copyCpuset(root, parent, explain);
+    copyCpuset(join(parent, '..'), parent, explain);
   }
 }
 
@@ -106,11 +134,11 @@ function groupByMount(layout: CgroupLayout): Map<string, Controller[]> {
   return out;
 }
 
-function makeDirs(id: string, p: CgroupPaths, limits: CgroupLimits | undefined, explain: Explainer): void {
+function makeDirs(p: CgroupPaths, limits: CgroupLimits | undefined, explain: Explainer): void {
   for (const { root, kind } of hierarchies(p)) {
-    const dir = join(root, CGROUP_PARENT, id);
+    const dir = join(root, p.name);
     for (let attempt = 0; ; attempt++) {
-      ensureParent(root, kind, p.layout, explain);
+      ensureParents(root, p.name, kind, p.layout, explain);
       try {
         explain.step(`create the container's cgroup${kind === 'v2' ? (p.layout.mode === 'unified' ? '' : ' (cgroup2 tree, for clone3 and cgroup.kill)') : ` (v1 ${kind.join(',')})`}`, `mkdir ${dir}`);
         mkdirSync(dir);
@@ -123,18 +151,29 @@ function makeDirs(id: string, p: CgroupPaths, limits: CgroupLimits | undefined, 
         throw err;
       }
     }
-    if (kind !== 'v2' && kind.includes('cpuset')) copyCpuset(join(root, CGROUP_PARENT), dir, explain, limits?.cpusetCpus);
+    if (kind !== 'v2' && kind.includes('cpuset')) copyCpuset(join(dir, '..'), dir, explain, limits?.cpusetCpus);
   }
 }
 
-export function createContainerCgroup(id: string, explain: Explainer, limits?: CgroupLimits): ContainerCgroup {
-  const p = containerCgroupPaths(id);
-  // a cgroup left by an earlier start of this container: start again from a fresh one (its
-  // counters, e.g. memory.events oom_kill, belong to the old run)
-  if (p.dirs.some((d) => existsSync(d))) removeCgroupDirsSync(p, { ifEmpty: false, explain: silent });
+export interface CreateOptions {
+  limits?: CgroupLimits;
+  /** a leftover cgroup of this name with processes in it: kill them (minictr run's own
+   * container, restarted) instead of refusing (an engine's name that is in use) */
+  killLeftovers?: boolean;
+}
+
+export function createCgroup(name: string, explain: Explainer, opts: CreateOptions = {}): Cgroup {
+  const p = cgroupPaths(name);
+  const limits = opts.limits;
+  // a cgroup left by an earlier run: start again from a fresh one (its counters, e.g.
+  // memory.events oom_kill, belong to the old run)
+  if (p.dirs.some((d) => existsSync(d))) {
+    if (!opts.killLeftovers && populated(p)) throw new CgroupError(`cgroup ${name} is in use by other processes`);
+    removeCgroupDirsSync(p, { ifEmpty: false, explain: silent });
+  }
   let cloneFd = -1;
   try {
-    makeDirs(id, p, limits, explain);
+    makeDirs(p, limits, explain);
     if (limits) applyLimits(p, limits, explain, { initial: true });
     if (p.v2) cloneFd = openSync(p.v2, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
@@ -222,12 +261,17 @@ function removeCgroupDirsSync(p: CgroupPaths, opts: { ifEmpty: boolean; explain:
     killCgroupProcesses(p);
     sleepSync(20);
   }
+  // then the ancestors this name made, from the closest up to the owned top, where empty
+  const depth = p.name.split('/').length;
   for (const d of p.dirs) {
-    const parent = join(d, '..');
-    try {
-      rmdirSync(parent);
-    } catch {
-      /* still in use by another container (or not there) */
+    let parent = d;
+    for (let i = 1; i < depth; i++) {
+      parent = join(parent, '..');
+      try {
+        rmdirSync(parent);
+      } catch {
+        break; /* still in use by another cgroup (or not there) */
+      }
     }
   }
   return true;
@@ -239,28 +283,28 @@ export interface RemoveOptions {
   explain?: Explainer;
 }
 
-/** Remove a container's cgroup; processes still in it are killed first (unless ifEmpty). */
-export async function removeContainerCgroup(id: string, opts: RemoveOptions = {}): Promise<boolean> {
-  return removeCgroupDirsSync(containerCgroupPaths(id), { ifEmpty: opts.ifEmpty ?? false, explain: opts.explain ?? silent });
+/** Remove a cgroup; processes still in it are killed first (unless ifEmpty). */
+export async function removeCgroup(name: string, opts: RemoveOptions = {}): Promise<boolean> {
+  return removeCgroupDirsSync(cgroupPaths(name), { ifEmpty: opts.ifEmpty ?? false, explain: opts.explain ?? silent });
 }
 
-/** How a new process (exec) joins a running container's cgroup: the forked helper writes its
+/** How a new process (exec) joins a running cgroup: the forked helper writes its
  * own pid to each cgroup.procs file before it joins the container's cgroup namespace (once
  * inside, a cgroup2 mounted with nsdelegate refuses moves from outside the namespace:
  * clone3(CLONE_INTO_CGROUP) there fails with ENOENT), and its children inherit the cgroup. */
-export function joinContainerCgroup(id: string): { cloneFd: number; procsFiles: string[] } {
-  const p = containerCgroupPaths(id);
+export function joinCgroup(name: string): { cloneFd: number; procsFiles: string[] } {
+  const p = cgroupPaths(name);
   return { cloneFd: -1, procsFiles: p.dirs.filter((d) => existsSync(d)).map((d) => join(d, 'cgroup.procs')) };
 }
 
-/** Ids of every container cgroup minictr has on this host, in any hierarchy (for prune). */
-export function listContainerCgroupIds(): string[] {
+/** Names of the cgroups right below top (e.g. minictr/<id>) on this host, in any hierarchy. */
+export function listCgroups(top: string = CGROUP_PARENT): string[] {
   const layout = cgroupLayout();
   const roots = [...new Set([...(layout.v2Root ? [layout.v2Root] : []), ...[...layout.v1.values()].map((h) => h.mountPoint)])];
   const ids = new Set<string>();
   for (const r of roots) {
     try {
-      for (const e of readdirSync(join(r, CGROUP_PARENT), { withFileTypes: true })) if (e.isDirectory()) ids.add(e.name);
+      for (const e of readdirSync(join(r, top), { withFileTypes: true })) if (e.isDirectory()) ids.add(`${top}/${e.name}`);
     } catch {
       /* no minictr/ there */
     }
@@ -270,8 +314,8 @@ export function listContainerCgroupIds(): string[] {
 
 /** Did the kernel's OOM killer kill a process of the container? (memory.events on v2,
  * memory.oom_control on v1: oom_kill counts kills in this cgroup). undefined: can't tell. */
-export function oomKilled(id: string): boolean | undefined {
-  const p = containerCgroupPaths(id);
+export function oomKilled(name: string): boolean | undefined {
+  const p = cgroupPaths(name);
   const dir = p.byController.get('memory');
   if (!dir || !controllerAvailable('memory', p.layout)) return undefined;
   const file = p.layout.mode === 'unified' ? 'memory.events' : 'memory.oom_control';

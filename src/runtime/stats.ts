@@ -5,9 +5,9 @@
  */
 import { writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { findContainer, isRunning, listContainers, type Container } from '../runtime/store.js';
-import { formatBytes } from './limits.js';
-import { readUsage, type CgroupUsage } from './usage.js';
+import { formatBytes } from '../cgroup/limits.js';
+import { readUsage, type CgroupUsage } from '../cgroup/usage.js';
+import { cgroupName, findContainer, isRunning, listContainers, type Container } from './store.js';
 
 export interface StatsRow {
   ID: string;
@@ -36,7 +36,7 @@ interface Sample {
 }
 
 function sample(c: Container): Sample {
-  return { at: process.hrtime.bigint(), usage: isRunning(c) ? readUsage(c.config.id) : {} };
+  return { at: process.hrtime.bigint(), usage: isRunning(c) ? readUsage(cgroupName(c.config.id)) : {} };
 }
 
 export function statsRow(c: Container, before: Sample, after: Sample): StatsRow {

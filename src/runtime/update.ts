@@ -5,27 +5,27 @@
 import { existsSync } from 'node:fs';
 import { ConflictError, UsageError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
-import { findContainer, isRunning, saveConfig, saveState, type Container } from '../runtime/store.js';
-import { applyLimits, checkLimitsSupported, readAppliedLimits } from './apply.js';
-import { containerCgroupPaths } from './container-cgroup.js';
-import { setFrozen } from './freezer.js';
-import { checkMemorySwap, hasLimits, parseLimits, type CgroupLimits, type LimitFlags } from './limits.js';
+import { applyLimits, checkLimitsSupported, readAppliedLimits } from '../cgroup/apply.js';
+import { cgroupPaths } from '../cgroup/cgroup.js';
+import { setFrozen } from '../cgroup/freezer.js';
+import { checkMemorySwap, hasLimits, parseLimits, type CgroupLimits, type LimitFlags } from '../cgroup/limits.js';
+import { cgroupName, findContainer, isRunning, saveConfig, saveState, type Container } from './store.js';
 
 export async function updateContainer(ref: string, flags: LimitFlags, explain: Explainer): Promise<Container> {
   const limits = parseLimits(flags);
   if (!hasLimits(limits)) throw new UsageError('update needs at least one limit: -m, --memory-swap, --cpus, --cpu-shares, --cpu-weight, --cpuset-cpus or --pids-limit');
   const c = findContainer(ref);
   checkLimitsSupported(limits);
-  const { withContainerLock } = await import('../runtime/lifecycle.js');
+  const { withContainerLock } = await import('./lifecycle.js');
   return withContainerLock(c, async () => {
     const cur = findContainer(c.config.id);
-    const p = containerCgroupPaths(cur.config.id);
+    const p = cgroupPaths(cgroupName(cur.config.id));
     const live = isRunning(cur) && p.dirs.every((d) => existsSync(d));
     const before: CgroupLimits = { ...(cur.config.resources ?? {}) };
     // --memory-swap is memory+swap: check it against the memory limit that will be in force
     const memory = limits.memory ?? before.memory ?? (live ? readAppliedLimits(p).memory : undefined);
     checkMemorySwap({ ...limits, memory });
-    if (live) applyLimits(p, limits.memorySwap !== undefined && limits.memory === undefined ? { ...limits, memory } : limits, explain, { initial: false });
+    if (live) applyLimits(p, limits.memorySwap !== undefined && limits.memory === undefined ? { ...limits, memory } : limits, explain, { initial: false, swapFollowsMemory: true });
     else explain.note(`container ${cur.config.name} is not running: the limits apply at its next start`);
     const merged: CgroupLimits = { ...before, ...limits };
     // -m without --memory-swap: swap follows memory again (Docker's default)
@@ -41,13 +41,13 @@ export async function updateContainer(ref: string, flags: LimitFlags, explain: E
 
 export async function pauseContainer(ref: string, paused: boolean, explain: Explainer): Promise<Container> {
   const c = findContainer(ref);
-  const { withContainerLock } = await import('../runtime/lifecycle.js');
+  const { withContainerLock } = await import('./lifecycle.js');
   return withContainerLock(c, async () => {
     const cur = findContainer(c.config.id);
     if (!isRunning(cur)) throw new ConflictError(`container ${cur.config.name} is not running`);
     if (paused && cur.state.paused) throw new ConflictError(`container ${cur.config.name} is already paused`);
     if (!paused && !cur.state.paused) throw new ConflictError(`container ${cur.config.name} is not paused`);
-    setFrozen(cur.config.id, paused, explain);
+    setFrozen(cgroupName(cur.config.id), paused, explain);
     cur.state = { ...cur.state, paused };
     saveState(cur);
     return cur;

@@ -1,0 +1,169 @@
+/**
+ * The TypeScript <-> C contract, TypeScript half: the records the addon's spawn() and enter()
+ * take. native/src/contract.c reads them with the same field lists and refuses a key that is
+ * unknown, missing or mistyped; test/unit/native-contract.test.ts holds the two together.
+ * Only src/runtime/native-spec.ts builds these records (from an OCI spec).
+ */
+
+export interface SpawnRecord {
+  /** CLONE_NEW* made by clone() */
+  cloneFlags: number;
+  /** unshare the cgroup namespace after the parent placed the child in its cgroup */
+  unshareCgroupns: boolean;
+  /** existing namespaces joined with setns() after clone (net, ipc, uts, cgroup) */
+  joinNamespaces: NamespaceJoinRecord[];
+  rootfs: string;
+  /** overlay mount options; absent: rootfs is used as it is (bound onto itself) */
+  overlay?: string;
+  rootReadonly: boolean;
+  /** MS_* propagation for / after pivot_root; 0: private */
+  rootPropagation: number;
+  noPivot: boolean;
+  mounts: MountRecord[];
+  devices: DeviceRecord[];
+  symlinks: SymlinkRecord[];
+  masked: string[];
+  readonly: string[];
+  sysctls: SysctlRecord[];
+  hostname?: string;
+  domainname?: string;
+  cwd: string;
+  /** the command; run through minictr-init (from a sealed memfd) as initMode says */
+  command: string[];
+  /** pid1: init is PID 1 and runs the command as its child; exec: init execs the command */
+  initMode: 'pid1' | 'pid1-tty' | 'exec';
+  env: string[];
+  creds: CredsRecord;
+  tty: boolean;
+  ttyRows?: number;
+  ttyCols?: number;
+  stdio: [number, number, number];
+  /** fds 3 .. 3+N-1 stay open in the container */
+  preserveFds: number;
+  loopbackUp: boolean;
+  /** give eth0 (created by the host side in our netns) an address and a default route */
+  netConfig?: NetConfigRecord;
+  dieWithParent: boolean;
+  cgroupFd: number;
+  initPath: string;
+  /** OCI create: the child reports ready, then waits until this fifo is opened (start) */
+  execFifo?: string;
+  /** OCI createContainer/startContainer hooks, run by the child */
+  hooks?: ChildHooksRecord;
+  explainFd: number;
+  /** run -d: the container's parent becomes minictr-monitor, which logs and records the exit */
+  detach?: DetachRecord;
+}
+
+export interface CredsRecord {
+  bounding: number[];
+  effective: number[];
+  permitted: number[];
+  inheritable: number[];
+  ambient: number[];
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** -1: leave */
+  umask: number;
+  noNewPrivs: boolean;
+  rlimits: RlimitRecord[];
+  /** join a new session keyring of this name */
+  keyring?: string;
+  /** -1: leave */
+  personality: number;
+  seccomp?: { filter: Buffer; flags: number };
+}
+
+export interface RlimitRecord {
+  resource: number;
+  soft: number;
+  hard: number;
+}
+
+export interface NamespaceJoinRecord {
+  type: number;
+  path: string;
+}
+
+export interface MountRecord {
+  source: string;
+  /** path inside the container; resolved inside the new root, never on the host */
+  target: string;
+  fstype: string;
+  flags: number;
+  propagation: number;
+  data?: string;
+  /** the mount point is a file (bind of a file), not a directory */
+  file: boolean;
+}
+
+export interface DeviceRecord {
+  path: string;
+  /** S_IFCHR/S_IFBLK/S_IFIFO | permissions */
+  mode: number;
+  major: number;
+  minor: number;
+  uid: number;
+  gid: number;
+}
+
+export interface SymlinkRecord {
+  target: string;
+  path: string;
+}
+
+export interface SysctlRecord {
+  key: string;
+  value: string;
+}
+
+export interface NetConfigRecord {
+  ifname: string;
+  address: string;
+  prefix: number;
+  gateway?: string;
+  txChecksumOff: boolean;
+}
+
+export interface HookRecord {
+  path: string;
+  args: string[];
+  env: string[];
+  timeout: number;
+}
+
+/** The state JSON the hooks read on stdin is sent with "go" (start()), once the pid is known. */
+export interface ChildHooksRecord {
+  createContainer: HookRecord[];
+  startContainer: HookRecord[];
+}
+
+export interface DetachRecord {
+  monitorPath: string;
+  logPath: string;
+  exitPath: string;
+  /** argv the monitor execs once the container has exited (run -d --rm) */
+  onExit?: string[];
+  /** -di: the container's stdin is a pipe the monitor keeps open */
+  keepStdin: boolean;
+}
+
+export interface EnterRecord {
+  pid: number;
+  nsFlags: number;
+  command: string[];
+  env: string[];
+  cwd?: string;
+  /** absent: keep the caller's (tests) */
+  creds?: CredsRecord;
+  tty: boolean;
+  stdio: [number, number, number];
+  /** the middle process exits once the command runs: the caller's subreaper adopts it */
+  detach: boolean;
+  preserveFds: number;
+  cgroupFd: number;
+  cgroupProcs: string[];
+  explainFd: number;
+  initPath: string;
+}

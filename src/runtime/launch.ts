@@ -1,0 +1,141 @@
+/**
+ * The one core that starts a container's first process from its OCI spec, for both
+ * `minictr run` and `minictr-oci create`/`run`:
+ *   limits checked -> cgroup made and limited -> C child cloned into its namespaces (and
+ *   cgroup), waiting -> id maps written (user namespace) -> v1 cgroup placement ->
+ *   oom_score_adj -> prestart/createRuntime hooks -> host-side wiring (the caller's: a bridge
+ *   network) -> "go": the child builds the container and execs (or, for OCI create, waits
+ *   on its exec fifo for `start`).
+ * A failure at any step kills the child and removes the cgroup it made.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { checkLimitsSupported } from '../cgroup/apply.js';
+import { createCgroup, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
+import { limitsFromResources } from '../cgroup/resources.js';
+import { CLONE, initBinaryPath, native, type DetachRecord, type NetConfigRecord } from '../native/index.js';
+import { runHostHooks } from '../oci/hooks.js';
+import type { OciIdMapping, OciSpec, OciState } from '../oci/spec.js';
+import type { Explainer } from '../util/explain.js';
+import { toSpawnRecord } from './native-spec.js';
+import { signalProcess } from './signals.js';
+
+export interface LaunchOptions {
+  id: string;
+  /** where the spec came from (root.path and bind sources may be relative to it) */
+  bundle: string;
+  spec: OciSpec;
+  /** the cgroup, below a minictr-owned top (minictr/<id>, minictr-oci/...) */
+  cgroupName: string;
+  /** a leftover cgroup of this name with processes: kill them (minictr run) or refuse (OCI) */
+  killLeftoverCgroup?: boolean;
+  /** minictr run: the overlay mounted at root.path */
+  overlay?: string;
+  initMode: 'pid1' | 'exec';
+  stdio: [number, number, number];
+  explain: Explainer;
+  explainFd: number;
+  dieWithParent: boolean;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** join a fresh session keyring (runc's default; --no-new-keyring turns it off) */
+  newKeyring: boolean;
+  /** OCI create: the child waits on this fifo until `start` */
+  execFifo?: string;
+  netConfig?: NetConfigRecord;
+  detach?: DetachRecord;
+  /** the state hooks are given (status "creating" during create) */
+  state: (pid: number) => OciState;
+  /** host-side work while the child waits (wiring the bridge network's veth) */
+  beforeStart?: (pid: number) => Promise<void>;
+}
+
+export interface Launched {
+  pid: number;
+  /** the pty master when process.terminal (-1 otherwise) */
+  ptyMaster: number;
+  /** detached (run -d): the socket to hand the monitor the pty master, else -1 */
+  ctlFd: number;
+  cgroup: Cgroup;
+}
+
+export function lastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+const mapLines = (m: OciIdMapping[]): string => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}`).join('\n') + '\n';
+
+/** The parent's half of a user namespace: who container root is on the host. */
+function writeIdMaps(pid: number, spec: OciSpec, explain: Explainer): void {
+  const linux = spec.linux!;
+  for (const [file, maps] of [['uid_map', linux.uidMappings!], ['gid_map', linux.gidMappings!]] as const) {
+    const text = mapLines(maps);
+    explain.step(`map ${file === 'uid_map' ? 'user' : 'group'} ids of the new user namespace to the host's`, `echo '${text.trim().replace(/\n/g, '\\n')}' > /proc/${pid}/${file}`);
+    writeFileSync(`/proc/${pid}/${file}`, text);
+  }
+}
+
+export async function launch(o: LaunchOptions): Promise<Launched> {
+  const spec = o.spec;
+  const limits = limitsFromResources(spec.linux?.resources);
+  checkLimitsSupported(limits);
+  let seccomp: { filter: Buffer; flags: number } | undefined;
+  if (spec.linux?.seccomp) {
+    const { compileSeccomp } = await import('../security/seccomp.js');
+    const compiled = compileSeccomp(spec.linux.seccomp);
+    o.explain.note(`seccomp: ${compiled.allowed} system calls allowed, default ${compiled.defaultAction}`);
+    seccomp = { filter: compiled.filter, flags: compiled.flags };
+  }
+  const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
+  let pid = -1;
+  const addon = native();
+  try {
+    const record = toSpawnRecord(spec, {
+      bundle: o.bundle,
+      overlay: o.overlay,
+      initMode: o.initMode,
+      initPath: initBinaryPath(),
+      stdio: o.stdio,
+      cgroupFd: cgroup.cloneFd,
+      explainFd: o.explainFd,
+      dieWithParent: o.dieWithParent,
+      noPivot: o.noPivot,
+      preserveFds: o.preserveFds,
+      keyring: o.newKeyring ? o.id : undefined,
+      execFifo: o.execFifo,
+      netConfig: o.netConfig,
+      seccomp,
+      lastCap: lastCap(),
+    });
+    const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
+    pid = child.pid;
+    try {
+      if (record.cloneFlags & CLONE.NEWUSER) writeIdMaps(pid, spec, o.explain);
+      cgroup.attach(pid, child.intoCgroup);
+      if (spec.process?.oomScoreAdj !== undefined) {
+        o.explain.step('set how likely the OOM killer picks the container', `echo ${spec.process.oomScoreAdj} > /proc/${pid}/oom_score_adj`);
+        writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+      }
+      const state = o.state(pid);
+      await runHostHooks('prestart', spec.hooks?.prestart, state, o.explain);
+      await runHostHooks('createRuntime', spec.hooks?.createRuntime, state, o.explain);
+      await o.beforeStart?.(pid);
+      const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state));
+      return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
+    } catch (err) {
+      if (child.ctlFd >= 0) addon.close(child.ctlFd);
+      throw err;
+    }
+  } catch (err) {
+    if (pid > 0) {
+      signalProcess(pid, 'SIGKILL');
+      if (!o.detach) await addon.wait(pid).catch(() => undefined);
+    }
+    cgroup.release();
+    await removeCgroup(o.cgroupName).catch(() => undefined);
+    throw err;
+  }
+}
