@@ -17,8 +17,11 @@
         "native/src/detach.c",
         "native/src/terminal.c",
         "native/src/explain.c",
-        "native/src/syscalls.c"
+        "native/src/syscalls.c",
+        "native/src/seccomp.c",
+        "native/src/addon-seccomp.c"
       ],
+      "libraries": ["-lseccomp"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
     },

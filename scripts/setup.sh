@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (or with sudo)" >&2; exit 1; }
 
 PACKAGES=(
-  # build: the C addon and the static init
-  build-essential python3 libc6-dev musl-tools
+  # build: the C addon (libseccomp compiles seccomp filters) and the static init
+  build-essential python3 libc6-dev musl-tools libseccomp-dev
   # the runtime and its tests
   busybox-static iproute2 iputils-ping tar xz-utils zstd attr procps util-linux psmisc kmod debootstrap
+  # seccomp tests: podman's default profile, /usr/share/containers/seccomp.json
+  golang-github-containers-common
   # registry tests: a real distribution registry on 127.0.0.1
   docker-registry
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)

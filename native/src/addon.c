@@ -2,6 +2,7 @@
  * Node-API glue: the addon's functions. The records they take are read by contract.c; no
  * container logic lives here: see spawn.c (parent side), child.c (the child's path), enter.c.
  */
+#include "addon.h"
 #include "contract.h"
 
 #include <errno.h>
@@ -324,6 +325,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL },
     { "sethostname", NULL, js_sethostname, NULL, NULL, NULL, napi_default, NULL },
     { "contract", NULL, js_contract, NULL, NULL, NULL, napi_default, NULL },
+    { "compileSeccomp", NULL, ctr_js_compile_seccomp, NULL, NULL, NULL, napi_default, NULL },
+    { "seccompLoad", NULL, ctr_js_seccomp_load, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -5,11 +5,10 @@
  * of child.c (and of enter.c for `exec`).
  */
 #include "minictr.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,17 +114,13 @@ void ctr_set_personality(const struct ctr_creds *c) {
   if (personality((unsigned long)c->personality) < 0) ctr_fail("personality(0x%lx)", (unsigned long)c->personality);
 }
 
-/* The filter was compiled by the parent with libseccomp; here it is only handed to the
- * kernel. After this, every syscall of the container goes through it. */
+/* The filter was compiled by the parent with libseccomp (seccomp.c); here it is only handed
+ * to the kernel. After this, every syscall of the container goes through it. */
 void ctr_load_seccomp(const struct ctr_creds *c) {
   if (!c->seccomp || !c->seccomp_len) return;
-  struct sock_fprog prog = { .len = (unsigned short)(c->seccomp_len / sizeof(struct sock_filter)),
-                             .filter = (struct sock_filter *)c->seccomp };
   ctr_explain("install the seccomp filter: from now on the kernel checks every system call",
-              "seccomp(SECCOMP_SET_MODE_FILTER, 0x%x, <%u BPF instructions>)", c->seccomp_flags, prog.len);
-  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, c->seccomp_flags, &prog);
-  if (rc < 0 && errno == ENOSYS && c->seccomp_flags == 0) rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-  if (rc < 0) ctr_fail("seccomp(SECCOMP_SET_MODE_FILTER)");
+              "seccomp(SECCOMP_SET_MODE_FILTER, 0x%x, <%zu BPF instructions>)", c->seccomp_flags, c->seccomp_len / 8);
+  if (ctr_seccomp_load(c->seccomp, c->seccomp_len, c->seccomp_flags) < 0) ctr_fail("seccomp(SECCOMP_SET_MODE_FILTER)");
 }
 
 /* argv[0] as execvp would find it, with the container's PATH from envp (ours is the host's). */

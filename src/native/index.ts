@@ -63,6 +63,14 @@ export function isStepError(e: unknown): e is NativeStepError {
   return e instanceof Error && typeof (e as Partial<NativeStepError>).step === 'string';
 }
 
+/** compileSeccomp's result: the BPF program (struct sock_filter[]) with what seccomp() needs. */
+export type NativeSeccompFilter = Buffer & {
+  /** SECCOMP_FILTER_FLAG_* word for seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog) */
+  flags: number;
+  /** distinct syscalls of this machine's architecture that got an ALLOW rule */
+  allowed: number;
+};
+
 export interface NativeAddon {
   /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
   spawn(spec: SpawnRecord): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
@@ -74,6 +82,9 @@ export interface NativeAddon {
   wait(pid: number): Promise<WaitResult>;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
+  /** Compile an OCI linux.seccomp object with libseccomp, in this process (no side effects).
+   *  Throws a one-line Error naming the field; code 'ERR_SECCOMP_PROFILE' when the profile is at fault. */
+  compileSeccomp(profile: object): NativeSeccompFilter;
   // Thin wrappers acting on the calling process: for teaching scripts and tests run in a
   // throwaway child process, never in the minictr CLI itself.
   unshare(flags: number): void;
@@ -85,6 +96,8 @@ export interface NativeAddon {
   sethostname(name: string): void;
   /** native/src/contract.c's field lists ("key?" when optional), for the contract test */
   contract(): Record<string, string[]>;
+  /** no_new_privs, then load the filter into the calling thread (every thread with TSYNC): tests only */
+  seccompLoad(filter: Buffer, flags: number): void;
 }
 
 let addon: NativeAddon | undefined;

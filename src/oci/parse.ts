@@ -5,6 +5,7 @@
  * runtime that ignored either would run a container other than the one asked for.
  */
 import { UsageError } from '../errors.js';
+import { validateSeccomp } from '../security/seccomp.js';
 import type { OciResources, OciSpec } from './spec.js';
 
 /** A config.json minictr cannot carry out as written. */
@@ -104,12 +105,8 @@ const resources = object({
   unified: record(str),
 });
 
-const seccompArg = object({ index: uint, value: num, valueTwo: num, op: str }, ['index', 'value', 'op']);
-const seccomp = object({
-  defaultAction: str, defaultErrnoRet: uint, architectures: arrayOf(str), flags: arrayOf(str),
-  listenerPath: unsupported('seccomp notify listeners'), listenerMetadata: unsupported('seccomp notify listeners'),
-  syscalls: arrayOf(object({ names: arrayOf(str), action: str, errnoRet: uint, args: arrayOf(seccompArg) }, ['names', 'action'])),
-}, ['defaultAction']);
+/** linux.seccomp has its own checker, next to its compiler (src/security/seccomp.ts) */
+const seccomp: Check = (v) => void validateSeccomp(v);
 
 const linux = object({
   namespaces: arrayOf(object({ type: oneOf('pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'), path: absPath }, ['type'])),
@@ -192,7 +189,7 @@ export function parseSpec(json: unknown, where = 'config.json'): OciSpec {
   try {
     spec(json, '');
   } catch (err) {
-    if (err instanceof SpecError) throw new SpecError(`${where}: ${err.message}`);
+    if (err instanceof UsageError) throw new SpecError(`${where}: ${err.message}`);
     throw err;
   }
   return json as OciSpec;

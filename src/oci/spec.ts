@@ -114,25 +114,54 @@ export interface OciResources {
   unified?: Record<string, string>;
 }
 
+export type OciSeccompAction =
+  | 'SCMP_ACT_KILL' // = SCMP_ACT_KILL_THREAD
+  | 'SCMP_ACT_KILL_PROCESS'
+  | 'SCMP_ACT_KILL_THREAD'
+  | 'SCMP_ACT_TRAP'
+  | 'SCMP_ACT_ERRNO'
+  | 'SCMP_ACT_TRACE'
+  | 'SCMP_ACT_ALLOW'
+  | 'SCMP_ACT_LOG'
+  | 'SCMP_ACT_NOTIFY'; // refused: minictr has no seccomp listener
+
+export type OciSeccompOperator =
+  | 'SCMP_CMP_NE'
+  | 'SCMP_CMP_LT'
+  | 'SCMP_CMP_LE'
+  | 'SCMP_CMP_EQ'
+  | 'SCMP_CMP_GE'
+  | 'SCMP_CMP_GT'
+  | 'SCMP_CMP_MASKED_EQ';
+
+export type OciSeccompFlag = 'SECCOMP_FILTER_FLAG_TSYNC' | 'SECCOMP_FILTER_FLAG_LOG' | 'SECCOMP_FILTER_FLAG_SPEC_ALLOW';
+
+/** One comparison of a syscall argument; MASKED_EQ: (arg & value) == valueTwo. */
 export interface OciSeccompArg {
+  /** which argument, 0 to 5 */
   index: number;
-  value: number;
-  valueTwo?: number;
-  op: string;
+  /** a uint64: numbers are exact up to 2^53, larger values need a bigint */
+  value: number | bigint;
+  valueTwo?: number | bigint;
+  op: OciSeccompOperator;
 }
 
 export interface OciSeccompSyscall {
   names: string[];
-  action: string;
+  action: OciSeccompAction;
+  /** SCMP_ACT_ERRNO: the errno returned (default EPERM); SCMP_ACT_TRACE: the value the tracer sees */
   errnoRet?: number;
+  /** all must hold (AND); two on the same argument become one rule each (OR), as in runc */
   args?: OciSeccompArg[];
 }
 
 export interface OciSeccomp {
-  defaultAction: string;
+  defaultAction: OciSeccompAction;
   defaultErrnoRet?: number;
+  /** e.g. SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32; this machine's own is always in */
   architectures?: string[];
-  flags?: string[];
+  flags?: OciSeccompFlag[];
+  /** for SCMP_ACT_NOTIFY, which minictr does not support: must be absent or empty */
   listenerPath?: string;
   listenerMetadata?: string;
   syscalls?: OciSeccompSyscall[];

@@ -1,0 +1,13 @@
+/*
+ * Node-API functions that live beside the kernel concern they wrap (addon-seccomp.c,
+ * addon-devices.c) and that addon.c registers. Records read strictly are contract.c's.
+ */
+#ifndef MINICTR_ADDON_H
+#define MINICTR_ADDON_H
+
+#include <node_api.h>
+
+napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info);
+napi_value ctr_js_seccomp_load(napi_env env, napi_callback_info info);
+
+#endif
