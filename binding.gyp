@@ -12,7 +12,9 @@
         "native/src/detach.c",
         "native/src/terminal.c",
         "native/src/explain.c",
-        "native/src/syscalls.c"
+        "native/src/syscalls.c",
+        "native/src/devices.c",
+        "native/src/addon-devices.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]

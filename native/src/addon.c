@@ -557,6 +557,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
     { "umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL },
     { "sethostname", NULL, js_sethostname, NULL, NULL, NULL, napi_default, NULL },
+    { "attachDeviceFilter", NULL, ctr_js_attach_device_filter, NULL, NULL, NULL, napi_default, NULL },
+    { "detachDeviceFilter", NULL, ctr_js_detach_device_filter, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { DeviceRule } from '../cgroup/devices.js';
 
 const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
 
@@ -157,6 +158,14 @@ export interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   sethostname(name: string): void;
+  /** cgroup v2 device allowlist (native/src/devices.c): build an eBPF program from the rules,
+   * load it and attach it to the cgroup2 directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), in
+   * place of the one minictr attached there before (replaced: true; atomic, BPF_F_REPLACE).
+   * id: the kernel's program id (bpftool prog show id N). Rules must be checked first
+   * (validateDeviceRules in src/cgroup/devices.ts); bad ones throw a TypeError. */
+  attachDeviceFilter(cgroupDir: string, rules: DeviceRule[]): { instructions: number; id: number; replaced: boolean };
+  /** Detach every device filter minictr attached to the cgroup2 directory (others stay). */
+  detachDeviceFilter(cgroupDir: string): { detached: number };
 }
 
 let addon: NativeAddon | undefined;
