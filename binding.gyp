@@ -19,7 +19,9 @@
         "native/src/explain.c",
         "native/src/syscalls.c",
         "native/src/seccomp.c",
-        "native/src/addon-seccomp.c"
+        "native/src/addon-seccomp.c",
+        "native/src/devices.c",
+        "native/src/addon-devices.c"
       ],
       "libraries": ["-lseccomp"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

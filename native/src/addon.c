@@ -327,6 +327,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "contract", NULL, js_contract, NULL, NULL, NULL, napi_default, NULL },
     { "compileSeccomp", NULL, ctr_js_compile_seccomp, NULL, NULL, NULL, napi_default, NULL },
     { "seccompLoad", NULL, ctr_js_seccomp_load, NULL, NULL, NULL, napi_default, NULL },
+    { "attachDeviceFilter", NULL, ctr_js_attach_device_filter, NULL, NULL, NULL, napi_default, NULL },
+    { "detachDeviceFilter", NULL, ctr_js_detach_device_filter, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

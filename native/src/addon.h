@@ -9,5 +9,7 @@
 
 napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info);
 napi_value ctr_js_seccomp_load(napi_env env, napi_callback_info info);
+napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info);
+napi_value ctr_js_detach_device_filter(napi_env env, napi_callback_info info);
 
 #endif

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { EnterRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
+import type { DeviceRule } from '../cgroup/devices.js';
 
 const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
 
@@ -98,6 +99,14 @@ export interface NativeAddon {
   contract(): Record<string, string[]>;
   /** no_new_privs, then load the filter into the calling thread (every thread with TSYNC): tests only */
   seccompLoad(filter: Buffer, flags: number): void;
+  /** cgroup v2 device allowlist (native/src/devices.c): build an eBPF program from the rules,
+   * load it and attach it to the cgroup2 directory (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), in
+   * place of the one minictr attached there before (replaced: true; atomic, BPF_F_REPLACE).
+   * id: the kernel's program id (bpftool prog show id N). Rules must be checked first
+   * (validateDeviceRules in src/cgroup/devices.ts); bad ones throw a TypeError. */
+  attachDeviceFilter(cgroupDir: string, rules: DeviceRule[]): { instructions: number; id: number; replaced: boolean };
+  /** Detach every device filter minictr attached to the cgroup2 directory (others stay). */
+  detachDeviceFilter(cgroupDir: string): { detached: number };
 }
 
 let addon: NativeAddon | undefined;

@@ -8,7 +8,7 @@
 #   test/vm/run-vm-tests.sh [vitest args]      exit status: vitest's
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VM_TESTS=(test/cgroup-enforce.test.ts test/cgroup-limits.test.ts test/net-delay.test.ts)
+VM_TESTS=(test/cgroup-enforce.test.ts test/cgroup-limits.test.ts test/cgroup-devices.test.ts test/net-delay.test.ts)
 [ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.js ] ||
   { echo "run-vm-tests: build first (npm ci)" >&2; exit 2; }
 # Under emulation (TCG) everything runs ~10-25x slower: hence the long test timeout. vitest runs
