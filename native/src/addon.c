@@ -16,6 +16,9 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -143,6 +146,9 @@ static napi_value js_enter(napi_env env, napi_callback_info info) {
     snprintf(msg, sizeof msg, "%s: %s", rr.step, strerror(rr.err));
     napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
     napi_set_named_property(env, out, "error", m);
+    napi_create_string_utf8(env, rr.step, NAPI_AUTO_LENGTH, &m);
+    napi_set_named_property(env, out, "errorStep", m);
+    set_int(env, out, "errno", rr.err);
   }
   return out;
 }
@@ -304,6 +310,44 @@ WRAP_BEGIN(js_sethostname, 1)
   return rc < 0 ? throw_step(env, step, errno) : NULL;
 }
 
+/* mkfifo(path, mode): OCI create's exec fifo (Node has no mkfifo) */
+WRAP_BEGIN(js_mkfifo, 2)
+  char *p = arg_str(env, a, argc, 0);
+  int64_t mode = arg_int(env, a, argc, 1);
+  rc = p ? mkfifo(p, (mode_t)mode) : (errno = EINVAL, -1);
+  snprintf(step, sizeof step, "mkfifo(%s)", p ? p : "");
+  free(p);
+  return rc < 0 ? throw_step(env, step, errno) : NULL;
+}
+
+/* sendFdToSocket(path, fd): connect to an engine's --console-socket and hand it the pty
+ * master in one SCM_RIGHTS message, named as runc names it (the pty's /dev/pts path); no
+ * reply is awaited. */
+WRAP_BEGIN(js_send_fd_to_socket, 2)
+  char *path = arg_str(env, a, argc, 0);
+  int fd = (int)arg_int(env, a, argc, 1);
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  rc = -1;
+  int s = -1;
+  if (!path || strlen(path) >= sizeof sa.sun_path) errno = ENAMETOOLONG;
+  else if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+    strcpy(sa.sun_path, path);
+    if (connect(s, (struct sockaddr *)&sa, sizeof sa) == 0) {
+      unsigned int n = 0;
+      char name[64] = "/dev/ptmx";
+      if (ioctl(fd, TIOCGPTN, &n) == 0) snprintf(name, sizeof name, "/dev/pts/%u", n);
+      rc = ctr_sendmsg_fd(s, name, strlen(name), fd);
+    }
+  }
+  int e = errno;
+  if (s >= 0) close(s);
+  snprintf(step, sizeof step, "send the terminal to the console socket %s", path ? path : "");
+  free(path);
+  return rc < 0 ? throw_step(env, step, e) : NULL;
+}
+
 static napi_value js_contract(napi_env env, napi_callback_info info) {
   return ctr_contract_fields(env);
 }
@@ -325,6 +369,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL },
     { "sethostname", NULL, js_sethostname, NULL, NULL, NULL, napi_default, NULL },
     { "contract", NULL, js_contract, NULL, NULL, NULL, napi_default, NULL },
+    { "mkfifo", NULL, js_mkfifo, NULL, NULL, NULL, napi_default, NULL },
+    { "sendFdToSocket", NULL, js_send_fd_to_socket, NULL, NULL, NULL, napi_default, NULL },
     { "compileSeccomp", NULL, ctr_js_compile_seccomp, NULL, NULL, NULL, napi_default, NULL },
     { "seccompLoad", NULL, ctr_js_seccomp_load, NULL, NULL, NULL, napi_default, NULL },
     { "attachDeviceFilter", NULL, ctr_js_attach_device_filter, NULL, NULL, NULL, napi_default, NULL },

@@ -322,3 +322,12 @@ export function oomKilled(name: string): boolean | undefined {
   const n = readKeyed(join(dir, file)).get('oom_kill');
   return n === undefined ? undefined : n > 0;
 }
+
+/** Every process in the cgroup (the union over its hierarchies), sorted. */
+export function cgroupPids(name: string): number[] {
+  const pids = new Set<number>();
+  for (const d of cgroupPaths(name).dirs) {
+    for (const line of (readCgroupFile(join(d, 'cgroup.procs')) ?? '').split('\n')) if (line) pids.add(Number(line));
+  }
+  return [...pids].sort((a, b) => a - b);
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CGROUP_ROOT, cgroup2Root, detectCgroupMode, type CgroupMode } from './mode.js';
 
 /** The controllers minictr manages. */
-export const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'freezer'] as const;
+export const CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'cpuset', 'freezer', 'devices'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
 
 /** A mounted v1 hierarchy: where, and which controllers it carries ("cpu,cpuacct"). */
@@ -87,6 +87,7 @@ export function controllerAvailable(c: Controller, layout: CgroupLayout = cgroup
   if (layout.mode === 'unified') {
     if (c === 'freezer') return existsSync(join(layout.v2Root!, 'cgroup.stat')); // core file: always
     if (c === 'cpuacct') return true; // cpu.stat usage_usec is in the core
+    if (c === 'devices') return true; // no controller: an eBPF program on the cgroup (devices.ts)
     return v2DelegatedControllers(layout).has(c);
   }
   return layout.v1.has(c);

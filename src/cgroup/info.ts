@@ -19,6 +19,7 @@ const USED_FOR: Record<Controller, string> = {
   pids: '--pids-limit; PIDs in stats',
   cpuset: '--cpuset-cpus',
   freezer: 'pause, unpause',
+  devices: 'the device allowlist (v1 devices.allow; on cgroup v2 an eBPF program instead)',
 };
 
 export interface ControllerInfo {

@@ -79,7 +79,8 @@ export interface NativeAddon {
   /** release the child (state: the JSON its hooks read); returns once it exec'd (or, with
    * execFifo, is ready) */
   start(syncFd: number, state?: string): { ptyMaster: number };
-  enter(spec: EnterRecord): { pid: number; innerPid: number; ptyMaster: number; error?: string };
+  /** error, errorStep, errno: a step of the child failed (it exits; the caller reaps it) */
+  enter(spec: EnterRecord): { pid: number; innerPid: number; ptyMaster: number; error?: string; errorStep?: string; errno?: number };
   wait(pid: number): Promise<WaitResult>;
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
@@ -95,6 +96,9 @@ export interface NativeAddon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount2(target: string, flags: number): void;
   sethostname(name: string): void;
+  mkfifo(path: string, mode: number): void;
+  /** connect to a unix socket and send fd (SCM_RIGHTS) with the pty's name; no reply awaited */
+  sendFdToSocket(path: string, fd: number): void;
   /** native/src/contract.c's field lists ("key?" when optional), for the contract test */
   contract(): Record<string, string[]>;
   /** no_new_privs, then load the filter into the calling thread (every thread with TSYNC): tests only */

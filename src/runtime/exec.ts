@@ -86,7 +86,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const exited = addon.wait(entered.pid);
   if (entered.error) {
     await exited;
-    throw new ContainerStartError(entered.error);
+    throw ContainerStartError.fromStep({ step: entered.errorStep ?? '', errno: entered.errno ?? 0, message: entered.error });
   }
   const target = entered.innerPid > 0 ? entered.innerPid : entered.pid;
   const stopForwarding = forwardSignals(target);

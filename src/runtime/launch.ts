@@ -11,13 +11,29 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { checkLimitsSupported } from '../cgroup/apply.js';
 import { createCgroup, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
+import { applyDeviceRules, DEFAULT_DEVICE_RULES, deviceCgroupTarget } from '../cgroup/devices.js';
 import { limitsFromResources } from '../cgroup/resources.js';
-import { CLONE, initBinaryPath, native, type DetachRecord, type NetConfigRecord } from '../native/index.js';
+import { MinictrError } from '../errors.js';
+import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type NativeStepError, type NetConfigRecord } from '../native/index.js';
 import { runHostHooks } from '../oci/hooks.js';
 import type { OciIdMapping, OciSpec, OciState } from '../oci/spec.js';
 import type { Explainer } from '../util/explain.js';
 import { toSpawnRecord } from './native-spec.js';
 import { signalProcess } from './signals.js';
+
+/** A failure of the runtime itself, or of a step of the container's set-up (exit status
+ * 125, as docker run): the message names the step and its errno. */
+export class ContainerStartError extends MinictrError {
+  constructor(message: string, exitCode = 125) {
+    super(message, exitCode);
+  }
+
+  /** From a failed step: a command not found is 127, one not executable 126 (docker's codes). */
+  static fromStep(err: NativeStepError | { step: string; errno: number; message: string }): ContainerStartError {
+    const exec = err.step.startsWith('exec:');
+    return new ContainerStartError(err.message, exec && err.errno === 2 ? 127 : exec && err.errno === 13 ? 126 : 125);
+  }
+}
 
 export interface LaunchOptions {
   id: string;
@@ -93,6 +109,9 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   let pid = -1;
   const addon = native();
   try {
+    const rules = spec.linux?.resources?.devices;
+    // as runc: the devices every container is given stay usable whatever the rules say
+    if (rules?.length) applyDeviceRules(deviceCgroupTarget(o.cgroupName), [...rules, ...DEFAULT_DEVICE_RULES.slice(1)], o.explain);
     const record = toSpawnRecord(spec, {
       bundle: o.bundle,
       overlay: o.overlay,
@@ -136,6 +155,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     }
     cgroup.release();
     await removeCgroup(o.cgroupName).catch(() => undefined);
+    if (isStepError(err)) throw ContainerStartError.fromStep(err);
     throw err;
   }
 }

@@ -7,9 +7,10 @@
  */
 import { join } from 'node:path';
 import { CGROUP_PARENT } from '../cgroup/cgroup.js';
+import { DEFAULT_DEVICE_RULES } from '../cgroup/devices.js';
 import { resourcesFromLimits } from '../cgroup/resources.js';
 import { parseNetworkMode } from '../network/mode.js';
-import { OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../oci/spec.js';
+import { OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../oci/spec.js';
 import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
 import type { Container } from './store.js';
@@ -82,7 +83,8 @@ export function buildContainerSpec(i: SpecInputs): OciSpec {
     linux: {
       namespaces,
       cgroupsPath: `${CGROUP_PARENT}/${c.id}`,
-      ...(c.resources ? { resources: resourcesFromLimits(c.resources) } : {}),
+      // Docker's device allowlist: any other device node, from the image or mknod, is unusable
+      resources: { ...resourcesFromLimits(c.resources), devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) as OciDeviceRule[] },
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
     },

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage, layerDirs, type ImageRecord } from '../image/store.js';
 import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
@@ -16,7 +16,7 @@ import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
-import { launch } from './launch.js';
+import { ContainerStartError, launch } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
 import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
@@ -24,12 +24,7 @@ import { attachTerminal, terminalSize, type TerminalSession } from './terminal.j
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
 
-/** A failure of the runtime itself (exit status 125, as docker run). */
-export class ContainerStartError extends MinictrError {
-  constructor(message: string) {
-    super(message, 125);
-  }
-}
+export { ContainerStartError };
 
 export interface StartOptions {
   /** hand the container to minictr-monitor and return at once */

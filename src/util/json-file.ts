@@ -12,3 +12,10 @@ export function writeJsonFileSync(file: string, value: unknown): void {
   writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
   renameSync(tmp, file);
 }
+
+/** A file replaced atomically (pid files engines poll for: never seen half-written). */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
