@@ -1,12 +1,13 @@
 /**
  * `minictr inspect` and `minictr ps`: what a container is, as JSON, and as a table. The
  * namespaces are read from the kernel (/proc/PID/ns/*), so a student can compare their
- * inode numbers with `ls -l /proc/$$/ns` inside.
+ * inode numbers with `ls -l /proc/$$/ns` inside; Spec is the OCI config.json it runs from,
+ * the same record `minictr-oci` takes from an engine.
  */
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
-import { cgroupName, isRunning, type Container } from './store.js';
+import { cgroupName, isRunning, specFile, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -63,7 +64,17 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     Namespaces: running ? namespaces(c.state.pid!) : {},
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
+    // the OCI runtime-spec config.json this container was last started from (spec.ts)
+    Spec: readSpec(c),
   };
+}
+
+function readSpec(c: Container): unknown {
+  try {
+    return JSON.parse(readFileSync(specFile(c.dir), 'utf8'));
+  } catch {
+    return null; /* never started */
+  }
 }
 
 export function portsText(c: Container): string[] {

@@ -19,7 +19,7 @@ import { writeEtcFiles } from './etc-files.js';
 import { ContainerStartError, launch } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
-import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, type Container } from './store.js';
+import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
@@ -35,9 +35,6 @@ export interface StartOptions {
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
-
-/** Where `inspect` finds the spec a container was last started from. */
-export const specFile = (dir: string): string => join(dir, 'spec.json');
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
  * resolves to undefined once the command has been exec'd. A failure before exec removes

@@ -156,6 +156,8 @@ function readContainer(id: string): Container | undefined {
 
 export const exitFile = (dir: string): string => join(dir, 'exit.json');
 export const logFile = (dir: string): string => join(dir, 'container.log');
+/** The OCI spec the container was last started from (runtime/spec.ts builds it). */
+export const specFile = (dir: string): string => join(dir, 'spec.json');
 
 /**
  * What really happened to a container recorded as running: the monitor's exit.json says how
