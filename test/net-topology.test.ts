@@ -216,8 +216,8 @@ describe('net up/down', () => {
 
 describe('examples', () => {
   it('examples/red-green.yaml is the demo lab', async () => {
-    const { demoTopology } = await import('../src/net/demo-topology.js');
-    const { loadTopology } = await import('../src/net/topology/schema.js');
+    const { demoTopology } = await import('../src/network/lab/demo-topology.js');
+    const { loadTopology } = await import('../src/network/lab/topology/schema.js');
     const file = await loadTopology(join(import.meta.dirname, '../examples/red-green.yaml'));
     expect(file.hash).toBe(demoTopology('ovs').hash);
     expect(parse(readFileSync(join(import.meta.dirname, '../examples/red-green.yaml'), 'utf8')).name).toBe('red-green');

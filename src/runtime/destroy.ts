@@ -11,7 +11,7 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
   await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
   if (n?.network) {
-    const { disconnectContainer, refreshHosts } = await import('../network/attach.js');
+    const { disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
     await disconnectContainer(c.config.id, n, explain);
     deleteContainerFiles(c);
     refreshHosts(n.network, hostsEntry);

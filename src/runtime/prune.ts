@@ -45,8 +45,8 @@ export async function pruneContainers(): Promise<string[]> {
     }
   }
   // addresses still held for containers that are gone (a run killed between create and rm)
-  const { listNetworks } = await import('../network/store.js');
-  const { addressesInUse, releaseAddress } = await import('../network/ipam.js');
+  const { listNetworks } = await import('../network/container/store.js');
+  const { addressesInUse, releaseAddress } = await import('../network/container/ipam.js');
   for (const net of listNetworks()) {
     for (const [ip, id] of addressesInUse(net.name)) {
       if (!known.has(id)) {

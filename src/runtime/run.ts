@@ -5,9 +5,9 @@
 import { writeSync } from 'node:fs';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
-import { ipToInt } from '../network/cidr.js';
-import { formatNetworkMode, parseNetworkMode } from '../network/mode.js';
-import { parsePortMapping } from '../network/ports.js';
+import { ipToInt } from '../network/container/cidr.js';
+import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
+import { parsePortMapping } from '../network/container/ports.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
@@ -59,7 +59,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     });
     if (mode.kind !== 'bridge') return container;
     try {
-      const { reserveAddress } = await import('../network/attach.js');
+      const { reserveAddress } = await import('../network/container/attach.js');
       const { ip } = await reserveAddress(mode.network, container.config.id, driver as 'linux' | 'ovs' | undefined);
       container.config.network = { ...container.config.network!, network: mode.network, ip };
       saveConfig(container);

@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage, layerDirs, type ImageRecord } from '../image/store.js';
 import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
-import { parseNetworkMode } from '../network/mode.js';
+import { parseNetworkMode } from '../network/container/mode.js';
 import { OCI_VERSION, type OciSpec } from '../oci/spec.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
@@ -65,7 +65,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     writeJsonFileSync(specFile(container.dir), spec);
     let netConfig;
     if (cfg.network?.network) {
-      const { containerInterface } = await import('../network/attach.js');
+      const { containerInterface } = await import('../network/container/attach.js');
       netConfig = await containerInterface(cfg.network);
     }
     return await run(container, spec, {
@@ -123,7 +123,7 @@ function detachRecord(container: Container): DetachRecord {
 async function wireNetwork(container: Container, pid: number, explain: Explainer): Promise<void> {
   const n = container.config.network;
   if (!n?.network) return;
-  const { connectContainer, refreshHosts } = await import('../network/attach.js');
+  const { connectContainer, refreshHosts } = await import('../network/container/attach.js');
   await connectContainer(container.config.id, pid, n, explain);
   refreshHosts(n.network, hostsEntry);
 }
@@ -131,7 +131,7 @@ async function wireNetwork(container: Container, pid: number, explain: Explainer
 interface RunParts {
   overlay: string;
   stdio: [number, number, number];
-  netConfig?: Awaited<ReturnType<typeof import('../network/attach.js').containerInterface>>;
+  netConfig?: Awaited<ReturnType<typeof import('../network/container/attach.js').containerInterface>>;
   opts: StartOptions;
   explain: Explainer;
 }

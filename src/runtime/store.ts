@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
-import type { ContainerNetwork } from '../network/attach.js';
+import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
 import { CGROUP_PARENT, oomKilled } from '../cgroup/cgroup.js';
 

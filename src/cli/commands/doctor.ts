@@ -5,7 +5,7 @@ export function register(program: Command): void {
     .command('doctor')
     .description('check the host settings containers depend on, and explain each fix')
     .action(async () => {
-      const { runChecks, formatChecks } = await import('../../network/doctor.js');
+      const { runChecks, formatChecks } = await import('../../network/container/doctor.js');
       const { writeSync } = await import('node:fs');
       const checks = await runChecks();
       writeSync(1, formatChecks(checks));

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--driver <driver>', 'linux (a Linux bridge) or ovs (Open vSwitch)', 'linux')
     .action(async (name: string, o: { subnet?: string; driver: string }) => {
       const { UsageError } = await import('../../errors.js');
-      const { createNetwork } = await import('../../network/attach.js');
+      const { createNetwork } = await import('../../network/container/attach.js');
       const { writeSync } = await import('node:fs');
       if (o.driver !== 'linux' && o.driver !== 'ovs') throw new UsageError(`invalid --driver "${o.driver}": linux or ovs`);
       const net = await createNetwork(name, { subnet: o.subnet, driver: o.driver });
@@ -20,8 +20,8 @@ export function register(program: Command): void {
     .command('ls')
     .description('list networks')
     .action(async () => {
-      const { listNetworks } = await import('../../network/store.js');
-      const { containersOn } = await import('../../network/attach.js');
+      const { listNetworks } = await import('../../network/container/store.js');
+      const { containersOn } = await import('../../network/container/attach.js');
       const { formatTable } = await import('../../runtime/inspect.js');
       const { writeSync } = await import('node:fs');
       const rows = [['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS']];
@@ -33,8 +33,8 @@ export function register(program: Command): void {
     .description('print networks as JSON, with their containers and addresses')
     .argument('<name...>', 'network names')
     .action(async (names: string[]) => {
-      const { findNetwork } = await import('../../network/store.js');
-      const { addressesInUse } = await import('../../network/ipam.js');
+      const { findNetwork } = await import('../../network/container/store.js');
+      const { addressesInUse } = await import('../../network/container/ipam.js');
       const { NotFoundError } = await import('../../errors.js');
       const { writeSync } = await import('node:fs');
       const out = names.map((n) => {
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('-f, --force', 'remove even if containers are attached', false)
     .option('--explain', 'print each host command', false)
     .action(async (names: string[], o: { force: boolean; explain: boolean }) => {
-      const { removeNetwork } = await import('../../network/attach.js');
+      const { removeNetwork } = await import('../../network/container/attach.js');
       const { listContainers } = await import('../../runtime/store.js');
       const { createExplainer } = await import('../../util/explain.js');
       const { writeSync } = await import('node:fs');

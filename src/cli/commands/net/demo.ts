@@ -12,8 +12,8 @@ export function register(net: Command): void {
     .option('-q, --quiet', 'do not show the equivalent commands')
     .option('--graph <file>', 'also write a picture of the lab (.svg, .dot or .mmd)')
     .action(async (opts: { bridge?: 'ovs' | 'linux'; step?: boolean; keep?: boolean; down?: boolean; quiet?: boolean; graph?: string; proof?: boolean }) => {
-      const { runDemo, demoDown } = await import('../../../net/demo.js');
-      const { createOutput } = await import('../../../net/output.js');
+      const { runDemo, demoDown } = await import('../../../network/lab/demo.js');
+      const { createOutput } = await import('../../../network/host/output.js');
       const out = createOutput(!opts.quiet);
       if (opts.down) {
         out.result((await demoDown(out)) ? 'the demo lab is down' : 'no demo lab is up: nothing to do');

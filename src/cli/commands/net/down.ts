@@ -7,9 +7,9 @@ export function register(net: Command): void {
     .argument('<file-or-lab>', 'topology file, or the lab name')
     .option('-q, --quiet', 'do not show the equivalent commands')
     .action(async (target: string, opts: { quiet?: boolean }) => {
-      const { labName } = await import('../../../net/topology/target.js');
-      const { downLab } = await import('../../../net/topology/down.js');
-      const { createOutput } = await import('../../../net/output.js');
+      const { labName } = await import('../../../network/lab/topology/target.js');
+      const { downLab } = await import('../../../network/lab/topology/down.js');
+      const { createOutput } = await import('../../../network/host/output.js');
       const lab = await labName(target);
       const out = createOutput(!opts.quiet);
       const res = await downLab(lab, out);

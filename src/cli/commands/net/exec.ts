@@ -9,7 +9,7 @@ export function register(net: Command): void {
     .passThroughOptions()
     .addHelpText('after', '\nExample:\n  minictr net exec red -- ping -c2 green')
     .action(async (host: string, cmd: string[]) => {
-      const { execInNetns } = await import('../../../net/netns.js');
+      const { execInNetns } = await import('../../../network/host/netns.js');
       process.exitCode = await execInNetns(host, cmd[0] === '--' ? cmd.slice(1) : cmd);
     });
 }

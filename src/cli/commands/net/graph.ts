@@ -9,19 +9,19 @@ export function register(net: Command): void {
     .option('-o, --output <file>', 'write to FILE; .svg, .dot or .mmd picks the format')
     .addOption(new Option('-f, --format <format>', 'format on stdout when there is no -o').choices(['svg', 'dot', 'mmd']).default('svg'))
     .action(async (file: string | undefined, opts: { live?: boolean; output?: string; format: 'svg' | 'dot' | 'mmd' }) => {
-      const { writeGraph, render, formatOf } = await import('../../../net/graph/write.js');
+      const { writeGraph, render, formatOf } = await import('../../../network/lab/graph/write.js');
       if (opts.output) formatOf(opts.output); // a bad extension fails before any work
       let graph;
       if (file && !opts.live) {
-        const { loadTopology } = await import('../../../net/topology/schema.js');
-        const { fromTopology } = await import('../../../net/graph/from-topology.js');
+        const { loadTopology } = await import('../../../network/lab/topology/schema.js');
+        const { fromTopology } = await import('../../../network/lab/graph/from-topology.js');
         graph = fromTopology(await loadTopology(file));
       } else {
-        const { liveGraph } = await import('../../../net/graph/live.js');
+        const { liveGraph } = await import('../../../network/lab/graph/live.js');
         let names: Set<string> | undefined;
         let title = 'live: every namespace';
         if (file) {
-          const { loadTopology } = await import('../../../net/topology/schema.js');
+          const { loadTopology } = await import('../../../network/lab/topology/schema.js');
           const topo = await loadTopology(file);
           names = new Set([...topo.hosts.map((h) => h.name), ...topo.switches.map((s) => s.name)]);
           title = `live: ${topo.name}`;

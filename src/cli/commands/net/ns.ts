@@ -7,8 +7,8 @@ export function register(net: Command): void {
     .argument('<name>')
     .option('-q, --quiet', 'do not show the equivalent command')
     .action(async (name: string, opts: { quiet?: boolean }) => {
-      const { addNetns } = await import('../../../net/netns.js');
-      const { createOutput } = await import('../../../net/output.js');
+      const { addNetns } = await import('../../../network/host/netns.js');
+      const { createOutput } = await import('../../../network/host/output.js');
       await addNetns(name, createOutput(!opts.quiet));
     });
   ns.command('del')
@@ -17,15 +17,15 @@ export function register(net: Command): void {
     .argument('<name>')
     .option('-q, --quiet', 'do not show the equivalent command')
     .action(async (name: string, opts: { quiet?: boolean }) => {
-      const { delNetns } = await import('../../../net/netns.js');
-      const { createOutput } = await import('../../../net/output.js');
+      const { delNetns } = await import('../../../network/host/netns.js');
+      const { createOutput } = await import('../../../network/host/output.js');
       await delNetns(name, createOutput(!opts.quiet));
     });
   ns.command('ls')
     .alias('list')
     .description('list namespaces, including those made by ip netns add (= ip netns list)')
     .action(async () => {
-      const { listNetns } = await import('../../../net/netns.js');
+      const { listNetns } = await import('../../../network/host/netns.js');
       for (const n of await listNetns()) process.stdout.write(`${n.name}${n.id !== undefined ? ` (id: ${n.id})` : ''}\n`);
     });
   ns.command('exec')
@@ -34,7 +34,7 @@ export function register(net: Command): void {
     .argument('[cmd...]', 'command and arguments (after --); default: your shell')
     .passThroughOptions()
     .action(async (name: string, cmd: string[]) => {
-      const { execInNetns } = await import('../../../net/netns.js');
+      const { execInNetns } = await import('../../../network/host/netns.js');
       process.exitCode = await execInNetns(name, cmd[0] === '--' ? cmd.slice(1) : cmd);
     });
 }

@@ -6,8 +6,8 @@ export function register(net: Command): void {
     .description('labs that are up, and whether each of their objects still exists')
     .argument('[file-or-lab]', 'one topology file or lab name (default: all labs)')
     .action(async (target: string | undefined) => {
-      const { labName } = await import('../../../net/topology/target.js');
-      const { labStatus, allLabs, formatStatus } = await import('../../../net/topology/status.js');
+      const { labName } = await import('../../../network/lab/topology/target.js');
+      const { labStatus, allLabs, formatStatus } = await import('../../../network/lab/topology/status.js');
       if (target) {
         const s = await labStatus(await labName(target));
         process.stdout.write(formatStatus(s, true) + '\n');

@@ -7,9 +7,9 @@ export function register(net: Command): void {
     .argument('<file>', 'topology file (see examples/*.yaml)')
     .option('-q, --quiet', 'do not show the equivalent commands')
     .action(async (file: string, opts: { quiet?: boolean }) => {
-      const { loadTopology } = await import('../../../net/topology/schema.js');
-      const { upTopology } = await import('../../../net/topology/up.js');
-      const { createOutput } = await import('../../../net/output.js');
+      const { loadTopology } = await import('../../../network/lab/topology/schema.js');
+      const { upTopology } = await import('../../../network/lab/topology/up.js');
+      const { createOutput } = await import('../../../network/host/output.js');
       const { resolve } = await import('node:path');
       const topo = await loadTopology(file);
       const out = createOutput(!opts.quiet);

@@ -1,0 +1,142 @@
+/**
+ * A container on a bridge network: its address is taken when it is created, and at every
+ * start, after the C child has made the network namespace but before it runs anything, the
+ * host side is wired: a veth pair is created with one end (eth0) directly inside the
+ * container's namespace, the other end on the bridge; then eth0 gets its address and default
+ * route, published ports get their DNAT rules, and the network's containers learn each
+ * other's names (/etc/hosts).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withLock } from '../../image/lock.js';
+import { paths } from '../../paths.js';
+import type { Explainer } from '../../util/explain.js';
+import { hostCommand } from '../../util/host-command.js';
+import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
+import { selectFirewall, type PortMapping } from './firewall.js';
+import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
+import { DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+
+/** What a container records about its network (in its config.json). */
+export interface ContainerNetwork {
+  mode: string;
+  network?: string;
+  ip?: string;
+  ports: PortMapping[];
+  dns?: string[];
+}
+
+const NETWORK_LOCK = (): string => join(paths.locks(), 'networks.lock');
+
+/** The named network, creating the default one on first use. */
+export async function getNetwork(name: string, driver?: SwitchDriver): Promise<NetworkConfig> {
+  const found = findNetwork(name);
+  if (found) return found;
+  if (name !== DEFAULT_NETWORK) throw new NotFoundError(`no such network: ${name} (create it with: minictr network create ${name})`);
+  return withLock(NETWORK_LOCK(), async () => findNetwork(name) ?? defineNetwork(name, { driver }));
+}
+
+export async function createNetwork(name: string, opts: { subnet?: string; driver?: SwitchDriver }): Promise<NetworkConfig> {
+  return withLock(NETWORK_LOCK(), async () => defineNetwork(name, opts));
+}
+
+export function containersOn(net: string): string[] {
+  return [...new Set(addressesInUse(net).values())];
+}
+
+export async function removeNetwork(name: string, force: boolean, explain: Explainer, stillExists: (id: string) => boolean): Promise<void> {
+  const net = findNetwork(name);
+  if (!net) throw new NotFoundError(`no such network: ${name}`);
+  const users = containersOn(name).filter(stillExists);
+  if (users.length && !force) throw new ConflictError(`network ${name} has ${users.length} container(s) attached: remove them first or use -f`);
+  await withLock(NETWORK_LOCK(), async () => {
+    const fw = await selectFirewall(explain);
+    await fw.removeNetwork(net);
+    await removeBridge(net, explain);
+    deleteNetworkRecord(name);
+  });
+}
+
+/** At create: take an address on the network (never handed out twice, see ipam.ts). */
+export async function reserveAddress(network: string, containerId: string, driver?: SwitchDriver): Promise<{ net: NetworkConfig; ip: string }> {
+  const net = await getNetwork(network, driver);
+  return { net, ip: allocateAddress(net, containerId) };
+}
+
+/** The host side is wired once per network per boot (the marker lives in /run). */
+async function ensureNetworkReady(net: NetworkConfig, explain: Explainer): Promise<void> {
+  const marker = join(paths.net(), 'ready', net.name);
+  if (linkExists(net.bridge) && existsSync(marker)) return;
+  await withLock(NETWORK_LOCK(), async () => {
+    if (linkExists(net.bridge) && existsSync(marker)) return;
+    await ensureBridge(net, explain);
+    const fw = await selectFirewall(explain);
+    await fw.ensureNetwork(net, listNetworks());
+    mkdirSync(join(paths.net(), 'ready'), { recursive: true });
+    writeFileSync(marker, fw.backend);
+  });
+}
+
+export function vethName(containerId: string): string {
+  return `veth${containerId.slice(0, 11)}`;
+}
+
+/** What the C child does inside the namespace: eth0's address and default route. */
+export async function containerInterface(n: ContainerNetwork): Promise<{ ifname: string; address: string; prefix: number; gateway: string; txChecksumOff: boolean } | undefined> {
+  if (!n.network || !n.ip) return undefined;
+  const net = await getNetwork(n.network);
+  return { ifname: 'eth0', address: n.ip, prefix: Number(net.subnet.split('/')[1]), gateway: net.gateway, txChecksumOff: net.driver === 'ovs' && (await ovsDatapathType()) === 'netdev' };
+}
+
+/** Wire the host side for a started container (pid: its init, in its own netns, waiting for
+ * "go"): the veth pair, the bridge port, published ports. */
+export async function connectContainer(containerId: string, pid: number, n: ContainerNetwork, explain: Explainer): Promise<void> {
+  if (!n.network || !n.ip) return;
+  const net = await getNetwork(n.network);
+  await ensureNetworkReady(net, explain);
+  const veth = vethName(containerId);
+  await hostCommand('ip', ['-batch', '-'], {
+    explain,
+    why: `veth pair: eth0 created directly in the container's network namespace, ${veth} on ${net.bridge}`,
+    input: [
+      `link add name eth0 netns ${pid} type veth peer name ${veth}`,
+      ...(net.driver === 'linux' ? [`link set ${veth} master ${net.bridge}`] : []),
+      `link set ${veth} up`,
+      '',
+    ].join('\n'),
+  });
+  if (net.driver === 'ovs') {
+    await hostCommand('ovs-vsctl', ['--may-exist', 'add-port', net.bridge, veth], { explain, why: `plug ${veth} into the OVS bridge` });
+    if ((await ovsDatapathType()) === 'netdev') {
+      await hostCommand('ethtool', ['-K', veth, 'tx', 'off'], { explain, why: 'userspace datapath: no TX checksum offload on the veth' });
+    }
+  }
+  if (n.ports.length) {
+    const fw = await selectFirewall(explain);
+    await fw.removeContainer(containerId);
+    await fw.publish(containerId, net, n.ip, n.ports);
+  }
+}
+
+/** At rm: free the address and the published ports. The veth went with the netns. */
+export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer): Promise<void> {
+  if (!n?.network || !n.ip) return;
+  if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
+  releaseAddress(n.network, n.ip, containerId);
+}
+
+/** Every container of the network in every other's /etc/hosts (written in place: the file
+ * is bind-mounted, and a new inode would not be seen inside). */
+export function refreshHosts(network: string, lookup: (id: string) => { dir: string; name: string; hostname: string } | undefined): void {
+  const members = [...addressesInUse(network).entries()]
+    .map(([ip, id]) => ({ ip, c: lookup(id) }))
+    .filter((m): m is { ip: string; c: { dir: string; name: string; hostname: string } } => m.c !== undefined);
+  for (const { c } of members) {
+    const file = join(c.dir, 'hosts');
+    if (!existsSync(file)) continue;
+    const own = readFileSync(file, 'utf8').split('# minictr network')[0]!.trimEnd();
+    const lines = members.filter((m) => m.c.dir !== c.dir).map((m) => `${m.ip}\t${m.c.name}${m.c.hostname !== m.c.name ? ` ${m.c.hostname}` : ''}`);
+    writeFileSync(file, `${own}\n# minictr network ${network}\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
+  }
+}

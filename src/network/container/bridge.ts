@@ -1,0 +1,65 @@
+/**
+ * The host side of a container network: a Linux bridge, or an Open vSwitch bridge, holding
+ * the gateway address. Open vSwitch needs its kernel datapath; without it (as on many VMs and
+ * CI kernels) the bridge uses the userspace datapath (datapath_type=netdev), and then TX
+ * checksum offload must be off on every veth port, or TCP segments leave with bad checksums.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { ensureOvsRunning, hasKernelDatapath } from '../host/ovs.js';
+import type { Explainer } from '../../util/explain.js';
+import { hostCommand } from '../../util/host-command.js';
+import type { NetworkConfig } from './store.js';
+
+export function linkExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`);
+}
+
+/** The userspace datapath when the kernel has no OVS module (see net/ovs.ts). */
+export async function ovsDatapathType(): Promise<'system' | 'netdev'> {
+  return (await hasKernelDatapath()) ? 'system' : 'netdev';
+}
+
+export async function ensureBridge(net: NetworkConfig, explain: Explainer): Promise<void> {
+  if (!linkExists(net.bridge)) {
+    if (net.driver === 'ovs') {
+      await ensureOvsRunning(explain);
+      const dp = await ovsDatapathType();
+      if (dp === 'netdev') explain.note('no openvswitch kernel module: using the userspace datapath (datapath_type=netdev)');
+      await hostCommand('ovs-vsctl', ['--may-exist', 'add-br', net.bridge, '--', 'set', 'bridge', net.bridge, `datapath_type=${dp}`], {
+        explain,
+        why: `create the Open vSwitch bridge ${net.bridge}`,
+      });
+    }
+    const [, prefix] = net.subnet.split('/');
+    await hostCommand(
+      'ip',
+      ['-batch', '-'],
+      {
+        explain,
+        why: `create the host bridge ${net.bridge} with the gateway ${net.gateway}`,
+        input: [
+          ...(net.driver === 'linux' ? [`link add ${net.bridge} type bridge`] : []),
+          `addr replace ${net.gateway}/${prefix} dev ${net.bridge}`,
+          `link set ${net.bridge} up`,
+          '',
+        ].join('\n'),
+      },
+    ).catch(async (err) => {
+      // two runs racing to create the bridge: the loser finds it made
+      if (!linkExists(net.bridge)) throw err;
+    });
+  }
+  // published ports are reachable on 127.0.0.1 only if the bridge may route loopback sources
+  writeSysctl(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1', explain);
+  writeSysctl('/proc/sys/net/ipv4/ip_forward', '1', explain);
+}
+
+function writeSysctl(path: string, value: string, explain: Explainer): void {
+  explain.step(`sysctl ${path.slice('/proc/sys/'.length).replace(/\//g, '.')}=${value}`, `echo ${value} > ${path}`);
+  writeFileSync(path, value);
+}
+
+export async function removeBridge(net: NetworkConfig, explain: Explainer): Promise<void> {
+  if (net.driver === 'ovs') await hostCommand('ovs-vsctl', ['--if-exists', 'del-br', net.bridge], { explain, allowFailure: true });
+  if (linkExists(net.bridge)) await hostCommand('ip', ['link', 'del', net.bridge], { explain, allowFailure: true });
+}

@@ -1,0 +1,178 @@
+/**
+ * NAT, forwarding and published ports, with nftables or iptables, never both: a host whose
+ * firewall is iptables (e.g. Docker's, with FORWARD policy DROP) gets iptables rules where
+ * its FORWARD chain will see them; a clean host gets one nftables table, `ip minictr`.
+ * Every rule carries a comment so it can be removed exactly when its network or container
+ * goes (minictr:net:BRIDGE, minictr:ctr:ID). MINICTR_FIREWALL=nftables|iptables overrides.
+ */
+import type { Explainer } from '../../util/explain.js';
+import { hostCommand } from '../../util/host-command.js';
+import type { NetworkConfig } from './store.js';
+
+export interface PortMapping {
+  hostIp?: string;
+  hostPort: number;
+  containerPort: number;
+  proto: 'tcp' | 'udp';
+}
+
+export interface Firewall {
+  readonly backend: 'nftables' | 'iptables';
+  ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void>;
+  removeNetwork(net: NetworkConfig): Promise<void>;
+  publish(ctrId: string, net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void>;
+  removeContainer(ctrId: string): Promise<void>;
+}
+
+/** The host uses iptables when its iptables tables hold rules or a non-ACCEPT policy. */
+export async function hostUsesIptables(): Promise<boolean> {
+  const save = await hostCommand('iptables-save', [], { allowFailure: true });
+  if (!save.ok) return false;
+  return save.stdout.split('\n').some((l) => (l.startsWith('-A ') && !l.includes('minictr:')) || /^:\S+ (DROP|REJECT) /.test(l));
+}
+
+export async function selectFirewall(explain: Explainer): Promise<Firewall> {
+  const forced = process.env.MINICTR_FIREWALL;
+  const useIptables = forced ? forced === 'iptables' : await hostUsesIptables();
+  explain.note(useIptables ? 'firewall: the host uses iptables, so minictr does too' : 'firewall: nftables (table ip minictr)');
+  return useIptables ? new IptablesFirewall(explain) : new NftFirewall(explain);
+}
+
+// tagged by bridge, not network name: bridge names are unique on the host, network names are
+// only unique within one MINICTR_ROOT
+const netTag = (net: NetworkConfig): string => `minictr:net:${net.bridge}`;
+const ctrTag = (id: string): string => `minictr:ctr:${id.slice(0, 12)}`;
+
+class NftFirewall implements Firewall {
+  readonly backend = 'nftables' as const;
+  constructor(private readonly explain: Explainer) {}
+
+  private nft(script: string, why: string): Promise<unknown> {
+    return hostCommand('nft', ['-f', '-'], { explain: this.explain, why, input: script });
+  }
+
+  async ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void> {
+    await this.removeTagged(netTag(net));
+    const others = all.filter((n) => n.name !== net.name).map((n) => `"${n.bridge}"`);
+    const tag = `comment "${netTag(net)}"`;
+    await this.nft(
+      [
+        'table ip minictr {',
+        '  chain forward { type filter hook forward priority filter; policy accept; }',
+        '  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }',
+        '  chain output { type nat hook output priority -100; policy accept; }',
+        '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }',
+        '}',
+        `add rule ip minictr forward iifname "${net.bridge}" oifname "${net.bridge}" accept ${tag}`,
+        ...(others.length ? [`add rule ip minictr forward iifname "${net.bridge}" oifname { ${others.join(', ')} } drop ${tag}`] : []),
+        `add rule ip minictr forward iifname "${net.bridge}" accept ${tag}`,
+        `add rule ip minictr forward oifname "${net.bridge}" ct state established,related accept ${tag}`,
+        `add rule ip minictr forward oifname "${net.bridge}" ct status dnat accept ${tag}`,
+        `add rule ip minictr postrouting ip saddr ${net.subnet} oifname != "${net.bridge}" masquerade ${tag}`,
+        `add rule ip minictr postrouting ip saddr 127.0.0.0/8 oifname "${net.bridge}" masquerade ${tag}`,
+        '',
+      ].join('\n'),
+      `NAT and forwarding for network ${net.name} (${net.subnet} on ${net.bridge})`,
+    );
+  }
+
+  async removeNetwork(net: NetworkConfig): Promise<void> {
+    await this.removeTagged(netTag(net));
+    await this.dropTableIfEmpty();
+  }
+
+  async publish(ctrId: string, _net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void> {
+    if (!ports.length) return;
+    const tag = `comment "${ctrTag(ctrId)}"`;
+    const lines: string[] = [];
+    for (const p of ports) {
+      const match = `${p.hostIp ? `ip daddr ${p.hostIp}` : 'fib daddr type local'} ${p.proto} dport ${p.hostPort}`;
+      const to = `dnat to ${ip}:${p.containerPort}`;
+      lines.push(`add rule ip minictr prerouting ${match} ${to} ${tag}`, `add rule ip minictr output ${match} ${to} ${tag}`);
+    }
+    await this.nft(lines.join('\n') + '\n', `publish ports: ${ports.map(fmtPort).join(', ')} -> ${ip}`);
+  }
+
+  async removeContainer(ctrId: string): Promise<void> {
+    await this.removeTagged(ctrTag(ctrId));
+  }
+
+  /** delete every rule of table ip minictr whose comment is tag */
+  private async removeTagged(tag: string): Promise<void> {
+    const list = await hostCommand('nft', ['-j', 'list', 'table', 'ip', 'minictr'], { allowFailure: true });
+    if (!list.ok) return;
+    const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { chain: string; handle: number; comment?: string } }> }).nftables;
+    const dels = items.filter((i) => i.rule?.comment === tag).map((i) => `delete rule ip minictr ${i.rule!.chain} handle ${i.rule!.handle}`);
+    if (dels.length) await this.nft(dels.join('\n') + '\n', `remove the rules tagged ${tag}`);
+  }
+
+  private async dropTableIfEmpty(): Promise<void> {
+    const list = await hostCommand('nft', ['-j', 'list', 'table', 'ip', 'minictr'], { allowFailure: true });
+    if (!list.ok) return;
+    const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: unknown }> }).nftables;
+    if (!items.some((i) => i.rule)) await hostCommand('nft', ['delete', 'table', 'ip', 'minictr'], { explain: this.explain, allowFailure: true });
+  }
+}
+
+class IptablesFirewall implements Firewall {
+  readonly backend = 'iptables' as const;
+  constructor(private readonly explain: Explainer) {}
+
+  private ipt(table: string, args: string[], why?: string): Promise<unknown> {
+    return hostCommand('iptables', ['-w', '-t', table, ...args], { explain: this.explain, why });
+  }
+
+  async ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void> {
+    await this.removeTagged(netTag(net));
+    const c = ['-m', 'comment', '--comment', netTag(net)];
+    // inserted at the top of FORWARD, so a host policy of DROP (Docker's) comes after them;
+    // -I puts each new rule first, so they are inserted in reverse order
+    const forward: string[][] = [
+      ['-o', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT'],
+      ['-i', net.bridge, '-j', 'ACCEPT'],
+      ...all.filter((n) => n.name !== net.name).map((n) => ['-i', net.bridge, '-o', n.bridge, '-j', 'DROP']),
+      ['-i', net.bridge, '-o', net.bridge, '-j', 'ACCEPT'],
+    ];
+    for (const r of forward) await this.ipt('filter', ['-I', 'FORWARD', ...r, ...c], `allow forwarding for ${net.name}`);
+    await this.ipt('nat', ['-A', 'POSTROUTING', '-s', net.subnet, '!', '-o', net.bridge, '-j', 'MASQUERADE', ...c], `masquerade ${net.subnet}`);
+    await this.ipt('nat', ['-A', 'POSTROUTING', '-s', '127.0.0.0/8', '-o', net.bridge, '-j', 'MASQUERADE', ...c]);
+  }
+
+  async removeNetwork(net: NetworkConfig): Promise<void> {
+    await this.removeTagged(netTag(net));
+  }
+
+  async publish(ctrId: string, _net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void> {
+    const c = ['-m', 'comment', '--comment', ctrTag(ctrId)];
+    for (const p of ports) {
+      const match = [...(p.hostIp ? ['-d', p.hostIp] : ['-m', 'addrtype', '--dst-type', 'LOCAL']), '-p', p.proto, '--dport', String(p.hostPort)];
+      const to = ['-j', 'DNAT', '--to-destination', `${ip}:${p.containerPort}`];
+      await this.ipt('nat', ['-A', 'PREROUTING', ...match, ...to, ...c], `publish ${fmtPort(p)}`);
+      await this.ipt('nat', ['-A', 'OUTPUT', ...match, ...to, ...c]);
+    }
+  }
+
+  async removeContainer(ctrId: string): Promise<void> {
+    await this.removeTagged(ctrTag(ctrId));
+  }
+
+  private async removeTagged(tag: string): Promise<void> {
+    for (const table of ['filter', 'nat']) {
+      const save = await hostCommand('iptables-save', ['-t', table], { allowFailure: true });
+      for (const line of save.stdout.split('\n')) {
+        if (!line.startsWith('-A ') || !line.includes(`"${tag}"`) && !line.includes(` ${tag} `) && !line.endsWith(` ${tag}`)) continue;
+        const args = splitRule(line.slice(3));
+        await this.ipt(table, ['-D', ...args], `remove ${tag}`);
+      }
+    }
+  }
+}
+
+/** iptables-save quotes only arguments with spaces; split a rule line back into argv. */
+function splitRule(line: string): string[] {
+  return (line.match(/"[^"]*"|\S+/g) ?? []).map((a) => (a.startsWith('"') ? a.slice(1, -1) : a));
+}
+
+export function fmtPort(p: PortMapping): string {
+  return `${p.hostIp ? `${p.hostIp}:` : ''}${p.hostPort}->${p.containerPort}/${p.proto}`;
+}

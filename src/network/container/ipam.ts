@@ -1,0 +1,57 @@
+/**
+ * Address management: one file per address in use, $MINICTR_ROOT/networks/<net>/ips/<ip>,
+ * created with O_EXCL and holding the container id. Creating the file IS taking the address,
+ * so two concurrent `run`s can never get the same one; rm deletes the file.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError } from '../../errors.js';
+import { paths } from '../../paths.js';
+import { intToIp, ipToInt, parseSubnet, subnetSize } from './cidr.js';
+import type { NetworkConfig } from './store.js';
+
+function ipsDir(net: string): string {
+  return join(paths.networks(), net, 'ips');
+}
+
+export function allocateAddress(net: NetworkConfig, containerId: string): string {
+  const s = parseSubnet(net.subnet);
+  const dir = ipsDir(net.name);
+  mkdirSync(dir, { recursive: true });
+  const gateway = ipToInt(net.gateway);
+  const size = subnetSize(s);
+  // start at a random offset: concurrent runs then rarely even try the same address
+  const start = 2 + Math.floor(Math.random() * Math.min(size - 3, 256));
+  for (let i = 0; i < size - 3; i++) {
+    const host = 2 + ((start - 2 + i) % (size - 3));
+    const ip = s.base + host;
+    if (ip === gateway) continue;
+    try {
+      writeFileSync(join(dir, intToIp(ip)), containerId, { flag: 'wx' });
+      return intToIp(ip);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new ConflictError(`network ${net.name} (${net.subnet}) has no free address left`);
+}
+
+export function releaseAddress(net: string, ip: string, containerId: string): void {
+  const f = join(ipsDir(net), ip);
+  try {
+    if (readFileSync(f, 'utf8') === containerId) rmSync(f);
+  } catch {
+    /* already free */
+  }
+}
+
+/** ip -> container id, for every address in use on the network. */
+export function addressesInUse(net: string): Map<string, string> {
+  const out = new Map<string, string>();
+  try {
+    for (const ip of readdirSync(ipsDir(net))) out.set(ip, readFileSync(join(ipsDir(net), ip), 'utf8'));
+  } catch {
+    /* none yet */
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * Named network namespaces, the iproute2 way: a namespace is kept alive by a bind mount of
+ * its /proc/PID/ns/net at /run/netns/NAME. Using `ip netns` itself keeps minictr and iproute2
+ * interchangeable in both directions, and `ip netns exec` applies /etc/netns/NAME/* (hosts,
+ * resolv.conf) by bind-mounting them over /etc in a private mount namespace.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { existsSync } from 'node:fs';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { runTool } from '../../util/tool.js';
+import { checkNetnsName } from './names.js';
+import type { NetOutput } from './output.js';
+import { NETNS_DIR, namedNamespaces } from './state.js';
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`${NETNS_DIR}/${name}`);
+}
+
+export async function addNetns(name: string, out: NetOutput): Promise<void> {
+  checkNetnsName(name);
+  if (netnsExists(name)) throw new ConflictError(`namespace ${name} already exists`);
+  out.explain.step(`create namespace ${name} (bind-mounted at ${NETNS_DIR}/${name})`, `ip netns add ${name}`);
+  await runTool('ip', ['netns', 'add', name]);
+}
+
+export async function delNetns(name: string, out: NetOutput): Promise<void> {
+  checkNetnsName(name);
+  if (!netnsExists(name)) throw new NotFoundError(`no namespace ${name} (see minictr net ns ls)`);
+  out.explain.step(`remove namespace ${name}`, `ip netns del ${name}`);
+  await runTool('ip', ['netns', 'del', name]);
+}
+
+export interface NetnsInfo {
+  name: string;
+  id?: number;
+}
+
+export async function listNetns(): Promise<NetnsInfo[]> {
+  const res = await runTool('ip', ['-j', 'netns', 'list'], { allowFailure: true });
+  const ids = new Map<string, number | undefined>();
+  try {
+    for (const e of JSON.parse(res.stdout || '[]') as { name: string; id?: number }[]) ids.set(e.name, e.id);
+  } catch {
+    /* older iproute2: names from the directory are enough */
+  }
+  return namedNamespaces().map((name) => ({ name, id: ids.get(name) }));
+}
+
+/**
+ * Run CMD inside namespace NAME with the terminal attached, exactly as `ip netns exec` does.
+ * Returns the command's exit status (128+signal when killed), like a shell would.
+ */
+export async function execInNetns(name: string, argv: readonly string[], out?: NetOutput): Promise<number> {
+  checkNetnsName(name);
+  if (!netnsExists(name)) throw new NotFoundError(`no namespace ${name} (see minictr net ns ls)`);
+  if (argv.length === 0) argv = [process.env.SHELL || '/bin/sh'];
+  out?.explain.step(`run in namespace ${name}`, ['ip', 'netns', 'exec', name, ...argv].join(' '));
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', name, ...argv], { stdio: 'inherit' });
+    // The terminal's Ctrl-C goes to the command; minictr just waits for its status.
+    const ignore = (): void => undefined;
+    process.on('SIGINT', ignore);
+    child.on('error', (e) => reject(new NotFoundError(`ip: ${e.message}`)));
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', ignore);
+      resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1));
+    });
+  });
+}

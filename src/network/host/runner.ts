@@ -1,0 +1,116 @@
+/**
+ * Executes steps: explains each action, journals what it will create, then runs runs of
+ * same-kind actions together (ip/tc batches per namespace, one ovs-vsctl transaction).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MinictrError } from '../../errors.js';
+import { equivalent, type Action, type Created, type Step } from './actions.js';
+import { runBatches } from './batch.js';
+import { runTool } from '../../util/tool.js';
+import { runOvs } from './ovs.js';
+import type { NetOutput } from './output.js';
+
+export interface RunOptions {
+  out: NetOutput;
+  /** Called with what a group is about to create, before it runs (the journal). */
+  record?: (created: Created[]) => void;
+  /** Called between steps (class mode waits for Enter). */
+  between?: (next: Step, index: number) => Promise<void>;
+  /** Number steps as "Step i/n" in headings; n counts this many steps the caller adds after. */
+  numbered?: { extraSteps: number };
+  /** Checked between groups: true stops the run with an InterruptedError (Ctrl-C). */
+  stopRequested?: () => boolean;
+}
+
+export class InterruptedError extends MinictrError {
+  constructor() {
+    super('interrupted', 130);
+  }
+}
+
+async function runGroup(group: Action[]): Promise<void> {
+  const first = group[0]!;
+  switch (first.kind) {
+    case 'ip':
+    case 'tc':
+      return runBatches(first.kind, group as never);
+    case 'ovs':
+      return runOvs(group as never);
+    case 'exec':
+      await Promise.all(
+        (group as Extract<Action, { kind: 'exec' }>[]).map((a) =>
+          runTool(a.ns ? 'ip' : a.argv[0]!, a.ns ? ['netns', 'exec', a.ns, ...a.argv] : a.argv.slice(1)),
+        ),
+      );
+      return;
+    case 'file':
+      for (const a of group as Extract<Action, { kind: 'file' }>[]) {
+        mkdirSync(dirname(a.path), { recursive: true });
+        writeFileSync(a.path, a.content);
+      }
+      return;
+  }
+}
+
+/** Split into maximal runs of one kind; an ip run restarts when a host command follows a namespace one. */
+function groups(actions: readonly Action[]): Action[][] {
+  const out: Action[][] = [];
+  for (const a of actions) {
+    const cur = out[out.length - 1];
+    const last = cur?.[cur.length - 1];
+    const sameKind = last && last.kind === a.kind;
+    const orderBreak = sameKind && (a.kind === 'ip' || a.kind === 'tc') && !('ns' in a && a.ns) && 'ns' in last && !!last.ns;
+    if (cur && sameKind && !orderBreak) cur.push(a);
+    else out.push([a]);
+  }
+  return out;
+}
+
+async function runChain(chain: readonly Step[], opts: RunOptions): Promise<void> {
+  // One chain's steps back to back: consecutive host commands of two steps share one batch.
+  for (const group of groups(chain.flatMap((s) => s.actions))) {
+    if (opts.stopRequested?.()) throw new InterruptedError();
+    const created = group.flatMap((a) => a.creates ?? []);
+    if (created.length && opts.record) opts.record(created);
+    await runGroup(group);
+  }
+}
+
+/**
+ * Waves of chains: a wave's chains run at once, a chain's steps in order. A `concurrent` step
+ * runs beside the one before it; other steps join the previous chain when nothing needs to run
+ * beside that chain. In class mode (between) every step is alone, to pause in between.
+ */
+function schedule(todo: readonly Step[], classMode: boolean): Step[][][] {
+  const waves: Step[][][] = [];
+  todo.forEach((step, i) => {
+    const wave = waves[waves.length - 1];
+    if (!wave || classMode) waves.push([[step]]);
+    else if (step.concurrent) wave.push([step]);
+    else if (wave.length === 1 && !todo[i + 1]?.concurrent) wave[0]!.push(step);
+    else waves.push([[step]]);
+  });
+  return waves;
+}
+
+/** Runs the steps; returns how many were shown (non-empty), for callers that add their own. */
+export async function runSteps(steps: readonly Step[], opts: RunOptions): Promise<number> {
+  const { out } = opts;
+  const todo = steps.filter((s) => s.actions.length > 0);
+  const total = todo.length + (opts.numbered?.extraSteps ?? 0);
+  let index = 0;
+  for (const wave of schedule(todo, !!opts.between)) {
+    const first = wave[0]![0]!;
+    if (index > 0 && opts.between) await opts.between(first, index);
+    for (const step of wave.flat()) {
+      index++;
+      out.heading(opts.numbered ? `Step ${index}/${total}: ${step.title}` : step.title);
+      for (const a of step.actions) out.explain.step(a.what, equivalent(a));
+    }
+    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  return index;
+}

@@ -1,0 +1,177 @@
+/**
+ * The picture of what the kernel has now, including objects made by hand with `ip`: every
+ * named namespace, veth pairs resolved across namespaces (a veth knows its peer's ifindex
+ * and, when the peer is elsewhere, the peer namespace's id as seen from its own namespace),
+ * Linux bridge masters and Open vSwitch ports (from ovsdb: the userspace datapath has no
+ * kernel master to read).
+ */
+import { runTool } from '../../../util/tool.js';
+import { listPorts } from '../../host/ovs.js';
+import { namedNamespaces, ovsBridges } from '../../host/state.js';
+import type { Graph, GraphEdge, GraphNode } from './model.js';
+import { statSync } from 'node:fs';
+
+function netnsInode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RunningContainer {
+  id: string;
+  name: string;
+  ip?: string;
+  netnsInode?: number;
+}
+
+async function runningContainers(): Promise<RunningContainer[]> {
+  const { listContainers, isRunning } = await import('../../../runtime/store.js');
+  return listContainers()
+    .filter(isRunning)
+    .map((c) => ({ id: c.config.id, name: c.config.name, ip: c.config.network?.ip, netnsInode: netnsInode(`/proc/${c.state.pid}/ns/net`) }));
+}
+
+interface AddrJson {
+  ifname: string;
+  ifindex: number;
+  link_index?: number;
+  link_netnsid?: number;
+  master?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: { local: string; prefixlen: number; scope?: string }[];
+}
+
+interface Iface {
+  space: string; // '' = the host (initial) namespace
+  name: string;
+  index: number;
+  peerIndex?: number;
+  peerNsid?: number;
+  master?: string;
+  kind?: string;
+  addrs: string[];
+}
+
+const HOST = '';
+
+async function readSpace(space: string): Promise<Iface[]> {
+  const res = await runTool('ip', [...(space ? ['-n', space] : []), '-j', '-d', 'addr', 'show'], { allowFailure: true });
+  if (res.exitCode !== 0) return [];
+  return (JSON.parse(res.stdout || '[]') as AddrJson[]).map((l) => ({
+    space,
+    name: l.ifname,
+    index: l.ifindex,
+    peerIndex: l.link_index,
+    peerNsid: l.link_netnsid,
+    master: l.master,
+    kind: l.linkinfo?.info_kind,
+    addrs: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
+  }));
+}
+
+/** nsid -> namespace name, as seen from `space` (`ip netns list-id` prints the names). */
+async function nsidNames(space: string): Promise<Map<number, string>> {
+  const res = await runTool('ip', [...(space ? ['-n', space] : []), 'netns', 'list-id'], { allowFailure: true });
+  const map = new Map<number, string>();
+  for (const m of res.stdout.matchAll(/nsid (\d+) \(iproute2 netns name: ([^)]+)\)/g)) map.set(Number(m[1]), m[2]!);
+  return map;
+}
+
+export interface LiveFilter {
+  /** Keep only these namespaces and switches (a lab's), when given. */
+  names: ReadonlySet<string>;
+}
+
+export async function liveGraph(filter?: LiveFilter): Promise<Graph> {
+  const spaces = [HOST, ...namedNamespaces()];
+  const [ifaceLists, nsids, bridges] = await Promise.all([
+    Promise.all(spaces.map(readSpace)),
+    Promise.all(spaces.map(nsidNames)),
+    ovsBridges().catch(() => [] as string[]),
+  ]);
+  const ifaces = ifaceLists.flat();
+  const nsidOf = new Map(spaces.map((s, i) => [s, nsids[i]!]));
+  const ovsPortOf = new Map<string, string>();
+  for (const br of bridges) for (const p of await listPorts(br).catch(() => [])) ovsPortOf.set(p, br);
+
+  const nodes = new Map<string, GraphNode>();
+  const spaceId = (s: string): string => (s === HOST ? 'host' : `ns:${s}`);
+  for (const s of spaces.slice(1)) nodes.set(spaceId(s), { id: spaceId(s), label: s, kind: 'netns', details: [] });
+  const hostNode: GraphNode = { id: 'host', label: 'host', kind: 'host', details: [] };
+  for (const br of bridges) nodes.set(`ovs:${br}`, { id: `ovs:${br}`, label: br, kind: 'ovs', details: [] });
+  for (const i of ifaces) {
+    if (i.kind === 'bridge') {
+      const id = `br:${i.space}/${i.name}`;
+      nodes.set(id, { id, label: i.space ? `${i.name} (in ${i.space})` : i.name, kind: 'bridge', details: i.addrs.map((a) => `${i.name} ${a}`) });
+    } else if (i.space && i.name !== 'lo') {
+      nodes.get(spaceId(i.space))!.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+    }
+  }
+
+  // Where a veth end plugs in: its bridge, its OVS bridge, or its namespace.
+  const attach = (i: Iface): string => {
+    if (i.master && ifaces.some((b) => b.space === i.space && b.name === i.master && b.kind === 'bridge')) return `br:${i.space}/${i.master}`;
+    if (i.space === HOST && ovsPortOf.has(i.name)) return `ovs:${ovsPortOf.get(i.name)}`;
+    if (i.space === HOST) {
+      hostNode.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+      nodes.set('host', hostNode);
+    }
+    return spaceId(i.space);
+  };
+
+  const veths = ifaces.filter((i) => i.kind === 'veth');
+  const done = new Set<Iface>();
+  const edges: GraphEdge[] = [];
+  for (const v of veths) {
+    if (done.has(v)) continue;
+    done.add(v);
+    let peerSpaces: string[];
+    if (v.peerNsid === undefined) peerSpaces = [v.space];
+    else {
+      const named = nsidOf.get(v.space)?.get(v.peerNsid);
+      // No name: the host namespace (or an unnamed one, such as a container's).
+      peerSpaces = named !== undefined ? [named] : [HOST];
+    }
+    const peer = veths.find((p) => !done.has(p) && peerSpaces.includes(p.space) && p.index === v.peerIndex && p.peerIndex === v.index);
+    const label = (i: Iface): string => `${i.name}${i.addrs[0] ? ` ${i.addrs[0]}` : ''}`;
+    if (peer) {
+      done.add(peer);
+      edges.push({ from: attach(v), to: attach(peer), fromLabel: label(v), toLabel: label(peer) });
+    } else if (v.peerIndex !== undefined) {
+      const id = `other:${v.space}/${v.peerNsid ?? 'self'}`;
+      nodes.set(id, { id, label: `nsid ${v.peerNsid ?? '?'}`, kind: 'other', details: [] });
+      edges.push({ from: attach(v), to: id, fromLabel: label(v), toLabel: `ifindex ${v.peerIndex}` });
+    }
+  }
+
+  // minictr containers: those that joined a named namespace (--network netns:NAME) are
+  // listed in it; one on a bridge network is the far end of its host veth (veth + id prefix)
+  const containers = await runningContainers();
+  for (const c of containers) {
+    if (!c.netnsInode) continue;
+    for (const space of spaces.slice(1)) {
+      if (netnsInode(`/run/netns/${space}`) === c.netnsInode) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
+    }
+  }
+  for (const e of edges) {
+    const hostVeth = /^(veth[0-9a-f]{11})/.exec(e.fromLabel ?? '')?.[1];
+    const c = hostVeth ? containers.find((x) => `veth${x.id.slice(0, 11)}` === hostVeth) : undefined;
+    if (c && e.to.startsWith('other:')) {
+      nodes.delete(e.to);
+      e.to = `ctr:${c.name}`;
+      e.toLabel = `eth0 ${c.ip ?? ''}`.trim();
+      nodes.set(e.to, { id: e.to, label: `container ${c.name}`, kind: 'netns', details: [] });
+    }
+  }
+
+  let nodeList = [...nodes.values()];
+  let edgeList = edges;
+  if (filter) {
+    nodeList = nodeList.filter((n) => n.kind !== 'host' && n.kind !== 'other' && filter.names.has(n.label.split(' ')[0]!));
+    const keep = new Set(nodeList.map((n) => n.id));
+    edgeList = edges.filter((e) => keep.has(e.from) && keep.has(e.to));
+  }
+  return { title: 'live', nodes: nodeList, edges: edgeList };
+}

@@ -1,0 +1,178 @@
+/**
+ * Compile a topology into steps of host commands, in the order a person would type them in
+ * class: namespaces, veth pairs, switches and ports, links up and addresses, routes and
+ * impairments, then host names. Pure: the environment (OVS mode, existing /etc/netns) comes in.
+ */
+import type { Action, Step } from '../../host/actions.js';
+import { primaryAddress, type Endpoint, type Impairment, type Topology } from './schema.js';
+
+export type OvsMode = 'kernel' | 'netdev' | 'absent';
+
+export interface PlanEnv {
+  ovs: OvsMode;
+  /** /etc/netns/NAME directories that already exist: never overwritten. */
+  etcNetnsExisting: ReadonlySet<string>;
+}
+
+/** A switch kind after fallback: OVS becomes a Linux bridge when OVS is not installed. */
+export function effectiveKind(topo: Topology, sw: string, env: PlanEnv): 'ovs' | 'linux' {
+  const s = topo.switches.find((x) => x.name === sw);
+  return s?.kind === 'ovs' && env.ovs !== 'absent' ? 'ovs' : 'linux';
+}
+
+function vethAction(a: Endpoint, b: Endpoint): Action {
+  const side = (e: Endpoint): string[] => (e.kind === 'host' ? [e.ifname, 'netns', e.node] : [e.ifname]);
+  const [first, second] = a.kind === 'host' || b.kind !== 'host' ? [a, b] : [b, a];
+  const label = (e: Endpoint): string => (e.kind === 'host' ? `${e.node}:${e.ifname}` : `${e.node}/${e.ifname}`);
+  return {
+    kind: 'ip',
+    what: `veth pair ${label(first)} <-> ${label(second)}${first.kind === 'host' ? ', created directly in its namespace' : ''}`,
+    args: ['link', 'add', ...side(first), 'type', 'veth', 'peer', 'name', ...side(second)],
+    creates: [first, second].filter((e) => e.kind === 'switch').map((e) => ({ kind: 'link' as const, name: e.ifname })),
+  };
+}
+
+function qdiscArgs(imp: Impairment, dev: string): string[] {
+  if (imp.delay || imp.loss) {
+    const args = ['qdisc', 'add', 'dev', dev, 'root', 'netem'];
+    if (imp.delay) args.push('delay', imp.delay, ...(imp.jitter ? [imp.jitter] : []));
+    if (imp.loss) args.push('loss', imp.loss);
+    if (imp.rate) args.push('rate', imp.rate);
+    return args;
+  }
+  // Rate alone: a token bucket, which (unlike netem) every kernel with traffic control has.
+  return ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', imp.rate!, 'burst', '32kbit', 'latency', '400ms'];
+}
+
+export function needsNetem(topo: Topology): boolean {
+  return topo.links.some((l) => l.impair && (l.impair.delay || l.impair.loss));
+}
+
+export function hostsFile(topo: Topology): string {
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+  for (const h of topo.hosts) {
+    const addr = primaryAddress(h);
+    if (addr) lines.push(`${addr} ${h.name}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function planUp(topo: Topology, env: PlanEnv): Step[] {
+  const namespaces: Action[] = topo.hosts.map((h) => ({
+    kind: 'ip',
+    what: `namespace ${h.name}`,
+    args: ['netns', 'add', h.name],
+    creates: [{ kind: 'netns', name: h.name }],
+  }));
+
+  const veths: Action[] = topo.links.map((l) => vethAction(l.a, l.b));
+
+  const switches: Action[] = [];
+  const netdev = env.ovs === 'netdev';
+  for (const s of topo.switches) {
+    if (effectiveKind(topo, s.name, env) === 'ovs') {
+      switches.push({
+        kind: 'ovs',
+        what: `Open vSwitch bridge ${s.name}${netdev ? ' (userspace datapath)' : ''}`,
+        args: ['add-br', s.name, ...(netdev ? ['--', 'set', 'bridge', s.name, 'datapath_type=netdev'] : [])],
+        creates: [{ kind: 'ovs-bridge', name: s.name }],
+      });
+    } else {
+      switches.push({ kind: 'ip', what: `Linux bridge ${s.name}`, args: ['link', 'add', s.name, 'type', 'bridge'], creates: [{ kind: 'link', name: s.name }] });
+    }
+  }
+  const offload: Action[] = [];
+  const offloaded = new Set<string>();
+  for (const l of topo.links) {
+    for (const e of [l.a, l.b]) {
+      if (e.kind !== 'switch') continue;
+      if (effectiveKind(topo, e.node, env) === 'ovs') {
+        switches.push({ kind: 'ovs', what: `plug ${e.ifname} into ${e.node}`, args: ['add-port', e.node, e.ifname] });
+      } else {
+        switches.push({ kind: 'ip', what: `plug ${e.ifname} into ${e.node}`, args: ['link', 'set', e.ifname, 'master', e.node] });
+      }
+      if (netdev && effectiveKind(topo, e.node, env) === 'ovs') {
+        // The userspace datapath never fills in checksums the veth left to "hardware": without
+        // this, ping works but every TCP segment is dropped by the receiver.
+        for (const end of [l.a, l.b]) {
+          const key = `${end.kind === 'host' ? end.node : ''}/${end.ifname}`;
+          if (offloaded.has(key)) continue;
+          offloaded.add(key);
+          offload.push({
+            kind: 'exec',
+            ns: end.kind === 'host' ? end.node : undefined,
+            what: `TX checksum offload off on ${end.ifname}`,
+            argv: ['ethtool', '-K', end.ifname, 'tx', 'off'],
+          });
+        }
+      }
+    }
+  }
+  for (const s of topo.switches) {
+    if (effectiveKind(topo, s.name, env) === 'linux') switches.push({ kind: 'ip', what: `bridge ${s.name} up`, args: ['link', 'set', s.name, 'up'] });
+  }
+
+  const upAndAddr: Action[] = [];
+  for (const l of topo.links) {
+    for (const e of [l.a, l.b]) {
+      if (e.kind === 'switch') upAndAddr.push({ kind: 'ip', what: `${e.ifname} up`, args: ['link', 'set', e.ifname, 'up'] });
+    }
+  }
+  for (const h of topo.hosts) {
+    upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: lo up`, args: ['link', 'set', 'lo', 'up'] });
+    for (const i of h.interfaces) {
+      upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: ${i.name} up`, args: ['link', 'set', i.name, 'up'] });
+      for (const a of i.addresses) {
+        upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: ${a} on ${i.name}`, args: ['addr', 'add', a, 'dev', i.name] });
+      }
+    }
+  }
+
+  const routing: Action[] = [];
+  for (const h of topo.hosts) {
+    const kv = Object.entries(h.sysctls);
+    if (kv.length) {
+      routing.push({ kind: 'exec', ns: h.name, what: `${h.name}: ${kv.map(([k, v]) => `${k}=${v}`).join(' ')}`, argv: ['sysctl', '-q', '-w', ...kv.map(([k, v]) => `${k}=${v}`)] });
+    }
+  }
+  for (const h of topo.hosts) {
+    for (const r of h.routes) {
+      const args = ['route', 'add', r.to, ...(r.via ? ['via', r.via] : []), ...(r.dev ? ['dev', r.dev] : [])];
+      routing.push({ kind: 'ip', ns: h.name, what: `${h.name}: route to ${r.to}${r.via ? ` via ${r.via}` : ''}`, args });
+    }
+  }
+  for (const l of topo.links) {
+    if (!l.impair) continue;
+    for (const e of [l.a, l.b]) {
+      routing.push({
+        kind: 'tc',
+        ns: e.kind === 'host' ? e.node : undefined,
+        what: `impair ${e.ifname} (${Object.entries(l.impair).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+        args: qdiscArgs(l.impair, e.ifname),
+      });
+    }
+  }
+
+  const names: Action[] = [];
+  const hosts = hostsFile(topo);
+  for (const h of topo.hosts) {
+    if (env.etcNetnsExisting.has(h.name)) continue;
+    names.push({
+      kind: 'file',
+      what: `${h.name}: host names of the lab (ip netns exec mounts it on /etc/hosts)`,
+      path: `/etc/netns/${h.name}/hosts`,
+      content: hosts,
+      creates: [{ kind: 'etc-netns', name: h.name }],
+    });
+  }
+
+  return [
+    { title: 'Create the network namespaces', actions: namespaces },
+    { title: 'Create the veth pairs (virtual cables)', actions: veths },
+    { title: 'Create the switches and plug in the cables', actions: switches },
+    { title: 'Turn TX checksum offload off (the OVS userspace datapath needs it for TCP)', actions: offload, concurrent: true },
+    { title: 'Bring the links up and add the addresses', actions: upAndAddr, concurrent: true },
+    { title: 'Add forwarding, routes and impairments', actions: routing },
+    { title: 'Name the hosts', actions: names, concurrent: true },
+  ];
+}

@@ -1,0 +1,145 @@
+/**
+ * Bring a topology up: check everything first (tools, kernel features, name clashes), then
+ * build it step by step with a journal, and roll back on any failure so a failed `up` leaves
+ * the machine as it was. An `up` of a lab that is already up and unchanged does nothing.
+ */
+import { existsSync } from 'node:fs';
+import { ConflictError, MinictrError, NotFoundError } from '../../../errors.js';
+import type { Created, Step } from '../../host/actions.js';
+import { haveTool } from '../../../util/tool.js';
+import { ensureOvsRunning, hasKernelDatapath, listBridges, ovsInstalled } from '../../host/ovs.js';
+import { quietOutput, type NetOutput } from '../../host/output.js';
+import { runSteps } from '../../host/runner.js';
+import { hostLinks, namedNamespaces } from '../../host/state.js';
+import { netemAvailable } from '../../host/tc.js';
+import { downLab, teardown } from './down.js';
+import { JournalWriter, readJournal, removeJournal } from './journal.js';
+import { effectiveKind, needsNetem, planUp, type OvsMode, type PlanEnv } from './plan.js';
+import type { Topology } from './schema.js';
+
+export interface UpOptions {
+  out: NetOutput;
+  file?: string;
+  /** Called before each step after the first (class mode). */
+  between?: (next: Step, index: number) => Promise<void>;
+  numbered?: { extraSteps: number };
+}
+
+export interface UpResult {
+  changed: boolean;
+  env: PlanEnv;
+  /** Steps shown (the demo numbers its own after them). */
+  steps: number;
+}
+
+interface OvsState {
+  mode: OvsMode;
+  bridges: string[];
+}
+
+async function detectOvs(topo: Topology, out: NetOutput): Promise<OvsState> {
+  if (!topo.switches.some((s) => s.kind === 'ovs')) return { mode: 'absent', bridges: [] };
+  if (!(await ovsInstalled())) {
+    out.explain.note('Open vSwitch is not installed: using a Linux bridge instead (apt-get install openvswitch-switch for OVS)');
+    return { mode: 'absent', bridges: [] };
+  }
+  await ensureOvsRunning(out.explain);
+  const [kernel, bridges] = await Promise.all([hasKernelDatapath(), listBridges()]);
+  if (kernel) return { mode: 'kernel', bridges };
+  out.explain.note(
+    'this kernel has no Open vSwitch datapath module: using the userspace datapath (datapath_type=netdev), with TX checksum offload off on its veth ports so TCP works',
+  );
+  return { mode: 'netdev', bridges };
+}
+
+/** Everything a name in the topology would collide with, checked before anything is made. */
+function checkClashes(topo: Topology, ovsBridges: readonly string[]): void {
+  const netns = new Set(namedNamespaces());
+  const links = new Set(hostLinks());
+  const bridges = new Set(ovsBridges);
+  const clashes: string[] = [];
+  for (const h of topo.hosts) if (netns.has(h.name)) clashes.push(`namespace ${h.name}`);
+  for (const s of topo.switches) {
+    if (links.has(s.name)) clashes.push(`link ${s.name}`);
+    else if (bridges.has(s.name)) clashes.push(`OVS bridge ${s.name}`);
+  }
+  for (const l of topo.links) for (const e of [l.a, l.b]) if (e.kind === 'switch' && links.has(e.ifname)) clashes.push(`link ${e.ifname}`);
+  if (clashes.length) {
+    throw new ConflictError(`name clash: ${clashes.join(', ')} already exist${clashes.length === 1 ? 's' : ''}; nothing was created`);
+  }
+}
+
+async function checkTools(topo: Topology, env: PlanEnv): Promise<void> {
+  if (!(await haveTool('ip'))) throw new NotFoundError('ip (iproute2) is not installed');
+  if (env.ovs === 'netdev' && topo.switches.some((s) => effectiveKind(topo, s.name, env) === 'ovs') && !(await haveTool('ethtool'))) {
+    throw new NotFoundError('ethtool is not installed; the OVS userspace datapath needs it to turn TX checksum offload off');
+  }
+  if (needsNetem(topo) && !(await netemAvailable())) {
+    throw new MinictrError(
+      'this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM), so delay, jitter and loss are unavailable (rate alone works, through tbf); nothing was created',
+    );
+  }
+}
+
+function allPresent(created: readonly Created[]): boolean {
+  const netns = new Set(namedNamespaces());
+  const links = new Set(hostLinks());
+  return created.every((c) => (c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : true));
+}
+
+export async function upTopology(topo: Topology, opts: UpOptions): Promise<UpResult> {
+  const { out } = opts;
+  const ovs = await detectOvs(topo, out);
+  const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
+  const previous = readJournal(topo.name);
+  if (previous) {
+    if (previous.complete && previous.hash === topo.hash && allPresent(previous.created)) {
+      out.result(`lab ${topo.name} is already up`);
+      return { changed: false, env, steps: 0 };
+    }
+    out.explain.note(`lab ${topo.name} is ${previous.complete ? 'changed or damaged' : 'half built (an earlier up was interrupted)'}: removing it first`);
+    await downLab(topo.name, out);
+  }
+  await checkTools(topo, env);
+  checkClashes(topo, ovs.bridges);
+  env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
+
+  const journal = new JournalWriter(topo.name, topo.hash, opts.file);
+  const created: Created[] = [];
+  // Ctrl-C or a plain kill: stop between commands and roll back (SIGKILL is left to `down`).
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let steps = 0;
+  try {
+    steps = await runSteps(planUp(topo, env), {
+      out,
+      numbered: opts.numbered,
+      between: opts.between,
+      stopRequested: () => stop,
+      record: (c) => {
+        journal.record(c);
+        created.push(...c);
+      },
+    });
+  } catch (err) {
+    journal.close();
+    out.heading('Rolling back');
+    try {
+      await teardown(created, out.explain.enabled ? out : quietOutput());
+      removeJournal(topo.name);
+    } catch (rollbackErr) {
+      throw new MinictrError(`${(err as Error).message}; rollback failed too (${(rollbackErr as Error).message}): run minictr net down`);
+    }
+    if (err instanceof MinictrError) throw new MinictrError(`${err.message} (rolled back: nothing was left)`, err.exitCode);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  journal.complete();
+  return { changed: true, env, steps };
+}
