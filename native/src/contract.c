@@ -42,7 +42,7 @@ static const struct field join_fields[] = { F(type), F(path) };
 static const struct field sysctl_fields[] = { F(key), F(value) };
 static const struct field rlimit_fields[] = { F(resource), F(soft), F(hard) };
 static const struct field seccomp_fields[] = { F(filter), F(flags) };
-static const struct field net_fields[] = { F(ifname), F(address), F(prefix), O(gateway), F(txChecksumOff) };
+static const struct field net_fields[] = { F(ifname), F(address), F(prefix), O(gateway) };
 static const struct field hooks_fields[] = { F(createContainer), F(startContainer) };
 static const struct field hook_fields[] = { F(path), F(args), F(env), F(timeout) };
 static const struct field detach_fields[] = { F(monitorPath), F(logPath), F(exitPath), O(onExit), F(keepStdin) };
@@ -421,7 +421,6 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
     c->net_address = get_str(&r, v, "address");
     c->net_prefix = (int)get_int(&r, v, "prefix", 24);
     c->net_gateway = get_str(&r, v, "gateway");
-    c->net_tx_csum_off = get_bool(&r, v, "txChecksumOff");
   }
   if (present(&r, spec, "hooks", &v)) {
     check(&r, v, "hooks", LIST(hooks_fields));

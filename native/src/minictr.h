@@ -102,7 +102,6 @@ struct ctr_config {
   char *net_address;       /* "10.88.0.5" */
   int net_prefix;          /* 16 */
   char *net_gateway;       /* "10.88.0.1" */
-  int net_tx_csum_off;     /* OVS userspace datapath: no TX checksum offload (ethtool -K eth0 tx off) */
   int die_with_parent;
   int cgroup_fd;           /* >= 0: clone3(CLONE_INTO_CGROUP) into it */
   int init_fd;             /* sealed memfd holding minictr-init: PID 1, or (--exec) the trampoline to the command */

@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <net/route.h>
-#include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -48,13 +47,6 @@ void ctr_configure_interface(const struct ctr_config *c) {
   if (ioctl(s, SIOCSIFADDR, &ifr) < 0) ctr_fail("ioctl(%s, SIOCSIFADDR, %s)", c->net_ifname, c->net_address);
   sin->sin_addr.s_addr = c->net_prefix ? htonl(0xffffffffu << (32 - c->net_prefix)) : 0;
   if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) ctr_fail("ioctl(%s, SIOCSIFNETMASK, /%d)", c->net_ifname, c->net_prefix);
-  if (c->net_tx_csum_off) {
-    struct ethtool_value ev = { .cmd = ETHTOOL_STXCSUM, .data = 0 };
-    ifr.ifr_data = (char *)&ev;
-    ctr_explain("Open vSwitch userspace datapath: checksums must be complete when they leave", "ethtool -K %s tx off", c->net_ifname);
-    if (ioctl(s, SIOCETHTOOL, &ifr) < 0) ctr_fail("ioctl(%s, SIOCETHTOOL, ETHTOOL_STXCSUM off)", c->net_ifname);
-    memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
-  }
   ctr_explain("bring the interface up", "ip link set %s up", c->net_ifname);
   if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) ctr_fail("ioctl(%s, SIOCGIFFLAGS)", c->net_ifname);
   ifr.ifr_flags |= IFF_UP;

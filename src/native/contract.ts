@@ -123,7 +123,6 @@ export interface NetConfigRecord {
   address: string;
   prefix: number;
   gateway?: string;
-  txChecksumOff: boolean;
 }
 
 export interface HookRecord {

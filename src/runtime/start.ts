@@ -11,6 +11,7 @@ import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage, layerDirs, type ImageRecord } from '../image/store.js';
 import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
 import { parseNetworkMode } from '../network/container/mode.js';
+import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../oci/spec.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
@@ -98,7 +99,7 @@ function joinedNetns(value: string | undefined): string | undefined {
     return `/proc/${other.state.pid}/ns/net`;
   }
   if (mode.kind === 'netns') {
-    const path = `/run/netns/${mode.name}`;
+    const path = `${NETNS_DIR}/${mode.name}`;
     if (!existsSync(path)) throw new NotFoundError(`--network netns:${mode.name}: no network namespace ${path} (see minictr net ns ls)`);
     return path;
   }

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { withLock } from '../../image/lock.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
-import { hostCommand } from '../../util/host-command.js';
+import type { Action } from '../host/actions.js';
+import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
+import type { NetOutput } from '../host/output.js';
+import { runSteps } from '../host/runner.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
@@ -82,11 +85,27 @@ export function vethName(containerId: string): string {
   return `veth${containerId.slice(0, 11)}`;
 }
 
+/** The same cable a lab host gets: eth0 made directly in the container's namespace (by its
+ * pid, while the child waits), the host end plugged into the network's bridge. */
+export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev'): Action[] {
+  const pair = vethPair({ ifname: 'eth0', netns: pid, label: `eth0 (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: eth0 created directly in the container's network namespace, ${veth} on ${net.bridge}`);
+  if (net.driver === 'linux') return [pair, bridgePort(net.bridge, 'linux', veth), linkUp(veth)];
+  const offload = datapath === 'netdev'
+    ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff('eth0', undefined, 'and none on the container\'s eth0', `/proc/${pid}/ns/net`)]
+    : [];
+  return [pair, linkUp(veth), bridgePort(net.bridge, 'ovs', veth, { mayExist: true }), ...offload];
+}
+
+/** Container networking prints only its steps' explain lines (no lab headings). */
+function explainOutput(explain: Explainer): NetOutput {
+  return { explain, heading() {}, result() {} };
+}
+
 /** What the C child does inside the namespace: eth0's address and default route. */
-export async function containerInterface(n: ContainerNetwork): Promise<{ ifname: string; address: string; prefix: number; gateway: string; txChecksumOff: boolean } | undefined> {
+export async function containerInterface(n: ContainerNetwork): Promise<{ ifname: string; address: string; prefix: number; gateway: string } | undefined> {
   if (!n.network || !n.ip) return undefined;
   const net = await getNetwork(n.network);
-  return { ifname: 'eth0', address: n.ip, prefix: Number(net.subnet.split('/')[1]), gateway: net.gateway, txChecksumOff: net.driver === 'ovs' && (await ovsDatapathType()) === 'netdev' };
+  return { ifname: 'eth0', address: n.ip, prefix: Number(net.subnet.split('/')[1]), gateway: net.gateway };
 }
 
 /** Wire the host side for a started container (pid: its init, in its own netns, waiting for
@@ -95,23 +114,7 @@ export async function connectContainer(containerId: string, pid: number, n: Cont
   if (!n.network || !n.ip) return;
   const net = await getNetwork(n.network);
   await ensureNetworkReady(net, explain);
-  const veth = vethName(containerId);
-  await hostCommand('ip', ['-batch', '-'], {
-    explain,
-    why: `veth pair: eth0 created directly in the container's network namespace, ${veth} on ${net.bridge}`,
-    input: [
-      `link add name eth0 netns ${pid} type veth peer name ${veth}`,
-      ...(net.driver === 'linux' ? [`link set ${veth} master ${net.bridge}`] : []),
-      `link set ${veth} up`,
-      '',
-    ].join('\n'),
-  });
-  if (net.driver === 'ovs') {
-    await hostCommand('ovs-vsctl', ['--may-exist', 'add-port', net.bridge, veth], { explain, why: `plug ${veth} into the OVS bridge` });
-    if ((await ovsDatapathType()) === 'netdev') {
-      await hostCommand('ethtool', ['-K', veth, 'tx', 'off'], { explain, why: 'userspace datapath: no TX checksum offload on the veth' });
-    }
-  }
+  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, vethName(containerId), net, await ovsDatapathType()) }], { out: explainOutput(explain) });
   if (n.ports.length) {
     const fw = await selectFirewall(explain);
     await fw.removeContainer(containerId);

@@ -5,7 +5,10 @@
  * checksum offload must be off on every veth port, or TCP segments leave with bad checksums.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import type { Action } from '../host/actions.js';
+import { linkUp, linuxBridge, ovsBridge } from '../host/links.js';
 import { ensureOvsRunning, hasKernelDatapath } from '../host/ovs.js';
+import { runSteps } from '../host/runner.js';
 import type { Explainer } from '../../util/explain.js';
 import { hostCommand } from '../../util/host-command.js';
 import type { NetworkConfig } from './store.js';
@@ -21,30 +24,21 @@ export async function ovsDatapathType(): Promise<'system' | 'netdev'> {
 
 export async function ensureBridge(net: NetworkConfig, explain: Explainer): Promise<void> {
   if (!linkExists(net.bridge)) {
+    const actions: Action[] = [];
     if (net.driver === 'ovs') {
       await ensureOvsRunning(explain);
       const dp = await ovsDatapathType();
       if (dp === 'netdev') explain.note('no openvswitch kernel module: using the userspace datapath (datapath_type=netdev)');
-      await hostCommand('ovs-vsctl', ['--may-exist', 'add-br', net.bridge, '--', 'set', 'bridge', net.bridge, `datapath_type=${dp}`], {
-        explain,
-        why: `create the Open vSwitch bridge ${net.bridge}`,
-      });
+      actions.push(ovsBridge(net.bridge, dp, { mayExist: true, what: `create the Open vSwitch bridge ${net.bridge}` }));
+    } else {
+      actions.push(linuxBridge(net.bridge, `create the host bridge ${net.bridge}`));
     }
     const [, prefix] = net.subnet.split('/');
-    await hostCommand(
-      'ip',
-      ['-batch', '-'],
-      {
-        explain,
-        why: `create the host bridge ${net.bridge} with the gateway ${net.gateway}`,
-        input: [
-          ...(net.driver === 'linux' ? [`link add ${net.bridge} type bridge`] : []),
-          `addr replace ${net.gateway}/${prefix} dev ${net.bridge}`,
-          `link set ${net.bridge} up`,
-          '',
-        ].join('\n'),
-      },
-    ).catch(async (err) => {
+    actions.push(
+      { kind: 'ip', what: `give the bridge the gateway address ${net.gateway}`, args: ['addr', 'replace', `${net.gateway}/${prefix}`, 'dev', net.bridge] },
+      linkUp(net.bridge, undefined, `bridge ${net.bridge} up`),
+    );
+    await runSteps([{ title: `network ${net.name}`, actions }], { out: { explain, heading() {}, result() {} } }).catch(async (err) => {
       // two runs racing to create the bridge: the loser finds it made
       if (!linkExists(net.bridge)) throw err;
     });

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroupMode } from '../../cgroup/mode.js';
 import { hostCommand } from '../../util/host-command.js';
-import { hasKernelDatapath } from '../host/ovs.js';
+import { hasKernelDatapath, ovsInstalled } from '../host/ovs.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -65,7 +65,7 @@ export async function runChecks(): Promise<Check[]> {
       : { name: 'DNS stub', status: 'ok', detail: 'resolv.conf does not point to a loopback stub' },
   );
 
-  const ovs = existsSync('/usr/bin/ovs-vsctl');
+  const ovs = await ovsInstalled();
   checks.push(
     !ovs
       ? { name: 'Open vSwitch', status: 'info', detail: 'not installed: --driver ovs is unavailable, Linux bridges are used', fix: 'apt-get install openvswitch-switch' }

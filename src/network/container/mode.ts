@@ -1,5 +1,6 @@
 /** --network: bridge (default) or a user network NAME, none, host, container:NAME, netns:NAME. */
 import { UsageError } from '../../errors.js';
+import { checkNetnsName } from '../host/names.js';
 
 export type NetworkMode =
   | { kind: 'bridge'; network: string }
@@ -18,7 +19,7 @@ export function parseNetworkMode(v: string | undefined): NetworkMode {
   }
   if (value.startsWith('netns:')) {
     const name = value.slice('netns:'.length);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new UsageError(`invalid --network ${value}: expected netns:NAME`);
+    checkNetnsName(name, `--network ${value}`);
     return { kind: 'netns', name };
   }
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(value)) throw new UsageError(`invalid --network "${value}"`);

@@ -26,7 +26,13 @@ export function register(net: Command): void {
           names = new Set([...topo.hosts.map((h) => h.name), ...topo.switches.map((s) => s.name)]);
           title = `live: ${topo.name}`;
         }
-        graph = { ...(await liveGraph(names ? { names } : undefined)), title };
+        // the runtime's containers are found here, so the lab library needs no runtime
+        const { listContainers, isRunning } = await import('../../../runtime/store.js');
+        const { vethName } = await import('../../../network/container/attach.js');
+        const running = listContainers()
+          .filter(isRunning)
+          .map((c) => ({ name: c.config.name, ip: c.config.network?.ip, hostVeth: c.config.network?.network ? vethName(c.config.id) : undefined, pid: c.state.pid! }));
+        graph = { ...(await liveGraph(running, names ? { names } : undefined)), title };
       }
       if (opts.output) {
         writeGraph(graph, opts.output);

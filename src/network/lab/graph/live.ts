@@ -7,7 +7,7 @@
  */
 import { runTool } from '../../../util/tool.js';
 import { listPorts } from '../../host/ovs.js';
-import { namedNamespaces, ovsBridges } from '../../host/state.js';
+import { NETNS_DIR, namedNamespaces, ovsBridges } from '../../host/state.js';
 import type { Graph, GraphEdge, GraphNode } from './model.js';
 import { statSync } from 'node:fs';
 
@@ -19,18 +19,15 @@ function netnsInode(path: string): number | undefined {
   }
 }
 
-interface RunningContainer {
-  id: string;
+/** A running minictr container, as the caller (the CLI) found it: the lab library does not
+ * read the runtime's store itself. */
+export interface RunningContainer {
   name: string;
   ip?: string;
-  netnsInode?: number;
-}
-
-async function runningContainers(): Promise<RunningContainer[]> {
-  const { listContainers, isRunning } = await import('../../../runtime/store.js');
-  return listContainers()
-    .filter(isRunning)
-    .map((c) => ({ id: c.config.id, name: c.config.name, ip: c.config.network?.ip, netnsInode: netnsInode(`/proc/${c.state.pid}/ns/net`) }));
+  /** the host end of its bridge veth (vethName in network/container/attach.ts) */
+  hostVeth?: string;
+  /** its process, whose network namespace is looked up */
+  pid: number;
 }
 
 interface AddrJson {
@@ -84,7 +81,7 @@ export interface LiveFilter {
   names: ReadonlySet<string>;
 }
 
-export async function liveGraph(filter?: LiveFilter): Promise<Graph> {
+export async function liveGraph(running: RunningContainer[], filter?: LiveFilter): Promise<Graph> {
   const spaces = [HOST, ...namedNamespaces()];
   const [ifaceLists, nsids, bridges] = await Promise.all([
     Promise.all(spaces.map(readSpace)),
@@ -148,16 +145,16 @@ export async function liveGraph(filter?: LiveFilter): Promise<Graph> {
 
   // minictr containers: those that joined a named namespace (--network netns:NAME) are
   // listed in it; one on a bridge network is the far end of its host veth (veth + id prefix)
-  const containers = await runningContainers();
+  const containers = running.map((c) => ({ ...c, netnsInode: netnsInode(`/proc/${c.pid}/ns/net`) }));
   for (const c of containers) {
     if (!c.netnsInode) continue;
     for (const space of spaces.slice(1)) {
-      if (netnsInode(`/run/netns/${space}`) === c.netnsInode) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
+      if (netnsInode(`${NETNS_DIR}/${space}`) === c.netnsInode) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
     }
   }
   for (const e of edges) {
     const hostVeth = /^(veth[0-9a-f]{11})/.exec(e.fromLabel ?? '')?.[1];
-    const c = hostVeth ? containers.find((x) => `veth${x.id.slice(0, 11)}` === hostVeth) : undefined;
+    const c = hostVeth ? containers.find((x) => x.hostVeth === hostVeth) : undefined;
     if (c && e.to.startsWith('other:')) {
       nodes.delete(e.to);
       e.to = `ctr:${c.name}`;

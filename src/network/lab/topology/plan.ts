@@ -4,6 +4,7 @@
  * impairments, then host names. Pure: the environment (OVS mode, existing /etc/netns) comes in.
  */
 import type { Action, Step } from '../../host/actions.js';
+import { bridgePort, linkUp, linuxBridge, ovsBridge, txChecksumOff, vethPair, type VethEnd } from '../../host/links.js';
 import { primaryAddress, type Endpoint, type Impairment, type Topology } from './schema.js';
 
 export type OvsMode = 'kernel' | 'netdev' | 'absent';
@@ -20,16 +21,11 @@ export function effectiveKind(topo: Topology, sw: string, env: PlanEnv): 'ovs' |
   return s?.kind === 'ovs' && env.ovs !== 'absent' ? 'ovs' : 'linux';
 }
 
+/** A cable: host ends are made in their namespace, switch ends on the host. */
 function vethAction(a: Endpoint, b: Endpoint): Action {
-  const side = (e: Endpoint): string[] => (e.kind === 'host' ? [e.ifname, 'netns', e.node] : [e.ifname]);
+  const end = (e: Endpoint): VethEnd => (e.kind === 'host' ? { ifname: e.ifname, netns: e.node, label: `${e.node}:${e.ifname}` } : { ifname: e.ifname, label: `${e.node}/${e.ifname}` });
   const [first, second] = a.kind === 'host' || b.kind !== 'host' ? [a, b] : [b, a];
-  const label = (e: Endpoint): string => (e.kind === 'host' ? `${e.node}:${e.ifname}` : `${e.node}/${e.ifname}`);
-  return {
-    kind: 'ip',
-    what: `veth pair ${label(first)} <-> ${label(second)}${first.kind === 'host' ? ', created directly in its namespace' : ''}`,
-    args: ['link', 'add', ...side(first), 'type', 'veth', 'peer', 'name', ...side(second)],
-    creates: [first, second].filter((e) => e.kind === 'switch').map((e) => ({ kind: 'link' as const, name: e.ifname })),
-  };
+  return vethPair(end(first), end(second));
 }
 
 function qdiscArgs(imp: Impairment, dev: string): string[] {
@@ -70,58 +66,39 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
   const switches: Action[] = [];
   const netdev = env.ovs === 'netdev';
   for (const s of topo.switches) {
-    if (effectiveKind(topo, s.name, env) === 'ovs') {
-      switches.push({
-        kind: 'ovs',
-        what: `Open vSwitch bridge ${s.name}${netdev ? ' (userspace datapath)' : ''}`,
-        args: ['add-br', s.name, ...(netdev ? ['--', 'set', 'bridge', s.name, 'datapath_type=netdev'] : [])],
-        creates: [{ kind: 'ovs-bridge', name: s.name }],
-      });
-    } else {
-      switches.push({ kind: 'ip', what: `Linux bridge ${s.name}`, args: ['link', 'add', s.name, 'type', 'bridge'], creates: [{ kind: 'link', name: s.name }] });
-    }
+    switches.push(effectiveKind(topo, s.name, env) === 'ovs' ? ovsBridge(s.name, netdev ? 'netdev' : 'system') : linuxBridge(s.name));
   }
   const offload: Action[] = [];
   const offloaded = new Set<string>();
   for (const l of topo.links) {
     for (const e of [l.a, l.b]) {
       if (e.kind !== 'switch') continue;
-      if (effectiveKind(topo, e.node, env) === 'ovs') {
-        switches.push({ kind: 'ovs', what: `plug ${e.ifname} into ${e.node}`, args: ['add-port', e.node, e.ifname] });
-      } else {
-        switches.push({ kind: 'ip', what: `plug ${e.ifname} into ${e.node}`, args: ['link', 'set', e.ifname, 'master', e.node] });
-      }
-      if (netdev && effectiveKind(topo, e.node, env) === 'ovs') {
-        // The userspace datapath never fills in checksums the veth left to "hardware": without
-        // this, ping works but every TCP segment is dropped by the receiver.
+      const kind = effectiveKind(topo, e.node, env);
+      switches.push(bridgePort(e.node, kind, e.ifname));
+      if (netdev && kind === 'ovs') {
         for (const end of [l.a, l.b]) {
           const key = `${end.kind === 'host' ? end.node : ''}/${end.ifname}`;
           if (offloaded.has(key)) continue;
           offloaded.add(key);
-          offload.push({
-            kind: 'exec',
-            ns: end.kind === 'host' ? end.node : undefined,
-            what: `TX checksum offload off on ${end.ifname}`,
-            argv: ['ethtool', '-K', end.ifname, 'tx', 'off'],
-          });
+          offload.push(txChecksumOff(end.ifname, end.kind === 'host' ? end.node : undefined));
         }
       }
     }
   }
   for (const s of topo.switches) {
-    if (effectiveKind(topo, s.name, env) === 'linux') switches.push({ kind: 'ip', what: `bridge ${s.name} up`, args: ['link', 'set', s.name, 'up'] });
+    if (effectiveKind(topo, s.name, env) === 'linux') switches.push(linkUp(s.name, undefined, `bridge ${s.name} up`));
   }
 
   const upAndAddr: Action[] = [];
   for (const l of topo.links) {
     for (const e of [l.a, l.b]) {
-      if (e.kind === 'switch') upAndAddr.push({ kind: 'ip', what: `${e.ifname} up`, args: ['link', 'set', e.ifname, 'up'] });
+      if (e.kind === 'switch') upAndAddr.push(linkUp(e.ifname));
     }
   }
   for (const h of topo.hosts) {
-    upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: lo up`, args: ['link', 'set', 'lo', 'up'] });
+    upAndAddr.push(linkUp('lo', h.name, `${h.name}: lo up`));
     for (const i of h.interfaces) {
-      upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: ${i.name} up`, args: ['link', 'set', i.name, 'up'] });
+      upAndAddr.push(linkUp(i.name, h.name, `${h.name}: ${i.name} up`));
       for (const a of i.addresses) {
         upAndAddr.push({ kind: 'ip', ns: h.name, what: `${h.name}: ${a} on ${i.name}`, args: ['addr', 'add', a, 'dev', i.name] });
       }
