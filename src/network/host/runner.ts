@@ -67,10 +67,21 @@ function groups(actions: readonly Action[]): Action[][] {
   return out;
 }
 
-async function runChain(chain: readonly Step[], opts: RunOptions): Promise<void> {
+async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void): Promise<void> {
   // One chain's steps back to back: consecutive host commands of two steps share one batch.
+  const stepOf = new Map<Action, Step>(chain.flatMap((s) => s.actions.map((a) => [a, s] as const)));
+  const shown = new Set<Step>();
   for (const group of groups(chain.flatMap((s) => s.actions))) {
     if (opts.stopRequested?.()) throw new InterruptedError();
+    // explained right before it runs: a failure never leaves printed steps that did not run
+    for (const a of group) {
+      const step = stepOf.get(a)!;
+      if (!shown.has(step)) {
+        shown.add(step);
+        heading(step);
+      }
+      opts.out.explain.step(a.what, equivalent(a));
+    }
     const created = group.flatMap((a) => a.creates ?? []);
     if (created.length && opts.record) opts.record(created);
     await runGroup(group);
@@ -103,12 +114,10 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions): Promis
   for (const wave of schedule(todo, !!opts.between)) {
     const first = wave[0]![0]!;
     if (index > 0 && opts.between) await opts.between(first, index);
-    for (const step of wave.flat()) {
-      index++;
-      out.heading(opts.numbered ? `Step ${index}/${total}: ${step.title}` : step.title);
-      for (const a of step.actions) out.explain.step(a.what, equivalent(a));
-    }
-    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts)));
+    const numbers = new Map<Step, number>();
+    for (const step of wave.flat()) numbers.set(step, ++index);
+    const heading = (step: Step): void => out.heading(opts.numbered ? `Step ${numbers.get(step)}/${total}: ${step.title}` : step.title);
+    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts, heading)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
