@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { scratchDir } from './helpers/image-fixtures.js';
-import { resolveImage } from '../src/image/store.js';
+import { resolveImage } from '../src/image/resolve.js';
 
 const made: string[] = [];
 afterAll(async () => {

@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { minictr, uniq } from './helpers/cli.js';
 import { debianTarball } from './helpers/debian-image.js';
-import { layerDirs, resolveImage } from '../src/image/store.js';
+import { layerDirs } from '../src/image/store.js';
+import { resolveImage } from '../src/image/resolve.js';
 
 describe('importing a debootstrap-built Debian rootfs', () => {
   let tarball: string;
@@ -31,7 +32,7 @@ describe('importing a debootstrap-built Debian rootfs', () => {
 
     // The digest is sha256 of the uncompressed tar.
     const hash = createHash('sha256');
-    await pipeline(createReadStream(tarball), createGunzip(), async function* (src) {
+    await pipeline(createReadStream(tarball), createGunzip(), async function (src) {
       for await (const chunk of src) hash.update(chunk as Buffer);
     });
     expect(img.layers).toEqual([`sha256:${hash.digest('hex')}`]);

@@ -10,7 +10,8 @@ import { randomBytes, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { minictr, uniq } from './helpers/cli.js';
 import { craftTar, scratchDir, storeSnapshot, type CraftedEntry } from './helpers/image-fixtures.js';
-import { layerDirs, resolveImage } from '../src/image/store.js';
+import { layerDirs } from '../src/image/store.js';
+import { resolveImage } from '../src/image/resolve.js';
 
 async function layerOf(ref: string): Promise<string> {
   const dirs = layerDirs(await resolveImage(ref));

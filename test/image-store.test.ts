@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { minictr, uniq } from './helpers/cli.js';
 import { craftTar, scratchDir, storeSnapshot } from './helpers/image-fixtures.js';
-import { layerDirs, listImages, resolveImage } from '../src/image/store.js';
+import { layerDirs, listImages } from '../src/image/store.js';
+import { resolveImage } from '../src/image/resolve.js';
 import { isStaticElf } from '../src/image/busybox.js';
 
 const root = (): string => process.env.MINICTR_ROOT!;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: the host suite (vitest, on this machine's kernel) and the VM suite
+# `npm test`: the static checks (npm run lint), the host suite (vitest, on this machine's kernel) and the VM suite
 # (test/vm/run-vm-tests.sh, the kernel-dependent files again under Debian's kernel with cgroup v2
 # only) side by side. The VM is an emulated CPU that keeps one core busy for minutes, so it
 # runs while the host suite does; its output is shown after the host suite's. Exit status: 0
@@ -17,8 +17,13 @@ stop_vm() { kill -TERM -- "-$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null; }
 trap 'stop_vm; rm -f "$vm_log"; exit 130' INT TERM
 trap 'rm -f "$vm_log"' EXIT
 
+# the static checks (typescript-eslint, import circles, types) cost nothing extra here: the
+# VM suite is the longest part of the run
+npm run --silent lint
+lint_rc=$?
 node node_modules/vitest/vitest.mjs run "$@"
 host_rc=$?
+[ "$lint_rc" = 0 ] || host_rc=1
 
 echo
 echo "==== the VM suite (test/vm/run-vm-tests.sh: Debian's kernel, cgroup v2 only) ===="
@@ -33,5 +38,5 @@ if [ -n "$left" ]; then
   echo "test/run.sh: the suite leaked a VM: $left" >&2
   vm_rc=1
 fi
-echo "test/run.sh: host suite exit $host_rc, VM suite exit $vm_rc"
+echo "test/run.sh: lint exit $lint_rc, host suite exit $host_rc, VM suite exit $vm_rc"
 [ "$host_rc" = 0 ] && [ "$vm_rc" = 0 ]

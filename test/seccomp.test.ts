@@ -14,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { native } from '../src/native/index.js';
+import { parseSeccomp } from '../src/spec/parse.js';
 import {
   compileSeccomp,
   describeSeccomp,
-  validateSeccomp,
   type CompiledSeccomp,
   type OciSeccomp,
   type OciSeccompSyscall,
@@ -366,28 +366,28 @@ describe('seccomp profiles (compile only, no kernel state)', () => {
   it('refuses bad profiles with one line that names the field', () => {
     const sc = (s: Record<string, unknown>) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO' }, s] });
     const cases: [unknown, string][] = [
-      // the shape, checked in TypeScript
-      [null, 'linux.seccomp: must be an object, not null'],
-      [{}, 'linux.seccomp.defaultAction: missing'],
-      [{ defaultAction: 1 }, 'linux.seccomp.defaultAction: must be a string, not a number'],
+      // the shape, checked in TypeScript with the rest of config.json (src/spec/parse.ts)
+      [null, 'linux.seccomp: expected an object, got null'],
+      [{}, 'linux.seccomp.defaultAction is required'],
+      [{ defaultAction: 1 }, 'linux.seccomp.defaultAction: expected a string, got 1'],
       [{ defaultAction: 'SCMP_ACT_ALLOW', default: 'x' }, 'linux.seccomp.default: unknown field (known: defaultAction, defaultErrnoRet, architectures, flags, listenerPath, listenerMetadata, syscalls)'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: 'SCMP_ARCH_X86_64' }, 'linux.seccomp.architectures: must be an array, not a string'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: -1 }, 'linux.seccomp.defaultErrnoRet: must be a whole number >= 0, not -1'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: {} }, 'linux.seccomp.syscalls: must be an array, not an object'],
-      [sc({ names: 'read', action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names: must be an array, not a string'],
-      [sc({ names: ['read', 3], action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names[1]: must be a string, not a number'],
-      [sc({ names: [], action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names: must list at least one syscall'],
-      [sc({ names: ['read'] }), 'linux.seccomp.syscalls[1].action: missing'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: 'SCMP_ARCH_X86_64' }, 'linux.seccomp.architectures: expected an array, got a string'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: -1 }, 'linux.seccomp.defaultErrnoRet: expected an integer from 0 to 4294967295, got -1'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: {} }, 'linux.seccomp.syscalls: expected an array, got an object'],
+      [sc({ names: 'read', action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names: expected an array, got a string'],
+      [sc({ names: ['read', 3], action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names[1]: expected a string, got 3'],
+      [sc({ names: [], action: 'SCMP_ACT_ERRNO' }), 'linux.seccomp.syscalls[1].names: must list at least one'],
+      [sc({ names: ['read'] }), 'linux.seccomp.syscalls[1].action is required'],
       [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', comment: 'x' }), 'linux.seccomp.syscalls[1].comment: unknown field (known: names, action, errnoRet, args)'],
-      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 1.5 }), 'linux.seccomp.syscalls[1].errnoRet: must be a whole number >= 0, not 1.5'],
-      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ' }] }), 'linux.seccomp.syscalls[1].args[0].value: missing'],
-      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }), `linux.seccomp.syscalls[1].args[0].value: ${2 ** 60} is above 2^53 and not exact as a number: use a bigint`],
+      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 1.5 }), 'linux.seccomp.syscalls[1].errnoRet: expected an integer from 0 to 4294967295, got 1.5'],
+      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ' }] }), 'linux.seccomp.syscalls[1].args[0].value is required'],
+      [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }), `linux.seccomp.syscalls[1].args[0].value: ${2 ** 60} is above 2^53 and not exact as a number`],
       [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ', valuetwo: 1 }] }), 'linux.seccomp.syscalls[1].args[0].valuetwo: unknown field (known: index, value, valueTwo, op)'],
       // the names, checked by the addon as it compiles
       [{ defaultAction: 'SCMP_ACT_FOO' }, 'linux.seccomp.defaultAction: unknown action "SCMP_ACT_FOO"'],
       [sc({ names: ['read'], action: 'SCMP_ACT_FOO' }), 'linux.seccomp.syscalls[1].action: unknown action "SCMP_ACT_FOO"'],
       [sc({ names: ['read'], action: 'SCMP_ACT_NOTIFY' }), 'linux.seccomp.syscalls[1].action: SCMP_ACT_NOTIFY is not supported (minictr has no seccomp listener)'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/seccomp.sock' }, 'linux.seccomp.listenerPath: seccomp notify listeners are not supported'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/seccomp.sock' }, 'linux.seccomp.listenerPath is not supported by minictr: seccomp notify listeners'],
       [sc({ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 1 }), 'linux.seccomp.syscalls[1].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_ALLOW'],
       [{ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 70000 }, 'linux.seccomp.defaultErrnoRet: must be 0 to 65535, not 70000'],
       [sc({ names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }), 'linux.seccomp.syscalls[1].args[0].index: must be 0 to 5, not 6'],
@@ -424,7 +424,7 @@ describe('seccomp profiles (compile only, no kernel state)', () => {
     );
   });
 
-  it('validateSeccomp accepts the OCI shape, with null as absent (as Go writes it)', () => {
+  it('the spec parser accepts the OCI shape, with null as absent (as Go writes it)', () => {
     const p = {
       defaultAction: 'SCMP_ACT_ERRNO',
       defaultErrnoRet: 38,
@@ -436,7 +436,7 @@ describe('seccomp profiles (compile only, no kernel state)', () => {
         { names: ['read'], action: 'SCMP_ACT_ALLOW', args: null, errnoRet: null },
       ],
     };
-    expect(validateSeccomp(p)).toBe(p);
+    expect(parseSeccomp(p)).toBe(p);
     const c = compileSeccomp(p as unknown as OciSeccomp);
     expect(c.allowed).toBe(2);
     expect(c.defaultAction).toBe('SCMP_ACT_ERRNO');

@@ -19,7 +19,7 @@ import type { Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readLimit, readNumber, writeCgroupFile } from './files.js';
 import { cgroupLayout, controllerAvailable, controllerRoot, type CgroupLayout, type Controller } from './hierarchy.js';
 import { checkMemorySwap, CPU_PERIOD_US, formatBytes, hasLimits, parseCpuList, parseLimits, sharesToWeight, weightToShares, type CgroupLimits, type LimitFlags } from './limits.js';
-import type { CgroupPaths } from './cgroup.js';
+import type { CgroupPaths } from './paths.js';
 
 const FLAG_CONTROLLER: Record<Exclude<keyof CgroupLimits, 'unified'>, Controller> = {
   memory: 'memory',

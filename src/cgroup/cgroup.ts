@@ -11,55 +11,14 @@ import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmd
 import { join } from 'node:path';
 import { silent, type Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readKeyed, sleepSync, writeCgroupFile } from './files.js';
-import { cgroupLayout, CONTROLLERS, controllerAvailable, readWords, v2DelegatedControllers, type CgroupLayout, type Controller } from './hierarchy.js';
+import { cgroupLayout, controllerAvailable, readWords, v2DelegatedControllers, type CgroupLayout, type Controller } from './hierarchy.js';
 import { applyLimits } from './apply.js';
+import { CGROUP_PARENT, cgroupPaths, type CgroupPaths } from './paths.js';
 import type { CgroupMode } from './mode.js';
 import type { CgroupLimits } from './limits.js';
 
-/** Where `minictr run` puts its containers: minictr/<id>. */
-export const CGROUP_PARENT = 'minictr';
-/** The tops minictr owns, one per tool: everything it writes is below one of them. */
-export const OWNED_TOPS: readonly string[] = [CGROUP_PARENT, 'minictr-oci'];
-
-const SEGMENT = /^[A-Za-z0-9_.:@+-]+$/;
-
-/** A name is a relative path below an owned top; anything else is refused before any write. */
-export function checkCgroupName(name: string): string[] {
-  const parts = name.split('/');
-  if (parts.length < 2 || !OWNED_TOPS.includes(parts[0]!) || parts.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
-    throw new CgroupError(`cgroup "${name}" is not below a cgroup minictr owns (${OWNED_TOPS.join('/, ')}/)`);
-  }
-  return parts;
-}
-
 /** The v2 controllers minictr enables for its containers (in minictr/cgroup.subtree_control). */
 const V2_CONTROLLERS = ['cpuset', 'cpu', 'memory', 'pids'] as const;
-
-export interface CgroupPaths {
-  name: string;
-  layout: CgroupLayout;
-  /** the container's cgroup2 dir, if the host has a cgroup2 hierarchy (unified or hybrid) */
-  v2?: string;
-  /** the dir holding each available controller's files for this container */
-  byController: Map<Controller, string>;
-  /** every dir of the container, one per hierarchy */
-  dirs: string[];
-}
-
-export function cgroupPaths(name: string, layout: CgroupLayout = cgroupLayout()): CgroupPaths {
-  checkCgroupName(name);
-  const v2 = layout.v2Root ? join(layout.v2Root, name) : undefined;
-  const byController = new Map<Controller, string>();
-  for (const c of CONTROLLERS) {
-    if (layout.mode === 'unified') byController.set(c, v2!);
-    else {
-      const h = layout.v1.get(c);
-      if (h) byController.set(c, join(h.mountPoint, name));
-    }
-  }
-  const dirs = [...new Set([...byController.values(), ...(v2 ? [v2] : [])])];
-  return { name, layout, v2, byController, dirs };
-}
 
 /** The container's v1 dirs (one per hierarchy): where its pid must be written on v1. */
 function v1Dirs(p: CgroupPaths): string[] {

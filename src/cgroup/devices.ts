@@ -27,7 +27,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { isStepError, native } from '../native/index.js';
+import { isStepError, native, type DeviceRuleRecord } from '../native/index.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { CgroupError, writeCgroupFile } from './files.js';
 import { v1Hierarchies } from './hierarchy.js';
@@ -47,8 +47,8 @@ export interface DeviceRule {
   access?: string;
 }
 
-/** A checked rule, every field given. */
-export type CheckedDeviceRule = Required<DeviceRule>;
+/** A checked rule, every field given: what the addon takes. */
+export type CheckedDeviceRule = DeviceRuleRecord;
 
 /** The largest device numbers Linux has (dev_t: 12 bits of major, 20 of minor). */
 export const MAX_MAJOR = 4095;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { silent, type Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readKeyed, sleepSync, writeCgroupFile } from './files.js';
 import { controllerAvailable } from './hierarchy.js';
-import { cgroupPaths } from './cgroup.js';
+import { cgroupPaths } from './paths.js';
 
 function freezerDir(name: string): { dir: string; v2: boolean } {
   const p = cgroupPaths(name);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAppliedLimits, type AppliedLimits } from './apply.js';
-import { CGROUP_PARENT, cgroupPaths } from './cgroup.js';
+import { CGROUP_PARENT, cgroupPaths } from './paths.js';
 import { readCgroupFile } from './files.js';
 import { isFrozen } from './freezer.js';
 import { cgroupLayout, CONTROLLERS, controllerAvailable, controllerRoot, type Controller } from './hierarchy.js';

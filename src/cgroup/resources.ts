@@ -14,7 +14,7 @@
  *   pids.limit (<= 0: unlimited)     pidsLimit (-1: unlimited)
  *   other unified keys               unified (v2 files written as given)
  */
-import type { OciResources } from '../oci/spec.js';
+import type { OciResources } from '../spec/config.js';
 import { CgroupError } from './files.js';
 import { CPU_PERIOD_US, type CgroupLimits } from './limits.js';
 

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { readKeyed, readLimit, readNumber } from './files.js';
-import { cgroupPaths, type CgroupPaths } from './cgroup.js';
+import { cgroupPaths, type CgroupPaths } from './paths.js';
 
 export interface CgroupUsage {
   /** total CPU time used, in nanoseconds */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ociRoot } from '../oci/store.js';
 import { Command, CommanderError } from 'commander';
 import { MinictrError } from '../errors.js';
-import { OCI_VERSION } from '../oci/spec.js';
+import { OCI_VERSION } from '../spec/config.js';
 import { logLine, setLog, type RawGlobals } from './oci/context.js';
 import { ociVerbs } from './oci/index.js';
 

@@ -30,12 +30,12 @@ import {
   commitImage,
   layerDir,
   layerDirs,
-  resolveImage,
   type HistoryEntry,
   type ImageConfig,
   type ImageRecord,
   type PreparedLayer,
 } from './store.js';
+import { resolveImage } from './resolve.js';
 import { overlayChanges } from './whiteout.js';
 
 export interface CommitOptions {

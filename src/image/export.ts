@@ -14,7 +14,8 @@ import { execa } from 'execa';
 import { CommandError, UsageError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
-import { layerDirs, resolveImage } from './store.js';
+import { resolveImage } from './resolve.js';
+import { layerDirs } from './store.js';
 
 export interface ExportOptions {
   /** Output file; undefined: stdout (refused on a terminal, like docker). */

@@ -4,7 +4,8 @@
  */
 import { humanDuration, humanSize, table } from './format.js';
 import { layerSize } from './commit.js';
-import { resolveImage, type HistoryEntry } from './store.js';
+import { resolveImage } from './resolve.js';
+import type { HistoryEntry } from './store.js';
 
 export interface HistoryOptions {
   noTrunc?: boolean;

@@ -21,7 +21,6 @@ import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
 import { withLock } from './lock.js';
-import type { ProgressOutput } from './progress.js';
 import { parseReference, tagKey, type ImageReference } from './reference.js';
 
 export interface ImageConfig {
@@ -84,7 +83,6 @@ export interface PreparedLayer extends LayerMeta {
   dir?: string;
 }
 
-const BUILTIN_BUSYBOX = 'busybox:latest';
 
 function hexOf(digest: string): string {
   return digest.replace(/^sha256:/, '');
@@ -260,54 +258,12 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
   return undefined;
 }
 
-function isBuiltinBusybox(ref: string): boolean {
-  try {
-    const p = parseReference(ref);
-    return !p.digest && tagKey(p) === BUILTIN_BUSYBOX;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The image a user named. "busybox" is built from the host's static busybox the first time it
- * is asked for (see busybox.ts). Throws NotFoundError "image not found: REF".
- */
-export async function resolveImage(ref: string): Promise<ImageRecord> {
+/** The stored image a user named (name[:tag], id, id prefix, digest), or undefined. */
+export async function findImage(ref: string): Promise<ImageRecord | undefined> {
   const found = await lookup(ref);
-  if (found) {
-    const stored = await readStored(found.id);
-    if (stored) return withTags(stored, await readTags());
-  }
-  if (isBuiltinBusybox(ref)) {
-    const { createBusyboxImage } = await import('./busybox.js');
-    return createBusyboxImage();
-  }
-  throw new NotFoundError(`image not found: ${ref}`);
-}
-
-export interface ResolveOrPullOptions {
-  /** Where the pull's progress goes (run: stderr, so a container's stdout stays clean). */
-  output?: ProgressOutput;
-  /** Allow plain HTTP to the registry. */
-  insecure?: boolean;
-}
-
-/**
- * resolveImage, and when the image is not stored, pull it (docker run's behaviour): prints
- * "Unable to find image 'REF' locally" and the pull's progress to opts.output (stderr).
- */
-export async function resolveOrPullImage(ref: string, opts: ResolveOrPullOptions = {}): Promise<ImageRecord> {
-  try {
-    return await resolveImage(ref);
-  } catch (err) {
-    if (!(err instanceof NotFoundError) || /^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) throw err;
-  }
-  const output = opts.output ?? process.stderr;
-  output.write(`Unable to find image '${ref}' locally\n`);
-  const { pullImage } = await import('./pull.js');
-  const { image } = await pullImage(ref, { output, insecure: opts.insecure });
-  return image;
+  if (!found) return undefined;
+  const stored = await readStored(found.id);
+  return stored ? withTags(stored, await readTags()) : undefined;
 }
 
 /** Absolute diff dirs of the image's layers, TOP layer first (overlayfs lowerdir order). */

@@ -166,3 +166,17 @@ export interface EnterRecord {
   explainFd: number;
   initPath: string;
 }
+
+/** One device rule as the cgroup v2 eBPF program is built from it (native/src/addon-devices.c),
+ * every field given: src/cgroup/devices.ts checks and fills them in. */
+export interface DeviceRuleRecord {
+  allow: boolean;
+  /** a: char and block devices, b: block, c: char */
+  type: 'a' | 'b' | 'c';
+  /** -1: any */
+  major: number;
+  /** -1: any */
+  minor: number;
+  /** some of r, w, m */
+  access: string;
+}

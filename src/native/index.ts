@@ -5,10 +5,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { EnterRecord, SpawnRecord } from './contract.js';
+import type { DeviceRuleRecord, EnterRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
-import type { DeviceRule } from '../cgroup/devices.js';
 
 const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
 
@@ -108,7 +107,7 @@ export interface NativeAddon {
    * place of the one minictr attached there before (replaced: true; atomic, BPF_F_REPLACE).
    * id: the kernel's program id (bpftool prog show id N). Rules must be checked first
    * (validateDeviceRules in src/cgroup/devices.ts); bad ones throw a TypeError. */
-  attachDeviceFilter(cgroupDir: string, rules: DeviceRule[]): { instructions: number; id: number; replaced: boolean };
+  attachDeviceFilter(cgroupDir: string, rules: DeviceRuleRecord[]): { instructions: number; id: number; replaced: boolean };
   /** Detach every device filter minictr attached to the cgroup2 directory (others stay). */
   detachDeviceFilter(cgroupDir: string): { detached: number };
 }

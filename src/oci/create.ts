@@ -14,8 +14,8 @@ import type { Explainer } from '../util/explain.js';
 import { writeFileAtomic } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { OciError } from './errors.js';
-import { parseSpec } from './parse.js';
-import { OCI_VERSION, type OciSpec } from './spec.js';
+import { parseSpec } from '../spec/parse.js';
+import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { fifoPath, removeContainerDir, reserveId, saveRecord, type OciRecord } from './store.js';
 
 export interface CreateOptions {

@@ -8,7 +8,7 @@ import { thawIfFrozen } from '../cgroup/freezer.js';
 import type { Explainer } from '../util/explain.js';
 import { processLives } from '../util/proc.js';
 import { OciError } from './errors.js';
-import { runHostHooks } from './hooks.js';
+import { runHostHooks } from '../runtime/hooks.js';
 import { stateOf, statusOf } from './status.js';
 import { loadRecord, removeContainerDir } from './store.js';
 

@@ -16,8 +16,8 @@ import { readBoundedFile } from '../util/bounded-read.js';
 import type { Explainer } from '../util/explain.js';
 import { writeFileAtomic } from '../util/json-file.js';
 import { OciError } from './errors.js';
-import { parseSpec, SpecError } from './parse.js';
-import type { NamespaceType, OciProcess, OciSpec } from './spec.js';
+import { parseSpec, SpecError } from '../spec/parse.js';
+import type { NamespaceType, OciProcess, OciSpec } from '../spec/config.js';
 import { statusOf } from './status.js';
 import { loadRecord } from './store.js';
 

@@ -4,7 +4,7 @@
  * the parser and the C child use.
  */
 import { CAPABILITIES } from '../runtime/capabilities.js';
-import { OCI_VERSION } from './spec.js';
+import { OCI_VERSION } from '../spec/config.js';
 
 const MOUNT_OPTIONS = [
   'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud', 'mand', 'noatime',

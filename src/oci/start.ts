@@ -8,7 +8,7 @@ import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import type { Explainer } from '../util/explain.js';
 import { processLives } from '../util/proc.js';
 import { OciError } from './errors.js';
-import { runHostHooks } from './hooks.js';
+import { runHostHooks } from '../runtime/hooks.js';
 import { statusOf, stateOf } from './status.js';
 import { fifoPath, loadRecord } from './store.js';
 

@@ -8,7 +8,7 @@
 import { isFrozen } from '../cgroup/freezer.js';
 import { processLives } from '../util/proc.js';
 import { hasFifo, type OciRecord } from './store.js';
-import { OCI_VERSION, type OciState } from './spec.js';
+import { OCI_VERSION, type OciState } from '../spec/config.js';
 
 export function statusOf(root: string, r: OciRecord): OciState['status'] {
   if (!r.complete) return r.pid && processLives(r.pid, r.pidStart) ? 'creating' : 'stopped';

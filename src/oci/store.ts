@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { OciError } from './errors.js';
-import type { OciSpec } from './spec.js';
+import type { OciSpec } from '../spec/config.js';
 
 export interface OciRecord {
   id: string;

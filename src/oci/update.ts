@@ -3,13 +3,13 @@
  * written into its cgroup at once (and kept in its record, for later `update`s).
  */
 import { applyLimits, checkLimitsSupported } from '../cgroup/apply.js';
-import { cgroupPaths } from '../cgroup/cgroup.js';
+import { cgroupPaths } from '../cgroup/paths.js';
 import { applyDeviceRules, deviceCgroupTarget } from '../cgroup/devices.js';
 import { limitsFromResources } from '../cgroup/resources.js';
 import { readBoundedFile } from '../util/bounded-read.js';
 import type { Explainer } from '../util/explain.js';
 import { OciError } from './errors.js';
-import { parseResources } from './parse.js';
+import { parseResources } from '../spec/parse.js';
 import { statusOf } from './status.js';
 import { loadRecord, saveRecord } from './store.js';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OciMount } from '../oci/spec.js';
+import type { OciMount } from '../spec/config.js';
 
 export interface EtcOptions {
   /** the container's address on its network (else its name maps to 127.0.1.1) */

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { ConflictError } from '../errors.js';
 import { joinCgroup } from '../cgroup/cgroup.js';
 import { CLONE, initBinaryPath, native } from '../native/index.js';
-import type { OciProcess, OciSpec } from '../oci/spec.js';
+import type { OciProcess, OciSpec } from '../spec/config.js';
 import { createExplainer } from '../util/explain.js';
 import { lastCap } from './launch.js';
 import { toEnterRecord } from './native-spec.js';
@@ -37,7 +37,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const c = findContainer(ref);
   if (!isRunning(c)) throw new ConflictError(`container ${c.config.name} is not running`);
   const pid = c.state.pid!;
-  const { resolveImage } = await import('../image/store.js');
+  const { resolveImage } = await import('../image/resolve.js');
   const image = await resolveImage(c.config.imageId);
   const userSpec = opts.user ?? c.config.user;
   const user = userSpec ? resolveUser(userSpec, [`/proc/${pid}/root`]) : undefined;

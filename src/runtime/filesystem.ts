@@ -6,7 +6,7 @@
  * every container gets are the runtime-spec's "default devices".
  */
 import { statSync } from 'node:fs';
-import type { OciMount } from '../oci/spec.js';
+import type { OciMount } from '../spec/config.js';
 import type { DeviceRecord, SymlinkRecord } from '../native/index.js';
 
 const S_IFCHR = 0o020000;

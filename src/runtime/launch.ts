@@ -15,8 +15,8 @@ import { applyDeviceRules, DEFAULT_DEVICE_RULES, deviceCgroupTarget } from '../c
 import { limitsFromResources } from '../cgroup/resources.js';
 import { MinictrError } from '../errors.js';
 import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type NativeStepError, type NetConfigRecord } from '../native/index.js';
-import { runHostHooks } from '../oci/hooks.js';
-import type { OciIdMapping, OciSpec, OciState } from '../oci/spec.js';
+import { runHostHooks } from './hooks.js';
+import type { OciIdMapping, OciSpec, OciState } from '../spec/config.js';
 import type { Explainer } from '../util/explain.js';
 import { toSpawnRecord } from './native-spec.js';
 import { signalProcess } from './signals.js';

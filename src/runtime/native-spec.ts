@@ -9,10 +9,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { cgroupNamespaceView } from '../cgroup/ns-view.js';
 import { CLONE, MS } from '../native/index.js';
 import type { CredsRecord, DeviceRecord, EnterRecord, HookRecord, MountRecord, NetConfigRecord, SpawnRecord, SymlinkRecord } from '../native/index.js';
-import { parseMountOptions } from '../oci/mount-options.js';
-import { SpecError } from '../oci/parse.js';
-import type { NamespaceType, OciHook, OciMount, OciProcess, OciSpec } from '../oci/spec.js';
-import { checkNamespacedSysctl } from '../oci/sysctl.js';
+import { parseMountOptions } from '../spec/mount-options.js';
+import { SpecError } from '../spec/parse.js';
+import type { NamespaceType, OciHook, OciMount, OciProcess, OciSpec } from '../spec/config.js';
+import { checkNamespacedSysctl } from '../spec/sysctl.js';
 import { CAPABILITIES, type CapabilityName } from './capabilities.js';
 import { defaultDevices, defaultSymlinks, isFile } from './filesystem.js';
 

@@ -33,7 +33,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const resources = limitsFromFlags(opts.limits);
 
   // like docker run: a missing image is pulled (progress on stderr)
-  const { resolveOrPullImage } = await import('../image/store.js');
+  const { resolveOrPullImage } = await import('../image/resolve.js');
   const image = await resolveOrPullImage(opts.image, { output: process.stderr });
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];

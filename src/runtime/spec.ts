@@ -6,11 +6,11 @@
  * launch options (src/runtime/launch.ts). `minictr inspect` shows this spec.
  */
 import { join } from 'node:path';
-import { CGROUP_PARENT } from '../cgroup/cgroup.js';
+import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { DEFAULT_DEVICE_RULES } from '../cgroup/devices.js';
 import { resourcesFromLimits } from '../cgroup/resources.js';
 import { parseNetworkMode } from '../network/container/mode.js';
-import { OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../oci/spec.js';
+import { OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
 import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
 import type { Container } from './store.js';

@@ -13,7 +13,8 @@ import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
-import { CGROUP_PARENT, oomKilled } from '../cgroup/cgroup.js';
+import { oomKilled } from '../cgroup/cgroup.js';
+import { CGROUP_PARENT } from '../cgroup/paths.js';
 
 export interface VolumeMount {
   source: string;

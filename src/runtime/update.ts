@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { ConflictError, UsageError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
 import { applyLimits, checkLimitsSupported, readAppliedLimits } from '../cgroup/apply.js';
-import { cgroupPaths } from '../cgroup/cgroup.js';
+import { cgroupPaths } from '../cgroup/paths.js';
 import { setFrozen } from '../cgroup/freezer.js';
 import { checkMemorySwap, hasLimits, parseLimits, type CgroupLimits, type LimitFlags } from '../cgroup/limits.js';
 import { cgroupName, findContainer, isRunning, saveConfig, saveState, type Container } from './store.js';

@@ -90,7 +90,7 @@ export function defineNetwork(name: string, opts: { subnet?: string; driver?: Sw
 
 /** The host's IPv4 routes (except the default route), from /proc/net/route. */
 export function hostRoutes(): { dev: string; subnet: Subnet }[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/proc/net/route', 'utf8');
   } catch {

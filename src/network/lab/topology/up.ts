@@ -113,7 +113,7 @@ export async function upTopology(topo: Topology, opts: UpOptions): Promise<UpRes
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let steps = 0;
+  let steps: number;
   try {
     steps = await runSteps(planUp(topo, env), {
       out,

@@ -9,7 +9,7 @@ import { MinictrError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
 import { shellLine } from '../util/shell.js';
 import { runTool } from '../util/tool.js';
-import type { HookName, OciHook, OciState } from './spec.js';
+import type { HookName, OciHook, OciState } from '../spec/config.js';
 
 export class HookError extends MinictrError {}
 

@@ -5,8 +5,7 @@
  * runtime that ignored either would run a container other than the one asked for.
  */
 import { UsageError } from '../errors.js';
-import { validateSeccomp } from '../security/seccomp.js';
-import type { OciResources, OciSpec } from './spec.js';
+import type { OciResources, OciSeccomp, OciSpec } from './config.js';
 
 /** A config.json minictr cannot carry out as written. */
 export class SpecError extends UsageError {}
@@ -15,7 +14,8 @@ type Check = (v: unknown, path: string) => void;
 
 const at = (p: string, k: string): string => (p ? `${p}.${k}` : k);
 
-const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const kind = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'number' ? String(v) : `a ${typeof v}`;
 const bad = (path: string, what: string, v: unknown): never => {
   throw new SpecError(`${path}: expected ${what}, got ${kind(v)}`);
 };
@@ -61,7 +61,7 @@ const object = (fields: Fields, required: string[] = []): Check => (v, p) => {
   for (const r of required) if (o[r] === undefined) throw new SpecError(`${at(p, r)} is required`);
   for (const [k, e] of Object.entries(o)) {
     const c = fields[k];
-    if (!c) throw new SpecError(`${at(p, k)}: unknown field (not in runtime-spec 1.2, or not supported by minictr)`);
+    if (!c) throw new SpecError(`${at(p, k)}: unknown field (known: ${Object.keys(fields).join(', ')})`);
     if (e !== undefined && e !== null) c(e, at(p, k));
   }
 };
@@ -105,8 +105,27 @@ const resources = object({
   unified: record(str),
 });
 
-/** linux.seccomp has its own checker, next to its compiler (src/security/seccomp.ts) */
-const seccomp: Check = (v) => void validateSeccomp(v);
+/** uint64 values: JSON numbers are exact up to 2^53; beyond that a bigint is needed */
+const uint64: Check = (v, p) => {
+  if (typeof v === 'bigint') {
+    if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new SpecError(`${p}: must be 0 to 2^64-1`);
+    return;
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(p, 'a whole number from 0 to 2^64-1', v);
+  if ((v as number) > Number.MAX_SAFE_INTEGER) throw new SpecError(`${p}: ${v as number} is above 2^53 and not exact as a number`);
+};
+const nonEmpty = (c: Check): Check => (v, p) => {
+  c(v, p);
+  if ((v as unknown[]).length === 0) throw new SpecError(`${p}: must list at least one`);
+};
+/** The shape of linux.seccomp; its names (actions, operators, architectures) are judged by
+ * the compiler (src/security/seccomp.ts, libseccomp), which knows them. */
+const seccompArg = object({ index: uint, value: uint64, valueTwo: uint64, op: str }, ['index', 'value', 'op']);
+const seccomp = object({
+  defaultAction: str, defaultErrnoRet: uint, architectures: arrayOf(str), flags: arrayOf(str),
+  listenerPath: unsupported('seccomp notify listeners'), listenerMetadata: unsupported('seccomp notify listeners'),
+  syscalls: arrayOf(object({ names: nonEmpty(arrayOf(str)), action: str, errnoRet: uint, args: arrayOf(seccompArg) }, ['names', 'action'])),
+}, ['defaultAction']);
 
 const linux = object({
   namespaces: arrayOf(object({ type: oneOf('pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'), path: absPath }, ['type'])),
@@ -193,6 +212,12 @@ export function parseSpec(json: unknown, where = 'config.json'): OciSpec {
     throw err;
   }
   return json as OciSpec;
+}
+
+/** A linux.seccomp object alone (a profile file given on its own). */
+export function parseSeccomp(json: unknown, where = 'linux.seccomp'): OciSeccomp {
+  seccomp(json, where);
+  return json as OciSeccomp;
 }
 
 /** `update --resources`: the linux.resources object alone. */
