@@ -203,9 +203,9 @@ static napi_value js_wait(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-/* ---------- small wrappers: for teaching code and tests. They act on the CALLING process:
- * never call unshare/setns/chroot/pivot_root from the minictr CLI itself (Node is
- * multithreaded); use them in a throwaway `node` child. ---------- */
+/* ---------- small wrappers. unshare and sethostname act on the CALLING process: they are
+ * probes for the seccomp tests (a syscall the filter must stop), run in a throwaway `node`
+ * child, never in the minictr CLI itself (Node is multithreaded). ---------- */
 
 static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
   size_t argc = 3; napi_value a[3];
@@ -263,43 +263,6 @@ WRAP_BEGIN(js_unshare, 1)
   int64_t flags = arg_int(env, a, argc, 0);
   rc = unshare((int)flags);
   snprintf(step, sizeof step, "unshare(0x%llx)", (long long)flags);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
-}
-WRAP_BEGIN(js_setns, 2)
-  int64_t fd = arg_int(env, a, argc, 0), type = arg_int(env, a, argc, 1);
-  rc = setns((int)fd, (int)type);
-  snprintf(step, sizeof step, "setns(%lld, 0x%llx)", (long long)fd, (long long)type);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
-}
-WRAP_BEGIN(js_chroot, 1)
-  char *p = arg_str(env, a, argc, 0);
-  rc = p ? chroot(p) : (errno = EINVAL, -1);
-  snprintf(step, sizeof step, "chroot(%s)", p ? p : "");
-  free(p);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
-}
-WRAP_BEGIN(js_pivot_root, 2)
-  char *n = arg_str(env, a, argc, 0), *o = arg_str(env, a, argc, 1);
-  rc = (n && o) ? ctr_pivot_root(n, o) : (errno = EINVAL, -1);
-  snprintf(step, sizeof step, "pivot_root(%s, %s)", n ? n : "", o ? o : "");
-  free(n); free(o);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
-}
-WRAP_BEGIN(js_mount, 5)
-  char *src = arg_str(env, a, argc, 0), *tgt = arg_str(env, a, argc, 1), *fs = arg_str(env, a, argc, 2);
-  int64_t flags = arg_int(env, a, argc, 3);
-  char *data = arg_str(env, a, argc, 4);
-  rc = tgt ? mount(src, tgt, fs, (unsigned long)flags, data) : (errno = EINVAL, -1);
-  snprintf(step, sizeof step, "mount(%s, %s, %s)", src ? src : "none", tgt ? tgt : "", fs ? fs : "none");
-  free(src); free(tgt); free(fs); free(data);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
-}
-WRAP_BEGIN(js_umount2, 2)
-  char *tgt = arg_str(env, a, argc, 0);
-  int64_t flags = arg_int(env, a, argc, 1);
-  rc = tgt ? umount2(tgt, (int)flags) : (errno = EINVAL, -1);
-  snprintf(step, sizeof step, "umount2(%s)", tgt ? tgt : "");
-  free(tgt);
   return rc < 0 ? throw_step(env, step, errno) : NULL;
 }
 WRAP_BEGIN(js_sethostname, 1)
@@ -362,11 +325,6 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sendFd", NULL, js_send_fd, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
     { "unshare", NULL, js_unshare, NULL, NULL, NULL, napi_default, NULL },
-    { "setns", NULL, js_setns, NULL, NULL, NULL, napi_default, NULL },
-    { "chroot", NULL, js_chroot, NULL, NULL, NULL, napi_default, NULL },
-    { "pivotRoot", NULL, js_pivot_root, NULL, NULL, NULL, napi_default, NULL },
-    { "mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL },
-    { "umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL },
     { "sethostname", NULL, js_sethostname, NULL, NULL, NULL, napi_default, NULL },
     { "contract", NULL, js_contract, NULL, NULL, NULL, napi_default, NULL },
     { "mkfifo", NULL, js_mkfifo, NULL, NULL, NULL, napi_default, NULL },

@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { NotFoundError } from '../errors.js';
-import { DEFAULT_PATH } from './change.js';
+import { DEFAULT_PATH } from '../spec/config.js';
 import { makeTempDir } from './files.js';
 import { importTarball } from './import.js';
 import type { ImageRecord } from './store.js';
@@ -126,7 +126,7 @@ export async function createBusyboxImage(): Promise<ImageRecord> {
   try {
     const tarball = join(tmp, 'busybox-rootfs.tar');
     await writeRootfsTar(busybox, tarball);
-    return await importTarball(tarball, 'busybox:latest', { config: { Env: [DEFAULT_PATH], Cmd: ['sh'] } });
+    return await importTarball(tarball, 'busybox:latest', { config: { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ['sh'] } });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

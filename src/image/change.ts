@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import type { ImageConfig } from './store.js';
 
 /** Default PATH for an image that sets none (the one Docker puts in a container). */
-export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 
 /** CMD/ENTRYPOINT: exec form ["a","b"] as is; shell form "a b" becomes ["/bin/sh","-c","a b"]. */
 function commandForm(instr: string, arg: string): string[] {

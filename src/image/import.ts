@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { silent, type Explainer } from '../util/explain.js';
-import { DEFAULT_PATH } from './change.js';
+import { DEFAULT_PATH } from '../spec/config.js';
 import { extractTarball } from './extract.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { parseReference, tagKey } from './reference.js';
@@ -26,7 +26,7 @@ export interface ImportOptions {
   explain?: Explainer;
 }
 
-export const DEFAULT_IMPORT_CONFIG: ImageConfig = { Env: [DEFAULT_PATH] };
+export const DEFAULT_IMPORT_CONFIG: ImageConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
 
 export async function importTarball(file: string, name: string, opts: ImportOptions = {}): Promise<ImageRecord> {
   const explain = opts.explain ?? silent;

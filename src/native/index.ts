@@ -86,14 +86,9 @@ export interface NativeAddon {
   /** Compile an OCI linux.seccomp object with libseccomp, in this process (no side effects).
    *  Throws a one-line Error naming the field; code 'ERR_SECCOMP_PROFILE' when the profile is at fault. */
   compileSeccomp(profile: object): NativeSeccompFilter;
-  // Thin wrappers acting on the calling process: for teaching scripts and tests run in a
-  // throwaway child process, never in the minictr CLI itself.
+  // Probes acting on the calling process, for the seccomp tests (test/seccomp.test.ts) run
+  // in a throwaway child process: never called by the minictr CLI itself.
   unshare(flags: number): void;
-  setns(fd: number, nstype: number): void;
-  chroot(path: string): void;
-  pivotRoot(newRoot: string, putOld: string): void;
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
-  umount2(target: string, flags: number): void;
   sethostname(name: string): void;
   mkfifo(path: string, mode: number): void;
   /** connect to a unix socket and send fd (SCM_RIGHTS) with the pty's name; no reply awaited */

@@ -5,8 +5,7 @@
  */
 import { DOCKER_DEFAULT_CAPS } from '../runtime/capabilities.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from '../runtime/filesystem.js';
-import { DEFAULT_PATH } from '../runtime/spec.js';
-import { OCI_VERSION, type OciSpec } from '../spec/config.js';
+import { DEFAULT_PATH, OCI_VERSION, type OciSpec } from '../spec/config.js';
 
 export function defaultSpec(): OciSpec {
   const caps = DOCKER_DEFAULT_CAPS.map((c) => `CAP_${c}`);

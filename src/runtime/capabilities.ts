@@ -19,14 +19,3 @@ export const DOCKER_DEFAULT_CAPS: readonly CapabilityName[] = [
   'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID',
   'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
-
-export function capNumbers(names: readonly CapabilityName[]): number[] {
-  return names.map((n) => CAPABILITIES[n]);
-}
-
-/** The CapEff line of /proc/PID/status for a set, e.g. 00000000a80425fb for Docker's. */
-export function capMaskHex(names: readonly CapabilityName[]): string {
-  let mask = 0n;
-  for (const n of names) mask |= 1n << BigInt(CAPABILITIES[n]);
-  return mask.toString(16).padStart(16, '0');
-}

@@ -10,13 +10,12 @@ import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { DEFAULT_DEVICE_RULES } from '../cgroup/devices.js';
 import { resourcesFromLimits } from '../cgroup/resources.js';
 import { parseNetworkMode } from '../network/container/mode.js';
-import { OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
+import { DEFAULT_PATH, OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
 import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
 import type { Container } from './store.js';
 import type { UserIds } from './users.js';
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface SpecInputs {
   container: Container;

@@ -8,6 +8,9 @@
 
 export const OCI_VERSION = '1.2.0';
 
+/** A container's PATH when its image sets none (Docker's and runc's). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 export interface OciSpec {
   ociVersion: string;
   process?: OciProcess;
