@@ -138,8 +138,9 @@ describe('the built-in busybox image', () => {
     const env = { ...process.env, MINICTR_ROOT: join(fresh, 'lib'), MINICTR_RUN: join(fresh, 'run') };
     const before = await minictr(['images', '-q'], { env });
     expect(before.stdout).toBe('');
+    const resolve = fileURLToPath(new URL('../dist/image/resolve.js', import.meta.url));
     const store = fileURLToPath(new URL('../dist/image/store.js', import.meta.url));
-    const script = `import(${JSON.stringify(store)}).then(async (s) => { const i = await s.resolveImage(process.argv[1]); console.log(i.id + ' ' + s.layerDirs(i)[0]); })`;
+    const script = `Promise.all([import(${JSON.stringify(resolve)}), import(${JSON.stringify(store)})]).then(async ([r, s]) => { const i = await r.resolveImage(process.argv[1]); console.log(i.id + ' ' + s.layerDirs(i)[0]); })`;
     const runs = await Promise.all(
       ['busybox', 'busybox:latest', 'docker.io/library/busybox'].map((ref) => execa('node', ['-e', script, ref], { env })),
     );
@@ -176,7 +177,7 @@ describe('the built-in busybox image', () => {
   it('says clearly when the host has no static busybox', async () => {
     const fresh = await scratchDir('bb-');
     const env = { ...process.env, MINICTR_ROOT: join(fresh, 'lib'), MINICTR_RUN: join(fresh, 'run'), MINICTR_BUSYBOX: process.execPath };
-    const store = fileURLToPath(new URL('../dist/image/store.js', import.meta.url));
+    const store = fileURLToPath(new URL('../dist/image/resolve.js', import.meta.url));
     const r = await execa('node', ['-e', `import(${JSON.stringify(store)}).then((s) => s.resolveImage('busybox')).catch((e) => { console.error(e.message); process.exit(1); })`], { env, reject: false });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^image not found: busybox \(the built-in image needs a static busybox and .* is dynamically linked; install busybox-static/);

@@ -7,7 +7,7 @@
  * the same store layout and the same locking. Two first runs at once both build it; the commit
  * under the store lock makes that harmless (same digest, same image id, one layer stored).
  */
-import { execa } from 'execa';
+import { runTool } from '../util/tool.js';
 import { createWriteStream } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -81,7 +81,7 @@ export async function findStaticBusybox(): Promise<string> {
 async function writeRootfsTar(busybox: string, out: string): Promise<void> {
   const binary = await readFile(busybox);
   const mtime = (await stat(busybox)).mtime;
-  const applets = (await execa(busybox, ['--list-full'])).stdout
+  const applets = (await runTool(busybox, ['--list-full'])).stdout
     .split('\n')
     .map((l) => l.trim().replace(/^\/+/, ''))
     .filter((l) => l && l !== 'bin/busybox' && !l.split('/').includes('..'));

@@ -18,8 +18,8 @@
  */
 import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import { CommandError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { runTool, TAR_NOISE } from '../util/tool.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { applyChanges } from './change.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
@@ -140,14 +140,7 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
 }
 
 async function tar(args: string[]): Promise<void> {
-  const r = await execa('tar', args, { reject: false, stdout: 'ignore' });
-  if (r.exitCode !== 0 || r.failed) {
-    const stderr = String(r.stderr ?? '')
-      .split('\n')
-      .filter((l) => l.trim() && !/Exiting with failure status/.test(l))
-      .join('\n');
-    throw new CommandError('tar -c (commit)', stderr || (r.shortMessage ?? 'failed'));
-  }
+  await runTool('tar', args, { stdout: 'ignore', label: 'tar -c (commit)', noise: TAR_NOISE });
 }
 
 /**

@@ -10,8 +10,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { CommandError, UsageError } from '../errors.js';
+import { runTool, TAR_NOISE } from '../util/tool.js';
+import { UsageError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { resolveImage } from './resolve.js';
@@ -46,18 +46,11 @@ export async function exportContainer(container: { config: { name: string; image
   );
   let ok = false;
   try {
-    const r = await execa('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'minictr-export', lowerdir, mnt], {
-      stdin: 'ignore',
+    await runTool('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', SCRIPT, 'minictr-export', lowerdir, mnt], {
       stdout: opts.output ? { file: opts.output } : 'inherit',
-      reject: false,
+      label: `export ${container.config.name}`,
+      noise: TAR_NOISE,
     });
-    if (r.exitCode !== 0 || r.failed) {
-      const stderr = String(r.stderr ?? '')
-        .split('\n')
-        .filter((l) => l.trim() && !/Exiting with failure status/.test(l))
-        .join('\n');
-      throw new CommandError(`export ${container.config.name}`, stderr || (r.shortMessage ?? 'failed'));
-    }
     ok = true;
   } finally {
     await rm(scratch, { recursive: true, force: true });

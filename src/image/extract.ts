@@ -6,8 +6,7 @@
  * tar reads the archive through the file descriptor pass 1 read (not from the path again), so
  * the file cannot be swapped between the check and the extraction.
  */
-import { execa } from 'execa';
-import { CommandError } from '../errors.js';
+import { runTool, TAR_NOISE } from '../util/tool.js';
 import type { Explainer } from '../util/explain.js';
 import type { Compression } from './tar-check.js';
 
@@ -44,18 +43,7 @@ export async function extractTarball(
 ): Promise<void> {
   explain.step('extract with GNU tar, keeping owners, modes, links, devices and capabilities', `tar ${tarExtractArgs(dir, compression, file).join(' ')}`);
   // /proc/self/fd/N opens the very inode pass 1 checked, with its own file offset.
-  const result = await execa('tar', tarExtractArgs(dir, compression, '-'), {
-    stdin: { file: `/proc/self/fd/${fd}` },
-    reject: false,
-    stdout: 'ignore',
-  });
-  if (result.exitCode !== 0 || result.failed) {
-    // tar's last words are "Exiting with failure status due to previous errors"; the reason is
-    // the line before.
-    const stderr = String(result.stderr ?? '')
-      .split('\n')
-      .filter((l) => l.trim() && !/Exiting with failure status|Error is not recoverable/.test(l))
-      .join('\n');
-    throw new CommandError(`tar -x ${file}`, stderr || (result.shortMessage ?? 'failed'));
-  }
+  // tar's last words are "Exiting with failure status due to previous errors"; the reason is
+  // the line before
+  await runTool('tar', tarExtractArgs(dir, compression, '-'), { stdinFile: `/proc/self/fd/${fd}`, stdout: 'ignore', label: `tar -x ${file}`, noise: TAR_NOISE });
 }

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { paths } from '../paths.js';
-import { ownerAlive, ownerTag } from './lock.js';
+import { ownerAlive, ownerTag } from '../util/lock.js';
 
 /** Write JSON to path atomically: a temp file in the same dir, fsync, rename over. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -2,7 +2,7 @@
  * `minictr history IMAGE`: how an image was made, newest step first (docker history): each
  * step's command, the size of the layer it made (0B for a config-only step), its comment.
  */
-import { humanDuration, humanSize, table } from './format.js';
+import { humanDuration, humanSize, table } from '../util/format.js';
 import { layerSize } from './commit.js';
 import { resolveImage } from './resolve.js';
 import type { HistoryEntry } from './store.js';

@@ -1,7 +1,7 @@
 /** `minictr images`: the table docker prints, one row per tag (dangling images as <none>). */
 import { parseReference, splitTagKey, tagKey } from './reference.js';
 import { listImages } from './store.js';
-import { humanDuration, humanSize, table } from './format.js';
+import { humanDuration, humanSize, table } from '../util/format.js';
 
 export interface ImagesOptions {
   /** Only this REPOSITORY or REPOSITORY:TAG. */

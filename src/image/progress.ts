@@ -3,7 +3,7 @@
  * redrawn in place (ANSI cursor-up) with a bar and bytes downloaded; otherwise each change of
  * status is one plain line, so logs and pipes stay readable.
  */
-import { humanSize } from './format.js';
+import { humanSize } from '../util/format.js';
 
 export interface ProgressOutput {
   write(s: string): unknown;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { MinictrError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
-import { humanSize } from './format.js';
+import { humanSize } from '../util/format.js';
 import { DigestMismatchError, prepareLayer } from './layer.js';
 import {
   formatPlatform,

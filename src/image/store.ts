@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
-import { withLock } from './lock.js';
+import { withLock } from '../util/lock.js';
 import { parseReference, tagKey, type ImageReference } from './reference.js';
 
 export interface ImageConfig {

@@ -25,7 +25,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
+import { streamTool } from '../util/tool.js';
 import tarStream, { type Header } from 'tar-stream';
 
 /** A header as tar-stream really delivers it: type is null for typeflags it does not know. */
@@ -240,14 +240,14 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
     const decompressor = DECOMPRESSOR[compression];
     if (decompressor) {
       const [cmd, ...args] = decompressor as [string, ...string[]];
-      const child = execa(cmd, args, { stdin: 'pipe', buffer: { stdout: false, stderr: true }, reject: false });
+      const { child, done } = streamTool(cmd, args);
       const feeding = pipeline(source, child.stdin!).catch(() => undefined);
       const parsing = pipeline(child.stdout!, hasher, extract);
-      const [parsed, result] = await Promise.allSettled([parsing, child]);
+      const [parsed, result] = await Promise.allSettled([parsing, done]);
       await feeding;
       if (result.status === 'fulfilled' && result.value.exitCode !== 0 && !unsafe) {
-        const line = String(result.value.stderr).trim().split('\n').pop() ?? '';
-        const why = line.replace(/^(xz|zstd): \(stdin\): /, '').replace(/^\*\*\* /, '') || (result.value.shortMessage ?? 'failed');
+        const line = result.value.stderr.trim().split('\n').pop() ?? '';
+        const why = line.replace(/^(xz|zstd): \(stdin\): /, '').replace(/^\*\*\* /, '') || 'failed';
         decompressFailure = `the ${compression} data is corrupt or truncated (${why})`;
       }
       if (parsed.status === 'rejected') throw parsed.reason;

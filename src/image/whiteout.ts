@@ -12,29 +12,22 @@
  * what a layer deleted. `commit` goes the other way (overlayChanges below).
  *
  * Node has no mknod(2) nor setxattr(2): the coreutils and attr commands do it, one per
- * whiteout (layers have few), which also makes --explain print exactly what happens.
+ * whiteout (layers have few), and --explain prints each as it runs, from its own argv.
  */
 import type { Stats } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
-import { CommandError, MinictrError } from '../errors.js';
+import { MinictrError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
+import { hostCommand } from '../util/host-command.js';
+import { runTool } from '../util/tool.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './tar-check.js';
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
-async function run(cmd: string, args: string[]): Promise<void> {
-  const r = await execa(cmd, args, { reject: false });
-  if (r.exitCode !== 0 || r.failed) {
-    const missing = (r as { code?: string }).code === 'ENOENT';
-    throw new CommandError(`${cmd} ${args.join(' ')}`, missing ? `${cmd} is not installed (package ${cmd === 'setfattr' ? 'attr' : 'coreutils'})` : String(r.stderr || r.shortMessage));
-  }
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+/** -h: the xattr goes on the directory itself, never through a symlink */
+const opaque = (dir: string, explain: Explainer, why: string): Promise<unknown> =>
+  hostCommand('setfattr', ['-h', '-n', OPAQUE_XATTR, '-v', 'y', dir], { explain, why });
 
 /**
  * Turn the OCI whiteouts of an extracted layer into overlay whiteouts. `whiteouts` are the
@@ -49,8 +42,7 @@ export async function applyWhiteouts(diff: string, whiteouts: string[], explain:
     if (!st?.isFile()) continue; // listed twice, or replaced later in the archive
     await rm(marker);
     if (base === OPAQUE_WHITEOUT) {
-      explain.step(`opaque directory ${dirname(rel)}: hide what lower layers have in it`, `setfattr -n ${OPAQUE_XATTR} -v y ${shellQuote(dir)}`);
-      await run('setfattr', ['-h', '-n', OPAQUE_XATTR, '-v', 'y', dir]);
+      await opaque(dir, explain, `opaque directory ${dirname(rel)}: hide what lower layers have in it`);
       continue;
     }
     const name = base.slice(WHITEOUT_PREFIX.length);
@@ -60,11 +52,10 @@ export async function applyWhiteouts(diff: string, whiteouts: string[], explain:
     if (existing) {
       // The layer deleted NAME and made it anew: what it made wins, and a directory made anew
       // must not show what the lower layers had in it.
-      if (existing.isDirectory()) await run('setfattr', ['-h', '-n', OPAQUE_XATTR, '-v', 'y', target]);
+      if (existing.isDirectory()) await opaque(target, explain, `${name} was deleted and made anew in this layer: hide what lower layers had in it`);
       continue;
     }
-    explain.step(`whiteout ${rel}: ${name} is deleted in this layer`, `mknod ${shellQuote(target)} c 0 0`);
-    await run('mknod', ['-m', '000', target, 'c', '0', '0']);
+    await hostCommand('mknod', ['-m', '000', target, 'c', '0', '0'], { explain, why: `whiteout ${rel}: ${name} is deleted in this layer` });
   }
 }
 
@@ -109,11 +100,9 @@ export async function overlayChanges(
   lower: string[],
   skip: (rel: string, isEmpty: boolean) => boolean,
 ): Promise<OverlayChanges> {
-  const r = await execa('getfattr', ['-R', '-P', '--absolute-names', '-m', '^trusted\\.overlay\\.', '-d', upper], { reject: false });
-  if (r.failed && (r as { code?: string }).code === 'ENOENT') {
-    throw new CommandError('getfattr', 'getfattr is not installed (package attr)');
-  }
-  const xattrs = parseGetfattr(String(r.stdout), upper);
+  // exit status 1 with output: some entries have no xattrs at all, which is fine
+  const r = await runTool('getfattr', ['-R', '-P', '--absolute-names', '-m', '^trusted\\.overlay\\.', '-d', upper], { allowFailure: true });
+  const xattrs = parseGetfattr(r.stdout, upper);
   for (const [rel, attrs] of xattrs) {
     for (const name of attrs.keys()) {
       if (name === 'trusted.overlay.redirect' || name === 'trusted.overlay.metacopy') {

@@ -1,4 +1,5 @@
 /** `minictr-oci list [--format table|json] [-q]`: every container under the root. */
+import { table } from '../util/format.js';
 import { OciError } from './errors.js';
 import { stateOf } from './status.js';
 import { listIds, loadRecord } from './store.js';
@@ -14,7 +15,5 @@ export function listContainers(root: string, format: string, quiet: boolean): st
   if (quiet) return states.map((s) => `${s.id}\n`).join('');
   if (format === 'json') return `${JSON.stringify(states)}\n`;
   if (format !== 'table') throw new OciError(`invalid --format "${format}": table or json`, 'usage');
-  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, 'root'])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n';
+  return table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, 'root']));
 }

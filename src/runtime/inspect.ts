@@ -7,6 +7,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
+import { humanDuration, table } from '../util/format.js';
 import { cgroupName, isRunning, specFile, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
@@ -98,13 +99,9 @@ function stateExtras(c: Container): Record<string, unknown> {
   return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
 }
 
+/** "2 minutes": how long since, in docker's words (the same as images and history) */
 function ago(iso: string | undefined): string {
-  if (!iso) return '';
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
-  if (s < 3600) return `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? '' : 's'}`;
-  if (s < 86400) return `${Math.round(s / 3600)} hour${Math.round(s / 3600) === 1 ? '' : 's'}`;
-  return `${Math.round(s / 86400)} days`;
+  return iso ? humanDuration(Math.max(0, Date.now() - Date.parse(iso))) : '';
 }
 
 export function statusText(c: Container): string {
@@ -137,16 +134,11 @@ export function psRow(c: Container): PsRow {
   };
 }
 
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
-}
-
 export function formatPs(containers: Container[]): string {
-  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+  const rows: string[][] = [];
   for (const c of containers) {
     const r = psRow(c);
     rows.push([r.ID, r.Image, r.Command, `${ago(c.config.created)} ago`, r.Status, r.Ports, r.Names]);
   }
-  return formatTable(rows);
+  return table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows);
 }

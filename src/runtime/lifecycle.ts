@@ -6,7 +6,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { thawIfFrozen } from '../cgroup/freezer.js';
 import { ConflictError, UsageError } from '../errors.js';
-import { withLock } from '../image/lock.js';
+import { withLock } from '../util/lock.js';
 import { paths } from '../paths.js';
 import { startContainer } from './start.js';
 import { cgroupName, findContainer, isRunning, type Container } from './store.js';

@@ -6,6 +6,7 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { formatBytes } from '../cgroup/limits.js';
+import { table } from '../util/format.js';
 import { readUsage, type CgroupUsage } from '../cgroup/usage.js';
 import { cgroupName, findContainer, isRunning, listContainers, type Container } from './store.js';
 
@@ -57,9 +58,9 @@ export function statsRow(c: Container, before: Sample, after: Sample): StatsRow 
 }
 
 export function formatStatsTable(rows: StatsRow[]): string {
-  const table = [['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS / LIMIT']];
+  const cells: string[][] = [];
   for (const r of rows) {
-    table.push([
+    cells.push([
       r.ID,
       r.Name,
       `${r.CPUPerc.toFixed(2)}%`,
@@ -68,8 +69,7 @@ export function formatStatsTable(rows: StatsRow[]): string {
       `${r.PIDs} / ${r.PIDsLimit === null ? 'no limit' : r.PIDsLimit}`,
     ]);
   }
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('')).join('\n') + '\n';
+  return table(['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS / LIMIT'], cells);
 }
 
 function containersFor(refs: string[]): () => Container[] {

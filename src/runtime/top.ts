@@ -3,7 +3,7 @@
  * namespace is the container's (the kernel's /proc/PID/ns/pid link), shown by the host's ps.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
-import { execa } from 'execa';
+import { runTool } from '../util/tool.js';
 import { ConflictError } from '../errors.js';
 import { findContainer, isRunning } from './store.js';
 
@@ -26,6 +26,6 @@ export async function topContainer(ref: string, psArgs: string[] = []): Promise<
   if (!isRunning(c)) throw new ConflictError(`container ${c.config.name} is not running`);
   const pids = containerPids(c.state.pid!);
   const format = psArgs.length ? psArgs : ['-o', 'uid,pid,ppid,stime,time,args'];
-  const r = await execa('ps', [...format, '-p', pids.join(',')], { reject: false });
+  const r = await runTool('ps', [...format, '-p', pids.join(',')], { allowFailure: true });
   return r.stdout + '\n';
 }

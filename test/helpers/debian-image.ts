@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { withLock } from '../../src/image/lock.js';
+import { withLock } from '../../src/util/lock.js';
 
 export const DEBIAN_IMAGE_VERSION = 'bookworm-minbase-1';
 

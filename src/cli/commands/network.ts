@@ -22,11 +22,10 @@ export function register(program: Command): void {
     .action(async () => {
       const { listNetworks } = await import('../../network/container/store.js');
       const { containersOn } = await import('../../network/container/attach.js');
-      const { formatTable } = await import('../../runtime/inspect.js');
+      const { table } = await import('../../util/format.js');
       const { writeSync } = await import('node:fs');
-      const rows = [['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS']];
-      for (const n of listNetworks()) rows.push([n.name, n.driver, n.bridge, n.subnet, n.gateway, String(containersOn(n.name).length)]);
-      writeSync(1, formatTable(rows));
+      const rows = listNetworks().map((n) => [n.name, n.driver, n.bridge, n.subnet, n.gateway, String(containersOn(n.name).length)]);
+      writeSync(1, table(['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS'], rows));
     });
   network
     .command('inspect')

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withLock } from '../../image/lock.js';
+import { withLock } from '../../util/lock.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
 import type { Action } from '../host/actions.js';

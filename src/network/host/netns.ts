@@ -4,11 +4,9 @@
  * interchangeable in both directions, and `ip netns exec` applies /etc/netns/NAME/* (hosts,
  * resolv.conf) by bind-mounting them over /etc in a private mount namespace.
  */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { runTool } from '../../util/tool.js';
+import { runInteractive, runTool } from '../../util/tool.js';
 import { checkNetnsName } from './names.js';
 import type { NetOutput } from './output.js';
 import { NETNS_DIR, namedNamespaces } from './state.js';
@@ -56,15 +54,5 @@ export async function execInNetns(name: string, argv: readonly string[], out?: N
   if (!netnsExists(name)) throw new NotFoundError(`no namespace ${name} (see minictr net ns ls)`);
   if (argv.length === 0) argv = [process.env.SHELL || '/bin/sh'];
   out?.explain.step(`run in namespace ${name}`, ['ip', 'netns', 'exec', name, ...argv].join(' '));
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', name, ...argv], { stdio: 'inherit' });
-    // The terminal's Ctrl-C goes to the command; minictr just waits for its status.
-    const ignore = (): void => undefined;
-    process.on('SIGINT', ignore);
-    child.on('error', (e) => reject(new NotFoundError(`ip: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      process.off('SIGINT', ignore);
-      resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1));
-    });
-  });
+  return runInteractive('ip', ['netns', 'exec', name, ...argv]);
 }

@@ -7,7 +7,7 @@
  * to debug. PID reuse is handled by also recording the process start time from /proc.
  */
 import { open, readFile, unlink, mkdir, stat } from 'node:fs/promises';
-import { processStartTime } from '../util/proc.js';
+import { processStartTime } from './proc.js';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MinictrError } from '../errors.js';
