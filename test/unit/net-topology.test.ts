@@ -90,6 +90,11 @@ describe('validateTopology: good files', () => {
     expect(t.links[1]!.impair).toEqual({ loss: '2.5%' });
   });
 
+  it("a slash stands for a dot in an interface's name (a VLAN's eth0.100), as sysctl(8) reads it", () => {
+    const t = validateTopology(edited((d) => { d.hosts.a.sysctls = { 'net.ipv4.conf.eth0/100.forwarding': '1' }; }), 'lab.yaml');
+    expect(t.hosts[0]!.sysctls).toEqual({ 'net.ipv4.conf.eth0/100.forwarding': '1' });
+  });
+
   it('the hash follows the content, not the file name', () => {
     const h = validateTopology(base(), 'a.yaml').hash;
     expect(validateTopology(base(), 'b.yaml').hash).toBe(h);
@@ -153,6 +158,10 @@ describe('validateTopology: refusals name the file and the field', () => {
     ['routes as a mapping', (d) => { d.hosts.a.routes = { default: '10.0.0.2' }; }, 'lab.yaml: hosts.a.routes: must be a list'],
     ['a sysctl of the whole machine', (d) => { d.hosts.a.sysctls = { 'kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls.kernel.core_pattern: only net.* sysctls belong to a namespace'],
     ['a sysctl with a space', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip forward': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip forward: only net.* sysctls belong to a namespace'],
+    // sysctl(8) would write /proc/sys/net/../kernel/core_pattern: the host's, not the namespace's
+    ['a sysctl that climbs out of net/', (d) => { d.hosts.a.sysctls = { 'net.//.kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls.net.//.kernel.core_pattern: is not a sysctl name: a part between "." or "/" is empty'],
+    ['a sysctl with an empty part', (d) => { d.hosts.a.sysctls = { 'net.ipv4..ip_forward': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4..ip_forward: is not a sysctl name: a part between "." or "/" is empty'],
+    ['a sysctl ending in a separator', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward/': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip_forward/: is not a sysctl name: a part between "." or "/" is empty'],
     ['a sysctl value that is empty', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward': '' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip_forward: must be a non-empty string'],
   ])('%s', (_what, edit, message) => {
     expect(refusal(edited(edit))).toBe(message);

@@ -253,6 +253,9 @@ export function validateTopology(doc: unknown, file: string): Topology {
     for (const [k, v] of Object.entries(c.map(o.sysctls, `${path}.sysctls`))) {
       // Only net.* is per network namespace; anything else would change the whole machine.
       if (!/^net\.[A-Za-z0-9_.\-/]+$/.test(k)) c.fail(`${path}.sysctls.${k}`, 'only net.* sysctls belong to a namespace');
+      // sysctl(8) reads "/" as a separator too: an empty part makes a path that climbs out of
+      // net/ ("net.//.kernel.core_pattern" is /proc/sys/net/../kernel/core_pattern, the host's)
+      if (k.split(/[./]/).some((part) => part === '')) c.fail(`${path}.sysctls.${k}`, 'is not a sysctl name: a part between "." or "/" is empty');
       sysctls[k] = c.string(v, `${path}.sysctls.${k}`);
     }
     return { name: h, interfaces, routes, sysctls };
