@@ -95,6 +95,17 @@ describe('validateTopology: good files', () => {
     expect(t.hosts[0]!.sysctls).toEqual({ 'net.ipv4.conf.eth0/100.forwarding': '1' });
   });
 
+  it('hosts and interfaces named like properties of every object', () => {
+    const t = validateTopology({
+      hosts: { constructor: { addresses: { toString: '10.0.0.1/24' } }, b: {} },
+      links: [{ endpoints: ['constructor:toString', 'b:valueOf'] }],
+    }, 'lab.yaml');
+    expect(t.hosts.map((h) => [h.name, h.interfaces])).toEqual([
+      ['constructor', [{ name: 'toString', addresses: ['10.0.0.1/24'] }]],
+      ['b', [{ name: 'valueOf', addresses: [] }]],
+    ]);
+  });
+
   it('the hash follows the content, not the file name', () => {
     const h = validateTopology(base(), 'a.yaml').hash;
     expect(validateTopology(base(), 'b.yaml').hash).toBe(h);
@@ -130,6 +141,9 @@ describe('validateTopology: refusals name the file and the field', () => {
     ['an endpoint with two colons', (d) => { d.links[0].endpoints = ['a:eth0:x', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: "a:eth0:x" must be NODE or NODE:INTERFACE'],
     ['an endpoint without a node', (d) => { d.links[0].endpoints = [':eth0', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: ":eth0" must be NODE or NODE:INTERFACE'],
     ['an unknown node', (d) => { d.links[1].endpoints = ['b:eth0', 'sw2']; }, 'lab.yaml: links[1].endpoints[1]: unknown node "sw2" (not in hosts or switches)'],
+    // names of Object.prototype's properties are names like any other, not hosts
+    ['a node named like a property of every object', (d) => { d.links[1].endpoints = ['b:eth0', 'constructor']; }, 'lab.yaml: links[1].endpoints[1]: unknown node "constructor" (not in hosts or switches)'],
+    ['a node named toString', (d) => { d.links[0].endpoints = ['toString', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: unknown node "toString" (not in hosts or switches)'],
     ['a bad interface name', (d) => { d.links[0].endpoints = ['a:eth0/1', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: "eth0/1" is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)'],
     ['an interface name too long', (d) => { d.links[0].endpoints = ['a:an-interface-name', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: "an-interface-name" is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)'],
     ['an interface used twice', (d) => { d.links[1].endpoints = ['a:eth0', 'b:eth0']; }, 'lab.yaml: links[1].endpoints[0]: host a already has an interface eth0'],

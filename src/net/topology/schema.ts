@@ -184,7 +184,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
       const epath = `${path}.endpoints[${j}]`;
       const [node, ifname, extra] = c.string(e, epath).split(':');
       if (extra !== undefined || !node) c.fail(epath, `"${String(e)}" must be NODE or NODE:INTERFACE`);
-      if (hostRaw[node] !== undefined || hostNames.includes(node)) {
+      if (hostNames.includes(node)) {
         const list = ifaces.get(node)!;
         const name = ifname || `eth${list.length}`;
         checkIfName(name, `${file}: ${epath}`);
@@ -226,7 +226,8 @@ export function validateTopology(doc: unknown, file: string): Topology {
       if (!names.includes(ifn)) c.fail(`${path}.addresses.${ifn}`, `host ${h} has no interface ${ifn} (interfaces come from links)`);
     }
     const interfaces: Interface[] = names.map((ifn) => {
-      const v = addrs[ifn];
+      // own keys only: an interface may be called constructor or toString
+      const v = Object.hasOwn(addrs, ifn) ? addrs[ifn] : undefined;
       const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
       const addresses = list.map((a, j) => c.string(a, `${path}.addresses.${ifn}${Array.isArray(v) ? `[${j}]` : ''}`));
       addresses.forEach((a) => checkCidr(c, a, `${path}.addresses.${ifn}`));
