@@ -58,7 +58,8 @@ interface Fields {
 const object = (fields: Fields, required: string[] = []): Check => (v, p) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(p, 'an object', v);
   const o = v as Record<string, unknown>;
-  for (const r of required) if (o[r] === undefined) throw new SpecError(`${at(p, r)} is required`);
+  // null is absent (as Go writes a nil pointer): for a required field too
+  for (const r of required) if (o[r] === undefined || o[r] === null) throw new SpecError(`${at(p, r)} is required`);
   for (const [k, e] of Object.entries(o)) {
     const c = fields[k];
     if (!c) throw new SpecError(`${at(p, k)}: unknown field (not in runtime-spec 1.2, or not supported by minictr)`);

@@ -158,6 +158,12 @@ describe('parseSpec refuses, naming the field', () => {
     // required fields
     ['no ociVersion', (s) => { delete s.ociVersion; }, 'config.json: ociVersion is required'],
     ['no cwd', (s) => { delete s.process.cwd; }, 'config.json: process.cwd is required'],
+    // null is absent: a required field cannot be null
+    ['ociVersion null', (s) => { s.ociVersion = null; }, 'config.json: ociVersion is required'],
+    ['args null', (s) => { s.process.args = null; }, 'config.json: process.args is required'],
+    ['user null', (s) => { s.process.user = null; }, 'config.json: process.user is required'],
+    ['a hook path null', (s) => { s.hooks = { prestart: [{ path: null }] }; }, 'config.json: hooks.prestart[0].path is required'],
+    ['a namespace type null', (s) => { s.linux.namespaces[0].type = null; }, 'config.json: linux.namespaces[0].type is required'],
     ['no user', (s) => { delete s.process.user; }, 'config.json: process.user is required'],
     ['no root.path', (s) => { s.root = { readonly: true }; }, 'config.json: root.path is required'],
     ['a mount without destination', (s) => { s.mounts.push({ type: 'tmpfs' }); }, 'config.json: mounts[7].destination is required'],
