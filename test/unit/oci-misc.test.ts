@@ -96,6 +96,8 @@ describe('parseSignal', () => {
     ['SIG', 'invalid signal "SIG"'],
     ['-9', 'invalid signal "-9"'],
     ['9x', 'invalid signal "9x"'],
+    ['RTMIN+31', 'invalid signal "RTMIN+31": signals are 1 to 64 (RTMIN+30 is the last)'],
+    ['SIGRTMIN+40', 'invalid signal "SIGRTMIN+40": signals are 1 to 64 (RTMIN+30 is the last)'],
   ])('refuses %j', (v, message) => {
     let err: unknown;
     try {
