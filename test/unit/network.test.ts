@@ -71,7 +71,10 @@ describe('parsePortMapping', () => {
     ['8080:80/sctp', 'invalid port mapping "8080:80/sctp": protocol must be tcp or udp'],
     ['8080:80/', 'invalid port mapping "8080:80/": protocol must be tcp or udp'],
     ['localhost:8080:80', 'invalid port mapping "localhost:8080:80": localhost is not an IPv4 address'],
-    [':8080:80', 'invalid port mapping ":8080:80":  is not an IPv4 address'],
+    [':8080:80', 'invalid port mapping ":8080:80": "" is not an IPv4 address'],
+    // one protocol: "/tcp/udp" is not tcp with something ignored
+    ['8080:80/tcp/udp', 'invalid port mapping "8080:80/tcp/udp": expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]'],
+    ['53:53/udp/', 'invalid port mapping "53:53/udp/": expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]'],
     ['x:80', 'invalid port mapping "x:80": x is not a port (1-65535)'],
     [':80', 'invalid port mapping ":80": "" is not a port (1-65535)'],
     ['8080:', 'invalid port mapping "8080:": "" is not a port (1-65535)'],
