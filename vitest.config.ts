@@ -1,11 +1,13 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // The suite drives the real kernel as root. Files run one after another: several of them use
 // fixed kernel names (red, green, ovs1) that two files at once would fight over, and the
-// machine has two cores anyway.
+// machine has two cores anyway. The unit layer (test/unit/, pure code, no root) has its own
+// config and runs before this suite (npm run test:host, test/run.sh), not again inside it.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, 'test/unit/**'],
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 60_000,

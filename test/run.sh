@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `npm test`: the static checks (npm run lint), the host suite (vitest, on this machine's kernel) and the VM suite
-# (test/vm/run-vm-tests.sh, the kernel-dependent files again under Debian's kernel with cgroup v2
-# only) side by side. The VM is an emulated CPU that keeps one core busy for minutes, so it
-# runs while the host suite does; its output is shown after the host suite's. Exit status: 0
-# when both passed. Either one alone: npm run test:host, npm run test:vm.
+# `npm test`: the static checks (npm run lint), the unit layer (test/unit/: pure code, no
+# root, a few seconds), the host suite (vitest, on this machine's kernel) and the VM suite
+# (test/vm/run-vm-tests.sh, the kernel-dependent files again under Debian's kernel with
+# cgroup v2 only). The VM is an emulated CPU that keeps one core busy for minutes, so it runs
+# while the rest does; its output is shown after the host suite's. Exit status: 0 when all
+# passed. Each alone: npm run lint, npm run test:unit, npm run test:host, npm run test:vm.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 vm_log=$(mktemp)
@@ -17,13 +18,14 @@ stop_vm() { kill -TERM -- "-$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null; }
 trap 'stop_vm; rm -f "$vm_log"; exit 130' INT TERM
 trap 'rm -f "$vm_log"' EXIT
 
-# the static checks (typescript-eslint, import circles, types) cost nothing extra here: the
-# VM suite is the longest part of the run
+# the static checks (typescript-eslint, import circles, types) and the unit layer cost
+# nothing extra here: the VM suite is the longest part of the run
 npm run --silent lint
 lint_rc=$?
+node node_modules/vitest/vitest.mjs run --config test/unit/vitest.config.ts
+unit_rc=$?
 node node_modules/vitest/vitest.mjs run "$@"
 host_rc=$?
-[ "$lint_rc" = 0 ] || host_rc=1
 
 echo
 echo "==== the VM suite (test/vm/run-vm-tests.sh: Debian's kernel, cgroup v2 only) ===="
@@ -38,5 +40,5 @@ if [ -n "$left" ]; then
   echo "test/run.sh: the suite leaked a VM: $left" >&2
   vm_rc=1
 fi
-echo "test/run.sh: lint exit $lint_rc, host suite exit $host_rc, VM suite exit $vm_rc"
-[ "$host_rc" = 0 ] && [ "$vm_rc" = 0 ]
+echo "test/run.sh: lint exit $lint_rc, unit layer exit $unit_rc, host suite exit $host_rc, VM suite exit $vm_rc"
+[ "$lint_rc" = 0 ] && [ "$unit_rc" = 0 ] && [ "$host_rc" = 0 ] && [ "$vm_rc" = 0 ]

@@ -46,8 +46,10 @@ function invalid(ref: string, problem: string): UsageError {
 }
 
 function checkDomain(ref: string, domain: string): void {
-  const [host = '', port, ...more] = domain.split(':');
-  if (more.length) throw invalid(ref, `registry ${JSON.stringify(domain)} has more than one ':'`);
+  // an IPv6 literal is bracketed and holds ':' itself: a port is what follows the ']'
+  const v6 = /^(\[[^\]]*\])(?::(.*))?$/.exec(domain);
+  const [host = '', port, ...more] = v6 ? [v6[1], v6[2]] : domain.split(':');
+  if (more.length || port?.includes(':')) throw invalid(ref, `registry ${JSON.stringify(domain)} has more than one ':'`);
   if (port !== undefined && !/^[0-9]{1,5}$/.test(port)) {
     throw invalid(ref, `registry port ${JSON.stringify(port)} must be a number`);
   }

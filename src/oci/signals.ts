@@ -11,7 +11,12 @@ export function parseSignal(v: string | undefined): number {
   }
   const name = s.toUpperCase().replace(/^SIG/, '');
   const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
-  if (rt) return 34 + Number(rt[1] ?? 0);
+  if (rt) {
+    // SIGRTMIN is 34 and SIGRTMAX 64: RTMIN+31 and above are no signal
+    const n = 34 + Number(rt[1] ?? 0);
+    if (n > 64) throw new OciError(`invalid signal "${s}": signals are 1 to 64 (RTMIN+30 is the last)`, 'usage');
+    return n;
+  }
   const n = (constants.signals as Record<string, number>)[`SIG${name}`];
   if (n === undefined) throw new OciError(`invalid signal "${s}"`, 'usage');
   return n;

@@ -15,7 +15,7 @@ type Check = (v: unknown, path: string) => void;
 const at = (p: string, k: string): string => (p ? `${p}.${k}` : k);
 
 const kind = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'number' ? String(v) : `a ${typeof v}`;
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'number' ? `the number ${v}` : `a ${typeof v}`;
 const bad = (path: string, what: string, v: unknown): never => {
   throw new SpecError(`${path}: expected ${what}, got ${kind(v)}`);
 };
@@ -58,7 +58,8 @@ interface Fields {
 const object = (fields: Fields, required: string[] = []): Check => (v, p) => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(p, 'an object', v);
   const o = v as Record<string, unknown>;
-  for (const r of required) if (o[r] === undefined) throw new SpecError(`${at(p, r)} is required`);
+  // null is absent (as Go writes a nil pointer): for a required field too
+  for (const r of required) if (o[r] === undefined || o[r] === null) throw new SpecError(`${at(p, r)} is required`);
   for (const [k, e] of Object.entries(o)) {
     const c = fields[k];
     if (!c) throw new SpecError(`${at(p, k)}: unknown field (known: ${Object.keys(fields).join(', ')})`);

@@ -184,7 +184,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
       const epath = `${path}.endpoints[${j}]`;
       const [node, ifname, extra] = c.string(e, epath).split(':');
       if (extra !== undefined || !node) c.fail(epath, `"${String(e)}" must be NODE or NODE:INTERFACE`);
-      if (hostRaw[node] !== undefined || hostNames.includes(node)) {
+      if (hostNames.includes(node)) {
         const list = ifaces.get(node)!;
         const name = ifname || `eth${list.length}`;
         checkIfName(name, `${file}: ${epath}`);
@@ -226,7 +226,8 @@ export function validateTopology(doc: unknown, file: string): Topology {
       if (!names.includes(ifn)) c.fail(`${path}.addresses.${ifn}`, `host ${h} has no interface ${ifn} (interfaces come from links)`);
     }
     const interfaces: Interface[] = names.map((ifn) => {
-      const v = addrs[ifn];
+      // own keys only: an interface may be called constructor or toString
+      const v = Object.hasOwn(addrs, ifn) ? addrs[ifn] : undefined;
       const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
       const addresses = list.map((a, j) => c.string(a, `${path}.addresses.${ifn}${Array.isArray(v) ? `[${j}]` : ''}`));
       addresses.forEach((a) => checkCidr(c, a, `${path}.addresses.${ifn}`));
@@ -253,6 +254,9 @@ export function validateTopology(doc: unknown, file: string): Topology {
     for (const [k, v] of Object.entries(c.map(o.sysctls, `${path}.sysctls`))) {
       // Only net.* is per network namespace; anything else would change the whole machine.
       if (!/^net\.[A-Za-z0-9_.\-/]+$/.test(k)) c.fail(`${path}.sysctls.${k}`, 'only net.* sysctls belong to a namespace');
+      // sysctl(8) reads "/" as a separator too: an empty part makes a path that climbs out of
+      // net/ ("net.//.kernel.core_pattern" is /proc/sys/net/../kernel/core_pattern, the host's)
+      if (k.split(/[./]/).some((part) => part === '')) c.fail(`${path}.sysctls.${k}`, 'is not a sysctl name: a part between "." or "/" is empty');
       sysctls[k] = c.string(v, `${path}.sysctls.${k}`);
     }
     return { name: h, interfaces, routes, sysctls };
