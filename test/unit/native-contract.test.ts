@@ -17,7 +17,7 @@ import { defaultSpec } from '../../src/oci/default-spec.js';
 import { toEnterRecord, toSpawnRecord } from '../../src/runtime/native-spec.js';
 
 /** The keys of T that may be absent. */
-type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+type OptionalKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? K : never }[keyof T];
 /** An object with exactly these keys. */
 type KeySet<K extends PropertyKey> = { [P in K]: true };
 
