@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { runTool, TAR_NOISE } from '../util/tool.js';
 import { silent, type Explainer } from '../util/explain.js';
+import { shellLine } from '../util/shell.js';
 import { applyChanges } from './change.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { prepareLayer } from './layer.js';
@@ -117,8 +118,7 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
   if (changes.entries.length) {
     const list = join(scratch, 'entries.list');
     await writeFile(list, changes.entries.map((e) => `${e}\0`).join(''));
-    explain.step('archive the upper dir: files written or copied up in the container', `tar -c -f ${out} -C ${upper} --xattrs --numeric-owner --no-recursion -T <changed paths>`);
-    await tar(['-c', '-f', out, ...tarArgs, '-C', upper, '-T', list]);
+    await tar(['-c', '-f', out, ...tarArgs, '-C', upper, '-T', list], explain, `archive the upper dir: the ${changes.entries.length} path(s) written or copied up in the container (listed in ${list})`);
   }
   if (changes.markers.length) {
     // The whiteout files, made empty with a fixed time in a scratch tree, appended to the archive.
@@ -130,16 +130,13 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
     }
     const list = join(scratch, 'whiteouts.list');
     await writeFile(list, changes.markers.map((m) => `${m}\0`).join(''));
-    explain.step(
-      `add OCI whiteouts for ${changes.markers.length} deletion(s): a char device 0:0 becomes .wh.NAME, an opaque dir gets .wh..wh..opq`,
-      `tar -${changes.entries.length ? 'r' : 'c'} -f ${out} -C <scratch> ${changes.markers.slice(0, 3).join(' ')}${changes.markers.length > 3 ? ' ...' : ''}`,
-    );
-    await tar([changes.entries.length ? '-r' : '-c', '-f', out, ...tarArgs, '--owner=0', '--group=0', '-C', wh, '-T', list]);
+    await tar([changes.entries.length ? '-r' : '-c', '-f', out, ...tarArgs, '--owner=0', '--group=0', '-C', wh, '-T', list], explain, `add OCI whiteouts for ${changes.markers.length} deletion(s): a char device 0:0 becomes .wh.NAME, an opaque dir gets .wh..wh..opq (listed in ${list})`);
   }
   return true;
 }
 
-async function tar(args: string[]): Promise<void> {
+async function tar(args: string[], explain: Explainer, why: string): Promise<void> {
+  explain.step(why, shellLine(['tar', ...args]));
   await runTool('tar', args, { stdout: 'ignore', label: 'tar -c (commit)', noise: TAR_NOISE });
 }
 

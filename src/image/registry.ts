@@ -20,11 +20,19 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { MinictrError, NotFoundError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
+import { shellLine } from '../util/shell.js';
 import { DEFAULT_REGISTRY } from './reference.js';
 import { DigestMismatchError } from './layer.js';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest.js';
 
 /** The registry could not be reached, or answered something that is not the API. */
+
+/** The curl command a request is: its URL and headers, with the bearer token kept out. */
+export function curlLine(url: string, headers: Record<string, string>, extra: string[] = []): string {
+  const h = Object.entries(headers).map(([k, v]) => ['-H', `${k}: ${k === 'authorization' ? v.replace(/^(Bearer|Basic) .*/, '$1 $TOKEN') : v}`]);
+  return shellLine(['curl', ...extra, ...h.flat(), url]);
+}
+
 export class RegistryError extends MinictrError {}
 
 const MANIFEST_MAX = 4 * 1024 * 1024; // Docker's limit too
@@ -154,7 +162,7 @@ export class RegistryClient {
     const reasons: string[] = [];
     for (const scheme of schemes) {
       const url = `${scheme}://${this.host}/v2/`;
-      this.explain.step(`is ${this.host} a registry? (API version check)`, `curl -i ${url}`);
+      this.explain.step(`is ${this.host} a registry? (API version check)`, curlLine(url, {}, ['-i']));
       let res: Response;
       try {
         res = await fetch(url, { signal: this.signal(true), redirect: 'follow' });
@@ -195,7 +203,7 @@ export class RegistryClient {
     const url = new URL(c.realm!);
     if (c.service) url.searchParams.set('service', c.service);
     url.searchParams.set('scope', `repository:${this.repository}:pull`);
-    this.explain.step('get an anonymous pull token', `curl '${url.href}'`);
+    this.explain.step('get an anonymous pull token', curlLine(url.href, {}));
     let res: Response;
     try {
       res = await fetch(url, { signal: this.signal(true) });
@@ -210,8 +218,9 @@ export class RegistryClient {
     this.token = token;
   }
 
-  /** GET a path under /v2/<repo>/, with the token (fetched on the first 401). */
-  private async get(path: string, accept: string | undefined, timeout: boolean): Promise<Response> {
+  /** GET a path under /v2/<repo>/, with the token (fetched on the first 401); each request is
+   * explained as the curl command it is, from the URL and headers it really sends. */
+  private async get(path: string, accept: string | undefined, timeout: boolean, why: string, curlExtra: string[] = []): Promise<Response> {
     if (!this.base) await this.ping();
     const url = `${this.base}/v2/${this.repository}/${path}`;
     for (let attempt = 0; ; attempt++) {
@@ -219,6 +228,7 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (this.token) headers.authorization = `Bearer ${this.token}`;
+      this.explain.step(why, curlLine(url, headers, ['-L', ...curlExtra]));
       let res: Response;
       try {
         res = await fetch(url, { headers, signal: this.signal(timeout), redirect: 'follow' });
@@ -273,12 +283,7 @@ export class RegistryClient {
   /** A manifest or index by tag or digest; by digest its bytes must have that digest. */
   async getManifest(reference: string): Promise<FetchedManifest> {
     const what = `manifest ${this.repository}:${reference}`.replace(':sha256:', '@sha256:');
-    if (!this.base) await this.ping();
-    this.explain.step(
-      `fetch the manifest for ${reference}`,
-      `curl -H 'Accept: ${MANIFEST_ACCEPT}'${this.token ? ' -H "Authorization: Bearer $TOKEN"' : ''} ${this.base ?? `https://${this.host}`}/v2/${this.repository}/manifests/${reference}`,
-    );
-    const res = await this.get(`manifests/${reference}`, MANIFEST_ACCEPT, true);
+    const res = await this.get(`manifests/${reference}`, MANIFEST_ACCEPT, true, `fetch the manifest for ${reference}`);
     if (!res.ok) throw await this.failure(res, what);
     const body = await this.readLimited(res, MANIFEST_MAX, what);
     const digest = sha256(body);
@@ -294,8 +299,7 @@ export class RegistryClient {
 
   /** A small blob (the image config) in memory, checked against its descriptor. */
   async getBlob(desc: Descriptor, what: string): Promise<Buffer> {
-    this.explain.step(`fetch the ${what}`, `curl -L ${this.base}/v2/${this.repository}/blobs/${desc.digest}`);
-    const res = await this.get(`blobs/${desc.digest}`, undefined, true);
+    const res = await this.get(`blobs/${desc.digest}`, undefined, true, `fetch the ${what}`);
     if (!res.ok) throw await this.failure(res, `${what} ${desc.digest}`);
     const body = await this.readLimited(res, Math.min(CONFIG_MAX, desc.size), `${what} ${desc.digest.slice(7, 19)}`);
     if (body.length !== desc.size) {
@@ -312,8 +316,7 @@ export class RegistryClient {
    */
   async downloadBlob(desc: Descriptor, file: string, onBytes: (done: number) => void): Promise<void> {
     const short = desc.digest.slice(7, 19);
-    this.explain.step(`download layer ${short} (${desc.size} bytes) and check its sha256`, `curl -L -o ${file} ${this.base}/v2/${this.repository}/blobs/${desc.digest} && sha256sum ${file}`);
-    const res = await this.get(`blobs/${desc.digest}`, undefined, false);
+    const res = await this.get(`blobs/${desc.digest}`, undefined, false, `download layer ${short} (${desc.size} bytes) and check its sha256 as it arrives`, ['-o', file]);
     if (!res.ok || !res.body) throw await this.failure(res, `layer ${desc.digest}`);
     const hash = createHash('sha256');
     let done = 0;

@@ -42,7 +42,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const userSpec = opts.user ?? c.config.user;
   const user = userSpec ? resolveUser(userSpec, [`/proc/${pid}/root`]) : undefined;
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
-  explain.step(`exec in container ${c.config.name}: join its namespaces and cgroup`, `nsenter --all --target ${pid} ${command.join(' ')}`);
+  explain.note(`exec in container ${c.config.name}: its namespaces are those of PID ${pid}`);
 
   // the new process is the container's first one with another command: same capabilities,
   // no_new_privs, rlimits, keyring and seccomp filter, from the spec it was started with

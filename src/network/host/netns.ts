@@ -6,6 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { ConflictError, NotFoundError } from '../../errors.js';
+import { hostCommand } from '../../util/host-command.js';
+import { shellLine } from '../../util/shell.js';
 import { runInteractive, runTool } from '../../util/tool.js';
 import { checkNetnsName } from './names.js';
 import type { NetOutput } from './output.js';
@@ -18,15 +20,13 @@ export function netnsExists(name: string): boolean {
 export async function addNetns(name: string, out: NetOutput): Promise<void> {
   checkNetnsName(name);
   if (netnsExists(name)) throw new ConflictError(`namespace ${name} already exists`);
-  out.explain.step(`create namespace ${name} (bind-mounted at ${NETNS_DIR}/${name})`, `ip netns add ${name}`);
-  await runTool('ip', ['netns', 'add', name]);
+  await hostCommand('ip', ['netns', 'add', name], { explain: out.explain, why: `create namespace ${name} (bind-mounted at ${NETNS_DIR}/${name})` });
 }
 
 export async function delNetns(name: string, out: NetOutput): Promise<void> {
   checkNetnsName(name);
   if (!netnsExists(name)) throw new NotFoundError(`no namespace ${name} (see minictr net ns ls)`);
-  out.explain.step(`remove namespace ${name}`, `ip netns del ${name}`);
-  await runTool('ip', ['netns', 'del', name]);
+  await hostCommand('ip', ['netns', 'del', name], { explain: out.explain, why: `remove namespace ${name}` });
 }
 
 export interface NetnsInfo {
@@ -53,6 +53,6 @@ export async function execInNetns(name: string, argv: readonly string[], out?: N
   checkNetnsName(name);
   if (!netnsExists(name)) throw new NotFoundError(`no namespace ${name} (see minictr net ns ls)`);
   if (argv.length === 0) argv = [process.env.SHELL || '/bin/sh'];
-  out?.explain.step(`run in namespace ${name}`, ['ip', 'netns', 'exec', name, ...argv].join(' '));
+  out?.explain.step(`run in namespace ${name}`, shellLine(['ip', 'netns', 'exec', name, ...argv]));
   return runInteractive('ip', ['netns', 'exec', name, ...argv]);
 }

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { release } from 'node:os';
 import { MinictrError } from '../../errors.js';
 import { equivalent, type OvsAction } from './actions.js';
+import { hostCommand } from '../../util/host-command.js';
 import { haveTool, runTool } from '../../util/tool.js';
 import { kernelConfigOption } from './tc.js';
 import type { Explainer } from '../../util/explain.js';
@@ -40,8 +41,7 @@ export async function ovsRunning(): Promise<boolean> {
 export async function ensureOvsRunning(explain?: Explainer): Promise<void> {
   if (await ovsRunning()) return;
   if (!existsSync(OVS_CTL)) throw new MinictrError(`Open vSwitch is not running and ${OVS_CTL} is missing`);
-  explain?.step('start Open vSwitch (ovsdb-server, ovs-vswitchd)', `${OVS_CTL} start`);
-  await runTool(OVS_CTL, ['start'], { allowFailure: true });
+  await hostCommand(OVS_CTL, ['start'], { explain, why: 'start Open vSwitch (ovsdb-server, ovs-vswitchd)', allowFailure: true });
   if (!(await ovsRunning())) throw new MinictrError(`Open vSwitch did not start (${OVS_CTL} start); see /var/log/openvswitch`);
 }
 
