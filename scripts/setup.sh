@@ -15,6 +15,10 @@ PACKAGES=(
   golang-github-containers-common
   # registry tests: a real distribution registry on 127.0.0.1
   docker-registry
+  # minictr-oci under the real engines (test/oci-*.test.ts): containerd with ctr, podman with
+  # its monitor conmon, buildah. containers-common needs a network stack even for podman
+  # --network none (CNI plugins or netavark): the CNI plugins, which the tests were run with
+  containerd podman conmon buildah containernetworking-plugins
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)
   openvswitch-switch ethtool iptables nftables
   # network tests: a DNS server in an "upstream" namespace

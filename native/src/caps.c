@@ -58,12 +58,17 @@ void ctr_apply_creds(const struct ctr_creds *c) {
               (unsigned long long)c->permitted, (unsigned long long)c->inheritable);
   if (syscall(SYS_capset, &hdr, data) < 0) ctr_fail("capset(CapEff=0x%016llx)", (unsigned long long)c->effective);
 
-  ctr_explain("set the ambient capabilities (kept across exec by a non-root user)",
-              "prctl(PR_CAP_AMBIENT_CLEAR_ALL) + raise 0x%016llx", (unsigned long long)c->ambient);
+  /* The kernel raises an ambient capability only if it is both permitted and inheritable.
+   * Engines list ambient caps without inheritable ones (buildah run copies its effective set
+   * into ambient and leaves inheritable empty); runc raises them one by one and only warns
+   * when one fails, so the same spec must run here too: the others are left out. */
+  uint64_t ambient = c->ambient & c->permitted & c->inheritable;
+  ctr_explain("set the ambient capabilities (kept across exec by a non-root user), those also permitted and inheritable",
+              "prctl(PR_CAP_AMBIENT_CLEAR_ALL) + raise 0x%016llx", (unsigned long long)ambient);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     ctr_fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
   for (int cap = 0; cap <= c->last_cap; cap++) {
-    if (!(c->ambient & (1ULL << cap))) continue;
+    if (!(ambient & (1ULL << cap))) continue;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) ctr_fail("prctl(PR_CAP_AMBIENT_RAISE, %d)", cap);
   }
 

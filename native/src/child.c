@@ -98,7 +98,18 @@ int ctr_child_main(struct ctr_config *c) {
   if (c->loopback_up) ctr_loopback_up();
   if (c->net_ifname) ctr_configure_interface(c);
 
-  if (c->tty) ctr_pty_for_parent(c->tty_rows, c->tty_cols, 1);
+  if (c->tty) {
+    ctr_pty_for_parent(c->tty_rows, c->tty_cols, 1);
+    /* Without minictr-init as PID 1 (OCI: the trampoline execs the command at once) nobody
+     * else would make the pty the command's controlling terminal, and a shell would run
+     * without job control ("can't access tty"). We are the session leader (setsid above),
+     * as runc's init is when it does the same. minictr-init does it for its child otherwise:
+     * the terminal must stay free for that child's own session. */
+    if (c->exec_path_slot > 0) {
+      ctr_explain("make the terminal the command's controlling terminal", "ioctl(0, TIOCSCTTY)");
+      if (ctr_take_ctty() < 0) ctr_fail("ioctl(TIOCSCTTY)");
+    }
+  }
 
   ctr_enter_cwd(c->cwd);
   /* the command must exist before we say we are ready (runc fails `create` the same way) */

@@ -8,8 +8,14 @@
  *              (memory, cpu, ...; co-mounted ones like cpu,cpuacct get symlinks), plus the
  *              cgroup2 tree at unified/ on a hybrid host
  * This is what an OCI mount of type "cgroup" becomes (src/runtime/native-spec.ts).
+ *
+ * A container without a cgroup namespace of its own (an OCI spec may have none: ctr's
+ * default, buildah's, podman's on cgroup v1) would see each v1 hierarchy's root there: the
+ * host's whole tree, and the root's limits instead of its own. So, as runc does, its own
+ * cgroup directory in each v1 hierarchy (and a hybrid host's unified/) is bind-mounted
+ * instead (`own`: its cgroup name). On a unified host cgroup2 is mounted as it is (as runc).
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { MS, type MountRecord, type SymlinkRecord } from '../native/index.js';
 import { cgroupLayout } from './hierarchy.js';
 
@@ -22,7 +28,7 @@ export interface CgroupView {
 
 const BASE = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME;
 
-export function cgroupNamespaceView(target = '/sys/fs/cgroup', readonly = true): CgroupView {
+export function cgroupNamespaceView(target = '/sys/fs/cgroup', readonly = true, own?: string): CgroupView {
   const flags = BASE | (readonly ? MS.RDONLY : 0);
   const layout = cgroupLayout();
   const mount = (source: string, at: string, fstype: string, f: number, data?: string): MountRecord => ({
@@ -36,12 +42,13 @@ export function cgroupNamespaceView(target = '/sys/fs/cgroup', readonly = true):
     if (seen.has(h.mountPoint)) continue;
     seen.add(h.mountPoint);
     const name = h.controllers.join(',');
-    mounts.push(mount('cgroup', `${target}/${name}`, 'cgroup', flags, h.options));
+    if (own) mounts.push(mount(join(h.mountPoint, own), `${target}/${name}`, 'none', MS.BIND | flags));
+    else mounts.push(mount('cgroup', `${target}/${name}`, 'cgroup', flags, h.options));
     // cpu,cpuacct mounted together: /sys/fs/cgroup/cpu -> cpu,cpuacct (and the host's name)
     for (const alias of new Set([...h.controllers, basename(h.mountPoint)])) {
       if (alias !== name) symlinks.push({ target: name, path: `${target}/${alias}` });
     }
   }
-  if (layout.v2Root) mounts.push(mount('cgroup2', `${target}/unified`, 'cgroup2', flags));
+  if (layout.v2Root) mounts.push(own ? mount(join(layout.v2Root, own), `${target}/unified`, 'none', MS.BIND | flags) : mount('cgroup2', `${target}/unified`, 'cgroup2', flags));
   return { mounts, symlinks, readonly: readonly ? [target] : [] };
 }

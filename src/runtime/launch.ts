@@ -128,6 +128,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       netConfig: o.netConfig,
       seccomp,
       lastCap: lastCap(),
+      cgroupName: o.cgroupName,
     });
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;

@@ -38,6 +38,9 @@ export interface NativeSpecOptions {
   seccomp?: { filter: Buffer; flags: number };
   /** /proc/sys/kernel/cap_last_cap */
   lastCap: number;
+  /** the container's cgroup (minictr/<id>, minictr-oci/...): what /sys/fs/cgroup shows of v1
+   * hierarchies when the spec gives it no cgroup namespace */
+  cgroupName?: string;
 }
 
 const CLONE_OF: Record<Exclude<NamespaceType, 'time'>, number> = {
@@ -102,13 +105,13 @@ function hookRecords(hooks: OciHook[] | undefined): HookRecord[] {
 }
 
 /** A spec mount as the child does it; a "cgroup" mount becomes this host's cgroup view. */
-function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: MountRecord[]; symlinks: SymlinkRecord[]; readonly: string[] }): void {
+function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: MountRecord[]; symlinks: SymlinkRecord[]; readonly: string[] }, ownCgroup?: string): void {
   const where = `mounts[${i}]`;
   const o = parseMountOptions(m.options ?? [], where);
   const type = m.type ?? (o.bind ? 'bind' : undefined);
   if (type === 'cgroup' || type === 'cgroup2') {
     // the host's hierarchies as the container's cgroup namespace shows them (ns-view.ts)
-    const view = cgroupNamespaceView(m.destination, (o.flags & MS.RDONLY) !== 0);
+    const view = cgroupNamespaceView(m.destination, (o.flags & MS.RDONLY) !== 0, ownCgroup);
     out.mounts.push(...view.mounts);
     out.symlinks.push(...view.symlinks);
     out.readonly.push(...view.readonly);
@@ -172,7 +175,8 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
   }
 
   const out = { mounts: [] as MountRecord[], symlinks: defaultSymlinks(), readonly: [...(linux.readonlyPaths ?? [])] };
-  (spec.mounts ?? []).forEach((m, i) => mountRecords(m, i, o.bundle, out));
+  const ownCgroup = cloneFlags & CLONE.NEWCGROUP ? undefined : o.cgroupName;
+  (spec.mounts ?? []).forEach((m, i) => mountRecords(m, i, o.bundle, out, ownCgroup));
 
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
     key: checkNamespacedSysctl(key, { net: !!(cloneFlags & CLONE.NEWNET) || joins.some((j) => j.type === CLONE.NEWNET), ipc: seen.has('ipc'), uts: hasUts }),
