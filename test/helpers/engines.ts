@@ -168,7 +168,7 @@ const GLOBAL_WITH_VALUE = new Set(['--root', '--log', '--log-format', '--criu', 
 
 /** Every minictr-oci call under this state root, in order. */
 export function ociCalls(root: string): OciCall[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(join(root, 'trace.jsonl'), 'utf8');
   } catch {
