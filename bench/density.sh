@@ -21,8 +21,9 @@ report() { # name start mid end mem_before mem_during
 
 bin/minictr run --rm busybox true  # build the image once
 ROOTFS=$(node --input-type=module -e "
+  const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');
-  console.log(s.layerDirs(await s.resolveImage('busybox')).at(-1));")
+  console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
 # minictr --replicas N: one CLI process, one monitor per container

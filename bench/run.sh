@@ -31,8 +31,9 @@ trap cleanup EXIT
 # the busybox image's rootfs, as minictr stores it (built on first use)
 bin/minictr run --rm busybox true
 ROOTFS=$(node --input-type=module -e "
+  const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');
-  console.log(s.layerDirs(await s.resolveImage('busybox')).at(-1));")
+  console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
 
 # an OCI bundle on the same rootfs for runc and crun (their default spec, command 'true')
 BUNDLE=$WORK/bundle
