@@ -85,6 +85,7 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_pivot_root_to(c);
   ctr_write_sysctls(c);
   ctr_mask_paths(c);
+  ctr_make_cwd(c->cwd);
   ctr_finish_root(c);
 
   if (c->hostname) {
