@@ -99,7 +99,16 @@ int ctr_child_main(struct ctr_config *c) {
   if (c->loopback_up) ctr_loopback_up();
   if (c->net_ifname) ctr_configure_interface(c);
 
-  if (c->tty) ctr_pty_for_parent(c->tty_rows, c->tty_cols, 1);
+  if (c->tty) {
+    ctr_pty_for_parent(c->tty_rows, c->tty_cols, 1);
+    /* OCI (exec mode): the command is this process, a session leader since setsid above, so
+     * the terminal must become its controlling tty here (in pid1 mode minictr-init gives it
+     * to the command's own session instead) */
+    if (c->exec_path_slot > 0) {
+      ctr_explain("make the terminal the process's controlling terminal", "ioctl(0, TIOCSCTTY)");
+      if (ctr_take_ctty() < 0) ctr_fail("ioctl(TIOCSCTTY)");
+    }
+  }
 
   ctr_enter_cwd(c->cwd);
   /* the command must exist before we say we are ready (runc fails `create` the same way) */
