@@ -31,7 +31,9 @@ static void describe_argv(char **argv, char *buf, size_t len) {
 
 /* OCI create: tell the parent we are ready, then block until `start` opens the fifo for
  * reading (as runc's exec.fifo). The fd is O_PATH, opened before pivot_root; reopening it
- * through /proc/self/fd gives a real write end without needing the host path. */
+ * through /proc/self/fd gives a real write end without needing the host path. The write end
+ * stays open, close-on-exec: `start` reads EOF once the command is exec'd (after the
+ * startContainer hooks), and only then runs the poststart hooks. */
 static void wait_for_start(const struct ctr_config *c) {
   struct ctr_msg m;
   memset(&m, 0, sizeof m);
@@ -44,7 +46,6 @@ static void wait_for_start(const struct ctr_config *c) {
   /* nobody is left to report to: the parent (create) has exited */
   if (fd < 0) { dprintf(2, "minictr: open exec fifo: %s\n", strerror(errno)); _exit(125); }
   if (write(fd, "0", 1) < 0) _exit(125);
-  close(fd);
   close(c->exec_fifo_fd);
 }
 
