@@ -12,7 +12,7 @@
  */
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unified } from './helpers/cgroup.js';
@@ -467,6 +467,8 @@ describe.concurrent('minictr-oci', () => {
       await until('three processes', () => cgroupProcs(b.id).length === 3);
       const pids = cgroupProcs(b.id);
       expect(pids).toContain(c.pid);
+      const ps = await oci(['ps', '--format', 'json', b.id]);
+      expect(JSON.parse(ps.stdout), ps.stderr).toEqual(pids); // ps: the cgroup's processes, as the kernel lists them
       expect((await oci(['kill', b.id, 'STOP'])).exitCode).toBe(0); // the main process alone
       await until('the main process to stop', () => procState(c.pid) === 'T');
       expect(pids.filter((p) => p !== c.pid).map(procState)).not.toContain('T');
@@ -475,6 +477,38 @@ describe.concurrent('minictr-oci', () => {
       expect((await oci(['kill', '--all', b.id, 'KILL'])).exitCode).toBe(0);
       await until('every process to die', () => pids.every(gone));
       expect((await oci(['delete', b.id])).exitCode).toBe(0);
+      await nothingLeft(b);
+    });
+  });
+
+  describe('exec', () => {
+    it('runs in every namespace and the cgroup of the container, with its exit status; --process gives user, env, cwd', async () => {
+      const b = await bundle(['sleep', '1000']);
+      const c = await created(b);
+      await started(b);
+      const nsOf = (pid: number | string): string[] =>
+        ['ipc', 'mnt', 'net', 'pid', 'uts', 'cgroup'].map((n) => `${n} ${readlinkSync(`/proc/${pid}/ns/${n}`)}`);
+      const r = await oci(['exec', b.id, 'sh', '-c', 'for n in ipc mnt net pid uts cgroup; do echo "$n $(readlink /proc/self/ns/$n)"; done; exit 5'], { mark: b.id });
+      expect(r.exitCode, r.stderr).toBe(5);
+      expect(r.stdout.trim().split('\n')).toEqual(nsOf(c.pid));
+      const proc = join(b.dir, 'process.json');
+      writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'id; echo "FOO=$FOO"; pwd'], cwd: '/tmp', env: ['FOO=from-process', 'PATH=/bin'], user: { uid: 1000, gid: 1000, additionalGids: [7] } }));
+      const p = await oci(['exec', '--process', proc, b.id], { mark: b.id });
+      expect(p.exitCode, p.stderr).toBe(0);
+      expect(p.stdout.split('\n').slice(0, 3)).toEqual(['uid=1000 gid=1000 groups=7', 'FOO=from-process', '/tmp']);
+      // detached, the process keeps exec's stdio: a file, not a pipe we would wait on
+      const errFd = openSync(join(b.dir, 'exec.err'), 'w');
+      const detached = spawn(OCI, ['--root', ROOT, 'exec', '--detach', '--pid-file', join(b.dir, 'exec.pid'), b.id, 'sleep', '1000'], {
+        stdio: ['ignore', errFd, errFd], env: { ...process.env, OCI_TEST_MARK: b.id },
+      });
+      closeSync(errFd);
+      const code = await new Promise((resolve) => detached.on('exit', resolve));
+      expect(code, readFileSync(join(b.dir, 'exec.err'), 'utf8')).toBe(0);
+      const execPid = Number(readFileSync(join(b.dir, 'exec.pid'), 'utf8'));
+      expect(cgroupProcs(b.id)).toContain(execPid); // the kernel puts it in the container's cgroup
+      expect(nsOf(execPid)).toEqual(nsOf(c.pid));
+      expect((await oci(['delete', '--force', b.id])).exitCode).toBe(0);
+      await until('the exec\'d process to die with the container', () => gone(execPid));
       await nothingLeft(b);
     });
   });
