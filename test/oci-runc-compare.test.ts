@@ -2,7 +2,7 @@
  * minictr-oci next to runc, the reference runtime: the same bundle and config.json run by
  * `runc --root A run ID` and by `minictr-oci --root B run ID`, and what the process sees must
  * agree: its capabilities (all five sets), no_new_privs, seccomp mode, hostname, `id`,
- * /proc/self/limits, what the masked and read-only paths give, the shape of its mount table
+ * /proc/self/limits (RLIM_INFINITY too), oom_score_adj, what the masked and read-only paths give, the shape of its mount table
  * (mount points and fs types, not ids or sources), and its exit status (0, 7, killed).
  * When they disagree the test prints both sides, section by section.
  *
@@ -21,7 +21,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  forceDelete, makeBundle, residueSettled, RUNC, runtime, sections, state, until, workDir, type Bundle, type Runtime, type Spec,
+  forceDelete, makeBundle, residueSettled, RUNC, runtime, sections, state, U64_MAX, until, workDir, type Bundle, type Runtime, type Spec,
 } from './helpers/oci.js';
 
 const haveRunc = existsSync(RUNC);
@@ -41,6 +41,7 @@ const PROBE = [
   'echo "== hostname"; hostname',
   'echo "== id"; id',
   'echo "== limits"; cat /proc/self/limits',
+  'echo "== oom"; cat /proc/self/oom_score_adj',
   'echo "== masked"',
   'for p in /proc/kcore /proc/keys /proc/timer_list /proc/latency_stats /proc/sched_debug /proc/acpi /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do',
   '  if [ -d "$p" ]; then echo "$p dir, $(ls -A "$p" | wc -l) entries"',
@@ -121,7 +122,7 @@ function expectSame(r: Record<Runtime, Ran>): void {
   expect(b.exitCode, `minictr-oci failed: ${b.stderr}`).toBe(0);
   const ma = mountShape(a.sections.mounts);
   const mb = mountShape(b.sections.mounts);
-  const keys = ['status', 'hostname', 'id', 'limits', 'masked', 'readonly', 'mounts'];
+  const keys = ['status', 'hostname', 'id', 'limits', 'oom', 'masked', 'readonly', 'mounts'];
   const diff = report({ ...a.sections, mounts: ma.shape }, { ...b.sections, mounts: mb.shape }, keys);
   expect(diff, `runc and minictr-oci disagree:\n${diff}`).toBe('');
   // the documented cgroup difference, bounded: minictr mounts no hierarchy runc does not,
@@ -148,7 +149,10 @@ describe.skipIf(!haveRunc)('minictr-oci and runc: what the process sees', () => 
         { type: 'RLIMIT_NPROC', soft: 300, hard: 400 },
         { type: 'RLIMIT_CORE', soft: 4096, hard: 8192 },
         { type: 'RLIMIT_STACK', soft: 4194304, hard: 8388608 },
+        { type: 'RLIMIT_FSIZE', soft: 1000000, hard: U64_MAX },
+        { type: 'RLIMIT_CPU', soft: U64_MAX, hard: U64_MAX },
       ];
+      s.process.oomScoreAdj = 123;
       s.hostname = 'other-host';
     });
     expectSame(await both(b));

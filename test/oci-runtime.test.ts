@@ -374,10 +374,13 @@ describe.concurrent('minictr-oci', () => {
       await nothingLeft(b);
     });
 
-    it('terminal true: the pty master comes on --console-socket as one SCM_RIGHTS message; the shell has it as its controlling tty', async () => {
-      const b = await bundle(['sh'], (s) => (s.process.terminal = true));
+    it('terminal true: the pty master comes on --console-socket as one SCM_RIGHTS message; the shell has it as its controlling tty, of consoleSize', async () => {
+      const b = await bundle(['sh'], (s) => {
+        s.process.terminal = true;
+        s.process.consoleSize = { height: 40, width: 100 };
+      });
       const sock = join(b.dir, 'console.sock');
-      const recv = execa('python3', [py.recv, sock, 'tty; [ -t 0 ] && echo "IS$((1+1))TTY"; echo "TTYNR=$(cut -d" " -f7 /proc/self/stat)"; exit 3'], { reject: false, timeout: 30_000, buffer: true });
+      const recv = execa('python3', [py.recv, sock, 'tty; [ -t 0 ] && echo "IS$((1+1))TTY"; echo "TTYNR=$(cut -d" " -f7 /proc/self/stat)"; echo "SIZE=$(stty size)"; exit 3'], { reject: false, timeout: 30_000, buffer: true });
       await until('the receiver to listen', () => existsSync(sock));
       const c = await created(b, ['--console-socket', sock]);
       await started(b);
@@ -390,6 +393,7 @@ describe.concurrent('minictr-oci', () => {
       expect(got.out).toContain('IS2TTY');
       expect(Number(/TTYNR=(\d+)/.exec(got.out)?.[1] ?? 0), `tty_nr in /proc/self/stat (0: no controlling terminal)\n${got.out}`).toBeGreaterThan(0);
       expect(got.out).not.toContain('job control turned off');
+      expect(got.out).toMatch(/SIZE=40 100\r?\n/); // process.consoleSize
       await until('the shell to exit', () => gone(c.pid));
       expect((await oci(['delete', b.id])).exitCode).toBe(0);
       await nothingLeft(b);

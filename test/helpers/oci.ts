@@ -103,6 +103,11 @@ export function baseSpec(id: string, rootfs: string, args: string[]): Spec {
   };
 }
 
+/** RLIM_INFINITY and other uint64s above 2^53, as Go writes them in JSON (a JS number cannot
+ * hold 18446744073709551615; JSON.stringify would write 18446744073709552000, which runc refuses) */
+export const U64_MAX = '__U64_MAX__';
+export const specText = (spec: Spec): string => JSON.stringify(spec, null, 2).replace(/"__U64_MAX__"/g, '18446744073709551615');
+
 export interface Bundle {
   id: string;
   dir: string;
@@ -127,7 +132,7 @@ export async function makeBundle(parent: string, args: string[], edit?: (s: Spec
   const spec = baseSpec(id, rootfs, args);
   spec.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
   edit?.(spec, { id, dir, rootfs, out });
-  const b: Bundle = { id, dir, rootfs, out, spec, save: () => writeFileSync(join(dir, 'config.json'), JSON.stringify(b.spec, null, 2)) };
+  const b: Bundle = { id, dir, rootfs, out, spec, save: () => writeFileSync(join(dir, 'config.json'), specText(b.spec)) };
   b.save();
   return b;
 }
