@@ -15,12 +15,11 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unified } from './helpers/cgroup.js';
-import { hostCgroupDirs } from './helpers/cgroup.js';
+import { hostCgroupDirs, unified } from './helpers/cgroup.js';
 import { uniq } from './helpers/cli.js';
 import {
   cgroupProcs, create, exeOf, forceDelete, makeBundle, OCI, procState, residueSettled, runtime, sections, state, until,
-  waitStatus, workDir, type Bundle, type Spec,
+  workDir, type Bundle, type Spec,
 } from './helpers/oci.js';
 
 const work = workDir('oci-rt-');

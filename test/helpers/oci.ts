@@ -12,7 +12,7 @@
  */
 import { execa, type Options, type Result } from 'execa';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,16 +38,14 @@ async function busyboxApplets(): Promise<string[]> {
   return applets;
 }
 
-/** A root filesystem: the static busybox (hard-linked, same file system) and its applets. */
+/** A root filesystem: the static busybox and its applets. */
 export async function makeRootfs(dir: string): Promise<string> {
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc', 'out']) mkdirSync(join(dir, d), { recursive: true });
-  try {
-    linkSync(BUSYBOX, join(bin, 'busybox'));
-  } catch {
-    writeFileSync(join(bin, 'busybox'), readFileSync(BUSYBOX), { mode: 0o755 });
-  }
+  // a copy, not a hard link: a container must never be able to write the host's binary
+  copyFileSync(BUSYBOX, join(bin, 'busybox'), constants.COPYFILE_FICLONE);
+  chmodSync(join(bin, 'busybox'), 0o755);
   for (const a of await busyboxApplets()) symlinkSync('busybox', join(bin, a));
   writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
   writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\n');
