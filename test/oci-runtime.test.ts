@@ -809,6 +809,20 @@ describe.concurrent('minictr-oci', () => {
     });
   });
 
+  describe('config.json: linux.cgroupsPath', () => {
+    it('the process is in that cgroup (below minictr-oci/) in every hierarchy; delete removes it with its parents', async () => {
+      const b = await bundle(['sleep', '1000'], (s, { id }) => (s.linux.cgroupsPath = `/${id}-parent/${id}`));
+      const c = await created(b);
+      const lines = readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').trim().split('\n');
+      const paths = new Set(lines.map((l) => l.split(':')[2]).filter((p) => p !== '/'));
+      expect([...paths]).toEqual([`/minictr-oci/${b.id}-parent/${b.id}`]);
+      expect(lines.some((l) => /:memory:/.test(l) || l.startsWith('0::'))).toBe(true);
+      expect((await oci(['delete', '--force', b.id])).exitCode).toBe(0);
+      expect(hostCgroupDirs(`${b.id}-parent`)).toEqual([]);
+      await nothingLeft(b);
+    });
+  });
+
   describe('config.json: user namespace', () => {
     it('uidMappings and gidMappings: /proc/self/uid_map inside, the mapped uid on the host', async () => {
       // the container's root is host uid 100000: it must be able to reach its rootfs
