@@ -49,6 +49,17 @@ static void wait_for_start(const struct ctr_config *c) {
   close(c->exec_fifo_fd);
 }
 
+/* The state hooks get: the parent wrote it (JSON.stringify) as "creating"; once `start` has
+ * been called the container is "created" (runtime-spec lifecycle), which is what the
+ * startContainer hooks must read. */
+static void state_now_created(char *state) {
+  static const char from[] = "\"status\":\"creating\"", to[] = "\"status\":\"created\"";
+  char *p = state ? strstr(state, from) : NULL;
+  if (!p) return;
+  memcpy(p, to, sizeof to - 1);
+  memmove(p + sizeof to - 1, p + sizeof from - 1, strlen(p + sizeof from - 1) + 1);
+}
+
 int ctr_child_main(struct ctr_config *c) {
   ctr_explain_init(c->explain_fd, c->sync_fd);
   /* Until execve this process is a copy of the host's node; non-dumpable means no process in
@@ -127,7 +138,10 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_apply_creds(&c->creds);
   ctr_reset_signals();
 
-  if (c->exec_fifo_fd >= 0) wait_for_start(c);
+  if (c->exec_fifo_fd >= 0) {
+    wait_for_start(c);
+    state_now_created(c->hook_state);
+  }
   ctr_run_hooks("startContainer", c->start_hooks, c->n_start_hooks, c->hook_state);
   if (c->creds.no_new_privs) ctr_load_seccomp(&c->creds);
 
