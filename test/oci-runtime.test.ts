@@ -877,7 +877,8 @@ describe.concurrent('minictr-oci', () => {
       expect(order, lines.join('\n')).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
       const states = lines.map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { id: string; bundle: string; status: string });
       for (const st of states) expect(st).toMatchObject({ id: b.id, bundle: b.dir });
-      expect(states.slice(0, 2).map((st) => st.status)).toEqual(['creating', 'creating']);
+      // during create: creating; start was called: created; delete: stopped
+      expect(states.slice(0, 4).map((st) => st.status)).toEqual(['creating', 'creating', 'creating', 'created']);
       expect(states[5]!.status).toBe('stopped');
       // poststart: "after the user-specified process is executed" (runtime-spec): it runs the command
       expect(readFileSync(join(b.out, 'hooks.log.exe'), 'utf8').trim()).toMatch(/\/bin\/busybox$/);
