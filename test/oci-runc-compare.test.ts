@@ -129,6 +129,15 @@ function expectSame(r: Record<Runtime, Ran>): void {
   // except the cgroup2 tree
   const extra = mb.cgroup.filter((l) => !ma.cgroup.includes(l) && l !== '/sys/fs/cgroup/unified cgroup2');
   expect(extra, `cgroup mounts only minictr-oci has:\n${extra.join('\n')}`).toEqual([]);
+  // ... and minictr's are all read-only where the container sees them (the top of each stack)
+  const top = new Map<string, string>();
+  for (const l of b.sections.mounts ?? []) {
+    const f = l.split(' ');
+    if (f[4] === '/sys/fs/cgroup' || f[4]!.startsWith('/sys/fs/cgroup/')) top.set(f[4]!, f[5]!);
+  }
+  const writable = [...top].filter(([, opts]) => !opts.split(',').includes('ro')).map(([mp]) => mp);
+  expect(top.size).toBeGreaterThan(0);
+  expect(writable, 'cgroup mounts minictr-oci leaves writable').toEqual([]);
 }
 
 const bundle = (edit?: (s: Spec) => void): Promise<Bundle> => makeBundle(work, ['sh', '-c', PROBE], (s) => edit?.(s), 'c');
