@@ -31,7 +31,9 @@ static void describe_argv(char **argv, char *buf, size_t len) {
 
 /* OCI create: tell the parent we are ready, then block until `start` opens the fifo for
  * reading (as runc's exec.fifo). The fd is O_PATH, opened before pivot_root; reopening it
- * through /proc/self/fd gives a real write end without needing the host path. */
+ * through /proc/self/fd gives a real write end without needing the host path. The write end
+ * stays open, close-on-exec: `start` reads EOF once the command is exec'd (after the
+ * startContainer hooks), and only then runs the poststart hooks. */
 static void wait_for_start(const struct ctr_config *c) {
   struct ctr_msg m;
   memset(&m, 0, sizeof m);
@@ -44,8 +46,18 @@ static void wait_for_start(const struct ctr_config *c) {
   /* nobody is left to report to: the parent (create) has exited */
   if (fd < 0) { dprintf(2, "minictr: open exec fifo: %s\n", strerror(errno)); _exit(125); }
   if (write(fd, "0", 1) < 0) _exit(125);
-  close(fd);
   close(c->exec_fifo_fd);
+}
+
+/* The state hooks get: the parent wrote it (JSON.stringify) as "creating"; once `start` has
+ * been called the container is "created" (runtime-spec lifecycle), which is what the
+ * startContainer hooks must read. */
+static void state_now_created(char *state) {
+  static const char from[] = "\"status\":\"creating\"", to[] = "\"status\":\"created\"";
+  char *p = state ? strstr(state, from) : NULL;
+  if (!p) return;
+  memcpy(p, to, sizeof to - 1);
+  memmove(p + sizeof to - 1, p + sizeof from - 1, strlen(p + sizeof from - 1) + 1);
 }
 
 int ctr_child_main(struct ctr_config *c) {
@@ -85,6 +97,7 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_pivot_root_to(c);
   ctr_write_sysctls(c);
   ctr_mask_paths(c);
+  ctr_make_cwd(c->cwd);
   ctr_finish_root(c);
 
   if (c->hostname) {
@@ -127,7 +140,10 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_apply_creds(&c->creds);
   ctr_reset_signals();
 
-  if (c->exec_fifo_fd >= 0) wait_for_start(c);
+  if (c->exec_fifo_fd >= 0) {
+    wait_for_start(c);
+    state_now_created(c->hook_state);
+  }
   ctr_run_hooks("startContainer", c->start_hooks, c->n_start_hooks, c->hook_state);
   if (c->creds.no_new_privs) ctr_load_seccomp(&c->creds);
 

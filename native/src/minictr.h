@@ -167,6 +167,7 @@ void ctr_apply_creds(const struct ctr_creds *c);
 /* process.c: the process's own attributes and its exec */
 void ctr_reset_signals(void);
 void ctr_setup_stdio(const int stdio[3]);
+void ctr_make_cwd(const char *cwd);
 void ctr_enter_cwd(const char *cwd);
 void ctr_set_rlimits(const struct ctr_creds *c);
 void ctr_join_session_keyring(const struct ctr_creds *c);

@@ -63,6 +63,15 @@ static void mkdir_p(const char *path) {
   }
 }
 
+/* A working directory the image lacks is made (as runc does), while the root is still
+ * writable: before root.readonly, not at chdir time. */
+void ctr_make_cwd(const char *cwd) {
+  struct stat st;
+  if (stat(cwd, &st) == 0 || errno != ENOENT) return;
+  ctr_explain("make the working directory, missing from the image", "mkdir -p %s", cwd);
+  mkdir_p(cwd);
+}
+
 void ctr_enter_cwd(const char *cwd) {
   ctr_explain("enter the working directory", "cd %s", cwd);
   if (chdir(cwd) < 0) {

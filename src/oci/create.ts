@@ -4,7 +4,7 @@
  * caller's subreaper (conmon, containerd-shim, buildah), which collects its exit status, as
  * with runc. No minictr process stays its parent.
  */
-import { statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CgroupError } from '../cgroup/files.js';
 import { native } from '../native/index.js';
@@ -100,6 +100,9 @@ export async function createContainer(o: CreateOptions): Promise<{ pid: number; 
     saveRecord(o.root, record);
     const fifo = fifoPath(o.root, o.id);
     native().mkfifo(fifo, 0o622);
+    // mkfifo honours our umask (022 makes it 0600): the process opens it for writing after it
+    // became the container's user (uid 1000, or a user namespace's root), as runc's 0622 allows
+    chmodSync(fifo, 0o622);
     const launched = await launch({
       id: o.id,
       bundle,

@@ -2,7 +2,8 @@
  * `minictr-oci start`: let a created container's process go. It is blocked opening its exec
  * fifo for writing; opening the read end releases it, it writes one byte and goes on to its
  * startContainer hooks, seccomp and execve. The fifo is removed: from then on the status is
- * running. Then the poststart hooks run.
+ * running. Its write end closes on execve (close-on-exec): at that EOF the command runs, and
+ * the poststart hooks run ("after the user-specified process is executed", runtime-spec).
  */
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
 import type { Explainer } from '../util/explain.js';
@@ -35,10 +36,19 @@ export async function startContainer(root: string, id: string, explain: Explaine
       if (waited > 30_000) throw new OciError(`container "${id}" did not take the start within 30 s`);
       await sleep(waited < 100 ? 1 : 5);
     }
+    unlinkSync(fifo);
+    // started: now wait for the exec (EOF: the write end closed), or for the process to end
+    for (let waited = 0; processLives(r.pid!, r.pidStart); waited += 5) {
+      try {
+        if (readSync(fd, buf, 0, 1, null) === 0) break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      await sleep(waited < 100 ? 1 : 5);
+    }
   } finally {
     closeSync(fd);
   }
-  unlinkSync(fifo);
   // a poststart hook that fails is reported, but the container runs on (runtime-spec)
   try {
     await runHostHooks('poststart', r.spec.hooks?.poststart, stateOf(root, r), explain);
