@@ -65,7 +65,6 @@ export const MASKED = [
 ];
 export const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Spec = Record<string, any>;
 
 export function baseSpec(id: string, rootfs: string, args: string[]): Spec {
