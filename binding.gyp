@@ -11,6 +11,7 @@
         "native/src/namespaces.c",
         "native/src/netif.c",
         "native/src/hooks.c",
+        "native/src/copyup.c",
         "native/src/mounts.c",
         "native/src/caps.c",
         "native/src/enter.c",

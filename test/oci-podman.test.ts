@@ -51,7 +51,7 @@ beforeAll(async () => {
   writeFileSync(join(pod.dir, 'probe.c'), PROBE);
   probe = join(pod.dir, 'seccomp-probe');
   await execa('cc', ['-static', '-O2', '-o', probe, join(pod.dir, 'probe.c')]);
-  const rootfs = await busyboxRootfs(join(pod.dir, 'rootfs'), { 'bin/seccomp-probe': { from: probe, mode: 0o755 } });
+  const rootfs = await busyboxRootfs(join(pod.dir, 'rootfs'), { 'bin/seccomp-probe': { from: probe, mode: 0o755 }, 'etc/copied': { content: 'from the image\n', mode: 0o644 } });
   const tar = join(pod.dir, 'rootfs.tar');
   await execa('tar', ['-C', rootfs, '-cf', tar, '.']);
   const imp = await pod.podman(['import', tar, IMAGE]);
@@ -145,6 +145,18 @@ describe('podman --runtime minictr-oci', () => {
     // and only the filter: without one, the same container can make both calls
     const u = await run(['--rm', '--security-opt', 'seccomp=unconfined'], ['sh', '-c', 'grep "^Seccomp:" /proc/self/status; seccomp-probe']);
     expect(u.stdout.split('\n')).toEqual([expect.stringMatching(/^Seccomp:\s+0$/), 'vmsplice=0', 'personality=0']);
+  });
+
+  it('run --read-only and --tmpfs: the root refuses writes, the tmpfs mounts start with the image\'s files (tmpcopyup)', async () => {
+    // podman marks its /tmp, /var/tmp, /run and --tmpfs mounts tmpcopyup: each tmpfs starts
+    // with a copy of what the image has at that path
+    const r = await run(['--rm', '--read-only', '--tmpfs', '/etc'], [
+      'sh', '-c', 'touch /bin/x 2>/dev/null && echo root-writable || echo root-read-only; ' +
+      'test -f /etc/copied && echo copied; ' +
+      'awk \'$2 == "/etc" { print $3 }\' /proc/mounts; touch /etc/new && echo etc-writable',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['root-read-only', 'copied', 'tmpfs', 'etc-writable']);
   });
 
   it('run -m 64m --pids-limit 77: the container sees its own cgroup at /sys/fs/cgroup, with those limits', async () => {

@@ -35,7 +35,7 @@ static const struct field enter_fields[] = {
   F(pid), F(nsFlags), F(command), F(env), O(cwd), O(creds), F(tty), F(stdio), F(detach),
   F(preserveFds), F(cgroupFd), F(cgroupProcs), F(explainFd), F(initPath),
 };
-static const struct field mount_fields[] = { F(source), F(target), F(fstype), F(flags), F(propagation), O(data), F(file) };
+static const struct field mount_fields[] = { F(source), F(target), F(fstype), F(flags), F(propagation), O(data), F(file), F(copyUp) };
 static const struct field device_fields[] = { F(path), F(mode), F(major), F(minor), F(uid), F(gid) };
 static const struct field symlink_fields[] = { F(target), F(path) };
 static const struct field join_fields[] = { F(type), F(path) };
@@ -386,6 +386,7 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
     cm->propagation = (unsigned long)get_int(&r, m, "propagation", 0);
     cm->data = get_str(&r, m, "data");
     cm->target_is_file = get_bool(&r, m, "file");
+    cm->copy_up = get_bool(&r, m, "copyUp");
   }
   n = get_array(&r, spec, "devices", &arr);
   c->devices = calloc(n + 1, sizeof *c->devices);

@@ -27,6 +27,7 @@ struct ctr_mount {
   unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0: leave */
   char *data;              /* fs options, may be NULL */
   int target_is_file;      /* create a file, not a directory, as the mount point */
+  int copy_up;             /* tmpcopyup: the new tmpfs starts with a copy of the directory it covers */
 };
 
 struct ctr_device {
@@ -147,6 +148,9 @@ void ctr_pivot_root_to(const struct ctr_config *c);
 void ctr_mask_paths(const struct ctr_config *c);
 void ctr_finish_root(const struct ctr_config *c);
 void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len);
+
+/* copyup.c: OCI tmpcopyup (covered: an fd of the directory under the mount) */
+void ctr_copy_up(int covered, int mounted, const char *shown);
 
 /* namespaces.c: joining namespaces, becoming root in a new user namespace, sysctls */
 void ctr_join_namespaces(const struct ctr_config *c);

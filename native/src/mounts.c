@@ -100,6 +100,8 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
 
   if (m->flags & MS_BIND) {
     snprintf(shown, sizeof shown, "bind-mount %s at %s", m->source, m->target);
+    struct stat sst;
+    if (stat(m->source, &sst) < 0) ctr_fail("bind mount source %s", m->source);
     ctr_explain(shown, "mount --%s%s%s %s %s%s", (m->flags & MS_REC) ? "rbind" : "bind",
                 *opts ? " -o " : "", opts, m->source, rootfs, m->target);
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
@@ -117,11 +119,23 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
       close(nfd);
     }
   } else {
+    /* tmpcopyup: keep a handle on the directory the mount is about to cover */
+    int covered = m->copy_up ? ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY) : -1;
+    if (m->copy_up && covered < 0) ctr_fail("open %s%s", rootfs, m->target);
     snprintf(shown, sizeof shown, "mount %s on %s", m->fstype, m->target);
     ctr_explain(shown, "mount -t %s%s%s %s %s%s", m->fstype, *opts ? " -o " : "", opts, m->source,
                 rootfs, m->target);
     if (mount(m->source, target, m->fstype, m->flags, m->data) < 0)
       ctr_fail("mount(%s, %s%s, %s)", m->source, rootfs, m->target, m->fstype);
+    if (covered >= 0) {
+      int mounted = ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY);
+      if (mounted < 0) ctr_fail("open %s%s", rootfs, m->target);
+      char where[4096];
+      snprintf(where, sizeof where, "%s%s", rootfs, m->target);
+      ctr_copy_up(covered, mounted, where);
+      close(mounted);
+      close(covered);
+    }
   }
   if (m->propagation) {
     int pfd = open_mountpoint(rootfd, m->target, m->target_is_file);

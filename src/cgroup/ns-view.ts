@@ -32,7 +32,7 @@ export function cgroupNamespaceView(target = '/sys/fs/cgroup', readonly = true, 
   const flags = BASE | (readonly ? MS.RDONLY : 0);
   const layout = cgroupLayout();
   const mount = (source: string, at: string, fstype: string, f: number, data?: string): MountRecord => ({
-    source, target: at, fstype, flags: f, propagation: 0, file: false, ...(data ? { data } : {}),
+    source, target: at, fstype, flags: f, propagation: 0, file: false, copyUp: false, ...(data ? { data } : {}),
   });
   if (layout.mode === 'unified') return { mounts: [mount('cgroup2', target, 'cgroup2', flags)], symlinks: [], readonly: [] };
   const mounts: MountRecord[] = [mount('tmpfs', target, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755,size=64k')];

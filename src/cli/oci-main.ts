@@ -44,7 +44,11 @@ export function buildOciProgram(): Command {
 }
 
 export function reportOciError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof CommanderError) {
+    // commander printed it on stderr already; engines read the log
+    if (err.exitCode !== 0) logLine('error', err.message.replace(/^error: /, ''));
+    return err.exitCode === 0 ? 0 : 2;
+  }
   const msg = err instanceof MinictrError ? err.message : `internal error: ${err instanceof Error ? (process.env.MINICTR_DEBUG ? err.stack : err.message) : String(err)}`;
   writeSync(2, `minictr-oci: ${msg}\n`);
   logLine('error', msg);
@@ -55,8 +59,7 @@ export function reportOciError(err: unknown): number {
  * environment (conmon keeps almost nothing), so `touch ROOT/trace.jsonl` works for them. */
 function traceFile(argv: string[]): string | undefined {
   if (process.env.MINICTR_OCI_TRACE) return process.env.MINICTR_OCI_TRACE;
-  const i = argv.indexOf('--root');
-  const root = ociRoot(i > 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--root='))?.slice(7));
+  const root = ociRoot(flag(argv, '--root'));
   const file = join(root, 'trace.jsonl');
   return existsSync(file) ? file : undefined;
 }
@@ -74,8 +77,15 @@ function trace(argv: string[], code: number, started: number): void {
 
 const t0 = performance.now();
 
+/** A global flag's value, read before parsing: errors of the parse itself go to --log too. */
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i > 0 ? argv[i + 1] : argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const started = Date.now();
+  setLog(flag(argv, '--log'), flag(argv, '--log-format'));
   let code: number;
   try {
     await buildOciProgram().parseAsync(argv);

@@ -96,6 +96,8 @@ export interface MountRecord {
   data?: string;
   /** the mount point is a file (bind of a file), not a directory */
   file: boolean;
+  /** OCI tmpcopyup: the new tmpfs starts with a copy of the directory it covers */
+  copyUp: boolean;
 }
 
 export interface DeviceRecord {

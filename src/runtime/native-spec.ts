@@ -122,14 +122,15 @@ function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: Mou
     const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
     out.mounts.push({
       source, target: m.destination, fstype: 'none', flags: MS.BIND | (o.recursive ? MS.REC : 0) | o.flags,
-      propagation: o.propagation, file: isFile(source), ...(o.data ? { data: o.data } : {}),
+      propagation: o.propagation, file: isFile(source), copyUp: false, ...(o.data ? { data: o.data } : {}),
     });
     return;
   }
   if (!type) throw new SpecError(`${where}: no type (and no bind option)`);
+  if (o.copyUp && type !== 'tmpfs') throw new SpecError(`${where}: tmpcopyup is for tmpfs mounts, not ${type}`);
   out.mounts.push({
     source: m.source ?? type, target: m.destination, fstype: type, flags: o.flags, propagation: o.propagation,
-    file: false, ...(o.data ? { data: o.data } : {}),
+    file: false, copyUp: o.copyUp, ...(o.data ? { data: o.data } : {}),
   });
 }
 

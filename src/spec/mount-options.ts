@@ -12,6 +12,8 @@ export interface ParsedMountOptions {
   propagation: number;
   bind: boolean;
   recursive: boolean;
+  /** tmpcopyup (crun's, set by podman): a tmpfs starts with a copy of what it covers */
+  copyUp: boolean;
   /** filesystem options (mode=755,size=64k ...), comma-joined; undefined when none */
   data?: string;
 }
@@ -37,7 +39,6 @@ const REFUSED: Record<string, string> = {
   rrw: 'recursive mount attributes (mount_setattr) are not supported',
   idmap: 'idmapped mounts are not supported in mount options',
   ridmap: 'idmapped mounts are not supported in mount options',
-  tmpcopyup: 'tmpcopyup is not supported',
   remount: 'remount is not a mount a container can be given',
   move: 'move is not a mount a container can be given',
 };
@@ -47,6 +48,7 @@ export function parseMountOptions(options: readonly string[], where: string): Pa
   let propagation = 0;
   let bind = false;
   let recursive = false;
+  let copyUp = false;
   const data: string[] = [];
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
@@ -57,10 +59,11 @@ export function parseMountOptions(options: readonly string[], where: string): Pa
     else if (o in PROPAGATION) propagation = PROPAGATION[o]!;
     else if (o in REFUSED) throw new UsageError(`${where}: mount option "${o}": ${REFUSED[o]}`);
     else if (o === 'defaults') continue;
+    else if (o === 'tmpcopyup') copyUp = true;
     else if (/^r(no)?(suid|dev|exec|atime|diratime|relatime|strictatime|symfollow)$/.test(o)) {
       throw new UsageError(`${where}: mount option "${o}": recursive mount attributes (mount_setattr) are not supported`);
     } else if (/^[\w.-]+(=[^,]*)?$/.test(o)) data.push(o);
     else throw new UsageError(`${where}: invalid mount option "${o}"`);
   }
-  return { flags, propagation, bind, recursive, data: data.length ? data.join(',') : undefined };
+  return { flags, propagation, bind, recursive, copyUp, data: data.length ? data.join(',') : undefined };
 }

@@ -27,7 +27,7 @@ type SeccompRecord = NonNullable<CredsRecord['seccomp']>;
 // them (opening a namespace, loading init) and throw, long before it could clone anything.
 const NOWHERE = '/nonexistent/minictr-unit-test';
 
-const mount: Required<MountRecord> = { source: 'tmpfs', target: '/tmp', fstype: 'tmpfs', flags: 0, propagation: 0, data: 'size=1m', file: false };
+const mount: Required<MountRecord> = { source: 'tmpfs', target: '/tmp', fstype: 'tmpfs', flags: 0, propagation: 0, data: 'size=1m', file: false, copyUp: false };
 const device: Required<DeviceRecord> = { path: '/dev/null', mode: 0o020666, major: 1, minor: 3, uid: 0, gid: 0 };
 const symlink: Required<SymlinkRecord> = { target: '/proc/self/fd', path: '/dev/fd' };
 const join: Required<NamespaceJoinRecord> = { type: 0x40000000, path: `${NOWHERE}/ns/net` };

@@ -211,14 +211,14 @@ describe('mounts', () => {
   it('kernel filesystems: type, source, flags and data, in order', () => {
     const r = record((s) => { s.mounts = s.mounts!.filter((m) => m.type !== 'cgroup'); });
     expect(r.mounts.map((m) => m.target)).toEqual(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys']);
-    expect(r.mounts[0]).toEqual({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV, propagation: 0, file: false });
-    expect(r.mounts[1]).toEqual({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, propagation: 0, file: false, data: 'mode=755,size=65536k' });
+    expect(r.mounts[0]).toEqual({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV, propagation: 0, file: false, copyUp: false });
+    expect(r.mounts[1]).toEqual({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, propagation: 0, file: false, copyUp: false, data: 'mode=755,size=65536k' });
     expect(r.mounts[5]!.flags & MS.RDONLY).toBe(MS.RDONLY);
   });
 
   it('a mount without a source takes its type as the source', () => {
     const r = record((s) => { s.mounts = [{ destination: '/tmp', type: 'tmpfs' }]; });
-    expect(r.mounts).toEqual([{ source: 'tmpfs', target: '/tmp', fstype: 'tmpfs', flags: 0, propagation: 0, file: false }]);
+    expect(r.mounts).toEqual([{ source: 'tmpfs', target: '/tmp', fstype: 'tmpfs', flags: 0, propagation: 0, file: false, copyUp: false }]);
   });
 
   it("a cgroup mount is this host's cgroup view at its destination, read-only when asked", () => {
@@ -259,9 +259,9 @@ describe('mounts', () => {
       ];
     });
     expect(r.mounts).toEqual([
-      { source: `${BUNDLE}/data`, target: '/data', fstype: 'none', flags: MS.BIND | MS.REC | MS.RDONLY, propagation: MS.PRIVATE | MS.REC, file: false },
-      { source: '/var/log/web', target: '/logs', fstype: 'none', flags: MS.BIND | MS.NOSUID, propagation: 0, file: false },
-      { source: `${BUNDLE}/cfg`, target: '/cfg', fstype: 'none', flags: MS.BIND | MS.REC, propagation: 0, file: false },
+      { source: `${BUNDLE}/data`, target: '/data', fstype: 'none', flags: MS.BIND | MS.REC | MS.RDONLY, propagation: MS.PRIVATE | MS.REC, file: false, copyUp: false },
+      { source: '/var/log/web', target: '/logs', fstype: 'none', flags: MS.BIND | MS.NOSUID, propagation: 0, file: false, copyUp: false },
+      { source: `${BUNDLE}/cfg`, target: '/cfg', fstype: 'none', flags: MS.BIND | MS.REC, propagation: 0, file: false, copyUp: false },
     ]);
   });
 

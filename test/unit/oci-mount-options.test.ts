@@ -6,7 +6,7 @@ import { parseMountOptions } from '../../src/spec/mount-options.js';
 
 describe('parseMountOptions', () => {
   it('no options: nothing set', () => {
-    expect(parseMountOptions([], 'mounts[0]')).toEqual({ flags: 0, propagation: 0, bind: false, recursive: false, data: undefined });
+    expect(parseMountOptions([], 'mounts[0]')).toEqual({ flags: 0, propagation: 0, bind: false, recursive: false, copyUp: false, data: undefined });
   });
 
   it("/proc's and /sys's flags", () => {
@@ -16,7 +16,7 @@ describe('parseMountOptions', () => {
 
   it('filesystem options become the data string, in order; flags do not', () => {
     expect(parseMountOptions(['nosuid', 'strictatime', 'mode=755', 'size=65536k'], 'm')).toEqual({
-      flags: MS.NOSUID | MS.STRICTATIME, propagation: 0, bind: false, recursive: false, data: 'mode=755,size=65536k',
+      flags: MS.NOSUID | MS.STRICTATIME, propagation: 0, bind: false, recursive: false, copyUp: false, data: 'mode=755,size=65536k',
     });
     expect(parseMountOptions(['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'], 'm').data).toBe('newinstance,ptmxmode=0666,mode=0620,gid=5');
   });
@@ -38,6 +38,8 @@ describe('parseMountOptions', () => {
     expect(parseMountOptions(['bind'], 'm')).toMatchObject({ bind: true, recursive: false, flags: 0 });
     expect(parseMountOptions(['rbind'], 'm')).toMatchObject({ bind: true, recursive: true });
     expect(parseMountOptions(['rbind', 'bind'], 'm')).toMatchObject({ bind: true, recursive: true });
+    // crun's tmpcopyup (podman --read-only, --tmpfs): a mode of the mount, not a filesystem option
+    expect(parseMountOptions(['tmpcopyup', 'mode=1777'], 'm')).toMatchObject({ copyUp: true, data: 'mode=1777' });
   });
 
   it('propagation: the last one wins; r* adds MS_REC', () => {
@@ -57,7 +59,6 @@ describe('parseMountOptions', () => {
     ['rrw', 'mounts[3]: mount option "rrw": recursive mount attributes (mount_setattr) are not supported'],
     ['idmap', 'mounts[3]: mount option "idmap": idmapped mounts are not supported in mount options'],
     ['ridmap', 'mounts[3]: mount option "ridmap": idmapped mounts are not supported in mount options'],
-    ['tmpcopyup', 'mounts[3]: mount option "tmpcopyup": tmpcopyup is not supported'],
     ['remount', 'mounts[3]: mount option "remount": remount is not a mount a container can be given'],
     ['move', 'mounts[3]: mount option "move": move is not a mount a container can be given'],
     ['rnosuid', 'mounts[3]: mount option "rnosuid": recursive mount attributes (mount_setattr) are not supported'],
