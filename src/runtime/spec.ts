@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { DEFAULT_DEVICE_RULES } from '../cgroup/devices.js';
 import { resourcesFromLimits } from '../cgroup/resources.js';
-import { parseNetworkMode } from '../network/container/mode.js';
+import type { NetworkMode } from '../network/container/mode.js';
 import { DEFAULT_PATH, OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
 import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
@@ -25,6 +25,8 @@ export interface SpecInputs {
   user?: UserIds;
   /** /etc/hosts, hostname and resolv.conf, bound over the image's */
   etcMounts: OciMount[];
+  /** --network, as the container records it (parsed once, at start) */
+  network: NetworkMode;
   /** the network namespace to join for --network container:X / netns:X */
   joinNetns?: string;
   ttySize?: { rows: number; cols: number };
@@ -48,7 +50,7 @@ const capNames = (names: readonly string[]): string[] => names.map((n) => `CAP_$
 
 export function buildContainerSpec(i: SpecInputs): OciSpec {
   const c = i.container.config;
-  const mode = parseNetworkMode(c.network?.mode);
+  const mode = i.network;
   const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (mode.kind === 'container' || mode.kind === 'netns') namespaces.push({ type: 'network', path: i.joinNetns });
   else if (mode.kind !== 'host') namespaces.push({ type: 'network' });

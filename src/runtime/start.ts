@@ -11,7 +11,7 @@ import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage } from '../image/resolve.js';
 import { layerDirs, type ImageRecord } from '../image/store.js';
 import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
-import { parseNetworkMode } from '../network/container/mode.js';
+import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { writeJsonFileSync } from '../util/json-file.js';
@@ -52,6 +52,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
+    const network = parseNetworkMode(cfg.network?.mode);
     const spec = buildContainerSpec({
       container,
       imageEnv: image.config.Env ?? [],
@@ -61,7 +62,8 @@ export async function startContainer(container: Container, opts: StartOptions): 
         dns: cfg.network?.dns,
         hostNetwork: cfg.network?.mode === 'host',
       }),
-      joinNetns: joinedNetns(cfg.network?.mode),
+      network,
+      joinNetns: joinedNetns(network),
       ttySize: tty,
     });
     writeJsonFileSync(specFile(container.dir), spec);
@@ -92,8 +94,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
 }
 
 /** --network container:NAME / netns:NAME: the namespace the C child joins with setns. */
-function joinedNetns(value: string | undefined): string | undefined {
-  const mode = parseNetworkMode(value);
+function joinedNetns(mode: NetworkMode): string | undefined {
   if (mode.kind === 'container') {
     const other = findContainer(mode.ref);
     if (!isRunning(other)) throw new ConflictError(`--network container:${mode.ref}: container ${other.config.name} is not running`);

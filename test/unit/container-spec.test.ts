@@ -14,6 +14,7 @@ import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from '../../src/runtime/fi
 import { toSpawnRecord } from '../../src/runtime/native-spec.js';
 import { buildContainerSpec, containerEnv, type SpecInputs } from '../../src/runtime/spec.js';
 import { DEFAULT_PATH } from '../../src/spec/config.js';
+import { parseNetworkMode } from '../../src/network/container/mode.js';
 import type { Container, ContainerConfig } from '../../src/runtime/store.js';
 
 const ID = '3f2a9c1b0d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8';
@@ -48,8 +49,11 @@ const ETC: OciMount[] = [
   { destination: '/etc/hostname', type: 'bind', source: `${DIR}/hostname`, options: ['rbind', 'rprivate'] },
 ];
 
-const build = (config: Partial<ContainerConfig> = {}, inputs: Partial<SpecInputs> = {}) =>
-  buildContainerSpec({ container: container(config), imageEnv: [], etcMounts: ETC, ...inputs });
+// the network mode as start.ts parses it from the container's record, once
+const build = (config: Partial<ContainerConfig> = {}, inputs: Partial<SpecInputs> = {}) => {
+  const c = container(config);
+  return buildContainerSpec({ container: c, imageEnv: [], etcMounts: ETC, network: parseNetworkMode(c.config.network?.mode), ...inputs });
+};
 
 const CAPS = DOCKER_DEFAULT_CAPS.map((c) => `CAP_${c}`);
 
@@ -178,7 +182,7 @@ describe('buildContainerSpec', () => {
     expect(r.rootfs).toBe(`${DIR}/merged`);
     expect(r.creds.effective).toEqual([]);
     expect(r.mounts.find((m) => m.target === '/data')).toMatchObject({ source: '/srv/data', flags: MS.BIND | MS.REC | MS.RDONLY, propagation: MS.PRIVATE | MS.REC });
-    const joined = buildContainerSpec({ container: container({ network: { mode: 'netns:lab', ports: [] } }), imageEnv: [], etcMounts: [], joinNetns: '/run/netns/lab' });
+    const joined = buildContainerSpec({ container: container({ network: { mode: 'netns:lab', ports: [] } }), imageEnv: [], etcMounts: [], network: { kind: 'netns', name: 'lab' }, joinNetns: '/run/netns/lab' });
     expect(toSpawnRecord(parseSpec(joined), { bundle: DIR, initMode: 'pid1', initPath: '/x/init', stdio: [0, 1, 2], cgroupFd: -1, explainFd: -1, dieWithParent: false, lastCap: 40 }).joinNamespaces).toEqual([
       { type: CLONE.NEWNET, path: '/run/netns/lab' },
     ]);
