@@ -33,7 +33,9 @@ trap cleanup EXIT
 
 # a busybox rootfs and runc's default spec for it, with `true` and no terminal
 ROOTFS=$WORK/rootfs
-mkdir -p "$ROOTFS/bin" && cp "$(command -v busybox)" "$ROOTFS/bin/busybox" && "$ROOTFS/bin/busybox" --install -s "$ROOTFS/bin"
+mkdir -p "$ROOTFS/bin" && cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
+# relative links: `busybox --install -s` would point them at the host's path of this copy
+for a in $(busybox --list); do [ "$a" = busybox ] || ln -s busybox "$ROOTFS/bin/$a"; done
 mkdir -p "$ROOTFS"/{proc,sys,dev,etc,tmp}
 spec() { # $1: bundle dir, $2: command
   mkdir -p "$1" && (cd "$1" && runc spec)
