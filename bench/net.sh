@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench/net.sh: run as root" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "bench/net.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
-[ -f dist/bundle/main.js ] || [ -f dist/cli/main.js ] || npm run build >/dev/null
+[ -f dist/bundle/main.cjs ] || [ -f dist/cli/main.js ] || npm run build >/dev/null
 
 if [ "$BRIDGE" = auto ]; then command -v ovs-vsctl >/dev/null && BRIDGE=ovs || BRIDGE=linux; fi
 NETDEV=0

@@ -14,7 +14,7 @@ while [ $# -gt 0 ]; do
     *) HF_ARGS+=("$1"); shift;;
   esac
 done
-[ -f dist/bundle/oci-main.js ] || npm run build >/dev/null
+[ -f dist/bundle/oci-main.cjs ] || npm run build >/dev/null
 
 WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 OCI="$PWD/bin/minictr-oci"

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VM_TESTS=(test/cgroup-enforce.test.ts test/cgroup-limits.test.ts test/cgroup-devices.test.ts test/net-delay.test.ts)
-[ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.js ] ||
+[ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.cjs ] ||
   { echo "run-vm-tests: build first (npm ci)" >&2; exit 2; }
 # Under emulation (TCG) everything runs ~10-25x slower: hence the long test timeout. vitest runs
 # without npx (npm's own start-up costs ~20 s there). The test state lives on the guest's tmpfs

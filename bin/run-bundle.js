@@ -1,0 +1,42 @@
+// Start one of the CLI bundles (dist/bundle/NAME.cjs, built by esbuild: `npm run build`) with
+// a V8 code cache. Node 20 has no module compile cache, so the bundle is run as a vm.Script
+// with the cachedData an earlier run of the same command left in dist/bundle/cache/: V8 then
+// skips parsing and compiling what that run compiled. A cache V8 rejects (another node, a new
+// build) is written again; one that cannot be written is simply not used.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle');
+
+export function runBundle(name) {
+  const file = join(BUNDLE_DIR, `${name}.cjs`);
+  // one cache per command: each holds the functions its own path compiled
+  const verb = process.argv.slice(2).find((a) => /^[a-z][a-z-]{0,30}$/.test(a)) ?? 'none';
+  const cacheFile = join(BUNDLE_DIR, 'cache', `${name}-${verb}.v8`);
+  const source = readFileSync(file, 'utf8');
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run of this command */
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true });
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        /* a read-only checkout: run without a cache */
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, BUNDLE_DIR);
+  module.exports.main(process.argv);
+}
