@@ -122,7 +122,7 @@ function detachRecord(container: Container): DetachRecord {
   };
 }
 
-/** Bridge networks: the host side is wired while the child waits (see network/attach.ts). */
+/** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
 async function wireNetwork(container: Container, pid: number, explain: Explainer): Promise<void> {
   const n = container.config.network;
   if (!n?.network) return;

@@ -39,7 +39,7 @@ export interface ContainerConfig {
   autoRemove: boolean;
   volumes: VolumeMount[];
   tmpfs: string[];
-  /** --network, its address and published ports (src/network/attach.ts) */
+  /** --network, its address and published ports (src/network/container/attach.ts) */
   network?: ContainerNetwork;
   /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
   resources?: CgroupLimits;

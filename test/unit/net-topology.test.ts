@@ -1,6 +1,6 @@
 /**
- * The lab topology format (src/net/topology/schema.ts) and its plan of host commands
- * (src/net/topology/plan.ts): good files and each refusal, then the steps `net up` runs for
+ * The lab topology format (src/network/lab/topology/schema.ts) and its plan of host commands
+ * (src/network/lab/topology/plan.ts): good files and each refusal, then the steps `net up` runs for
  * each Open vSwitch situation. Nothing is executed.
  */
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** Addresses and subnets (src/network/cidr.ts), -p (ports.ts) and --network (mode.ts). */
+/** Addresses and subnets (src/network/container/cidr.ts), -p (ports.ts) and --network (mode.ts). */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';

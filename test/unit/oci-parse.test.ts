@@ -1,5 +1,5 @@
 /**
- * config.json validation (src/oci/parse.ts): what runc's `spec`, containerd and podman write
+ * config.json validation (src/spec/parse.ts): what runc's `spec`, containerd and podman write
  * is accepted as it is; anything minictr would not carry out as written is refused, with the
  * path of the field in the message.
  */

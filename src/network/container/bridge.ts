@@ -17,7 +17,7 @@ export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
-/** The userspace datapath when the kernel has no OVS module (see net/ovs.ts). */
+/** The userspace datapath when the kernel has no OVS module (see network/host/ovs.ts). */
 export async function ovsDatapathType(): Promise<'system' | 'netdev'> {
   return (await hasKernelDatapath()) ? 'system' : 'netdev';
 }
