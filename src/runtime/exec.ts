@@ -40,7 +40,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const { resolveImage } = await import('../image/resolve.js');
   const image = await resolveImage(c.config.imageId);
   const userSpec = opts.user ?? c.config.user;
-  const user = userSpec ? resolveUser(userSpec, [`/proc/${pid}/root`]) : undefined;
+  const user = userSpec ? resolveUser(userSpec, { root: `/proc/${pid}/root` }) : undefined;
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   explain.note(`exec in container ${c.config.name}: its namespaces are those of PID ${pid}`);
 

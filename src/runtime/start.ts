@@ -49,7 +49,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   try {
     rmSync(exitFile(container.dir), { force: true });
     const layers = layerDirs(image);
-    const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
+    const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);

@@ -1,0 +1,224 @@
+/**
+ * Host-side work on a container's files never follows the container's symlinks (issue 12):
+ *
+ *  - `run -u` / `exec -u` read /etc/passwd and /etc/group inside the image or the running
+ *    container: images (and containers) whose /etc/passwd points at the host's /etc/shadow,
+ *    whose /etc is a symlink to a host dir the test made, or whose /etc/passwd is a FIFO or
+ *    huge get one clear line and never a user taken from the host, and never hang; deleted
+ *    files (whiteouts, opaque dirs) of a layered image stay deleted.
+ *
+ * Images are made by `minictr import` of tarballs built here (busybox and its applets).
+ * Every container is named by this file and removed at the end; each test checks what its
+ * own containers left (cgroups, mounts), not the whole host (other suites run at the same time).
+ */
+import { execa } from 'execa';
+import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostCgroupDirs } from './helpers/cgroup.js';
+import { minictr, uniq } from './helpers/cli.js';
+import { scratchDir } from './helpers/image-fixtures.js';
+import { makeRootfs } from './helpers/oci.js';
+import { resolveImage } from '../src/image/resolve.js';
+
+const made: string[] = [];
+afterAll(async () => {
+  if (made.length) await minictr(['rm', '-f', ...made]);
+});
+
+/** A CLI call that must end by itself: a hang (a FIFO read) fails the test in 20 s. */
+const quick = (args: string[]) => minictr(args, { timeout: 20_000 });
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nalice:x:1234:2345:Alice:/home/alice:/bin/sh\n';
+const GROUP = 'root:x:0:\nstaff:x:3456:alice\n';
+
+/** Import a busybox rootfs, changed by `prepare` (a shell script run in the rootfs dir). */
+async function importImage(prepare: string): Promise<string> {
+  const dir = await scratchDir('hs-img-');
+  const root = await makeRootfs(join(dir, 'root'));
+  writeFileSync(join(root, 'etc', 'passwd'), PASSWD);
+  writeFileSync(join(root, 'etc', 'group'), GROUP);
+  await execa('sh', ['-euc', prepare], { cwd: root });
+  const tar = join(dir, 'img.tar');
+  await execa('tar', ['--numeric-owner', '-C', root, '-cf', tar, '.']);
+  const name = `${uniq('hs')}:v1`;
+  const r = await minictr(['import', tar, name]);
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  rmSync(dir, { recursive: true, force: true });
+  return name;
+}
+
+/** Run IMAGE's `id` as USER in a container kept for inspection (named, no --rm). */
+async function runAs(user: string, image: string): Promise<{ out: string; err: string; code: number | undefined; name: string }> {
+  const name = uniq('hs-');
+  made.push(name);
+  const r = await quick(['run', '--name', name, '--network', 'none', '-u', user, image, 'sh', '-c', 'echo "$(id -u) $(id -g)"']);
+  return { out: r.stdout, err: r.stderr, code: r.exitCode, name };
+}
+
+/** A container that failed to start left no cgroup and no mount of its own. */
+async function leftNothing(name: string): Promise<void> {
+  const r = await minictr(['inspect', name]);
+  expect(r.exitCode).toBe(0);
+  const id = (JSON.parse(r.stdout) as { Id: string }[])[0]!.Id;
+  expect(hostCgroupDirs(id)).toEqual([]);
+  expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(id);
+}
+
+describe('run -u: users and groups come from the image, never from the host', () => {
+  let plain: string;
+  let hostEtc: string;
+  beforeAll(async () => {
+    plain = await importImage('true');
+    // a host dir that looks like an /etc: an image must never get a user from it
+    hostEtc = join(await scratchDir('hs-hostetc-'), 'etc');
+    mkdirSync(hostEtc);
+    writeFileSync(join(hostEtc, 'passwd'), 'mallory:x:4242:4242::/:/bin/sh\n');
+    writeFileSync(join(hostEtc, 'group'), 'evil:x:4343:\n');
+  });
+
+  it('a normal image: users by name and by uid, groups by name', async () => {
+    expect((await runAs('alice', plain)).out).toBe('1234 2345');
+    expect((await runAs('1234', plain)).out).toBe('1234 2345');
+    expect((await runAs('alice:staff', plain)).out).toBe('1234 3456');
+    expect((await runAs('4000:staff', plain)).out).toBe('4000 3456');
+    // symlinks inside the image are followed inside the image
+    const linked = await importImage('mv etc conf && ln -s /conf etc');
+    expect((await runAs('alice:staff', linked)).out).toBe('1234 3456');
+    const rel = await importImage('mv etc/passwd etc/passwd.real && ln -s ../../../etc/passwd.real etc/passwd');
+    expect((await runAs('alice', rel)).out).toBe('1234 2345');
+  });
+
+  it("/etc/passwd -> the host's /etc/shadow (absolute or relative) is the image's own /etc/shadow: no such user", async () => {
+    for (const link of ['/etc/shadow', '../../../../../../../../../etc/shadow']) {
+      const image = await importImage(`rm etc/passwd && ln -s ${link} etc/passwd`);
+      const r = await runAs('root', image);
+      expect(r.err).toBe("minictr: unable to find user root: no matching entries in the container's /etc/passwd");
+      expect(r.code).not.toBe(0);
+      expect(r.out).toBe('');
+      await leftNothing(r.name);
+    }
+  });
+
+  it('a symlinked /etc pointing at a host dir (absolute or relative) finds nothing of that dir', async () => {
+    for (const link of [hostEtc, `../../../../../../../..${hostEtc}`]) {
+      const image = await importImage(`rm -r etc && ln -s ${link} etc`);
+      const r = await runAs('mallory', image);
+      expect(r.err).toBe("minictr: unable to find user mallory: no matching entries in the container's /etc/passwd");
+      expect(r.out).toBe('');
+      const g = await runAs('0:evil', image);
+      expect(g.err).toBe("minictr: unable to find group evil: no matching entries in the container's /etc/group");
+    }
+  });
+
+  it('a FIFO as /etc/passwd is refused at once, a huge one too', async () => {
+    const fifo = await importImage('rm etc/passwd && mkfifo etc/passwd');
+    const t0 = Date.now();
+    const r = await runAs('alice', fifo);
+    expect(r.err).toBe("minictr: cannot read the container's /etc/passwd: it is a FIFO, not a regular file");
+    expect(r.code).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await leftNothing(r.name);
+
+    // 5 MiB of users, alice last: more than minictr reads
+    const huge = await importImage(`awk 'BEGIN { for (i = 0; i < 100000; i++) printf "u%06d:x:%d:%d:padding-padding-padding:/:/bin/sh\\n", i, i + 10000, i + 10000 }' > etc/passwd && echo 'alice:x:1234:2345::/:/bin/sh' >> etc/passwd && test $(wc -c < etc/passwd) -gt 4194304`);
+    const h = await runAs('alice', huge);
+    expect(h.err).toBe("minictr: cannot read the container's /etc/passwd: it is larger than 4 MiB");
+    expect(h.code).not.toBe(0);
+    // a numeric user needs the file too (for its group): the same line
+    expect((await runAs('1234', huge)).err).toBe("minictr: cannot read the container's /etc/passwd: it is larger than 4 MiB");
+  });
+
+  it('a symlink loop in the image is one line', async () => {
+    const image = await importImage('rm etc/passwd && ln -s passwd2 etc/passwd && ln -s passwd etc/passwd2');
+    const r = await runAs('alice', image);
+    expect(r.err).toBe("minictr: cannot read the container's /etc/passwd: too many levels of symbolic links");
+  });
+
+  it('a layered image: a deleted /etc/passwd (whiteout) or a replaced directory (opaque) hides the lower layer', async () => {
+    const commitOf = async (base: string, script: string): Promise<string> => {
+      const name = uniq('hs-');
+      made.push(name);
+      expect((await minictr(['run', '--name', name, '--network', 'none', base, 'sh', '-c', script])).exitCode).toBe(0);
+      const img = `${uniq('hsc')}:v1`;
+      const c = await minictr(['commit', name, img]);
+      expect(c.stderr).toBe('');
+      return img;
+    };
+    const deleted = await commitOf(plain, 'rm /etc/passwd');
+    const layers = (await resolveImage(deleted)).layers;
+    expect(layers).toHaveLength(2);
+    const top = join(process.env.MINICTR_ROOT!, 'layers', layers[1]!.slice(7), 'diff');
+    expect(lstatSync(join(top, 'etc/passwd')).isCharacterDevice()).toBe(true); // the whiteout is really there
+    expect((await runAs('alice', deleted)).err).toBe("minictr: unable to find user alice: no matching entries in the container's /etc/passwd");
+    expect((await runAs('0:staff', deleted)).out).toBe('0 3456'); // /etc/group is still the lower layer's
+
+    // /etc has the runtime's mount points (hosts, resolv.conf): the user db is moved to /u,
+    // which the container replaces by a new directory (opaque in the upper dir)
+    const moved = await importImage('mkdir u && mv etc/passwd etc/group u/ && ln -s /u/passwd etc/passwd && ln -s ../u/group etc/group');
+    expect((await runAs('alice:staff', moved)).out).toBe('1234 3456');
+    const replaced = await commitOf(moved, "rm -rf /u && mkdir /u && echo 'staff:x:777:' > /u/group");
+    const top2 = join(process.env.MINICTR_ROOT!, 'layers', (await resolveImage(replaced)).layers[1]!.slice(7), 'diff');
+    expect((await execa('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(top2, 'u')])).stdout).toBe('y');
+    expect((await runAs('alice', replaced)).err).toBe("minictr: unable to find user alice: no matching entries in the container's /etc/passwd");
+    expect((await runAs('0:staff', replaced)).out).toBe('0 777');
+
+    // and a file made anew above a whiteout is found
+    const again = await commitOf(plain, "rm /etc/passwd && echo 'bob:x:55:66::/:/bin/sh' > /etc/passwd");
+    expect((await runAs('bob', again)).out).toBe('55 66');
+    expect((await runAs('alice', again)).err).toMatch(/^minictr: unable to find user alice/);
+  });
+});
+
+describe('exec -u: users come from the running container, never from the host', () => {
+  let ctr: string;
+  let image: string;
+  beforeAll(async () => {
+    image = await importImage('true');
+    ctr = uniq('hs-');
+    made.push(ctr);
+    const r = await minictr(['run', '-d', '--name', ctr, '--network', 'none', image, 'sleep', '1000']);
+    expect(r.exitCode).toBe(0);
+  });
+  const execAs = (user: string) => quick(['exec', '-u', user, ctr, 'sh', '-c', 'echo "$(id -u) $(id -g)"']);
+  const inCtr = async (script: string): Promise<void> => {
+    expect((await quick(['exec', ctr, 'sh', '-c', script])).exitCode).toBe(0);
+  };
+
+  it('by name and by uid, in the container\'s /etc/passwd', async () => {
+    expect((await execAs('alice')).stdout).toBe('1234 2345');
+    expect((await execAs('alice:staff')).stdout).toBe('1234 3456');
+    expect((await execAs('1234')).stdout).toBe('1234 2345');
+  });
+
+  it("the container's /etc/passwd -> /etc/shadow, absolute or relative: no such user", async () => {
+    for (const link of ['/etc/shadow', '../../../../../../../../../etc/shadow']) {
+      await inCtr(`rm -f /etc/passwd && ln -s ${link} /etc/passwd`);
+      const r = await execAs('root');
+      expect(r.stderr).toBe("minictr: unable to find user root: no matching entries in the container's /etc/passwd");
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('a FIFO as /etc/passwd, and links to a host file or through a symlinked dir, made by the container', async () => {
+    await inCtr('rm -f /etc/passwd && mkfifo /etc/passwd');
+    const r = await execAs('alice');
+    expect(r.stderr).toBe("minictr: cannot read the container's /etc/passwd: it is a FIFO, not a regular file");
+    expect(r.exitCode).not.toBe(0);
+
+    // a host file the test made, named by an absolute link, or through a symlinked dir
+    const hostEtc = join(await scratchDir('hs-hostetc-'), 'etc');
+    mkdirSync(hostEtc);
+    writeFileSync(join(hostEtc, 'passwd'), 'mallory:x:4242:4242::/:/bin/sh\n');
+    for (const script of [`ln -sf ${hostEtc}/passwd /etc/passwd`, `ln -s ${hostEtc} /x && ln -sf ../x/passwd /etc/passwd`]) {
+      await inCtr(`rm -f /etc/passwd && ${script}`);
+      const m = await execAs('mallory');
+      expect(m.stderr).toBe("minictr: unable to find user mallory: no matching entries in the container's /etc/passwd");
+      expect(m.stdout).toBe('');
+    }
+    await inCtr(`rm /etc/passwd && printf '${PASSWD}' > /etc/passwd`);
+    expect((await execAs('alice')).stdout).toBe('1234 2345');
+  });
+});
