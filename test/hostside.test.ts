@@ -5,20 +5,23 @@
  *    container: images (and containers) whose /etc/passwd points at the host's /etc/shadow,
  *    whose /etc is a symlink to a host dir the test made, or whose /etc/passwd is a FIFO or
  *    huge get one clear line and never a user taken from the host, and never hang; deleted
- *    files (whiteouts, opaque dirs) of a layered image stay deleted.
+ *    files (whiteouts, opaque dirs) of a layered image stay deleted;
+ *  - `commit` of a running container freezes it while it reads the upper dir, so a
+ *    container that keeps swapping a directory with a symlink to a host dir cannot get that
+ *    host dir's files into the layer.
  *
  * Images are made by `minictr import` of tarballs built here (busybox and its applets).
  * Every container is named by this file and removed at the end; each test checks what its
  * own containers left (cgroups, mounts), not the whole host (other suites run at the same time).
  */
 import { execa } from 'execa';
-import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCgroupDirs } from './helpers/cgroup.js';
 import { minictr, uniq } from './helpers/cli.js';
 import { scratchDir } from './helpers/image-fixtures.js';
-import { makeRootfs } from './helpers/oci.js';
+import { makeRootfs, sleep, until } from './helpers/oci.js';
 import { resolveImage } from '../src/image/resolve.js';
 
 const made: string[] = [];
@@ -220,5 +223,150 @@ describe('exec -u: users come from the running container, never from the host', 
     }
     await inCtr(`rm /etc/passwd && printf '${PASSWD}' > /etc/passwd`);
     expect((await execAs('alice')).stdout).toBe('1234 2345');
+  });
+});
+
+/** Whether the container's cgroup is frozen, read from the kernel (the v1 freezer where there
+ * is one, as minictr uses it on a hybrid host, else cgroup v2's cgroup.events). */
+function frozenProbe(id: string): () => boolean {
+  const dirs = hostCgroupDirs(id);
+  const v1 = dirs.find((d) => existsSync(join(d, 'freezer.state')));
+  if (v1) return () => readFileSync(join(v1, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+  const v2 = dirs.find((d) => existsSync(join(d, 'cgroup.freeze')));
+  expect(v2, `a freezer for ${id}`).toBeDefined();
+  return () => /^frozen 1$/m.test(readFileSync(join(v2!, 'cgroup.events'), 'utf8'));
+}
+
+/** Every regular file below dir whose content has `needle`. */
+function filesWith(dir: string, needle: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const p = join(e.parentPath, e.name);
+    if (e.isFile() && readFileSync(p, 'utf8').includes(needle)) out.push(p);
+  }
+  return out;
+}
+
+// Swaps two names for ever with renameat2(RENAME_EXCHANGE), so the directory is never missing
+// (tar would fail on a missing one): for a host reading by path, its name is a directory one
+// moment and a symlink to the host the next. Writes its loop count to a file, and stops
+// (keeping the dir in place) once STOPFILE exists.
+const SWAPPER = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc != 5) return 2;
+  int fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  char buf[32];
+  for (unsigned long n = 0;; n++) {
+    if (renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE) < 0) return 1;
+    if (n % 2 == 1) {
+      pwrite(fd, buf, (size_t)snprintf(buf, sizeof buf, "%020lu\\n", n), 0);
+      if (n % 256 == 1 && access(argv[4], F_OK) == 0) return 0;
+    }
+  }
+}
+`;
+
+describe('commit of a running container: frozen while its upper dir is read', () => {
+  const FILES = 500;
+  let work: string;
+  let ctr: string;
+  let id: string;
+  let marker: string;
+  let hostDir: string;
+  const count = (): number => Number(readFileSync(join(work, 'n'), 'utf8').trim() || 0);
+  beforeAll(async () => {
+    work = await scratchDir('hs-commit-');
+    writeFileSync(join(work, 'swap.c'), SWAPPER);
+    await execa('cc', ['-static', '-O2', '-o', join(work, 'swap'), join(work, 'swap.c')]);
+    // a host dir with the same names as the container's dir, each holding the marker
+    marker = uniq('HOSTMARKER-', 12);
+    hostDir = join(work, 'host');
+    mkdirSync(hostDir);
+    for (let i = 1; i <= FILES; i++) writeFileSync(join(hostDir, `f${i}`), `${marker}\n`);
+    ctr = uniq('hs-');
+    made.push(ctr);
+    const script = `mkdir /d && cd /d && for i in $(seq 1 ${FILES}); do echo ctr > f$i; done && ln -s ${hostDir} /l && touch /t/ready && /t/swap /d /l /t/n /t/stop; exec sleep 1000`;
+    const r = await minictr(['run', '-d', '--name', ctr, '--network', 'none', '-v', `${work}:/t`, 'busybox', 'sh', '-c', script]);
+    expect(r.exitCode).toBe(0);
+    id = r.stdout.trim();
+    await until('the container to swap', () => existsSync(join(work, 'n')) && count() > 1000);
+  });
+
+  it("the container stops during the commit and goes on after; the layer holds none of the host dir's files", async () => {
+    const frozen = frozenProbe(id);
+    const img = `${uniq('hsw')}:v1`;
+    let done = false;
+    const commit = minictr(['commit', ctr, img]).finally(() => (done = true));
+    const seen: { frozen: boolean; n: number }[] = [];
+    while (!done) {
+      const before = frozen();
+      const n = count();
+      if (before === frozen()) seen.push({ frozen: before, n });
+      await sleep(2);
+    }
+    const r = await commit;
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const during = seen.filter((s) => s.frozen);
+    expect(during.length, 'samples taken while frozen').toBeGreaterThan(2);
+    expect(new Set(during.map((s) => s.n)).size, 'the counter while frozen').toBe(1);
+    // thawed after: not frozen, counting again
+    expect(frozen()).toBe(false);
+    const after = count();
+    await until('the container to go on', () => count() > after, 5_000);
+
+    const layers = (await resolveImage(img)).layers;
+    const diff = join(process.env.MINICTR_ROOT!, 'layers', layers.at(-1)!.slice(7), 'diff');
+    expect(filesWith(diff, marker)).toEqual([]);
+    // what the container had: its dir (under one name or the other) and the link, as a link
+    const names = ['d', 'l'].map((n) => lstatSync(join(diff, n)));
+    expect(names.map((st) => (st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other')).sort()).toEqual(['dir', 'link']);
+    const dir = ['d', 'l'].find((n) => lstatSync(join(diff, n)).isDirectory())!;
+    expect(readdirSync(join(diff, dir))).toHaveLength(FILES);
+    expect(filesWith(join(diff, dir), 'ctr')).toHaveLength(FILES);
+  });
+
+  it('a container paused by the user stays paused; --pause=false warns and does not freeze it', async () => {
+    writeFileSync(join(work, 'stop'), '');
+    await until('the swapper to stop', async () => {
+      const a = count();
+      await sleep(50);
+      return a === count();
+    });
+    const frozen = frozenProbe(id);
+    expect((await minictr(['pause', ctr])).exitCode).toBe(0);
+    const r = await minictr(['commit', ctr, `${uniq('hsw')}:v2`]);
+    expect(r.exitCode).toBe(0);
+    expect(frozen()).toBe(true);
+    expect((await minictr(['unpause', ctr])).exitCode).toBe(0);
+    expect(frozen()).toBe(false);
+
+    let done = false;
+    let everFrozen = false;
+    const commit = minictr(['commit', '--pause=false', ctr, `${uniq('hsw')}:v3`]).finally(() => (done = true));
+    while (!done) {
+      everFrozen ||= frozen();
+      await sleep(2);
+    }
+    const u = await commit;
+    expect(u.exitCode).toBe(0);
+    expect(u.stderr).toBe(`minictr: warning: container ${ctr} runs on during the commit (--pause=false): files it changes meanwhile may be archived half-written`);
+    expect(everFrozen).toBe(false);
+    expect((await minictr(['commit', '--pause=maybe', ctr, 'x:y'])).stderr).toBe('minictr: invalid --pause "maybe": expected true or false');
+  });
+
+  it('unpause thaws a container a killed commit left frozen', async () => {
+    const dir = hostCgroupDirs(id).find((d) => existsSync(join(d, 'freezer.state')));
+    const frozen = frozenProbe(id);
+    if (dir) writeFileSync(join(dir, 'freezer.state'), 'FROZEN');
+    else writeFileSync(join(hostCgroupDirs(id).find((d) => existsSync(join(d, 'cgroup.freeze')))!, 'cgroup.freeze'), '1');
+    await until('the container to freeze', frozen);
+    const r = await minictr(['unpause', ctr]);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(frozen()).toBe(false);
   });
 });
