@@ -8,20 +8,23 @@
  *    files (whiteouts, opaque dirs) of a layered image stay deleted;
  *  - `commit` of a running container freezes it while it reads the upper dir, so a
  *    container that keeps swapping a directory with a symlink to a host dir cannot get that
- *    host dir's files into the layer.
+ *    host dir's files into the layer;
+ *  - /dev: a host dir given as /dev, where a container planted `null -> HOSTFILE`, does not
+ *    get HOSTFILE chmod'ed when the device nodes are made; a /dev/null that is not the null
+ *    device is never bound over the masked paths.
  *
  * Images are made by `minictr import` of tarballs built here (busybox and its applets).
  * Every container is named by this file and removed at the end; each test checks what its
  * own containers left (cgroups, mounts), not the whole host (other suites run at the same time).
  */
 import { execa } from 'execa';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCgroupDirs } from './helpers/cgroup.js';
 import { minictr, uniq } from './helpers/cli.js';
 import { scratchDir } from './helpers/image-fixtures.js';
-import { makeRootfs, sleep, until } from './helpers/oci.js';
+import { makeBundle, makeRootfs, residueSettled, runtime, sleep, until, workDir } from './helpers/oci.js';
 import { resolveImage } from '../src/image/resolve.js';
 
 const made: string[] = [];
@@ -368,5 +371,64 @@ describe('commit of a running container: frozen while its upper dir is read', ()
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     expect(frozen()).toBe(false);
+  });
+});
+
+describe('/dev: device nodes and masks never act through a symlink', () => {
+  it("a /dev volume with null -> a host file: the file's mode is kept, the container gets the real /dev/null", async () => {
+    const dir = await scratchDir('hs-dev-');
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'host secret\n');
+    chmodSync(secret, 0o600);
+    const dev = join(dir, 'dev');
+    mkdirSync(dev);
+    symlinkSync(secret, join(dev, 'null')); // what a container of an earlier run planted
+    symlinkSync('../secret', join(dev, 'zero'));
+    writeFileSync(join(dev, 'full'), 'a regular file\n');
+    const probe = 'for d in null zero full; do stat -c "%n %F %t:%T" /dev/$d; done; echo hi > /dev/null; wc -c < /dev/null; head -c 4 /dev/zero | wc -c';
+    const r = await quick(['run', '--rm', '--network', 'none', '-v', `${dev}:/dev`, 'busybox', 'sh', '-c', probe]);
+    // the host's file was never touched through the links
+    expect(statSync(secret).mode & 0o7777).toBe(0o600);
+    expect(readFileSync(secret, 'utf8')).toBe('host secret\n');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual([
+      '/dev/null character special file 1:3', '/dev/zero character special file 1:5', '/dev/full character special file 1:7', '0', '4',
+    ]);
+    expect(r.exitCode).toBe(0);
+    // what the volume holds now: the nodes themselves
+    const st = lstatSync(join(dev, 'null'));
+    expect([st.isCharacterDevice(), st.rdev, st.mode & 0o777]).toEqual([true, 259, 0o666]);
+    await execa('umount', ['-R', dev]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a directory where a device node goes is refused with one line, and nothing is left', async () => {
+    const dir = await scratchDir('hs-dev-');
+    const dev = join(dir, 'dev');
+    mkdirSync(join(dev, 'tty'), { recursive: true });
+    const name = uniq('hs-');
+    made.push(name);
+    const r = await quick(['run', '--name', name, '--network', 'none', '-v', `${dev}:/dev`, 'busybox', 'true']);
+    expect(r.stderr).toMatch(/^minictr: make the device node \S+\/dev\/tty: Is a directory$/);
+    expect(r.exitCode).toBe(125);
+    expect(lstatSync(join(dev, 'tty')).isDirectory()).toBe(true);
+    await leftNothing(name);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a /dev/null that is not the null device is never bound over a masked path (minictr-oci)', async () => {
+    const work = workDir('hs-oci-');
+    const root = join(work, 'state');
+    // linux.devices may name any node: here /dev/null is made as /dev/zero's 1:5; the masked
+    // file is one every kernel has (the rootfs's own)
+    const b = await makeBundle(work, ['sh', '-c', 'head -c 4 /etc/passwd | wc -c'], (s) => {
+      s.linux.devices = [{ type: 'c', path: '/dev/null', major: 1, minor: 5, fileMode: 0o666 }];
+      s.linux.maskedPaths = ['/proc/no-such-file', '/etc/passwd'];
+    });
+    const r = await runtime('minictr-oci', root, ['run', '--bundle', b.dir, b.id], { mark: b.id });
+    expect(r.stderr).toBe('minictr-oci: mask /etc/passwd: /dev/null is the character device 1:5, not the null device 1:3: No such device');
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(await residueSettled(root, b.id, b.dir)).toEqual([]);
   });
 });

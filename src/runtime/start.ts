@@ -165,7 +165,12 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
       beforeStart: async (pid) => {
-        if (!opts.detach) exited = addon.wait(pid);
+        if (!opts.detach) {
+          exited = addon.wait(pid);
+          // should the child fail a step, launch() reaps it itself and this waitpid may be the
+          // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
+          exited.catch(() => undefined);
+        }
         container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
