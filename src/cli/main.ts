@@ -12,11 +12,19 @@ export function buildProgram(): Command {
   const program = new Command('minictr')
     .description('An educational Linux container runtime and network-namespace toolkit')
     .version('0.1.0')
-    .showHelpAfterError()
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // a usage error is one line and a hint, as docker prints it, not the whole help
+    .configureOutput({ writeErr: (s) => writeSync(2, s.replace(/^error: /, 'minictr: ')) });
   for (const register of commands) register(program);
+  hintOnError(program);
   return program;
+}
+
+/** "See 'minictr run --help'." after a usage error of each command. */
+function hintOnError(cmd: Command, path = 'minictr'): void {
+  cmd.showHelpAfterError(`See '${path} --help'.`);
+  for (const sub of cmd.commands) hintOnError(sub, `${path} ${sub.name()}`);
 }
 
 export function reportError(err: unknown): number {

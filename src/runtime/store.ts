@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
+import { checkName } from '../names.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
@@ -70,14 +71,8 @@ export interface Container {
   dir: string;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export function validateContainerName(name: string): void {
-  if (!name) throw new UsageError('invalid container name "": a name must not be empty');
-  if (name.length > 64) throw new UsageError(`invalid container name "${name.slice(0, 20)}…": longer than 64 characters`);
-  if (!NAME_RE.test(name)) {
-    throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
+  checkName('container', name);
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'swift', 'tender', 'vivid', 'witty'];

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, UsageError } from '../../errors.js';
+import { checkName } from '../../names.js';
 import { paths } from '../../paths.js';
 import { writeJsonFileSync } from '../../util/json-file.js';
 import { formatSubnet, intToIp, overlaps, parseSubnet, type Subnet } from './cidr.js';
@@ -28,10 +29,8 @@ function file(name: string): string {
   return join(paths.networks(), `${name}.json`);
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,31}$/;
-
 export function validateNetworkName(name: string): void {
-  if (!NAME_RE.test(name)) throw new UsageError(`invalid network name "${name}": use 1-32 of [a-zA-Z0-9_.-], starting with a letter or digit`);
+  checkName('network', name);
 }
 
 export function listNetworks(): NetworkConfig[] {
