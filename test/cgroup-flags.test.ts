@@ -53,7 +53,7 @@ describe('limit flags', () => {
   ])('run %j: a one-line error, exit 2, nothing created', async (flags, message) => {
     const before = await leftovers();
     const r = await minictr(['run', '--rm', ...flags, 'busybox', 'true']);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(125);
     expect(r.stderr).toMatch(new RegExp(`^minictr: .*${message.source}`));
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     // (network objects are left out: other suites on this host make them meanwhile)
