@@ -18,7 +18,7 @@
  * own containers left (cgroups, mounts), not the whole host (other suites run at the same time).
  */
 import { execa } from 'execa';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCgroupDirs } from './helpers/cgroup.js';
@@ -430,5 +430,38 @@ describe('/dev: device nodes and masks never act through a symlink', () => {
     expect(r.exitCode).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(await residueSettled(root, b.id, b.dir)).toEqual([]);
+  });
+
+  it("in a user namespace (the host's nodes are bound): a planted null -> host file is replaced, the file is untouched (minictr-oci)", async () => {
+    const work = workDir('hs-oci-');
+    const state = join(work, 'state');
+    chmodSync(process.env.MINICTR_TEST_BASE ?? work, 0o711);
+    chmodSync(work, 0o711);
+    const secret = join(work, 'secret');
+    writeFileSync(secret, 'host secret\n');
+    chmodSync(secret, 0o600);
+    const dev = join(work, 'dev');
+    mkdirSync(dev);
+    symlinkSync(secret, join(dev, 'null'));
+    symlinkSync('../secret', join(dev, 'zero'));
+    chownSync(dev, 100000, 200000); // the container's root may change its /dev volume
+    const probe = 'for d in null zero; do stat -c "%n %F %t:%T" /dev/$d; done; echo hi > /dev/null; head -c 4 /dev/zero | wc -c';
+    const b = await makeBundle(work, ['sh', '-c', probe], (s) => {
+      s.linux.namespaces.push({ type: 'user' });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+      s.mounts = s.mounts.filter((m: { type: string; destination: string }) => m.type !== 'cgroup' && !m.destination.startsWith('/dev'));
+      s.mounts.push({ destination: '/dev', type: 'bind', source: dev, options: ['rbind', 'rw'] });
+    });
+    chmodSync(b.dir, 0o711);
+    const r = await runtime('minictr-oci', state, ['run', '--bundle', b.dir, b.id], { mark: b.id });
+    expect(statSync(secret).mode & 0o7777).toBe(0o600);
+    expect(readFileSync(secret, 'utf8')).toBe('host secret\n');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['/dev/null character special file 1:3', '/dev/zero character special file 1:5', '4']);
+    expect(r.exitCode).toBe(0);
+    // the volume keeps the placeholders the host's nodes were bound on, not the links
+    expect(lstatSync(join(dev, 'null')).isFile()).toBe(true);
+    expect(await residueSettled(state, b.id, b.dir)).toEqual([]);
   });
 });
