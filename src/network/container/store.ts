@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError, UsageError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import { checkName } from '../../names.js';
 import { paths } from '../../paths.js';
 import { writeJsonFileSync } from '../../util/json-file.js';
