@@ -10,7 +10,11 @@ export function register(program: Command): void {
       const { pruneContainers } = await import('../../runtime/prune.js');
       const { pruneImageStore } = await import('../../image/prune.js');
       const { writeSync } = await import('node:fs');
-      const removed = [...(await pruneContainers()), ...(await pruneImageStore())];
+      const containers = await pruneContainers();
+      const images = await pruneImageStore();
+      const removed = [...containers, ...images.removed];
       writeSync(1, removed.length ? removed.map((r) => `removed ${r}\n`).join('') : 'nothing to remove\n');
+      // broken records, and what was kept because of them (status 0: prune did what was safe)
+      for (const k of images.kept) writeSync(2, `minictr: ${k}\n`);
     });
 }
