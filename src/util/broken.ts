@@ -1,6 +1,6 @@
 /**
- * A store file minictr cannot use (unparseable, invalid, pointing at something missing), as
- * `minictr system check` lists it: what it is, where, what is wrong, what the user can do.
- * Every store (images, containers, networks) reports its broken records in this one shape.
+ * A record on disk that could not be read (truncated by a crash, edited by hand). It is
+ * reported with its path and kept, never taken as "unused": `minictr system check` lists
+ * them with what the user can do.
  */
 export interface BrokenRecord { kind: string; path: string; problem: string; fix: string }
