@@ -31,7 +31,7 @@ import type { UnpackBudget } from './limits.js';
 export type { Compression } from './decompress.js';
 
 /** A header as tar-stream really delivers it: type is null for typeflags it does not know. */
-type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
+export type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
 
 /** The archive is unsafe: some entry would land outside the image root. */
 export class UnsafeTarError extends MinictrError {}

@@ -4,13 +4,17 @@
  * (src/util/size.ts), the strict readers of store files (src/image/record.ts) and the
  * tar-slip checker's name bounds (src/image/tar-check.ts).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import {
   checkLayerCount, chooseUnpackLimits, defaultMaxBytes, DEFAULT_MAX_ENTRIES, MAX_LAYERS, UnpackBudget, UnpackLimitError, type FsSpace,
 } from '../../src/image/limits.js';
+import { writeJsonAtomic } from '../../src/image/files.js';
 import { parseImageRecord, parseLayerMeta, parseTags, RecordProblem } from '../../src/image/record.js';
-import { TarEntryChecker, UnsafeTarError } from '../../src/image/tar-check.js';
+import { TarEntryChecker, UnsafeTarError, type Headers } from '../../src/image/tar-check.js';
 import { formatBytes, parseBytes } from '../../src/util/size.js';
 
 const MiB = 1024 ** 2;
@@ -187,7 +191,7 @@ describe('parseLayerMeta: layers/<hex>/layer.json', () => {
 });
 
 describe('TarEntryChecker: names a filesystem can hold', () => {
-  const entry = (name: string) => ({ name, type: 'file' as const, size: 0, mode: 0o644, linkname: null });
+  const entry = (name: string): Headers => ({ name, type: 'file', size: 0, mode: 0o644, linkname: null }) as unknown as Headers;
 
   it('refuses a path longer than PATH_MAX, and shows it cut short', () => {
     const long = `${'d/'.repeat(2100)}f`;
@@ -199,5 +203,33 @@ describe('TarEntryChecker: names a filesystem can hold', () => {
   it('refuses a name longer than NAME_MAX (255 bytes)', () => {
     expect(() => new TarEntryChecker().check(entry(`dir/${'x'.repeat(256)}`))).toThrow(/has a name of more than 255 bytes$/);
     expect(() => new TarEntryChecker().check(entry(`dir/${'x'.repeat(255)}`))).not.toThrow();
+  });
+});
+
+describe('writeJsonAtomic: every state file of the image store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minictr-unit-atomic-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replaces the file whole, and leaves no temp file', async () => {
+    const path = join(dir, 'tags.json');
+    await writeJsonAtomic(path, { 'a:1': 'x' });
+    await writeJsonAtomic(path, { 'b:2': 'y' });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ 'b:2': 'y' });
+    expect(readdirSync(dir)).toEqual(['tags.json']);
+  });
+
+  it('on a failure leaves the old file as it was and no temp file behind', async () => {
+    const path = join(dir, 'record.json');
+    writeFileSync(path, '{"old": true}\n');
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(writeJsonAtomic(path, circular)).rejects.toThrow(/circular/i);
+    // rename onto a directory fails after the temp file is written
+    const asDir = join(dir, 'adir.json');
+    rmSync(asDir, { recursive: true, force: true });
+    await import('node:fs/promises').then((f) => f.mkdir(join(asDir, 'x'), { recursive: true }));
+    await expect(writeJsonAtomic(asDir, { a: 1 })).rejects.toThrow();
+    expect(readFileSync(path, 'utf8')).toBe('{"old": true}\n');
+    expect(readdirSync(dir).sort()).toEqual(['adir.json', 'record.json', 'tags.json'].sort());
   });
 });
