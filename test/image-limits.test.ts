@@ -148,7 +148,7 @@ describe('import: the default limit is the free space less a margin', () => {
     mnt = join(dir, 'fs');
     mkdirSync(mnt);
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', 'tmpfs', mnt]);
-    const env = { ...process.env, MINICTR_ROOT: join(mnt, 'lib'), MINICTR_RUN: join(dir, 'run') };
+    const env: NodeJS.ProcessEnv = { ...process.env, MINICTR_ROOT: join(mnt, 'lib'), MINICTR_RUN: join(dir, 'run') };
     delete env.MINICTR_IMPORT_MAX_BYTES;
     const bomb = await xzBomb(join(dir, 'bomb.tar.xz'), 3); // 300 MiB unpacked
     const r = await minictr(['import', bomb, uniq('bomb')], { env });
@@ -309,19 +309,25 @@ describe('a truncated image record', () => {
     expect(existsSync(containers) ? readdirSync(containers).filter((n) => n !== '.names') : []).toEqual([]);
 
     // prune must not take it for an image that uses no layers (it deleted A's layer)
-    expect(await pruneImages(s.env)).toEqual({
-      removed: [],
-      kept: [
-        BROKEN(rec, problem).slice('minictr: '.length),
-        `kept 1 layer(s) no readable image uses (${s.layer.A.slice(-64, -52)}): the unreadable image record(s) may use them; fix or remove those first ('minictr system check')`,
-      ],
-    });
+    const kept = [
+      `${rec}: ${problem} (see 'minictr system check')`,
+      `1 layer(s) no readable image uses (${s.layer.A.slice(-64, -52)}): the unreadable image record(s) may use them; fix or remove those first ('minictr system check')`,
+    ];
+    expect(await pruneImages(s.env)).toEqual({ removed: [], kept });
     expect(existsSync(join(s.layer.A, 'diff', 'a'))).toBe(true);
     expect(readFileSync(rec).equals(text)).toBe(true);
+    // the command prints them as its container part prints its own, and still exits 0
+    const prune = await s.run(['system', 'prune']);
+    expect(prune.exitCode).toBe(0);
+    expect(prune.stderr.split('\n').filter(Boolean)).toEqual(kept.map((k) => `minictr: kept ${k}`));
+    expect(existsSync(join(s.layer.A, 'diff', 'a'))).toBe(true);
 
-    expect(await checkStore(s.env)).toEqual([
-      { kind: 'image record', path: rec, problem, fix: `restore it from a backup; or 'minictr rmi ${s.id.A.slice(0, 12)}' removes it (with its tags; layers are kept while any record cannot be read)` },
-    ]);
+    const fix = `restore it from a backup; or 'minictr rmi ${s.id.A.slice(0, 12)}' removes it (with its tags; layers are kept while any record cannot be read)`;
+    expect(await checkStore(s.env)).toEqual([{ kind: 'image', path: rec, problem, fix }]);
+    // minictr system check lists it (with the container and network stores' records) and fails
+    const check = await s.run(['system', 'check']);
+    expect(check.stdout).toBe(`broken image record ${rec}: ${problem}\n  what to do: ${fix}`);
+    expect(check.exitCode).toBe(1);
 
     // while it is unreadable, rmi of the others keeps the layers they leave unused
     const rmi = await s.run(['rmi', 'img-b', 'img-c']);
@@ -343,6 +349,7 @@ describe('a truncated image record', () => {
     expect(JSON.parse(readFileSync(s.tags, 'utf8'))).toEqual({});
     expect(await pruneImages(s.env)).toEqual({ removed: [], kept: [] });
     expect(await checkStore(s.env)).toEqual([]);
+    expect(await s.run(['system', 'check'])).toMatchObject({ exitCode: 0, stdout: 'no broken records' });
   });
 
   it('rmi by ID of a broken record keeps the layers other images use', async () => {
@@ -380,7 +387,7 @@ describe('a truncated tags.json', () => {
     const text = readFileSync(s.tags);
     const images = await s.run(['images']);
     const line = oneLine(images.stderr);
-    expect(line).toMatch(new RegExp(`^minictr: broken image tag file ${re(s.tags)}: .*JSON.* \\(kept; see 'minictr system check'\\)$`));
+    expect(line).toMatch(new RegExp(`^minictr: broken image tags record ${re(s.tags)}: (.*JSON.*) \\(kept; see 'minictr system check'\\)$`));
     expect(images.exitCode).toBe(0);
     expect(images.stdout.split('\n').filter((l) => l.startsWith('<none>'))).toHaveLength(3);
 
@@ -391,12 +398,13 @@ describe('a truncated tags.json', () => {
       expect(oneLine(r.stderr)).toBe(line);
       expect(r.exitCode).not.toBe(0);
     }
-    expect(await pruneImages(s.env)).toEqual({ removed: [], kept: [line.slice('minictr: '.length)] });
+    const problem = line.slice(`minictr: broken image tags record ${s.tags}: `.length, line.lastIndexOf(' (kept;'));
+    expect(await pruneImages(s.env)).toEqual({ removed: [], kept: [`${s.tags}: ${problem} (see 'minictr system check')`] });
     expect(readFileSync(s.tags).equals(text)).toBe(true);
     expect(readdirSync(join(s.root, 'layers')).sort()).toEqual(layers);
     expect(readdirSync(join(s.root, 'images')).sort()).toEqual([`${s.id.A}.json`, `${s.id.B}.json`, `${s.id.C}.json`, 'tags.json'].sort());
     expect(readdirSync(join(s.root, 'tmp'))).toEqual([]);
-    expect((await checkStore(s.env)).map((b) => [b.kind, b.path])).toEqual([['image tag file', s.tags]]);
+    expect((await checkStore(s.env)).map((b) => [b.kind, b.path])).toEqual([['image tags', s.tags]]);
   });
 });
 
@@ -408,7 +416,7 @@ describe('a missing layer dir', () => {
     expect(oneLine(r.stderr)).toBe(BROKEN(s.record(s.id.A), `its layer ${s.layer.A}/diff is missing`));
     expect(r.exitCode).not.toBe(0);
     expect(await checkStore(s.env)).toEqual([
-      { kind: 'image record', path: s.record(s.id.A), problem: `its layer ${s.layer.A}/diff is missing`, fix: `'minictr rmi ${s.id.A.slice(0, 12)}', then pull or import the image again` },
+      { kind: 'image', path: s.record(s.id.A), problem: `its layer ${s.layer.A}/diff is missing`, fix: `'minictr rmi ${s.id.A.slice(0, 12)}', then pull or import the image again` },
     ]);
     expect((await s.run(['rmi', 'img-a'])).exitCode).toBe(0);
     expect(await checkStore(s.env)).toEqual([]);

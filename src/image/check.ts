@@ -10,10 +10,10 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { paths } from '../paths.js';
 import type { BrokenRecord } from '../util/broken.js';
-import { BrokenRecordError, layerDir, readLayerMeta, readTags, recordPath, scanRecords, StoreUnreadableError, tagsFile, type RecordScan } from './store.js';
+import { BrokenImageFileError, layerDir, readLayerMeta, readTags, recordPath, scanRecords, StoreUnreadableError, tagsFile, type RecordScan } from './store.js';
 
 const short = (id: string): string => id.slice(0, 12);
 
@@ -31,37 +31,24 @@ export async function checkImageStore(): Promise<BrokenRecord[]> {
   try {
     tags = await readTags();
   } catch (err) {
-    if (!(err instanceof BrokenRecordError)) throw err;
-    out.push({
-      kind: err.kind,
-      path: err.path,
-      problem: err.problem,
-      fix: 'restore it from a backup; or remove it: the images stay, untagged (<none> in minictr images), and can be run and removed by ID',
-    });
+    if (!(err instanceof BrokenImageFileError)) throw err;
+    out.push(err.record);
   }
   const stored = new Set(scan.ids);
   for (const [key, id] of Object.entries(tags ?? {})) {
     if (!stored.has(id)) {
-      out.push({ kind: 'image tag', path: tagsFile(), problem: `the tag ${key} points to image ${short(id)}, which is not stored`, fix: "'minictr system prune' removes the tag" });
+      out.push({ kind: 'image tags', path: tagsFile(), problem: `the tag ${key} points to image ${short(id)}, which is not stored`, fix: "'minictr system prune' removes the tag" });
     }
   }
 
   const usedBy = new Map<string, string[]>();
-  for (const b of scan.broken) {
-    const id = basename(b.path).slice(0, 64);
-    out.push({
-      kind: b.kind,
-      path: b.path,
-      problem: b.problem,
-      fix: `restore it from a backup; or 'minictr rmi ${short(id)}' removes it (with its tags; layers are kept while any record cannot be read)`,
-    });
-  }
+  for (const b of scan.broken) out.push(b.record);
   for (const [id, r] of scan.records) {
     for (const l of r.layers) usedBy.set(l, [...(usedBy.get(l) ?? []), short(id)]);
     const missing = [...new Set(r.layers)].filter((l) => !existsSync(join(layerDir(l), 'diff')));
     for (const l of missing) {
       out.push({
-        kind: 'image record',
+        kind: 'image',
         path: recordPath(id),
         problem: `its layer ${join(layerDir(l), 'diff')} is missing`,
         fix: `'minictr rmi ${short(id)}', then pull or import the image again`,
@@ -82,10 +69,10 @@ export async function checkImageStore(): Promise<BrokenRecord[]> {
       ? `it is used by image ${users.join(', ')}: 'minictr rmi' them, then pull or import them again`
       : "no image uses it: 'minictr system prune' removes it";
     try {
-      if (!(await readLayerMeta(digest))) out.push({ kind: 'layer record', path: join(path, 'layer.json'), problem: 'it is missing', fix });
+      if (!(await readLayerMeta(digest))) out.push({ kind: 'layer', path: join(path, 'layer.json'), problem: 'it is missing', fix });
     } catch (err) {
-      if (!(err instanceof BrokenRecordError)) throw err;
-      out.push({ kind: err.kind, path: err.path, problem: err.problem, fix });
+      if (!(err instanceof BrokenImageFileError)) throw err;
+      out.push({ ...err.record, fix });
     }
     if (!existsSync(join(path, 'diff'))) out.push({ kind: 'layer', path, problem: 'its diff/ directory is missing', fix });
   }

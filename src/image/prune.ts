@@ -16,7 +16,7 @@ import { readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
-import { BrokenRecordError, readTags, scanRecords, tagsFile, withStoreLock } from './store.js';
+import { BrokenImageFileError, readTags, scanRecords, tagsFile, withStoreLock } from './store.js';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -31,10 +31,13 @@ async function names(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => [] as string[]);
 }
 
+/** As the container part says it: system prune prints "minictr: kept " before it. */
+const keptLine = (b: BrokenImageFileError): string => `${b.path}: ${b.problem} (see 'minictr system check')`;
+
 export interface PruneReport {
   /** what was removed, one description each ("layer sha256:1a2b3c4d5e6f (used by no image)") */
   removed: string[];
-  /** what was kept although it looked unused, and why: one line each, for stderr */
+  /** what was kept although it looked unused, and why: one line each, for stderr after "kept " */
   kept: string[];
 }
 
@@ -55,13 +58,13 @@ export async function pruneImageStore(): Promise<PruneReport> {
       }
     }
     const scan = await scanRecords();
-    for (const b of scan.broken) kept.push(b.message);
+    for (const b of scan.broken) kept.push(keptLine(b));
     const used = new Set([...scan.records.values()].flatMap((r) => r.layers).map((d) => d.replace(/^sha256:/, '')));
     const unused = (await names(paths.layers())).filter((hex) => /^[0-9a-f]{64}$/.test(hex) && !used.has(hex));
     if (scan.broken.length) {
       if (unused.length) {
         kept.push(
-          `kept ${unused.length} layer(s) no readable image uses (${unused.map((h) => h.slice(0, 12)).join(', ')}): ` +
+          `${unused.length} layer(s) no readable image uses (${unused.map((h) => h.slice(0, 12)).join(', ')}): ` +
             `the unreadable image record(s) may use them; fix or remove those first ('minictr system check')`,
         );
       }
@@ -77,8 +80,8 @@ export async function pruneImageStore(): Promise<PruneReport> {
     try {
       tags = await readTags();
     } catch (err) {
-      if (!(err instanceof BrokenRecordError)) throw err;
-      kept.push(err.message);
+      if (!(err instanceof BrokenImageFileError)) throw err;
+      kept.push(keptLine(err)); // and not rewritten: its tags are unknown
       return;
     }
     // a tag pointing at a broken record still has its image: only missing records count

@@ -14,7 +14,7 @@
  * every file is replaced with an atomic rename, so they always see a consistent store.
  *
  * A file that cannot be read or fails its checks (record.ts: truncated, hand-edited, a
- * directory) is broken, never empty: it is reported with its path (BrokenRecordError) and left
+ * directory) is broken, never empty: it is reported with its path (BrokenImageFileError) and left
  * alone. Nothing is decided from a broken file: no tag is written over an unreadable
  * tags.json, and no layer is deleted while some image record cannot be read (it may use it).
  */
@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, MinictrError, NotFoundError, UsageError } from '../errors.js';
+import { BrokenRecordError, ConflictError, MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
 import { withLock } from '../util/lock.js';
@@ -77,17 +77,28 @@ export interface ImageMeta {
 }
 
 /**
- * A store file that cannot be used, e.g. "broken image record /var/lib/minictr/images/3f2a....json:
- * Unexpected end of JSON input (kept; see 'minictr system check')".
+ * A file of the image store that cannot be used. Its message is the line `minictr images`
+ * prints for it, e.g. "broken image record /var/lib/minictr/images/3f2a....json: Unexpected end
+ * of JSON input (kept; see 'minictr system check')"; its record is what `system check` lists.
  */
-export class BrokenRecordError extends MinictrError {
+export class BrokenImageFileError extends BrokenRecordError {
   constructor(
-    /** "image record", "image tag file" */
-    readonly kind: string,
-    readonly path: string,
-    readonly problem: string,
+    /** "image", "image tags", "layer": the record is "broken image record PATH" */
+    kind: string,
+    path: string,
+    problem: string,
+    fix: string,
   ) {
-    super(`broken ${kind} ${path}: ${problem} (kept; see 'minictr system check')`);
+    super({ kind, path, problem, fix });
+    this.message = `broken ${kind} record ${path}: ${problem} (kept; see 'minictr system check')`;
+  }
+
+  get path(): string {
+    return this.record.path;
+  }
+
+  get problem(): string {
+    return this.record.problem;
   }
 }
 
@@ -162,40 +173,48 @@ async function readStoreFile(path: string, maxBytes: number): Promise<string | u
   }
 }
 
+/** What the user can do about a broken file (`minictr system check` prints it). */
+const TAGS_FIX =
+  'restore it from a backup; or remove it: the images stay, untagged (<none> in minictr images), and can be run and removed by ID';
+const LAYER_FIX = "'minictr rmi' the images that use the layer, then pull or import them again";
+export function recordFix(id: string): string {
+  return `restore it from a backup; or 'minictr rmi ${id.slice(0, 12)}' removes it (with its tags; layers are kept while any record cannot be read)`;
+}
+
 export function recordPath(id: string): string {
   return join(paths.images(), `${id}.json`);
 }
 
-/** images/tags.json ({} when there is none yet). Throws BrokenRecordError. */
+/** images/tags.json ({} when there is none yet). Throws BrokenImageFileError. */
 export async function readTags(): Promise<Record<string, string>> {
   try {
     const text = await readStoreFile(tagsFile(), MAX_TAGS_BYTES);
     return text === undefined ? {} : parseTags(text);
   } catch (err) {
-    if (err instanceof RecordProblem) throw new BrokenRecordError('image tag file', tagsFile(), err.message);
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('image tags', tagsFile(), err.message, TAGS_FIX);
     throw err;
   }
 }
 
-/** images/<id>.json, or undefined when there is none. Throws BrokenRecordError. */
+/** images/<id>.json, or undefined when there is none. Throws BrokenImageFileError. */
 export async function readStored(id: string): Promise<StoredImage | undefined> {
   try {
     const text = await readStoreFile(recordPath(id), MAX_RECORD_BYTES);
     return text === undefined ? undefined : parseImageRecord(text, id);
   } catch (err) {
-    if (err instanceof RecordProblem) throw new BrokenRecordError('image record', recordPath(id), err.message);
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('image', recordPath(id), err.message, recordFix(id));
     throw err;
   }
 }
 
-/** layers/<hex>/layer.json, or undefined when there is none. Throws BrokenRecordError. */
+/** layers/<hex>/layer.json, or undefined when there is none. Throws BrokenImageFileError. */
 export async function readLayerMeta(digest: string): Promise<LayerMeta | undefined> {
   const path = join(layerDir(digest), 'layer.json');
   try {
     const text = await readStoreFile(path, MAX_RECORD_BYTES);
     return text === undefined ? undefined : parseLayerMeta(text, digest);
   } catch (err) {
-    if (err instanceof RecordProblem) throw new BrokenRecordError('layer record', path, err.message);
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('layer', path, err.message, LAYER_FIX);
     throw err;
   }
 }
@@ -219,7 +238,7 @@ export interface RecordScan {
   /** the readable ones */
   records: Map<string, StoredImage>;
   /** the others, each with its path and problem */
-  broken: BrokenRecordError[];
+  broken: BrokenImageFileError[];
 }
 
 /** Read every image record; a broken one is listed as such, never skipped silently. */
@@ -230,7 +249,7 @@ export async function scanRecords(): Promise<RecordScan> {
       const stored = await readStored(id);
       if (stored) scan.records.set(id, stored);
     } catch (err) {
-      if (!(err instanceof BrokenRecordError)) throw err;
+      if (!(err instanceof BrokenImageFileError)) throw err;
       scan.broken.push(err);
     }
   }
@@ -277,7 +296,7 @@ export async function commitImage(
   const id = imageIdFor(digests, config);
   return withStoreLock(async () => {
     // what is there is read first: a broken tags.json or record stops the commit before
-    // anything moves (it is never overwritten: see BrokenRecordError)
+    // anything moves (it is never overwritten: see BrokenImageFileError)
     const tags = await readTags();
     let stored = await readStored(id);
     await mkdir(paths.layers(), { recursive: true, mode: 0o700 });
@@ -356,7 +375,7 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
       tags = await readTags();
     } catch (err) {
       // names cannot be resolved without tags.json; an ID (prefix) still can
-      if (!(err instanceof BrokenRecordError) || !idForm) throw err;
+      if (!(err instanceof BrokenImageFileError) || !idForm) throw err;
       tags = {};
     }
     const id = tags[key];
@@ -372,14 +391,14 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
 /** tags.json, or no tags when it is broken (for display only: never written back). */
 async function tagsForDisplay(): Promise<Record<string, string>> {
   return readTags().catch((err: unknown) => {
-    if (err instanceof BrokenRecordError) return {};
+    if (err instanceof BrokenImageFileError) return {};
     throw err;
   });
 }
 
 /**
  * The stored image a user named (name[:tag], id, id prefix, digest), or undefined. Throws
- * BrokenRecordError, naming the file, when its record cannot be read or a layer is missing.
+ * BrokenImageFileError, naming the file, when its record cannot be read or a layer is missing.
  */
 export async function findImage(ref: string): Promise<ImageRecord | undefined> {
   const found = await lookup(ref);
@@ -387,7 +406,7 @@ export async function findImage(ref: string): Promise<ImageRecord | undefined> {
   const stored = await readStored(found.id);
   if (!stored) return undefined;
   const missing = stored.layers.find((l) => !existsSync(join(layerDir(l), 'diff')));
-  if (missing) throw new BrokenRecordError('image record', recordPath(found.id), `its layer ${join(layerDir(missing), 'diff')} is missing`);
+  if (missing) throw new BrokenImageFileError('image', recordPath(found.id), `its layer ${join(layerDir(missing), 'diff')} is missing`, `'minictr rmi ${found.id.slice(0, 12)}', then pull or import the image again`);
   return withTags(stored, await tagsForDisplay());
 }
 
@@ -403,17 +422,17 @@ export interface ImageList {
   /** the readable images, newest first */
   images: ImageRecord[];
   /** what could not be read: tags.json first, then image records */
-  broken: BrokenRecordError[];
+  broken: BrokenImageFileError[];
 }
 
 /** Every stored image that can be read, and every store file that cannot. */
 export async function scanImages(): Promise<ImageList> {
-  const broken: BrokenRecordError[] = [];
+  const broken: BrokenImageFileError[] = [];
   let tags: Record<string, string> = {};
   try {
     tags = await readTags();
   } catch (err) {
-    if (!(err instanceof BrokenRecordError)) throw err;
+    if (!(err instanceof BrokenImageFileError)) throw err;
     broken.push(err);
   }
   const scan = await scanRecords();
@@ -458,7 +477,7 @@ export async function removeImage(ref: string, opts: RemoveOptions = {}): Promis
     // A broken record is removed like any other (that is the way out of it); only layers no
     // readable record uses may go with it, and only if every other record can be read.
     const stored = await readStored(found.id).catch((err: unknown) => {
-      if (err instanceof BrokenRecordError) return err;
+      if (err instanceof BrokenImageFileError) return err;
       throw err;
     });
     if (!stored) throw new NotFoundError(`image not found: ${ref}`);
@@ -482,7 +501,7 @@ export async function removeImage(ref: string, opts: RemoveOptions = {}): Promis
     if (remaining.length || users.length) return res;
 
     // a broken record may even be a directory
-    await (stored instanceof BrokenRecordError ? rm(recordPath(found.id), { recursive: true, force: true }) : unlink(recordPath(found.id)));
+    await (stored instanceof BrokenImageFileError ? rm(recordPath(found.id), { recursive: true, force: true }) : unlink(recordPath(found.id)));
     res.deleted.push(`sha256:${found.id}`);
     // Layers no remaining image refers to go too. They are renamed out of layers/ under the
     // lock (so no half-deleted layer is ever visible) and deleted after it is released.
