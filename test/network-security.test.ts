@@ -361,7 +361,7 @@ describe('-p refuses a host port that is taken, before anything is made', () => 
     const before = await leftovers();
     const rules = await rulesFor();
     const r = await minictr(['run', '-d', ...args]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(125); // docker run's status when the runtime refuses
     expect(r.stderr.trim().split('\n')).toEqual([`minictr: ${message}`]);
     expect(newSince(before, await leftovers()).filter((l) => l.startsWith('container '))).toEqual([]);
     expect(await rulesFor()).toEqual(rules);
