@@ -11,7 +11,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -256,6 +256,27 @@ describe.each([
     } finally {
       await port.remove();
     }
+  });
+});
+
+describe('anti-spoofing rules go with a container whose record is broken', () => {
+  it('rm -f finds them by its id (nftables and ebtables), before its network goes', async () => {
+    const net = await userNetwork('linux');
+    const ctrs = [await prober(net.name), await prober(net.name, { MINICTR_BRIDGE_FIREWALL: 'ebtables' })];
+    const ids = await Promise.all(ctrs.map(idOf));
+    const rules = (await execa('nft', ['list', 'ruleset'])).stdout;
+    // there before (so the check below can fail): the nft rules by tag, the ebtables chain by name
+    expect(rules).toContain(`minictr:ctr:${ids[0]!.slice(0, 12)}`);
+    expect(rules).toContain(`chain minictr-${ids[1]!.slice(0, 12)} `);
+    for (const id of ids) truncateSync(join(process.env.MINICTR_ROOT!, 'containers', id, 'config.json'), 20);
+    const rm = await minictr(['rm', '-f', ...ctrs]);
+    expect(rm.stderr).toBe('');
+    for (const c of ctrs) made.splice(made.indexOf(c), 1);
+    // the network is still there: its bridge table would have taken the nft rules with it
+    expect(await ownLeftovers(ids)).toEqual([]);
+    await minictr(['network', 'rm', net.name]);
+    networks.splice(networks.indexOf(net.name), 1);
+    expect(await ownLeftovers([], net)).toEqual([]);
   });
 });
 

@@ -147,9 +147,10 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
   }
 }
 
-/** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge). */
+/** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge).
+ * Looked for whatever the driver says: a salvaged (broken) record may not know it. */
 export async function removeNetworkGuard(net: NetworkConfig, explain: Explainer): Promise<void> {
-  if (net.driver !== 'linux' || !(await haveTool('nft'))) return;
+  if (!(await haveTool('nft'))) return;
   const exists = await hostCommand('nft', ['list', 'table', 'bridge', bridgeTable(net)], { allowFailure: true });
   if (exists.ok) await hostCommand('nft', ['delete', 'table', 'bridge', bridgeTable(net)], { explain, why: `remove the anti-spoofing table of ${net.name}`, allowFailure: true });
 }
