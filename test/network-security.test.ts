@@ -35,8 +35,16 @@ const randomPort = (): number => 20000 + Math.floor(Math.random() * 20000);
 const made: string[] = [];
 const networks: string[] = [];
 afterAll(async () => {
+  // what the tests left to this hook (the -p tests' containers, or any after a failure) must
+  // leave nothing behind either
+  const ids: string[] = [];
+  for (const c of made) {
+    const r = await minictr(['inspect', c]);
+    if (r.exitCode === 0) ids.push(JSON.parse(r.stdout)[0].Id);
+  }
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
   for (const n of networks.splice(0)) await minictr(['network', 'rm', '-f', n]);
+  expect(await ownLeftovers(ids)).toEqual([]);
 });
 
 async function runD(args: string[], env: Env = {}): Promise<string> {
