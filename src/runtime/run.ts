@@ -8,7 +8,10 @@ import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
 import { parsePortMapping } from '../network/container/ports.js';
+import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
+import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
 
@@ -31,6 +34,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const host = hostSecurityFacts();
+  const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
+  await checkSeccompFile(security, host);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -38,6 +44,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  if (security.groupAdd.length) {
+    // --group-add names must be groups of the image's /etc/group (looked up again at start)
+    const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
+    supplementaryGroups(undefined, security.groupAdd, layerDirs(image));
+  }
 
   const create = async (name: string | undefined): Promise<Container> => {
     const container = createContainer({
@@ -56,6 +67,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      security,
     });
     if (mode.kind !== 'bridge') return container;
     try {
@@ -82,4 +94,18 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** A seccomp=FILE profile is converted and compiled once here, so that a bad one is refused
+ * before anything is made (the default profile is the repository's own). */
+async function checkSeccompFile(security: SecurityConfig, host: ReturnType<typeof hostSecurityFacts>): Promise<void> {
+  if (security.seccomp.mode !== 'file') return;
+  const profile = containerSeccomp(security, containerCapabilities(security, host.heldCaps), host);
+  if (!profile) return;
+  const [{ compileSeccomp }, { renameSeccompError }] = await Promise.all([import('../security/seccomp.js'), import('../security/docker-profile.js')]);
+  try {
+    compileSeccomp(profile);
+  } catch (e) {
+    throw renameSeccompError(e, `--security-opt seccomp=${security.seccomp.path}`);
+  }
 }

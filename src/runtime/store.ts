@@ -13,6 +13,7 @@ import { processStartTime } from '../util/proc.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
+import type { SecurityConfig } from './security-options.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 
@@ -43,6 +44,9 @@ export interface ContainerConfig {
   network?: ContainerNetwork;
   /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
   resources?: CgroupLimits;
+  /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
+   * absent: Docker's defaults */
+  security?: SecurityConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
