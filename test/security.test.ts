@@ -253,7 +253,7 @@ describe('exec', () => {
 });
 
 describe('refused inputs', () => {
-  it('each gets one line and a non-zero status, before anything is made', async () => {
+  it("each gets one line and docker run's status 125, before anything is made", async () => {
     const cases: [string[], RegExp][] = [
       [['--cap-add', 'SYS_NOTHING'], /^minictr: invalid --cap-add "SYS_NOTHING": no such capability/],
       [['--ulimit', 'nofile=99999999'], /^minictr: invalid --ulimit "nofile=99999999": the hard limit 99999999 is above minictr's own \(\d+\) for RLIMIT_NOFILE/],
@@ -266,7 +266,7 @@ describe('refused inputs', () => {
     for (const [flags, message] of cases) {
       const name = uniq('sec-bad-');
       const r = await minictr(['run', '--name', name, ...flags, 'busybox', 'true']);
-      expect(r.exitCode, flags.join(' ')).not.toBe(0);
+      expect(r.exitCode, flags.join(' ')).toBe(125);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n'), flags.join(' ')).toHaveLength(1);
       expect(r.stderr.trim()).toMatch(message);
