@@ -22,7 +22,8 @@ done
 
 WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
-export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=10.87.0.0/16
+# BENCH_SUBNET: another one when a second bench runs on the same machine
+export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=${BENCH_SUBNET:-10.87.0.0/16}
 cleanup() {
   bin/minictr network rm -f bridge >/dev/null 2>&1 || true
   for id in $(ls "$WORK/bundle-state" 2>/dev/null); do runc --root "$WORK/bundle-state" delete -f "$id" >/dev/null 2>&1 || true; done
