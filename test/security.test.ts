@@ -275,3 +275,22 @@ describe('refused inputs', () => {
     expect(own(newSince(before, await leftovers()))).toEqual([]);
   });
 });
+
+describe('the stored flags', () => {
+  it('a record whose security flags were broken on disk is reported as broken, never started', async () => {
+    const name = uniq('sec-rec-');
+    const r = await minictr(['run', '--name', name, '--network', 'none', '--cap-add', 'NET_ADMIN', 'busybox', 'true']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    made.push(name);
+    const id = JSON.parse((await minictr(['inspect', name])).stdout)[0].Id as string;
+    const file = join(process.env.MINICTR_ROOT!, 'containers', id, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    config.security.capAdd = ['ALL_OF_THEM'];
+    writeFileSync(file, JSON.stringify(config));
+    const s = await minictr(['start', name]);
+    expect(s.exitCode).not.toBe(0);
+    expect(s.stderr.trim().split('\n')).toHaveLength(1);
+    expect(s.stderr).toContain('its security flags are broken: "ALL_OF_THEM" is not a capability');
+    expect((await minictr(['ps', '-a'])).stdout).toMatch(new RegExp(`^${id.slice(0, 12)} .*Broken record`, 'm'));
+  });
+});

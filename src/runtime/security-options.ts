@@ -246,3 +246,40 @@ export function securityOptStrings(s: SecurityConfig): string[] {
     ...(s.unmaskedPaths ? ['systempaths=unconfined'] : []),
   ];
 }
+
+/** What is wrong with a stored SecurityConfig (the container's record, store.ts), or
+ * undefined: a record that a crash or a hand edit broke is reported, never started with
+ * capabilities or devices nobody asked for. */
+export function securityConfigProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
+  const s = v as Record<string, unknown>;
+  const strings = (x: unknown): boolean => Array.isArray(x) && x.every((e) => typeof e === 'string');
+  const int = (x: unknown): boolean => Number.isSafeInteger(x);
+  for (const k of ['privileged', 'readOnly', 'noNewPrivileges', 'unmaskedPaths']) {
+    if (typeof s[k] !== 'boolean') return `${k} is not true or false`;
+  }
+  for (const k of ['capAdd', 'capDrop', 'groupAdd']) if (!strings(s[k])) return `${k} is not a list of strings`;
+  const badCap = [...(s.capAdd as string[]), ...(s.capDrop as string[])].find((c) => normalizeCapability(c) !== c);
+  if (badCap !== undefined) return `${JSON.stringify(badCap)} is not a capability`;
+  const sc = s.seccomp as Record<string, unknown> | null | undefined;
+  if (typeof sc !== 'object' || sc === null) return 'seccomp is not an object';
+  if (sc.mode !== 'default' && sc.mode !== 'unconfined' && !(sc.mode === 'file' && typeof sc.path === 'string' && 'profile' in sc)) {
+    return `seccomp ${JSON.stringify(sc.mode)} is not default, unconfined or a file with its profile`;
+  }
+  const knownLimits = Object.values(ULIMIT_NAMES);
+  const limit = (x: unknown): boolean => x === -1 || (int(x) && (x as number) >= 0);
+  if (!Array.isArray(s.ulimits) || !s.ulimits.every((u: Record<string, unknown> | null) => u && knownLimits.includes(u.type as string) && limit(u.soft) && limit(u.hard))) {
+    return 'ulimits is not a list of { type: RLIMIT_*, soft, hard }';
+  }
+  if (typeof s.sysctls !== 'object' || s.sysctls === null || Array.isArray(s.sysctls) || !Object.values(s.sysctls).every((x) => typeof x === 'string')) {
+    return 'sysctls is not an object of strings';
+  }
+  if (s.oomScoreAdj !== undefined && !(int(s.oomScoreAdj) && Math.abs(s.oomScoreAdj as number) <= 1000)) return 'oomScoreAdj is not from -1000 to 1000';
+  if (s.shmSize !== undefined && !(int(s.shmSize) && (s.shmSize as number) > 0)) return 'shmSize is not a positive number of bytes';
+  const device = (d: Record<string, unknown> | null): boolean =>
+    !!d && typeof d.hostPath === 'string' && isAbsolute(d.hostPath) && typeof d.path === 'string' && normalize(d.path).startsWith('/dev/')
+    && (d.type === 'b' || d.type === 'c') && [d.major, d.minor, d.fileMode, d.uid, d.gid].every((n) => int(n) && (n as number) >= 0)
+    && typeof d.access === 'string' && /^[rwm]{1,3}$/.test(d.access);
+  if (!Array.isArray(s.devices) || !s.devices.every(device)) return 'devices is not a list of device nodes below /dev with r, w, m';
+  return undefined;
+}

@@ -16,7 +16,7 @@ import { parseNetworkMode } from '../../src/network/container/mode.js';
 import { CAPABILITIES, capabilitiesInMask, DOCKER_DEFAULT_CAPS, normalizeCapability, type CapabilityName } from '../../src/runtime/capabilities.js';
 import { deviceNumbers, parseHardLimits, type HostSecurityFacts } from '../../src/runtime/host-facts.js';
 import { toSpawnRecord } from '../../src/runtime/native-spec.js';
-import { DEFAULT_SECURITY, parseDevice, parseSecurityFlags, parseSysctl, parseUlimit, securityOptStrings, type SecurityConfig, type SecurityFlags } from '../../src/runtime/security-options.js';
+import { DEFAULT_SECURITY, parseDevice, parseSecurityFlags, parseSysctl, parseUlimit, securityConfigProblem, securityOptStrings, type SecurityConfig, type SecurityFlags } from '../../src/runtime/security-options.js';
 import { containerCapabilities, containerRlimits, RLIM_INFINITY, securityMounts, securityParts } from '../../src/runtime/security-spec.js';
 import { buildContainerSpec } from '../../src/runtime/spec.js';
 import type { Container } from '../../src/runtime/store.js';
@@ -332,6 +332,33 @@ describe('run flags: --device HOST[:CONTAINER][:PERMISSIONS]', () => {
     expect(usage(() => parseDevice('/dev/null:/dev/x:rr'))).toMatch(/permissions "rr"/);
     expect(usage(() => parseDevice('/dev/null:/dev/x:r:w'))).toBe('invalid --device "/dev/null:/dev/x:r:w": expected HOST[:CONTAINER][:PERMISSIONS]');
     expect(() => parseDevice('/dev/minictr-unit-none')).toThrow(new NotFoundError('--device /dev/minictr-unit-none: no such device on the host'));
+  });
+});
+
+describe("a stored SecurityConfig, read back (securityConfigProblem)", () => {
+  it('what the flags make is sound; a broken field is named, never started with', () => {
+    const made = parseSecurityFlags({ capAdd: ['net_admin'], capDrop: ['ALL'], ulimit: ['core=10:unlimited'], sysctl: ['kernel.shmmax=1'], oomScoreAdj: '5', shmSize: '1m', device: ['/dev/null:/dev/n:r'] }, BRIDGE, HOST, () => true);
+    // as the record holds it: JSON, written and read back
+    for (const s of [DEFAULT_SECURITY, made, { ...DEFAULT_SECURITY, seccomp: { mode: 'file', path: '/p.json', profile: {} } }]) {
+      expect(securityConfigProblem(JSON.parse(JSON.stringify(s)))).toBeUndefined();
+    }
+    const broken = (patch: Record<string, unknown>) => securityConfigProblem({ ...JSON.parse(JSON.stringify(made)), ...patch });
+    expect(securityConfigProblem(null)).toBe('not an object');
+    expect(securityConfigProblem([])).toBe('not an object');
+    expect(broken({ privileged: 'yes' })).toBe('privileged is not true or false');
+    expect(broken({ capAdd: 'ALL' })).toBe('capAdd is not a list of strings');
+    expect(broken({ capAdd: ['cap_sys_admin'] })).toBe('"cap_sys_admin" is not a capability');
+    expect(broken({ capDrop: ['NOPE'] })).toBe('"NOPE" is not a capability');
+    expect(broken({ seccomp: { mode: 'file' } })).toBe('seccomp "file" is not default, unconfined or a file with its profile');
+    expect(broken({ seccomp: null })).toBe('seccomp is not an object');
+    expect(broken({ ulimits: [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }] })).toBe('ulimits is not a list of { type: RLIMIT_*, soft, hard }');
+    expect(broken({ ulimits: [{ type: 'RLIMIT_NOFILE', soft: -2, hard: 1 }] })).toMatch(/^ulimits /);
+    expect(broken({ sysctls: { a: 1 } })).toBe('sysctls is not an object of strings');
+    expect(broken({ oomScoreAdj: 1001 })).toBe('oomScoreAdj is not from -1000 to 1000');
+    expect(broken({ shmSize: 0 })).toBe('shmSize is not a positive number of bytes');
+    expect(broken({ devices: [{ ...made.devices[0], path: '/etc/n' }] })).toBe('devices is not a list of device nodes below /dev with r, w, m');
+    expect(broken({ devices: [{ ...made.devices[0], access: 'rwx' }] })).toMatch(/^devices /);
+    expect(broken({ devices: [{ ...made.devices[0], major: -1 }] })).toMatch(/^devices /);
   });
 });
 
