@@ -3,14 +3,22 @@
  * either stay attached (exit with the command's status, as docker run) or print its id (-d).
  */
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
+import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
-import { parsePortMapping } from '../network/container/ports.js';
+import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
+import { paths } from '../paths.js';
+import { silent } from '../util/explain.js';
+import { withLock } from '../util/lock.js';
+import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
+import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -31,6 +39,10 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const host = hostSecurityFacts();
+  const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
+  await checkSeccompFile(security, host);
+  await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -38,9 +50,14 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  if (security.groupAdd.length) {
+    // --group-add names must be groups of the image's /etc/group (looked up again at start)
+    const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
+    supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
+  }
 
-  const create = async (name: string | undefined): Promise<Container> => {
-    const container = createContainer({
+  const newContainer = (name: string | undefined): Container =>
+    createContainer({
       name,
       hostname: opts.hostname,
       image: opts.image,
@@ -56,7 +73,17 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      security,
     });
+  const create = async (name: string | undefined): Promise<Container> => {
+    // checked again, and the container's record (with its ports) written, under one lock:
+    // two runs at once cannot both take a port
+    const container = !ports.length
+      ? newContainer(name)
+      : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+        await checkPorts(ports);
+        return newContainer(name);
+      });
     if (mode.kind !== 'bridge') return container;
     try {
       const { reserveAddress } = await import('../network/container/attach.js');
@@ -82,4 +109,29 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** A seccomp=FILE profile is converted and compiled once here, so that a bad one is refused
+ * before anything is made (the default profile is the repository's own). */
+async function checkSeccompFile(security: SecurityConfig, host: ReturnType<typeof hostSecurityFacts>): Promise<void> {
+  if (security.seccomp.mode !== 'file') return;
+  const profile = containerSeccomp(security, containerCapabilities(security, host.heldCaps), host);
+  if (!profile) return;
+  const [{ compileSeccomp }, { renameSeccompError }] = await Promise.all([import('../security/seccomp.js'), import('../security/docker-profile.js')]);
+  try {
+    compileSeccomp(profile);
+  } catch (e) {
+    throw renameSeccompError(e, `--security-opt seccomp=${security.seccomp.path}`);
+  }
+}
+
+/** -p: the host ports must be free (see network/container/ports.ts). The containers of this
+ * state directory are named by name; the kernel's rules also show other directories'. */
+async function checkPorts(ports: PortMapping[]): Promise<void> {
+  if (!ports.length) return;
+  const mine = listContainers();
+  const ids = new Set(mine.map((c) => c.config.id.slice(0, 12)));
+  const { selectFirewall } = await import('../network/container/firewall.js');
+  const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
+  checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
 }

@@ -56,23 +56,44 @@ function readDb(where: ContainerFiles, file: string): string[][] {
   if (r.kind === 'missing') return [];
   if (r.kind === 'not-regular') throw new MinictrError(`cannot read the container's ${path}: it is ${TYPE_NAMES[r.type] ?? 'not a regular file'}, not a regular file`);
   if (r.kind === 'too-large') throw new MinictrError(`cannot read the container's ${path}: it is larger than ${MAX_DB_BYTES >> 20} MiB`);
-  return r.data
-    .toString('utf8')
+  return parseDb(r.data.toString('utf8'));
+}
+
+/** The lines of a passwd or group file, split at ':' (comments and empty lines dropped). */
+export const parseDb = (text: string): string[][] =>
+  text
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => l.split(':'));
+
+/** The container's /etc/passwd and /etc/group, each read at most once, when first needed. */
+export type UserDbs = (file: 'passwd' | 'group') => string[][];
+
+function userDbs(where: ContainerFiles): UserDbs {
+  const read = new Map<string, string[][]>();
+  return (file) => {
+    let lines = read.get(file);
+    if (!lines) read.set(file, (lines = readDb(where, file)));
+    return lines;
+  };
 }
 
+
 export function resolveUser(spec: string, where: ContainerFiles): UserIds {
+  return resolveUserIn(spec, userDbs(where));
+}
+
+/** resolveUser over databases already at hand (pure). */
+export function resolveUserIn(spec: string, db: UserDbs): UserIds {
   const [user, group] = spec.split(':', 2) as [string, string | undefined];
   if (!user) throw new UsageError(`invalid user "${spec}": expected USER[:GROUP]`);
   let uid: number;
   let gid: number | undefined;
   if (/^\d+$/.test(user)) {
     uid = Number(user);
-    gid = Number(readDb(where, 'passwd').find((f) => f[2] === user)?.[3] ?? 0);
+    gid = Number(db('passwd').find((f) => f[2] === user)?.[3] ?? 0);
   } else {
-    const entry = readDb(where, 'passwd').find((f) => f[0] === user);
+    const entry = db('passwd').find((f) => f[0] === user);
     if (!entry) throw new NotFoundError(`unable to find user ${user}: no matching entries in the container's /etc/passwd`);
     uid = Number(entry[2]);
     gid = Number(entry[3]);
@@ -80,10 +101,38 @@ export function resolveUser(spec: string, where: ContainerFiles): UserIds {
   if (group !== undefined) {
     if (/^\d+$/.test(group)) gid = Number(group);
     else {
-      const g = readDb(where, 'group').find((f) => f[0] === group);
+      const g = db('group').find((f) => f[0] === group);
       if (!g) throw new NotFoundError(`unable to find group ${group}: no matching entries in the container's /etc/group`);
       gid = Number(g[2]);
     }
   }
   return { uid, gid: gid ?? 0 };
+}
+
+/** The supplementary groups Docker (runc) gives the process of USER[:GROUP]: with an explicit
+ * GROUP that group alone, else every group of the container's /etc/group that lists the user
+ * as a member; then each --group-add (a number, or a name looked up in the same file). */
+export function supplementaryGroups(spec: string | undefined, groupAdd: readonly string[], where: ContainerFiles): number[] {
+  return supplementaryGroupsIn(spec, groupAdd, userDbs(where));
+}
+
+/** supplementaryGroups over databases already at hand (pure). */
+export function supplementaryGroupsIn(spec: string | undefined, groupAdd: readonly string[], db: UserDbs): number[] {
+  const [user, group] = (spec ?? '0').split(':', 2) as [string, string | undefined];
+  const groups = db('group');
+  const out: number[] = [];
+  if (group !== undefined) out.push(resolveUserIn(spec!, db).gid);
+  else {
+    const name = /^\d+$/.test(user) ? db('passwd').find((f) => f[2] === user)?.[0] : user;
+    if (name) for (const g of groups) if ((g[3] ?? '').split(',').includes(name)) out.push(Number(g[2]));
+  }
+  for (const g of groupAdd) {
+    if (/^\d+$/.test(g)) out.push(Number(g));
+    else {
+      const entry = groups.find((f) => f[0] === g);
+      if (!entry) throw new NotFoundError(`--group-add ${g}: no such group in the container's /etc/group`);
+      out.push(Number(entry[2]));
+    }
+  }
+  return [...new Set(out)];
 }
