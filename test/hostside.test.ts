@@ -81,7 +81,7 @@ describe('run -u: users and groups come from the image, never from the host', ()
     hostEtc = join(await scratchDir('hs-hostetc-'), 'etc');
     mkdirSync(hostEtc);
     writeFileSync(join(hostEtc, 'passwd'), 'mallory:x:4242:4242::/:/bin/sh\n');
-    writeFileSync(join(hostEtc, 'group'), 'evil:x:4343:\n');
+    writeFileSync(join(hostEtc, 'group'), 'evil:x:4343:root,alice\n');
   });
 
   it('a normal image: users by name and by uid, groups by name', async () => {
@@ -134,6 +134,28 @@ describe('run -u: users and groups come from the image, never from the host', ()
     expect(h.code).not.toBe(0);
     // a numeric user needs the file too (for its group): the same line
     expect((await runAs('1234', huge)).err).toBe("minictr: cannot read the container's /etc/passwd: it is larger than 4 MiB");
+  });
+
+  it('supplementary groups (with or without -u, --group-add) come from the image too', async () => {
+    // /etc/group -> a host file that lists root and alice in group 4343
+    const linked = await importImage(`rm etc/group && ln -s ${hostEtc}/group etc/group`);
+    const name = uniq('hs-');
+    made.push(name);
+    const r = await quick(['run', '--name', name, '--network', 'none', linked, 'id', '-G']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split(' ')).not.toContain('4343');
+    expect(r.exitCode).toBe(0);
+    const add = await quick(['run', '--rm', '--network', 'none', '--group-add', 'evil', linked, 'id', '-G']);
+    expect(add.stderr).toBe("minictr: --group-add evil: no such group in the container's /etc/group");
+    expect(add.exitCode).not.toBe(0);
+    // a FIFO as /etc/group: one line at once, even without -u (root's groups are looked up)
+    const fifo = await importImage('rm etc/group && mkfifo etc/group');
+    const f = await runAs('0', fifo);
+    expect(f.err).toBe("minictr: cannot read the container's /etc/group: it is a FIFO, not a regular file");
+    expect(f.code).not.toBe(0);
+    await leftNothing(f.name);
+    const plainGroups = await quick(['run', '--rm', '--network', 'none', '-u', 'alice', plain, 'id', '-G']);
+    expect(plainGroups.stdout).toBe('2345 3456');
   });
 
   it('a symlink loop in the image is one line', async () => {
