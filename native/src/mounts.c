@@ -125,8 +125,21 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
     if (stat(m->source, &sst) < 0) ctr_fail("bind mount source %s", m->source);
     ctr_explain(shown, "mount --%s%s%s %s %s%s", (m->flags & MS_REC) ? "rbind" : "bind",
                 *opts ? " -o " : "", opts, m->source, rootfs, m->target);
+    /* a volume's copy-up: a handle on the image's directory the bind is about to cover */
+    int covered = m->copy_up ? ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY) : -1;
+    if (m->copy_up && covered < 0) ctr_fail("open %s%s", rootfs, m->target);
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       ctr_fail("mount(%s, %s%s, bind)", m->source, rootfs, m->target);
+    if (covered >= 0) {
+      /* before a read-only remount: the volume is filled through the new, still writable bind */
+      int mounted = ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY);
+      if (mounted < 0) ctr_fail("open %s%s", rootfs, m->target);
+      char where[4096];
+      snprintf(where, sizeof where, "%s%s", rootfs, m->target);
+      ctr_copy_up_volume(covered, mounted, where, m->source);
+      close(mounted);
+      close(covered);
+    }
     unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
     if (extra) {
       /* bind mounts ignore flags on creation: they take effect on a remount of the new mount,
