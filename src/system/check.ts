@@ -6,6 +6,7 @@
 import { scanContainers, listNameEntries, readNameEntry } from '../runtime/store.js';
 import { scanNetworks } from '../network/container/store.js';
 import type { BrokenRecord } from '../util/broken.js';
+import { scanVolumes } from '../volume/store.js';
 
 export async function checkStore(): Promise<BrokenRecord[]> {
   const found: BrokenRecord[] = scanContainers().broken.map((b) => b.record);
@@ -14,6 +15,7 @@ export async function checkStore(): Promise<BrokenRecord[]> {
     if (e && 'broken' in e) found.push(e.broken);
   }
   found.push(...scanNetworks().broken);
+  found.push(...scanVolumes().broken);
   return found;
 }
 
