@@ -152,6 +152,27 @@ export function createVolume(name: string, opts: { labels?: Record<string, strin
   return { volume, created: true };
 }
 
+/** volumes/.tmp-* dirs older than a minute: a create that was killed before its rename
+ * (a create takes milliseconds). */
+export function staleVolumeTemps(now = Date.now()): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(paths.volumes());
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => /^\.tmp-[0-9a-f]{16}$/.test(e))
+    .map((e) => join(paths.volumes(), e))
+    .filter((p) => {
+      try {
+        return now - statSync(p).mtimeMs > 60_000;
+      } catch {
+        return false;
+      }
+    });
+}
+
 /** Whether the volume's directory holds nothing (Docker copies the image's files only into an empty one). */
 export function volumeIsEmpty(name: string): boolean {
   return readdirSync(volumeData(name)).length === 0;

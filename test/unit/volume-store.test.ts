@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokenRecordError, UsageError } from '../../src/errors.js';
-import { anonymousVolumeName, createVolume, deleteVolumeFiles, findBrokenVolume, findVolume, scanVolumes, volumeData, volumeIsEmpty } from '../../src/volume/store.js';
+import { anonymousVolumeName, createVolume, deleteVolumeFiles, findBrokenVolume, findVolume, scanVolumes, staleVolumeTemps, volumeData, volumeIsEmpty } from '../../src/volume/store.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-unit-vol-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -69,5 +69,18 @@ describe('volume store', () => {
     // and a create of that name does not paper over it
     expect(() => createVolume('trunc')).toThrow(BrokenRecordError);
     expect(existsSync(join(root, 'volumes', 'trunc', 'volume.json'))).toBe(true);
+  });
+});
+
+describe('half-made volumes', () => {
+  it('a volumes/.tmp-* dir older than a minute is stale (system prune removes it); a young one, or a volume, is not', () => {
+    createVolume('real');
+    const tmp = join(root, 'volumes', '.tmp-0123456789abcdef');
+    mkdirSync(join(tmp, '_data'), { recursive: true });
+    expect(staleVolumeTemps()).toEqual([]);
+    expect(staleVolumeTemps(Date.now() + 61_000)).toEqual([tmp]);
+    // and it is never listed as a volume, broken or not
+    expect(scanVolumes().volumes.map((v) => v.Name)).toEqual(['real']);
+    expect(scanVolumes().broken).toEqual([]);
   });
 });
