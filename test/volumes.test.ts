@@ -85,7 +85,7 @@ describe('named volumes', () => {
     expect(inspect).toEqual([{ Name: v, Driver: 'local', Mountpoint: dataOf(v), CreatedAt: expect.any(String), Labels: {}, Options: null, Scope: 'local' }]);
   });
 
-  it("an empty volume is filled with the image's files at its path (owners, modes, symlinks kept); a non-empty one is not", async () => {
+  it("an empty volume is filled with the image's files at its path (owners, modes, symlinks kept); a non-empty or shared one is not", async () => {
     const v = vol('seed');
     const r = await runSh(['-v', `${v}:/seed`], 'stat -c "%n %a %u:%g" /seed /seed/file /seed/sub; readlink /seed/link; cat /seed/file', IMAGE);
     expect(r.stderr).toBe('');
@@ -99,6 +99,15 @@ describe('named volumes', () => {
     expect((await runSh(['-v', `${full}:/x`], 'echo mine > /x/mine')).exitCode).toBe(0);
     const again = await runSh(['-v', `${full}:/seed`], 'ls -A /seed', IMAGE);
     expect(again.stdout.split('\n')).toEqual(['mine']);
+
+    // nor one that another container mounts, even empty: nothing may write into it during the copy
+    const shared = vol('shared');
+    const holder = ctrName('holder');
+    expect((await minictr(['run', '--name', holder, '--network', 'none', '-v', `${shared}:/x`, 'busybox', 'true'])).exitCode).toBe(0);
+    const second = await runSh(['-v', `${shared}:/seed`], 'ls -A /seed; echo end', IMAGE);
+    expect(second.stdout).toBe('end');
+    expect(readdirSync(dataOf(shared))).toEqual([]);
+    expect((await minictr(['rm', holder])).exitCode).toBe(0);
   });
 
   it(':ro and readonly mount the volume read-only: a write inside fails with EROFS', async () => {

@@ -40,7 +40,8 @@ export interface PreparedMounts {
   mounts: VolumeMount[];
   /** volumes this call made (removed again if the container is not created) */
   created: string[];
-  /** targets of empty volumes: the C child fills them with the image's files there (copy-up) */
+  /** targets of empty volumes no other container mounts: the C child fills them with the
+   * image's files there (copy-up) */
   copyUp: string[];
 }
 
@@ -48,6 +49,7 @@ export interface PreparedMounts {
  * caller holds the volumes lock until the container's record is written. */
 export function prepareMounts(requests: MountRequest[], explain: Explainer = silent): PreparedMounts {
   const out: PreparedMounts = { mounts: [], created: [], copyUp: [] };
+  const scan = scanContainers();
   try {
     for (const r of requests) {
       if (r.type === 'bind') out.mounts.push({ type: 'bind', source: r.source, target: r.target, readonly: r.readonly });
@@ -60,7 +62,9 @@ export function prepareMounts(requests: MountRequest[], explain: Explainer = sil
           out.created.push(name);
           explain.step(`create the ${anonymous ? 'anonymous ' : ''}volume ${anonymous ? name.slice(0, 12) : name}: a directory on the host`, `mkdir -p ${volumeData(name)}`);
         }
-        if (volumeIsEmpty(name)) out.copyUp.push(r.target);
+        // copy-up only into a volume no other container mounts: nothing else can write into
+        // it while the child copies (Docker copies whenever it is empty)
+        if (volumeIsEmpty(name) && !volumeUsers(name, scan).length) out.copyUp.push(r.target);
         out.mounts.push({ type: 'volume', source: volumeData(name), target: r.target, readonly: r.readonly, volume: name, ...(anonymous ? { anonymous } : {}) });
       }
     }
