@@ -123,6 +123,8 @@ describe('named volumes', () => {
   it('a volume in use by a container (even a stopped one) is not removed, with -f neither: one line naming it, data kept', async () => {
     const v = vol('busy');
     const c = ctrName('user');
+    expect((await minictr(['volume', 'create', '--label', 'tier=db', '--label', 'empty', v])).stdout).toBe(v);
+    expect((JSON.parse((await minictr(['volume', 'inspect', v])).stdout) as { Labels: unknown }[])[0]!.Labels).toEqual({ tier: 'db', empty: '' });
     expect((await minictr(['run', '--name', c, '--network', 'none', '-v', `${v}:/d`, 'busybox', 'sh', '-c', 'echo keep > /d/f'])).exitCode).toBe(0);
     for (const args of [['volume', 'rm', v], ['volume', 'rm', '-f', v]]) {
       const r = await minictr(args);
