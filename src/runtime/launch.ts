@@ -46,6 +46,8 @@ export interface LaunchOptions {
   killLeftoverCgroup?: boolean;
   /** minictr run: the overlay mounted at root.path */
   overlay?: string;
+  /** minictr run: bind mounts (by destination) of empty volumes, filled with the image's files */
+  volumeCopyUp?: string[];
   initMode: 'pid1' | 'exec';
   stdio: [number, number, number];
   explain: Explainer;
@@ -117,6 +119,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     const record = toSpawnRecord(spec, {
       bundle: o.bundle,
       overlay: o.overlay,
+      volumeCopyUp: o.volumeCopyUp,
       initMode: o.initMode,
       initPath: initBinaryPath(),
       stdio: o.stdio,
