@@ -87,6 +87,7 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
     else env.push(kv);
   }
   return canonicalConfig({
+    ...base, // labels, exposed ports, volumes... stay the image's
     Env: env,
     Entrypoint: keepsEntry ? entry : undefined,
     Cmd: keepsEntry ? c.command.slice(entry.length) : c.command,
@@ -96,7 +97,7 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
 }
 
 /** One history entry per layer of the base image (made up when the image has none). */
-function baseHistory(img: ImageRecord): HistoryEntry[] {
+export function baseHistory(img: ImageRecord): HistoryEntry[] {
   const h = img.history ?? [];
   if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
   return img.layers.map(() => ({ created: img.created }));
@@ -141,6 +142,28 @@ async function tar(args: string[], explain: Explainer, why: string): Promise<voi
 }
 
 /**
+ * A container's changes as a new layer, prepared in a temp dir (its `dir`, holding diff/) for
+ * the store to move in: its overlay upper dir against `lower` (the layer dirs it ran on, top
+ * first). undefined when the container changed nothing. Used by commit and by each RUN of
+ * minictr build.
+ */
+export async function containerLayer(
+  container: { config: CommittedContainer; dir: string },
+  lower: string[],
+  explain: Explainer = silent,
+): Promise<(PreparedLayer & { dir: string }) | undefined> {
+  const scratch = await makeTempDir('commit');
+  try {
+    const tarball = join(scratch, 'layer.tar');
+    const changed = await writeLayerTar(join(container.dir, 'upper'), lower, container.config, scratch, tarball, explain);
+    if (!changed) return undefined;
+    return await prepareLayer(tarball, { display: `the changes of container ${container.config.name}`, explain });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
  * Commit a container (as runtime/store.ts's findContainer returns it: config and dir) as
  * image `name`. Returns the new image.
  */
@@ -157,13 +180,10 @@ export async function commitContainer(
   const config = applyChanges(committedConfig(base.config, container.config), opts.changes ?? []);
 
   await sweepStaleTemp();
-  const scratch = await makeTempDir('commit');
   let layer: (PreparedLayer & { dir: string }) | undefined;
   try {
-    const tarball = join(scratch, 'layer.tar');
-    const changed = await writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain);
-    if (changed) {
-      layer = await prepareLayer(tarball, { display: `the changes of container ${container.config.name}`, explain });
+    layer = await containerLayer(container, layerDirs(base), explain);
+    if (layer) {
       explain.note(`new layer ${layer.digest} (${layer.size} bytes of files)`);
     } else {
       explain.note('no changes in the container: the new image has the same layers and a new config');
@@ -178,7 +198,6 @@ export async function commitContainer(
     if (!layer) entry.emptyLayer = true;
     return await commitImage(key, layers, config, { history: [...baseHistory(base), entry] });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
     if (layer) await rm(layer.dir, { recursive: true, force: true });
   }
 }

@@ -29,6 +29,25 @@ export interface ImageConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
+  /** EXPOSE: "8080/tcp" -> {} (recorded, as in Docker; publishing is run -p's) */
+  ExposedPorts?: Record<string, object>;
+  Labels?: Record<string, string>;
+  /** VOLUME: "/data" -> {} */
+  Volumes?: Record<string, object>;
+  StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  /** SHELL: the shell of RUN, CMD and ENTRYPOINT's shell forms */
+  Shell?: string[];
+}
+
+/** HEALTHCHECK, as the image config records it (durations in nanoseconds). */
+export interface HealthConfig {
+  /** ["NONE"], ["CMD", args...] or ["CMD-SHELL", command] */
+  Test: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
 }
 
 /** One step of an image's history (OCI config "history"), newest last. */
@@ -153,6 +172,22 @@ export function canonicalConfig(c: ImageConfig): ImageConfig {
   if (c.Entrypoint?.length) out.Entrypoint = [...c.Entrypoint];
   if (c.WorkingDir) out.WorkingDir = c.WorkingDir;
   if (c.User) out.User = c.User;
+  // the build's fields (minictr build), keys sorted so the id does not depend on their order
+  const sorted = <T>(r: Record<string, T> | undefined): Record<string, T> | undefined =>
+    r && Object.keys(r).length ? Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!])) : undefined;
+  const ports = sorted(c.ExposedPorts);
+  if (ports) out.ExposedPorts = ports;
+  const labels = sorted(c.Labels);
+  if (labels) out.Labels = labels;
+  const volumes = sorted(c.Volumes);
+  if (volumes) out.Volumes = volumes;
+  if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Healthcheck) {
+    const h = c.Healthcheck;
+    out.Healthcheck = { Test: [...h.Test] };
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) if (h[k] !== undefined) out.Healthcheck[k] = h[k];
+  }
+  if (c.Shell?.length) out.Shell = [...c.Shell];
   return out;
 }
 

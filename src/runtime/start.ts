@@ -34,6 +34,14 @@ export interface StartOptions {
   explain: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** minictr build: the overlay's lower dirs, top first (layers not in the store yet), in
+   * place of the image's stored layers */
+  layerDirs?: string[];
+  /** minictr build: the container's stdout and stderr (its log), in place of ours */
+  output?: number;
+  /** minictr build: keep the container's files after it exits, even when it is --rm (the
+   * caller turns its upper dir into a layer, then removes it) */
+  keepFiles?: boolean;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -48,7 +56,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
-    const layers = layerDirs(image);
+    const layers = opts.layerDirs ?? layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
@@ -74,7 +82,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     }
     return await run(container, spec, {
       overlay: `lowerdir=${layers.join(':')},upperdir=${join(container.dir, 'upper')},workdir=${join(container.dir, 'work')}`,
-      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
+      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, opts.output ?? 1, opts.output ?? 2],
       netConfig,
       opts,
       explain,
@@ -199,7 +207,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove) await destroyContainer(container);
+    if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
     else await removeCgroup(cgroupName(cfg.id));
     return result.exitCode;
   } catch (err) {
