@@ -246,6 +246,21 @@ export async function commitImage(
   });
 }
 
+/**
+ * Move a prepared layer into the store without an image (minictr build: each step's layer,
+ * which the next step runs on). Until an image uses it, `rmi` and `system prune` may remove
+ * it, like any layer no image refers to; the build cache then misses.
+ */
+export async function storeLayer(layer: PreparedLayer): Promise<void> {
+  await withStoreLock(async () => {
+    await mkdir(paths.layers(), { recursive: true, mode: 0o700 });
+    if (layerExists(layer.digest)) return;
+    if (!layer.dir) throw new Error(`layer ${layer.digest} is neither stored nor prepared`);
+    await writeJsonAtomic(join(layer.dir, 'layer.json'), { digest: layer.digest, size: layer.size });
+    await rename(layer.dir, layerDir(layer.digest));
+  });
+}
+
 async function byIdPrefix(prefix: string): Promise<string | undefined> {
   const ids = (await storedIds()).filter((id) => id.startsWith(prefix));
   if (ids.length > 1) throw new ConflictError(`image ID prefix ${prefix} is ambiguous: it matches ${ids.length} images`);

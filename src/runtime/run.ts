@@ -6,7 +6,7 @@ import { writeSync } from 'node:fs';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
-import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
+import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { parsePortMapping } from '../network/container/ports.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
@@ -39,36 +39,28 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
 
-  const create = async (name: string | undefined): Promise<Container> => {
-    const container = createContainer({
-      name,
-      hostname: opts.hostname,
-      image: opts.image,
-      imageId: image.id,
-      command,
-      env: userEnv,
-      cwd: workdir ?? image.config.WorkingDir ?? '/',
-      user: opts.user ?? image.config.User ?? undefined,
-      tty: opts.tty,
-      interactive: opts.interactive,
-      autoRemove: opts.rm,
-      volumes,
-      tmpfs,
-      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
-      resources,
-    });
-    if (mode.kind !== 'bridge') return container;
-    try {
-      const { reserveAddress } = await import('../network/container/attach.js');
-      const { ip } = await reserveAddress(mode.network, container.config.id, driver as 'linux' | 'ovs' | undefined);
-      container.config.network = { ...container.config.network!, network: mode.network, ip };
-      saveConfig(container);
-      return container;
-    } catch (err) {
-      deleteContainerFiles(container);
-      throw err;
-    }
-  };
+  const create = (name: string | undefined): Promise<Container> =>
+    createAttached(
+      {
+        name,
+        hostname: opts.hostname,
+        image: opts.image,
+        imageId: image.id,
+        command,
+        env: userEnv,
+        cwd: workdir ?? image.config.WorkingDir ?? '/',
+        user: opts.user ?? image.config.User ?? undefined,
+        tty: opts.tty,
+        interactive: opts.interactive,
+        autoRemove: opts.rm,
+        volumes,
+        tmpfs,
+        network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
+        resources,
+      },
+      mode,
+      driver as 'linux' | 'ovs' | undefined,
+    );
 
   if (!opts.detach) {
     const container = await create(opts.name);
@@ -82,4 +74,23 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/**
+ * Create a container's record and, on a bridge network, reserve its address (undone if that
+ * fails). run uses it for every container, minictr build for each RUN step.
+ */
+export async function createAttached(config: Parameters<typeof createContainer>[0], mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+  const container = createContainer(config);
+  if (mode.kind !== 'bridge') return container;
+  try {
+    const { reserveAddress } = await import('../network/container/attach.js');
+    const { ip } = await reserveAddress(mode.network, container.config.id, driver);
+    container.config.network = { ...container.config.network!, network: mode.network, ip };
+    saveConfig(container);
+    return container;
+  } catch (err) {
+    deleteContainerFiles(container);
+    throw err;
+  }
 }

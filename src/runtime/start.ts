@@ -34,9 +34,6 @@ export interface StartOptions {
   explain: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
-  /** minictr build: the overlay's lower dirs, top first (layers not in the store yet), in
-   * place of the image's stored layers */
-  layerDirs?: string[];
   /** minictr build: the container's stdout and stderr (its log), in place of ours */
   output?: number;
   /** minictr build: keep the container's files after it exits, even when it is --rm (the
@@ -56,7 +53,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
-    const layers = opts.layerDirs ?? layerDirs(image);
+    const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
