@@ -116,7 +116,7 @@ async function listTar(file: string): Promise<Listing> {
   const extract = tarStream.extract();
   extract.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
       const name = h.name.replace(/^\.\//, '').replace(/\/$/, '');
       const base = name.split('/').pop()!;

@@ -337,7 +337,7 @@ describe('minictr build: bad input fails with a reason and leaves nothing behind
     expect(r.exitCode).not.toBe(0);
     // the status line is rewritten in place (\r, erase line); then the failure's last lines
     expect(r.stderr).toContain('\r\x1b[2K#2 [2/2] RUN echo one && echo two && exit 4 | ');
-    const lines = r.stderr.split(/\r\x1b\[2K|\n/);
+    const lines = r.stderr.split('\r\x1b[2K').flatMap((l) => l.split('\n'));
     expect(lines).toEqual(expect.arrayContaining(['#2 one', '#2 two']));
     expect(r.stderr).toMatch(/exited with status 4$/m);
   });

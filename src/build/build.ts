@@ -69,6 +69,9 @@ interface State {
 /** A failed RUN: the instruction, its status (the output was shown above). */
 export class RunFailedError extends MinictrError {}
 
+/** Any other failure of a step, named with its file and line. */
+export class StepError extends MinictrError {}
+
 const stateId = (s: State): string => imageIdFor(s.layers, s.config);
 
 function asRecord(s: State): ImageRecord {
@@ -106,8 +109,9 @@ export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
     try {
       images.set(ref, await resolveImage(ref));
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundError(`${plan.file}:${instr.line}: ${instr.keyword} ${ref}: image not found (pull it first: minictr pull ${ref})`);
-      throw err;
+      if (!(err instanceof NotFoundError)) throw err;
+      const what = instr.keyword === 'FROM' ? `FROM ${ref}: image not found` : `${instr.keyword} --from=${ref}: no stage of that name, and no image ${ref}`;
+      throw new NotFoundError(`${plan.file}:${instr.line}: ${what} (pull it first: minictr pull ${ref})`);
     }
   }
 
@@ -184,6 +188,11 @@ class Runner {
         this.progress.line(`${head} ${r.cached ? 'CACHED' : this.progress.seconds(t)}`);
       } catch (err) {
         if (err instanceof WordError) this.fail(step.instr, err.message);
+        // a step's own error (a COPY source outside the context, a refused archive) names
+        // the instruction's file and line too
+        if (err instanceof MinictrError && !(err instanceof DockerfileError) && !(err instanceof RunFailedError)) {
+          throw new StepError(`${this.plan.file}:${step.instr.line}: ${err.message}`, err.exitCode);
+        }
         throw err;
       }
     }
@@ -235,7 +244,7 @@ class Runner {
   }
 
   private historyRow(createdBy: string, empty: boolean): HistoryEntry {
-    const h: HistoryEntry = { created: new Date().toISOString(), createdBy, comment: 'minictr build' };
+    const h: HistoryEntry = { created: new Date().toISOString(), createdBy: createdBy.replace(/\s+/g, ' ').trim(), comment: 'minictr build' };
     if (empty) h.emptyLayer = true;
     return h;
   }

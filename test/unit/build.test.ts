@@ -95,7 +95,7 @@ describe('planBuild', () => {
 
   it('COPY --from: a stage by name or number, else an image', () => {
     const p = plan('FROM a AS b\nFROM c\nCOPY --from=b x y\nCOPY --from=0 x y\nCOPY --from=img:1 x y\n');
-    expect(p.stages[1]!.steps.map((s) => (s as Extract<Step, { kind: 'COPY' }>).from)).toEqual([
+    expect(p.stages[1]!.steps.map((s) => (s as Extract<Step, { kind: 'COPY' | 'ADD' }>).from)).toEqual([
       { kind: 'stage', index: 0 },
       { kind: 'stage', index: 0 },
       { kind: 'image', ref: 'img:1' },
