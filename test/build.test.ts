@@ -286,6 +286,34 @@ RUN exit 7
   });
 });
 
+describe('minictr build: SHELL, USER for RUN, and the config-only instructions kept in the image', () => {
+  it('RUN goes through SHELL as USER; VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL are in the config', async () => {
+    const ctx = context({
+      Dockerfile: `FROM busybox
+SHELL ["/bin/sh", "-e", "-u", "-c"]
+USER nobody
+RUN id -u > /tmp/ran-as && echo "$-" | grep -q e && echo "$-" | grep -q u && echo strict > /tmp/shell
+USER root
+VOLUME ["/data", "/logs"]
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=30s --timeout=5s --retries=2 CMD ["true"]
+`,
+    });
+    const tag = await tagged('cfg');
+    const r = await build(ctx, ['-t', tag]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await inImage(tag, 'cat /tmp/ran-as /tmp/shell')).toBe('65534\nstrict');
+    const img = await resolveImage(tag);
+    expect(img.config).toMatchObject({
+      Shell: ['/bin/sh', '-e', '-u', '-c'],
+      Volumes: { '/data': {}, '/logs': {} },
+      StopSignal: 'SIGINT',
+      Healthcheck: { Test: ['CMD', 'true'], Interval: 30e9, Timeout: 5e9, Retries: 2 },
+      User: 'root',
+    });
+  });
+});
+
 describe('minictr build: bad input fails with a reason and leaves nothing behind', () => {
   const cases: [string, Record<string, string>, RegExp, string[]?][] = [
     ['a syntax error names the file and line', { Dockerfile: 'FROM busybox\n\nENV A="unterminated\n' }, /^minictr: Dockerfile:3: unmatched " /m],

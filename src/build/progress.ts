@@ -64,12 +64,15 @@ export class Progress {
         if (last.length > KEEP) last.shift();
         if (this.mode === 'plain') this.write(`#${n} ${l}\n`);
       }
-      if (this.mode === 'tty' && !flush) {
-        const show = `${head} | ${(partial || last[last.length - 1] || '').replace(/\s+/g, ' ')}`;
-        this.write(`\r\x1b[2K${show.slice(0, cols)}`);
-        this.status = true;
-      }
+      if (this.mode === 'tty' && !flush) render();
     };
+    // tty: the step's status line, its latest output line after the |
+    const render = (): void => {
+      const show = `${head} | ${(partial || last[last.length - 1] || '').replace(/\s+/g, ' ')}`;
+      this.write(`\r\x1b[2K${show.slice(0, cols)}`);
+      this.status = true;
+    };
+    if (this.mode === 'tty') render();
     const timer = setInterval(() => poll(false), this.mode === 'plain' ? 100 : 200);
     let stopped = false;
     return {
