@@ -203,7 +203,7 @@ describe('minictr build and buildah bud of the same Dockerfile', () => {
   });
 
   it('the result runs: its ENTRYPOINT and CMD', async () => {
-    const r = await minictr(['run', '--rm', minictrTag]);
-    expect(r.stdout).toBe('hi there class');
+    const r = await minictr(['run', '--rm', '--network', 'none', minictrTag]);
+    expect(r.stdout, r.stderr).toBe('hi there class');
   });
 });
