@@ -22,6 +22,9 @@ let base: string;
 
 beforeAll(async () => {
   base = await scratchDir('build-');
+  // the built-in busybox image is made on first use: before any test snapshots the store
+  const r = await minictr(['run', '--rm', '--network', 'none', 'busybox', 'true']);
+  expect(r.exitCode, r.stderr).toBe(0);
 });
 
 afterAll(async () => {

@@ -295,10 +295,8 @@ class Runner {
     const fd = openSync(log, 'w+');
     const tail = this.progress.follow(fd, sn, head);
     let status: number | undefined;
-    let started = false;
     try {
       this.explain.note(`RUN in container ${container.config.name} (${container.config.id.slice(0, 12)}) on image ${image.id.slice(0, 12)}: ${argv.join(' ')}`);
-      started = true;
       status = (await startContainer(container, { detach: false, explain: this.opts.explain, image, output: fd, keepFiles: true })) ?? 0;
       tail.stop();
       if (status !== 0) {
@@ -317,7 +315,7 @@ class Runner {
       tail.stop();
       closeSync(fd);
       // a container that failed to start was removed by startContainer (it is --rm)
-      if (!started || existsSync(container.dir)) await destroyContainer(container);
+      if (existsSync(container.dir)) await destroyContainer(container);
     }
   }
 }
