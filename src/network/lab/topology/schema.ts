@@ -270,8 +270,9 @@ async function parseYaml(text: string, file: string): Promise<unknown> {
     throw new UsageError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   };
   try {
-    // logLevel: what the module would print (a complex key it stringifies) stays unprinted
-    const doc = parseDocument(text, { logLevel: 'silent', prettyErrors: true });
+    // logLevel error: what the module would print (a complex key it stringifies) stays
+    // unprinted, and a second document is still an error ('silent' would drop it)
+    const doc = parseDocument(text, { logLevel: 'error', prettyErrors: true });
     // a warning (an unknown !tag) would be printed by the yaml module on its own lines
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) refuse(problem);
