@@ -163,6 +163,8 @@ describe('net up: counts, ranges and references, before the first step', () => {
       ['unknown', (d) => { d.links[0].endpoints[1] = 'nobody:eth0'; }, 'links[0].endpoints[1]: unknown node "nobody" (not in hosts or switches)'],
       ['twice', (d) => { d.links.push({ endpoints: [`${P}a:eth0`, `${P}b:eth1`] }); }, `links[1].endpoints[0]: host ${P}a already has an interface eth0`],
       ['cidr', (d) => { d.hosts[`${P}a`].addresses.eth0 = '10.0.0.300/24'; }, `hosts.${P}a.addresses.eth0: "10.0.0.300/24" is not an address with a prefix length (like 10.0.0.1/24)`],
+      ['gateway', (d) => { d.hosts[`${P}a`].routes = [{ to: 'default', via: '192.168.254.1' }]; }, `hosts.${P}a.routes[0].via: host ${P}a cannot reach 192.168.254.1: it is on no subnet of its addresses or of an earlier route by dev`],
+      ['address2', (d) => { d.hosts[`${P}b`].addresses.eth0 = ['10.123.0.2/24', '10.123.0.2/24']; }, `hosts.${P}b.addresses.eth0[1]: 10.123.0.2 is already an address of ${P}b:eth0 (at [0])`],
       ['climb', (d) => { d.hosts['../../etc'] = {}; }, 'hosts.../../etc: "../../etc" is not a valid lab host name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
       ['ifname', (d) => { d.links[0].endpoints[0] = `${P}a:an-interface-name`; }, 'links[0].endpoints[0]: "an-interface-name" is not a valid interface name (longer than 15 characters)'],
     ];

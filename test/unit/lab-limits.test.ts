@@ -190,6 +190,18 @@ describe('cross-checks: addresses, routes, names in one namespace', () => {
     ['a route to a host, not a network', (d) => { d.hosts.a.routes = [{ to: '10.9.0.1/16', dev: 'eth0' }]; }, 'lab.yaml: hosts.a.routes[0].to: "10.9.0.1/16" is not a network: host bits set (did you mean 10.9.0.0/16?)'],
     ['an IPv6 route to a host', (d) => { d.hosts.a.routes = [{ to: 'fd00:1:2::5/64', dev: 'eth0' }]; }, 'lab.yaml: hosts.a.routes[0].to: "fd00:1:2::5/64" is not a network: host bits set (did you mean fd00:1:2::/64?)'],
     ['a mapped IPv4 route to a host', (d) => { d.hosts.a.routes = [{ to: '::ffff:10.0.0.1/120', dev: 'eth0' }]; }, 'lab.yaml: hosts.a.routes[0].to: "::ffff:10.0.0.1/120" is not a network: host bits set (did you mean ::ffff:a00:0/120?)'],
+    // what ip(8) would refuse midway, found before the first step
+    ['the same address twice on an interface', (d) => { d.hosts.a.addresses.eth0 = ['10.0.0.1/24', '10.0.0.1/16']; }, 'lab.yaml: hosts.a.addresses.eth0[1]: 10.0.0.1 is already an address of a:eth0 (at [0])'],
+    ['the same IPv6 address written two ways', (d) => { d.hosts.a.addresses.eth0 = ['fd00::1/64', 'fd00:0:0::0:1/64']; }, 'lab.yaml: hosts.a.addresses.eth0[1]: fd00:0:0::0:1 is already an address of a:eth0 (at [0])'],
+    ['an IPv6 multicast address', (d) => { d.hosts.a.addresses.eth0 = 'ff02::5/64'; }, 'lab.yaml: hosts.a.addresses.eth0: ff02::5 is a multicast address: not an address of an interface'],
+    ['the unspecified IPv6 address', (d) => { d.hosts.a.addresses.eth0 = ['10.0.0.1/24', '::/64']; }, 'lab.yaml: hosts.a.addresses.eth0[1]: :: is the unspecified address: not an address of an interface'],
+    ['a destination twice', (d) => { d.hosts.a.routes = [{ to: '10.9.0.0/16', via: '10.0.0.2' }, { to: '10.9.0.0/16', dev: 'eth0' }]; }, 'lab.yaml: hosts.a.routes[1].to: a route to 10.9.0.0/16 is already at routes[0]'],
+    ['default and 0.0.0.0/0', (d) => { d.hosts.a.routes = [{ to: 'default', via: '10.0.0.2' }, { to: '0.0.0.0/0', via: '10.0.0.3' }]; }, 'lab.yaml: hosts.a.routes[1].to: a route to 0.0.0.0/0 is already at routes[0]'],
+    ['an IPv6 gateway for an IPv4 network', (d) => { d.hosts.a.routes = [{ to: '10.9.0.0/16', via: 'fd00::1' }]; }, 'lab.yaml: hosts.a.routes[0].via: fd00::1 is an IPv6 gateway for an IPv4 destination'],
+    ['a gateway on no subnet', (d) => { d.hosts.a.routes = [{ to: 'default', via: '192.168.5.5' }]; }, 'lab.yaml: hosts.a.routes[0].via: host a cannot reach 192.168.5.5: it is on no subnet of its addresses or of an earlier route by dev'],
+    ['a gateway on the subnet of another interface than dev', (d) => { d.links.push({ endpoints: ['a:eth1', 'b:eth1'] }); d.hosts.a.routes = [{ to: 'default', via: '10.0.0.2', dev: 'eth1' }]; }, 'lab.yaml: hosts.a.routes[0].via: host a cannot reach 10.0.0.2 through eth1: it is on no subnet of its addresses or of an earlier route by dev'],
+    ['a gateway reached only by a later route', (d) => { d.hosts.a.routes = [{ to: '10.9.0.0/16', via: '10.8.0.1' }, { to: '10.8.0.0/16', dev: 'eth0' }]; }, 'lab.yaml: hosts.a.routes[0].via: host a cannot reach 10.8.0.1: it is on no subnet of its addresses or of an earlier route by dev'],
+    ['a link-local gateway without dev', (d) => { d.hosts.a.routes = [{ to: 'fd01::/64', via: 'fe80::1' }]; }, 'lab.yaml: hosts.a.routes[0]: needs dev: fe80::1 is link-local (fe80::/10), reachable only through a named interface'],
     ['an interface called lo', (d) => { d.links[0].endpoints = ['a:lo', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: lo is the loopback every namespace already has'],
     ['a switch port called lo', (d) => { d.links[0].endpoints = ['a:eth0', 'sw:lo']; }, 'lab.yaml: links[0].endpoints[1]: lo is the loopback every namespace already has'],
     ['a switch called lo', (d) => { d.switches = { lo: {} }; d.links = []; }, 'lab.yaml: switches.lo: lo is the loopback every namespace already has'],
@@ -201,6 +213,21 @@ describe('cross-checks: addresses, routes, names in one namespace', () => {
     ['an unknown key, cut short', (d) => { d.hosts.a['k'.repeat(100)] = 1; }, `lab.yaml: hosts.a: unknown key "${'k'.repeat(40)}…" (expected one of: addresses, routes, sysctls)`],
   ])('%s', (_what, edit, message) => {
     expect(refusal(edited(edit))).toBe(message);
+  });
+
+  it('gateways on a subnet, through an earlier route by dev, or link-local with dev are fine', () => {
+    const t = validateTopology(edited((d) => {
+      d.hosts.a.addresses.eth0 = ['10.0.0.1/24', 'fd00::1/64'];
+      d.hosts.a.routes = [
+        { to: '10.8.0.0/16', dev: 'eth0' },
+        { to: '10.9.0.0/16', via: '10.8.0.1' },
+        { to: 'fd01::/64', via: 'fd00::2' },
+        { to: 'fd02::/64', via: 'fe80::1', dev: 'eth0' },
+        { to: 'default', via: '10.0.0.2' },
+        { to: 'default', via: 'fd00::2' },
+      ];
+    }), 'lab.yaml');
+    expect(t.hosts[0]!.routes).toHaveLength(6);
   });
 
   it('a route to a network, and default, are fine', () => {

@@ -309,6 +309,58 @@ function checkSizes(c: Checker, v: unknown, path: string, depth: number): void {
   }
 }
 
+interface Subnet {
+  family: number;
+  prefix: number;
+  bits: bigint;
+  dev: string;
+  what: string;
+}
+
+function subnetOf(cidr: string, dev: string, what: string): Subnet {
+  const [ip, prefix] = cidr.split('/') as [string, string];
+  const family = isIP(ip);
+  return { family, prefix: Number(prefix), bits: addressBits(ip), dev, what };
+}
+
+function inSubnet(s: Subnet, family: number, bits: bigint): boolean {
+  const host = BigInt((s.family === 4 ? 32 : 128) - s.prefix);
+  return s.family === family && bits >> host === s.bits >> host;
+}
+
+/**
+ * What `ip route add` would refuse, found before the first step: a destination twice
+ * ("File exists"), a gateway of the other family, and a gateway the host cannot reach
+ * ("Nexthop has invalid gateway"): it must be on a subnet of one of the host's addresses, or
+ * of a route by dev alone listed before it, on the route's dev when it names one; an IPv6
+ * link-local gateway needs its dev.
+ */
+function checkRoutes(c: Checker, h: string, path: string, interfaces: readonly Interface[], routes: readonly Route[]): void {
+  const reach: Subnet[] = interfaces.flatMap((i) => i.addresses.map((a) => subnetOf(a, i.name, `${i.name} ${a}`)));
+  const dests = new Map<string, number>();
+  routes.forEach((r, j) => {
+    const rpath = `${path}.routes[${j}]`;
+    const viaFamily = r.via ? isIP(r.via) : 0;
+    const dest = r.to === 'default' ? undefined : subnetOf(r.to, r.dev ?? '', r.to);
+    const family = dest?.family ?? (viaFamily || 4);
+    if (r.via && viaFamily !== family) c.fail(`${rpath}.via`, `${r.via} is an IPv${viaFamily} gateway for an IPv${family} destination`);
+    const key = dest && dest.prefix > 0 ? `${family}:${dest.bits >> BigInt((family === 4 ? 32 : 128) - dest.prefix)}/${dest.prefix}` : `${family}:default`;
+    const before = dests.get(key);
+    if (before !== undefined) c.fail(`${rpath}.to`, `a route to ${r.to} is already at routes[${before}]`);
+    dests.set(key, j);
+    if (r.via) {
+      const bits = addressBits(r.via);
+      if (family === 6 && bits >> 118n === 0x3fan) {
+        if (!r.dev) c.fail(rpath, `needs dev: ${r.via} is link-local (fe80::/10), reachable only through a named interface`);
+      } else if (!reach.some((s) => (!r.dev || s.dev === r.dev) && inSubnet(s, family, bits))) {
+        c.fail(`${rpath}.via`, `host ${h} cannot reach ${r.via}${r.dev ? ` through ${r.dev}` : ''}: it is on no subnet of its addresses or of an earlier route by dev`);
+      }
+    } else if (dest && r.dev) {
+      reach.push(dest);
+    }
+  });
+}
+
 /** The lab's name: `name:`, else the file's name without its extension. */
 function labNameOf(c: Checker, top: Obj, file: string): string {
   const name = top.name === undefined ? basename(file, extname(file)) : c.string(top.name, 'name');
@@ -417,6 +469,19 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
       if (list.length > MAX_LIST) c.fail(`${path}.addresses.${ifn}`, `${list.length} addresses, more than the ${MAX_LIST} allowed`);
       const addresses = list.map((a, j) => c.string(a, `${path}.addresses.${ifn}${Array.isArray(v) ? `[${j}]` : ''}`));
       addresses.forEach((a) => checkCidr(c, a, `${path}.addresses.${ifn}`));
+      // the kernel refuses an address an interface already has ("Address already assigned")
+      const seen = new Map<string, number>();
+      addresses.forEach((a, j) => {
+        const ip = a.split('/')[0]!;
+        const key = `${isIP(ip)}:${addressBits(ip)}`;
+        // ...and an IPv6 address that names no interface: multicast (ff00::/8) or ::
+        if (isIP(ip) === 6 && (addressBits(ip) >> 120n === 0xffn || addressBits(ip) === 0n)) {
+          c.fail(`${path}.addresses.${ifn}${Array.isArray(v) ? `[${j}]` : ''}`, `${ip} is ${addressBits(ip) === 0n ? 'the unspecified address' : 'a multicast address'}: not an address of an interface`);
+        }
+        const k = seen.get(key);
+        if (k !== undefined) c.fail(`${path}.addresses.${ifn}[${j}]`, `${ip} is already an address of ${h}:${ifn} (at [${k}])`);
+        seen.set(key, j);
+      });
       return { name: ifn, addresses };
     });
     const routeRaw = c.list(o.routes, `${path}.routes`);
@@ -438,6 +503,7 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
       if (!route.via && !route.dev) c.fail(rpath, 'needs via or dev');
       return route;
     });
+    checkRoutes(c, h, path, interfaces, routes);
     const sysctls: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.map(o.sysctls, `${path}.sysctls`))) {
       // Only net.* is per network namespace; anything else would change the whole machine.
