@@ -3,14 +3,19 @@
  * either stay attached (exit with the command's status, as docker run) or print its id (-d).
  */
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
+import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
-import { parsePortMapping } from '../network/container/ports.js';
+import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
+import { paths } from '../paths.js';
+import { silent } from '../util/explain.js';
+import { withLock } from '../util/lock.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -31,6 +36,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -39,8 +45,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
 
-  const create = async (name: string | undefined): Promise<Container> => {
-    const container = createContainer({
+  const newContainer = (name: string | undefined): Container =>
+    createContainer({
       name,
       hostname: opts.hostname,
       image: opts.image,
@@ -57,6 +63,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
     });
+  const create = async (name: string | undefined): Promise<Container> => {
+    // checked again, and the container's record (with its ports) written, under one lock:
+    // two runs at once cannot both take a port
+    const container = !ports.length
+      ? newContainer(name)
+      : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+        await checkPorts(ports);
+        return newContainer(name);
+      });
     if (mode.kind !== 'bridge') return container;
     try {
       const { reserveAddress } = await import('../network/container/attach.js');
@@ -82,4 +97,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** -p: the host ports must be free (see network/container/ports.ts). The containers of this
+ * state directory are named by name; the kernel's rules also show other directories'. */
+async function checkPorts(ports: PortMapping[]): Promise<void> {
+  if (!ports.length) return;
+  const mine = listContainers();
+  const ids = new Set(mine.map((c) => c.config.id.slice(0, 12)));
+  const { selectFirewall } = await import('../network/container/firewall.js');
+  const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
+  checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
 }
