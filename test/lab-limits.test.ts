@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, type CliResult } from './helpers/cli.js';
-import { leftovers, sh, star } from './net-helpers.js';
+import { leftovers, netnsNames, sh, star } from './net-helpers.js';
 
 const RUN_ID = randomBytes(3).toString('hex');
 /** every name this file makes: q + 6 hex + a short suffix (links stay within 15 characters) */
@@ -101,7 +101,7 @@ const good = (name = `${P}g`): Record<string, unknown> => ({
 const labsUp: string[] = [];
 afterAll(async () => {
   for (const f of labsUp) await minictr(['net', 'down', '-q', f]);
-  for (const n of ['fn', 'fb']) await sh('ip', ['netns', 'del', `${P}${n}`]);
+  for (const n of netnsNames().filter((x) => x.startsWith(`${P}f`))) await sh('ip', ['netns', 'del', n]);
   await sh('ip', ['link', 'del', `${P}fd`]);
   rmSync(`/etc/netns/${P}fe`, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
@@ -229,13 +229,15 @@ describe('net down / net status: the name, and a journal that is not trusted', (
     mkdirSync(`/etc/netns/${P}fe`, { recursive: true });
     writeFileSync(`/etc/netns/${P}fe/resolv.conf`, 'nameserver 10.0.0.53\n');
     writeFileSync(`/etc/netns/${P}fe/hosts`, '127.0.0.1 localhost\n');
-    // and a namespace exactly as `ip netns add` leaves it: what an up killed before its mark makes
-    await sh('ip', ['netns', 'add', `${P}fb`]);
+    // and namespaces exactly as `ip netns add` leaves them: what an up killed before its marks
+    // makes (several: down reads them at once, and must not take its own readers for users)
+    const bare = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${P}fb${i}`);
+    for (const n of bare) await sh('ip', ['netns', 'add', n]);
     const created = [
       { kind: 'netns', name: `${P}fn` },
       { kind: 'link', name: `${P}fd` },
       { kind: 'etc-netns', name: `${P}fe` },
-      { kind: 'netns', name: `${P}fb` },
+      ...bare.map((name) => ({ kind: 'netns', name })),
     ];
     mkdirSync(join(RUN, 'net'), { recursive: true });
     writeFileSync(join(RUN, 'net', `${P}f.journal`), `${JSON.stringify({ lab: `${P}f`, created })}\n`);
@@ -248,7 +250,7 @@ describe('net down / net status: the name, and a journal that is not trusted', (
     expect(existsSync(`/sys/class/net/${P}fd`)).toBe(true);
     expect(readFileSync(`/etc/netns/${P}fe/resolv.conf`, 'utf8')).toBe('nameserver 10.0.0.53\n');
     expect(readFileSync(`/etc/netns/${P}fe/hosts`, 'utf8')).toBe('127.0.0.1 localhost\n');
-    expect(existsSync(`/run/netns/${P}fb`)).toBe(false);
+    for (const n of bare) expect(existsSync(`/run/netns/${n}`), n).toBe(false);
     expect(existsSync(join(RUN, 'net', `${P}f.journal`))).toBe(false);
   });
 });

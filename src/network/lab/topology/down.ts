@@ -113,14 +113,14 @@ function firstLine(path: string): string | undefined {
 type Verdict = 'ours' | 'gone' | 'foreign';
 
 /** A namespace: marked on its lo, or exactly as `ip netns add` made it and unused. */
-async function namespaceVerdict(lab: string, ns: string, inUse: () => Set<number>): Promise<Verdict> {
+async function namespaceVerdict(lab: string, ns: string, inUse: ReadonlySet<number>): Promise<Verdict> {
   const links = await netnsLinks(ns);
   if (!links) return namedNamespaces().includes(ns) ? 'foreign' : 'gone';
   const lo = links.find((l) => l.ifname === 'lo');
   if (lo?.ifalias === linkMark(lab)) return 'ours';
   const bare = links.length === 1 && lo && !lo.ifalias && !lo.flags?.includes('UP') && !lo.addr_info?.length;
   const ino = netnsInode(ns);
-  return bare && ino !== undefined && !inUse().has(ino) ? 'ours' : 'foreign';
+  return bare && ino !== undefined && !inUse.has(ino) ? 'ours' : 'foreign';
 }
 
 /** /etc/netns/HOST: rm its hosts file if it is the lab's, and the directory if nothing else is in it. */
@@ -175,10 +175,11 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
   const cables = cableActions(withoutPeers(ours, new Map(all.map((l) => [l.ifname, l]))), all);
 
   const present = new Set(namedNamespaces());
-  let used: Set<number> | undefined;
-  const inUse = (): Set<number> => (used ??= netnsInodesInUse());
   const wantNs = unique(created, 'netns').filter((n) => present.has(n));
-  const verdicts = await limited(wantNs, 16, (n) => namespaceVerdict(lab, n, inUse));
+  // read before the first `ip -n NS` below: each of those runs inside the namespace it reads,
+  // and would make it look used
+  const used = wantNs.length ? netnsInodesInUse() : new Set<number>();
+  const verdicts = await limited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
   const namespaces: Action[] = [];
   wantNs.forEach((n, i) => {
     if (verdicts[i] === 'ours') namespaces.push({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] });
