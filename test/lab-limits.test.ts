@@ -280,11 +280,37 @@ describe('net up is interruptible', () => {
     expect(existsSync(join(RUN, 'net', `${p}.journal`))).toBe(false);
   });
 
+  it('while up runs, a down or a second up of the lab is refused, and the first up finishes', async () => {
+    const p = `${P}c`;
+    // 40 hosts: the up outlasts the start of two more commands
+    const f = file(`${p}.yaml`, star(p, 40));
+    labsUp.push(f);
+    const first = execa(BIN, ['net', 'up', '-q', f], { reject: false, stdin: 'ignore', timeout: 60_000, killSignal: 'SIGKILL' });
+    const t0 = Date.now();
+    while (!existsSync(`/run/netns/${p}h0`) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
+    const [down, again] = await Promise.all([minictr(['net', 'down', '-q', p]), minictr(['net', 'up', '-q', f])]);
+    const busy = new RegExp(`^minictr: lab ${p} is being changed by another minictr \\(pid ${first.pid}\\): wait for it to end, or stop it$`);
+    for (const r of [down, again]) {
+      expect(r.exitCode, String(r.stderr)).toBe(1);
+      expect(oneLine(r)).toMatch(busy);
+    }
+    const r = await first;
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(readFileSync(join(RUN, 'net', `${p}.journal`), 'utf8')).toContain('"complete"');
+    expect(existsSync(join(RUN, 'net', `${p}.lock`))).toBe(false);
+    const st = await minictr(['net', 'status', f]);
+    expect(st.stdout).toMatch(new RegExp(`^${p}\\s+up`));
+    expect((await minictr(['net', 'down', '-q', f])).exitCode).toBe(0);
+    expect(await leftovers(p)).toEqual([]);
+  });
+
   it('after a SIGKILL midway, the next up of the same lab removes the half-built lab and builds it', async () => {
     const p = `${P}k`;
     const { r, f } = await upAndSignal(p, 20, 'SIGKILL');
     expect(r.signal).toBe('SIGKILL');
     expect(readFileSync(join(RUN, 'net', `${p}.journal`), 'utf8')).not.toContain('"complete"');
+    // its lock is left behind, stale: the next up takes it over
+    expect(existsSync(join(RUN, 'net', `${p}.lock`))).toBe(true);
     const again = await minictr(['net', 'up', '-q', f]);
     expect(again.exitCode, String(again.stderr)).toBe(0);
     const st = await minictr(['net', 'status', f]);

@@ -5,16 +5,17 @@
  * not a regular file, outside $MINICTR_RUN/net, or that names anything `up` never makes. No
  * root, no kernel object: the files are in a temp dir of this test.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NotFoundError, UsageError } from '../../src/errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
 import { InterruptedError } from '../../src/network/host/runner.js';
 import type { Step } from '../../src/network/host/actions.js';
 import { JournalError, journalPath, listJournals, parseJournal, readJournal } from '../../src/network/lab/topology/journal.js';
 import { DEFAULT_LIMITS, labLimits, type LabLimits } from '../../src/network/lab/topology/limits.js';
+import { lockPath, withLabLock } from '../../src/network/lab/topology/lock.js';
 import { checkPlan, planUp } from '../../src/network/lab/topology/plan.js';
 import { loadLabName, loadTopology, parseTopology, readLabFile, validateTopology } from '../../src/network/lab/topology/schema.js';
 import { formatStatus } from '../../src/network/lab/topology/status.js';
@@ -409,5 +410,60 @@ describe('journals: read only from $MINICTR_RUN/net, by checked names, every ent
 
   it('status lists a broken journal with why', () => {
     expect(formatStatus({ lab: 'lab2', state: 'broken', objects: [], reason: 'journal /x is a symlink: refused' }, false)).toBe('lab2\tbroken\tjournal /x is a symlink: refused');
+  });
+});
+
+describe('the lab lock: one up or down of a lab at a time', () => {
+  const run = join(scratch, 'run-lock');
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env.MINICTR_RUN;
+    process.env.MINICTR_RUN = run;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.MINICTR_RUN;
+    else process.env.MINICTR_RUN = saved;
+  });
+  const startOf = (pid: number): string => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+  };
+
+  it('is held while fn runs and gone after, also when fn throws', async () => {
+    const file = lockPath('lab1');
+    expect(file).toBe(join(run, 'net', 'lab1.lock'));
+    expect(await withLabLock('lab1', async () => existsSync(file))).toBe(true);
+    expect(existsSync(file)).toBe(false);
+    await expect(withLabLock('lab1', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(existsSync(file)).toBe(false);
+    expect(() => lockPath('../x')).toThrow(UsageError);
+  });
+
+  it('a live holder (its pid with its start time) is a ConflictError; fn never runs', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lockPath('lab1'), JSON.stringify({ pid: child.pid, start: startOf(child.pid!) }));
+      let ran = false;
+      await expect(withLabLock('lab1', async () => { ran = true; })).rejects.toThrow(
+        new ConflictError(`lab lab1 is being changed by another minictr (pid ${child.pid}): wait for it to end, or stop it`),
+      );
+      expect(ran).toBe(false);
+      // nested in one process is a conflict too, never a second holder
+      rmSync(lockPath('lab1'));
+      await expect(withLabLock('lab1', () => withLabLock('lab1', async () => 1))).rejects.toThrow(ConflictError);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(lockPath('lab1'), { force: true });
+    }
+  });
+
+  it.each([
+    ['a pid that is gone', () => JSON.stringify({ pid: 2 ** 22 + 1, start: '1' })],
+    ['a reused pid (another start time)', () => JSON.stringify({ pid: process.pid, start: '1' })],
+    ['a torn or empty lock', () => ''],
+  ])('a stale lock is taken over: %s', async (_what, content) => {
+    writeFileSync(lockPath('lab1'), content());
+    expect(await withLabLock('lab1', async () => 'ran')).toBe('ran');
+    expect(existsSync(lockPath('lab1'))).toBe(false);
   });
 });

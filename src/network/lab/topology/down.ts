@@ -21,6 +21,7 @@ import type { NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces, netnsInode, netnsInodesInUse, netnsLinks } from '../../host/state.js';
 import { readJournal, removeJournal } from './journal.js';
+import { withLabLock } from './lock.js';
 import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
 
 function unique(created: readonly Created[], kind: Created['kind']): string[] {
@@ -214,7 +215,13 @@ export interface DownResult {
   found: boolean;
 }
 
+/** `net down`: the lab's lock held (lock.ts), then downLabLocked. */
 export async function downLab(lab: string, out: NetOutput): Promise<DownResult> {
+  return withLabLock(lab, () => downLabLocked(lab, out));
+}
+
+/** Down, by one that holds the lab's lock already (up, removing an older build first). */
+export async function downLabLocked(lab: string, out: NetOutput): Promise<DownResult> {
   const journal = readJournal(lab);
   if (!journal) return { found: false };
   const foreign = await teardown(lab, journal.created, out);

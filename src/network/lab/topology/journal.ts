@@ -162,6 +162,13 @@ export function listJournals(): string[] {
     .sort();
 }
 
+/** $MINICTR_RUN/net made if need be (owner only), and refused if it is not a real directory. */
+export function ensureNetDir(): void {
+  mkdirSync(paths.net(), { recursive: true, mode: 0o700 });
+  const dirFd = openNetDir();
+  if (dirFd !== undefined) closeSync(dirFd);
+}
+
 export function removeJournal(lab: string): void {
   // rm of a symlink removes the link, never what it points to
   rmSync(journalPath(lab), { force: true });
@@ -173,9 +180,7 @@ export class JournalWriter {
 
   constructor(lab: string, hash: string, file?: string) {
     const path = journalPath(lab);
-    mkdirSync(paths.net(), { recursive: true, mode: 0o700 });
-    const dirFd = openNetDir();
-    if (dirFd !== undefined) closeSync(dirFd);
+    ensureNetDir();
     if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new JournalError(`journal ${path} is a symlink: refused`);
     // never through a symlink planted since: O_NOFOLLOW
     this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);

@@ -13,7 +13,8 @@ import { quietOutput, type NetOutput } from '../../host/output.js';
 import { InterruptedError, runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces } from '../../host/state.js';
 import { netemAvailable } from '../../host/tc.js';
-import { describe, downLab, teardown } from './down.js';
+import { describe, downLabLocked, teardown } from './down.js';
+import { withLabLock } from './lock.js';
 import { JournalWriter, readJournal, removeJournal } from './journal.js';
 import { checkPlan, effectiveKind, needsNetem, planUp, type OvsMode, type PlanEnv } from './plan.js';
 import type { Topology } from './schema.js';
@@ -108,7 +109,8 @@ async function withStopSignals<T>(fn: (stop: () => 'SIGINT' | 'SIGTERM' | undefi
 }
 
 export async function upTopology(topo: Topology, opts: UpOptions): Promise<UpResult> {
-  return withStopSignals((stop) => up(topo, opts, stop));
+  // signals first: a Ctrl-C while the lock is taken must not kill the process holding it
+  return withStopSignals((stop) => withLabLock(topo.name, () => up(topo, opts, stop)));
 }
 
 async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTERM' | undefined): Promise<UpResult> {
@@ -130,7 +132,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
   checkpoint();
   if (previous) {
     out.explain.note(`lab ${topo.name} is ${previous.complete ? 'changed or damaged' : 'half built (an earlier up was interrupted)'}: removing it first`);
-    await downLab(topo.name, out);
+    await downLabLocked(topo.name, out);
   }
   checkClashes(topo, ovs.bridges);
   env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
