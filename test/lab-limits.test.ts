@@ -304,6 +304,19 @@ describe('net up is interruptible', () => {
     expect(await leftovers(p)).toEqual([]);
   });
 
+  it('down of a killed up also removes what its last command (still running) makes after down looked', async () => {
+    // the journal of an up killed while `ip -batch` made namespaces, and that ip, orphaned, going on
+    const lab = `${P}o`;
+    const names = Array.from({ length: 12 }, (_, i) => `${lab}${i}`);
+    mkdirSync(join(RUN, 'net'), { recursive: true });
+    writeFileSync(join(RUN, 'net', `${lab}.journal`), `${JSON.stringify({ lab, created: names.map((name) => ({ kind: 'netns', name })) })}\n`);
+    const orphan = execa('sh', ['-c', `for n in ${names.join(' ')}; do ip netns add $n; sleep 0.12; done`], { reject: false });
+    const down = await minictr(['net', 'down', '-q', lab]);
+    await orphan;
+    expect(down.exitCode, String(down.stderr)).toBe(0);
+    expect(netnsNames().filter((n) => n.startsWith(lab))).toEqual([]);
+  });
+
   it('after a SIGKILL midway, the next up of the same lab removes the half-built lab and builds it', async () => {
     const p = `${P}k`;
     const { r, f } = await upAndSignal(p, 20, 'SIGKILL');

@@ -215,6 +215,46 @@ export interface DownResult {
   found: boolean;
 }
 
+/** Namespaces and host links of the list that exist now. */
+function stillThere(created: readonly Created[]): Created[] {
+  const netns = new Set(namedNamespaces());
+  const links = new Set(hostLinks());
+  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)));
+}
+
+/**
+ * An up killed with SIGKILL can leave its last command running: an `ip -batch` that had read
+ * all its lines goes on making what its group of the journal names, after down's first pass
+ * looked, and a namespace it is making (its file in /run/netns, not yet mounted) looks like
+ * someone else's. So, for a journal of an up that did not finish, down looks again, ORPHAN_WAIT_MS
+ * after each pass, and removes what is there, until a look finds nothing, or only what the pass
+ * before already left alone (at most ORPHAN_PASSES). Returns what is left alone in the end.
+ */
+const ORPHAN_PASSES = 100;
+const ORPHAN_WAIT_MS = 300;
+
+async function afterOrphans(lab: string, created: readonly Created[], foreign: readonly Created[], out: NetOutput): Promise<Created[]> {
+  const key = (c: Created): string => `${c.kind}:${c.name}`;
+  const kept = foreign.filter((c) => c.kind !== 'netns' && c.kind !== 'link');
+  let pending = new Set(foreign.filter((c) => !kept.includes(c)).map(key));
+  for (let pass = 0; pass < ORPHAN_PASSES; pass++) {
+    await new Promise((res) => setTimeout(res, ORPHAN_WAIT_MS));
+    const there = stillThere(created);
+    if (there.length === 0 || (there.length === pending.size && there.every((c) => pending.has(key(c))))) {
+      return inOrder([...kept, ...there]);
+    }
+    out.explain.note(`lab ${lab}: ${there.length} of its objects are there again (a command of the up that was killed still ran): removing them too`);
+    pending = new Set((await teardown(lab, there, out)).map(key));
+  }
+  return inOrder([...kept, ...stillThere(created)]);
+}
+
+/** In the order down removes them, as planDown lists them. */
+function inOrder(list: Created[]): Created[] {
+  const rank: Record<Created['kind'], number> = { 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
+  return list.sort((a, b) => rank[a.kind] - rank[b.kind]);
+}
+
 /** `net down`: the lab's lock held (lock.ts), then downLabLocked. */
 export async function downLab(lab: string, out: NetOutput): Promise<DownResult> {
   return withLabLock(lab, () => downLabLocked(lab, out));
@@ -224,7 +264,8 @@ export async function downLab(lab: string, out: NetOutput): Promise<DownResult> 
 export async function downLabLocked(lab: string, out: NetOutput): Promise<DownResult> {
   const journal = readJournal(lab);
   if (!journal) return { found: false };
-  const foreign = await teardown(lab, journal.created, out);
+  let foreign = await teardown(lab, journal.created, out);
+  if (!journal.complete) foreign = await afterOrphans(lab, journal.created, foreign, out);
   removeJournal(lab);
   if (foreign.length) {
     const list = foreign.slice(0, 5).map(describe).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
