@@ -457,6 +457,17 @@ describe('the lab lock: one up or down of a lab at a time', () => {
     }
   });
 
+  it('a lock that is a directory is refused in one line, not taken', async () => {
+    mkdirSync(lockPath('lab2'), { recursive: true });
+    try {
+      await expect(withLabLock('lab2', async () => 1)).rejects.toThrow(
+        new ConflictError(`${lockPath('lab2')} is not a lock minictr can take over (a directory?): look at it, and remove it by hand`),
+      );
+    } finally {
+      rmSync(lockPath('lab2'), { recursive: true });
+    }
+  });
+
   it.each([
     ['a pid that is gone', () => JSON.stringify({ pid: 2 ** 22 + 1, start: '1' })],
     ['a reused pid (another start time)', () => JSON.stringify({ pid: process.pid, start: '1' })],

@@ -76,7 +76,11 @@ export async function withLabLock<T>(lab: string, fn: () => Promise<T>): Promise
       }
       // stale: its holder is gone (killed with SIGKILL); rm of a symlink removes only the link.
       // Two commands that find it stale at once may both take it: the window is this line.
-      rmSync(file, { force: true });
+      try {
+        rmSync(file, { force: true });
+      } catch {
+        throw new ConflictError(`${file} is not a lock minictr can take over (a directory?): look at it, and remove it by hand`);
+      }
     }
   }
   try {
