@@ -195,8 +195,8 @@ describe('net down / net status: the name, and a journal that is not trusted', (
     symlinkSync(outside, link);
     try {
       await refused(
-        { args: ['net', 'down', `${P}e`], message: `journal ${link} is a symlink: refused`, status: 1 },
-        { args: ['net', 'status', `${P}e`], message: `journal ${link} is a symlink: refused`, status: 1 },
+        { args: ['net', 'down', `${P}e`], message: `journal ${link} is a symlink: refused (look at it, then remove it by hand)`, status: 1 },
+        { args: ['net', 'status', `${P}e`], message: `journal ${link} is a symlink: refused (look at it, then remove it by hand)`, status: 1 },
       );
     } finally {
       rmSync(link);
@@ -205,7 +205,7 @@ describe('net down / net status: the name, and a journal that is not trusted', (
     try {
       await refused({
         args: ['net', 'down', `${P}e`],
-        message: `journal ${link}: line 1: "../..${canary}" is not a valid lab host name for a etc-netns entry: refused, nothing was removed`,
+        message: `journal ${link}: line 1: "../..${canary}" is not a valid lab host name for a etc-netns entry: refused, nothing was removed (look at it, then remove it by hand)`,
         status: 1,
       });
       expect(readFileSync(join(canary, 'keep'), 'utf8')).toBe('precious\n');

@@ -43,7 +43,12 @@ export function journalPath(lab: string): string {
 }
 
 /** A journal that cannot be trusted: one line naming it and why; nothing was acted on. */
-export class JournalError extends MinictrError {}
+export class JournalError extends MinictrError {
+  constructor(message: string) {
+    // nothing takes it over on its own: what it names may be someone else's
+    super(`${message} (look at it, then remove it by hand)`);
+  }
+}
 
 /** $MINICTR_RUN/net, opened as a directory that is not a symlink (undefined: none yet). */
 function openNetDir(): number | undefined {
