@@ -19,6 +19,7 @@ import { makeTempDir, sweepStaleTemp } from './files.js';
 import { parseReference, tagKey } from './reference.js';
 import { commitImage, layerDir, layerExists, type ImageConfig, type ImageRecord } from './store.js';
 import { detectCompression, scanTarball, UnsafeTarError } from './tar-check.js';
+import { TarSplitter, writeSplit } from './tar-split.js';
 
 export interface ImportOptions {
   /** The image config; default: just a PATH. */
@@ -51,8 +52,9 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
       `${{ xz: 'xz -dc', zstd: 'zstd -dc', gzip: 'gzip -dc', none: 'cat' }[compression]} ${file} | tee >(sha256sum) | tar -tv`,
     );
     let scan;
+    const splitter = new TarSplitter();
     try {
-      scan = await scanTarball(fh, compression, file);
+      scan = await scanTarball(fh, compression, file, (chunk) => splitter.push(chunk));
     } catch (err) {
       if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing to import ${file}: ${err.message}`);
       throw err;
@@ -67,6 +69,7 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
       const diff = join(tmp, 'diff');
       await mkdir(diff, { mode: 0o755 }); // the image root's mode, unless the archive has "./"
       await extractTarball(fh.fd, file, diff, compression, explain);
+      await writeSplit(tmp, splitter.finish());
       explain.step('move the layer into the store (atomic rename)', `mv ${tmp} ${layerDir(scan.digest)}`);
     }
     const config = opts.config ?? DEFAULT_IMPORT_CONFIG;

@@ -197,8 +197,9 @@ function corruptMessage(err: Error): string {
 
 /**
  * Pass 1: stream the archive open as fh, decompress it, hash it, and check every header.
+ * `tap` sees every uncompressed chunk, in order (tar-split.ts keeps the headers).
  */
-export async function scanTarball(fh: FileHandle, compression: Compression, display: string): Promise<TarScan> {
+export async function scanTarball(fh: FileHandle, compression: Compression, display: string, tap?: (chunk: Buffer) => void): Promise<TarScan> {
   const checker = new TarEntryChecker();
   const hash = createHash('sha256');
   let unsafe: Error | undefined;
@@ -228,6 +229,7 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
+      tap?.(chunk);
       cb(null, chunk);
     },
   });
