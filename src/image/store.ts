@@ -285,6 +285,23 @@ export async function listImages(): Promise<ImageRecord[]> {
   return out.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
 }
 
+/**
+ * Point the tag `key` ("name:tag") at the stored image `id` (`docker tag`): a tag that named
+ * another image moves, that image staying as it is (dangling if it had no other tag).
+ */
+export async function tagImage(id: string, key: string): Promise<ImageRecord> {
+  return withStoreLock(async () => {
+    const stored = await readStored(id);
+    if (!stored) throw new NotFoundError(`image not found: sha256:${id.slice(0, 12)}`);
+    const tags = await readTags();
+    if (tags[key] !== id) {
+      tags[key] = id;
+      await writeJsonAtomic(tagsFile(), tags);
+    }
+    return withTags(stored, tags);
+  });
+}
+
 export interface RemoveOptions {
   /** Remove an image that has several tags when named by ID; untag one that is in use. */
   force?: boolean;
