@@ -9,14 +9,11 @@
  *  - a layer without one is archived anew from diff/, overlay whiteouts back to OCI ones (as
  *    commit does): a correct layer, but a new tar, so it gets another digest (diff_id).
  *
- * What a layer is sent as on the wire (gzip for a registry) is remembered beside it in
- * blobs.json, with the repository it is known to be in: a registry that has the blob already
- * (HEAD) or can mount it from another repository is not sent it again, and nothing is
- * compressed for it.
+ * What a layer is sent as on the wire is remembered beside it (blob-cache.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +21,6 @@ import { createGzip } from 'node:zlib';
 import type { Explainer } from '../util/explain.js';
 import { runTool } from '../util/tool.js';
 import { archiveChanges } from './commit.js';
-import { writeJsonAtomic } from './files.js';
 import { layerDir } from './store.js';
 import { readSplit, SplitMismatchError, splitSize, splitStream } from './tar-split.js';
 import { overlayChanges } from './whiteout.js';
@@ -93,35 +89,4 @@ export async function gzipLayer(src: LayerSource, out: string): Promise<{ digest
   });
   await pipeline(Readable.from(src.chunks()), createGzip(), meter, createWriteStream(out, { mode: 0o600 }));
   return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-/** A compressed form of a layer known to exist somewhere. */
-export interface BlobForm {
-  digest: string;
-  size: number;
-  /** "registry/repository" it was pulled from or pushed to */
-  from?: string;
-}
-
-interface BlobsFile {
-  gzip?: BlobForm[];
-}
-
-const KEEP_FORMS = 16;
-
-/** The gzip blobs this layer is known as (newest first). */
-export async function knownBlobs(digest: string): Promise<BlobForm[]> {
-  try {
-    const f = JSON.parse(await readFile(join(layerDir(digest), 'blobs.json'), 'utf8')) as BlobsFile;
-    return (f.gzip ?? []).filter((b) => typeof b.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(b.digest) && Number.isSafeInteger(b.size));
-  } catch {
-    return []; // none yet, or unreadable: it is only a cache
-  }
-}
-
-/** Remember that the layer exists as this gzip blob (in that repository). */
-export async function rememberBlob(digest: string, form: BlobForm): Promise<void> {
-  const forms = [form, ...(await knownBlobs(digest)).filter((b) => !(b.digest === form.digest && b.from === form.from))].slice(0, KEEP_FORMS);
-  // the layer may be removed meanwhile (rmi): a cache not written is no loss
-  await writeJsonAtomic(join(layerDir(digest), 'blobs.json'), { gzip: forms } satisfies BlobsFile).catch(() => undefined);
 }

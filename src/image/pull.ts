@@ -16,6 +16,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MinictrError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
+import { credentialsFor } from './auth.js';
+import { rememberBlob } from './blob-cache.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { humanSize } from '../util/format.js';
 import { DigestMismatchError, prepareLayer } from './layer.js';
@@ -111,7 +113,7 @@ async function resolveManifest(
   return { manifest, digest: top.digest, platformChosen: formatPlatform(platform) };
 }
 
-function parseConfig(body: Buffer, layers: number): OciImageConfig {
+export function parseConfig(body: Buffer, layers: number): OciImageConfig {
   let config: OciImageConfig;
   try {
     config = JSON.parse(body.toString('utf8')) as OciImageConfig;
@@ -126,7 +128,7 @@ function parseConfig(body: Buffer, layers: number): OciImageConfig {
   return config;
 }
 
-function imageConfigOf(c: OciImageConfig): ImageConfig {
+export function imageConfigOf(c: OciImageConfig): ImageConfig {
   const cfg = c.config ?? {};
   return canonicalConfig({
     Env: cfg.Env ?? undefined,
@@ -137,7 +139,7 @@ function imageConfigOf(c: OciImageConfig): ImageConfig {
   });
 }
 
-function historyOf(c: OciImageConfig): HistoryEntry[] {
+export function historyOf(c: OciImageConfig): HistoryEntry[] {
   return (c.history ?? []).map((h) => {
     const e: HistoryEntry = {};
     if (h.created) e.created = h.created;
@@ -164,7 +166,8 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
   if (!parsed.digest && !parsed.tag) out.write(`Using default tag: ${DEFAULT_TAG}\n`);
 
   const abort = new AbortController();
-  const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, signal: abort.signal });
+  const credentials = await credentialsFor(parsed.registry);
+  const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, signal: abort.signal, credentials });
   const { manifest, digest, platformChosen } = await resolveManifest(client, reference, platform, explain);
   const config = parseConfig(await client.getBlob(manifest.config, 'image config'), manifest.layers.length);
   const diffIds = config.rootfs!.diff_ids!;
@@ -246,6 +249,10 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
       imageConfig,
       meta,
     );
+    // what each gzip layer is in this repository: a push there sends nothing again (blob-cache.ts)
+    for (const [i, desc] of manifest.layers.entries()) {
+      if (desc.mediaType.endsWith('gzip')) await rememberBlob(diffIds[i]!, { digest: desc.digest, size: desc.size, from: `${parsed.registry}/${parsed.repository}` });
+    }
     progress.message(`Digest: ${digest}`);
     progress.message(
       upToDate ? `Status: Image is up to date for ${key}` : `Status: Downloaded newer image for ${key ?? `${parsed.name}@${parsed.digest}`}`,
