@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import tarStream, { type Headers } from 'tar-stream';
+import tarStream, { type Header as Headers } from 'tar-stream';
 import { decodeSplit, encodeSplit, headerNumber, SplitMismatchError, splitSize, splitStream, TarSplitter, type TarSplit } from '../../src/image/tar-split.js';
 
 const dirs: string[] = [];
@@ -29,7 +29,7 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c: unknown) => chunks.push(c as Buffer));
     pack.on('end', resolve);
     pack.on('error', reject);
   });
