@@ -79,7 +79,7 @@ async function unpack(input: Readable, dir: string, display: string): Promise<Un
       const name = norm(header.name);
       if (header.type === 'symlink' || header.type === 'link') {
         const target = header.linkname ?? '';
-        const resolved = header.type === 'link' ? norm(target) : posix.normalize(posix.join(posix.dirname(`/${name}`), target)).slice(1);
+        const resolved = header.type === 'link' ? norm(target) : norm(posix.normalize(posix.join(posix.dirname(name), target)));
         if (header.type === 'symlink' && (target.startsWith('/') || resolved.startsWith('../') || resolved === '..')) {
           throw new UnsafeTarError(`symlink ${JSON.stringify(header.name)} -> ${JSON.stringify(target)} points outside the archive`);
         }
@@ -177,7 +177,8 @@ class Archive {
 /** An image found in the archive, before its layers are checked. */
 interface Found {
   config: Buffer;
-  layerFiles: { file: string; display: string }[];
+  /** digest: the file's sha256 (an OCI blob: checked against its descriptor already) */
+  layerFiles: { file: string; display: string; digest: string; verified: boolean }[];
   tags: string[];
 }
 
@@ -220,7 +221,7 @@ async function readOci(a: Archive, display: string): Promise<Found[]> {
     }
     const f: Found = {
       config: await readFile(cm.file),
-      layerFiles: manifest.layers.map((l, i) => ({ file: a.blob(l, `layer ${i + 1}`).file, display: `layer ${l.digest.slice(7, 19)}` })),
+      layerFiles: manifest.layers.map((l, i) => ({ ...a.blob(l, `layer ${i + 1}`), display: `layer ${l.digest.slice(7, 19)}`, verified: true })),
       tags: tag ? [tag] : [],
     };
     byManifest.set(desc.digest, f);
@@ -250,7 +251,7 @@ async function readDocker(a: Archive, display: string): Promise<Found[]> {
       throw new DigestMismatchError(`refusing to load ${display}: the image config ${named.slice(0, 12)} has digest ${member.digest}`);
     }
     const tags = (Array.isArray(e.RepoTags) ? e.RepoTags : []).map((t) => tagOf(typeof t === 'string' ? t : undefined)).filter((t): t is string => t !== undefined);
-    out.push({ config: bytes, layerFiles: (e.Layers as string[]).map((l) => ({ file: a.need(l, 'layer').file, display: `layer ${l}` })), tags });
+    out.push({ config: bytes, layerFiles: (e.Layers as string[]).map((l) => ({ ...a.need(l, 'layer'), display: `layer ${l}`, verified: false })), tags });
   }
   return out;
 }
@@ -289,7 +290,9 @@ export async function loadArchive(opts: LoadOptions = {}): Promise<ImageRecord[]
         const diffId = diffIds[i]!;
         let p = prepared.get(diffId);
         if (!p) {
-          if (layerExists(diffId)) p = { digest: diffId, size: await layerSize(diffId) };
+          // a layer already stored is not extracted again, once the archive's copy is known to be
+          // it: an OCI blob checked against its manifest, or a plain tar whose sha256 is the diff_id
+          if (layerExists(diffId) && (lf.verified || lf.digest === diffId)) p = { digest: diffId, size: await layerSize(diffId) };
           else {
             explain.step(`${lf.display}: check it and extract it; its uncompressed sha256 must be the config's diff_id ${diffId.slice(7, 19)}`, `tar -xf ${lf.file} -C <temp>/diff`);
             try {
@@ -297,7 +300,7 @@ export async function loadArchive(opts: LoadOptions = {}): Promise<ImageRecord[]
               temps.push(l.dir);
               p = l;
             } catch (err) {
-              if (err instanceof UnsafeTarError || err instanceof DigestMismatchError) throw new MinictrError(`refusing to load ${display}: ${err.message.replace(/^refusing /, '')}`);
+              if (err instanceof UnsafeTarError || err instanceof DigestMismatchError || err instanceof CorruptTarError) throw new MinictrError(`refusing to load ${display}: ${err.message.replace(/^refusing /, '')}`);
               throw err;
             }
           }
