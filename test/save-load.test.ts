@@ -8,10 +8,11 @@
  */
 import { execa, type Options } from 'execa';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tarStream from 'tar-stream';
+import { findStaticBusybox } from '../src/image/busybox.js';
 import { minictr, uniq } from './helpers/cli.js';
 import { scratchDir, storeSnapshot } from './helpers/image-fixtures.js';
 import { tarBuffer } from './helpers/registry.js';
@@ -112,6 +113,39 @@ describe('minictr save -> podman load, skopeo', () => {
     const run = await podman([...PODMAN_RUN, `docker.io/${name}`, 'sh', '-c', 'echo saved-by-minictr; test -x /bin/busybox && echo ok']);
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('saved-by-minictr\nok');
+  });
+
+  it('a layer stored without a tar-split (an older minictr) is archived anew: a new diff_id, and podman still runs it', async () => {
+    const bb = readFileSync(await findStaticBusybox());
+    const tarFile = join(work, 'old.tar');
+    writeFileSync(tarFile, await tarBuffer([
+      { name: 'bin/', type: 'directory', mode: 0o755 },
+      { name: 'bin/busybox', data: bb, mode: 0o755 },
+      { name: 'bin/sh', type: 'symlink', linkname: 'busybox' },
+      { name: 'bin/cat', type: 'symlink', linkname: 'busybox' },
+      { name: 'etc/', type: 'directory', mode: 0o755 },
+      { name: 'etc/motd', data: Buffer.from('old layer\n') },
+    ]));
+    const name = `${uniq('old')}/bb:v1`;
+    const imp = await minictr(['import', '-c', 'CMD ["sh"]', tarFile, name]);
+    expect(imp.exitCode, imp.stderr).toBe(0);
+    tags.push(name);
+    const root = process.env.MINICTR_ROOT!;
+    const id = (JSON.parse(readFileSync(join(root, 'images/tags.json'), 'utf8')) as Record<string, string>)[name]!;
+    const [layer] = (JSON.parse(readFileSync(join(root, 'images', `${id}.json`), 'utf8')) as { layers: string[] }).layers;
+    const split = join(root, 'layers', layer!.slice(7), 'tar-split');
+    expect(existsSync(split)).toBe(true);
+    rmSync(split);
+    const archive = join(work, 'old-saved.tar');
+    const save = await minictr(['save', '-o', archive, name]);
+    expect(save.exitCode, save.stderr).toBe(0);
+    const cfg = JSON.parse((await execa('skopeo', ['inspect', '--config', `oci-archive:${archive}`])).stdout) as { rootfs: { diff_ids: string[] } };
+    expect(cfg.rootfs.diff_ids).toHaveLength(1);
+    expect(cfg.rootfs.diff_ids[0]).not.toBe(layer);
+    expect((await podman(['load', '-i', archive])).exitCode).toBe(0);
+    const run = await podman([...PODMAN_RUN, `docker.io/${name}`, 'cat', '/etc/motd']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('old layer');
   });
 });
 
