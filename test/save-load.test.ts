@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tarStream from 'tar-stream';
 import { findStaticBusybox } from '../src/image/busybox.js';
-import { minictr, uniq } from './helpers/cli.js';
+import { BIN, minictr, uniq } from './helpers/cli.js';
 import { scratchDir, storeSnapshot } from './helpers/image-fixtures.js';
 import { tarBuffer } from './helpers/registry.js';
 
@@ -98,6 +98,11 @@ describe('minictr save -> podman load, skopeo', () => {
     const save = await minictr(['save', '-o', archive, name]);
     expect(save.exitCode, save.stderr).toBe(0);
 
+    // the same image saves to the same bytes, to a file or to stdout
+    const piped = await execa(BIN, ['save', name], { encoding: 'buffer', reject: false, stdin: 'ignore' });
+    expect(piped.exitCode).toBe(0);
+    expect(sha(Buffer.from(piped.stdout))).toBe(sha(readFileSync(archive)));
+
     const oci = JSON.parse((await execa('skopeo', ['inspect', '--config', `oci-archive:${archive}`])).stdout) as { rootfs: { diff_ids: string[] }; config: { Cmd: string[] } };
     const dock = JSON.parse((await execa('skopeo', ['inspect', '--config', `docker-archive:${archive}`])).stdout) as typeof oci;
     const root = process.env.MINICTR_ROOT!;
@@ -170,7 +175,8 @@ describe('podman save -> minictr load', () => {
       const archive = join(work, `${format}.tar`);
       const s = await podman(['save', '--format', format, '-o', archive, base]);
       expect(s.exitCode, s.stderr).toBe(0);
-      const load = await minictr(['load', '-i', archive]);
+      // one from a file, the other from stdin
+      const load = format === 'docker-archive' ? await minictr(['load', '-i', archive]) : await minictr(['load'], { inputFile: archive });
       expect(load.exitCode, load.stderr).toBe(0);
       const loaded = /^Loaded image(?: ID)?: (\S+)$/m.exec(load.stdout)?.[1];
       expect(loaded).toBeDefined();

@@ -96,7 +96,7 @@ export async function pushImage(ref: string, opts: PushOptions = {}): Promise<Pu
         descs.push({ mediaType: FORMAT_MEDIA[format].gzip, digest: found.form.digest, size: found.form.size });
         states.push(found.how);
         await rememberBlob(digest, { digest: found.form.digest, size: found.form.size, from: here });
-        out.write(`${short}: ${found.how === 'exists' ? 'Layer already exists' : `Mounted from ${found.form.from}`}\n`);
+        out.write(`${short}: ${found.how === 'exists' ? 'Layer already exists' : `Mounted from ${found.form.from}`} (${humanSize(found.form.size)}, ${seconds(Date.now() - t0)})\n`);
         continue;
       }
       const src = await layerSource(digest, scratch, explain);
@@ -107,7 +107,7 @@ export async function pushImage(ref: string, opts: PushOptions = {}): Promise<Pu
       descs.push({ mediaType: FORMAT_MEDIA[format].gzip, digest: gz.digest, size: gz.size });
       if (await client.blobExists(gz.digest)) {
         states.push('exists');
-        out.write(`${short}: Layer already exists\n`);
+        out.write(`${short}: Layer already exists (${humanSize(gz.size)}, ${seconds(Date.now() - t0)})\n`);
       } else {
         const chunked = chunkSize > 0 && gz.size > chunkSize;
         await client.uploadBlob(file, gz.digest, gz.size, chunked ? chunkSize : 0, `layer ${short}`, () => undefined);
