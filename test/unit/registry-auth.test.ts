@@ -56,3 +56,16 @@ describe('config.json auth', () => {
     expect(errorDetailOf('first line\nsecond')).toBe('first line');
   });
 });
+
+describe('push --chunk-size', () => {
+  it('takes bytes, or k, m, g (powers of 1024); refuses anything else in one line', async () => {
+    const { parseSize } = await import('../../src/image/push.js');
+    expect(parseSize('8m')).toBe(8 * 1024 * 1024);
+    expect(parseSize('256k')).toBe(256 * 1024);
+    expect(parseSize('1G')).toBe(1024 ** 3);
+    expect(parseSize('0')).toBe(0);
+    expect(parseSize('4096')).toBe(4096);
+    expect(() => parseSize('8 megs')).toThrow(/invalid size "8 megs"/);
+    expect(() => parseSize('-1')).toThrow(/invalid size/);
+  });
+});
