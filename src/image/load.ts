@@ -177,6 +177,7 @@ class Archive {
 /** An image found in the archive, before its layers are checked. */
 interface Found {
   config: Buffer;
+  format: 'oci' | 'docker';
   /** digest: the file's sha256 (an OCI blob: checked against its descriptor already) */
   layerFiles: { file: string; display: string; digest: string; verified: boolean }[];
   tags: string[];
@@ -221,6 +222,7 @@ async function readOci(a: Archive, display: string): Promise<Found[]> {
     }
     const f: Found = {
       config: await readFile(cm.file),
+      format: manifest.mediaType === MEDIA.dockerManifest ? 'docker' : 'oci',
       layerFiles: manifest.layers.map((l, i) => ({ ...a.blob(l, `layer ${i + 1}`), display: `layer ${l.digest.slice(7, 19)}`, verified: true })),
       tags: tag ? [tag] : [],
     };
@@ -251,7 +253,7 @@ async function readDocker(a: Archive, display: string): Promise<Found[]> {
       throw new DigestMismatchError(`refusing to load ${display}: the image config ${named.slice(0, 12)} has digest ${member.digest}`);
     }
     const tags = (Array.isArray(e.RepoTags) ? e.RepoTags : []).map((t) => tagOf(typeof t === 'string' ? t : undefined)).filter((t): t is string => t !== undefined);
-    out.push({ config: bytes, layerFiles: (e.Layers as string[]).map((l) => ({ ...a.need(l, 'layer'), display: `layer ${l}`, verified: false })), tags });
+    out.push({ config: bytes, format: 'docker', layerFiles: (e.Layers as string[]).map((l) => ({ ...a.need(l, 'layer'), display: `layer ${l}`, verified: false })), tags });
   }
   return out;
 }
@@ -314,7 +316,7 @@ export async function loadArchive(opts: LoadOptions = {}): Promise<ImageRecord[]
     const result: ImageRecord[] = [];
     for (const { layers, found: f, config } of images) {
       const platform = config.architecture ? formatPlatform({ os: config.os ?? 'linux', architecture: config.architecture, variant: config.variant }) : undefined;
-      const meta = { history: historyOf(config), platform };
+      const meta = { history: historyOf(config), platform, manifestFormat: f.format };
       const [first, ...rest] = f.tags;
       let img = await commitImage(first, layers.map((l) => ({ ...l, dir: layerExists(l.digest) ? undefined : l.dir })), imageConfigOf(config), meta);
       for (const t of rest) img = await commitImage(t, layers.map((l) => ({ digest: l.digest, size: l.size })), imageConfigOf(config), meta);

@@ -25,6 +25,7 @@ import {
   formatPlatform,
   hostPlatform,
   ManifestError,
+  MEDIA,
   parseManifest,
   parsePlatform,
   selectPlatform,
@@ -180,6 +181,7 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
     history: historyOf(config),
     repoDigest: `${parsed.name}@${digest}`,
     platform: actual ? formatPlatform(actual) : platformChosen,
+    manifestFormat: manifest.mediaType === MEDIA.ociManifest ? ('oci' as const) : ('docker' as const),
   };
 
   const id = imageIdFor(diffIds, imageConfig);

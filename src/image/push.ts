@@ -30,7 +30,7 @@ export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 
 export interface PushOptions {
   insecure?: boolean;
-  /** the manifest's format: docker (v2 schema 2, as docker push) or oci */
+  /** the manifest's format: docker (v2 schema 2) or oci; default: what the image came as, else docker */
   format?: ManifestFormat;
   /** bytes per PATCH for bigger layers; 0: every layer in one request */
   chunkSize?: number;
@@ -61,11 +61,12 @@ export async function pushImage(ref: string, opts: PushOptions = {}): Promise<Pu
   const parsed = parseReference(ref);
   const explain = opts.explain ?? silent;
   const out = opts.output ?? process.stdout;
-  const format = opts.format ?? 'docker';
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const tag = parsed.tag ?? DEFAULT_TAG;
   if (parsed.digest) throw new UsageError(`push ${ref}: push a tag, not a digest`);
   const img = await resolveImage(parsed.tag ? ref : `${parsed.name}:${tag}`);
+  const format = opts.format ?? img.manifestFormat ?? 'docker';
+  explain.note(`manifest format: ${format === 'oci' ? 'OCI' : 'Docker v2 schema 2'} (${opts.format ? '--format' : img.manifestFormat ? 'as the image was pulled or loaded' : 'the default'})`);
   const credentials = await credentialsFor(parsed.registry);
   if (credentials) explain.note(`using the login of ${credentials.username} for ${parsed.registry} (from minictr login)`);
   const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, credentials, push: true });

@@ -60,6 +60,8 @@ export interface ImageRecord {
   repoDigests?: string[];
   /** Platform of a pulled image, e.g. "linux/amd64". */
   platform?: string;
+  /** The manifest format it last came as (pull, load): what push sends by default. */
+  manifestFormat?: 'oci' | 'docker';
 }
 
 /** What a writer may record besides layers and config. */
@@ -67,6 +69,7 @@ export interface ImageMeta {
   history?: HistoryEntry[];
   repoDigest?: string;
   platform?: string;
+  manifestFormat?: 'oci' | 'docker';
 }
 
 /** What images/<id>.json holds: the record without tags (tags.json owns those). */
@@ -184,7 +187,7 @@ export async function commitImage(
       await rename(layer.dir, layerDir(layer.digest));
     }
     let stored = await readStored(id);
-    const changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
+    let changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
     if (!stored) {
       stored = {
         id,
@@ -200,6 +203,10 @@ export async function commitImage(
       // A registry's digest for this name replaces the one it had (a tag moved upstream).
       const name = meta.repoDigest.slice(0, meta.repoDigest.lastIndexOf('@'));
       stored.repoDigests = [...(stored.repoDigests ?? []).filter((d) => !d.startsWith(`${name}@`)), meta.repoDigest].sort();
+    }
+    if (meta.manifestFormat && stored.manifestFormat !== meta.manifestFormat) {
+      stored.manifestFormat = meta.manifestFormat; // the latest pull or load decides
+      changed = true;
     }
     if (changed) await writeJsonAtomic(join(paths.images(), `${id}.json`), stored);
     const tags = await readTags();
