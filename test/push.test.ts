@@ -12,7 +12,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minictr, uniq } from './helpers/cli.js';
+import { BIN, minictr, uniq } from './helpers/cli.js';
+import { ptyDrive } from './helpers/engines.js';
 import { findStaticBusybox } from '../src/image/busybox.js';
 import { scratchDir } from './helpers/image-fixtures.js';
 import { startProxy, startRegistry, type TestProxy, type TestRegistry } from './helpers/registry.js';
@@ -201,9 +202,11 @@ describe('logins and registries that refuse', () => {
     expect(wrong.stderr).toMatch(/^minictr: login to 127\.0\.0\.1:\d+ refused: 401 Unauthorized$/);
     expect(() => statSync(configFile())).toThrow();
 
-    const ok = await cli(['login', '-u', user, '--password-stdin', priv.host], { input: `${password}\n` });
-    expect(ok.stderr).toBe('');
-    expect(ok.exitCode).toBe(0);
+    // on a terminal login asks, as docker login does, and does not echo the password
+    const ok = await ptyDrive(work, [{ wait: 'Username: ' }, { send: `${user}\r` }, { wait: 'Password: ' }, { send: `${password}\r` }, { wait: 'Login Succeeded' }], [BIN, 'login', priv.host], env);
+    expect(ok.exit, ok.out).toBe(0);
+    expect(ok.out).toContain('Login Succeeded');
+    expect(ok.out).not.toContain(password);
     expect(statSync(configFile()).mode & 0o777).toBe(0o600);
     const doc = JSON.parse(readFileSync(configFile(), 'utf8')) as { auths: Record<string, { auth: string }> };
     expect(Object.keys(doc.auths)).toEqual([priv.host]);

@@ -6,6 +6,26 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** Ask on the terminal, as docker login does; the password is not echoed. */
+async function prompt(question: string, hidden: boolean): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  let muted = false;
+  // once the question is out, nothing of what is typed is echoed (a redraw included)
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (text: string) => {
+    if (!muted) process.stderr.write(text);
+    else if (text.includes('\n')) process.stderr.write('\n');
+  };
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.question(question, resolve);
+      muted = hidden;
+    });
+  } finally {
+    rl.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('login')
@@ -26,10 +46,12 @@ export function register(program: Command): void {
       const { UsageError } = await import('../../errors.js');
       if (o.password !== undefined && o.passwordStdin) throw new UsageError('login: --password and --password-stdin are mutually exclusive');
       if (o.passwordStdin && !o.username) throw new UsageError('login: --password-stdin needs a user name (-u USER)');
-      const password = o.passwordStdin ? await readStdin() : o.password;
+      const tty = Boolean(process.stdin.isTTY) && !o.passwordStdin;
+      const username = o.username ?? (tty ? await prompt('Username: ', false) : undefined);
+      const password = o.passwordStdin ? await readStdin() : (o.password ?? (tty ? await prompt('Password: ', true) : undefined));
       const { login } = await import('../../image/login.js');
       const { createExplainer } = await import('../../util/explain.js');
-      const file = await login(registry, { username: o.username ?? '', password: password ?? '', insecure: o.insecure, explain: createExplainer(o.explain) });
+      const file = await login(registry, { username: username ?? '', password: password ?? '', insecure: o.insecure, explain: createExplainer(o.explain) });
       process.stdout.write(`Login Succeeded (stored in ${file})\n`);
     });
   program
