@@ -8,7 +8,7 @@
  */
 import { execa } from 'execa';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -259,6 +259,8 @@ describe('logins and registries that refuse', () => {
     const r = await cli(['push', '--chunk-size', '0', ref]);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/^minictr: registry 127\.0\.0\.1:\d+ refused layer [0-9a-f]{12}: 413 Payload Too Large \(413 Request Entity Too Large\)$/);
+    // nothing of the push is left in the store's temp dir
+    expect(readdirSync(join(process.env.MINICTR_ROOT!, 'tmp')).filter((d) => d.startsWith('push-'))).toEqual([]);
     const repo = ref.slice(small.host.length + 1).replace(/:v1$/, '');
     expect((await skopeo(['inspect', '--raw', `docker://${reg.host}/${repo}:v1`])).exitCode).not.toBe(0);
 

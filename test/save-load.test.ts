@@ -8,7 +8,7 @@
  */
 import { execa, type Options } from 'execa';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import tarStream from 'tar-stream';
@@ -151,6 +151,23 @@ describe('minictr save -> podman load, skopeo', () => {
     const run = await podman([...PODMAN_RUN, `docker.io/${name}`, 'cat', '/etc/motd']);
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('old layer');
+  });
+
+  it('a stored layer whose files were changed is refused by save in one line, and no archive is left', async () => {
+    const tarFile = join(work, 'tamper.tar');
+    writeFileSync(tarFile, await tarBuffer([{ name: 'etc/', type: 'directory', mode: 0o755 }, { name: 'etc/motd', data: Buffer.from('original\n') }]));
+    const name = `${uniq('tp')}/t:v1`;
+    expect((await minictr(['import', tarFile, name])).exitCode).toBe(0);
+    tags.push(name);
+    const root = process.env.MINICTR_ROOT!;
+    const id = (JSON.parse(readFileSync(join(root, 'images/tags.json'), 'utf8')) as Record<string, string>)[name]!;
+    const [layer] = (JSON.parse(readFileSync(join(root, 'images', `${id}.json`), 'utf8')) as { layers: string[] }).layers;
+    writeFileSync(join(root, 'layers', layer!.slice(7), 'diff/etc/motd'), 'tampered\n'); // same size
+    const out = join(work, 'tampered-save.tar');
+    const r = await minictr(['save', '-o', out, name]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^minictr: layer ${layer!.slice(7, 19)}: its files no longer make the tarball it was stored from .*$`));
+    expect(readdirSync(work).filter((f) => f.startsWith('tampered-save'))).toEqual([]);
   });
 });
 
