@@ -14,12 +14,15 @@ import type { PreparedLayer } from './store.js';
 import { detectCompression, scanTarball, UnsafeTarError, type Compression } from './tar-check.js';
 import { TarSplitter, writeSplit } from './tar-split.js';
 import { applyWhiteouts } from './whiteout.js';
+import type { UnpackBudget } from './limits.js';
 
 export interface PrepareOptions {
   /** The digest the uncompressed tar must have (an image config's rootfs.diff_ids entry). */
   diffId?: string;
   /** How to name the layer in errors, e.g. "layer 1a2b3c4d5e6f". */
   display: string;
+  /** What this command may still unpack (limits.ts); a pull shares one among its layers. */
+  budget: UnpackBudget;
   explain?: Explainer;
 }
 
@@ -28,7 +31,8 @@ export class DigestMismatchError extends MinictrError {}
 
 /**
  * Check, extract and convert the tarball at `file` (tar, tar.gz, tar.xz or tar.zst) into a
- * new temp dir holding diff/. On failure nothing is left behind.
+ * new temp dir holding diff/. On failure nothing is left behind. Over a limit of opts.budget it
+ * throws UnpackLimitError, which the caller words (it knows what was not stored).
  */
 export async function prepareLayer(file: string, opts: PrepareOptions): Promise<PreparedLayer & { dir: string; compression: Compression }> {
   const explain = opts.explain ?? silent;
@@ -39,7 +43,7 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
     let scan;
     const splitter = new TarSplitter();
     try {
-      scan = await scanTarball(fh, compression, opts.display, (chunk) => splitter.push(chunk));
+      scan = await scanTarball(fh, compression, opts.display, opts.budget, (chunk) => splitter.push(chunk));
     } catch (err) {
       if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing ${opts.display}: ${err.message}`);
       throw err;
@@ -52,7 +56,7 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
     dir = await makeTempDir('layer');
     const diff = join(dir, 'diff');
     await mkdir(diff, { mode: 0o755 });
-    await extractTarball(fh.fd, file, diff, compression, explain);
+    await extractTarball(fh.fd, file, diff, compression, scan.tarBytes, explain);
     if (scan.whiteouts.length) {
       explain.note(`${opts.display} deletes ${scan.whiteouts.length} path(s): OCI whiteouts become overlay whiteouts`);
       await applyWhiteouts(diff, scan.whiteouts, explain);

@@ -25,6 +25,7 @@ import { MinictrError, UsageError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { layerSize } from './commit.js';
+import { UnpackBudget, UnpackLimitError, unpackLimits } from './limits.js';
 import { DigestMismatchError, prepareLayer } from './layer.js';
 import { formatPlatform, hostPlatform, ManifestError, MEDIA, parseManifest, selectPlatform, type Descriptor, type ImageIndex } from './manifest.js';
 import { historyOf, imageConfigOf, parseConfig } from './pull.js';
@@ -60,7 +61,7 @@ function norm(name: string): string {
 }
 
 /** Step 1: read the outer archive into `dir`, refusing anything that could escape. */
-async function unpack(input: Readable, dir: string, display: string): Promise<Unpacked> {
+async function unpack(input: Readable, dir: string, display: string, budget: UnpackBudget): Promise<Unpacked> {
   const checker = new TarEntryChecker();
   const files = new Map<string, Member>();
   const links = new Map<string, string>();
@@ -76,6 +77,8 @@ async function unpack(input: Readable, dir: string, display: string): Promise<Un
     try {
       checker.check(header as Parameters<TarEntryChecker['check']>[0]);
       if (++n > ENTRIES_MAX) throw new UnsafeTarError(`more than ${ENTRIES_MAX} entries`);
+      budget.addEntry(Buffer.byteLength(header.name));
+      budget.addBytes(header.size ?? 0); // the copy made of it: bounded as an import's files are
       const name = norm(header.name);
       if (header.type === 'symlink' || header.type === 'link') {
         const target = header.linkname ?? '';
@@ -117,6 +120,7 @@ async function unpack(input: Readable, dir: string, display: string): Promise<Un
     await pipeline(input, extract);
   } catch (err) {
     if (unsafe instanceof UnsafeTarError) throw new UnsafeTarError(`refusing to load ${display}: ${unsafe.message}`);
+    if (unsafe instanceof UnpackLimitError) throw unsafe.about(display, 'nothing was loaded');
     if (unsafe) throw unsafe;
     throw new CorruptTarError(`${display} is not a valid image archive: ${(err as Error).message}`);
   }
@@ -269,7 +273,10 @@ export async function loadArchive(opts: LoadOptions = {}): Promise<ImageRecord[]
   try {
     explain.step(`read ${display}: check every entry (as import does) and copy its files aside, hashing them`, `tar -tvf ${opts.input ?? '-'} && tar -xf ${opts.input ?? '-'} -C ${scratch}`);
     const input = opts.input ? createReadStream(opts.input) : process.stdin;
-    const a = new Archive(await unpack(input, scratch, display), display);
+    const limits = await unpackLimits();
+    explain.note(`the archive, and then its layers, may unpack to at most ${limits.maxBytes} bytes (${limits.bytesSource}) and ${limits.maxEntries} entries`);
+    const a = new Archive(await unpack(input, scratch, display, new UnpackBudget(limits)), display);
+    const budget = new UnpackBudget(limits);
     const oci = a.has('index.json') && a.has('oci-layout');
     if (!oci && !a.has('manifest.json')) throw new ManifestError(`${display} is neither an OCI image layout (index.json) nor a docker-archive (manifest.json)`);
     explain.note(`${display} is ${oci ? 'an OCI image layout' : 'a docker-archive'}`);
@@ -298,10 +305,11 @@ export async function loadArchive(opts: LoadOptions = {}): Promise<ImageRecord[]
           else {
             explain.step(`${lf.display}: check it and extract it; its uncompressed sha256 must be the config's diff_id ${diffId.slice(7, 19)}`, `tar -xf ${lf.file} -C <temp>/diff`);
             try {
-              const l = await prepareLayer(lf.file, { diffId, display: lf.display, explain });
+              const l = await prepareLayer(lf.file, { diffId, display: lf.display, budget, explain });
               temps.push(l.dir);
               p = l;
             } catch (err) {
+              if (err instanceof UnpackLimitError) throw err.about(display, 'nothing was loaded');
               if (err instanceof UnsafeTarError || err instanceof DigestMismatchError || err instanceof CorruptTarError) throw new MinictrError(`refusing to load ${display}: ${err.message.replace(/^refusing /, '')}`);
               throw err;
             }

@@ -3,22 +3,35 @@
  * either stay attached (exit with the command's status, as docker run) or print its id (-d).
  */
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
+import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
-import { parsePortMapping } from '../network/container/ports.js';
-import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
+import { paths } from '../paths.js';
+import { createExplainer, silent } from '../util/explain.js';
+import { withLock } from '../util/lock.js';
+import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
+import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
+import { containerCapabilities, containerSeccomp } from './security-spec.js';
+import { deleteVolumeFiles } from '../volume/store.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
+import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
 
 export { ContainerStartError } from './start.js';
 
 export async function runContainer(opts: RunOptions): Promise<number> {
   // everything the user typed is checked before anything is created
   const userEnv = parseEnv(opts.env);
-  const volumes = opts.volumes.map(parseVolume);
+  const mountRequests = [...opts.volumes.map(parseVolume), ...(opts.mounts ?? []).map(parseMount)];
   const tmpfs = opts.tmpfs.map(parseTmpfs);
+  const targets = [...mountRequests.map((m) => m.target), ...tmpfs];
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`duplicate mount point: ${twice}`);
   const workdir = parseWorkdir(opts.workdir);
   const replicas = opts.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
@@ -31,6 +44,10 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const host = hostSecurityFacts();
+  const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
+  await checkSeccompFile(security, host);
+  await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -38,9 +55,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  if (security.groupAdd.length) {
+    // --group-add names must be groups of the image's /etc/group (looked up again at start)
+    const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
+    supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
+  }
 
-  const create = async (name: string | undefined): Promise<Container> => {
-    const container = createContainer({
+  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const newContainer = (name: string | undefined, volumes: VolumeMount[]): Container =>
+    createContainer({
       name,
       hostname: opts.hostname,
       image: opts.image,
@@ -56,6 +79,27 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      security,
+    });
+  const prepared = new Map<string, PreparedMounts>();
+  const create = async (name: string | undefined): Promise<Container> => {
+    // volumes made (or found) and the container's record written under the volumes lock: no
+    // `volume rm` in between; ports checked again under their lock: two runs cannot both take one
+    const container = await withVolumesLock(async () => {
+      const mounts = prepareMounts(mountRequests, explain);
+      try {
+        const c = !ports.length
+          ? newContainer(name, mounts.mounts)
+          : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+            await checkPorts(ports);
+            return newContainer(name, mounts.mounts);
+          });
+        prepared.set(c.config.id, mounts);
+        return c;
+      } catch (err) {
+        for (const v of mounts.created) deleteVolumeFiles(v);
+        throw err;
+      }
     });
     if (mode.kind !== 'bridge') return container;
     try {
@@ -66,20 +110,47 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       return container;
     } catch (err) {
       deleteContainerFiles(container);
+      // the volumes this run made go too: a failed run leaves nothing behind
+      await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
       throw err;
     }
   };
 
   if (!opts.detach) {
     const container = await create(opts.name);
-    return (await startContainer(container, { detach: false, explain: opts.explain, image })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain, image });
+    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** A seccomp=FILE profile is converted and compiled once here, so that a bad one is refused
+ * before anything is made (the default profile is the repository's own). */
+async function checkSeccompFile(security: SecurityConfig, host: ReturnType<typeof hostSecurityFacts>): Promise<void> {
+  if (security.seccomp.mode !== 'file') return;
+  const profile = containerSeccomp(security, containerCapabilities(security, host.heldCaps), host);
+  if (!profile) return;
+  const [{ compileSeccomp }, { renameSeccompError }] = await Promise.all([import('../security/seccomp.js'), import('../security/docker-profile.js')]);
+  try {
+    compileSeccomp(profile);
+  } catch (e) {
+    throw renameSeccompError(e, `--security-opt seccomp=${security.seccomp.path}`);
+  }
+}
+
+/** -p: the host ports must be free (see network/container/ports.ts). The containers of this
+ * state directory are named by name; the kernel's rules also show other directories'. */
+async function checkPorts(ports: PortMapping[]): Promise<void> {
+  if (!ports.length) return;
+  const mine = listContainers();
+  const ids = new Set(mine.map((c) => c.config.id.slice(0, 12)));
+  const { selectFirewall } = await import('../network/container/firewall.js');
+  const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
+  checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
 }

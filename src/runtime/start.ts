@@ -24,7 +24,7 @@ import { destroyContainer, hostsEntry } from './destroy.js';
 import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
-import { resolveUser } from './users.js';
+import { resolveUser, supplementaryGroups } from './users.js';
 
 export { ContainerStartError };
 
@@ -34,6 +34,9 @@ export interface StartOptions {
   explain: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** run, at a container's first start: the targets of empty volumes, filled by the C child
+   * with the image's files at that path (Docker's copy-up) */
+  copyUp?: string[];
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -49,7 +52,8 @@ export async function startContainer(container: Container, opts: StartOptions): 
   try {
     rmSync(exitFile(container.dir), { force: true });
     const layers = layerDirs(image);
-    const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
+    const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
+    const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], { layers });
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);
@@ -57,6 +61,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       container,
       imageEnv: image.config.Env ?? [],
       user,
+      groups,
       etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
         ip: cfg.network?.ip,
         dns: cfg.network?.dns,
@@ -161,11 +166,17 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       explainFd: opts.explain ? 2 : -1,
       dieWithParent: !opts.detach,
       newKeyring: true,
+      volumeCopyUp: opts.copyUp,
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
       beforeStart: async (pid) => {
-        if (!opts.detach) exited = addon.wait(pid);
+        if (!opts.detach) {
+          exited = addon.wait(pid);
+          // should the child fail a step, launch() reaps it itself and this waitpid may be the
+          // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
+          exited.catch(() => undefined);
+        }
         container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
