@@ -42,7 +42,7 @@ import {
   type PreparedLayer,
 } from './store.js';
 import { resolveImage } from './resolve.js';
-import { overlayChanges } from './whiteout.js';
+import { overlayChanges, type OverlayChanges } from './whiteout.js';
 
 export interface CommitOptions {
   /** Dockerfile instructions applied to the config (CMD, ENTRYPOINT, ENV, WORKDIR, USER). */
@@ -124,20 +124,29 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
   });
   if (changes.entries.length === 0 && changes.markers.length === 0) return false;
   explain.note(`${changes.entries.length} changed path(s), ${changes.markers.length} deletion(s) in ${upper}`);
+  await archiveChanges(upper, changes, scratch, out, explain);
+  return true;
+}
 
+/**
+ * Write `changes` of the overlay dir `dir` (an upper dir, or a stored layer's diff/) as an OCI
+ * layer tarball at `out`: GNU tar archives the entries, the whiteout files are made in a
+ * scratch tree and appended.
+ */
+export async function archiveChanges(dir: string, changes: OverlayChanges, scratch: string, out: string, explain: Explainer): Promise<void> {
   // GNU tar opens every listed name by its path below -C, following symlinks in its parents
   // (it has no option not to; it only never follows the name itself, without -h). So no
-  // parent of a listed name may be a symlink: the walk above lstat'ed every one while the
-  // container was frozen, and they are checked again here, right before tar, still frozen.
+  // parent of a listed name may be a symlink: the walk (overlayChanges) lstat'ed every one while
+  // the container was frozen, and they are checked again here, right before tar, still frozen.
   // (With --pause=false the container runs on and this check only narrows the window.)
-  await checkRealParents(upper, changes.entries);
+  await checkRealParents(dir, changes.entries);
 
   const tarArgs = ['--format=posix', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*',
     '--pax-option=delete=atime,delete=ctime', '--no-recursion', '--null'];
   if (changes.entries.length) {
     const list = join(scratch, 'entries.list');
     await writeFile(list, changes.entries.map((e) => `${e}\0`).join(''));
-    await tar(['-c', '-f', out, ...tarArgs, '-C', upper, '-T', list], explain, `archive the upper dir: the ${changes.entries.length} path(s) written or copied up in the container (listed in ${list})`);
+    await tar(['-c', '-f', out, ...tarArgs, '-C', dir, '-T', list], explain, `archive ${dir}: the ${changes.entries.length} path(s) of the layer (listed in ${list})`);
   }
   if (changes.markers.length) {
     // The whiteout files, made empty with a fixed time in a scratch tree, appended to the archive.
@@ -151,7 +160,6 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
     await writeFile(list, changes.markers.map((m) => `${m}\0`).join(''));
     await tar([changes.entries.length ? '-r' : '-c', '-f', out, ...tarArgs, '--owner=0', '--group=0', '-C', wh, '-T', list], explain, `add OCI whiteouts for ${changes.markers.length} deletion(s): a char device 0:0 becomes .wh.NAME, an opaque dir gets .wh..wh..opq (listed in ${list})`);
   }
-  return true;
 }
 
 const changedWhileRead = (path: string): MinictrError =>

@@ -26,6 +26,7 @@ import { UnpackBudget, UnpackLimitError, unpackLimits } from './limits.js';
 import { parseReference, tagKey } from './reference.js';
 import { commitImage, layerDir, layerExists, type ImageConfig, type ImageRecord } from './store.js';
 import { detectCompression, scanTarball, UnsafeTarError } from './tar-check.js';
+import { TarSplitter, writeSplit } from './tar-split.js';
 
 export interface ImportOptions {
   /** The image config; default: just a PATH. */
@@ -55,10 +56,11 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
     );
     explain.note(`it may unpack to at most ${formatBytes(limits.maxBytes)} (${limits.bytesSource}) and ${limits.maxEntries} entries`);
     let scan;
+    const splitter = new TarSplitter();
     try {
       // a plain tar is as big as its file: refused before a byte is read
       if (compression === 'none') new UnpackBudget(limits).addBytes((await fh.stat()).size);
-      scan = await scanTarball(fh, compression, file, budget);
+      scan = await scanTarball(fh, compression, file, budget, (chunk) => splitter.push(chunk));
     } catch (err) {
       if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing to import ${file}: ${err.message}`);
       if (err instanceof UnpackLimitError) throw err.about(file, 'nothing was imported');
@@ -74,6 +76,7 @@ export async function importTarball(file: string, name: string, opts: ImportOpti
       const diff = join(tmp, 'diff');
       await mkdir(diff, { mode: 0o755 }); // the image root's mode, unless the archive has "./"
       await extractTarball(fh.fd, file, diff, compression, scan.tarBytes, explain);
+      await writeSplit(tmp, splitter.finish());
       explain.step('move the layer into the store (atomic rename)', `mv ${tmp} ${layerDir(scan.digest)}`);
     }
     const config = opts.config ?? DEFAULT_IMPORT_CONFIG;

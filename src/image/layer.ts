@@ -12,6 +12,7 @@ import { extractTarball } from './extract.js';
 import { makeTempDir } from './files.js';
 import type { PreparedLayer } from './store.js';
 import { detectCompression, scanTarball, UnsafeTarError, type Compression } from './tar-check.js';
+import { TarSplitter, writeSplit } from './tar-split.js';
 import { applyWhiteouts } from './whiteout.js';
 import type { UnpackBudget } from './limits.js';
 
@@ -40,8 +41,9 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
   try {
     const compression = await detectCompression(fh, opts.display);
     let scan;
+    const splitter = new TarSplitter();
     try {
-      scan = await scanTarball(fh, compression, opts.display, opts.budget);
+      scan = await scanTarball(fh, compression, opts.display, opts.budget, (chunk) => splitter.push(chunk));
     } catch (err) {
       if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing ${opts.display}: ${err.message}`);
       throw err;
@@ -59,6 +61,7 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
       explain.note(`${opts.display} deletes ${scan.whiteouts.length} path(s): OCI whiteouts become overlay whiteouts`);
       await applyWhiteouts(diff, scan.whiteouts, explain);
     }
+    await writeSplit(dir, splitter.finish());
     const prepared = { digest: scan.digest, size: scan.size, dir, compression };
     dir = undefined;
     return prepared;

@@ -16,6 +16,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MinictrError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
+import { credentialsFor } from './auth.js';
+import { rememberBlob } from './blob-cache.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { humanSize } from '../util/format.js';
 import { formatBytes } from '../util/size.js';
@@ -25,6 +27,7 @@ import {
   formatPlatform,
   hostPlatform,
   ManifestError,
+  MEDIA,
   parseManifest,
   parsePlatform,
   selectPlatform,
@@ -115,7 +118,7 @@ async function resolveManifest(
   return { manifest, digest: top.digest, platformChosen: formatPlatform(platform) };
 }
 
-function parseConfig(body: Buffer, layers: number): OciImageConfig {
+export function parseConfig(body: Buffer, layers: number): OciImageConfig {
   let config: OciImageConfig;
   try {
     config = JSON.parse(body.toString('utf8')) as OciImageConfig;
@@ -130,7 +133,7 @@ function parseConfig(body: Buffer, layers: number): OciImageConfig {
   return config;
 }
 
-function imageConfigOf(c: OciImageConfig): ImageConfig {
+export function imageConfigOf(c: OciImageConfig): ImageConfig {
   const cfg = c.config ?? {};
   return canonicalConfig({
     Env: cfg.Env ?? undefined,
@@ -141,7 +144,7 @@ function imageConfigOf(c: OciImageConfig): ImageConfig {
   });
 }
 
-function historyOf(c: OciImageConfig): HistoryEntry[] {
+export function historyOf(c: OciImageConfig): HistoryEntry[] {
   return (c.history ?? []).map((h) => {
     const e: HistoryEntry = {};
     if (h.created) e.created = h.created;
@@ -169,7 +172,8 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
   if (!parsed.digest && !parsed.tag) out.write(`Using default tag: ${DEFAULT_TAG}\n`);
 
   const abort = new AbortController();
-  const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, signal: abort.signal });
+  const credentials = await credentialsFor(parsed.registry);
+  const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, signal: abort.signal, credentials });
   const { manifest, digest, platformChosen } = await resolveManifest(client, reference, platform, explain);
   checkLayerCount(`image ${ref}`, manifest.layers.length, 'nothing was pulled');
   const config = parseConfig(await client.getBlob(manifest.config, 'image config'), manifest.layers.length);
@@ -183,6 +187,7 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
     history: historyOf(config),
     repoDigest: `${parsed.name}@${digest}`,
     platform: actual ? formatPlatform(actual) : platformChosen,
+    manifestFormat: manifest.mediaType === MEDIA.ociManifest ? ('oci' as const) : ('docker' as const),
   };
 
   const id = imageIdFor(diffIds, imageConfig);
@@ -260,6 +265,10 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
       imageConfig,
       meta,
     );
+    // what each gzip layer is in this repository: a push there sends nothing again (blob-cache.ts)
+    for (const [i, desc] of manifest.layers.entries()) {
+      if (desc.mediaType.endsWith('gzip')) await rememberBlob(diffIds[i]!, { digest: desc.digest, size: desc.size, from: `${parsed.registry}/${parsed.repository}` });
+    }
     progress.message(`Digest: ${digest}`);
     progress.message(
       upToDate ? `Status: Image is up to date for ${key}` : `Status: Downloaded newer image for ${key ?? `${parsed.name}@${parsed.digest}`}`,

@@ -16,6 +16,8 @@ export interface StoredImage {
   history?: { created?: string; createdBy?: string; comment?: string; emptyLayer?: boolean }[];
   repoDigests?: string[];
   platform?: string;
+  /** the manifest format it last came as (push sends that by default) */
+  manifestFormat?: 'oci' | 'docker';
 }
 
 export interface StoredConfig {
@@ -79,6 +81,7 @@ export function parseImageRecord(text: string, id: string): StoredImage {
   if (v.history !== undefined && !(Array.isArray(v.history) && v.history.every(isObject))) throw new RecordProblem('"history" is not a list of steps');
   if (v.repoDigests !== undefined && !isStrings(v.repoDigests)) throw new RecordProblem('"repoDigests" is not a list of strings');
   if (v.platform !== undefined && typeof v.platform !== 'string') throw new RecordProblem('"platform" is not a string');
+  if (v.manifestFormat !== undefined && v.manifestFormat !== 'oci' && v.manifestFormat !== 'docker') throw new RecordProblem('"manifestFormat" is not "oci" or "docker"');
   return v as unknown as StoredImage;
 }
 

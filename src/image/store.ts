@@ -86,6 +86,8 @@ export interface ImageRecord {
   repoDigests?: string[];
   /** Platform of a pulled image, e.g. "linux/amd64". */
   platform?: string;
+  /** The manifest format it last came as (pull, load): what push sends by default. */
+  manifestFormat?: 'oci' | 'docker';
 }
 
 /** What a writer may record besides layers and config. */
@@ -93,6 +95,7 @@ export interface ImageMeta {
   history?: HistoryEntry[];
   repoDigest?: string;
   platform?: string;
+  manifestFormat?: 'oci' | 'docker';
 }
 
 /**
@@ -341,7 +344,7 @@ export async function commitImage(
       await writeJsonAtomic(join(layer.dir, 'layer.json'), { digest: layer.digest, size: layer.size });
       await rename(layer.dir, layerDir(layer.digest));
     }
-    const changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
+    let changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
     if (!stored) {
       stored = {
         id,
@@ -357,6 +360,10 @@ export async function commitImage(
       // A registry's digest for this name replaces the one it had (a tag moved upstream).
       const name = meta.repoDigest.slice(0, meta.repoDigest.lastIndexOf('@'));
       stored.repoDigests = [...(stored.repoDigests ?? []).filter((d) => !d.startsWith(`${name}@`)), meta.repoDigest].sort();
+    }
+    if (meta.manifestFormat && stored.manifestFormat !== meta.manifestFormat) {
+      stored.manifestFormat = meta.manifestFormat; // the latest pull or load decides
+      changed = true;
     }
     if (changed) await writeJsonAtomic(recordPath(id), stored);
     if (key !== undefined) {
@@ -495,6 +502,23 @@ export async function scanImages(): Promise<ImageList> {
 /** All stored images that can be read, newest first. */
 export async function listImages(): Promise<ImageRecord[]> {
   return (await scanImages()).images;
+}
+
+/**
+ * Point the tag `key` ("name:tag") at the stored image `id` (`docker tag`): a tag that named
+ * another image moves, that image staying as it is (dangling if it had no other tag).
+ */
+export async function tagImage(id: string, key: string): Promise<ImageRecord> {
+  return withStoreLock(async () => {
+    const stored = await readStored(id);
+    if (!stored) throw new NotFoundError(`image not found: sha256:${id.slice(0, 12)}`);
+    const tags = await readTags();
+    if (tags[key] !== id) {
+      tags[key] = id;
+      await writeJsonAtomic(tagsFile(), tags);
+    }
+    return withTags(stored, tags);
+  });
 }
 
 export interface RemoveOptions {

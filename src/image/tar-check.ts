@@ -203,9 +203,10 @@ function corruptMessage(err: Error): string {
 /**
  * Pass 1: stream the archive open as fh, decompress it, hash it, and check every header. Its
  * bytes and entries are counted into `budget` as they stream: past a limit the decompressor is
- * stopped and UnpackLimitError thrown (nothing has been written anywhere).
+ * stopped and UnpackLimitError thrown (nothing has been written anywhere). `tap` sees every
+ * uncompressed chunk, in order (tar-split.ts keeps the headers).
  */
-export async function scanTarball(fh: FileHandle, compression: Compression, display: string, budget: UnpackBudget): Promise<TarScan> {
+export async function scanTarball(fh: FileHandle, compression: Compression, display: string, budget: UnpackBudget, tap?: (chunk: Buffer) => void): Promise<TarScan> {
   const checker = new TarEntryChecker();
   const hash = createHash('sha256');
   let tarBytes = 0;
@@ -247,6 +248,7 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
+      tap?.(chunk);
       cb(null, chunk);
     },
   });

@@ -38,7 +38,7 @@ async function waitReady(url: string, child: ResultPromise, ms = 15_000): Promis
     if (exited) throw new Error(`the registry exited: ${String((await child.catch((e: unknown) => e)) as unknown)}`);
     try {
       const r = await fetch(url);
-      if (r.status === 200) return;
+      if (r.status === 200 || r.status === 401) return; // 401: a registry with a login
     } catch {
       /* not listening yet */
     }
@@ -47,8 +47,19 @@ async function waitReady(url: string, child: ResultPromise, ms = 15_000): Promis
   }
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+export interface RegistryOptions {
+  /** HTTP basic authentication with this one user (an htpasswd file made by htpasswd -B). */
+  htpasswd?: { user: string; password: string };
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(testBase(), 'registry-'));
+  const auth: string[] = [];
+  if (opts.htpasswd) {
+    const file = join(dir, 'htpasswd');
+    await execa('htpasswd', ['-Bbc', file, opts.htpasswd.user, opts.htpasswd.password]);
+    auth.push('auth:', '  htpasswd:', '    realm: minictr-test', `    path: ${file}`);
+  }
   const storage = join(dir, 'storage');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
@@ -68,6 +79,7 @@ export async function startRegistry(): Promise<TestRegistry> {
         '    enabled: true',
         'http:',
         `  addr: 127.0.0.1:${port}`,
+        ...auth,
         '',
       ].join('\n'),
     );
@@ -253,12 +265,22 @@ export interface ProxyOptions {
   bearer?: boolean;
   /** Send blob bodies at most this many bytes per second. */
   blobBytesPerSecond?: number;
+  /** The token endpoint wants this login (basic), and grants push too: a private registry. */
+  login?: { user: string; password: string };
+  /** Refuse a request body bigger than this with 413, as a proxy in front of a registry does. */
+  maxBody?: number;
+  /** Refuse every manifest PUT with 400 MANIFEST_INVALID. */
+  refuseManifests?: boolean;
+  /** Pass the Host header on, so the upload URLs the registry gives point at this proxy (push). */
+  keepHost?: boolean;
 }
 
 export interface TestProxy {
   host: string;
   /** Token requests seen (their query strings). */
   tokenRequests: string[];
+  /** Every request seen: "METHOD /path". */
+  requests: string[];
   stop(): Promise<void>;
 }
 
@@ -269,11 +291,22 @@ export interface TestProxy {
 export async function startProxy(upstream: string, opts: ProxyOptions): Promise<TestProxy> {
   const token = `tok-${Math.random().toString(36).slice(2)}`;
   const tokenRequests: string[] = [];
+  const requests: string[] = [];
   let self = '';
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(`${req.method} ${url.pathname}`);
+    const refuse = (status: number, code: string, message: string): void => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ code, message }] }));
+    };
     if (opts.bearer && url.pathname === '/token') {
       tokenRequests.push(url.search);
+      if (opts.login && req.headers.authorization !== `Basic ${Buffer.from(`${opts.login.user}:${opts.login.password}`).toString('base64')}`) {
+        refuse(401, 'UNAUTHORIZED', 'bad user name or password');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ token, expires_in: 300 }));
       return;
@@ -282,12 +315,22 @@ export async function startProxy(upstream: string, opts: ProxyOptions): Promise<
       const repo = /^\/v2\/(.+)\/(manifests|blobs)\//.exec(url.pathname)?.[1];
       res.writeHead(401, {
         'content-type': 'application/json',
-        'www-authenticate': `Bearer realm="http://${self}/token",service="test-registry"${repo ? `,scope="repository:${repo}:pull"` : ''}`,
+        'www-authenticate': `Bearer realm="http://${self}/token",service="test-registry"${repo ? `,scope="repository:${repo}:${req.method === 'GET' || req.method === 'HEAD' ? 'pull' : 'pull,push'}"` : ''}`,
       });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
       return;
     }
-    const up = httpRequest(`http://${upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: upstream } }, (ures) => {
+    if (opts.maxBody !== undefined && Number(req.headers['content-length'] ?? 0) > opts.maxBody) {
+      res.writeHead(413, { 'content-type': 'text/html', connection: 'close' });
+      req.resume();
+      res.end('<html><head><title>413 Request Entity Too Large</title></head><body>too large</body></html>');
+      return;
+    }
+    if (opts.refuseManifests && req.method === 'PUT' && /\/manifests\//.test(url.pathname)) {
+      refuse(400, 'MANIFEST_INVALID', 'manifest invalid');
+      return;
+    }
+    const up = httpRequest(`http://${upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: opts.keepHost ? req.headers.host : upstream } }, (ures) => {
       res.writeHead(ures.statusCode ?? 502, ures.headers);
       const slow = opts.blobBytesPerSecond && /\/blobs\//.test(url.pathname);
       if (!slow) {
@@ -327,6 +370,7 @@ export async function startProxy(upstream: string, opts: ProxyOptions): Promise<
   return {
     host: self,
     tokenRequests,
+    requests,
     async stop() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

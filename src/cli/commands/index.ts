@@ -30,7 +30,12 @@ import { register as buildCmd } from './build.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
+import { register as tagCmd } from './tag.js';
+import { register as pushCmd } from './push.js';
+import { register as saveCmd } from './save.js';
+import { register as loadCmd } from './load.js';
+import { register as loginCmd } from './login.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, buildCmd, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];
