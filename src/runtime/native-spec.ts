@@ -22,6 +22,8 @@ export interface NativeSpecOptions {
   bundle: string;
   /** minictr run: the overlay of image layers mounted at root.path */
   overlay?: string;
+  /** minictr run --userns=remap: the root comes from the parent (an overlay of idmapped layers) */
+  rootFromParent?: boolean;
   /** pid1: minictr-init stays PID 1 and reaps (minictr run); exec: the command is PID 1 (OCI) */
   initMode: 'pid1' | 'exec';
   initPath: string;
@@ -192,6 +194,7 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
     joinNamespaces: joins,
     rootfs,
     ...(o.overlay ? { overlay: o.overlay } : {}),
+    rootFromParent: o.rootFromParent ?? false,
     rootReadonly: spec.root.readonly ?? false,
     rootPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation]! : 0,
     noPivot: o.noPivot ?? false,

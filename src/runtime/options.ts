@@ -30,6 +30,8 @@ export interface RunOptions {
   bridgeDriver?: string;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
+  /** --userns remap|auto|host, as typed; checked by src/runtime/userns.ts */
+  userns?: string;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */

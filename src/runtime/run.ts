@@ -3,6 +3,7 @@
  * either stay attached (exit with the command's status, as docker run) or print its id (-d).
  */
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
@@ -11,8 +12,18 @@ import { parsePortMapping } from '../network/container/ports.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
+import { checkUsernsNetwork, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
+import { paths, stateRoot } from '../paths.js';
+import { createExplainer, type Explainer } from '../util/explain.js';
 
 export { ContainerStartError } from './start.js';
+
+/** --userns=remap: minictr's (or root's) subordinate ids; minictr's dirs must let them through. */
+async function remappedIds(explain: Explainer): Promise<UsernsConfig> {
+  const u = await remapIds(explain, (line) => writeSync(2, `minictr: ${line}\n`));
+  letContainerRootThrough([stateRoot(), paths.containers()], u, explain);
+  return u;
+}
 
 export async function runContainer(opts: RunOptions): Promise<number> {
   // everything the user typed is checked before anything is created
@@ -31,6 +42,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const usernsMode = parseUsernsMode(opts.userns);
+  checkUsernsNetwork(usernsMode, mode);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -38,6 +51,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
 
   const create = async (name: string | undefined): Promise<Container> => {
     const container = createContainer({
@@ -56,7 +71,18 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      ...(userns ? { userns } : {}),
     });
+    if (userns) {
+      try {
+        letContainerRootThrough([container.dir], userns, explain);
+        // what the container writes belongs to its root on the host
+        chownToContainerRoot([join(container.dir, 'upper'), join(container.dir, 'work')], userns);
+      } catch (err) {
+        deleteContainerFiles(container);
+        throw err;
+      }
+    }
     if (mode.kind !== 'bridge') return container;
     try {
       const { reserveAddress } = await import('../network/container/attach.js');

@@ -15,6 +15,7 @@ import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
+import type { UsernsConfig } from './userns.js';
 
 export interface VolumeMount {
   source: string;
@@ -43,6 +44,8 @@ export interface ContainerConfig {
   network?: ContainerNetwork;
   /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
   resources?: CgroupLimits;
+  /** --userns=remap: the host ids its root and users are (src/runtime/userns.ts); absent: the host's */
+  userns?: UsernsConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

@@ -20,9 +20,12 @@ export function register(program: Command): void {
     )
     .action(async (ref: string, name: string, o: { message?: string; change?: string[]; explain: boolean }) => {
       const { findContainer } = await import('../../runtime/store.js');
+      const { refuseRemapped } = await import('../../runtime/userns.js');
       const { commitContainer } = await import('../../image/commit.js');
       const { createExplainer } = await import('../../util/explain.js');
-      const img = await commitContainer(findContainer(ref), name, { message: o.message, changes: o.change, explain: createExplainer(o.explain) });
+      const c = findContainer(ref);
+      refuseRemapped(c, 'commit');
+      const img = await commitContainer(c, name, { message: o.message, changes: o.change, explain: createExplainer(o.explain) });
       process.stdout.write(`sha256:${img.id}\n`);
     });
 }

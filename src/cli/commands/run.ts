@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--cpu-weight <n>', 'relative CPU weight, cgroup v2 style (1-10000, default 100)')
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
+    .option('--userns <mode>', 'remap: container root is an unprivileged host uid range (/etc/subuid of minictr or root; auto: the same); host: the default')
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -56,6 +57,7 @@ export function register(program: Command): void {
         publish: o.publish as string[],
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
+        userns: o.userns as string | undefined,
         limits: {
           memory: o.memory as string | undefined,
           memorySwap: o.memorySwap as string | undefined,
