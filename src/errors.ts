@@ -3,6 +3,8 @@
  * its message is the one line printed after "minictr: ", and exitCode is the process status.
  * Anything else that escapes is a bug and is printed with its stack.
  */
+import type { BrokenRecord } from './util/broken.js';
+
 export class MinictrError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode = 1) {
@@ -34,5 +36,12 @@ export class CommandError extends MinictrError {
   ) {
     const detail = stderr.trim().split('\n').filter(Boolean).pop() ?? 'failed';
     super(`${command}: ${detail}`, exitCode);
+  }
+}
+
+/** A record on disk that cannot be read: named with its path, and kept. */
+export class BrokenRecordError extends MinictrError {
+  constructor(readonly record: BrokenRecord) {
+    super(`${record.kind} record ${record.path} is broken (${record.problem}): ${record.fix}`);
   }
 }

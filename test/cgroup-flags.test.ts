@@ -50,10 +50,10 @@ describe('limit flags', () => {
     [['--pids-limit', '-5'], /invalid --pids-limit -5/],
     [['--memory-swap', '128m'], /--memory-swap needs --memory/],
     [['-m', '128m', '--memory-swap', '64m'], /must be at least --memory/],
-  ])('run %j: a one-line error, exit 2, nothing created', async (flags, message) => {
+  ])('run %j: a one-line error, exit 125 (docker run), nothing created', async (flags, message) => {
     const before = await leftovers();
     const r = await minictr(['run', '--rm', ...flags, 'busybox', 'true']);
-    expect(r.exitCode).toBe(2);
+    expect(r.exitCode).toBe(125);
     expect(r.stderr).toMatch(new RegExp(`^minictr: .*${message.source}`));
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     // (network objects are left out: other suites on this host make them meanwhile)

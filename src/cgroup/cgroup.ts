@@ -7,7 +7,7 @@
  * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written to each
  * controller's cgroup.procs while it still waits for the parent's "go".
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { silent, type Explainer } from '../util/explain.js';
 import { CgroupError, readCgroupFile, readKeyed, sleepSync, writeCgroupFile } from './files.js';
@@ -239,12 +239,24 @@ function removeCgroupDirsSync(p: CgroupPaths, opts: { ifEmpty: boolean; explain:
 export interface RemoveOptions {
   /** only remove a cgroup without processes (system prune: it may be another root's) */
   ifEmpty?: boolean;
+  /** only one made at least this long ago (a container being started has an empty one for a moment) */
+  olderThanMs?: number;
   explain?: Explainer;
 }
 
 /** Remove a cgroup; processes still in it are killed first (unless ifEmpty). */
 export async function removeCgroup(name: string, opts: RemoveOptions = {}): Promise<boolean> {
-  return removeCgroupDirsSync(cgroupPaths(name), { ifEmpty: opts.ifEmpty ?? false, explain: opts.explain ?? silent });
+  const p = cgroupPaths(name);
+  if (opts.olderThanMs !== undefined && p.dirs.some((d) => young(d, opts.olderThanMs!))) return false;
+  return removeCgroupDirsSync(p, { ifEmpty: opts.ifEmpty ?? false, explain: opts.explain ?? silent });
+}
+
+function young(dir: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs < ms;
+  } catch {
+    return false;
+  }
 }
 
 /** How a new process (exec) joins a running cgroup: the forked helper writes its

@@ -6,17 +6,26 @@
 import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MinictrError } from '../errors.js';
+import { checkStateRoots } from '../paths.js';
 import { commands } from './commands/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('minictr')
     .description('An educational Linux container runtime and network-namespace toolkit')
     .version('0.1.0')
-    .showHelpAfterError()
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // a usage error is one line and a hint, as docker prints it, not the whole help
+    .configureOutput({ writeErr: (s) => writeSync(2, s.replace(/^error: /, 'minictr: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) });
   for (const register of commands) register(program);
+  hintOnError(program);
   return program;
+}
+
+/** "See 'minictr run --help'." after a usage error of each command. */
+function hintOnError(cmd: Command, path = 'minictr'): void {
+  cmd.showHelpAfterError(`See '${path} --help'.`);
+  for (const sub of cmd.commands) hintOnError(sub, `${path} ${sub.name()}`);
 }
 
 export function reportError(err: unknown): number {
@@ -25,18 +34,32 @@ export function reportError(err: unknown): number {
     writeSync(2, `minictr: ${err.message}\n`);
     return err.exitCode;
   }
-  writeSync(2, `minictr: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // a bug, or a system error no layer turned into a message: still one line for the user
+  // (Docker's 125), the stack only when asked for
+  const debug = Boolean(process.env.MINICTR_DEBUG);
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = debug && err instanceof Error ? (err.stack ?? message) : `${message.split('\n')[0]} (MINICTR_DEBUG=1 shows where)`;
+  writeSync(2, `minictr: internal error: ${detail}\n`);
   return 125;
+}
+
+/** The command word (argv is node, script, then the words). */
+function verbOf(argv: string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
 }
 
 export async function main(argv: string[]): Promise<void> {
   let code: number;
   try {
+    checkStateRoots();
     const result: unknown = await buildProgram().parseAsync(argv);
     void result;
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     code = reportError(err);
+    // docker run's contract: 125 when the runtime fails (a bad flag or name, no such image,
+    // a step that failed), 126/127 when the command cannot be run, else the command's status
+    if (verbOf(argv) === 'run' && code !== 0 && code !== 126 && code !== 127) code = 125;
   }
   process.exit(code);
 }

@@ -5,7 +5,9 @@
  */
 import { removeCgroup } from '../cgroup/cgroup.js';
 import { silent, type Explainer } from '../util/explain.js';
-import { cgroupName, deleteContainerFiles, findContainer, type Container } from './store.js';
+import { rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupName, deleteContainerFiles, findContainer, listNameEntries, namesDir, readNameEntry, type BrokenContainer, type Container } from './store.js';
 
 export async function destroyContainer(c: Container, explain: Explainer = silent): Promise<void> {
   await removeCgroup(cgroupName(c.config.id));
@@ -26,5 +28,25 @@ export function hostsEntry(id: string): { dir: string; name: string; hostname: s
     return { dir: c.dir, name: c.config.name, hostname: c.config.hostname };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * `rm -f` of a container whose record is broken: what it owns is found by its id, not by the
+ * record (its cgroup and processes, addresses, port rules, name reservations, its dir).
+ */
+export async function destroyBroken(b: BrokenContainer, explain: Explainer = silent): Promise<void> {
+  await removeCgroup(cgroupName(b.id), { explain }); // kills what still runs in it
+  const { listNetworks } = await import('../network/container/store.js');
+  const { addressesInUse, releaseAddress } = await import('../network/container/ipam.js');
+  for (const net of listNetworks()) {
+    for (const [ip, id] of addressesInUse(net.name)) if (id === b.id) releaseAddress(net.name, ip, id);
+  }
+  const { selectFirewall } = await import('../network/container/firewall.js');
+  await (await selectFirewall(explain)).removeContainer(b.id);
+  rmSync(b.dir, { recursive: true, force: true, maxRetries: 3 });
+  for (const n of listNameEntries()) {
+    const e = readNameEntry(n);
+    if (e && 'id' in e && e.id === b.id) unlinkSync(join(namesDir(), n));
   }
 }

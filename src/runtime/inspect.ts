@@ -8,7 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
 import { humanDuration, table } from '../util/format.js';
-import { cgroupName, isRunning, specFile, type Container } from './store.js';
+import { cgroupName, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -159,11 +159,20 @@ export function psRow(c: Container): PsRow {
   };
 }
 
-export function formatPs(containers: Container[]): string {
+/** A container whose record cannot be read: listed (it may be running), never guessed at. */
+export function brokenPsRow(b: BrokenContainer): PsRow {
+  return { ID: b.id.slice(0, 12), Image: '?', Command: '?', CreatedAt: '', Status: 'Broken record', State: 'broken', Ports: '', Names: '?' };
+}
+
+export function formatPs(containers: Container[], broken: BrokenContainer[] = []): string {
   const rows: string[][] = [];
   for (const c of containers) {
     const r = psRow(c);
     rows.push([r.ID, r.Image, r.Command, `${ago(c.config.created)} ago`, r.Status, r.Ports, r.Names]);
+  }
+  for (const b of broken) {
+    const r = brokenPsRow(b);
+    rows.push([r.ID, r.Image, r.Command, '?', r.Status, r.Ports, r.Names]);
   }
   return table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows);
 }

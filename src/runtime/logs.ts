@@ -2,8 +2,8 @@
  * `minictr logs`: read the records minictr-monitor wrote (1 byte stream, 8 bytes time in ns,
  * 4 bytes length, little-endian, then the bytes) and replay them to stdout and stderr.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { NotFoundError } from '../errors.js';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { MinictrError, NotFoundError } from '../errors.js';
 import { findContainer, isRunning, logFile, type Container } from './store.js';
 
 export interface LogRecord {
@@ -31,20 +31,42 @@ export function parseRecords(buf: Buffer): { records: LogRecord[]; used: number 
   return { records, used: off };
 }
 
-/** The last n lines of each record sequence, keeping each line's stream. */
-function tailLines(records: LogRecord[], n: number): LogRecord[] {
-  const lines: LogRecord[] = [];
-  for (const r of records) {
+/** The last n lines seen so far, each with its stream: all a --tail keeps in memory. */
+export class LineTail {
+  private lines: LogRecord[] = [];
+  /** an unfinished line (no newline yet), continued by the next record of its stream */
+  private partial: LogRecord | undefined;
+  constructor(private readonly n: number) {}
+
+  add(r: LogRecord): void {
     let start = 0;
-    for (let i = 0; i < r.data.length; i++) {
-      if (r.data[i] === 10) {
-        lines.push({ ...r, data: r.data.subarray(start, i + 1) });
-        start = i + 1;
-      }
+    for (let i = 0; i <= r.data.length; i++) {
+      if (i < r.data.length && r.data[i] !== 10) continue;
+      const end = i < r.data.length ? i + 1 : i;
+      if (end > start) this.segment(r, r.data.subarray(start, end));
+      start = end;
     }
-    if (start < r.data.length) lines.push({ ...r, data: r.data.subarray(start) });
   }
-  return n >= lines.length ? lines : lines.slice(lines.length - n);
+
+  private segment(r: LogRecord, seg: Buffer): void {
+    let data = Buffer.from(seg);
+    if (this.partial && this.partial.stream === r.stream) data = Buffer.concat([this.partial.data, data]);
+    else if (this.partial) this.push(this.partial);
+    this.partial = undefined;
+    // a line without end is cut at 1 MiB, so --tail stays bounded
+    if (data[data.length - 1] === 10 || data.length > 1 << 20) this.push({ ...r, data });
+    else this.partial = { ...r, data };
+  }
+
+  private push(line: LogRecord): void {
+    this.lines.push(line);
+    if (this.lines.length > 2 * this.n + 16) this.lines = this.lines.slice(this.lines.length - this.n);
+  }
+
+  take(): LogRecord[] {
+    const out = this.partial ? [...this.lines, this.partial] : this.lines;
+    return out.slice(Math.max(0, out.length - this.n));
+  }
 }
 
 function emit(records: LogRecord[], timestamps: boolean): void {
@@ -54,34 +76,48 @@ function emit(records: LogRecord[], timestamps: boolean): void {
   }
 }
 
+// the monitor writes records of at most a pipe read (64 KiB); a longer one is a damaged log
+const MAX_RECORD = 16 << 20;
+
+/**
+ * Streamed: a chunk is read, its whole records are printed and only an unfinished record is
+ * kept, so a log of any size is shown in constant memory (with --tail, the last N lines).
+ */
 export async function showLogs(ref: string, opts: LogOptions): Promise<void> {
   const c: Container = findContainer(ref);
   let fd: number;
   try {
-    fd = openSync(logFile(c.dir), 'r');
-  } catch {
+    fd = openSync(logFile(c.dir), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new MinictrError(`cannot read the log of ${c.config.name}: ${(err as Error).message}`);
     if (c.state.detached) return; // started, nothing written yet
     throw new NotFoundError(`container ${c.config.name} has no logs: only detached containers (run -d) are logged`);
   }
   try {
+    if (!fstatSync(fd).isFile()) throw new MinictrError(`the log of ${c.config.name} is not a regular file`);
+    let tail = opts.tail !== undefined ? new LineTail(opts.tail) : undefined;
+    const timestamps = Boolean(opts.timestamps);
     let pending = Buffer.alloc(0);
-    let first = true;
     const chunk = Buffer.alloc(1 << 16);
-    for (;;) {
+    const drain = (): void => {
       let n: number;
-      while ((n = readSync(fd, chunk, 0, chunk.length, null)) > 0) pending = Buffer.concat([pending, chunk.subarray(0, n)]);
-      const { records, used } = parseRecords(pending);
-      pending = pending.subarray(used);
-      emit(first && opts.tail !== undefined ? tailLines(records, opts.tail) : records, Boolean(opts.timestamps));
-      first = false;
-      if (!opts.follow || !isRunning(findContainer(c.config.id))) {
-        if (opts.follow) {
-          // the monitor may still be flushing the last bytes
-          while ((n = readSync(fd, chunk, 0, chunk.length, null)) > 0) pending = Buffer.concat([pending, chunk.subarray(0, n)]);
-          emit(parseRecords(pending).records, Boolean(opts.timestamps));
-        }
-        return;
+      while ((n = readSync(fd, chunk, 0, chunk.length, null)) > 0) {
+        pending = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : Buffer.from(chunk.subarray(0, n));
+        const { records, used } = parseRecords(pending);
+        pending = pending.subarray(used);
+        if (pending.length >= 13 && pending.readUInt32LE(9) > MAX_RECORD) throw new MinictrError(`the log of ${c.config.name} is damaged (a record of ${pending.readUInt32LE(9)} bytes)`);
+        if (tail) for (const r of records) tail.add(r);
+        else emit(records, timestamps);
       }
+    };
+    drain();
+    if (tail) emit(tail.take(), timestamps);
+    tail = undefined; // from here on (-f), every new record is printed as it comes
+    if (!opts.follow) return;
+    for (;;) {
+      const running = isRunning(findContainer(c.config.id));
+      drain(); // after the check: the monitor may still be flushing the last bytes
+      if (!running) return;
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

@@ -2,47 +2,59 @@
  * `minictr system prune`: remove what interrupted commands left behind (a `run` killed with
  * SIGKILL, a crash, a reboot): --rm containers whose process is gone, half-created container
  * dirs, name reservations, addresses and cgroups whose container is gone.
- * Stopped containers that were not --rm are kept, as Docker keeps them.
+ * Stopped containers that were not --rm are kept, as Docker keeps them. Only what is proven
+ * unused goes: a record that cannot be read is reported and kept with all it owns.
  */
-import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { listCgroups, removeCgroup } from '../cgroup/cgroup.js';
-import { paths } from '../paths.js';
+import { cgroupPids, listCgroups, removeCgroup } from '../cgroup/cgroup.js';
 import { destroyContainer } from './destroy.js';
-import { isRunning, listContainers } from './store.js';
+import { cgroupName, containerDir, isRunning, listNameEntries, namesDir, readNameEntry, scanContainers } from './store.js';
 
-export async function pruneContainers(): Promise<string[]> {
-  const removed: string[] = [];
-  const containers = listContainers();
-  const known = new Set(containers.map((c) => c.config.id));
+export interface PruneReport {
+  removed: string[];
+  /** what looked unused but could not be proven so (a broken record): kept, and why */
+  kept: string[];
+}
 
-  for (const c of containers) {
+export async function pruneContainers(): Promise<PruneReport> {
+  const report: PruneReport = { removed: [], kept: [] };
+  const { removed, kept } = report;
+  const scan = scanContainers();
+  // every id with a dir on disk, readable or not: nothing of theirs is "unused"
+  const known = new Set([...scan.containers.map((c) => c.config.id), ...scan.broken.map((b) => b.id), ...scan.incomplete]);
+  for (const b of scan.broken) kept.push(`${b.record.path}: ${b.record.problem} (see 'minictr system check')`);
+
+  for (const c of scan.containers) {
     if (c.config.autoRemove && !isRunning(c)) {
       await destroyContainer(c);
       known.delete(c.config.id);
       removed.push(`container ${c.config.name} (--rm, interrupted)`);
     }
   }
-  const dir = paths.containers();
-  if (existsSync(dir)) {
-    for (const e of readdirSync(dir)) {
-      if (!/^[0-9a-f]{64}$/.test(e) || known.has(e)) continue;
-      const full = join(dir, e);
-      // a dir being created right now has no config.json for a few ms: leave young ones
-      if (Date.now() - statSync(full).mtimeMs < 2000) continue;
-      rmSync(full, { recursive: true, force: true });
-      removed.push(`container dir ${e.slice(0, 12)} (incomplete)`);
+  for (const id of scan.incomplete) {
+    // a dir being created right now has no config.json for a few ms: leave young ones, and
+    // any whose cgroup has a process (it is not ours to judge)
+    if (Date.now() - statSync(containerDir(id)).mtimeMs < 2000) continue;
+    if (cgroupPids(cgroupName(id)).length) {
+      kept.push(`container dir ${id.slice(0, 12)} (no record, but processes run in its cgroup)`);
+      continue;
     }
-    const names = join(dir, '.names');
-    if (existsSync(names)) {
-      for (const n of readdirSync(names)) {
-        const ids = containers.filter((c) => c.config.name === n && known.has(c.config.id));
-        if (ids.length === 0) {
-          unlinkSync(join(names, n));
-          removed.push(`name ${n}`);
-        }
-      }
+    rmSync(containerDir(id), { recursive: true, force: true });
+    known.delete(id);
+    removed.push(`container dir ${id.slice(0, 12)} (incomplete)`);
+  }
+  for (const n of listNameEntries()) {
+    const entry = readNameEntry(n);
+    if (!entry) continue;
+    if ('broken' in entry) {
+      kept.push(`${entry.broken.path}: ${entry.broken.problem} (see 'minictr system check')`);
+      continue;
     }
+    const owner = scan.containers.find((c) => c.config.id === entry.id);
+    if (known.has(entry.id) && (!owner || owner.config.name === n)) continue;
+    unlinkSync(join(namesDir(), n));
+    removed.push(`name ${n}`);
   }
   // addresses still held for containers that are gone (a run killed between create and rm)
   const { listNetworks } = await import('../network/container/store.js');
@@ -59,9 +71,9 @@ export async function pruneContainers(): Promise<string[]> {
     const id = basename(name);
     if (!known.has(id)) {
       // only if empty: a cgroup with processes may be a container of another MINICTR_ROOT
-      if (!(await removeCgroup(name, { ifEmpty: true }))) continue;
+      if (!(await removeCgroup(name, { ifEmpty: true, olderThanMs: 10_000 }))) continue;
       removed.push(`cgroup minictr/${id.slice(0, 12)}`);
     }
   }
-  return removed;
+  return report;
 }

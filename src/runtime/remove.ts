@@ -4,17 +4,27 @@
  * (PDEATHSIG), so only files and the cgroup are left.
  */
 import { thawIfFrozen } from '../cgroup/freezer.js';
-import { ConflictError } from '../errors.js';
-import { destroyContainer } from './destroy.js';
+import { BrokenRecordError, ConflictError } from '../errors.js';
+import { destroyContainer, destroyBroken } from './destroy.js';
 import { withContainerLock } from './lifecycle.js';
 import { existsSync } from 'node:fs';
-import { cgroupName, exitFile, findContainer, isRunning, type Container } from './store.js';
+import { cgroupName, exitFile, findBroken, findContainer, isRunning, type Container } from './store.js';
 
-export async function removeContainer(ref: string, force: boolean): Promise<Container> {
-  const c = findContainer(ref);
+/** Removes the container; returns its name (or, for a broken record, its id). */
+export async function removeContainer(ref: string, force: boolean): Promise<string> {
+  let c: Container;
+  try {
+    c = findContainer(ref);
+  } catch (err) {
+    // a broken record goes only when asked for by force: its process may still run
+    const broken = err instanceof BrokenRecordError && force ? findBroken(ref) : undefined;
+    if (!broken) throw err;
+    await destroyBroken(broken);
+    return broken.id;
+  }
   return withContainerLock(c, async () => {
     await removeLocked(findContainer(c.config.id), force);
-    return c;
+    return c.config.name;
   });
 }
 

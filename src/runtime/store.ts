@@ -5,11 +5,14 @@
  * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ConflictError, NotFoundError, UsageError } from '../errors.js';
-import { writeJsonFileSync } from '../util/json-file.js';
+import { BrokenRecordError, ConflictError, MinictrError, NotFoundError } from '../errors.js';
+import { readBoundedFile } from '../util/bounded-read.js';
+import type { BrokenRecord } from '../util/broken.js';
+import { createFileExclusive, writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
+import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
@@ -73,14 +76,8 @@ export interface Container {
   dir: string;
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export function validateContainerName(name: string): void {
-  if (!name) throw new UsageError('invalid container name "": a name must not be empty');
-  if (name.length > 64) throw new UsageError(`invalid container name "${name.slice(0, 20)}…": longer than 64 characters`);
-  if (!NAME_RE.test(name)) {
-    throw new UsageError(`invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
+  checkName('container', name);
 }
 
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'swift', 'tender', 'vivid', 'witty'];
@@ -91,7 +88,7 @@ function randomName(): string {
   return `${ADJECTIVES[a! % ADJECTIVES.length]}_${SCIENTISTS[b! % SCIENTISTS.length]}`;
 }
 
-function namesDir(): string {
+export function namesDir(): string {
   return join(paths.containers(), '.names');
 }
 
@@ -111,7 +108,7 @@ function reserveName(name: string | undefined, id: string): string {
   for (let attempt = 0; ; attempt++) {
     const candidate = name ?? (attempt < 5 ? randomName() : `${randomName()}_${id.slice(0, 4)}${attempt}`);
     try {
-      writeFileSync(join(namesDir(), candidate), id, { flag: 'wx' });
+      createFileExclusive(join(namesDir(), candidate), id);
       return candidate;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -147,15 +144,84 @@ export function saveState(c: Container): void {
   writeJsonFileSync(join(c.dir, 'state.json'), c.state);
 }
 
-function readContainer(id: string): Container | undefined {
+/** A container dir whose config.json or state.json cannot be read: reported and kept. */
+export interface BrokenContainer {
+  id: string;
+  dir: string;
+  record: BrokenRecord;
+}
+
+type DirRead = { container: Container } | { broken: BrokenContainer } | { incomplete: true };
+
+// records are small; a bound keeps a corrupted (or hostile) one from filling memory
+const RECORD_MAX = 4 << 20;
+
+function readRecord(path: string): unknown {
+  return JSON.parse(readBoundedFile(path, RECORD_MAX, 'record'));
+}
+
+function configProblem(c: unknown, id: string): string | undefined {
+  if (typeof c !== 'object' || c === null) return 'not a JSON object';
+  const r = c as Record<string, unknown>;
+  if (r.id !== id) return `its id ${JSON.stringify(r.id)} is not the directory's`;
+  if (typeof r.name !== 'string' || !isValidName('container', r.name)) return `its name ${JSON.stringify(r.name)} is not a valid container name`;
+  if (typeof r.image !== 'string' || typeof r.created !== 'string' || typeof r.hostname !== 'string') return 'image, created or hostname is missing';
+  if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) return 'command is not a list of strings';
+  if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
+  return undefined;
+}
+
+function stateProblem(s: unknown): string | undefined {
+  if (typeof s !== 'object' || s === null) return 'not a JSON object';
+  const r = s as Record<string, unknown>;
+  if (r.status !== 'created' && r.status !== 'running' && r.status !== 'exited') return `unknown status ${JSON.stringify(r.status)}`;
+  if (r.pid !== undefined && !(Number.isInteger(r.pid) && (r.pid as number) > 0)) return `pid ${JSON.stringify(r.pid)} is not a process id`;
+  return undefined;
+}
+
+function readContainerDir(id: string): DirRead {
   const dir = containerDir(id);
+  const broken = (path: string, problem: string): DirRead => ({
+    broken: {
+      id,
+      dir,
+      record: { kind: 'container', path, problem, fix: `restore it, or remove the container with 'minictr rm -f ${id.slice(0, 12)}'` },
+    },
+  });
+  const configPath = join(dir, 'config.json');
+  const statePath = join(dir, 'state.json');
+  let config: unknown;
   try {
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as ContainerConfig;
-    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as ContainerState;
-    return { config, state: refreshState(dir, state), dir };
-  } catch {
-    return undefined;
+    config = readRecord(configPath);
+  } catch (err) {
+    // created but interrupted before its record was written (createContainer writes it first)
+    if (err instanceof NotFoundError && !existsSync(statePath)) return { incomplete: true };
+    return broken(configPath, problemOf(err, configPath));
   }
+  const cp = configProblem(config, id);
+  if (cp) return broken(configPath, cp);
+  let state: unknown;
+  try {
+    state = readRecord(statePath);
+  } catch (err) {
+    return broken(statePath, problemOf(err, statePath));
+  }
+  const sp = stateProblem(state);
+  if (sp) return broken(statePath, sp);
+  return { container: { config: config as ContainerConfig, state: refreshState(dir, state as ContainerState), dir } };
+}
+
+/** What is wrong, without the "<what> <path>" readBoundedFile starts its message with. */
+function problemOf(err: unknown, path: string): string {
+  if (err instanceof NotFoundError) return 'missing';
+  const msg = err instanceof Error ? err.message : String(err);
+  const at = msg.indexOf(`${path} `);
+  return at >= 0 ? msg.slice(at + path.length + 1) : msg;
+}
+
+function readContainer(id: string): Container | undefined {
+  const r = readContainerDir(id);
+  return 'container' in r ? r.container : undefined;
 }
 
 export const exitFile = (dir: string): string => join(dir, 'exit.json');
@@ -195,20 +261,69 @@ export function isRunning(c: Container): boolean {
   return c.state.status === 'running' && c.state.pid !== undefined && processAlive(c.state.pid, c.state.pidStart);
 }
 
+/** Every container dir, read: the good, the broken (kept and reported) and the half-created. */
+export interface ContainerScan {
+  containers: Container[];
+  broken: BrokenContainer[];
+  /** ids of dirs without a record yet: being created now, or a create that was interrupted */
+  incomplete: string[];
+}
+
+export function scanContainers(): ContainerScan {
+  const scan: ContainerScan = { containers: [], broken: [], incomplete: [] };
+  for (const id of storeEntries(paths.containers()).filter((e) => ID_RE.test(e))) {
+    const r = readContainerDir(id);
+    if ('container' in r) scan.containers.push(r.container);
+    else if ('broken' in r) scan.broken.push(r.broken);
+    else scan.incomplete.push(id);
+  }
+  return scan;
+}
+
 export function listContainers(): Container[] {
-  if (!existsSync(paths.containers())) return [];
-  return readdirSync(paths.containers())
-    .filter((e) => /^[0-9a-f]{64}$/.test(e))
-    .map(readContainer)
-    .filter((c): c is Container => c !== undefined);
+  return scanContainers().containers;
+}
+
+const ID_RE = /^[0-9a-f]{64}$/;
+
+/** The entries of a store dir; none when it does not exist yet; one line when it is not a dir. */
+export function storeEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new MinictrError(`${dir} cannot be listed (${code}): the state root is damaged; see 'minictr system check'`);
+  }
+}
+
+/** A name reservation: containers/.names/NAME holds the owner's id. */
+export type NameEntry = { id: string } | { broken: BrokenRecord };
+
+export function readNameEntry(name: string): NameEntry | undefined {
+  const path = join(namesDir(), name);
+  let text: string;
+  try {
+    text = readBoundedFile(path, 256, 'name reservation').trim();
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    return { broken: { kind: 'container name', path, problem: problemOf(err, path), fix: `remove it (rm -r ${path}) once no container is named ${name}` } };
+  }
+  if (!ID_RE.test(text)) return { broken: { kind: 'container name', path, problem: 'does not hold a container id', fix: `remove it (rm ${path}) once no container is named ${name}` } };
+  return { id: text };
+}
+
+export function listNameEntries(): string[] {
+  return storeEntries(namesDir()).filter((n) => isValidName('container', n));
 }
 
 /** By full id, unique id prefix, or name (as Docker resolves them). */
 export function findContainer(ref: string): Container {
-  if (ref) {
-    const byName = join(namesDir(), ref);
-    if (!ref.includes('/') && existsSync(byName)) {
-      const c = readContainer(readFileSync(byName, 'utf8').trim());
+  // anything else ("..", "a/b", "") is no container's name and never reaches a path
+  if (isValidName('container', ref)) {
+    const entry = readNameEntry(ref);
+    if (entry && 'id' in entry) {
+      const c = readContainer(entry.id);
       if (c) return c;
     }
     if (/^[0-9a-f]{1,64}$/.test(ref)) {
@@ -216,8 +331,22 @@ export function findContainer(ref: string): Container {
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) throw new ConflictError(`container id prefix "${ref}" is ambiguous`);
     }
+    const broken = findBroken(ref, entry);
+    if (broken) throw new BrokenRecordError(broken.record);
   }
   throw new NotFoundError(`no such container: ${ref}`);
+}
+
+/** The broken container a ref names (its name reservation, or an id prefix). */
+export function findBroken(ref: string, entry = isValidName('container', ref) ? readNameEntry(ref) : undefined): BrokenContainer | undefined {
+  const broken = scanContainers().broken;
+  if (entry && 'id' in entry) {
+    const hit = broken.find((b) => b.id === entry.id);
+    if (hit) return hit;
+  }
+  if (!/^[0-9a-f]{1,64}$/.test(ref)) return undefined;
+  const hits = broken.filter((b) => b.id.startsWith(ref));
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 /** Delete everything the container left on disk and free its name. */

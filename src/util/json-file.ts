@@ -5,7 +5,7 @@
  * after a host crash is repaired by the kernel-checked state (see runtime/store.ts). The
  * image store, which must survive crashes, has its own fsynced writer (image/files.ts).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 
 export function writeJsonFileSync(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
@@ -18,4 +18,19 @@ export function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, content);
   renameSync(tmp, file);
+}
+
+/**
+ * Create a file that must not exist yet, with its whole content at once: written beside it,
+ * then link(2)ed into place (which fails with EEXIST, atomically, if the name is taken). A
+ * crash never leaves an empty reservation that blocks a name or an address forever.
+ */
+export function createFileExclusive(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  try {
+    linkSync(tmp, file);
+  } finally {
+    unlinkSync(tmp);
+  }
 }

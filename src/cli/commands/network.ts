@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { basename } from 'node:path';
 
 export function register(program: Command): void {
   const network = program.command('network').description('manage container networks (bridges with their own subnet)');
@@ -20,12 +21,15 @@ export function register(program: Command): void {
     .command('ls')
     .description('list networks')
     .action(async () => {
-      const { listNetworks } = await import('../../network/container/store.js');
+      const { scanNetworks } = await import('../../network/container/store.js');
       const { containersOn } = await import('../../network/container/attach.js');
       const { table } = await import('../../util/format.js');
       const { writeSync } = await import('node:fs');
-      const rows = listNetworks().map((n) => [n.name, n.driver, n.bridge, n.subnet, n.gateway, String(containersOn(n.name).length)]);
+      const { networks, broken } = scanNetworks();
+      const rows = networks.map((n) => [n.name, n.driver, n.bridge, n.subnet, n.gateway, String(containersOn(n.name).length)]);
+      for (const b of broken) rows.push([basename(b.path, '.json'), 'broken', '?', '?', '?', '?']);
       writeSync(1, table(['NAME', 'DRIVER', 'BRIDGE', 'SUBNET', 'GATEWAY', 'CONTAINERS'], rows));
+      for (const b of broken) writeSync(2, `minictr: broken network record ${b.path}: ${b.problem} (kept; see 'minictr system check')\n`);
     });
   network
     .command('inspect')

@@ -8,16 +8,20 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'only print ids', false)
     .option('--format <format>', '"json" prints one JSON object per line')
     .action(async (o: { all: boolean; quiet: boolean; format?: string }) => {
-      const { listContainers, isRunning } = await import('../../runtime/store.js');
-      const { formatPs, psRow } = await import('../../runtime/inspect.js');
+      const { scanContainers, isRunning } = await import('../../runtime/store.js');
+      const { brokenPsRow, formatPs, psRow } = await import('../../runtime/inspect.js');
       const { UsageError } = await import('../../errors.js');
       const { writeSync } = await import('node:fs');
       if (o.format !== undefined && o.format !== 'json') throw new UsageError(`unknown --format "${o.format}": only json is supported`);
-      const list = listContainers()
+      const scan = scanContainers();
+      const list = scan.containers
         .filter((c) => o.all || isRunning(c))
         .sort((a, b) => b.config.created.localeCompare(a.config.created));
-      if (o.quiet) writeSync(1, list.map((c) => `${c.config.id.slice(0, 12)}\n`).join(''));
-      else if (o.format === 'json') writeSync(1, list.map((c) => `${JSON.stringify(psRow(c))}\n`).join(''));
-      else writeSync(1, formatPs(list));
+      // a broken record is always listed: whether its container runs cannot be told
+      const rows = [...list.map(psRow), ...scan.broken.map(brokenPsRow)];
+      if (o.quiet) writeSync(1, rows.map((r) => `${r.ID}\n`).join(''));
+      else if (o.format === 'json') writeSync(1, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      else writeSync(1, formatPs(list, scan.broken));
+      for (const b of scan.broken) writeSync(2, `minictr: broken container record ${b.record.path}: ${b.record.problem} (kept; see 'minictr system check')\n`);
     });
 }

@@ -18,8 +18,10 @@ import { runSteps } from '../host/runner.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
-import { DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { bridgeNameFor, DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
+import { BrokenRecordError, ConflictError, NotFoundError } from '../../errors.js';
+import { isValidName } from '../../names.js';
+import { readBoundedFile } from '../../util/bounded-read.js';
 
 /** What a container records about its network (in its config.json). */
 export interface ContainerNetwork {
@@ -49,7 +51,14 @@ export function containersOn(net: string): string[] {
 }
 
 export async function removeNetwork(name: string, force: boolean, explain: Explainer, stillExists: (id: string) => boolean): Promise<void> {
-  const net = findNetwork(name);
+  let net: NetworkConfig | undefined;
+  try {
+    net = findNetwork(name);
+  } catch (err) {
+    // a broken record goes only with -f, and takes what its name says it owns
+    if (!(err instanceof BrokenRecordError) || !force) throw err;
+    net = salvageNetwork(name, err.record.path);
+  }
   if (!net) throw new NotFoundError(`no such network: ${name}`);
   const users = containersOn(name).filter(stillExists);
   if (users.length && !force) throw new ConflictError(`network ${name} has ${users.length} container(s) attached: remove them first or use -f`);
@@ -59,6 +68,19 @@ export async function removeNetwork(name: string, force: boolean, explain: Expla
     await removeBridge(net, explain);
     deleteNetworkRecord(name);
   });
+}
+
+/** What a broken network record still tells (its bridge, if that field survived), else the
+ * bridge its name gives. */
+function salvageNetwork(name: string, path: string): NetworkConfig {
+  let raw: Partial<NetworkConfig> = {};
+  try {
+    raw = JSON.parse(readBoundedFile(path, 1 << 20, 'network record')) as Partial<NetworkConfig>;
+  } catch {
+    /* nothing readable */
+  }
+  const bridge = typeof raw.bridge === 'string' && isValidName('interface', raw.bridge) ? raw.bridge : bridgeNameFor(name);
+  return { name, driver: raw.driver === 'ovs' ? 'ovs' : 'linux', bridge, subnet: '0.0.0.0/32', gateway: '0.0.0.0', created: '' };
 }
 
 /** At create: take an address on the network (never handed out twice, see ipam.ts). */

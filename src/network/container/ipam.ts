@@ -3,15 +3,18 @@
  * created with O_EXCL and holding the container id. Creating the file IS taking the address,
  * so two concurrent `run`s can never get the same one; rm deletes the file.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError } from '../../errors.js';
+import { checkName } from '../../names.js';
+import { readBoundedFile } from '../../util/bounded-read.js';
 import { paths } from '../../paths.js';
+import { createFileExclusive } from '../../util/json-file.js';
 import { intToIp, ipToInt, parseSubnet, subnetSize } from './cidr.js';
 import type { NetworkConfig } from './store.js';
 
 function ipsDir(net: string): string {
-  return join(paths.networks(), net, 'ips');
+  return join(paths.networks(), checkName('network', net), 'ips');
 }
 
 export function allocateAddress(net: NetworkConfig, containerId: string): string {
@@ -27,7 +30,7 @@ export function allocateAddress(net: NetworkConfig, containerId: string): string
     const ip = s.base + host;
     if (ip === gateway) continue;
     try {
-      writeFileSync(join(dir, intToIp(ip)), containerId, { flag: 'wx' });
+      createFileExclusive(join(dir, intToIp(ip)), containerId);
       return intToIp(ip);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -36,7 +39,10 @@ export function allocateAddress(net: NetworkConfig, containerId: string): string
   throw new ConflictError(`network ${net.name} (${net.subnet}) has no free address left`);
 }
 
+const IP_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
 export function releaseAddress(net: string, ip: string, containerId: string): void {
+  if (!IP_RE.test(ip)) return;
   const f = join(ipsDir(net), ip);
   try {
     if (readFileSync(f, 'utf8') === containerId) rmSync(f);
@@ -48,10 +54,21 @@ export function releaseAddress(net: string, ip: string, containerId: string): vo
 /** ip -> container id, for every address in use on the network. */
 export function addressesInUse(net: string): Map<string, string> {
   const out = new Map<string, string>();
+  let entries: string[];
   try {
-    for (const ip of readdirSync(ipsDir(net))) out.set(ip, readFileSync(join(ipsDir(net), ip), 'utf8'));
+    entries = readdirSync(ipsDir(net));
   } catch {
-    /* none yet */
+    return out; // none yet
+  }
+  for (const ip of entries) {
+    if (!IP_RE.test(ip)) continue;
+    try {
+      // an entry that is not a small file holding an id is not a lease anyone can own
+      const id = readBoundedFile(join(ipsDir(net), ip), 128, 'address lease');
+      if (/^[0-9a-f]{64}$/.test(id)) out.set(ip, id);
+    } catch {
+      /* being removed, or broken: skipped */
+    }
   }
   return out;
 }

@@ -1,19 +1,13 @@
 /**
- * Kernel name rules, checked before anything is created so a bad name is a one-line usage
- * error instead of a half-built lab. Interface names are at most 15 bytes (IFNAMSIZ - 1).
+ * Kernel name rules of the lab and of container networks, checked before anything is
+ * created (src/names.ts holds every kind; these are the two the network code asks for).
  */
-import { UsageError } from '../../errors.js';
-
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+import { checkName } from '../../names.js';
 
 export function checkIfName(name: string, where: string): void {
-  if (!NAME.test(name) || name.length > 15) {
-    throw new UsageError(`${where}: "${name}" is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)`);
-  }
+  checkName('interface', name, where);
 }
 
-export function checkNetnsName(name: string, where = 'namespace'): void {
-  if (!NAME.test(name) || name.length > 64) {
-    throw new UsageError(`${where}: "${name}" is not a valid namespace name (1-64 of A-Z a-z 0-9 _ . -)`);
-  }
+export function checkNetnsName(name: string, where?: string): void {
+  checkName('network namespace', name, where ?? 'namespace');
 }
