@@ -229,6 +229,24 @@ describe('run --userns=remap', () => {
     expect(storeContainers()).toEqual(dirsBefore);
   });
 
+  it('a record whose maps were edited onto the host\'s root is broken: not started, named, removable', async () => {
+    const name = uniq('un-');
+    made.push(name);
+    const r = await ctr(['run', '--userns=remap', '--network', 'none', '--name', name, 'busybox', 'true']);
+    expect(r.exitCode).toBe(0);
+    const id = JSON.parse((await ctr(['inspect', name])).stdout)[0].Id as string;
+    const file = join(store, 'lib', 'containers', id, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8'));
+    config.userns.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    writeFileSync(file, JSON.stringify(config));
+    const s = await ctr(['start', '-a', name]);
+    expect(s.exitCode).not.toBe(0);
+    expect(s.stderr).toBe(`minictr: container record ${file} is broken (userns.uidMappings: {"containerID":0,"hostID":0,"size":65536} maps onto the host's root (host id 0)): restore it, or remove the container with 'minictr rm -f ${id.slice(0, 12)}'`);
+    expect((await ctr(['rm', '-f', id.slice(0, 12)])).exitCode).toBe(0);
+    made.splice(made.indexOf(name), 1);
+    expect(existsSync(join(store, 'lib', 'containers', id))).toBe(false);
+  });
+
   it('where the layers\' filesystem has no idmapped mounts (ramfs), run is refused with one line naming the step, leaving nothing behind', async () => {
     const ram = join(dir, 'ram');
     mkdirSync(ram);

@@ -18,7 +18,7 @@ import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
-import type { UsernsConfig } from './userns.js';
+import { usernsProblem, type UsernsConfig } from './userns.js';
 
 export interface VolumeMount {
   source: string;
@@ -168,7 +168,7 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (typeof r.image !== 'string' || typeof r.created !== 'string' || typeof r.hostname !== 'string') return 'image, created or hostname is missing';
   if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) return 'command is not a list of strings';
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
-  return undefined;
+  return usernsProblem(r.userns);
 }
 
 function stateProblem(s: unknown): string | undefined {

@@ -96,6 +96,7 @@ export function pickMapping(uids: readonly SubidEntry[], gids: readonly SubidEnt
     const who = names[0]!;
     if (!u || !g) throw new ConflictError(`--userns=remap: ${u ? files.gid : files.uid} has no range for ${who}, though ${u ? files.uid : files.gid} has one: add it (usermod --add-sub${u ? 'gids' : 'uids'} FIRST-LAST ${who})`);
     for (const [e, file] of [[u, files.uid], [g, files.gid]] as const) {
+      if (e.start === 0) throw new ConflictError(`--userns=remap: ${who}'s range in ${file} (${e.owner}:${e.start}:${e.count}) starts at the host's root (0)`);
       if (e.count < RANGE_SIZE) throw new ConflictError(`--userns=remap: ${who}'s range in ${file} (${e.owner}:${e.start}:${e.count}) has fewer than ${RANGE_SIZE} ids, which an image's users need`);
     }
     return { mode: 'remap', user: who, uidMappings: [{ containerID: 0, hostID: u.start, size: u.count }], gidMappings: [{ containerID: 0, hostID: g.start, size: g.count }] };
@@ -111,6 +112,29 @@ export function userNamespace(u: UsernsConfig | undefined): OciNamespace[] {
 /** ... and who its ids are on the host (launch.ts writes them as uid_map and gid_map). */
 export function idMappings(u: UsernsConfig | undefined): Pick<OciLinux, 'uidMappings' | 'gidMappings'> {
   return u ? { uidMappings: u.uidMappings.map((m) => ({ ...m })), gidMappings: u.gidMappings.map((m) => ({ ...m })) } : {};
+}
+
+/**
+ * What is wrong with a container record's userns (store.ts, on read), or undefined. A map
+ * edited by hand to start at host id 0 would make the container's root the host's root again,
+ * behind a flag that says otherwise: such a record is broken, not run.
+ */
+export function usernsProblem(u: unknown): string | undefined {
+  if (u === undefined) return undefined;
+  if (typeof u !== 'object' || u === null) return 'userns is not an object';
+  const r = u as Record<string, unknown>;
+  if (r.mode !== 'remap' || typeof r.user !== 'string') return 'userns: mode is not "remap", or user is missing';
+  for (const key of ['uidMappings', 'gidMappings'] as const) {
+    const maps = r[key];
+    const id = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= LAST_ID;
+    if (!Array.isArray(maps) || maps.length === 0) return `userns.${key} is not a list of mappings`;
+    for (const m of maps as Record<string, unknown>[]) {
+      if (typeof m !== 'object' || m === null || !id(m.containerID) || !id(m.hostID) || !id(m.size) || (m.size as number) < 1) return `userns.${key}: ${JSON.stringify(m)} is not a mapping`;
+      if (m.hostID === 0) return `userns.${key}: ${JSON.stringify(m)} maps onto the host's root (host id 0)`;
+    }
+    if (!(maps as { containerID: number }[]).some((m) => m.containerID === 0)) return `userns.${key}: no mapping for the container's root (0)`;
+  }
+  return undefined;
 }
 
 /** Who the container's root is on the host. */

@@ -10,7 +10,7 @@ import { toSpawnRecord } from '../../src/runtime/native-spec.js';
 import { buildContainerSpec } from '../../src/runtime/spec.js';
 import type { Container } from '../../src/runtime/store.js';
 import {
-  checkUsernsNetwork, freeRange, idMappings, mappedRoot, parseSubids, parseUsernsMode, pickMapping, userNamespace, type SubidEntry, type UsernsConfig,
+  checkUsernsNetwork, freeRange, idMappings, mappedRoot, parseSubids, parseUsernsMode, pickMapping, userNamespace, usernsProblem, type SubidEntry, type UsernsConfig,
 } from '../../src/runtime/userns.js';
 
 const REMAP: UsernsConfig = {
@@ -70,6 +70,31 @@ describe('/etc/subuid and /etc/subgid', () => {
     );
     expect(() => pickMapping([e('root', 100000, 1000)], [e('root', 100000, 65536)], OWNERS)).toThrow(
       "--userns=remap: root's range in /etc/subuid (root:100000:1000) has fewer than 65536 ids, which an image's users need",
+    );
+  });
+});
+
+describe('a container record\'s userns, as read back (store.ts)', () => {
+  it('absent, or as remap wrote it: fine', () => {
+    expect(usernsProblem(undefined)).toBeUndefined();
+    expect(usernsProblem(REMAP)).toBeUndefined();
+  });
+
+  it('edited into something else, or onto the host\'s root: a broken record, naming what', () => {
+    const withUid = (m: unknown): unknown => ({ ...REMAP, uidMappings: m });
+    expect(usernsProblem('remap')).toBe('userns is not an object');
+    expect(usernsProblem({ ...REMAP, mode: 'host' })).toBe('userns: mode is not "remap", or user is missing');
+    expect(usernsProblem(withUid([]))).toBe('userns.uidMappings is not a list of mappings');
+    expect(usernsProblem(withUid([{ containerID: 0, hostID: -1, size: 1 }]))).toBe('userns.uidMappings: {"containerID":0,"hostID":-1,"size":1} is not a mapping');
+    expect(usernsProblem(withUid([{ containerID: 0, hostID: 100000, size: 0 }]))).toBe('userns.uidMappings: {"containerID":0,"hostID":100000,"size":0} is not a mapping');
+    expect(usernsProblem(withUid([{ containerID: 0, hostID: 0, size: 65536 }]))).toBe('userns.uidMappings: {"containerID":0,"hostID":0,"size":65536} maps onto the host\'s root (host id 0)');
+    expect(usernsProblem(withUid([{ containerID: 1, hostID: 100000, size: 65536 }]))).toBe("userns.uidMappings: no mapping for the container's root (0)");
+    expect(usernsProblem({ ...REMAP, gidMappings: [{ containerID: 0, hostID: 0, size: 10 }] })).toMatch(/^userns\.gidMappings: .* maps onto the host's root/);
+  });
+
+  it('a subordinate range that starts at host id 0 is refused when picked', () => {
+    expect(() => pickMapping([e('root', 0, 65536)], [e('root', 100000, 65536)], OWNERS)).toThrow(
+      "--userns=remap: root's range in /etc/subuid (root:0:65536) starts at the host's root (0)",
     );
   });
 });
