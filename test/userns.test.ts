@@ -163,6 +163,13 @@ describe('run --userns=remap', () => {
     expect(info.Namespaces.user).not.toBe(readlinkSync('/proc/self/ns/user'));
     expect(info.Spec.linux.namespaces).toContainEqual({ type: 'user' });
     expect(info.Spec.linux.uidMappings).toEqual([{ containerID: 0, hostID: start, size: 65536 }]);
+    // its changes belong to host ids: commit and export refuse, rather than make an image of them
+    for (const verb of [['commit', name, 'remapped:1'], ['export', '-o', join(dir, 'x.tar'), name]]) {
+      const refused = await ctr(verb);
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toBe(`minictr: ${verb[0]}: container ${name} runs with --userns=remap: its changes belong to host uids from ${start} on, which minictr does not map back to the container's for an image`);
+    }
+    expect(existsSync(join(dir, 'x.tar'))).toBe(false);
 
     expect((await ctr(['rm', '-f', name])).exitCode).toBe(0);
     made.splice(made.indexOf(name), 1);
