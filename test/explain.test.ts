@@ -1,9 +1,11 @@
 /**
  * --explain prints each kernel step as it is done, from the code that does it: the lines
- * appear in the order the child performs them, and a failing step is the last one printed.
+ * appear in the order the child performs them, and a failing step is the last one printed;
+ * the firewall rules it prints are the ones the kernel then has.
  */
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { minictr } from './helpers/cli.js';
+import { minictr, uniq } from './helpers/cli.js';
 
 describe('run --explain', () => {
   it('shows every step with its shell equivalent, in order', async () => {
@@ -41,5 +43,67 @@ describe('run --explain', () => {
     expect(r.exitCode).toBe(125);
     const last = r.stderr.trim().split('\n').at(-1);
     expect(last).toMatch(/^minictr: chdir\(\/proc\/self\/fd\/7\).*: (No such file or directory|Not a directory|Operation not permitted)$/);
+  });
+});
+
+describe('run --explain: the firewall', () => {
+  it('rules are printed as they are added, from the text that runs: each is then in the kernel as printed', async () => {
+    // nftables for both, whatever other runs on this host do to the iptables policy meanwhile
+    const env = { ...process.env, MINICTR_FIREWALL: 'nftables', MINICTR_BRIDGE_FIREWALL: 'nftables' };
+    const net = uniq('ex-');
+    expect((await minictr(['network', 'create', '--subnet', `10.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.0/24`, net], { env })).exitCode).toBe(0);
+    const bridge = JSON.parse((await minictr(['network', 'inspect', net])).stdout)[0].bridge as string;
+    const name = uniq('ex-');
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    try {
+      const r = await minictr(['run', '-d', '--explain', '--name', name, '--network', net, '-p', `${port}:80`, 'busybox', 'sleep', '60'], { env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const info = JSON.parse((await minictr(['inspect', name])).stdout)[0];
+      const [ip, id] = [info.NetworkSettings.IPAddress as string, info.Id as string];
+      const mac = `02:42:${ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
+      const veth = `veth${id.slice(0, 11)}`;
+      // the nft scripts, as printed: `$ nft -f - <<EOF` ... `EOF`
+      const lines = r.stderr.split('\n').map((l) => l.trim());
+      const rules: string[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        if (lines[i] !== '$ nft -f - <<EOF') continue;
+        for (i++; lines[i] !== 'EOF'; i++) if (lines[i]!.startsWith('add rule ')) rules.push(lines[i]!);
+      }
+      const tagNet = `comment "minictr:net:${bridge}"`;
+      const tagCtr = `comment "minictr:ctr:${id.slice(0, 12)}"`;
+      expect(rules).toEqual([
+        `add rule ip minictr forward iifname "${bridge}" oifname "${bridge}" accept ${tagNet}`,
+        // the drop towards the other networks, when there are others
+        ...(rules.some((l) => l.includes(' oifname { ')) ? [expect.stringMatching(new RegExp(`^add rule ip minictr forward iifname "${bridge}" oifname \\{ .* \\} drop ${tagNet}$`))] : []),
+        `add rule ip minictr forward iifname "${bridge}" accept ${tagNet}`,
+        `add rule ip minictr forward oifname "${bridge}" ct state established,related accept ${tagNet}`,
+        `add rule ip minictr forward oifname "${bridge}" ct status dnat accept ${tagNet}`,
+        expect.stringMatching(new RegExp(`^add rule ip minictr postrouting ip saddr [0-9./]+ oifname != "${bridge}" masquerade ${tagNet}$`)),
+        `add rule ip minictr postrouting ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade ${tagNet}`,
+        `add rule ip minictr input iifname "${bridge}" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop ${tagNet}`,
+        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" ether saddr ${mac} arp saddr ether ${mac} arp saddr ip ${ip} accept ${tagCtr}`,
+        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" ether saddr ${mac} ip saddr ${ip} accept ${tagCtr}`,
+        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" drop ${tagCtr}`,
+        `add rule ip minictr prerouting fib daddr type local tcp dport ${port} dnat to ${ip}:80 ${tagCtr}`,
+        `add rule ip minictr output fib daddr type local tcp dport ${port} dnat to ${ip}:80 ${tagCtr}`,
+      ]);
+      // printed right when they are added: the anti-spoofing rules after the veth is on the bridge
+      const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
+      expect(at(/^\$ ip link set \S+ master /)).toBeLessThan(at(/^add rule bridge /));
+      // and the kernel has each one as printed (nft lists "& dnat == 0" as "! dnat", and a set
+      // of one as its element)
+      const canonical = (body: string): string => body.replace('ct status & dnat == 0', 'ct status ! dnat').replace(/\{ ("[^"]*") \}/, '$1');
+      for (const rule of rules) {
+        const [, family, table, chain, body] = /^add rule (\S+) (\S+) (\S+) (.*)$/.exec(rule)!;
+        const listed = (await execa('nft', ['list', 'chain', family!, table!, chain!])).stdout.split('\n').map((l) => l.trim());
+        expect(listed, rule).toContain(canonical(body!));
+      }
+    } finally {
+      await minictr(['rm', '-f', name], { env });
+      await minictr(['network', 'rm', '-f', net], { env });
+    }
+    const tables = (await execa('nft', ['list', 'ruleset'])).stdout;
+    expect(tables).not.toContain(`minictr:net:${bridge}`);
+    expect(tables).not.toContain(`minictr-${bridge}`);
   });
 });

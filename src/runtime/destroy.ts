@@ -39,9 +39,19 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
   await removeCgroup(cgroupName(b.id), { explain }); // kills what still runs in it
   const { listNetworks } = await import('../network/container/store.js');
   const { addressesInUse, releaseAddress } = await import('../network/container/ipam.js');
+  const { unguardPort } = await import('../network/container/antispoof.js');
+  const { vethName } = await import('../network/container/attach.js');
+  let onNetwork = false;
   for (const net of listNetworks()) {
-    for (const [ip, id] of addressesInUse(net.name)) if (id === b.id) releaseAddress(net.name, ip, id);
+    for (const [ip, id] of addressesInUse(net.name)) {
+      if (id !== b.id) continue;
+      releaseAddress(net.name, ip, id);
+      // its bridge port's anti-spoofing rules, found by its id
+      await unguardPort(net, b.id, vethName(b.id), explain);
+      onNetwork = true;
+    }
   }
+  if (!onNetwork) await unguardPort(undefined, b.id, vethName(b.id), explain); // ebtables chains are named by id alone
   const { selectFirewall } = await import('../network/container/firewall.js');
   await (await selectFirewall(explain)).removeContainer(b.id);
   rmSync(b.dir, { recursive: true, force: true, maxRetries: 3 });

@@ -7,14 +7,16 @@ import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
+import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
-import { parsePortMapping } from '../network/container/ports.js';
+import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
+import { paths, stateRoot } from '../paths.js';
+import { createExplainer, silent, type Explainer } from '../util/explain.js';
+import { withLock } from '../util/lock.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
 import { checkUsernsNetwork, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
-import { paths, stateRoot } from '../paths.js';
-import { createExplainer, type Explainer } from '../util/explain.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -44,6 +46,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const resources = limitsFromFlags(opts.limits);
   const usernsMode = parseUsernsMode(opts.userns);
   checkUsernsNetwork(usernsMode, mode);
+  await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
@@ -54,8 +57,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
 
-  const create = async (name: string | undefined): Promise<Container> => {
-    const container = createContainer({
+  const newContainer = (name: string | undefined): Container =>
+    createContainer({
       name,
       hostname: opts.hostname,
       image: opts.image,
@@ -73,6 +76,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       resources,
       ...(userns ? { userns } : {}),
     });
+  const create = async (name: string | undefined): Promise<Container> => {
+    // checked again, and the container's record (with its ports) written, under one lock:
+    // two runs at once cannot both take a port
+    const container = !ports.length
+      ? newContainer(name)
+      : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+        await checkPorts(ports);
+        return newContainer(name);
+      });
     if (userns) {
       try {
         letContainerRootThrough([container.dir], userns, explain);
@@ -108,4 +120,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** -p: the host ports must be free (see network/container/ports.ts). The containers of this
+ * state directory are named by name; the kernel's rules also show other directories'. */
+async function checkPorts(ports: PortMapping[]): Promise<void> {
+  if (!ports.length) return;
+  const mine = listContainers();
+  const ids = new Set(mine.map((c) => c.config.id.slice(0, 12)));
+  const { selectFirewall } = await import('../network/container/firewall.js');
+  const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
+  checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
 }

@@ -16,23 +16,24 @@ export interface Namespaces {
   uts: boolean;
 }
 
-/** The key in dotted form, or a UsageError saying why it is refused. */
-export function checkNamespacedSysctl(raw: string, ns: Namespaces, where = 'linux.sysctl'): string {
+/** The key in dotted form, or a UsageError saying why it is refused. whose: what owns the
+ * namespaces, in the messages (a lab host has only a network namespace of its own). */
+export function checkNamespacedSysctl(raw: string, ns: Namespaces, where = 'linux.sysctl', whose = 'the container'): string {
   const key = raw.replace(/\//g, '.');
   const parts = key.split('.');
   if (!/^[a-zA-Z0-9_.-]+$/.test(key) || parts.some((p) => p === '' || p === '-' ) || key.length > 256) {
     throw new UsageError(`${where}: "${raw}" is not a sysctl name`);
   }
   if (IPC.has(key) || key.startsWith('fs.mqueue.')) {
-    if (!ns.ipc) throw new UsageError(`${where}: ${key} needs an IPC namespace of the container's own`);
+    if (!ns.ipc) throw new UsageError(`${where}: ${key} needs an IPC namespace of ${whose}'s own`);
     return key;
   }
   if (UTS.has(key)) {
-    if (!ns.uts) throw new UsageError(`${where}: ${key} needs a UTS namespace of the container's own`);
+    if (!ns.uts) throw new UsageError(`${where}: ${key} needs a UTS namespace of ${whose}'s own`);
     return key;
   }
   if (parts[0] === 'net' && parts.length >= 3) {
-    if (!ns.net) throw new UsageError(`${where}: ${key} needs a network namespace of the container's own`);
+    if (!ns.net) throw new UsageError(`${where}: ${key} needs a network namespace of ${whose}'s own`);
     return key;
   }
   throw new UsageError(`${where}: ${key} is not a namespaced sysctl: it would change the host`);

@@ -90,9 +90,11 @@ describe('validateTopology: good files', () => {
     expect(t.links[1]!.impair).toEqual({ loss: '2.5%' });
   });
 
-  it("a slash stands for a dot in an interface's name (a VLAN's eth0.100), as sysctl(8) reads it", () => {
-    const t = validateTopology(edited((d) => { d.hosts.a.sysctls = { 'net.ipv4.conf.eth0/100.forwarding': '1' }; }), 'lab.yaml');
-    expect(t.hosts[0]!.sysctls).toEqual({ 'net.ipv4.conf.eth0/100.forwarding': '1' });
+  it('sysctls: the key is normalised (a slash is a separator, as in a container\'s linux.sysctl)', () => {
+    const t = validateTopology(edited((d) => { d.hosts.a.sysctls = { 'net/ipv4/conf/eth0/forwarding': '1', 'net.ipv4.ip_forward': 1 }; }), 'lab.yaml');
+    expect(t.hosts[0]!.sysctls).toEqual({ 'net.ipv4.conf.eth0.forwarding': '1', 'net.ipv4.ip_forward': '1' });
+    // and what sysctl(8) is given is that key
+    expect(lines(t, KERNEL)).toContain('ip netns exec a sysctl -q -w net.ipv4.conf.eth0.forwarding=1 net.ipv4.ip_forward=1');
   });
 
   it('hosts and interfaces named like properties of every object', () => {
@@ -170,12 +172,24 @@ describe('validateTopology: refusals name the file and the field', () => {
     ['a route with neither via nor dev', (d) => { d.hosts.a.routes = [{ to: 'default' }]; }, 'lab.yaml: hosts.a.routes[0]: needs via or dev'],
     ['an unknown route key', (d) => { d.hosts.a.routes = [{ to: 'default', via: '10.0.0.2', metric: 5 }]; }, 'lab.yaml: hosts.a.routes[0]: unknown key "metric" (expected one of: to, via, dev)'],
     ['routes as a mapping', (d) => { d.hosts.a.routes = { default: '10.0.0.2' }; }, 'lab.yaml: hosts.a.routes: must be a list'],
-    ['a sysctl of the whole machine', (d) => { d.hosts.a.sysctls = { 'kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls.kernel.core_pattern: only net.* sysctls belong to a namespace'],
-    ['a sysctl with a space', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip forward': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip forward: only net.* sysctls belong to a namespace'],
-    // sysctl(8) would write /proc/sys/net/../kernel/core_pattern: the host's, not the namespace's
-    ['a sysctl that climbs out of net/', (d) => { d.hosts.a.sysctls = { 'net.//.kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls.net.//.kernel.core_pattern: is not a sysctl name: a part between "." or "/" is empty'],
-    ['a sysctl with an empty part', (d) => { d.hosts.a.sysctls = { 'net.ipv4..ip_forward': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4..ip_forward: is not a sysctl name: a part between "." or "/" is empty'],
-    ['a sysctl ending in a separator', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward/': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip_forward/: is not a sysctl name: a part between "." or "/" is empty'],
+    // one checker for labs and containers (src/spec/sysctl.ts): only what a network namespace owns
+    ['a sysctl of the whole machine', (d) => { d.hosts.a.sysctls = { 'kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls: kernel.core_pattern is not a namespaced sysctl: it would change the host'],
+    ['a sysctl of the whole machine, with slashes', (d) => { d.hosts.a.sysctls = { 'kernel/core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls: kernel.core_pattern is not a namespaced sysctl: it would change the host'],
+    ['a sysctl of an IPC namespace', (d) => { d.hosts.a.sysctls = { 'kernel.shmmax': '1' }; }, "lab.yaml: hosts.a.sysctls: kernel.shmmax needs an IPC namespace of a lab host's own"],
+    ['a sysctl of an IPC namespace (mqueue)', (d) => { d.hosts.a.sysctls = { 'fs.mqueue.msg_max': '1' }; }, "lab.yaml: hosts.a.sysctls: fs.mqueue.msg_max needs an IPC namespace of a lab host's own"],
+    ['a sysctl of a UTS namespace', (d) => { d.hosts.a.sysctls = { 'kernel.hostname': 'x' }; }, "lab.yaml: hosts.a.sysctls: kernel.hostname needs a UTS namespace of a lab host's own"],
+    ['net itself', (d) => { d.hosts.a.sysctls = { 'net.ipv4': '1' }; }, 'lab.yaml: hosts.a.sysctls: net.ipv4 is not a namespaced sysctl: it would change the host'],
+    ['a sysctl with a space', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip forward': '1' }; }, 'lab.yaml: hosts.a.sysctls: "net.ipv4.ip forward" is not a sysctl name'],
+    // normalised before the check: each of these is /proc/sys/net/../kernel/core_pattern, the host's
+    ['a sysctl that climbs out of net/ (dots)', (d) => { d.hosts.a.sysctls = { 'net.//.kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls: "net.//.kernel.core_pattern" is not a sysctl name'],
+    ['a sysctl that climbs out of net/ (a path)', (d) => { d.hosts.a.sysctls = { 'net/../kernel/core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls: "net/../kernel/core_pattern" is not a sysctl name'],
+    ['a sysctl that climbs out of net/ (dots only)', (d) => { d.hosts.a.sysctls = { 'net....kernel.core_pattern': '|/tmp/x' }; }, 'lab.yaml: hosts.a.sysctls: "net....kernel.core_pattern" is not a sysctl name'],
+    ['a sysctl with an empty part', (d) => { d.hosts.a.sysctls = { 'net.ipv4..ip_forward': '1' }; }, 'lab.yaml: hosts.a.sysctls: "net.ipv4..ip_forward" is not a sysctl name'],
+    ['a sysctl ending in a separator', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward/': '1' }; }, 'lab.yaml: hosts.a.sysctls: "net.ipv4.ip_forward/" is not a sysctl name'],
+    ['a sysctl starting with a separator', (d) => { d.hosts.a.sysctls = { '/net/ipv4/ip_forward': '1' }; }, 'lab.yaml: hosts.a.sysctls: "/net/ipv4/ip_forward" is not a sysctl name'],
+    // sysctl(8) reads "eth0/100" among dots as the interface eth0.100, the checker as eth0, 100
+    ['a sysctl that mixes . and /', (d) => { d.hosts.a.sysctls = { 'net.ipv4.conf.eth0/100.forwarding': '1' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.conf.eth0/100.forwarding: mixes "." and "/": write it with one separator'],
+    ['the same sysctl twice', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward': '1', 'net/ipv4/ip_forward': '0' }; }, 'lab.yaml: hosts.a.sysctls.net/ipv4/ip_forward: is net.ipv4.ip_forward again'],
     ['a sysctl value that is empty', (d) => { d.hosts.a.sysctls = { 'net.ipv4.ip_forward': '' }; }, 'lab.yaml: hosts.a.sysctls.net.ipv4.ip_forward: must be a non-empty string'],
   ])('%s', (_what, edit, message) => {
     expect(refusal(edited(edit))).toBe(message);

@@ -1,9 +1,17 @@
-/** Addresses and subnets (src/network/container/cidr.ts), -p (ports.ts) and --network (mode.ts). */
+/**
+ * Addresses and subnets (src/network/container/cidr.ts), -p and its clash checks (ports.ts),
+ * --network (mode.ts), and the anti-spoofing rules of a bridge port (antispoof.ts).
+ */
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { ConflictError, UsageError } from '../../src/errors.js';
+import { equivalent } from '../../src/network/host/actions.js';
+import { vethPair } from '../../src/network/host/links.js';
+import { containerMac, ebtablesPortRules, nftPortRules, ovsPortFlows } from '../../src/network/container/antispoof.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';
+import type { PortMapping } from '../../src/network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../../src/network/container/mode.js';
-import { parsePortMapping } from '../../src/network/container/ports.js';
+import { checkPortsFree, findPublished, parsePortMapping, parseProcNet, portSpec, portsOverlap, socketTakes, type HostSocket } from '../../src/network/container/ports.js';
+import type { NetworkConfig } from '../../src/network/container/store.js';
 
 describe('cidr', () => {
   it.each<[string, number]>([
@@ -115,5 +123,132 @@ describe('parseNetworkMode', () => {
     ['a/b', 'invalid --network "a/b"'],
   ])('refuses %j', (v, message) => {
     expect(() => parseNetworkMode(v)).toThrow(new UsageError(message));
+  });
+});
+
+describe('-p: which host ports clash', () => {
+  const m = (spec: string): PortMapping => parsePortMapping(spec);
+
+  it('portSpec writes a mapping the way -p takes it', () => {
+    expect(portSpec(m('8080:80'))).toBe('8080:80/tcp');
+    expect(portSpec(m('127.0.0.1:53:53/udp'))).toBe('127.0.0.1:53:53/udp');
+  });
+
+  it.each<[string, string, boolean]>([
+    ['8080:80', '8080:81', true],
+    ['8080:80', '127.0.0.1:8080:80', true], // every local address includes 127.0.0.1
+    ['0.0.0.0:8080:80', '10.0.0.1:8080:80', true], // 0.0.0.0 is every address too
+    ['127.0.0.1:8080:80', '127.0.0.1:8080:81', true],
+    ['127.0.0.1:8080:80', '127.0.0.2:8080:80', false],
+    ['8080:80', '8080:80/udp', false],
+    ['8080:80', '8081:80', false],
+  ])('%s and %s: %s', (a, b, clash) => {
+    expect(portsOverlap(m(a), m(b))).toBe(clash);
+    expect(portsOverlap(m(b), m(a))).toBe(clash);
+  });
+
+  it('findPublished: the first wanted port a holder has, or one the list repeats', () => {
+    const holders = [{ owner: 'container web', ports: [m('8080:80'), m('53:53/udp')] }, { owner: 'container db', ports: [m('127.0.0.1:5432:5432')] }];
+    expect(findPublished([m('9000:80'), m('53:5353/udp')], holders)).toEqual({ port: m('53:5353/udp'), owner: 'container web' });
+    expect(findPublished([m('5432:5432')], holders)).toEqual({ port: m('5432:5432'), owner: 'container db' });
+    expect(findPublished([m('127.0.0.2:5432:5432'), m('53:53')], holders)).toBeUndefined();
+    expect(findPublished([m('9000:80'), m('127.0.0.1:9000:81')], [])).toEqual({ port: m('127.0.0.1:9000:81') });
+  });
+
+  it('checkPortsFree: one line naming the owner (this state directory\'s by name, the kernel\'s by id)', () => {
+    const holders = [{ owner: 'container web', ports: [m('8080:80')] }];
+    const kernel = [{ ...m('9090:1'), ctr: '3f2a9c1b0d4e' }];
+    expect(() => checkPortsFree([m('8080:81')], holders, kernel)).toThrow(new ConflictError('-p 8080:81/tcp: host port 8080/tcp is already published by container web'));
+    expect(() => checkPortsFree([m('127.0.0.1:9090:80')], holders, kernel)).toThrow(new ConflictError('-p 127.0.0.1:9090:80/tcp: host port 9090/tcp is already published by minictr container 3f2a9c1b0d4e'));
+    expect(() => checkPortsFree([m('9000:80'), m('9000:81')], [], [])).toThrow(new UsageError('-p 9000:81/tcp: host port 9000/tcp is published twice by this command'));
+  });
+
+  // as the kernel writes them: addresses are 32-bit words in host (little-endian) order
+  const TCP = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1111 1 0000000000000000 100 0 0 10 0',
+    '   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2222 1 0000000000000000 100 0 0 10 0',
+    // an established connection from local port 8081: not a listener
+    '   2: 0100007F:1F91 0100007F:0050 01 00000000:00000000 00:00000000 00000000     0        0 3333 1 0000000000000000 20 4 30 10 -1',
+  ].join('\n');
+  const TCP6 = [
+    '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+    '   0: 00000000000000000000000000000000:1F92 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0',
+    '   1: 0000000000000000FFFF00000100007F:1F93 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5555 1 0000000000000000 100 0 0 10 0',
+    '   2: 00000000000000000000000001000000:1F94 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 6666 1 0000000000000000 100 0 0 10 0',
+  ].join('\n');
+  const UDP = [
+    '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
+    '  100: 3500000A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 7777 2 0000000000000000 0',
+    // a connected socket (a client's): not one that receives from anyone
+    '  101: 0100007F:A000 0100007F:0035 01 00000000:00000000 00:00000000 00000000     0        0 8888 2 0000000000000000 0',
+  ].join('\n');
+
+  it('parseProcNet: listening TCP sockets and unconnected UDP ones, with their addresses', () => {
+    expect(parseProcNet(TCP, 'tcp')).toEqual<HostSocket[]>([
+      { proto: 'tcp', address: '127.0.0.1', port: 8080, inode: 1111 },
+      { proto: 'tcp', address: '0.0.0.0', port: 22, inode: 2222 },
+    ]);
+    expect(parseProcNet(TCP6, 'tcp')).toEqual<HostSocket[]>([
+      { proto: 'tcp', address: '0.0.0.0', port: 8082, inode: 4444 }, // [::] takes IPv4 too
+      { proto: 'tcp', address: '127.0.0.1', port: 8083, inode: 5555 }, // ::ffff:127.0.0.1
+      { proto: 'tcp', address: '00000000000000000000000001000000', port: 8084, inode: 6666 }, // ::1
+    ]);
+    expect(parseProcNet(UDP, 'udp')).toEqual<HostSocket[]>([{ proto: 'udp', address: '10.0.0.53', port: 53, inode: 7777 }]);
+    expect(parseProcNet('', 'udp')).toEqual([]);
+  });
+
+  it('socketTakes: would the DNAT rule take the socket\'s traffic', () => {
+    const [lo, any] = parseProcNet(TCP, 'tcp') as [HostSocket, HostSocket];
+    const v6only = parseProcNet(TCP6, 'tcp')[2]!;
+    expect(socketTakes(lo, m('8080:80'))).toBe(true); // every local address
+    expect(socketTakes(lo, m('127.0.0.1:8080:80'))).toBe(true);
+    expect(socketTakes(lo, m('10.0.0.1:8080:80'))).toBe(false); // another address
+    expect(socketTakes(lo, m('8080:80/udp'))).toBe(false); // another protocol
+    expect(socketTakes(any, m('10.0.0.1:22:22'))).toBe(true); // a wildcard listener has every address
+    expect(socketTakes(v6only, m('8084:80'))).toBe(false); // IPv6 only: DNAT is IPv4
+  });
+});
+
+describe('anti-spoofing rules of a bridge port', () => {
+  const net: NetworkConfig = { name: 'backend', driver: 'linux', bridge: 'mctr-backend', subnet: '10.89.0.0/24', gateway: '10.89.0.1', created: '' };
+  const port = { ctrId: '3f2a9c1b0d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8', veth: 'veth3f2a9c1b0d4', mac: '02:42:0a:59:00:07', ip: '10.89.0.7' };
+
+  it('the container MAC comes from its address: 02:42 and the four octets', () => {
+    expect(containerMac('10.89.0.7')).toBe('02:42:0a:59:00:07');
+    expect(containerMac('192.168.255.1')).toBe('02:42:c0:a8:ff:01');
+    expect(() => containerMac('10.89.0')).toThrow('10.89.0 is not an IPv4 address');
+  });
+
+  it('the veth pair is made with that MAC on eth0, in the container\'s namespace', () => {
+    const a = vethPair({ ifname: 'eth0', address: port.mac, netns: 4242 }, { ifname: port.veth });
+    expect(equivalent(a)).toBe(`ip link add eth0 address ${port.mac} netns 4242 type veth peer name ${port.veth}`);
+    expect(a.creates).toEqual([{ kind: 'link', name: port.veth }]);
+  });
+
+  it('nftables (bridge family): its own MAC with its own address in ARP or IPv4, nothing else', () => {
+    const tag = 'comment "minictr:ctr:3f2a9c1b0d4e"';
+    expect(nftPortRules(net, port)).toEqual([
+      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" ether saddr 02:42:0a:59:00:07 arp saddr ether 02:42:0a:59:00:07 arp saddr ip 10.89.0.7 accept ${tag}`,
+      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" ether saddr 02:42:0a:59:00:07 ip saddr 10.89.0.7 accept ${tag}`,
+      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" drop ${tag}`,
+    ]);
+  });
+
+  it('Open vSwitch: the same as flows on the port, with the container\'s id as cookie', () => {
+    expect(ovsPortFlows(port)).toEqual([
+      'cookie=0x3f2a9c1b0d4e5f60,in_port=veth3f2a9c1b0d4,priority=200,dl_src=02:42:0a:59:00:07,arp,arp_spa=10.89.0.7,arp_sha=02:42:0a:59:00:07,actions=NORMAL',
+      'cookie=0x3f2a9c1b0d4e5f60,in_port=veth3f2a9c1b0d4,priority=200,dl_src=02:42:0a:59:00:07,ip,nw_src=10.89.0.7,actions=NORMAL',
+      'cookie=0x3f2a9c1b0d4e5f60,in_port=veth3f2a9c1b0d4,priority=100,actions=drop',
+    ]);
+  });
+
+  it('ebtables: a chain of the container\'s own, policy DROP, that PREROUTING sends its port to', () => {
+    expect(ebtablesPortRules(port).map((a) => a.join(' '))).toEqual([
+      '-N minictr-3f2a9c1b0d4e -P DROP',
+      '-A minictr-3f2a9c1b0d4e -s 02:42:0a:59:00:07 -p ARP --arp-mac-src 02:42:0a:59:00:07 --arp-ip-src 10.89.0.7 -j RETURN',
+      '-A minictr-3f2a9c1b0d4e -s 02:42:0a:59:00:07 -p IPv4 --ip-src 10.89.0.7 -j RETURN',
+      '-A PREROUTING -i veth3f2a9c1b0d4 -j minictr-3f2a9c1b0d4e',
+    ]);
   });
 });

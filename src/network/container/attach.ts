@@ -1,10 +1,11 @@
 /**
  * A container on a bridge network: its address is taken when it is created, and at every
  * start, after the C child has made the network namespace but before it runs anything, the
- * host side is wired: a veth pair is created with one end (eth0) directly inside the
- * container's namespace, the other end on the bridge; then eth0 gets its address and default
- * route, published ports get their DNAT rules, and the network's containers learn each
- * other's names (/etc/hosts).
+ * host side is wired: a veth pair is created with one end (eth0, with the MAC its address
+ * gives it) directly inside the container's namespace, the other end on the bridge, where
+ * anti-spoofing rules let only that MAC and address send (antispoof.ts); then eth0 gets its
+ * address and default route, published ports get their DNAT rules, and the network's
+ * containers learn each other's names (/etc/hosts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import type { Action } from '../host/actions.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
+import { containerMac, guardPort, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
@@ -65,6 +67,7 @@ export async function removeNetwork(name: string, force: boolean, explain: Expla
   await withLock(NETWORK_LOCK(), async () => {
     const fw = await selectFirewall(explain);
     await fw.removeNetwork(net);
+    await removeNetworkGuard(net, explain);
     await removeBridge(net, explain);
     deleteNetworkRecord(name);
   });
@@ -108,9 +111,10 @@ export function vethName(containerId: string): string {
 }
 
 /** The same cable a lab host gets: eth0 made directly in the container's namespace (by its
- * pid, while the child waits), the host end plugged into the network's bridge. */
-export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev'): Action[] {
-  const pair = vethPair({ ifname: 'eth0', netns: pid, label: `eth0 (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: eth0 created directly in the container's network namespace, ${veth} on ${net.bridge}`);
+ * pid, while the child waits) with the MAC the anti-spoofing rules allow, the host end
+ * plugged into the network's bridge. */
+export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev', mac: string): Action[] {
+  const pair = vethPair({ ifname: 'eth0', address: mac, netns: pid, label: `eth0 (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: eth0 (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`);
   if (net.driver === 'linux') return [pair, bridgePort(net.bridge, 'linux', veth), linkUp(veth)];
   const offload = datapath === 'netdev'
     ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff('eth0', undefined, 'and none on the container\'s eth0', `/proc/${pid}/ns/net`)]
@@ -131,12 +135,16 @@ export async function containerInterface(n: ContainerNetwork): Promise<{ ifname:
 }
 
 /** Wire the host side for a started container (pid: its init, in its own netns, waiting for
- * "go"): the veth pair, the bridge port, published ports. */
+ * "go"): the veth pair, the bridge port and its anti-spoofing rules, published ports. Its eth0
+ * stays down until the child runs, so nothing is sent before the rules are in place. */
 export async function connectContainer(containerId: string, pid: number, n: ContainerNetwork, explain: Explainer): Promise<void> {
   if (!n.network || !n.ip) return;
   const net = await getNetwork(n.network);
   await ensureNetworkReady(net, explain);
-  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, vethName(containerId), net, await ovsDatapathType()) }], { out: explainOutput(explain) });
+  const veth = vethName(containerId);
+  const mac = containerMac(n.ip);
+  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac) }], { out: explainOutput(explain) });
+  await guardPort(net, { ctrId: containerId, veth, mac, ip: n.ip }, explain);
   if (n.ports.length) {
     const fw = await selectFirewall(explain);
     await fw.removeContainer(containerId);
@@ -144,10 +152,12 @@ export async function connectContainer(containerId: string, pid: number, n: Cont
   }
 }
 
-/** At rm: free the address and the published ports. The veth went with the netns. */
+/** At rm: free the address, the published ports and the port's anti-spoofing rules. The
+ * veth went with the netns. */
 export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer): Promise<void> {
   if (!n?.network || !n.ip) return;
   if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
+  await unguardPort(findNetwork(n.network), containerId, vethName(containerId), explain);
   releaseAddress(n.network, n.ip, containerId);
 }
 

@@ -43,7 +43,8 @@ export async function ensureBridge(net: NetworkConfig, explain: Explainer): Prom
       if (!linkExists(net.bridge)) throw err;
     });
   }
-  // published ports are reachable on 127.0.0.1 only if the bridge may route loopback sources
+  // published ports are reachable on 127.0.0.1 only if the bridge may route loopback sources;
+  // the firewall's localnet guard keeps containers from the host's 127.0.0.0/8 (firewall.ts)
   writeSysctl(`/proc/sys/net/ipv4/conf/${net.bridge}/route_localnet`, '1', explain);
   writeSysctl('/proc/sys/net/ipv4/ip_forward', '1', explain);
 }

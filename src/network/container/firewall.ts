@@ -4,6 +4,12 @@
  * its FORWARD chain will see them; a clean host gets one nftables table, `ip minictr`.
  * Every rule carries a comment so it can be removed exactly when its network or container
  * goes (minictr:net:BRIDGE, minictr:ctr:ID). MINICTR_FIREWALL=nftables|iptables overrides.
+ *
+ * The localnet guard: published ports answer on 127.0.0.1 because each bridge has
+ * route_localnet=1 (bridge.ts), which also lets a container send to the host's 127.0.0.0/8
+ * (CVE-2020-8558: services bound only to the host's loopback). So packets from a bridge to
+ * 127.0.0.0/8 are dropped unless conntrack DNAT'd them for a published port (the replies to
+ * the host's own connections to 127.0.0.1:PORT), as kube-proxy's guard does.
  */
 import type { Explainer } from '../../util/explain.js';
 import { hostCommand } from '../../util/host-command.js';
@@ -16,12 +22,19 @@ export interface PortMapping {
   proto: 'tcp' | 'udp';
 }
 
+/** A published port found in the kernel's rules, with the (short) id its tag names. */
+export interface PublishedRule extends PortMapping {
+  ctr: string;
+}
+
 export interface Firewall {
   readonly backend: 'nftables' | 'iptables';
   ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void>;
   removeNetwork(net: NetworkConfig): Promise<void>;
   publish(ctrId: string, net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void>;
   removeContainer(ctrId: string): Promise<void>;
+  /** every port minictr publishes on this host, from any state directory */
+  published(): Promise<PublishedRule[]>;
 }
 
 /** The host uses iptables when its iptables tables hold rules or a non-ACCEPT policy. */
@@ -41,7 +54,8 @@ export async function selectFirewall(explain: Explainer): Promise<Firewall> {
 // tagged by bridge, not network name: bridge names are unique on the host, network names are
 // only unique within one MINICTR_ROOT
 const netTag = (net: NetworkConfig): string => `minictr:net:${net.bridge}`;
-const ctrTag = (id: string): string => `minictr:ctr:${id.slice(0, 12)}`;
+const CTR_TAG = 'minictr:ctr:';
+const ctrTag = (id: string): string => `${CTR_TAG}${id.slice(0, 12)}`;
 
 class NftFirewall implements Firewall {
   readonly backend = 'nftables' as const;
@@ -58,6 +72,7 @@ class NftFirewall implements Firewall {
     await this.nft(
       [
         'table ip minictr {',
+        '  chain input { type filter hook input priority filter; policy accept; }',
         '  chain forward { type filter hook forward priority filter; policy accept; }',
         '  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }',
         '  chain output { type nat hook output priority -100; policy accept; }',
@@ -70,6 +85,7 @@ class NftFirewall implements Firewall {
         `add rule ip minictr forward oifname "${net.bridge}" ct status dnat accept ${tag}`,
         `add rule ip minictr postrouting ip saddr ${net.subnet} oifname != "${net.bridge}" masquerade ${tag}`,
         `add rule ip minictr postrouting ip saddr 127.0.0.0/8 oifname "${net.bridge}" masquerade ${tag}`,
+        `add rule ip minictr input iifname "${net.bridge}" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop ${tag}`,
         '',
       ].join('\n'),
       `NAT and forwarding for network ${net.name} (${net.subnet} on ${net.bridge})`,
@@ -95,6 +111,24 @@ class NftFirewall implements Firewall {
 
   async removeContainer(ctrId: string): Promise<void> {
     await this.removeTagged(ctrTag(ctrId));
+  }
+
+  async published(): Promise<PublishedRule[]> {
+    const list = await hostCommand('nft', ['-j', 'list', 'chain', 'ip', 'minictr', 'prerouting'], { allowFailure: true });
+    if (!list.ok) return [];
+    type Match = { match?: { left?: { payload?: { protocol: string; field: string } }; right?: unknown } };
+    const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { comment?: string; expr: Match[] } }> }).nftables;
+    const out: PublishedRule[] = [];
+    for (const { rule } of items) {
+      if (!rule?.comment?.startsWith(CTR_TAG)) continue;
+      const m = rule.expr.map((e) => e.match).filter((x) => x?.left?.payload);
+      const port = m.find((x) => x!.left!.payload!.field === 'dport');
+      const daddr = m.find((x) => x!.left!.payload!.protocol === 'ip' && x!.left!.payload!.field === 'daddr');
+      const proto = port?.left?.payload?.protocol;
+      if (!port || (proto !== 'tcp' && proto !== 'udp') || typeof port.right !== 'number') continue;
+      out.push({ ctr: rule.comment.slice(CTR_TAG.length), proto, hostPort: port.right, containerPort: 0, hostIp: typeof daddr?.right === 'string' ? daddr.right : undefined });
+    }
+    return out;
   }
 
   /** delete every rule of table ip minictr whose comment is tag */
@@ -136,6 +170,7 @@ class IptablesFirewall implements Firewall {
     for (const r of forward) await this.ipt('filter', ['-I', 'FORWARD', ...r, ...c], `allow forwarding for ${net.name}`);
     await this.ipt('nat', ['-A', 'POSTROUTING', '-s', net.subnet, '!', '-o', net.bridge, '-j', 'MASQUERADE', ...c], `masquerade ${net.subnet}`);
     await this.ipt('nat', ['-A', 'POSTROUTING', '-s', '127.0.0.0/8', '-o', net.bridge, '-j', 'MASQUERADE', ...c]);
+    await this.ipt('filter', ['-I', 'INPUT', '-i', net.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-j', 'DROP', ...c], `no container reaches the host's 127.0.0.0/8 (route_localnet) but for published ports`);
   }
 
   async removeNetwork(net: NetworkConfig): Promise<void> {
@@ -154,6 +189,25 @@ class IptablesFirewall implements Firewall {
 
   async removeContainer(ctrId: string): Promise<void> {
     await this.removeTagged(ctrTag(ctrId));
+  }
+
+  async published(): Promise<PublishedRule[]> {
+    const save = await hostCommand('iptables-save', ['-t', 'nat'], { allowFailure: true });
+    const out: PublishedRule[] = [];
+    for (const line of save.stdout.split('\n')) {
+      if (!line.startsWith('-A PREROUTING ') || !line.includes(CTR_TAG)) continue;
+      const args = splitRule(line);
+      const arg = (flag: string): string | undefined => {
+        const i = args.indexOf(flag);
+        return i >= 0 ? args[i + 1] : undefined;
+      };
+      const proto = arg('-p');
+      const port = Number(arg('--dport'));
+      const tag = args.find((a) => a.startsWith(CTR_TAG));
+      if ((proto !== 'tcp' && proto !== 'udp') || !Number.isInteger(port) || !tag) continue;
+      out.push({ ctr: tag.slice(CTR_TAG.length), proto, hostPort: port, containerPort: 0, hostIp: arg('-d')?.replace(/\/32$/, '') });
+    }
+    return out;
   }
 
   private async removeTagged(tag: string): Promise<void> {

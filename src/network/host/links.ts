@@ -10,6 +10,8 @@ import type { Action, Created } from './actions.js';
 /** One end of a veth pair: its name, and the namespace it is made in (a name or a pid). */
 export interface VethEnd {
   ifname: string;
+  /** its MAC address, when the caller chooses it (a container's eth0) */
+  address?: string;
   netns?: string | number;
   /** how the explain text names it, e.g. "red:eth0" */
   label?: string;
@@ -18,10 +20,10 @@ export interface VethEnd {
 export type SwitchKind = 'linux' | 'ovs';
 export type OvsDatapath = 'system' | 'netdev';
 
-const side = (e: VethEnd): string[] => (e.netns !== undefined ? [e.ifname, 'netns', String(e.netns)] : [e.ifname]);
+const side = (e: VethEnd): string[] => [e.ifname, ...(e.address ? ['address', e.address] : []), ...(e.netns !== undefined ? ['netns', String(e.netns)] : [])];
 const label = (e: VethEnd): string => e.label ?? e.ifname;
 
-/** `ip link add A [netns X] type veth peer name B [netns Y]`: both ends made where they live. */
+/** `ip link add A [address MAC] [netns X] type veth peer name B [netns Y]`: both ends made where they live. */
 export function vethPair(a: VethEnd, b: VethEnd, what?: string): Action {
   // host-side ends are what the journal must remember: a namespace's own go with it
   const creates: Created[] = [a, b].filter((e) => e.netns === undefined).map((e) => ({ kind: 'link', name: e.ifname }));

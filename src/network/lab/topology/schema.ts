@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { isIP } from 'node:net';
 import { NotFoundError, UsageError } from '../../../errors.js';
+import { checkNamespacedSysctl } from '../../../spec/sysctl.js';
 import { checkIfName, checkNetnsName } from '../../host/names.js';
 
 export type SwitchKind = 'ovs' | 'linux';
@@ -252,12 +253,15 @@ export function validateTopology(doc: unknown, file: string): Topology {
     });
     const sysctls: Record<string, string> = {};
     for (const [k, v] of Object.entries(c.map(o.sysctls, `${path}.sysctls`))) {
-      // Only net.* is per network namespace; anything else would change the whole machine.
-      if (!/^net\.[A-Za-z0-9_.\-/]+$/.test(k)) c.fail(`${path}.sysctls.${k}`, 'only net.* sysctls belong to a namespace');
-      // sysctl(8) reads "/" as a separator too: an empty part makes a path that climbs out of
-      // net/ ("net.//.kernel.core_pattern" is /proc/sys/net/../kernel/core_pattern, the host's)
-      if (k.split(/[./]/).some((part) => part === '')) c.fail(`${path}.sysctls.${k}`, 'is not a sysctl name: a part between "." or "/" is empty');
-      sysctls[k] = c.string(v, `${path}.sysctls.${k}`);
+      // the containers' checker (one for both): the key normalised first ("/" is a separator
+      // too, so "net.//.kernel.core_pattern" cannot pass as net.*), then only what belongs to
+      // a network namespace; a lab host has nothing else of its own
+      const key = checkNamespacedSysctl(k, { net: true, ipc: false, uts: false }, `${file}: ${path}.sysctls`, 'a lab host');
+      // sysctl(8), which sets it, reads a "/" among dots as a dot inside a name (eth0/100 is
+      // eth0.100): refused, so what runs is what was checked
+      if (k.includes('/') && k.includes('.')) c.fail(`${path}.sysctls.${k}`, 'mixes "." and "/": write it with one separator');
+      if (Object.hasOwn(sysctls, key)) c.fail(`${path}.sysctls.${k}`, `is ${key} again`);
+      sysctls[key] = c.string(v, `${path}.sysctls.${k}`);
     }
     return { name: h, interfaces, routes, sysctls };
   });
