@@ -37,7 +37,7 @@ describe('minictr images and rmi', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
     const row = lines.find((l) => l.startsWith(`${name} `));
-    expect(row).toMatch(new RegExp(`^${name}\\s+v1\\s+${id.slice(0, 12)}\\s+(Less than a second|\\d+ seconds) ago\\s+1\\.5kB$`));
+    expect(row).toMatch(new RegExp(`^${name}\\s+v1\\s+${id.slice(0, 12)}\\s+(Less than a second|\\d+ seconds?) ago\\s+1\\.5kB$`));
     expect((await minictr(['images', '-q', name])).stdout).toBe(id.slice(0, 12));
     expect((await minictr(['images', '--no-trunc', '-q', `${name}:v1`])).stdout).toBe(`sha256:${id}`);
     expect((await minictr(['images', '-q', `${name}:v2`])).stdout).toBe('');

@@ -396,7 +396,7 @@ describe('an interrupted pull', () => {
       const left = tmpNames().filter((t) => !tmpBefore.includes(t));
       expect(left.length).toBeGreaterThan(0);
 
-      const removed = await pruneImageStore();
+      const { removed } = await pruneImageStore();
       for (const t of left) expect(removed).toContain(`temp dir ${t} (interrupted command)`);
       expect(tmpNames().filter((t) => !tmpBefore.includes(t))).toEqual([]);
       expect(layerNames()).toEqual(layersBefore);

@@ -6,6 +6,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
+import { formatBytes, parseBytes } from '../util/size.js';
+
+// the size parser and printer are shared with the image store's limits (util/size.ts)
+export { formatBytes, parseBytes };
 
 export interface CgroupLimits {
   /** -m: bytes */
@@ -46,17 +50,6 @@ export interface LimitFlags {
 /** Docker's minimum: less and the container's init is killed before the command starts. */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 export const CPU_PERIOD_US = 100_000;
-
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** "64m", "1.5g", "512k", "1048576", "64MiB", "64mb" -> bytes. */
-export function parseBytes(flag: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)(?:i?b)?$/i.exec(value.trim());
-  if (!m) throw new UsageError(`invalid ${flag} "${value}": expected a size like 64m, 512k or 1g (units b, k, m, g, t)`);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
-  if (!Number.isSafeInteger(bytes)) throw new UsageError(`invalid ${flag} "${value}": too large`);
-  return bytes;
-}
 
 function parseInteger(flag: string, value: string, min: number, max: number, hint = ''): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`invalid ${flag} "${value}": expected an integer${hint}`);
@@ -138,14 +131,3 @@ export function hasLimits(l: CgroupLimits | undefined): boolean {
 export const sharesToWeight = (shares: number): number => 1 + Math.floor(((shares - 2) * 9999) / 262142);
 export const weightToShares = (weight: number): number => 2 + Math.floor(((weight - 1) * 262142) / 9999);
 
-/** 67108864 -> "64MiB" */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : Number(v.toFixed(v < 10 ? 2 : 1))}${units[i]}`;
-}

@@ -25,6 +25,7 @@ import { shellLine } from '../util/shell.js';
 import { applyChanges } from './change.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { prepareLayer } from './layer.js';
+import { checkLayerCount, UnpackBudget, UnpackLimitError, unpackLimits } from './limits.js';
 import { parseReference, tagKey } from './reference.js';
 import {
   canonicalConfig,
@@ -156,6 +157,8 @@ export async function commitContainer(
   const base = await resolveImage(container.config.imageId);
   const config = applyChanges(committedConfig(base.config, container.config), opts.changes ?? []);
 
+  const budget = new UnpackBudget(await unpackLimits());
+
   await sweepStaleTemp();
   const scratch = await makeTempDir('commit');
   let layer: (PreparedLayer & { dir: string }) | undefined;
@@ -163,7 +166,11 @@ export async function commitContainer(
     const tarball = join(scratch, 'layer.tar');
     const changed = await writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain);
     if (changed) {
-      layer = await prepareLayer(tarball, { display: `the changes of container ${container.config.name}`, explain });
+      checkLayerCount(`image ${name} (the ${base.layers.length} layers of container ${container.config.name}'s image and one of its changes)`, base.layers.length + 1, 'nothing was committed');
+      const display = `the changes of container ${container.config.name}`;
+      layer = await prepareLayer(tarball, { display, budget, explain }).catch((err: unknown) => {
+        throw err instanceof UnpackLimitError ? err.about(display, 'nothing was committed') : err;
+      });
       explain.note(`new layer ${layer.digest} (${layer.size} bytes of files)`);
     } else {
       explain.note('no changes in the container: the new image has the same layers and a new config');

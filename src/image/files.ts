@@ -13,22 +13,35 @@ import { dirname, join } from 'node:path';
 import { paths } from '../paths.js';
 import { ownerAlive, ownerTag } from '../util/lock.js';
 
-/** Write JSON to path atomically: a temp file in the same dir, fsync, rename over. */
+/**
+ * Write JSON to path atomically: a temp file in the same dir, fsync, rename over, fsync the
+ * dir. Every state file of the image store (tags.json, images/<id>.json, layer.json) is
+ * written here only. On any failure (a value that cannot be serialized, ENOSPC, EIO) the temp
+ * file is removed and path is left as it was.
+ */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
+  const text = `${JSON.stringify(value, null, 2)}\n`; // before any file exists: it may throw
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'wx', 0o644);
   try {
-    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
+  }
+  // the rename itself survives a crash once the directory is on disk
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }
 

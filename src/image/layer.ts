@@ -13,12 +13,15 @@ import { makeTempDir } from './files.js';
 import type { PreparedLayer } from './store.js';
 import { detectCompression, scanTarball, UnsafeTarError, type Compression } from './tar-check.js';
 import { applyWhiteouts } from './whiteout.js';
+import type { UnpackBudget } from './limits.js';
 
 export interface PrepareOptions {
   /** The digest the uncompressed tar must have (an image config's rootfs.diff_ids entry). */
   diffId?: string;
   /** How to name the layer in errors, e.g. "layer 1a2b3c4d5e6f". */
   display: string;
+  /** What this command may still unpack (limits.ts); a pull shares one among its layers. */
+  budget: UnpackBudget;
   explain?: Explainer;
 }
 
@@ -27,7 +30,8 @@ export class DigestMismatchError extends MinictrError {}
 
 /**
  * Check, extract and convert the tarball at `file` (tar, tar.gz, tar.xz or tar.zst) into a
- * new temp dir holding diff/. On failure nothing is left behind.
+ * new temp dir holding diff/. On failure nothing is left behind. Over a limit of opts.budget it
+ * throws UnpackLimitError, which the caller words (it knows what was not stored).
  */
 export async function prepareLayer(file: string, opts: PrepareOptions): Promise<PreparedLayer & { dir: string; compression: Compression }> {
   const explain = opts.explain ?? silent;
@@ -37,7 +41,7 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
     const compression = await detectCompression(fh, opts.display);
     let scan;
     try {
-      scan = await scanTarball(fh, compression, opts.display);
+      scan = await scanTarball(fh, compression, opts.display, opts.budget);
     } catch (err) {
       if (err instanceof UnsafeTarError) throw new UnsafeTarError(`refusing ${opts.display}: ${err.message}`);
       throw err;
@@ -50,7 +54,7 @@ export async function prepareLayer(file: string, opts: PrepareOptions): Promise<
     dir = await makeTempDir('layer');
     const diff = join(dir, 'diff');
     await mkdir(diff, { mode: 0o755 });
-    await extractTarball(fh.fd, file, diff, compression, explain);
+    await extractTarball(fh.fd, file, diff, compression, scan.tarBytes, explain);
     if (scan.whiteouts.length) {
       explain.note(`${opts.display} deletes ${scan.whiteouts.length} path(s): OCI whiteouts become overlay whiteouts`);
       await applyWhiteouts(diff, scan.whiteouts, explain);

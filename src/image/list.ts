@@ -1,6 +1,9 @@
-/** `minictr images`: the table docker prints, one row per tag (dangling images as <none>). */
+/**
+ * `minictr images`: the table docker prints, one row per tag (dangling images as <none>).
+ * A store file that cannot be read is reported, one line each, and the rest is listed.
+ */
 import { parseReference, splitTagKey, tagKey } from './reference.js';
-import { listImages } from './store.js';
+import { scanImages } from './store.js';
 import { humanDuration, humanSize, table } from '../util/format.js';
 
 export interface ImagesOptions {
@@ -10,11 +13,23 @@ export interface ImagesOptions {
   noTrunc?: boolean;
 }
 
-export async function formatImages(opts: ImagesOptions = {}): Promise<string> {
+export interface ImagesOutput {
+  /** the table (or the IDs, with quiet) */
+  text: string;
+  /** one line per broken store file, for stderr */
+  warnings: string[];
+  /** true when there were broken files and not one image could be read: the listing failed */
+  failed: boolean;
+}
+
+export async function formatImages(opts: ImagesOptions = {}): Promise<ImagesOutput> {
   const filter = opts.repository ? parseReference(opts.repository) : undefined;
   const now = Date.now();
   const rows: string[][] = [];
-  for (const img of await listImages()) {
+  const { images, broken } = await scanImages();
+  const warnings = broken.map((b) => b.message);
+  const failed = broken.length > 0 && images.length === 0;
+  for (const img of images) {
     const id = opts.noTrunc ? `sha256:${img.id}` : img.id.slice(0, 12);
     const age = `${humanDuration(now - Date.parse(img.created))} ago`;
     const names = img.tags.length ? img.tags.map(splitTagKey) : [{ name: '<none>', tag: '<none>' }];
@@ -23,6 +38,6 @@ export async function formatImages(opts: ImagesOptions = {}): Promise<string> {
       rows.push([name, tag, id, age, humanSize(img.size)]);
     }
   }
-  if (opts.quiet) return [...new Set(rows.map((r) => r[2]))].map((id) => `${id}\n`).join('');
-  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows);
+  if (opts.quiet) return { text: [...new Set(rows.map((r) => r[2]))].map((id) => `${id}\n`).join(''), warnings, failed };
+  return { text: table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows), warnings, failed };
 }

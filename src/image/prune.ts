@@ -8,13 +8,15 @@
  *  - half-written JSON files (*.tmp-PID-*) of dead processes;
  *  - tags pointing at an image that is not stored.
  *
- * Tagged and dangling images are kept: they are the user's, not leftovers.
+ * Tagged and dangling images are kept: they are the user's, not leftovers. Only what is proven
+ * unused goes: while any image record cannot be read, no layer is removed (that image may use
+ * it), and an unreadable tags.json is never rewritten. Both are reported as kept.
  */
-import { readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
-import { withStoreLock } from './store.js';
+import { BrokenImageFileError, readTags, scanRecords, tagsFile, withStoreLock } from './store.js';
 
 function pidAlive(pid: number): boolean {
   try {
@@ -29,9 +31,20 @@ async function names(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => [] as string[]);
 }
 
-/** Remove the image store's leftovers; returns what was removed, one description each. */
-export async function pruneImageStore(): Promise<string[]> {
+/** As the container part says it: system prune prints "minictr: kept " before it. */
+const keptLine = (b: BrokenImageFileError): string => `${b.path}: ${b.problem} (see 'minictr system check')`;
+
+export interface PruneReport {
+  /** what was removed, one description each ("layer sha256:1a2b3c4d5e6f (used by no image)") */
+  removed: string[];
+  /** what was kept although it looked unused, and why: one line each, for stderr after "kept " */
+  kept: string[];
+}
+
+/** Remove the image store's leftovers. */
+export async function pruneImageStore(): Promise<PruneReport> {
   const removed = (await sweepStaleTemp()).map((t) => `temp dir ${t} (interrupted command)`);
+  const kept: string[] = [];
   const doomed: string[] = [];
   await withStoreLock(async () => {
     // half-written JSON files of dead writers (writeJsonAtomic: NAME.tmp-PID-HEX)
@@ -44,41 +57,42 @@ export async function pruneImageStore(): Promise<string[]> {
         }
       }
     }
-    const images = new Map<string, string[]>();
-    for (const n of await names(paths.images())) {
-      if (!/^[0-9a-f]{64}\.json$/.test(n)) continue;
-      try {
-        const img = JSON.parse(await readFile(join(paths.images(), n), 'utf8')) as { layers: string[] };
-        images.set(n.slice(0, 64), img.layers);
-      } catch {
-        /* unreadable: leave it for a human to look at */
-        images.set(n.slice(0, 64), []);
+    const scan = await scanRecords();
+    for (const b of scan.broken) kept.push(keptLine(b));
+    const used = new Set([...scan.records.values()].flatMap((r) => r.layers).map((d) => d.replace(/^sha256:/, '')));
+    const unused = (await names(paths.layers())).filter((hex) => /^[0-9a-f]{64}$/.test(hex) && !used.has(hex));
+    if (scan.broken.length) {
+      if (unused.length) {
+        kept.push(
+          `${unused.length} layer(s) no readable image uses (${unused.map((h) => h.slice(0, 12)).join(', ')}): ` +
+            `the unreadable image record(s) may use them; fix or remove those first ('minictr system check')`,
+        );
+      }
+    } else {
+      for (const hex of unused) {
+        const trash = await makeTempDir('prune');
+        await rename(join(paths.layers(), hex), join(trash, 'layer'));
+        doomed.push(trash);
+        removed.push(`layer sha256:${hex.slice(0, 12)} (used by no image)`);
       }
     }
-    const used = new Set([...images.values()].flat().map((d) => d.replace(/^sha256:/, '')));
-    for (const hex of await names(paths.layers())) {
-      if (used.has(hex)) continue;
-      const trash = await makeTempDir('prune');
-      await rename(join(paths.layers(), hex), join(trash, 'layer'));
-      doomed.push(trash);
-      removed.push(`layer sha256:${hex.slice(0, 12)} (used by no image)`);
-    }
-    const tagsFile = join(paths.images(), 'tags.json');
-    let tags: Record<string, string> | undefined;
+    let tags: Record<string, string>;
     try {
-      tags = JSON.parse(await readFile(tagsFile, 'utf8')) as Record<string, string>;
-    } catch {
-      tags = undefined;
+      tags = await readTags();
+    } catch (err) {
+      if (!(err instanceof BrokenImageFileError)) throw err;
+      kept.push(keptLine(err)); // and not rewritten: its tags are unknown
+      return;
     }
-    if (tags) {
-      const dangling = Object.keys(tags).filter((k) => !images.has(tags![k]!));
-      for (const k of dangling) {
-        delete tags[k];
-        removed.push(`tag ${k} (its image is gone)`);
-      }
-      if (dangling.length) await writeJsonAtomic(tagsFile, tags);
+    // a tag pointing at a broken record still has its image: only missing records count
+    const stored = new Set(scan.ids);
+    const dangling = Object.keys(tags).filter((k) => !stored.has(tags[k]!));
+    for (const k of dangling) {
+      delete tags[k];
+      removed.push(`tag ${k} (its image is gone)`);
     }
+    if (dangling.length) await writeJsonAtomic(tagsFile(), tags);
   });
   for (const d of doomed) await rm(d, { recursive: true, force: true });
-  return removed;
+  return { removed, kept };
 }

@@ -18,7 +18,9 @@ import { MinictrError } from '../errors.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { makeTempDir, sweepStaleTemp } from './files.js';
 import { humanSize } from '../util/format.js';
+import { formatBytes } from '../util/size.js';
 import { DigestMismatchError, prepareLayer } from './layer.js';
+import { checkLayerCount, UnpackBudget, UnpackLimitError, unpackLimits } from './limits.js';
 import {
   formatPlatform,
   hostPlatform,
@@ -57,6 +59,8 @@ export interface PullOptions {
   /** Only print the final reference. */
   quiet?: boolean;
   explain?: Explainer;
+  /** --max-size: the most bytes the image's new layers may unpack to (default: limits.ts) */
+  maxSize?: string;
 }
 
 export interface PullResult {
@@ -161,11 +165,13 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const reference = parsed.digest ?? parsed.tag ?? DEFAULT_TAG;
   const key = parsed.digest ? undefined : tagKey(parsed);
+  const budget = new UnpackBudget(await unpackLimits(opts.maxSize));
   if (!parsed.digest && !parsed.tag) out.write(`Using default tag: ${DEFAULT_TAG}\n`);
 
   const abort = new AbortController();
   const client = new RegistryClient(parsed.registry, parsed.repository, { insecure: opts.insecure, explain, signal: abort.signal });
   const { manifest, digest, platformChosen } = await resolveManifest(client, reference, platform, explain);
+  checkLayerCount(`image ${ref}`, manifest.layers.length, 'nothing was pulled');
   const config = parseConfig(await client.getBlob(manifest.config, 'image config'), manifest.layers.length);
   const diffIds = config.rootfs!.diff_ids!;
   const imageConfig = imageConfigOf(config);
@@ -184,6 +190,13 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
   const upToDate = Boolean(had && key && had.tags.includes(key) && diffIds.every(layerExists));
   out.write(`${reference}: Pulling from ${parsed.repository}\n`);
 
+  // the compressed blobs are written to disk too: they must fit in the same bound
+  const toFetch = new Map(manifest.layers.map((d, i) => [diffIds[i]!, d.size] as const).filter(([id]) => !layerExists(id)));
+  const compressed = [...toFetch.values()].reduce((n, size) => n + size, 0);
+  if (compressed > budget.limits.maxBytes) {
+    throw new MinictrError(`${ref}: its layers to download are ${formatBytes(compressed)} compressed, more than the ${formatBytes(budget.limits.maxBytes)} it may unpack to (${budget.limits.bytesSource}); nothing was pulled`);
+  }
+
   await sweepStaleTemp();
   const temps: string[] = [];
   const prepared = new Map<string, Promise<PreparedLayer>>();
@@ -201,7 +214,7 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
     progress.status(short, `Download complete (${humanSize(desc.size)})`);
     const layer = await extract(async () => {
       progress.status(short, 'Extracting');
-      return prepareLayer(file, { diffId, display: `layer ${short}`, explain });
+      return prepareLayer(file, { diffId, display: `layer ${short}`, budget, explain });
     });
     temps.push(layer.dir);
     await rm(blobDir, { recursive: true, force: true });
@@ -233,6 +246,7 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Pu
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       const err = failed.reason as Error;
+      if (err instanceof UnpackLimitError) throw err.about(ref, 'nothing was pulled');
       if (err instanceof MinictrError) throw err;
       if (err.name === 'AbortError') throw new MinictrError('pull interrupted');
       throw err;

@@ -12,15 +12,22 @@
  * Writers take the store lock (MINICTR_RUN/locks/images.lock) only to commit; the slow work
  * (checking and extracting a tarball) happens before, in a temp dir. Readers take no lock:
  * every file is replaced with an atomic rename, so they always see a consistent store.
+ *
+ * A file that cannot be read or fails its checks (record.ts: truncated, hand-edited, a
+ * directory) is broken, never empty: it is reported with its path (BrokenImageFileError) and left
+ * alone. Nothing is decided from a broken file: no tag is written over an unreadable
+ * tags.json, and no layer is deleted while some image record cannot be read (it may use it).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, NotFoundError, UsageError } from '../errors.js';
+import { BrokenRecordError, ConflictError, MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { makeTempDir, sweepStaleTemp, writeJsonAtomic } from './files.js';
 import { withLock } from '../util/lock.js';
+import { checkLayerCount } from './limits.js';
+import { parseImageRecord, parseLayerMeta, parseTags, RecordProblem, type StoredImage } from './record.js';
 import { parseReference, tagKey, type ImageReference } from './reference.js';
 
 export interface ImageConfig {
@@ -69,8 +76,34 @@ export interface ImageMeta {
   platform?: string;
 }
 
-/** What images/<id>.json holds: the record without tags (tags.json owns those). */
-type StoredImage = Omit<ImageRecord, 'tags'>;
+/**
+ * A file of the image store that cannot be used. Its message is the line `minictr images`
+ * prints for it, e.g. "broken image record /var/lib/minictr/images/3f2a....json: Unexpected end
+ * of JSON input (kept; see 'minictr system check')"; its record is what `system check` lists.
+ */
+export class BrokenImageFileError extends BrokenRecordError {
+  constructor(
+    /** "image", "image tags", "layer": the record is "broken image record PATH" */
+    kind: string,
+    path: string,
+    problem: string,
+    fix: string,
+  ) {
+    super({ kind, path, problem, fix });
+    this.message = `broken ${kind} record ${path}: ${problem} (kept; see 'minictr system check')`;
+  }
+
+  get path(): string {
+    return this.record.path;
+  }
+
+  get problem(): string {
+    return this.record.problem;
+  }
+}
+
+/** The image store itself cannot be read (its directory is a file, or not readable). */
+export class StoreUnreadableError extends MinictrError {}
 
 export interface LayerMeta {
   digest: string;
@@ -105,37 +138,122 @@ export function withStoreLock<T>(fn: () => Promise<T>): Promise<T> {
   return withLock(storeLock(), fn, { what: 'image store lock' });
 }
 
-function tagsFile(): string {
+export function tagsFile(): string {
   return join(paths.images(), 'tags.json');
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
-  let text: string;
+/** Records are small; tags.json holds one line per tag. Larger files are not read into memory. */
+const MAX_RECORD_BYTES = 16 * 1024 ** 2;
+const MAX_TAGS_BYTES = 64 * 1024 ** 2;
+
+/**
+ * A store file's text, or undefined when it does not exist. Throws RecordProblem when it is
+ * there but cannot be read as a file (a directory, a FIFO, too big, no permission).
+ */
+async function readStoreFile(path: string, maxBytes: number): Promise<string | undefined> {
+  let fh;
   try {
-    text = await readFile(path, 'utf8');
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new RecordProblem(`it cannot be opened (${code})`);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new RecordProblem('it is a directory, not a file');
+    if (!st.isFile()) throw new RecordProblem('it is not a regular file');
+    if (st.size > maxBytes) throw new RecordProblem(`it is ${st.size} bytes, more than a store file may be (${maxBytes})`);
+    return await fh.readFile('utf8');
+  } catch (err) {
+    if (err instanceof RecordProblem) throw err;
+    throw new RecordProblem(`it cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** What the user can do about a broken file (`minictr system check` prints it). */
+const TAGS_FIX =
+  'restore it from a backup; or remove it: the images stay, untagged (<none> in minictr images), and can be run and removed by ID';
+const LAYER_FIX = "'minictr rmi' the images that use the layer, then pull or import them again";
+export function recordFix(id: string): string {
+  return `restore it from a backup; or 'minictr rmi ${id.slice(0, 12)}' removes it (with its tags; layers are kept while any record cannot be read)`;
+}
+
+export function recordPath(id: string): string {
+  return join(paths.images(), `${id}.json`);
+}
+
+/** images/tags.json ({} when there is none yet). Throws BrokenImageFileError. */
+export async function readTags(): Promise<Record<string, string>> {
+  try {
+    const text = await readStoreFile(tagsFile(), MAX_TAGS_BYTES);
+    return text === undefined ? {} : parseTags(text);
+  } catch (err) {
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('image tags', tagsFile(), err.message, TAGS_FIX);
     throw err;
   }
-  return JSON.parse(text) as T;
 }
 
-async function readTags(): Promise<Record<string, string>> {
-  return (await readJson<Record<string, string>>(tagsFile())) ?? {};
+/** images/<id>.json, or undefined when there is none. Throws BrokenImageFileError. */
+export async function readStored(id: string): Promise<StoredImage | undefined> {
+  try {
+    const text = await readStoreFile(recordPath(id), MAX_RECORD_BYTES);
+    return text === undefined ? undefined : parseImageRecord(text, id);
+  } catch (err) {
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('image', recordPath(id), err.message, recordFix(id));
+    throw err;
+  }
 }
 
-async function readStored(id: string): Promise<StoredImage | undefined> {
-  return readJson<StoredImage>(join(paths.images(), `${id}.json`));
+/** layers/<hex>/layer.json, or undefined when there is none. Throws BrokenImageFileError. */
+export async function readLayerMeta(digest: string): Promise<LayerMeta | undefined> {
+  const path = join(layerDir(digest), 'layer.json');
+  try {
+    const text = await readStoreFile(path, MAX_RECORD_BYTES);
+    return text === undefined ? undefined : parseLayerMeta(text, digest);
+  } catch (err) {
+    if (err instanceof RecordProblem) throw new BrokenImageFileError('layer', path, err.message, LAYER_FIX);
+    throw err;
+  }
 }
 
-async function storedIds(): Promise<string[]> {
+/** The ids of images/<id>.json files, readable or not. */
+export async function storedIds(): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(paths.images());
-  } catch {
-    return [];
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new StoreUnreadableError(`cannot read the image store ${paths.images()} (${code === 'ENOTDIR' ? 'it, or a directory above it, is not a directory' : code})`);
   }
-  return names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, 64));
+  return names.filter((n) => /^[0-9a-f]{64}\.json$/.test(n)).map((n) => n.slice(0, 64)).sort();
+}
+
+export interface RecordScan {
+  /** every images/<id>.json, readable or not */
+  ids: string[];
+  /** the readable ones */
+  records: Map<string, StoredImage>;
+  /** the others, each with its path and problem */
+  broken: BrokenImageFileError[];
+}
+
+/** Read every image record; a broken one is listed as such, never skipped silently. */
+export async function scanRecords(): Promise<RecordScan> {
+  const scan: RecordScan = { ids: await storedIds(), records: new Map(), broken: [] };
+  for (const id of scan.ids) {
+    try {
+      const stored = await readStored(id);
+      if (stored) scan.records.set(id, stored);
+    } catch (err) {
+      if (!(err instanceof BrokenImageFileError)) throw err;
+      scan.broken.push(err);
+    }
+  }
+  return scan;
 }
 
 function withTags(img: StoredImage, tags: Record<string, string>): ImageRecord {
@@ -173,9 +291,14 @@ export async function commitImage(
   config: ImageConfig,
   meta: ImageMeta = {},
 ): Promise<ImageRecord> {
+  checkLayerCount(key === undefined ? 'the image' : `image ${key}`, layers.length, 'nothing was stored');
   const digests = layers.map((l) => l.digest);
   const id = imageIdFor(digests, config);
   return withStoreLock(async () => {
+    // what is there is read first: a broken tags.json or record stops the commit before
+    // anything moves (it is never overwritten: see BrokenImageFileError)
+    const tags = await readTags();
+    let stored = await readStored(id);
     await mkdir(paths.layers(), { recursive: true, mode: 0o700 });
     for (const layer of layers) {
       if (layerExists(layer.digest)) continue; // identical layers are stored once
@@ -183,7 +306,6 @@ export async function commitImage(
       await writeJsonAtomic(join(layer.dir, 'layer.json'), { digest: layer.digest, size: layer.size });
       await rename(layer.dir, layerDir(layer.digest));
     }
-    let stored = await readStored(id);
     const changed = !stored || (meta.repoDigest !== undefined && !stored.repoDigests?.includes(meta.repoDigest));
     if (!stored) {
       stored = {
@@ -201,8 +323,7 @@ export async function commitImage(
       const name = meta.repoDigest.slice(0, meta.repoDigest.lastIndexOf('@'));
       stored.repoDigests = [...(stored.repoDigests ?? []).filter((d) => !d.startsWith(`${name}@`)), meta.repoDigest].sort();
     }
-    if (changed) await writeJsonAtomic(join(paths.images(), `${id}.json`), stored);
-    const tags = await readTags();
+    if (changed) await writeJsonAtomic(recordPath(id), stored);
     if (key !== undefined) {
       tags[key] = id;
       await writeJsonAtomic(tagsFile(), tags);
@@ -241,14 +362,23 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
     if (parsed.digest) {
       // NAME@sha256:DIGEST: the image pulled with that manifest digest (the tag, if also
       // given, is ignored, as Docker does).
+      // A broken record cannot say; `minictr images` and `system check` report it.
       const wanted = `${parsed.name}@${parsed.digest}`;
-      for (const id of await storedIds()) {
-        if ((await readStored(id))?.repoDigests?.includes(wanted)) return { id };
+      for (const [id, stored] of (await scanRecords()).records) {
+        if (stored.repoDigests?.includes(wanted)) return { id };
       }
       return undefined;
     }
     const key = tagKey(parsed);
-    const id = (await readTags())[key];
+    let tags: Record<string, string>;
+    try {
+      tags = await readTags();
+    } catch (err) {
+      // names cannot be resolved without tags.json; an ID (prefix) still can
+      if (!(err instanceof BrokenImageFileError) || !idForm) throw err;
+      tags = {};
+    }
+    const id = tags[key];
     if (id) return { id, key };
   }
   if (idForm) {
@@ -258,12 +388,26 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
   return undefined;
 }
 
-/** The stored image a user named (name[:tag], id, id prefix, digest), or undefined. */
+/** tags.json, or no tags when it is broken (for display only: never written back). */
+async function tagsForDisplay(): Promise<Record<string, string>> {
+  return readTags().catch((err: unknown) => {
+    if (err instanceof BrokenImageFileError) return {};
+    throw err;
+  });
+}
+
+/**
+ * The stored image a user named (name[:tag], id, id prefix, digest), or undefined. Throws
+ * BrokenImageFileError, naming the file, when its record cannot be read or a layer is missing.
+ */
 export async function findImage(ref: string): Promise<ImageRecord | undefined> {
   const found = await lookup(ref);
   if (!found) return undefined;
   const stored = await readStored(found.id);
-  return stored ? withTags(stored, await readTags()) : undefined;
+  if (!stored) return undefined;
+  const missing = stored.layers.find((l) => !existsSync(join(layerDir(l), 'diff')));
+  if (missing) throw new BrokenImageFileError('image', recordPath(found.id), `its layer ${join(layerDir(missing), 'diff')} is missing`, `'minictr rmi ${found.id.slice(0, 12)}', then pull or import the image again`);
+  return withTags(stored, await tagsForDisplay());
 }
 
 /** Absolute diff dirs of the image's layers, TOP layer first (overlayfs lowerdir order). */
@@ -274,15 +418,33 @@ export function layerDirs(img: ImageRecord): string[] {
   return top.map((d) => join(layerDir(d), 'diff'));
 }
 
-/** All stored images, newest first. */
-export async function listImages(): Promise<ImageRecord[]> {
-  const tags = await readTags();
-  const out: ImageRecord[] = [];
-  for (const id of await storedIds()) {
-    const stored = await readStored(id);
-    if (stored) out.push(withTags(stored, tags));
+export interface ImageList {
+  /** the readable images, newest first */
+  images: ImageRecord[];
+  /** what could not be read: tags.json first, then image records */
+  broken: BrokenImageFileError[];
+}
+
+/** Every stored image that can be read, and every store file that cannot. */
+export async function scanImages(): Promise<ImageList> {
+  const broken: BrokenImageFileError[] = [];
+  let tags: Record<string, string> = {};
+  try {
+    tags = await readTags();
+  } catch (err) {
+    if (!(err instanceof BrokenImageFileError)) throw err;
+    broken.push(err);
   }
-  return out.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+  const scan = await scanRecords();
+  broken.push(...scan.broken);
+  const images = [...scan.records.values()].map((r) => withTags(r, tags));
+  images.sort((a, b) => b.created.localeCompare(a.created) || a.id.localeCompare(b.id));
+  return { images, broken };
+}
+
+/** All stored images that can be read, newest first. */
+export async function listImages(): Promise<ImageRecord[]> {
+  return (await scanImages()).images;
 }
 
 export interface RemoveOptions {
@@ -298,6 +460,8 @@ export interface RemoveOptions {
 export interface RemoveResult {
   untagged: string[];
   deleted: string[];
+  /** what was kept and why (unused layers kept while some record cannot be read) */
+  notes: string[];
 }
 
 /**
@@ -309,9 +473,15 @@ export async function removeImage(ref: string, opts: RemoveOptions = {}): Promis
   const doomed: string[] = [];
   const result = await withStoreLock(async () => {
     const found = await lookup(ref);
-    const stored = found && (await readStored(found.id));
-    if (!found || !stored) throw new NotFoundError(`image not found: ${ref}`);
-    const tags = await readTags();
+    if (!found) throw new NotFoundError(`image not found: ${ref}`);
+    // A broken record is removed like any other (that is the way out of it); only layers no
+    // readable record uses may go with it, and only if every other record can be read.
+    const stored = await readStored(found.id).catch((err: unknown) => {
+      if (err instanceof BrokenImageFileError) return err;
+      throw err;
+    });
+    if (!stored) throw new NotFoundError(`image not found: ${ref}`);
+    const tags = await readTags(); // broken: refused, as the tags of the image cannot be removed
     const own = Object.keys(tags).filter((k) => tags[k] === found.id);
     const short = found.id.slice(0, 12);
     if (!found.key && own.length > 1 && !opts.force) {
@@ -327,15 +497,23 @@ export async function removeImage(ref: string, opts: RemoveOptions = {}): Promis
     }
     for (const k of untag) delete tags[k];
     await writeJsonAtomic(tagsFile(), tags);
-    const res: RemoveResult = { untagged: untag, deleted: [] };
+    const res: RemoveResult = { untagged: untag, deleted: [], notes: [] };
     if (remaining.length || users.length) return res;
 
-    await unlink(join(paths.images(), `${found.id}.json`));
+    // a broken record may even be a directory
+    await (stored instanceof BrokenImageFileError ? rm(recordPath(found.id), { recursive: true, force: true }) : unlink(recordPath(found.id)));
     res.deleted.push(`sha256:${found.id}`);
     // Layers no remaining image refers to go too. They are renamed out of layers/ under the
     // lock (so no half-deleted layer is ever visible) and deleted after it is released.
+    const scan = await scanRecords();
+    if (scan.broken.length) {
+      res.notes.push(
+        `kept the layers no readable image uses: ${scan.broken.length === 1 ? 'an image record cannot be read' : `${scan.broken.length} image records cannot be read`} (${scan.broken.map((b) => b.path).join(', ')}; see 'minictr system check')`,
+      );
+      return res;
+    }
     const used = new Set<string>();
-    for (const id of await storedIds()) for (const l of (await readStored(id))?.layers ?? []) used.add(hexOf(l));
+    for (const r of scan.records.values()) for (const l of r.layers) used.add(hexOf(l));
     for (const hex of await readdir(paths.layers()).catch(() => [] as string[])) {
       if (used.has(hex) || !/^[0-9a-f]{64}$/.test(hex)) continue;
       const trash = await makeTempDir('rmlayer');

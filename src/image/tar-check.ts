@@ -20,22 +20,18 @@
  * The same pass computes the layer digest: sha256 of the uncompressed tar stream.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { streamTool } from '../util/tool.js';
 import tarStream, { type Header } from 'tar-stream';
+import { MinictrError } from '../errors.js';
+import { decompress, meter, type Compression } from './decompress.js';
+import type { UnpackBudget } from './limits.js';
+
+export type { Compression } from './decompress.js';
 
 /** A header as tar-stream really delivers it: type is null for typeflags it does not know. */
-type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
-import { MinictrError } from '../errors.js';
-
-export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
-
-/** Decompressors run as a child process (Node 20's zlib has gzip but neither xz nor zstd). */
-const DECOMPRESSOR: Partial<Record<Compression, string[]>> = { xz: ['xz', '-dc'], zstd: ['zstd', '-dcq'] };
+export type Headers = Omit<Header, 'type' | 'linkname'> & { type: Header['type'] | null; linkname: string | null; pax?: unknown };
 
 /** The archive is unsafe: some entry would land outside the image root. */
 export class UnsafeTarError extends MinictrError {}
@@ -46,6 +42,8 @@ export class CorruptTarError extends MinictrError {}
 export interface TarScan {
   /** "sha256:<hex>" of the uncompressed tar stream. */
   digest: string;
+  /** Bytes of the uncompressed tar stream (what pass 2 must feed tar, no more). */
+  tarBytes: number;
   /** Bytes of file content (what `du --apparent-size` would roughly say). */
   size: number;
   entries: number;
@@ -73,8 +71,13 @@ const KIND_OF: Partial<Record<Header['type'], Kind>> = {
   fifo: 'device',
 };
 
+/** The longest path Linux takes in one system call (PATH_MAX), and the longest name in a dir. */
+const MAX_PATH = 4096;
+const MAX_COMPONENT = 255;
+
+/** A name for an error message: quoted, and cut short if it is long. */
 function q(s: string): string {
-  return JSON.stringify(s);
+  return JSON.stringify(s.length > 120 ? `${s.slice(0, 100)}...` : s);
 }
 
 /** Checks entries in archive order; throws UnsafeTarError on the first unsafe one. */
@@ -87,8 +90,10 @@ export class TarEntryChecker {
   /** "./a//b/" -> "a/b"; refuses absolute names and ".." components. */
   private normalize(name: string, what: string): string {
     if (name.startsWith('/')) throw new UnsafeTarError(`${what} ${q(name)} is an absolute path`);
+    if (Buffer.byteLength(name) > MAX_PATH) throw new UnsafeTarError(`${what} ${q(name)} is a path of more than ${MAX_PATH} bytes`);
     const parts = name.split('/').filter((p) => p !== '' && p !== '.');
     if (parts.includes('..')) throw new UnsafeTarError(`${what} ${q(name)} has a ".." component`);
+    if (parts.some((p) => Buffer.byteLength(p) > MAX_COMPONENT)) throw new UnsafeTarError(`${what} ${q(name)} has a name of more than ${MAX_COMPONENT} bytes`);
     return parts.join('/');
   }
 
@@ -196,12 +201,16 @@ function corruptMessage(err: Error): string {
 }
 
 /**
- * Pass 1: stream the archive open as fh, decompress it, hash it, and check every header.
+ * Pass 1: stream the archive open as fh, decompress it, hash it, and check every header. Its
+ * bytes and entries are counted into `budget` as they stream: past a limit the decompressor is
+ * stopped and UnpackLimitError thrown (nothing has been written anywhere).
  */
-export async function scanTarball(fh: FileHandle, compression: Compression, display: string): Promise<TarScan> {
+export async function scanTarball(fh: FileHandle, compression: Compression, display: string, budget: UnpackBudget): Promise<TarScan> {
   const checker = new TarEntryChecker();
   const hash = createHash('sha256');
-  let unsafe: Error | undefined;
+  let tarBytes = 0;
+  /** the first reason to refuse the archive (unsafe, or over a limit); the parse error it causes is only its echo */
+  let refused: Error | undefined;
 
   const extract = tarStream.extract();
   extract.on('entry', (header, body, next) => {
@@ -209,6 +218,7 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
     // pipeline reports that error, so the entry's copy is only swallowed here.
     body.on('error', () => undefined);
     try {
+      budget.addEntry(Buffer.byteLength(header.name) + Buffer.byteLength(header.linkname ?? ''));
       checker.check(header as Headers);
       // A global pax header may rename every later entry; tar-stream and GNU tar disagree on
       // how. Real rootfs tarballs never use one for names.
@@ -217,7 +227,7 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
         throw new UnsafeTarError('a global pax header renames entries');
       }
     } catch (err) {
-      unsafe ??= err as Error;
+      refused ??= err as Error;
       extract.destroy(err as Error);
       return;
     }
@@ -225,45 +235,43 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
     body.resume();
   });
 
+  const counter = meter((n) => {
+    tarBytes += n;
+    try {
+      budget.addBytes(n);
+    } catch (err) {
+      refused ??= err as Error;
+      throw err;
+    }
+  });
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       cb(null, chunk);
     },
   });
-
-  // Its own open file of the same inode: a stream closes its fd when it ends or fails, and the
-  // caller's handle must stay open for pass 2.
-  const source = createReadStream(`/proc/self/fd/${fh.fd}`);
+  const input = decompress(fh.fd, compression);
   let decompressFailure: string | undefined;
   try {
-    const decompressor = DECOMPRESSOR[compression];
-    if (decompressor) {
-      const [cmd, ...args] = decompressor as [string, ...string[]];
-      const { child, done } = streamTool(cmd, args);
-      const feeding = pipeline(source, child.stdin!).catch(() => undefined);
-      const parsing = pipeline(child.stdout!, hasher, extract);
-      const [parsed, result] = await Promise.allSettled([parsing, done]);
-      await feeding;
-      if (result.status === 'fulfilled' && result.value.exitCode !== 0 && !unsafe) {
-        const line = result.value.stderr.trim().split('\n').pop() ?? '';
-        const why = line.replace(/^(xz|zstd): \(stdin\): /, '').replace(/^\*\*\* /, '') || 'failed';
-        decompressFailure = `the ${compression} data is corrupt or truncated (${why})`;
-      }
-      if (parsed.status === 'rejected') throw parsed.reason;
-    } else if (compression === 'gzip') {
-      await pipeline(source, createGunzip(), hasher, extract);
-    } else {
-      await pipeline(source, hasher, extract);
-    }
+    const parsed = await pipeline(input.output, counter, hasher, extract).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    // refused: stop the decompressor now (a bomb's next gigabytes are of no interest)
+    if (parsed && refused) input.stop();
+    const why = await input.finished;
+    if (why && !refused) decompressFailure = `the ${compression} data is corrupt or truncated (${why})`;
+    if (parsed) throw parsed;
   } catch (err) {
-    if (unsafe) throw unsafe;
+    if (refused) throw refused;
+    if (err instanceof MinictrError) throw err; // e.g. xz is not installed
     throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure ?? corruptMessage(err as Error)}`);
   } finally {
-    source.destroy();
+    input.stop();
   }
-  if (unsafe) throw unsafe;
+  if (refused) throw refused;
   if (decompressFailure) throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure}`);
   if (checker.entries === 0) throw new CorruptTarError(`${display} is not a valid tarball: it has no entries`);
-  return { digest: `sha256:${hash.digest('hex')}`, size: checker.size, entries: checker.entries, whiteouts: checker.whiteouts };
+  return { digest: `sha256:${hash.digest('hex')}`, tarBytes, size: checker.size, entries: checker.entries, whiteouts: checker.whiteouts };
 }
+

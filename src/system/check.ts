@@ -1,10 +1,12 @@
 /**
  * `minictr system check`: every record of the store that cannot be read, with its path, what
  * is wrong and what the user can do. Nothing is changed: broken state is the user's to look
- * at (a crash, a full disk, a bad edit), and `system prune` keeps all of it.
+ * at (a crash, a full disk, a bad edit), and `system prune` keeps all of it. Containers and
+ * their names, networks, then the image store (image/check.ts).
  */
 import { scanContainers, listNameEntries, readNameEntry } from '../runtime/store.js';
 import { scanNetworks } from '../network/container/store.js';
+import { checkImageStore } from '../image/check.js';
 import type { BrokenRecord } from '../util/broken.js';
 
 export async function checkStore(): Promise<BrokenRecord[]> {
@@ -14,6 +16,7 @@ export async function checkStore(): Promise<BrokenRecord[]> {
     if (e && 'broken' in e) found.push(e.broken);
   }
   found.push(...scanNetworks().broken);
+  found.push(...(await checkImageStore()));
   return found;
 }
 

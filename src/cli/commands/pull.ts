@@ -8,6 +8,7 @@ export function register(program: Command): void {
     .option('--insecure', 'allow plain HTTP to the registry (localhost and 127.0.0.0/8 always are)', false)
     .option('--platform <os/arch[/variant]>', "pick this platform from a multi-arch image (default: this machine's)")
     .option('-q, --quiet', 'print only the image reference', false)
+    .option('--max-size <size>', 'the most its new layers may unpack to, e.g. 500M or 2G (default: the free space less a margin; or $MINICTR_IMPORT_MAX_BYTES)')
     .option('--explain', 'print each registry request as the curl command it stands for', false)
     .addHelpText(
       'after',
@@ -16,9 +17,9 @@ export function register(program: Command): void {
         'Examples:\n  minictr pull ubuntu                       # docker.io/library/ubuntu:latest\n' +
         '  minictr pull 127.0.0.1:5000/demo:v1       # a local registry (plain HTTP)\n',
     )
-    .action(async (image: string, o: { insecure: boolean; platform?: string; quiet: boolean; explain: boolean }) => {
+    .action(async (image: string, o: { insecure: boolean; platform?: string; quiet: boolean; explain: boolean; maxSize?: string }) => {
       const { pullImage } = await import('../../image/pull.js');
       const { createExplainer } = await import('../../util/explain.js');
-      await pullImage(image, { insecure: o.insecure, platform: o.platform, quiet: o.quiet, explain: createExplainer(o.explain) });
+      await pullImage(image, { insecure: o.insecure, platform: o.platform, quiet: o.quiet, maxSize: o.maxSize, explain: createExplainer(o.explain) });
     });
 }

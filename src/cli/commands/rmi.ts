@@ -21,6 +21,7 @@ export function register(program: Command): void {
           const res = await removeImage(ref, { force: o.force, inUse });
           for (const t of res.untagged) process.stdout.write(`Untagged: ${t}\n`);
           for (const d of res.deleted) process.stdout.write(`Deleted: ${d}\n`);
+          for (const n of res.notes) process.stderr.write(`minictr: ${n}\n`);
         } catch (err) {
           // Like docker: go on with the other images, report every failure, fail at the end.
           if (failure !== undefined) process.stderr.write(`minictr: ${(failure as Error).message}\n`);

@@ -11,9 +11,11 @@ export function register(program: Command): void {
       const { pruneImageStore } = await import('../../image/prune.js');
       const { writeSync } = await import('node:fs');
       const containers = await pruneContainers();
-      const removed = [...containers.removed, ...(await pruneImageStore())];
+      const images = await pruneImageStore();
+      const removed = [...containers.removed, ...images.removed];
       writeSync(1, removed.length ? removed.map((r) => `removed ${r}\n`).join('') : 'nothing to remove\n');
-      for (const k of containers.kept) writeSync(2, `minictr: kept ${k}\n`);
+      // broken records, and what was kept because of them (status 0: prune did what was safe)
+      for (const k of [...containers.kept, ...images.kept]) writeSync(2, `minictr: kept ${k}\n`);
     });
   system
     .command('check')
