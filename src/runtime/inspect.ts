@@ -6,8 +6,13 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatDeviceRule } from '../cgroup/devices.js';
 import { cgroupInfo } from '../cgroup/info.js';
+import { compileSeccomp, describeSeccomp } from '../security/seccomp.js';
+import type { OciSpec } from '../spec/config.js';
 import { humanDuration, table } from '../util/format.js';
+import { DEFAULT_SECURITY, securityOptStrings, ULIMIT_NAMES } from './security-options.js';
+import { RLIM_INFINITY } from './security-spec.js';
 import { cgroupName, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
@@ -26,6 +31,7 @@ export function namespaces(pid: number, user = false): Record<string, string> {
 
 export function inspectContainer(c: Container): Record<string, unknown> {
   const running = isRunning(c);
+  const spec = readSpec(c);
   return {
     Id: c.config.id,
     Name: c.config.name,
@@ -66,8 +72,11 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     UserNamespace: userNamespace(c, running),
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
+    // the security flags as given (Docker's names), and what the container runs with
+    HostConfig: hostConfig(c),
+    Security: spec ? securityView(c, spec) : {},
     // the OCI runtime-spec config.json this container was last started from (spec.ts)
-    Spec: readSpec(c),
+    Spec: spec,
   };
 }
 
@@ -95,9 +104,59 @@ function userNamespace(c: Container, running: boolean): Record<string, unknown> 
   };
 }
 
-function readSpec(c: Container): unknown {
+function hostConfig(c: Container): Record<string, unknown> {
+  const s = c.config.security ?? DEFAULT_SECURITY;
+  const ulimitName = Object.fromEntries(Object.entries(ULIMIT_NAMES).map(([k, v]) => [v, k]));
+  return {
+    Privileged: s.privileged,
+    CapAdd: s.capAdd,
+    CapDrop: s.capDrop,
+    ReadonlyRootfs: s.readOnly,
+    SecurityOpt: securityOptStrings(s),
+    Ulimits: s.ulimits.map((u) => ({ Name: ulimitName[u.type], Soft: u.soft, Hard: u.hard })),
+    Sysctls: s.sysctls,
+    OomScoreAdj: s.oomScoreAdj ?? 0,
+    ShmSize: s.shmSize ?? 64 * 1024 * 1024,
+    GroupAdd: s.groupAdd,
+    Devices: s.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.path, CgroupPermissions: d.access })),
+  };
+}
+
+/** The layers that confine the container, by name, from the spec it was started with. */
+function securityView(c: Container, spec: OciSpec): Record<string, unknown> {
+  const s = c.config.security ?? DEFAULT_SECURITY;
+  const names = (l: string[] | undefined): string[] => (l ?? []).map((n) => n.replace(/^CAP_/, ''));
+  const caps = spec.process?.capabilities;
+  const limit = (v: number): number | string => (v >= RLIM_INFINITY ? 'unlimited' : v);
+  let seccomp: Record<string, unknown> = { Mode: 'unconfined', Profile: 'unconfined' };
+  if (spec.linux?.seccomp) {
+    const compiled = compileSeccomp(spec.linux.seccomp);
+    seccomp = {
+      Mode: 'filter',
+      Profile: s.seccomp.mode === 'file' ? s.seccomp.path : 'default (profiles/seccomp-default.json, Docker\'s)',
+      SyscallsAllowed: compiled.allowed,
+      DefaultAction: spec.linux.seccomp.defaultAction,
+      Summary: describeSeccomp(compiled),
+    };
+  }
+  return {
+    Privileged: s.privileged,
+    Capabilities: { Effective: names(caps?.effective), Bounding: names(caps?.bounding) },
+    Seccomp: seccomp,
+    NoNewPrivileges: spec.process?.noNewPrivileges ?? false,
+    DeviceRules: (spec.linux?.resources?.devices ?? []).map(formatDeviceRule),
+    Devices: (spec.linux?.devices ?? []).map((d) => `${d.path} ${d.type} ${d.major}:${d.minor}`),
+    Rlimits: (spec.process?.rlimits ?? []).map((r) => ({ Type: r.type, Soft: limit(r.soft), Hard: limit(r.hard) })),
+    ReadonlyRootfs: spec.root?.readonly ?? false,
+    MaskedPaths: spec.linux?.maskedPaths ?? [],
+    ReadonlyPaths: spec.linux?.readonlyPaths ?? [],
+    SupplementaryGroups: spec.process?.user.additionalGids ?? [],
+  };
+}
+
+function readSpec(c: Container): OciSpec | null {
   try {
-    return JSON.parse(readFileSync(specFile(c.dir), 'utf8'));
+    return JSON.parse(readFileSync(specFile(c.dir), 'utf8')) as OciSpec;
   } catch {
     return null; /* never started */
   }

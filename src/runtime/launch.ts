@@ -121,10 +121,12 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   checkLimitsSupported(limits);
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('../security/seccomp.js');
+    const { compileSeccomp, describeSeccomp } = await import('../security/seccomp.js');
     const compiled = compileSeccomp(spec.linux.seccomp);
-    o.explain.note(`seccomp: ${compiled.allowed} system calls allowed, default ${compiled.defaultAction}`);
+    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions, loaded by the child just before exec`);
     seccomp = { filter: compiled.filter, flags: compiled.flags };
+  } else {
+    o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;

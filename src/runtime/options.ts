@@ -7,6 +7,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { VolumeMount } from './store.js';
 import type { LimitFlags } from '../cgroup/limits.js';
+import type { SecurityFlags } from './security-options.js';
 
 export interface RunOptions {
   image: string;
@@ -32,6 +33,8 @@ export interface RunOptions {
   limits?: LimitFlags;
   /** --userns remap|auto|host, as typed; checked by src/runtime/userns.ts */
   userns?: string;
+  /** --cap-add, --privileged, --security-opt, --ulimit, --device ... as typed (security-options.ts) */
+  security?: SecurityFlags;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */

@@ -13,7 +13,10 @@ import { checkPortsFree, parsePortMapping } from '../network/container/ports.js'
 import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
+import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
+import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
 import { checkUsernsNetwork, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
@@ -46,6 +49,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const resources = limitsFromFlags(opts.limits);
   const usernsMode = parseUsernsMode(opts.userns);
   checkUsernsNetwork(usernsMode, mode);
+  const host = hostSecurityFacts();
+  const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
+  await checkSeccompFile(security, host);
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
@@ -54,6 +60,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  if (security.groupAdd.length) {
+    // --group-add names must be groups of the image's /etc/group (looked up again at start)
+    const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
+    supplementaryGroups(undefined, security.groupAdd, layerDirs(image));
+  }
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
 
@@ -75,6 +86,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
       ...(userns ? { userns } : {}),
+      security,
     });
   const create = async (name: string | undefined): Promise<Container> => {
     // checked again, and the container's record (with its ports) written, under one lock:
@@ -120,6 +132,20 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** A seccomp=FILE profile is converted and compiled once here, so that a bad one is refused
+ * before anything is made (the default profile is the repository's own). */
+async function checkSeccompFile(security: SecurityConfig, host: ReturnType<typeof hostSecurityFacts>): Promise<void> {
+  if (security.seccomp.mode !== 'file') return;
+  const profile = containerSeccomp(security, containerCapabilities(security, host.heldCaps), host);
+  if (!profile) return;
+  const [{ compileSeccomp }, { renameSeccompError }] = await Promise.all([import('../security/seccomp.js'), import('../security/docker-profile.js')]);
+  try {
+    compileSeccomp(profile);
+  } catch (e) {
+    throw renameSeccompError(e, `--security-opt seccomp=${security.seccomp.path}`);
+  }
 }
 
 /** -p: the host ports must be free (see network/container/ports.ts). The containers of this

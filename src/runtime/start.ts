@@ -24,7 +24,7 @@ import { destroyContainer, hostsEntry } from './destroy.js';
 import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
-import { resolveUser } from './users.js';
+import { resolveUser, supplementaryGroups } from './users.js';
 import { chownToContainerRoot } from './userns.js';
 
 export { ContainerStartError };
@@ -51,6 +51,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     rmSync(exitFile(container.dir), { force: true });
     const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
+    const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], layers);
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);
@@ -65,6 +66,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       container,
       imageEnv: image.config.Env ?? [],
       user,
+      groups,
       etcMounts,
       network,
       joinNetns: joinedNetns(network),

@@ -16,6 +16,7 @@ import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
+import { securityConfigProblem, type SecurityConfig } from './security-options.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { usernsProblem, type UsernsConfig } from './userns.js';
@@ -49,6 +50,9 @@ export interface ContainerConfig {
   resources?: CgroupLimits;
   /** --userns=remap: the host ids its root and users are (src/runtime/userns.ts); absent: the host's */
   userns?: UsernsConfig;
+  /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
+   * absent: Docker's defaults */
+  security?: SecurityConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -168,6 +172,8 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (typeof r.image !== 'string' || typeof r.created !== 'string' || typeof r.hostname !== 'string') return 'image, created or hostname is missing';
   if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) return 'command is not a list of strings';
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
+  const security = r.security === undefined ? undefined : securityConfigProblem(r.security);
+  if (security) return `its security flags are broken: ${security}`;
   return usernsProblem(r.userns);
 }
 

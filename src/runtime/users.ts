@@ -51,3 +51,26 @@ export function resolveUser(spec: string, roots: string[]): UserIds {
   }
   return { uid, gid: gid ?? 0 };
 }
+
+/** The supplementary groups Docker (runc) gives the process of USER[:GROUP]: with an explicit
+ * GROUP that group alone, else every group of the container's /etc/group that lists the user
+ * as a member; then each --group-add (a number, or a name looked up in the same file). */
+export function supplementaryGroups(spec: string | undefined, groupAdd: readonly string[], roots: string[]): number[] {
+  const [user, group] = (spec ?? '0').split(':', 2) as [string, string | undefined];
+  const groups = readDb(roots, 'group');
+  const out: number[] = [];
+  if (group !== undefined) out.push(resolveUser(spec!, roots).gid);
+  else {
+    const name = /^\d+$/.test(user) ? readDb(roots, 'passwd').find((f) => f[2] === user)?.[0] : user;
+    if (name) for (const g of groups) if ((g[3] ?? '').split(',').includes(name)) out.push(Number(g[2]));
+  }
+  for (const g of groupAdd) {
+    if (/^\d+$/.test(g)) out.push(Number(g));
+    else {
+      const entry = groups.find((f) => f[0] === g);
+      if (!entry) throw new NotFoundError(`--group-add ${g}: no such group in the container's /etc/group`);
+      out.push(Number(entry[2]));
+    }
+  }
+  return [...new Set(out)];
+}

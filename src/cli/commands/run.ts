@@ -32,6 +32,17 @@ export function register(program: Command): void {
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--userns <mode>', 'remap: container root is an unprivileged host uid range (/etc/subuid of minictr or root; auto: the same); host: the default')
+    .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable)', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability, or ALL (repeatable)', collect, [])
+    .option('--privileged', 'every capability, no seccomp filter, every device, /sys writable', false)
+    .option('--read-only', 'mount the root filesystem read-only', false)
+    .option('--security-opt <opt>', 'seccomp=unconfined|FILE, no-new-privileges[=false], systempaths=unconfined (repeatable)', collect, [])
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (repeatable)', collect, [])
+    .option('--sysctl <key=value>', 'a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect, [])
+    .option('--oom-score-adj <n>', 'how likely the OOM killer picks the container (-1000 to 1000)')
+    .option('--shm-size <bytes>', 'size of /dev/shm, e.g. 128m (default 64m)')
+    .option('--group-add <group>', 'an additional group (name from the container\'s /etc/group, or a number; repeatable)', collect, [])
+    .option('--device <host[:ctr][:rwm]>', 'give the container a host device node (repeatable)', collect, [])
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -58,6 +69,19 @@ export function register(program: Command): void {
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
         userns: o.userns as string | undefined,
+        security: {
+          capAdd: o.capAdd as string[],
+          capDrop: o.capDrop as string[],
+          privileged: Boolean(o.privileged),
+          readOnly: Boolean(o.readOnly),
+          securityOpt: o.securityOpt as string[],
+          ulimit: o.ulimit as string[],
+          sysctl: o.sysctl as string[],
+          oomScoreAdj: o.oomScoreAdj as string | undefined,
+          shmSize: o.shmSize as string | undefined,
+          groupAdd: o.groupAdd as string[],
+          device: o.device as string[],
+        },
         limits: {
           memory: o.memory as string | undefined,
           memorySwap: o.memorySwap as string | undefined,
