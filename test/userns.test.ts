@@ -229,7 +229,7 @@ describe('run --userns=remap', () => {
     expect(readFileSync(join(rootOnly, 'etc', 'passwd'), 'utf8')).not.toMatch(/^minictr:/m);
   });
 
-  it('a bad --userns, and --userns=remap with --network host, are refused with one line, leaving nothing behind', async () => {
+  it('a bad --userns, and --userns=remap with --network host, --privileged or --device, are refused with one line, leaving nothing behind', async () => {
     const before = await leftovers();
     const dirsBefore = storeContainers();
     const bad = await ctr(['run', '--rm', '--userns=bogus', 'busybox', 'true']);
@@ -238,6 +238,12 @@ describe('run --userns=remap', () => {
     const host = await ctr(['run', '--rm', '--userns=remap', '--network', 'host', 'busybox', 'true']);
     expect(host.exitCode).toBe(125);
     expect(host.stderr).toBe("minictr: --userns=remap cannot be used with --network host: that network namespace belongs to the host's user namespace, not the container's");
+    const priv = await ctr(['run', '--rm', '--userns=remap', '--privileged', '--network', 'none', 'busybox', 'true']);
+    expect(priv.exitCode).toBe(125);
+    expect(priv.stderr).toBe("minictr: --userns=remap cannot be used with --privileged: its root is an unprivileged host uid, not the host's root (use --cap-add for capabilities inside its namespaces)");
+    const dev = await ctr(['run', '--rm', '--userns=remap', '--device', '/dev/null:/dev/xnull', '--network', 'none', 'busybox', 'true']);
+    expect(dev.exitCode).toBe(125);
+    expect(dev.stderr).toBe("minictr: --userns=remap cannot be used with --device: a host device node is not given to a remapped container's root");
     // refused before anything was made: no container, no name
     expect(newSince(before, await leftovers()).filter((l) => l.includes(dir))).toEqual([]);
     expect(storeContainers()).toEqual(dirsBefore);

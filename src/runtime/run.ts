@@ -19,7 +19,7 @@ import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
-import { checkUsernsNetwork, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
+import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -52,6 +52,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const host = hostSecurityFacts();
   const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
   await checkSeccompFile(security, host);
+  checkUsernsSecurity(usernsMode, security);
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)

@@ -151,6 +151,15 @@ export function checkUsernsNetwork(mode: UsernsMode, net: NetworkMode): void {
   if (joined) throw new UsageError(`--userns=remap cannot be used with --network ${joined}: that network namespace belongs to the host's user namespace, not the container's`);
 }
 
+/** --privileged and --device hand the container host devices, which its root (an unprivileged
+ * host uid) could not use as the host's root does: refused, as Docker refuses --privileged
+ * with userns-remap, rather than started half-working. */
+export function checkUsernsSecurity(mode: UsernsMode, s: { privileged: boolean; devices: readonly unknown[] }): void {
+  if (mode !== 'remap') return;
+  if (s.privileged) throw new UsageError('--userns=remap cannot be used with --privileged: its root is an unprivileged host uid, not the host\'s root (use --cap-add for capabilities inside its namespaces)');
+  if (s.devices.length) throw new UsageError('--userns=remap cannot be used with --device: a host device node is not given to a remapped container\'s root');
+}
+
 const etcFile = (name: string): string => join(process.env.MINICTR_SUBID_PREFIX || '/', 'etc', name);
 
 function entriesOf(file: string): SubidEntry[] {

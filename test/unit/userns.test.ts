@@ -10,7 +10,7 @@ import { toSpawnRecord } from '../../src/runtime/native-spec.js';
 import { buildContainerSpec } from '../../src/runtime/spec.js';
 import type { Container } from '../../src/runtime/store.js';
 import {
-  checkUsernsNetwork, freeRange, idMappings, mappedRoot, parseSubids, parseUsernsMode, pickMapping, userNamespace, usernsProblem, type SubidEntry, type UsernsConfig,
+  checkUsernsNetwork, checkUsernsSecurity, freeRange, idMappings, mappedRoot, parseSubids, parseUsernsMode, pickMapping, userNamespace, usernsProblem, type SubidEntry, type UsernsConfig,
 } from '../../src/runtime/userns.js';
 
 const REMAP: UsernsConfig = {
@@ -37,6 +37,15 @@ describe('--userns', () => {
     expect(() => checkUsernsNetwork('remap', parseNetworkMode('netns:red'))).toThrow('--network netns:red');
     for (const m of [undefined, 'bridge', 'mynet', 'none']) expect(() => checkUsernsNetwork('remap', parseNetworkMode(m))).not.toThrow();
     expect(() => checkUsernsNetwork('host', parseNetworkMode('host'))).not.toThrow();
+  });
+});
+
+describe('--userns=remap with security flags', () => {
+  it('--privileged and --device are refused with one line; without remap, or with other flags, they are not', () => {
+    expect(() => checkUsernsSecurity('remap', { privileged: true, devices: [] })).toThrow("--userns=remap cannot be used with --privileged: its root is an unprivileged host uid, not the host's root (use --cap-add for capabilities inside its namespaces)");
+    expect(() => checkUsernsSecurity('remap', { privileged: false, devices: [{}] })).toThrow("--userns=remap cannot be used with --device: a host device node is not given to a remapped container's root");
+    expect(() => checkUsernsSecurity('remap', { privileged: false, devices: [] })).not.toThrow();
+    expect(() => checkUsernsSecurity('host', { privileged: true, devices: [{}] })).not.toThrow();
   });
 });
 
