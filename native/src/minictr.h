@@ -141,6 +141,7 @@ long ctr_clone3(int flags, int cgroup_fd);
 int ctr_pivot_root(const char *new_root, const char *put_old);
 int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
+int ctr_bind_fd(int fd, const char *target);
 int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags);
 int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd);
 /* One datagram; *fd gets the fd passed along with it (close-on-exec), or -1. */

@@ -14,11 +14,15 @@
  * the whiteouts turned back into overlay whiteouts. The layer a commit makes is thus the same
  * thing a pull of it would make.
  *
- * A running container is committed as it is at that moment (it is not paused).
+ * A running container is frozen (the cgroup freezer, as docker commit does) for the whole
+ * time its upper dir is read: the caller passes `whileReading` (runtime/update.ts's
+ * whilePaused). Its processes could otherwise swap a directory of the upper dir for a symlink
+ * to / between the walk and tar, and tar, which opens each name by its path, would archive
+ * the host's files (see writeLayerTar).
  */
-import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { MinictrError, UsageError } from '../errors.js';
 import { runTool, TAR_NOISE } from '../util/tool.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { shellLine } from '../util/shell.js';
@@ -46,6 +50,8 @@ export interface CommitOptions {
   /** The commit message (history comment). */
   message?: string;
   explain?: Explainer;
+  /** Runs the reading of the upper dir: with the container frozen, for a running one. */
+  whileReading?: <T>(read: () => Promise<T>) => Promise<T>;
 }
 
 /** Paths the runtime mounts over: created empty in the upper dir, not the user's changes. */
@@ -110,9 +116,20 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
     ...container.volumes.map((v) => v.target.replace(/^\/+/, '')),
     ...container.tmpfs.map((t) => t.replace(/^\/+/, '')),
   ]);
-  const changes = await overlayChanges(upper, lower, (rel, empty) => empty && mountpoints.has(rel));
+  const changes = await overlayChanges(upper, lower, (rel, empty) => empty && mountpoints.has(rel)).catch((err: NodeJS.ErrnoException) => {
+    // only a container left running (--pause=false) changes its files under the walk
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+    throw changedWhileRead(err.path?.startsWith(`${upper}/`) ? err.path.slice(upper.length + 1) : (err.path ?? upper));
+  });
   if (changes.entries.length === 0 && changes.markers.length === 0) return false;
   explain.note(`${changes.entries.length} changed path(s), ${changes.markers.length} deletion(s) in ${upper}`);
+
+  // GNU tar opens every listed name by its path below -C, following symlinks in its parents
+  // (it has no option not to; it only never follows the name itself, without -h). So no
+  // parent of a listed name may be a symlink: the walk above lstat'ed every one while the
+  // container was frozen, and they are checked again here, right before tar, still frozen.
+  // (With --pause=false the container runs on and this check only narrows the window.)
+  await checkRealParents(upper, changes.entries);
 
   const tarArgs = ['--format=posix', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*',
     '--pax-option=delete=atime,delete=ctime', '--no-recursion', '--null'];
@@ -134,6 +151,22 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
     await tar([changes.entries.length ? '-r' : '-c', '-f', out, ...tarArgs, '--owner=0', '--group=0', '-C', wh, '-T', list], explain, `add OCI whiteouts for ${changes.markers.length} deletion(s): a char device 0:0 becomes .wh.NAME, an opaque dir gets .wh..wh..opq (listed in ${list})`);
   }
   return true;
+}
+
+const changedWhileRead = (path: string): MinictrError =>
+  new MinictrError(`cannot commit: ${path} in the container changed while it was read (commit it paused)`);
+
+/** Every parent dir of every entry is a directory, not a symlink (shallowest first, so each
+ * lstat goes through directories already checked). */
+async function checkRealParents(upper: string, entries: string[]): Promise<void> {
+  const parents = new Set<string>();
+  for (const e of entries) {
+    for (let i = e.indexOf('/'); i > 0; i = e.indexOf('/', i + 1)) parents.add(e.slice(0, i));
+  }
+  for (const p of [...parents].sort()) {
+    const st = await lstat(join(upper, p)).catch(() => undefined);
+    if (!st?.isDirectory()) throw changedWhileRead(p);
+  }
 }
 
 async function tar(args: string[], explain: Explainer, why: string): Promise<void> {
@@ -164,7 +197,8 @@ export async function commitContainer(
   let layer: (PreparedLayer & { dir: string }) | undefined;
   try {
     const tarball = join(scratch, 'layer.tar');
-    const changed = await writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain);
+    const whileReading = opts.whileReading ?? ((read) => read());
+    const changed = await whileReading(() => writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain));
     if (changed) {
       checkLayerCount(`image ${name} (the ${base.layers.length} layers of container ${container.config.name}'s image and one of its changes)`, base.layers.length + 1, 'nothing was committed');
       const display = `the changes of container ${container.config.name}`;

@@ -40,9 +40,9 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const { resolveImage } = await import('../image/resolve.js');
   const image = await resolveImage(c.config.imageId);
   const userSpec = opts.user ?? c.config.user;
-  const roots = [`/proc/${pid}/root`];
-  const user = userSpec ? resolveUser(userSpec, roots) : undefined;
-  const groups = user ? supplementaryGroups(userSpec, c.config.security?.groupAdd ?? [], roots) : [];
+  const root = { root: `/proc/${pid}/root` };
+  const user = userSpec ? resolveUser(userSpec, root) : undefined;
+  const groups = user ? supplementaryGroups(userSpec, c.config.security?.groupAdd ?? [], root) : [];
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   explain.note(`exec in container ${c.config.name}: its namespaces are those of PID ${pid}`);
 

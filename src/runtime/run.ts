@@ -64,7 +64,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (security.groupAdd.length) {
     // --group-add names must be groups of the image's /etc/group (looked up again at start)
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
-    supplementaryGroups(undefined, security.groupAdd, layerDirs(image));
+    supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
   }
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;

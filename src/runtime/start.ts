@@ -50,8 +50,8 @@ export async function startContainer(container: Container, opts: StartOptions): 
   try {
     rmSync(exitFile(container.dir), { force: true });
     const layers = layerDirs(image);
-    const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
-    const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], layers);
+    const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
+    const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], { layers });
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);
@@ -175,7 +175,12 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
       beforeStart: async (pid) => {
-        if (!opts.detach) exited = addon.wait(pid);
+        if (!opts.detach) {
+          exited = addon.wait(pid);
+          // should the child fail a step, launch() reaps it itself and this waitpid may be the
+          // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
+          exited.catch(() => undefined);
+        }
         container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);

@@ -6,7 +6,7 @@
  * (src/runtime/security-spec.ts), Docker's supplementary groups (users.ts) and the readers of
  * what this process holds (host-facts.ts). What the kernel makes of them: test/security.test.ts.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import { DEFAULT_SECURITY, parseDevice, parseSecurityFlags, parseSysctl, parseUl
 import { containerCapabilities, containerRlimits, RLIM_INFINITY, securityMounts, securityParts } from '../../src/runtime/security-spec.js';
 import { buildContainerSpec } from '../../src/runtime/spec.js';
 import type { Container } from '../../src/runtime/store.js';
-import { supplementaryGroups } from '../../src/runtime/users.js';
+import { parseDb, supplementaryGroupsIn } from '../../src/runtime/users.js';
 import { kernelMounts, MASKED_PATHS } from '../../src/runtime/filesystem.js';
 import { defaultSeccompProfile, renameSeccompError, toOciSeccomp } from '../../src/security/docker-profile.js';
 import { compileSeccomp, describeSeccomp } from '../../src/security/seccomp.js';
@@ -447,18 +447,18 @@ describe('the spec parts (securityParts, securityMounts)', () => {
 });
 
 describe("Docker's supplementary groups (supplementaryGroups)", () => {
-  const root = join(scratch, 'rootfs');
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/home/web:/bin/sh\n');
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\nwheel:x:10:root,web\naudio:x:29:web\nweb:x:1000:\n');
+  // the container's files are read by the addon (users.ts); the rules are pure
+  const passwd = parseDb('root:x:0:0:root:/root:/bin/sh\nweb:x:1000:1000::/home/web:/bin/sh\n');
+  const group = parseDb('root:x:0:\nwheel:x:10:root,web\naudio:x:29:web\nweb:x:1000:\n');
+  const db = (file: 'passwd' | 'group'): string[][] => (file === 'passwd' ? passwd : group);
 
   it("the groups of the container's /etc/group that list the user, then --group-add", () => {
-    expect(supplementaryGroups(undefined, [], [root])).toEqual([10]);
-    expect(supplementaryGroups('web', [], [root])).toEqual([10, 29]);
-    expect(supplementaryGroups('1000', ['audio', '4242'], [root])).toEqual([10, 29, 4242]);
-    expect(supplementaryGroups('web:audio', [], [root])).toEqual([29]);
-    expect(supplementaryGroups('2000', [], [root])).toEqual([]);
-    expect(() => supplementaryGroups(undefined, ['video'], [root])).toThrow(new NotFoundError("--group-add video: no such group in the container's /etc/group"));
+    expect(supplementaryGroupsIn(undefined, [], db)).toEqual([10]);
+    expect(supplementaryGroupsIn('web', [], db)).toEqual([10, 29]);
+    expect(supplementaryGroupsIn('1000', ['audio', '4242'], db)).toEqual([10, 29, 4242]);
+    expect(supplementaryGroupsIn('web:audio', [], db)).toEqual([29]);
+    expect(supplementaryGroupsIn('2000', [], db)).toEqual([]);
+    expect(() => supplementaryGroupsIn(undefined, ['video'], db)).toThrow(new NotFoundError("--group-add video: no such group in the container's /etc/group"));
   });
 });
 
