@@ -27,7 +27,8 @@ struct ctr_mount {
   unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0: leave */
   char *data;              /* fs options, may be NULL */
   int target_is_file;      /* create a file, not a directory, as the mount point */
-  int copy_up;             /* tmpcopyup: the new tmpfs starts with a copy of the directory it covers */
+  int copy_up;             /* tmpcopyup: the new tmpfs starts with a copy of the directory it covers;
+                              on a bind (an empty volume, minictr run): the volume is filled so */
 };
 
 struct ctr_device {
@@ -165,6 +166,8 @@ void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len);
 
 /* copyup.c: OCI tmpcopyup (covered: an fd of the directory under the mount) */
 void ctr_copy_up(int covered, int mounted, const char *shown);
+/* a volume bound over an image directory: filled from it when the volume is empty */
+void ctr_copy_up_volume(int covered, int mounted, const char *shown, const char *volume);
 
 /* namespaces.c: joining namespaces, becoming root in a new user namespace, sysctls */
 void ctr_join_namespaces(const struct ctr_config *c);

@@ -38,14 +38,22 @@ void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len) {
 
 /* Open (creating it if missing) a mount point inside the root. Every component is resolved
  * with RESOLVE_IN_ROOT, so "/etc/hosts -> /etc/shadow" or "../../" in an image points into
- * the image, never at the host. Returns an O_PATH fd. */
+ * the image, never at the host. A component that is a dangling symlink (an image's
+ * "/data -> /srv/data" whose target is missing) is followed the same way: its target, read
+ * as a path inside the root, is created instead, as runc does (securejoin's MkdirAllInRoot).
+ * Returns an O_PATH fd. */
 static int open_mountpoint(int rootfd, const char *path, int is_file) {
+  static char cur[4096], next[4096];
   char prefix[4096];
   size_t len = strlen(path);
-  if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
+  if (len >= sizeof cur) { errno = ENAMETOOLONG; return -1; }
+  memcpy(cur, path, len + 1);
+  int links = 0;
+restart:
+  len = strlen(cur);
   for (size_t i = 1; i <= len; i++) {
-    if (i < len && path[i] != '/') continue;
-    memcpy(prefix, path, i);
+    if (i < len && cur[i] != '/') continue;
+    memcpy(prefix, cur, i);
     prefix[i] = '\0';
     int last = (i == len);
     int fd = ctr_openat2_in_root(rootfd, prefix, O_PATH | ((last && is_file) ? 0 : O_DIRECTORY));
@@ -60,9 +68,22 @@ static int open_mountpoint(int rootfd, const char *path, int is_file) {
     const char *name = slash ? slash + 1 : prefix;
     if (*name == '\0') continue;
     if (slash) *slash = '\0';
-    int parent = ctr_openat2_in_root(rootfd, slash ? prefix : "/", O_PATH | O_DIRECTORY);
-    if (slash) *slash = '/';
+    int parent = ctr_openat2_in_root(rootfd, slash ? (prefix[0] ? prefix : "/") : "/", O_PATH | O_DIRECTORY);
     if (parent < 0) return -1;
+    char link[4096];
+    ssize_t l = readlinkat(parent, name, link, sizeof link - 1);
+    if (l >= 0) {
+      /* a dangling symlink: go on from its target, resolved inside the root */
+      close(parent);
+      if (++links > 40) { errno = ELOOP; return -1; }
+      link[l] = '\0';
+      int n = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, cur + i)
+                             : snprintf(next, sizeof next, "%s/%s%s", prefix, link, cur + i);
+      if (n < 0 || (size_t)n >= sizeof next) { errno = ENAMETOOLONG; return -1; }
+      memcpy(cur, next, (size_t)n + 1);
+      goto restart;
+    }
+    if (slash) *slash = '/';
     int rc;
     if (last && is_file) {
       rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -105,8 +126,21 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
     if (stat(m->source, &sst) < 0) ctr_fail("bind mount source %s", m->source);
     ctr_explain(shown, "mount --%s%s%s %s %s%s", (m->flags & MS_REC) ? "rbind" : "bind",
                 *opts ? " -o " : "", opts, m->source, rootfs, m->target);
+    /* a volume's copy-up: a handle on the image's directory the bind is about to cover */
+    int covered = m->copy_up ? ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY) : -1;
+    if (m->copy_up && covered < 0) ctr_fail("open %s%s", rootfs, m->target);
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       ctr_fail("mount(%s, %s%s, bind)", m->source, rootfs, m->target);
+    if (covered >= 0) {
+      /* before a read-only remount: the volume is filled through the new, still writable bind */
+      int mounted = ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY);
+      if (mounted < 0) ctr_fail("open %s%s", rootfs, m->target);
+      char where[4096];
+      snprintf(where, sizeof where, "%s%s", rootfs, m->target);
+      ctr_copy_up_volume(covered, mounted, where, m->source);
+      close(mounted);
+      close(covered);
+    }
     unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
     if (extra) {
       /* bind mounts ignore flags on creation: they take effect on a remount of the new mount,

@@ -62,7 +62,13 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     },
     Mounts: [
       { Type: 'overlay', Destination: '/', Source: join(c.dir, 'merged'), UpperDir: join(c.dir, 'upper') },
-      ...c.config.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly })),
+      ...c.config.volumes.map((v) =>
+        v.type === 'volume'
+          ? { Type: 'volume', Name: v.volume, Source: v.source, Destination: v.target, Driver: 'local', RW: !v.readonly }
+          : v.type === 'tmpfs'
+            ? { Type: 'tmpfs', Destination: v.target, RW: !v.readonly, ...(v.size !== undefined ? { Size: v.size } : {}) }
+            : { Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly },
+      ),
       ...c.config.tmpfs.map((t) => ({ Type: 'tmpfs', Destination: t })),
     ],
     // where the kernel keeps the container's cgroup and the limits it enforces (read back

@@ -50,6 +50,8 @@ export interface LaunchOptions {
   /** minictr run --userns=remap, instead of overlay: its parts, for an overlay of idmapped
    * clones of the layers made outside the user namespace and handed to the child */
   idmappedOverlay?: { layers: string[]; upperdir: string; workdir: string; rootfs: string };
+  /** minictr run: bind mounts (by destination) of empty volumes, filled with the image's files */
+  volumeCopyUp?: string[];
   initMode: 'pid1' | 'exec';
   stdio: [number, number, number];
   explain: Explainer;
@@ -139,6 +141,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       bundle: o.bundle,
       overlay: o.overlay,
       rootFromParent: o.idmappedOverlay !== undefined,
+      volumeCopyUp: o.volumeCopyUp,
       initMode: o.initMode,
       initPath: initBinaryPath(),
       stdio: o.stdio,

@@ -14,12 +14,14 @@ import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
-import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
+import { deleteVolumeFiles } from '../volume/store.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
 import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
+import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -33,8 +35,11 @@ async function remappedIds(explain: Explainer): Promise<UsernsConfig> {
 export async function runContainer(opts: RunOptions): Promise<number> {
   // everything the user typed is checked before anything is created
   const userEnv = parseEnv(opts.env);
-  const volumes = opts.volumes.map(parseVolume);
+  const mountRequests = [...opts.volumes.map(parseVolume), ...(opts.mounts ?? []).map(parseMount)];
   const tmpfs = opts.tmpfs.map(parseTmpfs);
+  const targets = [...mountRequests.map((m) => m.target), ...tmpfs];
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`duplicate mount point: ${twice}`);
   const workdir = parseWorkdir(opts.workdir);
   const replicas = opts.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
@@ -69,7 +74,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
 
-  const newContainer = (name: string | undefined): Container =>
+  const newContainer = (name: string | undefined, volumes: VolumeMount[]): Container =>
     createContainer({
       name,
       hostname: opts.hostname,
@@ -89,15 +94,26 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       ...(userns ? { userns } : {}),
       security,
     });
+  const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {
-    // checked again, and the container's record (with its ports) written, under one lock:
-    // two runs at once cannot both take a port
-    const container = !ports.length
-      ? newContainer(name)
-      : await withLock(join(paths.locks(), 'ports.lock'), async () => {
-        await checkPorts(ports);
-        return newContainer(name);
-      });
+    // volumes made (or found) and the container's record written under the volumes lock: no
+    // `volume rm` in between; ports checked again under their lock: two runs cannot both take one
+    const container = await withVolumesLock(async () => {
+      const mounts = prepareMounts(mountRequests, explain);
+      try {
+        const c = !ports.length
+          ? newContainer(name, mounts.mounts)
+          : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+            await checkPorts(ports);
+            return newContainer(name, mounts.mounts);
+          });
+        prepared.set(c.config.id, mounts);
+        return c;
+      } catch (err) {
+        for (const v of mounts.created) deleteVolumeFiles(v);
+        throw err;
+      }
+    });
     if (userns) {
       try {
         letContainerRootThrough([container.dir], userns, explain);
@@ -117,19 +133,21 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       return container;
     } catch (err) {
       deleteContainerFiles(container);
+      // the volumes this run made go too: a failed run leaves nothing behind
+      await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
       throw err;
     }
   };
 
   if (!opts.detach) {
     const container = await create(opts.name);
-    return (await startContainer(container, { detach: false, explain: opts.explain, image })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain, image });
+    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;

@@ -68,7 +68,13 @@ export function buildContainerSpec(i: SpecInputs): OciSpec {
 
   const mounts: OciMount[] = [...kernelMounts(), ...i.etcMounts];
   for (const v of c.volumes) {
-    mounts.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', ...(v.readonly ? ['ro'] : [])] });
+    const ro = v.readonly ? ['ro'] : [];
+    if (v.type === 'tmpfs') {
+      mounts.push({ destination: v.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', `size=${v.size !== undefined ? v.size : '65536k'}`, ...ro] });
+      continue;
+    }
+    // a host path, or a volume: its directory on the host (volumes/NAME/_data) bound in
+    mounts.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', ...ro] });
   }
   for (const t of c.tmpfs) {
     mounts.push({ destination: t, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=65536k'] });

@@ -35,6 +35,9 @@ export interface StartOptions {
   explain: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** run, at a container's first start: the targets of empty volumes, filled by the C child
+   * with the image's files at that path (Docker's copy-up) */
+  copyUp?: string[];
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -171,6 +174,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       explainFd: opts.explain ? 2 : -1,
       dieWithParent: !opts.detach,
       newKeyring: true,
+      volumeCopyUp: opts.copyUp,
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),

@@ -21,10 +21,19 @@ import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { usernsProblem, type UsernsConfig } from './userns.js';
 
+/** -v / --mount, as the container records it. */
 export interface VolumeMount {
+  /** absent (records made before volumes existed): a bind */
+  type?: 'bind' | 'volume' | 'tmpfs';
+  /** bind: the host path; volume: its _data directory; tmpfs: "tmpfs" */
   source: string;
   target: string;
   readonly: boolean;
+  /** type volume: its name, and whether it was made for this container (`rm -v` removes it) */
+  volume?: string;
+  anonymous?: boolean;
+  /** type tmpfs: its size in bytes (tmpfs-size) */
+  size?: number;
 }
 
 export interface ContainerConfig {
@@ -174,6 +183,13 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
   const security = r.security === undefined ? undefined : securityConfigProblem(r.security);
   if (security) return `its security flags are broken: ${security}`;
+  for (const v of r.volumes as unknown[]) {
+    const m = v as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null || typeof m.source !== 'string' || typeof m.target !== 'string') return 'a volume is not {source, target}';
+    if (m.type !== undefined && m.type !== 'bind' && m.type !== 'volume' && m.type !== 'tmpfs') return `a mount's type ${JSON.stringify(m.type)} is unknown`;
+    // rm -v removes a volume by this name: it must be one
+    if (m.type === 'volume' && (typeof m.volume !== 'string' || !isValidName('volume', m.volume))) return `its volume name ${JSON.stringify(m.volume)} is not a valid volume name`;
+  }
   return usernsProblem(r.userns);
 }
 

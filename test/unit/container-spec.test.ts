@@ -183,6 +183,23 @@ describe('buildContainerSpec', () => {
     ]);
   });
 
+  it('a volume is a bind of its directory on the host; --mount type=tmpfs a tmpfs of its size', () => {
+    const s = build({
+      volumes: [
+        { type: 'volume', source: '/var/lib/minictr/volumes/db/_data', target: '/db', readonly: false, volume: 'db' },
+        { type: 'volume', source: '/var/lib/minictr/volumes/0a1b/_data', target: '/cache', readonly: true, volume: '0a1b', anonymous: true },
+        { type: 'tmpfs', source: 'tmpfs', target: '/scratch', readonly: false, size: 1048576 },
+        { type: 'tmpfs', source: 'tmpfs', target: '/ro', readonly: true },
+      ],
+    });
+    expect(s.mounts!.slice(kernelMounts().length + ETC.length)).toEqual([
+      { destination: '/db', type: 'bind', source: '/var/lib/minictr/volumes/db/_data', options: ['rbind', 'rprivate'] },
+      { destination: '/cache', type: 'bind', source: '/var/lib/minictr/volumes/0a1b/_data', options: ['rbind', 'rprivate', 'ro'] },
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=1048576'] },
+      { destination: '/ro', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=65536k', 'ro'] },
+    ]);
+  });
+
   it('-t: a terminal, TERM, and the console size when known', () => {
     const p = build({ tty: true }, { ttySize: { rows: 50, cols: 132 } }).process!;
     expect(p.terminal).toBe(true);

@@ -19,6 +19,7 @@ import { register as unpauseCmd } from './unpause.js';
 import { register as infoCmd } from './info.js';
 import { register as systemCmd } from './system.js';
 import { register as networkCmd } from './network.js';
+import { register as volumeCmd } from './volume.js';
 import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
@@ -31,4 +32,4 @@ import { register as netCmd } from './net.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];

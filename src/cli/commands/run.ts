@@ -17,7 +17,8 @@ export function register(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user to run as (name or uid, from the container\'s /etc/passwd)')
-    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
+    .option('-v, --volume <SRC:CTR[:ro]|CTR>', 'SRC an absolute host path: bind it; else the volume SRC (made on first use; an empty one gets the image\'s files at CTR); CTR alone: an anonymous volume (repeatable)', collect, [])
+    .option('--mount <type=...,src=...,dst=...>', 'Docker\'s long form: type=bind|volume|tmpfs, source|src, target|dst|destination, readonly, tmpfs-size (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
     .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
@@ -59,6 +60,7 @@ export function register(program: Command): void {
         env: o.env as string[],
         workdir: o.workdir as string | undefined,
         volumes: o.volume as string[],
+        mounts: o.mount as string[],
         tmpfs: o.tmpfs as string[],
         explain: Boolean(o.explain),
         detach: Boolean(o.detach),
