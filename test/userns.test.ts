@@ -210,6 +210,17 @@ describe('run --userns=remap', () => {
     expect([st.uid, st.mode & 0o777]).toEqual([0, 0o600]);
   });
 
+  it('a named volume it makes belongs to its root: writable inside, filled from the image with in-image owners, mapped ids on the host', async () => {
+    const { start } = minictrRange();
+    const vol = uniq('unvol-');
+    const r = await ctr(['run', '--rm', '--userns=remap', '--network', 'none', '-v', `${vol}:/usr`, 'busybox', 'sh', '-c', 'stat -c "%u %g %n" /usr /usr/bin; touch /usr/new && echo wrote']);
+    expect(r.stderr).toBe('');
+    expect(lines(r.stdout)).toEqual(['0 0 /usr', '0 0 /usr/bin', 'wrote']);
+    const data = join(store, 'lib', 'volumes', vol, '_data');
+    for (const f of ['', 'bin', 'new']) expect([statSync(join(data, f)).uid, statSync(join(data, f)).gid]).toEqual([start, start]);
+    expect((await ctr(['volume', 'rm', vol])).exitCode).toBe(0);
+  });
+
   it("root's range is used when minictr has none", async () => {
     const rootOnly = etcPrefix('etc-root', 'root:300000:70000\n', 'root:400000:65536\n');
     const r = await ctr(['run', '--rm', '--explain', '--userns=remap', '--network', 'none', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u'], { MINICTR_SUBID_PREFIX: rootOnly });

@@ -17,7 +17,7 @@ import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
-import { deleteVolumeFiles } from '../volume/store.js';
+import { deleteVolumeFiles, volumeData } from '../volume/store.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
 import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
@@ -117,8 +117,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     if (userns) {
       try {
         letContainerRootThrough([container.dir], userns, explain);
-        // what the container writes belongs to its root on the host
-        chownToContainerRoot([join(container.dir, 'upper'), join(container.dir, 'work')], userns);
+        // what the container writes belongs to its root on the host: its upper dir, and the
+        // volumes this run made (Docker's userns-remap does the same), so that its root can
+        // write them and the child can copy the image's files up into them
+        const madeVolumes = (prepared.get(container.config.id)?.created ?? []).map(volumeData);
+        chownToContainerRoot([join(container.dir, 'upper'), join(container.dir, 'work'), ...madeVolumes], userns);
       } catch (err) {
         deleteContainerFiles(container);
         throw err;
