@@ -94,6 +94,7 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
     else env.push(kv);
   }
   return canonicalConfig({
+    ...base, // labels, exposed ports, volumes... stay the image's
     Env: env,
     Entrypoint: keepsEntry ? entry : undefined,
     Cmd: keepsEntry ? c.command.slice(entry.length) : c.command,
@@ -103,7 +104,7 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
 }
 
 /** One history entry per layer of the base image (made up when the image has none). */
-function baseHistory(img: ImageRecord): HistoryEntry[] {
+export function baseHistory(img: ImageRecord): HistoryEntry[] {
   const h = img.history ?? [];
   if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
   return img.layers.map(() => ({ created: img.created }));
@@ -174,6 +175,46 @@ async function tar(args: string[], explain: Explainer, why: string): Promise<voi
   await runTool('tar', args, { stdout: 'ignore', label: 'tar -c (commit)', noise: TAR_NOISE });
 }
 
+export interface ContainerLayerOptions {
+  explain?: Explainer;
+  /** what the image will be called, for the layer-count error */
+  image?: string;
+  /** commit of a running container: the upper dir is read while the container is frozen */
+  whileReading?: (read: () => Promise<boolean>) => Promise<boolean>;
+  /** what unpacking the layer may write (import's limits); made from them when not given */
+  budget?: UnpackBudget;
+}
+
+/**
+ * A container's changes as a new layer, prepared in a temp dir (its `dir`, holding diff/) for
+ * the store to move in: its overlay upper dir against `lower` (the layer dirs it ran on, top
+ * first). undefined when the container changed nothing. Used by commit and by each RUN of
+ * minictr build.
+ */
+export async function containerLayer(
+  container: { config: CommittedContainer; dir: string },
+  lower: string[],
+  opts: ContainerLayerOptions = {},
+): Promise<(PreparedLayer & { dir: string }) | undefined> {
+  const explain = opts.explain ?? silent;
+  const budget = opts.budget ?? new UnpackBudget(await unpackLimits());
+  const whileReading = opts.whileReading ?? ((read) => read());
+  const scratch = await makeTempDir('commit');
+  try {
+    const tarball = join(scratch, 'layer.tar');
+    const changed = await whileReading(() => writeLayerTar(join(container.dir, 'upper'), lower, container.config, scratch, tarball, explain));
+    if (!changed) return undefined;
+    const image = opts.image ? `image ${opts.image}` : 'the new image';
+    checkLayerCount(`${image} (the ${lower.length} layers of container ${container.config.name}'s image and one of its changes)`, lower.length + 1, 'nothing was committed');
+    const display = `the changes of container ${container.config.name}`;
+    return await prepareLayer(tarball, { display, budget, explain }).catch((err: unknown) => {
+      throw err instanceof UnpackLimitError ? err.about(display, 'nothing was committed') : err;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /**
  * Commit a container (as runtime/store.ts's findContainer returns it: config and dir) as
  * image `name`. Returns the new image.
@@ -193,18 +234,10 @@ export async function commitContainer(
   const budget = new UnpackBudget(await unpackLimits());
 
   await sweepStaleTemp();
-  const scratch = await makeTempDir('commit');
   let layer: (PreparedLayer & { dir: string }) | undefined;
   try {
-    const tarball = join(scratch, 'layer.tar');
-    const whileReading = opts.whileReading ?? ((read) => read());
-    const changed = await whileReading(() => writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain));
-    if (changed) {
-      checkLayerCount(`image ${name} (the ${base.layers.length} layers of container ${container.config.name}'s image and one of its changes)`, base.layers.length + 1, 'nothing was committed');
-      const display = `the changes of container ${container.config.name}`;
-      layer = await prepareLayer(tarball, { display, budget, explain }).catch((err: unknown) => {
-        throw err instanceof UnpackLimitError ? err.about(display, 'nothing was committed') : err;
-      });
+    layer = await containerLayer(container, layerDirs(base), { explain, image: name, whileReading: opts.whileReading, budget });
+    if (layer) {
       explain.note(`new layer ${layer.digest} (${layer.size} bytes of files)`);
     } else {
       explain.note('no changes in the container: the new image has the same layers and a new config');
@@ -219,7 +252,6 @@ export async function commitContainer(
     if (!layer) entry.emptyLayer = true;
     return await commitImage(key, layers, config, { history: [...baseHistory(base), entry] });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
     if (layer) await rm(layer.dir, { recursive: true, force: true });
   }
 }

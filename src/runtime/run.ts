@@ -8,7 +8,7 @@ import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
 import type { PortMapping } from '../network/container/firewall.js';
-import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
+import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
 import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
@@ -124,18 +124,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
         chownToContainerRoot([join(container.dir, 'upper'), join(container.dir, 'work'), ...madeVolumes], userns);
       } catch (err) {
         deleteContainerFiles(container);
+        await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
         throw err;
       }
     }
-    if (mode.kind !== 'bridge') return container;
     try {
-      const { reserveAddress } = await import('../network/container/attach.js');
-      const { ip } = await reserveAddress(mode.network, container.config.id, driver as 'linux' | 'ovs' | undefined);
-      container.config.network = { ...container.config.network!, network: mode.network, ip };
-      saveConfig(container);
-      return container;
+      return await reserveBridgeAddress(container, mode, driver as 'linux' | 'ovs' | undefined);
     } catch (err) {
-      deleteContainerFiles(container);
       // the volumes this run made go too: a failed run leaves nothing behind
       await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
       throw err;
@@ -179,4 +174,28 @@ async function checkPorts(ports: PortMapping[]): Promise<void> {
   const { selectFirewall } = await import('../network/container/firewall.js');
   const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
   checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
+}
+
+/**
+ * Create a container's record and, on a bridge network, reserve its address (undone if that
+ * fails). minictr build uses it for each RUN step.
+ */
+export function createAttached(config: Parameters<typeof createContainer>[0], mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+  return reserveBridgeAddress(createContainer(config), mode, driver);
+}
+
+/** On a bridge network, reserve the container's address and record it; on failure the
+ * container's files go. */
+async function reserveBridgeAddress(container: Container, mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+  if (mode.kind !== 'bridge') return container;
+  try {
+    const { reserveAddress } = await import('../network/container/attach.js');
+    const { ip } = await reserveAddress(mode.network, container.config.id, driver);
+    container.config.network = { ...container.config.network!, network: mode.network, ip };
+    saveConfig(container);
+    return container;
+  } catch (err) {
+    deleteContainerFiles(container);
+    throw err;
+  }
 }

@@ -38,6 +38,11 @@ export interface StartOptions {
   /** run, at a container's first start: the targets of empty volumes, filled by the C child
    * with the image's files at that path (Docker's copy-up) */
   copyUp?: string[];
+  /** minictr build: the container's stdout and stderr (its log), in place of ours */
+  output?: number;
+  /** minictr build: keep the container's files after it exits, even when it is --rm (the
+   * caller turns its upper dir into a layer, then removes it) */
+  keepFiles?: boolean;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -85,7 +90,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     return await run(container, spec, {
       // --userns=remap: the layers are idmapped for the container's root (launch.ts)
       ...(cfg.userns ? { idmappedOverlay: { layers, upperdir, workdir, rootfs: spec.root!.path } } : { overlay: `lowerdir=${layers.join(':')},upperdir=${upperdir},workdir=${workdir}` }),
-      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
+      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, opts.output ?? 1, opts.output ?? 2],
       netConfig,
       opts,
       explain,
@@ -218,7 +223,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove) await destroyContainer(container);
+    if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
     else await removeCgroup(cgroupName(cfg.id));
     return result.exitCode;
   } catch (err) {

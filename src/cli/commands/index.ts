@@ -26,10 +26,11 @@ import { register as importImage } from './import.js';
 import { register as rmi } from './rmi.js';
 import { register as pull } from './pull.js';
 import { register as commit } from './commit.js';
+import { register as buildCmd } from './build.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, buildCmd, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];
