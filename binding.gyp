@@ -13,6 +13,7 @@
         "native/src/hooks.c",
         "native/src/copyup.c",
         "native/src/mounts.c",
+        "native/src/idmap.c",
         "native/src/caps.c",
         "native/src/enter.c",
         "native/src/detach.c",

@@ -93,23 +93,44 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  size_t argc = 2;
+  napi_value argv[3];
+  size_t argc = 3;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) { napi_throw_type_error(env, NULL, "start(syncFd, state?)"); return NULL; }
-  int32_t fd;
+  if (argc < 1) { napi_throw_type_error(env, NULL, "start(syncFd, state?, rootFd?)"); return NULL; }
+  int32_t fd, root_fd = -1;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   char *state = argc > 1 ? arg_str(env, argv, argc, 1) : NULL;
+  if (argc > 2) CHECK(napi_get_value_int32(env, argv[2], &root_fd));
   int pty = -1;
   struct ctr_spawn_result r;
   memset(&r, 0, sizeof r);
-  int rc = ctr_start(fd, state, &pty, &r);
+  int rc = ctr_start(fd, state, root_fd, &pty, &r);
   free(state);
   close(fd);
   if (rc < 0) return throw_step(env, r.step, r.err);
   napi_value out;
   napi_create_object(env, &out);
   set_int(env, out, "ptyMaster", pty);
+  return out;
+}
+
+/* idmappedOverlay(record): --userns=remap's root, made by a helper (idmap.c) once the
+ * child's id maps are written; returns the detached overlay mount's fd for start() */
+static napi_value js_idmapped_overlay(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value spec = arg0(env, info, 1, argv);
+  if (!spec) { napi_throw_type_error(env, NULL, "idmappedOverlay(record)"); return NULL; }
+  struct ctr_idmap m;
+  char err[CTR_MAX_STEP + 128];
+  if (ctr_read_idmap(env, spec, &m, err, sizeof err) < 0) { napi_throw_type_error(env, NULL, err); return NULL; }
+  struct ctr_spawn_result r;
+  int fd = -1;
+  int rc = ctr_idmapped_overlay(&m, &fd, &r);
+  ctr_free_idmap(&m);
+  if (rc < 0) return throw_step(env, r.step, r.err);
+  napi_value out;
+  napi_create_object(env, &out);
+  set_int(env, out, "mountFd", fd);
   return out;
 }
 
@@ -319,6 +340,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL },
+    { "idmappedOverlay", NULL, js_idmapped_overlay, NULL, NULL, NULL, napi_default, NULL },
     { "enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL },
     { "wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL },
     { "setWinsize", NULL, js_set_winsize, NULL, NULL, NULL, napi_default, NULL },

@@ -75,10 +75,10 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_close_fds_except(keep, nk, 3 + c->preserve_fds);
 
   /* wait until the parent has placed us in our cgroup, written our id maps and set up the
-   * network; "go" carries the state JSON our hooks read (the parent knows our host pid) */
+   * network; "go" carries the state JSON our hooks read (the parent knows our host pid),
+   * and, with --userns=remap, the root the parent made of idmapped layers (idmap.c) */
   static char go[65536];
-  ssize_t n;
-  while ((n = read(c->sync_fd, go, sizeof go - 1)) < 0 && errno == EINTR) {}
+  ssize_t n = ctr_recvmsg_fd(c->sync_fd, go, sizeof go - 1, &c->root_fd);
   if (n < 1 || go[0] != 'g') _exit(125); /* parent gone: nothing to report to */
   go[n] = '\0';
   c->hook_state = go + 1;

@@ -1,5 +1,5 @@
 /*
- * The TypeScript <-> C contract, C half: reading the spawn and enter records that
+ * The TypeScript <-> C contract, C half: reading the spawn, enter and idmap records that
  * src/native/contract.ts describes into plain C structs. Every object is checked against its
  * field list below: a key that is unknown, missing (when required) or of the wrong type is an
  * error that names it, never a silent default. test/unit/native-contract.test.ts checks that
@@ -26,6 +26,7 @@ static const struct field spawn_fields[] = {
   F(sysctls), O(hostname), O(domainname), F(cwd), F(command), F(initMode), F(env), F(creds),
   F(tty), O(ttyRows), O(ttyCols), F(stdio), F(preserveFds), F(loopbackUp), O(netConfig),
   F(dieWithParent), F(cgroupFd), F(initPath), O(execFifo), O(hooks), F(explainFd), O(detach),
+  F(rootFromParent),
 };
 static const struct field creds_fields[] = {
   F(bounding), F(effective), F(permitted), F(inheritable), F(ambient), F(uid), F(gid), F(groups),
@@ -46,6 +47,7 @@ static const struct field net_fields[] = { F(ifname), F(address), F(prefix), O(g
 static const struct field hooks_fields[] = { F(createContainer), F(startContainer) };
 static const struct field hook_fields[] = { F(path), F(args), F(env), F(timeout) };
 static const struct field detach_fields[] = { F(monitorPath), F(logPath), F(exitPath), O(onExit), F(keepStdin) };
+static const struct field idmap_fields[] = { F(pid), F(layers), F(upperdir), F(workdir), F(rootfs), F(explainFd) };
 
 #define LIST(x) x, sizeof x / sizeof x[0]
 
@@ -330,12 +332,14 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
   struct rd r = { env, 0, "" };
   memset(c, 0, sizeof *c);
   memset(d, 0, sizeof *d);
-  c->exec_fifo_fd = c->init_fd = c->explain_fd = c->cgroup_fd = -1;
+  c->exec_fifo_fd = c->init_fd = c->explain_fd = c->cgroup_fd = c->root_fd = -1;
   check(&r, spec, "spawn", LIST(spawn_fields));
   c->clone_flags = (int)get_int(&r, spec, "cloneFlags", 0);
   c->unshare_cgroupns = get_bool(&r, spec, "unshareCgroupns");
   c->rootfs = get_str(&r, spec, "rootfs");
   c->overlay_data = get_str(&r, spec, "overlay");
+  c->root_from_parent = get_bool(&r, spec, "rootFromParent");
+  if (c->root_from_parent && c->overlay_data) fail(&r, "overlay: not with rootFromParent (the parent mounts the root)");
   c->root_readonly = get_bool(&r, spec, "rootReadonly");
   c->root_propagation = (unsigned long)get_int(&r, spec, "rootPropagation", 0);
   c->no_pivot = get_bool(&r, spec, "noPivot");
@@ -518,6 +522,34 @@ void ctr_free_enter(struct ctr_enter_config *c) {
   memset(c, 0, sizeof *c);
 }
 
+int ctr_read_idmap(napi_env env, napi_value spec, struct ctr_idmap *m, char *err, size_t errlen) {
+  struct rd r = { env, 0, "" };
+  memset(m, 0, sizeof *m);
+  m->explain_fd = -1;
+  check(&r, spec, "idmap", LIST(idmap_fields));
+  m->pid = (pid_t)get_int(&r, spec, "pid", 0);
+  m->layers = get_strv(&r, spec, "layers", 0, &m->n_layers);
+  m->upperdir = get_str(&r, spec, "upperdir");
+  m->workdir = get_str(&r, spec, "workdir");
+  m->rootfs = get_str(&r, spec, "rootfs");
+  if (!r.failed && m->pid <= 0) fail(&r, "pid: %d is not a process", (int)m->pid);
+  if (!r.failed && m->n_layers == 0) fail(&r, "layers: empty");
+  if (!r.failed) m->explain_fd = dup_explain(&r, spec);
+  if (r.failed) {
+    snprintf(err, errlen, "idmap record: %s (see src/native/contract.ts)", r.err);
+    ctr_free_idmap(m);
+    return -1;
+  }
+  return 0;
+}
+
+void ctr_free_idmap(struct ctr_idmap *m) {
+  free_strv(m->layers, 0);
+  free(m->upperdir); free(m->workdir); free(m->rootfs);
+  if (m->explain_fd >= 0) close(m->explain_fd);
+  memset(m, 0, sizeof *m);
+}
+
 /* The field lists, for the test that holds them against the TypeScript types. */
 napi_value ctr_contract_fields(napi_env env) {
   static const struct { const char *name; const struct field *f; size_t n; } lists[] = {
@@ -525,7 +557,7 @@ napi_value ctr_contract_fields(napi_env env) {
     { "mount", LIST(mount_fields) }, { "device", LIST(device_fields) }, { "symlink", LIST(symlink_fields) },
     { "join", LIST(join_fields) }, { "sysctl", LIST(sysctl_fields) }, { "rlimit", LIST(rlimit_fields) },
     { "seccomp", LIST(seccomp_fields) }, { "netConfig", LIST(net_fields) }, { "hooks", LIST(hooks_fields) },
-    { "hook", LIST(hook_fields) }, { "detach", LIST(detach_fields) },
+    { "hook", LIST(hook_fields) }, { "detach", LIST(detach_fields) }, { "idmap", LIST(idmap_fields) },
   };
   napi_value out;
   napi_create_object(env, &out);

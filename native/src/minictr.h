@@ -78,6 +78,8 @@ struct ctr_config {
   struct ctr_nsjoin *joins; size_t n_joins; /* joined after clone, before the filesystem */
   char *rootfs;            /* host path of the container root mount point */
   char *overlay_data;      /* "lowerdir=..,upperdir=..,workdir=.." or NULL: bind rootfs onto itself */
+  int root_from_parent;    /* the root arrives with "go" as a mount fd (idmap.c): attach it at rootfs */
+  int root_fd;             /* that mount, once received (-1 before) */
   int root_readonly;       /* remount / read-only once everything is mounted */
   unsigned long root_propagation; /* applied to / after pivot_root (MS_SLAVE|MS_REC ...), 0: private */
   int no_pivot;            /* MS_MOVE + chroot instead of pivot_root (e.g. a ramfs root) */
@@ -121,6 +123,7 @@ enum ctr_msg_type {
   CTR_MSG_PTY = 2,         /* carries the pty master (SCM_RIGHTS) */
   CTR_MSG_PID = 3,         /* err holds a pid */
   CTR_MSG_READY = 4,       /* set up, waiting on the exec fifo (OCI create) */
+  CTR_MSG_MOUNT = 5,       /* carries a detached mount (SCM_RIGHTS): idmap.c's overlay */
 };
 struct ctr_msg {
   int type;
@@ -142,6 +145,16 @@ int ctr_close_range(unsigned first, unsigned last, unsigned flags);
 int ctr_bind_fd(int fd, const char *target);
 int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags);
 int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd);
+/* One datagram; *fd gets the fd passed along with it (close-on-exec), or -1. */
+ssize_t ctr_recvmsg_fd(int sock, void *buf, size_t len, int *fd);
+/* the new mount API (kernel >= 5.2; mount_setattr >= 5.12), which glibc 2.36 lacks or
+ * declares in a header that clashes with <linux/mount.h> */
+#define CTR_OPEN_TREE_CLONE 1
+#define CTR_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define CTR_MOUNT_ATTR_IDMAP 0x00100000ULL
+int ctr_open_tree(int dfd, const char *path, unsigned flags);
+int ctr_mount_setattr_idmap(int fd, int userns_fd);
+int ctr_move_mount(int from_fd, const char *to_path);
 void ctr_close_fds_except(const int *keep, size_t n, int preserve_upto);
 
 /* mounts.c: the container's filesystem */
@@ -194,10 +207,23 @@ int ctr_child_main(struct ctr_config *c) __attribute__((noreturn));
 struct ctr_spawn_result { pid_t pid; int sync_fd; int err; char step[CTR_MAX_STEP]; };
 int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r);
 /* Release the child, read what it reports. Returns 0 when it exec'd (or, with an exec fifo,
- * is ready), -1 on failure (r filled). *pty_master gets the pty master fd when c->tty. */
-int ctr_start(int sync_fd, const char *state, int *pty_master, struct ctr_spawn_result *r);
+ * is ready), -1 on failure (r filled). *pty_master gets the pty master fd when c->tty.
+ * root_fd >= 0 is passed along with "go" (c->root_from_parent). */
+int ctr_start(int sync_fd, const char *state, int root_fd, int *pty_master, struct ctr_spawn_result *r);
 int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_spawn_result *r);
 int ctr_load_init(const char *path, int *out_fd);
+
+/* idmap.c: --userns=remap's root: an overlay of idmapped image layers, made by a helper
+ * outside the container's user namespace and handed to its child */
+struct ctr_idmap {
+  pid_t pid;               /* the container's child: /proc/PID/ns/user is the mapping (its maps written) */
+  char **layers; size_t n_layers; /* lowerdirs, top first */
+  char *upperdir, *workdir;
+  char *rootfs;            /* where the helper mounts it (its namespace only) to clone it */
+  int explain_fd;
+};
+/* 0 and *mount_fd (a detached overlay mount, close-on-exec), or -1 with r filled */
+int ctr_idmapped_overlay(const struct ctr_idmap *m, int *mount_fd, struct ctr_spawn_result *r);
 
 /* detach.c: run -d, with minictr-monitor as the container's parent */
 struct ctr_detach {

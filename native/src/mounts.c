@@ -1,7 +1,8 @@
 /*
  * The container's filesystem, built in the child's private mount namespace:
  *   1. make every mount private, so nothing we do propagates back to the host;
- *   2. mount the overlay (image layers + the container's upper dir) at the root;
+ *   2. mount the overlay (image layers + the container's upper dir) at the root (or, with
+ *      --userns=remap, attach the one the parent made of idmapped layers: idmap.c);
  *   3. mount proc, sys, dev, volumes ... under it, each target resolved inside the new root;
  *   4. pivot_root into it and detach the old root;
  *   5. mask and write-protect the sensitive bits of /proc and /sys.
@@ -294,7 +295,14 @@ void ctr_setup_rootfs(const struct ctr_config *c) {
   ctr_explain("make all mounts private (nothing propagates back to the host)", "mount --make-rprivate /");
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) ctr_fail("mount(/, rprivate)");
 
-  if (c->overlay_data) {
+  if (c->root_from_parent) {
+    /* made outside our user namespace (idmap.c): an overlay of idmapped layers */
+    if (c->root_fd < 0) { errno = EBADF; ctr_fail("the root mount from the parent"); }
+    ctr_explain("attach the root the helper made (the overlay of idmapped layers) in our mount namespace",
+                "move_mount(overlay, \"\", AT_FDCWD, %s, MOVE_MOUNT_F_EMPTY_PATH)", c->rootfs);
+    if (ctr_move_mount(c->root_fd, c->rootfs) < 0) ctr_fail("move_mount(overlay, %s)", c->rootfs);
+    close(c->root_fd);
+  } else if (c->overlay_data) {
     ctr_explain("mount the root: image layers (read-only) + this container's upper dir",
                 "mount -t overlay overlay -o %s %s", c->overlay_data, c->rootfs);
     if (mount("overlay", c->rootfs, "overlay", 0, c->overlay_data) < 0)

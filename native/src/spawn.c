@@ -129,15 +129,16 @@ int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_
   }
 }
 
-int ctr_start(int sync_fd, const char *state, int *pty_master, struct ctr_spawn_result *r) {
+int ctr_start(int sync_fd, const char *state, int root_fd, int *pty_master, struct ctr_spawn_result *r) {
   char go[65536];
   size_t len = state ? strlen(state) : 0;
   if (len > sizeof go - 2) len = sizeof go - 2;
   go[0] = 'g';
   memcpy(go + 1, state ? state : "", len);
-  if (write(sync_fd, go, len + 1) != (ssize_t)(len + 1)) {
+  /* one datagram: "go", the state, and the root mount when the parent made it (idmap.c) */
+  if (ctr_sendmsg_fd(sync_fd, go, len + 1, root_fd) < 0) {
     r->err = errno;
-    strcpy(r->step, "write(sync socket)");
+    strcpy(r->step, "sendmsg(sync socket)");
     return -1;
   }
   return ctr_read_reports(sync_fd, pty_master, NULL, r);

@@ -1,7 +1,7 @@
 /*
  * Raw system calls that glibc 2.36 either lacks or wraps in ways unsafe after clone():
- * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat, open_tree and
- * move_mount.
+ * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat, and the new mount
+ * API (open_tree, move_mount, mount_setattr).
  */
 #include "minictr.h"
 
@@ -33,6 +33,9 @@
 #endif
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
 #endif
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -140,4 +143,37 @@ int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd) {
   ssize_t n;
   while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
   return n < 0 ? -1 : 0;
+}
+
+ssize_t ctr_recvmsg_fd(int sock, void *buf, size_t len, int *fd) {
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct iovec iov = { .iov_base = buf, .iov_len = len };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+  *fd = -1;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(c), sizeof(int));
+  return n;
+}
+
+/* struct mount_attr of <linux/mount.h> (MOUNT_ATTR_SIZE_VER0) */
+struct ctr_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int ctr_open_tree(int dfd, const char *path, unsigned flags) {
+  return (int)syscall(SYS_open_tree, dfd, path, flags | O_CLOEXEC);
+}
+
+/* Give a detached mount (open_tree(OPEN_TREE_CLONE)) the id mapping of a user namespace. */
+int ctr_mount_setattr_idmap(int fd, int userns_fd) {
+  struct ctr_mount_attr a;
+  memset(&a, 0, sizeof a);
+  a.attr_set = CTR_MOUNT_ATTR_IDMAP;
+  a.userns_fd = (uint64_t)userns_fd;
+  return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a);
+}
+
+/* Attach a detached mount (an fd) at to_path. */
+int ctr_move_mount(int from_fd, const char *to_path) {
+  return (int)syscall(SYS_move_mount, from_fd, "", AT_FDCWD, to_path, CTR_MOVE_MOUNT_F_EMPTY_PATH);
 }

@@ -1,6 +1,6 @@
 /**
- * The TypeScript <-> C contract, TypeScript half: the records the addon's spawn() and enter()
- * take. native/src/contract.c reads them with the same field lists and refuses a key that is
+ * The TypeScript <-> C contract, TypeScript half: the records the addon's spawn(), enter()
+ * and idmappedOverlay() take. native/src/contract.c reads them with the same field lists and refuses a key that is
  * unknown, missing or mistyped; test/unit/native-contract.test.ts holds the two together.
  * Only src/runtime/native-spec.ts builds these records (from an OCI spec).
  */
@@ -15,6 +15,9 @@ export interface SpawnRecord {
   rootfs: string;
   /** overlay mount options; absent: rootfs is used as it is (bound onto itself) */
   overlay?: string;
+  /** the root arrives with "go" as a mount (start()'s rootFd: the overlay of idmapped layers
+   * idmappedOverlay() made) and is attached at rootfs; overlay must then be absent */
+  rootFromParent: boolean;
   rootReadonly: boolean;
   /** MS_* propagation for / after pivot_root; 0: private */
   rootPropagation: number;
@@ -167,6 +170,20 @@ export interface EnterRecord {
   cgroupProcs: string[];
   explainFd: number;
   initPath: string;
+}
+
+/** --userns=remap: the overlay of idmapped layers a helper makes outside the container's user
+ * namespace (native/src/idmap.c), once the child's id maps are written. */
+export interface IdmapRecord {
+  /** the container's child: its user namespace is the mapping */
+  pid: number;
+  /** lowerdirs, top first */
+  layers: string[];
+  upperdir: string;
+  workdir: string;
+  /** the container's root dir: the helper mounts the overlay there, in its namespace only, to clone it */
+  rootfs: string;
+  explainFd: number;
 }
 
 /** One device rule as the cgroup v2 eBPF program is built from it (native/src/addon-devices.c),

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import type { DeviceRuleRecord, EnterRecord, SpawnRecord } from './contract.js';
+import type { DeviceRuleRecord, EnterRecord, IdmapRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
 
@@ -99,9 +99,12 @@ export interface NativeAddon {
   /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
   spawn(spec: SpawnRecord): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
   sendFd(socket: number, fd: number): void;
-  /** release the child (state: the JSON its hooks read); returns once it exec'd (or, with
-   * execFifo, is ready) */
-  start(syncFd: number, state?: string): { ptyMaster: number };
+  /** release the child (state: the JSON its hooks read; rootFd: its root, with
+   * rootFromParent); returns once it exec'd (or, with execFifo, is ready) */
+  start(syncFd: number, state?: string, rootFd?: number): { ptyMaster: number };
+  /** --userns=remap: the child's root, an overlay of idmapped layers made by a helper in a
+   * mount namespace of its own (node's never changes): a detached mount, for start() */
+  idmappedOverlay(record: IdmapRecord): { mountFd: number };
   /** error, errorStep, errno: a step of the child failed (it exits; the caller reaps it) */
   enter(spec: EnterRecord): { pid: number; innerPid: number; ptyMaster: number; error?: string; errorStep?: string; errno?: number };
   wait(pid: number): Promise<WaitResult>;

@@ -72,7 +72,8 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   try {
     entered = addon.enter(toEnterRecord(process, {
       pid,
-      nsFlags: ALL_NAMESPACES,
+      // --userns=remap: its user namespace first, which owns the others
+      nsFlags: ALL_NAMESPACES | (c.config.userns ? CLONE.NEWUSER : 0),
       stdio: [devNull >= 0 ? devNull : 0, 1, 2],
       detach: false,
       cgroupFd: cgroup.cloneFd,

@@ -17,9 +17,9 @@ import { cgroupName, isRunning, specFile, type BrokenContainer, type Container }
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
-export function namespaces(pid: number): Record<string, string> {
+export function namespaces(pid: number, user = false): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const ns of NAMESPACES) {
+  for (const ns of user ? [...NAMESPACES, 'user'] : NAMESPACES) {
     try {
       out[ns] = readlinkSync(`/proc/${pid}/ns/${ns}`);
     } catch {
@@ -74,7 +74,8 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     // where the kernel keeps the container's cgroup and the limits it enforces (read back
     // from the cgroup files), next to the limits asked for (run flags, update)
     Cgroup: { ...cgroupInfo(cgroupName(c.config.id)), Requested: c.config.resources ?? {} },
-    Namespaces: running ? namespaces(c.state.pid!) : {},
+    Namespaces: running ? namespaces(c.state.pid!, c.config.userns !== undefined) : {},
+    UserNamespace: userNamespace(c, running),
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
     // the security flags as given (Docker's names), and what the container runs with
@@ -82,6 +83,30 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     Security: spec ? securityView(c, spec) : {},
     // the OCI runtime-spec config.json this container was last started from (spec.ts)
     Spec: spec,
+  };
+}
+
+/**
+ * --userns=remap: who the container's ids are on the host. Running, the maps are read back
+ * from the kernel (/proc/PID/uid_map, the lines `cat /proc/self/uid_map` shows inside);
+ * otherwise they are the ones it was created with.
+ */
+function userNamespace(c: Container, running: boolean): Record<string, unknown> {
+  const u = c.config.userns;
+  if (!u) return { Mode: 'host' };
+  const recorded = (maps: { containerID: number; hostID: number; size: number }[]): string[] => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}`);
+  const kernel = (file: string): string[] | undefined => {
+    try {
+      return readFileSync(`/proc/${c.state.pid}/${file}`, 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    Mode: u.mode,
+    SubordinateIdsOf: u.user,
+    UidMap: (running && kernel('uid_map')) || recorded(u.uidMappings),
+    GidMap: (running && kernel('gid_map')) || recorded(u.gidMappings),
   };
 }
 

@@ -2,7 +2,8 @@
  * The one core that starts a container's first process from its OCI spec, for both
  * `minictr run` and `minictr-oci create`/`run`:
  *   limits checked -> cgroup made and limited -> C child cloned into its namespaces (and
- *   cgroup), waiting -> id maps written (user namespace) -> v1 cgroup placement ->
+ *   cgroup), waiting -> id maps written (user namespace) -> (run --userns=remap: its root
+ *   made of idmapped layers, native/src/idmap.c) -> v1 cgroup placement ->
  *   oom_score_adj -> prestart/createRuntime hooks -> host-side wiring (the caller's: a bridge
  *   network) -> "go": the child builds the container and execs (or, for OCI create, waits
  *   on its exec fifo for `start`).
@@ -46,6 +47,9 @@ export interface LaunchOptions {
   killLeftoverCgroup?: boolean;
   /** minictr run: the overlay mounted at root.path */
   overlay?: string;
+  /** minictr run --userns=remap, instead of overlay: its parts, for an overlay of idmapped
+   * clones of the layers made outside the user namespace and handed to the child */
+  idmappedOverlay?: { layers: string[]; upperdir: string; workdir: string; rootfs: string };
   /** minictr run: bind mounts (by destination) of empty volumes, filled with the image's files */
   volumeCopyUp?: string[];
   initMode: 'pid1' | 'exec';
@@ -96,6 +100,23 @@ function writeIdMaps(pid: number, spec: OciSpec, explain: Explainer): void {
   }
 }
 
+/**
+ * The child's root as --userns=remap has it: image layers that keep their in-image owners
+ * for the container's root (host uid 100000). Where the kernel, or the filesystem the layers
+ * are on, has no idmapped mounts, the container is refused with what is missing: minictr does
+ * not fall back to a chowned copy of the layers (README, "Security").
+ */
+function idmappedRoot(pid: number, parts: NonNullable<LaunchOptions['idmappedOverlay']>, explainFd: number): number {
+  try {
+    return native().idmappedOverlay({ pid, ...parts, explainFd }).mountFd;
+  } catch (err) {
+    if (isStepError(err) && /^(open_tree\(\S+\/diff,|mount_setattr|mount\(overlay of idmapped)/.test(err.step)) {
+      throw new ContainerStartError(`--userns=remap needs idmapped image layers, which this host refuses: ${err.message} (they need kernel >= 5.12, overlayfs >= 5.19, and under MINICTR_ROOT a filesystem that allows them: ext4, xfs, btrfs, tmpfs >= 6.3)`);
+    }
+    throw err;
+  }
+}
+
 export async function launch(o: LaunchOptions): Promise<Launched> {
   const spec = o.spec;
   const limits = limitsFromResources(spec.linux?.resources);
@@ -119,6 +140,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     const record = toSpawnRecord(spec, {
       bundle: o.bundle,
       overlay: o.overlay,
+      rootFromParent: o.idmappedOverlay !== undefined,
       volumeCopyUp: o.volumeCopyUp,
       initMode: o.initMode,
       initPath: initBinaryPath(),
@@ -135,10 +157,13 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       lastCap: lastCap(),
       cgroupName: o.cgroupName,
     });
+    if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;
+    let rootFd = -1;
     try {
       if (record.cloneFlags & CLONE.NEWUSER) writeIdMaps(pid, spec, o.explain);
+      if (o.idmappedOverlay) rootFd = idmappedRoot(pid, o.idmappedOverlay, o.explainFd);
       cgroup.attach(pid, child.intoCgroup);
       if (spec.process?.oomScoreAdj !== undefined) {
         o.explain.step('set how likely the OOM killer picks the container', `echo ${spec.process.oomScoreAdj} > /proc/${pid}/oom_score_adj`);
@@ -148,11 +173,14 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       await runHostHooks('prestart', spec.hooks?.prestart, state, o.explain);
       await runHostHooks('createRuntime', spec.hooks?.createRuntime, state, o.explain);
       await o.beforeStart?.(pid);
-      const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state));
+      const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state), rootFd);
       return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
     } catch (err) {
       if (child.ctlFd >= 0) addon.close(child.ctlFd);
       throw err;
+    } finally {
+      // the child has its own reference (SCM_RIGHTS); a failed start drops the last one here
+      if (rootFd >= 0) addon.close(rootFd);
     }
   } catch (err) {
     if (pid > 0) {

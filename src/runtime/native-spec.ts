@@ -22,6 +22,8 @@ export interface NativeSpecOptions {
   bundle: string;
   /** minictr run: the overlay of image layers mounted at root.path */
   overlay?: string;
+  /** minictr run --userns=remap: the root comes from the parent (an overlay of idmapped layers) */
+  rootFromParent?: boolean;
   /** minictr run: the destinations of bind mounts of empty volumes, which the child fills
    * with what the image holds there (Docker's copy-up; not an OCI feature, so not in the spec) */
   volumeCopyUp?: string[];
@@ -195,6 +197,7 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
     joinNamespaces: joins,
     rootfs,
     ...(o.overlay ? { overlay: o.overlay } : {}),
+    rootFromParent: o.rootFromParent ?? false,
     rootReadonly: spec.root.readonly ?? false,
     rootPropagation: linux.rootfsPropagation ? PROPAGATION[linux.rootfsPropagation]! : 0,
     noPivot: o.noPivot ?? false,

@@ -33,6 +33,8 @@ export interface RunOptions {
   bridgeDriver?: string;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
+  /** --userns remap|auto|host, as typed; checked by src/runtime/userns.ts */
+  userns?: string;
   /** --cap-add, --privileged, --security-opt, --ulimit, --device ... as typed (security-options.ts) */
   security?: SecurityFlags;
 }

@@ -10,19 +10,27 @@ import { ipToInt } from '../network/container/cidr.js';
 import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
-import { paths } from '../paths.js';
-import { createExplainer, silent } from '../util/explain.js';
+import { paths, stateRoot } from '../paths.js';
+import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
-import { deleteVolumeFiles } from '../volume/store.js';
+import { deleteVolumeFiles, volumeData } from '../volume/store.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
+import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
 import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
 
 export { ContainerStartError } from './start.js';
+
+/** --userns=remap: minictr's (or root's) subordinate ids; minictr's dirs must let them through. */
+async function remappedIds(explain: Explainer): Promise<UsernsConfig> {
+  const u = await remapIds(explain, (line) => writeSync(2, `minictr: ${line}\n`));
+  letContainerRootThrough([stateRoot(), paths.containers()], u, explain);
+  return u;
+}
 
 export async function runContainer(opts: RunOptions): Promise<number> {
   // everything the user typed is checked before anything is created
@@ -44,9 +52,12 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const usernsMode = parseUsernsMode(opts.userns);
+  checkUsernsNetwork(usernsMode, mode);
   const host = hostSecurityFacts();
   const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
   await checkSeccompFile(security, host);
+  checkUsernsSecurity(usernsMode, security);
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
@@ -60,8 +71,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
     supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
   }
-
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
+
   const newContainer = (name: string | undefined, volumes: VolumeMount[]): Container =>
     createContainer({
       name,
@@ -79,6 +91,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      ...(userns ? { userns } : {}),
       security,
     });
   const prepared = new Map<string, PreparedMounts>();
@@ -101,6 +114,20 @@ export async function runContainer(opts: RunOptions): Promise<number> {
         throw err;
       }
     });
+    if (userns) {
+      try {
+        letContainerRootThrough([container.dir], userns, explain);
+        // what the container writes belongs to its root on the host: its upper dir, and the
+        // volumes this run made (Docker's userns-remap does the same), so that its root can
+        // write them and the child can copy the image's files up into them
+        const madeVolumes = (prepared.get(container.config.id)?.created ?? []).map(volumeData);
+        chownToContainerRoot([join(container.dir, 'upper'), join(container.dir, 'work'), ...madeVolumes], userns);
+      } catch (err) {
+        deleteContainerFiles(container);
+        await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
+        throw err;
+      }
+    }
     try {
       return await reserveBridgeAddress(container, mode, driver as 'linux' | 'ovs' | undefined);
     } catch (err) {

@@ -16,6 +16,7 @@ import { DEFAULT_SECURITY } from './security-options.js';
 import { securityMounts, securityParts, type SecurityParts } from './security-spec.js';
 import type { Container } from './store.js';
 import type { UserIds } from './users.js';
+import { idMappings, userNamespace } from './userns.js';
 
 
 export interface SpecInputs {
@@ -63,6 +64,7 @@ export function buildContainerSpec(i: SpecInputs): OciSpec {
   const namespaces: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (mode.kind === 'container' || mode.kind === 'netns') namespaces.push({ type: 'network', path: i.joinNetns });
   else if (mode.kind !== 'host') namespaces.push({ type: 'network' });
+  namespaces.push(...userNamespace(c.userns));
 
   const mounts: OciMount[] = [...kernelMounts(), ...i.etcMounts];
   for (const v of c.volumes) {
@@ -98,6 +100,7 @@ export function buildContainerSpec(i: SpecInputs): OciSpec {
     annotations: { 'org.minictr.name': c.name, 'org.minictr.image': c.image },
     linux: {
       namespaces,
+      ...idMappings(c.userns),
       cgroupsPath: `${CGROUP_PARENT}/${c.id}`,
       // Docker's device allowlist and each --device: any other device node, from the image or mknod, is unusable
       resources: { ...resourcesFromLimits(c.resources), devices: sec.deviceRules },

@@ -18,13 +18,14 @@ import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
-import { ContainerStartError, launch } from './launch.js';
+import { ContainerStartError, launch, type LaunchOptions } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
 import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser, supplementaryGroups } from './users.js';
+import { chownToContainerRoot } from './userns.js';
 
 export { ContainerStartError };
 
@@ -62,16 +63,19 @@ export async function startContainer(container: Container, opts: StartOptions): 
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);
+    const etcMounts = writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
+      ip: cfg.network?.ip,
+      dns: cfg.network?.dns,
+      hostNetwork: cfg.network?.mode === 'host',
+    });
+    // --userns=remap: the container's root may edit its /etc/hosts, as the host's root would
+    if (cfg.userns) chownToContainerRoot(etcMounts.map((m) => m.source!), cfg.userns);
     const spec = buildContainerSpec({
       container,
       imageEnv: image.config.Env ?? [],
       user,
       groups,
-      etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
-        ip: cfg.network?.ip,
-        dns: cfg.network?.dns,
-        hostNetwork: cfg.network?.mode === 'host',
-      }),
+      etcMounts,
       network,
       joinNetns: joinedNetns(network),
       ttySize: tty,
@@ -82,8 +86,10 @@ export async function startContainer(container: Container, opts: StartOptions): 
       const { containerInterface } = await import('../network/container/attach.js');
       netConfig = await containerInterface(cfg.network);
     }
+    const [upperdir, workdir] = [join(container.dir, 'upper'), join(container.dir, 'work')];
     return await run(container, spec, {
-      overlay: `lowerdir=${layers.join(':')},upperdir=${join(container.dir, 'upper')},workdir=${join(container.dir, 'work')}`,
+      // --userns=remap: the layers are idmapped for the container's root (launch.ts)
+      ...(cfg.userns ? { idmappedOverlay: { layers, upperdir, workdir, rootfs: spec.root!.path } } : { overlay: `lowerdir=${layers.join(':')},upperdir=${upperdir},workdir=${workdir}` }),
       stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, opts.output ?? 1, opts.output ?? 2],
       netConfig,
       opts,
@@ -142,7 +148,8 @@ async function wireNetwork(container: Container, pid: number, explain: Explainer
 }
 
 interface RunParts {
-  overlay: string;
+  overlay?: string;
+  idmappedOverlay?: LaunchOptions['idmappedOverlay'];
   stdio: [number, number, number];
   netConfig?: Awaited<ReturnType<typeof import('../network/container/attach.js').containerInterface>>;
   opts: StartOptions;
@@ -165,6 +172,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       cgroupName: cgroupName(cfg.id),
       killLeftoverCgroup: true,
       overlay: p.overlay,
+      idmappedOverlay: p.idmappedOverlay,
       initMode: 'pid1',
       stdio: p.stdio,
       explain,

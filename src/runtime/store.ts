@@ -19,6 +19,7 @@ import type { CgroupLimits } from '../cgroup/limits.js';
 import { securityConfigProblem, type SecurityConfig } from './security-options.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
+import { usernsProblem, type UsernsConfig } from './userns.js';
 
 /** -v / --mount, as the container records it. */
 export interface VolumeMount {
@@ -56,6 +57,8 @@ export interface ContainerConfig {
   network?: ContainerNetwork;
   /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
   resources?: CgroupLimits;
+  /** --userns=remap: the host ids its root and users are (src/runtime/userns.ts); absent: the host's */
+  userns?: UsernsConfig;
   /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
    * absent: Docker's defaults */
   security?: SecurityConfig;
@@ -187,7 +190,7 @@ function configProblem(c: unknown, id: string): string | undefined {
     // rm -v removes a volume by this name: it must be one
     if (m.type === 'volume' && (typeof m.volume !== 'string' || !isValidName('volume', m.volume))) return `its volume name ${JSON.stringify(m.volume)} is not a valid volume name`;
   }
-  return undefined;
+  return usernsProblem(r.userns);
 }
 
 function stateProblem(s: unknown): string | undefined {

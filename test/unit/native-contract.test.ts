@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native/index.js';
 import type {
-  ChildHooksRecord, CredsRecord, DetachRecord, DeviceRecord, EnterRecord, HookRecord, MountRecord, NamespaceJoinRecord,
+  ChildHooksRecord, CredsRecord, DetachRecord, DeviceRecord, EnterRecord, HookRecord, IdmapRecord, MountRecord, NamespaceJoinRecord,
   NetConfigRecord, RlimitRecord, SpawnRecord, SymlinkRecord, SysctlRecord,
 } from '../../src/native/index.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
@@ -47,12 +47,14 @@ const spawn: Required<SpawnRecord> = {
   rootPropagation: 0, noPivot: false, mounts: [mount], devices: [device], symlinks: [symlink], masked: [], readonly: [],
   sysctls: [sysctl], hostname: 'unit', domainname: 'unit', cwd: '/', command: ['true'], initMode: 'exec', env: [], creds, tty: false,
   ttyRows: 24, ttyCols: 80, stdio: [0, 1, 2], preserveFds: 0, loopbackUp: false, netConfig, dieWithParent: false, cgroupFd: -1,
-  initPath: `${NOWHERE}/minictr-init`, execFifo: `${NOWHERE}/exec.fifo`, hooks, explainFd: -1, detach,
+  initPath: `${NOWHERE}/minictr-init`, execFifo: `${NOWHERE}/exec.fifo`, hooks, explainFd: -1, detach, rootFromParent: false,
 };
 const enter: Required<EnterRecord> = {
   pid: 0, nsFlags: 0, command: ['true'], env: [], cwd: '/', creds, tty: false, stdio: [0, 1, 2], detach: false, preserveFds: 0,
   cgroupFd: -1, cgroupProcs: [], explainFd: -1, initPath: `${NOWHERE}/minictr-init`,
 };
+
+const idmap: Required<IdmapRecord> = { pid: 0, layers: [`${NOWHERE}/layer`], upperdir: `${NOWHERE}/upper`, workdir: `${NOWHERE}/work`, rootfs: `${NOWHERE}/merged`, explainFd: -1 };
 
 /** C list name -> one complete TypeScript record and its optional keys. */
 const RECORDS: Record<string, { record: object; optional: object }> = {
@@ -73,6 +75,7 @@ const RECORDS: Record<string, { record: object; optional: object }> = {
   hooks: { record: hooks, optional: {} satisfies KeySet<OptionalKeys<ChildHooksRecord>> },
   hook: { record: hook, optional: {} satisfies KeySet<OptionalKeys<HookRecord>> },
   detach: { record: detach, optional: { onExit: true } satisfies KeySet<OptionalKeys<DetachRecord>> },
+  idmap: { record: idmap, optional: {} satisfies KeySet<OptionalKeys<IdmapRecord>> },
 };
 
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
@@ -227,6 +230,17 @@ describe('the addon refuses a bad record before doing anything', () => {
     expect(enterWith({ ...enter, creds: { ...creds, ambientt: [] } }).message).toBe('enter record: creds: unknown key "ambientt" (see src/native/contract.ts)');
     expect(enterWith(enter).message).toBe('enter record: pid: 0 is not a process (see src/native/contract.ts)');
     expect(enterWith(without(without(enter, 'cwd'), 'creds')).message).toBe('enter record: pid: 0 is not a process (see src/native/contract.ts)');
+  });
+
+  it('idmap: unknown, missing, a pid that is no process, no layers; and spawn: an overlay beside rootFromParent', () => {
+    const idmapWith = (record: object): Error => thrown(() => native().idmappedOverlay(record as IdmapRecord));
+    expect(idmapWith({ ...idmap, lowerdir: '/x' }).message).toBe('idmap record: idmap: unknown key "lowerdir" (see src/native/contract.ts)');
+    expect(idmapWith(without(idmap, 'workdir')).message).toBe('idmap record: idmap: missing key "workdir" (see src/native/contract.ts)');
+    expect(idmapWith(idmap).message).toBe('idmap record: pid: 0 is not a process (see src/native/contract.ts)');
+    expect(idmapWith({ ...idmap, pid: 1, layers: [] }).message).toBe('idmap record: layers: empty (see src/native/contract.ts)');
+    expect(idmapWith({ ...idmap, pid: 1, layers: 'x' }).message).toBe('idmap record: layers: not an array (see src/native/contract.ts)');
+    expect(thrown(() => native().spawn({ ...base, rootFromParent: true } as SpawnRecord)).message).toBe('spawn record: overlay: not with rootFromParent (the parent mounts the root) (see src/native/contract.ts)');
+    expect(thrown(() => native().spawn({ ...base, rootFromParent: 1 } as unknown as SpawnRecord)).message).toBe('spawn record: rootFromParent: not a boolean (see src/native/contract.ts)');
   });
 
   it('not an object at all', () => {

@@ -8,6 +8,9 @@
 #   test/vm/run-vm-tests.sh [vitest args]      exit status: vitest's
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# test/userns.test.ts (idmapped overlay layers) passes under Debian's 6.1 too, but takes 5-7 min
+# under TCG, so it is not listed; run it there by hand when idmap.c changes:
+#   test/vm/vm.sh --rw "$PWD" -- env MINICTR_TEST_TMP=/run/tmp node node_modules/vitest/vitest.mjs run --testTimeout 180000 test/userns.test.ts
 VM_TESTS=(test/cgroup-enforce.test.ts test/cgroup-limits.test.ts test/cgroup-devices.test.ts test/net-delay.test.ts)
 [ -f build/Release/minictr_native.node ] && [ -f dist/bundle/main.cjs ] ||
   { echo "run-vm-tests: build first (npm ci)" >&2; exit 2; }

@@ -24,6 +24,7 @@ export function register(program: Command): void {
     )
     .action(async (ref: string, name: string, o: { message?: string; change?: string[]; pause: string; explain: boolean }) => {
       const { findContainer, isRunning } = await import('../../runtime/store.js');
+      const { refuseRemapped } = await import('../../runtime/userns.js');
       const { commitContainer } = await import('../../image/commit.js');
       const { whilePaused } = await import('../../runtime/update.js');
       const { createExplainer } = await import('../../util/explain.js');
@@ -32,6 +33,7 @@ export function register(program: Command): void {
       if (pause === undefined) throw new UsageError(`invalid --pause "${o.pause}": expected true or false`);
       const explain = createExplainer(o.explain);
       const c = findContainer(ref);
+      refuseRemapped(c, 'commit');
       if (!pause && isRunning(c)) process.stderr.write(`minictr: warning: container ${c.config.name} runs on during the commit (--pause=false): files it changes meanwhile may be archived half-written\n`);
       const img = await commitContainer(c, name, {
         message: o.message,

@@ -15,8 +15,11 @@ export function register(program: Command): void {
     )
     .action(async (ref: string, o: { output?: string; explain: boolean }) => {
       const { findContainer } = await import('../../runtime/store.js');
+      const { refuseRemapped } = await import('../../runtime/userns.js');
       const { exportContainer } = await import('../../image/export.js');
       const { createExplainer } = await import('../../util/explain.js');
-      await exportContainer(findContainer(ref), { output: o.output, explain: createExplainer(o.explain) });
+      const c = findContainer(ref);
+      refuseRemapped(c, 'export');
+      await exportContainer(c, { output: o.output, explain: createExplainer(o.explain) });
     });
 }

@@ -32,6 +32,7 @@ export function register(program: Command): void {
     .option('--cpu-weight <n>', 'relative CPU weight, cgroup v2 style (1-10000, default 100)')
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
+    .option('--userns <mode>', 'remap: container root is an unprivileged host uid range (/etc/subuid of minictr or root; auto: the same); host: the default')
     .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a Linux capability, or ALL (repeatable)', collect, [])
     .option('--privileged', 'every capability, no seccomp filter, every device, /sys writable', false)
@@ -69,6 +70,7 @@ export function register(program: Command): void {
         publish: o.publish as string[],
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
+        userns: o.userns as string | undefined,
         security: {
           capAdd: o.capAdd as string[],
           capDrop: o.capDrop as string[],
