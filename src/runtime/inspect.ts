@@ -8,7 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
 import { humanDuration, table } from '../util/format.js';
-import { cgroupName, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
+import { cgroupName, isRestarting, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -26,6 +26,7 @@ export function namespaces(pid: number): Record<string, string> {
 
 export function inspectContainer(c: Container): Record<string, unknown> {
   const running = isRunning(c);
+  const restarting = isRestarting(c);
   return {
     Id: c.config.id,
     Name: c.config.name,
@@ -45,8 +46,9 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       AutoRemove: c.config.autoRemove,
     },
     State: {
-      Status: running ? 'running' : c.state.status,
+      Status: running ? 'running' : restarting ? 'restarting' : c.state.status,
       Running: running,
+      Restarting: restarting,
       Pid: running ? c.state.pid : 0,
       ExitCode: c.state.exitCode ?? 0,
       Error: c.state.error ?? '',
@@ -54,6 +56,8 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       FinishedAt: c.state.finishedAt ?? '',
       ...stateExtras(c),
     },
+    RestartCount: c.state.restartCount ?? 0,
+    HostConfig: { RestartPolicy: c.config.restartPolicy ?? { Name: 'no', MaximumRetryCount: 0 } },
     Mounts: [
       { Type: 'overlay', Destination: '/', Source: join(c.dir, 'merged'), UpperDir: join(c.dir, 'upper') },
       ...c.config.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly })),
@@ -95,7 +99,7 @@ function networkSettings(c: Container): Record<string, unknown> {
 
 /** Fields other modules add to the state (e.g. OOMKilled from the cgroup code). */
 function stateExtras(c: Container): Record<string, unknown> {
-  const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, ...rest } = c.state as unknown as Record<string, unknown>;
+  const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, restartCount: _rc, backoffMs: _b, stoppedByUser: _u, restarting: _r, ...rest } = c.state as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
 }
 
@@ -106,6 +110,8 @@ function ago(iso: string | undefined): string {
 
 export function statusText(c: Container): string {
   if (isRunning(c)) return `Up ${ago(c.state.startedAt)}`;
+  // as docker ps: the last exit code, while the policy's back-off runs
+  if (isRestarting(c)) return `Restarting (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
   if (c.state.status === 'created') return 'Created';
   return `Exited (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
 }
@@ -128,7 +134,7 @@ export function psRow(c: Container): PsRow {
     Command: JSON.stringify(c.config.command.join(' ').slice(0, 40)),
     CreatedAt: c.config.created,
     Status: statusText(c),
-    State: isRunning(c) ? 'running' : c.state.status,
+    State: isRunning(c) ? 'running' : isRestarting(c) ? 'restarting' : c.state.status,
     Ports: portsText(c).join(', '),
     Names: c.config.name,
   };

@@ -28,6 +28,8 @@ export interface RunOptions {
   publish?: string[];
   dns?: string[];
   bridgeDriver?: string;
+  /** --restart as typed (runtime/restart-policy.ts) */
+  restart?: string;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
 }

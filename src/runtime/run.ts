@@ -14,6 +14,7 @@ import { paths } from '../paths.js';
 import { silent } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseRestartPolicy } from './restart-policy.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
 
@@ -36,6 +37,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const driver = opts.bridgeDriver;
   if (driver !== undefined && driver !== 'linux' && driver !== 'ovs') throw new UsageError(`invalid --bridge-driver "${driver}": linux or ovs`);
   const resources = limitsFromFlags(opts.limits);
+  const restartPolicy = parseRestartPolicy(opts.restart);
+  if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
+  if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
@@ -62,6 +66,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       tmpfs,
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
+      ...(restartPolicy.Name !== 'no' ? { restartPolicy } : {}),
     });
   const create = async (name: string | undefined): Promise<Container> => {
     // checked again, and the container's record (with its ports) written, under one lock:

@@ -21,7 +21,7 @@ import { writeEtcFiles } from './etc-files.js';
 import { ContainerStartError, launch } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
-import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
+import { carriedState, cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
@@ -83,7 +83,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     if (cfg.autoRemove) await destroyContainer(container);
     else {
       await removeCgroup(cgroupName(cfg.id));
-      container.state = { status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
+      container.state = { ...carriedState(container.state), status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
       saveState(container);
     }
     if (isStepError(err)) throw new ContainerStartError(err.message);
@@ -115,11 +115,16 @@ function detachRecord(container: Container): DetachRecord {
     logPath: logFile(container.dir),
     exitPath: exitFile(container.dir),
     keepStdin: cfg.interactive,
-    // run -d --rm: once the container is gone the monitor runs `minictr rm` for it
-    ...(cfg.autoRemove
-      ? { onExit: ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id] }
-      : {}),
+    // run -d --rm: once the container is gone the monitor runs `minictr rm` for it;
+    // --restart: `minictr restart-policy`, which decides and restarts (lifecycle.ts)
+    ...(cfg.autoRemove ? { onExit: minictrCommand('rm', '-f', cfg.id) } : {}),
+    ...(!cfg.autoRemove && cfg.restartPolicy && cfg.restartPolicy.Name !== 'no' ? { onExit: minictrCommand('restart-policy', cfg.id) } : {}),
   };
+}
+
+/** This minictr, with this state root, as the monitor runs it (its environment is empty). */
+function minictrCommand(...args: string[]): string[] {
+  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, ...args];
 }
 
 /** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
@@ -166,7 +171,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
       beforeStart: async (pid) => {
         if (!opts.detach) exited = addon.wait(pid);
-        container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+        container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
         await wireNetwork(container, pid, explain);

@@ -18,6 +18,7 @@ import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
+import type { RestartPolicy } from './restart-policy.js';
 
 export interface VolumeMount {
   source: string;
@@ -46,6 +47,8 @@ export interface ContainerConfig {
   network?: ContainerNetwork;
   /** -m, --cpus, --pids-limit ... (src/cgroup/limits.ts); `update` changes them */
   resources?: CgroupLimits;
+  /** --restart (runtime/restart-policy.ts); absent or "no": never restarted */
+  restartPolicy?: RestartPolicy;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -65,6 +68,14 @@ export interface ContainerState {
   OOMKilled?: boolean;
   /** frozen by `pause` (the cgroup freezer) */
   paused?: boolean;
+  /** restarts done by the restart policy since the last run/start (docker's RestartCount) */
+  restartCount?: number;
+  /** the last back-off wait before a policy restart, in ms (restart-policy.ts nextBackoff) */
+  backoffMs?: number;
+  /** `stop`, `kill` or `rm -f` ended it: the restart policy leaves it stopped */
+  stoppedByUser?: boolean;
+  /** a policy restart is pending: the process waiting out the back-off (lifecycle.ts) */
+  restarting?: { pid: number; pidStart?: string; delayMs: number; since: string };
 }
 
 export interface Container {
@@ -256,6 +267,17 @@ export function processAlive(pid: number, start?: string): boolean {
 
 export function isRunning(c: Container): boolean {
   return c.state.status === 'running' && c.state.pid !== undefined && processAlive(c.state.pid, c.state.pidStart);
+}
+
+/** Exited, and a policy restart is waiting out its back-off (Docker's "Restarting"). */
+export function isRestarting(c: Container): boolean {
+  const r = c.state.restarting;
+  return r !== undefined && !isRunning(c) && processAlive(r.pid, r.pidStart);
+}
+
+/** What a new start of the container keeps from its last state (the restart policy's count). */
+export function carriedState(s: ContainerState): Pick<ContainerState, 'restartCount' | 'backoffMs'> {
+  return { ...(s.restartCount ? { restartCount: s.restartCount } : {}), ...(s.backoffMs ? { backoffMs: s.backoffMs } : {}) };
 }
 
 /** Every container dir, read: the good, the broken (kept and reported) and the half-created. */

@@ -31,6 +31,7 @@ export function register(program: Command): void {
     .option('--cpu-weight <n>', 'relative CPU weight, cgroup v2 style (1-10000, default 100)')
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
+    .option('--restart <policy>', 'with -d: restart when it exits: no (default), on-failure[:N], always or unless-stopped')
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -56,6 +57,7 @@ export function register(program: Command): void {
         publish: o.publish as string[],
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
+        restart: o.restart as string | undefined,
         limits: {
           memory: o.memory as string | undefined,
           memorySwap: o.memorySwap as string | undefined,
