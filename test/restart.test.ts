@@ -140,10 +140,44 @@ describe('--restart', () => {
   });
 });
 
+describe('--health-cmd', () => {
+  it('starting, then unhealthy, then healthy once the checked file exists in the container', async () => {
+    const { name, id } = await runD(['--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '60']);
+    expect(await psStatus(name)).toMatch(/^Up .* \(health: starting\)$/);
+    const sick = await until('unhealthy', async () => {
+      const i = await inspect(name);
+      return i.State.Health.Status === 'unhealthy' ? i : undefined;
+    });
+    // two failures in a row (retries 2), each the check's own exit status in the container
+    expect(sick.State.Health.FailingStreak).toBeGreaterThanOrEqual(2);
+    expect(sick.State.Health.Log.slice(-2).map((l: any) => l.ExitCode)).toEqual([1, 1]);
+    expect(sick.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /tmp/ok'], Interval: 1e9, Retries: 2 });
+    expect(await psStatus(name)).toMatch(/^Up .* \(unhealthy\)$/);
+    expect(sick.State.Running).toBe(true); // an unhealthy container is reported, not restarted
+    expect((await minictr(['exec', name, 'touch', '/tmp/ok'])).exitCode).toBe(0);
+    const well = await until('healthy', async () => {
+      const i = await inspect(name);
+      return i.State.Health.Status === 'healthy' ? i : undefined;
+    });
+    expect(well.State.Health.FailingStreak).toBe(0);
+    expect(well.State.Health.Log.at(-1).ExitCode).toBe(0);
+    expect(well.State.Health.Log.length).toBeLessThanOrEqual(5);
+    expect(well.State.Pid).toBe(sick.State.Pid);
+    expect(await psStatus(name)).toMatch(/^Up .* \(healthy\)$/);
+    await minictr(['rm', '-f', name]);
+    made.splice(made.indexOf(name), 1);
+    // the monitor kills a probe still running when the container ends
+    await until('no process of the container', () => processesOf(id).length === 0, 3000);
+  });
+});
+
 describe('bad values', () => {
   it.each([
     [['--restart', 'sometimes'], 'minictr: invalid --restart "sometimes": expected no, on-failure[:N], always or unless-stopped'],
     [['--restart', 'always', '--rm'], 'minictr: conflicting options: --restart and --rm'],
+    [['--health-cmd', 'true', '--health-interval', '-1s'], 'minictr: invalid --health-interval "-1s": cannot be negative'],
+    [['--health-cmd', 'true', '--health-timeout', 'soon'], 'minictr: invalid --health-timeout "soon": expected a duration such as 30s, 500ms or 1m30s'],
+    [['--no-healthcheck', '--health-cmd', 'true'], 'minictr: --no-healthcheck conflicts with the --health-* options'],
   ])('%j: one line, exit 125, nothing created', async (flags, line) => {
     const before = await leftovers();
     const name = uniq('rs-');

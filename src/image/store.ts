@@ -36,6 +36,19 @@ export interface ImageConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
+  /** HEALTHCHECK (Docker image config; runtime/healthcheck.ts runs it) */
+  Healthcheck?: HealthConfig;
+}
+
+/** Docker's health check record (image config Healthcheck, a container's Config.Healthcheck):
+ * durations in nanoseconds, 0 or absent = the default. */
+export interface HealthConfig {
+  /** ["CMD-SHELL", cmd] | ["CMD", arg...] | ["NONE"] */
+  Test: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
 }
 
 /** One step of an image's history (OCI config "history"), newest last. */

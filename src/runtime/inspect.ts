@@ -7,8 +7,9 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupInfo } from '../cgroup/info.js';
+import { healthSuffix } from './healthcheck.js';
 import { humanDuration, table } from '../util/format.js';
-import { cgroupName, isRestarting, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
+import { cgroupName, isRestarting, readHealth, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -44,6 +45,7 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       Tty: c.config.tty,
       OpenStdin: c.config.interactive,
       AutoRemove: c.config.autoRemove,
+      ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
     },
     State: {
       Status: running ? 'running' : restarting ? 'restarting' : c.state.status,
@@ -54,6 +56,7 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       Error: c.state.error ?? '',
       StartedAt: c.state.startedAt ?? '',
       FinishedAt: c.state.finishedAt ?? '',
+      ...(c.config.healthcheck ? { Health: readHealth(c) } : {}),
       ...stateExtras(c),
     },
     RestartCount: c.state.restartCount ?? 0,
@@ -109,7 +112,7 @@ function ago(iso: string | undefined): string {
 }
 
 export function statusText(c: Container): string {
-  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}`;
+  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}${healthSuffix(readHealth(c))}`;
   // as docker ps: the last exit code, while the policy's back-off runs
   if (isRestarting(c)) return `Restarting (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
   if (c.state.status === 'created') return 'Created';

@@ -7,6 +7,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { VolumeMount } from './store.js';
 import type { LimitFlags } from '../cgroup/limits.js';
+import type { HealthFlags } from './healthcheck.js';
 
 export interface RunOptions {
   image: string;
@@ -30,6 +31,8 @@ export interface RunOptions {
   bridgeDriver?: string;
   /** --restart as typed (runtime/restart-policy.ts) */
   restart?: string;
+  /** --health-*, --no-healthcheck as typed (runtime/healthcheck.ts) */
+  health?: HealthFlags;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
 }

@@ -14,6 +14,7 @@ import { paths } from '../paths.js';
 import { silent } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { mergeHealthcheck, parseHealthFlags } from './healthcheck.js';
 import { parseRestartPolicy } from './restart-policy.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
@@ -40,6 +41,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const restartPolicy = parseRestartPolicy(opts.restart);
   if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
   if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
+  const healthFlags = parseHealthFlags(opts.health ?? {});
+  if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
@@ -48,6 +51,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  // an attached run has no monitor to run the image's HEALTHCHECK: it has none
+  const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
 
   const newContainer = (name: string | undefined): Container =>
     createContainer({
@@ -67,6 +72,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
       ...(restartPolicy.Name !== 'no' ? { restartPolicy } : {}),
+      ...(healthcheck ? { healthcheck } : {}),
     });
   const create = async (name: string | undefined): Promise<Container> => {
     // checked again, and the container's record (with its ports) written, under one lock:

@@ -18,10 +18,11 @@ import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
+import { healthTiming } from './healthcheck.js';
 import { ContainerStartError, launch } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
-import { carriedState, cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
+import { carriedState, cgroupName, exitFile, healthFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser } from './users.js';
@@ -48,6 +49,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
+    rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
     const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
@@ -118,6 +120,8 @@ function detachRecord(container: Container): DetachRecord {
     // run -d --rm: once the container is gone the monitor runs `minictr rm` for it;
     // --restart: `minictr restart-policy`, which decides and restarts (lifecycle.ts)
     ...(cfg.autoRemove ? { onExit: minictrCommand('rm', '-f', cfg.id) } : {}),
+    // --health-cmd: the monitor runs `minictr health-probe` on the interval (health-probe.ts)
+    ...(cfg.healthcheck ? { healthProbe: minictrCommand('health-probe', cfg.id), healthIntervalMs: healthTiming(cfg.healthcheck).intervalMs } : {}),
     ...(!cfg.autoRemove && cfg.restartPolicy && cfg.restartPolicy.Name !== 'no' ? { onExit: minictrCommand('restart-policy', cfg.id) } : {}),
   };
 }

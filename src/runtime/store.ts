@@ -19,6 +19,7 @@ import type { CgroupLimits } from '../cgroup/limits.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import type { RestartPolicy } from './restart-policy.js';
+import { INITIAL_HEALTH, type Health, type HealthConfig } from './healthcheck.js';
 
 export interface VolumeMount {
   source: string;
@@ -49,6 +50,8 @@ export interface ContainerConfig {
   resources?: CgroupLimits;
   /** --restart (runtime/restart-policy.ts); absent or "no": never restarted */
   restartPolicy?: RestartPolicy;
+  /** --health-* over the image's HEALTHCHECK (runtime/healthcheck.ts); absent: none */
+  healthcheck?: HealthConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -234,6 +237,19 @@ function readContainer(id: string): Container | undefined {
 
 export const exitFile = (dir: string): string => join(dir, 'exit.json');
 export const logFile = (dir: string): string => join(dir, 'container.log');
+/** State.Health: written only by `minictr health-probe`, one at a time (the monitor runs them) */
+export const healthFile = (dir: string): string => join(dir, 'health.json');
+
+/** The container's State.Health: none without a health check; "starting" before the first
+ * probe (health.json is written whole, by one probe at a time). */
+export function readHealth(c: Container): Health | undefined {
+  if (!c.config.healthcheck) return undefined;
+  try {
+    return JSON.parse(readBoundedFile(healthFile(c.dir), 1 << 20, 'health record')) as Health;
+  } catch {
+    return INITIAL_HEALTH;
+  }
+}
 /** The OCI spec the container was last started from (runtime/spec.ts builds it). */
 export const specFile = (dir: string): string => join(dir, 'spec.json');
 

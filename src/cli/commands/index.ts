@@ -29,7 +29,8 @@ import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
 import { register as restartPolicyCmd } from './restart-policy.js';
+import { register as healthProbeCmd } from './health-probe.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];

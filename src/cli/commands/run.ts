@@ -32,6 +32,12 @@ export function register(program: Command): void {
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--restart <policy>', 'with -d: restart when it exits: no (default), on-failure[:N], always or unless-stopped')
+    .option('--health-cmd <command>', 'with -d: command (run by /bin/sh -c in the container) that checks its health')
+    .option('--health-interval <duration>', 'time between health checks, e.g. 1s or 1m30s (default 30s)')
+    .option('--health-timeout <duration>', 'longest a health check may run (default 30s)')
+    .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time to start up, when failures do not count (default 0s)')
+    .option('--no-healthcheck', 'turn off the image\'s HEALTHCHECK')
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -58,6 +64,14 @@ export function register(program: Command): void {
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
         restart: o.restart as string | undefined,
+        health: {
+          cmd: o.healthCmd as string | undefined,
+          interval: o.healthInterval as string | undefined,
+          timeout: o.healthTimeout as string | undefined,
+          retries: o.healthRetries as string | undefined,
+          startPeriod: o.healthStartPeriod as string | undefined,
+          none: o.healthcheck === false,
+        },
         limits: {
           memory: o.memory as string | undefined,
           memorySwap: o.memorySwap as string | undefined,
