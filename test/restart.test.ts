@@ -7,7 +7,9 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { findStaticBusybox } from '../src/image/busybox.js';
 import { minictr, uniq } from './helpers/cli.js';
+import { pushImage, startRegistry } from './helpers/registry.js';
 import { hostCgroupDirs } from './helpers/cgroup.js';
 import { leftovers, newSince } from './helpers/container.js';
 
@@ -168,6 +170,50 @@ describe('--health-cmd', () => {
     made.splice(made.indexOf(name), 1);
     // the monitor kills a probe still running when the container ends
     await until('no process of the container', () => processesOf(id).length === 0, 3000);
+  });
+});
+
+describe("the image's HEALTHCHECK", () => {
+  it('is run as the image says; --no-healthcheck turns it off', async () => {
+    const reg = await startRegistry();
+    try {
+      const repo = `test/${uniq('hc')}`;
+      const busybox = readFileSync(await findStaticBusybox());
+      await pushImage(reg.host, repo, {
+        tag: 'v1',
+        layers: [{
+          compression: 'gzip',
+          entries: [
+            { name: 'bin/', type: 'directory' },
+            { name: 'bin/busybox', data: busybox, mode: 0o755 },
+            ...['sh', 'sleep', 'test', 'echo'].map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, linkname: 'busybox' })),
+            { name: 'etc/', type: 'directory' },
+            { name: 'etc/ready', content: 'yes\n' },
+          ],
+        }],
+        config: { Cmd: ['sleep', '60'], Healthcheck: { Test: ['CMD-SHELL', 'test -f /etc/ready && echo ready'], Interval: 500_000_000, Retries: 1 } },
+      });
+      const ref = `${reg.host}/${repo}:v1`;
+      expect((await minictr(['pull', '-q', ref])).exitCode).toBe(0);
+      const { name } = await runD([ref]);
+      const well = await until('healthy', async () => {
+        const i = await inspect(name);
+        return i.State.Health?.Status === 'healthy' ? i : undefined;
+      });
+      expect(well.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /etc/ready && echo ready'], Interval: 500_000_000, Retries: 1 });
+      expect(well.State.Health.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'ready\n' });
+      const off = await runD(['--no-healthcheck', ref]);
+      await sleep(1200); // two of the image's intervals
+      const i = await inspect(off.name);
+      expect(i.State.Running).toBe(true);
+      expect(i.State.Health).toBeUndefined();
+      expect(i.Config.Healthcheck).toBeUndefined();
+      expect(await psStatus(off.name)).toMatch(/^Up [^(]*$/);
+      await minictr(['rm', '-f', ...made.splice(0)]);
+      expect((await minictr(['rmi', ref])).exitCode).toBe(0);
+    } finally {
+      await reg.stop();
+    }
   });
 });
 

@@ -93,6 +93,7 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
     Cmd: keepsEntry ? c.command.slice(entry.length) : c.command,
     WorkingDir: c.cwd && c.cwd !== '/' ? c.cwd : base.WorkingDir,
     User: c.user ?? base.User,
+    Healthcheck: base.Healthcheck, // docker commit keeps the image's HEALTHCHECK
   });
 }
 

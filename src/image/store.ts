@@ -284,6 +284,7 @@ export function canonicalConfig(c: ImageConfig): ImageConfig {
   if (c.Entrypoint?.length) out.Entrypoint = [...c.Entrypoint];
   if (c.WorkingDir) out.WorkingDir = c.WorkingDir;
   if (c.User) out.User = c.User;
+  if (c.Healthcheck?.Test?.length) out.Healthcheck = { ...c.Healthcheck, Test: [...c.Healthcheck.Test] };
   return out;
 }
 

@@ -2,6 +2,9 @@
  * rules for one probe's result (src/runtime/healthcheck.ts). */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { committedConfig } from '../../src/image/commit.js';
+import { parseImageRecord, RecordProblem } from '../../src/image/record.js';
+import { canonicalConfig } from '../../src/image/store.js';
 import { applyProbe, healthArgv, healthSuffix, healthTiming, INITIAL_HEALTH, mergeHealthcheck, parseGoDuration, parseHealthFlags, type Health, type HealthConfig } from '../../src/runtime/healthcheck.js';
 
 describe('parseGoDuration', () => {
@@ -99,5 +102,23 @@ describe('applyProbe', () => {
     expect(healthSuffix(INITIAL_HEALTH)).toBe(' (health: starting)');
     expect(healthSuffix({ ...INITIAL_HEALTH, Status: 'healthy' })).toBe(' (healthy)');
     expect(healthSuffix({ ...INITIAL_HEALTH, Status: 'unhealthy' })).toBe(' (unhealthy)');
+  });
+});
+
+describe("the image config's Healthcheck", () => {
+  const hc = { Test: ['CMD', 'pg_isready'], Interval: 5e9, Retries: 4 };
+  const record = (config: object): string => JSON.stringify({ id: 'a'.repeat(64), layers: [], config, created: '2024-01-02T03:04:05Z', size: 0 });
+
+  it('is kept by the store and by commit; an image without one keeps its id (no new key)', () => {
+    expect(canonicalConfig({ Cmd: ['sh'], Healthcheck: hc })).toEqual({ Cmd: ['sh'], Healthcheck: hc });
+    expect(Object.keys(canonicalConfig({ Cmd: ['sh'], Healthcheck: undefined }))).toEqual(['Cmd']);
+    expect(committedConfig({ Cmd: ['sh'], Healthcheck: hc }, { command: ['sh'], env: [], cwd: '/' } as never).Healthcheck).toEqual(hc);
+    expect(parseImageRecord(record({ Healthcheck: hc }), 'a'.repeat(64)).config.Healthcheck).toEqual(hc);
+  });
+
+  it('a record with a malformed one is broken, said in a few words', () => {
+    for (const bad of [{ Test: 'true' }, { Test: ['CMD', 'x'], Interval: '1s' }, []]) {
+      expect(() => parseImageRecord(record({ Healthcheck: bad }), 'a'.repeat(64))).toThrow(new RecordProblem('"config.Healthcheck" is not a health check (Test, and whole numbers)'));
+    }
   });
 });
