@@ -3,7 +3,7 @@
  * container's process ends under minictr-monitor. Facts: runs counted by a line each run
  * appends to a bind-mounted host file, processes and cgroups read from /proc and /sys.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -99,9 +99,11 @@ describe('--restart', () => {
     expect(processesOf(info.Id)).toEqual([]);
   });
 
-  it('always brings back a command that exited 0 (a new process); stop ends it for good', async () => {
+  it('always brings back a command that exited 0 (a new process); stop, and kill, end it for good', async () => {
     const runs = runsFile();
-    const { name, id } = await runD(['--restart', 'always', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; sleep 1']);
+    writeFileSync(join(runs.dir, 'secs'), '1');
+    // each run lasts as long as the host file secs says
+    const { name, id } = await runD(['--restart', 'always', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; sleep $(cat /h/secs)']);
     const first = (await inspect(name)).State.Pid as number;
     const again = await until('a second process', async () => {
       const i = await inspect(name);
@@ -116,10 +118,22 @@ describe('--restart', () => {
     const stop = await minictr(['stop', '-t', '1', name]);
     expect(stop.exitCode).toBe(0);
     const n = runs.count();
-    await sleep(2000); // several back-off periods
+    await sleep(2500); // longer than the next back-off (at most 800 ms here) and a start
     expect(runs.count()).toBe(n);
     expect((await inspect(name)).State.Status).toBe('exited');
     expect(processesOf(id)).toEqual([]);
+
+    // a start by hand counts from 0 again; kill is never undone either
+    writeFileSync(join(runs.dir, 'secs'), '60');
+    expect((await minictr(['start', name])).exitCode).toBe(0);
+    const started = await inspect(name);
+    expect(started.RestartCount).toBe(0);
+    expect((await minictr(['kill', name])).exitCode).toBe(0);
+    const k = runs.count();
+    await sleep(1500);
+    expect(runs.count()).toBe(k);
+    expect(existsSync(`/proc/${started.State.Pid}`)).toBe(false);
+    expect((await inspect(name)).State).toMatchObject({ Status: 'exited', ExitCode: 137 });
   });
 
   it('rm -f while a restart waits out its back-off wins: no process, cgroup, monitor or dir left', async () => {
@@ -127,8 +141,7 @@ describe('--restart', () => {
     const before = await leftovers();
     const { name, id } = await runD(['--restart', 'always', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; exit 1']);
     // the back-off doubles (100, 200, 400, 800 ms ...): ps catches it restarting
-    await until('ps shows Restarting (1)', async () => /^Restarting \(1\) /.test((await psStatus(name)) ?? ''), 15_000);
-    expect(runs.count()).toBeGreaterThanOrEqual(2);
+    await until('restarted once, and ps shows it Restarting (1) again', async () => runs.count() >= 2 && /^Restarting \(1\) /.test((await psStatus(name)) ?? ''), 15_000);
     const rm = await minictr(['rm', '-f', name]);
     expect(rm.exitCode).toBe(0);
     made.splice(made.indexOf(name), 1);
