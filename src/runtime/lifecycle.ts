@@ -11,7 +11,7 @@ import { paths } from '../paths.js';
 import { processStartTime } from '../util/proc.js';
 import { nextBackoff, shouldRestart } from './restart-policy.js';
 import { startContainer } from './start.js';
-import { cgroupName, findContainer, isRunning, processAlive, saveState, type Container } from './store.js';
+import { cgroupName, findContainer, isRestarting, isRunning, processAlive, saveState, type Container } from './store.js';
 
 export function withContainerLock<T>(c: Container, fn: () => Promise<T>): Promise<T> {
   return withLock(join(paths.locks(), `container-${c.config.id}.lock`), fn, { what: `container ${c.config.name}` });
@@ -131,18 +131,12 @@ export function stoppedByUser(c: Container): void {
  * exit. The cost: a node process lives while the back-off runs (100 ms .. 1 min).
  */
 export async function restartByPolicy(id: string): Promise<void> {
-  let c: Container;
-  try {
-    c = findContainer(id);
-  } catch (err) {
-    if (err instanceof NotFoundError) return; // removed meanwhile (rm -f)
-    throw err;
-  }
-  const policy = c.config.restartPolicy;
-  if (!policy) return;
+  const c = findIfThere(id);
+  const policy = c?.config.restartPolicy;
+  if (!c || !policy) return;
   const delay = await withContainerLock(c, async () => {
-    const now = findContainer(id);
-    if (isRunning(now) || now.state.restarting) return undefined;
+    const now = findIfThere(id);
+    if (!now || isRunning(now) || isRestarting(now)) return undefined; // started, or already handled
     const s = now.state;
     if (!shouldRestart(policy, { exitCode: s.exitCode ?? 0, restartCount: s.restartCount ?? 0, stoppedByUser: s.stoppedByUser ?? false })) {
       saveState(now); // the exit, as exit.json told it, is the record now
@@ -157,17 +151,21 @@ export async function restartByPolicy(id: string): Promise<void> {
   if (delay === undefined) return;
   await new Promise((r) => setTimeout(r, delay));
   await withContainerLock(c, async () => {
-    let now: Container;
-    try {
-      now = findContainer(id);
-    } catch (err) {
-      if (err instanceof NotFoundError) return;
-      throw err;
-    }
+    const now = findIfThere(id);
     // cancelled (stop, kill, start, rm) while this slept
-    if (now.state.restarting?.pid !== process.pid || now.state.stoppedByUser || isRunning(now)) return;
+    if (!now || now.state.restarting?.pid !== process.pid || now.state.stoppedByUser || isRunning(now)) return;
     now.state = { ...now.state, restarting: undefined, restartCount: (now.state.restartCount ?? 0) + 1 };
     saveState(now);
     await startContainer(now, { detach: true, explain: false });
   });
+}
+
+/** The container, or undefined once `rm` has removed it. */
+function findIfThere(id: string): Container | undefined {
+  try {
+    return findContainer(id);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }
