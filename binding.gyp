@@ -22,7 +22,8 @@
         "native/src/seccomp.c",
         "native/src/addon-seccomp.c",
         "native/src/devices.c",
-        "native/src/addon-devices.c"
+        "native/src/addon-devices.c",
+        "native/src/addon-files.c"
       ],
       "libraries": ["-lseccomp"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

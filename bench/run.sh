@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Start-up cost of one container, side by side in one hyperfine run:
 #   minictr run --rm --network none busybox true (what runc and crun do with their default spec)
+#   the same with --security-opt seccomp=unconfined (what Docker's seccomp filter costs: the
+#     profile converted and compiled with libseccomp, and loaded by the child)
 #   minictr run --rm --network bridge busybox true (the default: + veth, address, NAT)
 #   minictr run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 (+ cgroup limits)
 #   runc run / crun run on the same busybox rootfs
@@ -20,7 +22,8 @@ done
 
 WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
-export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=10.87.0.0/16
+# BENCH_SUBNET: another one when a second bench runs on the same machine
+export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=${BENCH_SUBNET:-10.87.0.0/16}
 cleanup() {
   bin/minictr network rm -f bridge >/dev/null 2>&1 || true
   for id in $(ls "$WORK/bundle-state" 2>/dev/null); do runc --root "$WORK/bundle-state" delete -f "$id" >/dev/null 2>&1 || true; done
@@ -48,6 +51,7 @@ node -e "
 
 cmds=(
   "bin/minictr run --rm --network none busybox true"
+  "bin/minictr run --rm --network none --security-opt seccomp=unconfined busybox true"
   "bin/minictr run --rm --network bridge busybox true"
   "bin/minictr run --rm --network none -m 64m --cpus 0.5 --pids-limit 100 busybox true"
   "runc --root $WORK/runc-state run --bundle $BUNDLE bench-runc"

@@ -6,7 +6,7 @@
  */
 import { UsageError } from './errors.js';
 
-export type NameKind = 'container' | 'network' | 'volume' | 'network namespace' | 'lab' | 'interface';
+export type NameKind = 'container' | 'network' | 'volume' | 'network namespace' | 'lab' | 'lab host' | 'interface';
 
 interface Rule {
   re: RegExp;
@@ -24,6 +24,8 @@ const RULES: Record<NameKind, Rule> = {
   volume: { re: DOCKER, max: 64, says: 'use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit' },
   'network namespace': { re: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, max: 64, says: '1-64 of A-Z a-z 0-9 _ . -', label: 'namespace' },
   lab: { re: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, max: 64, says: '1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit' },
+  // a namespace that is also a host name (/etc/netns/HOST/hosts) and the HOST of HOST:IFNAME
+  'lab host': { re: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, max: 64, says: '1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit' },
   interface: { re: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, max: 15, says: '1-15 of A-Z a-z 0-9 _ . -' },
 };
 

@@ -1,5 +1,5 @@
 /**
- * Where minictr keeps its state. Persistent state (images, layers, containers) lives under
+ * Where minictr keeps its state. Persistent state (images, layers, containers, volumes) lives under
  * MINICTR_ROOT (default /var/lib/minictr); runtime state that must vanish on reboot (locks,
  * pids, net journals) under MINICTR_RUN (default /run/minictr). Tests move both to temp dirs.
  */
@@ -21,6 +21,7 @@ export const paths = {
   containers: (): string => join(stateRoot(), 'containers'),
   tmp: (): string => join(stateRoot(), 'tmp'),
   networks: (): string => join(stateRoot(), 'networks'),
+  volumes: (): string => join(stateRoot(), 'volumes'),
   runContainers: (): string => join(runRoot(), 'containers'),
   net: (): string => join(runRoot(), 'net'),
   locks: (): string => join(runRoot(), 'locks'),

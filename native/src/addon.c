@@ -333,6 +333,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "seccompLoad", NULL, ctr_js_seccomp_load, NULL, NULL, NULL, napi_default, NULL },
     { "attachDeviceFilter", NULL, ctr_js_attach_device_filter, NULL, NULL, NULL, napi_default, NULL },
     { "detachDeviceFilter", NULL, ctr_js_detach_device_filter, NULL, NULL, NULL, napi_default, NULL },
+    { "readFileInRoot", NULL, ctr_js_read_file_in_root, NULL, NULL, NULL, napi_default, NULL },
+    { "lstatInRoot", NULL, ctr_js_lstat_in_root, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

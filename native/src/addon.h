@@ -1,6 +1,6 @@
 /*
  * Node-API functions that live beside the kernel concern they wrap (addon-seccomp.c,
- * addon-devices.c) and that addon.c registers. Records read strictly are contract.c's.
+ * addon-devices.c, addon-files.c) and that addon.c registers. Records read strictly are contract.c's.
  */
 #ifndef MINICTR_ADDON_H
 #define MINICTR_ADDON_H
@@ -11,5 +11,7 @@ napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info);
 napi_value ctr_js_seccomp_load(napi_env env, napi_callback_info info);
 napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info);
 napi_value ctr_js_detach_device_filter(napi_env env, napi_callback_info info);
+napi_value ctr_js_read_file_in_root(napi_env env, napi_callback_info info);
+napi_value ctr_js_lstat_in_root(napi_env env, napi_callback_info info);
 
 #endif

@@ -27,7 +27,8 @@ struct ctr_mount {
   unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC), 0: leave */
   char *data;              /* fs options, may be NULL */
   int target_is_file;      /* create a file, not a directory, as the mount point */
-  int copy_up;             /* tmpcopyup: the new tmpfs starts with a copy of the directory it covers */
+  int copy_up;             /* tmpcopyup: the new tmpfs starts with a copy of the directory it covers;
+                              on a bind (an empty volume, minictr run): the volume is filled so */
 };
 
 struct ctr_device {
@@ -138,6 +139,7 @@ long ctr_clone3(int flags, int cgroup_fd);
 int ctr_pivot_root(const char *new_root, const char *put_old);
 int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
+int ctr_bind_fd(int fd, const char *target);
 int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[], int flags);
 int ctr_sendmsg_fd(int sock, const void *buf, size_t len, int fd);
 void ctr_close_fds_except(const int *keep, size_t n, int preserve_upto);
@@ -151,6 +153,8 @@ void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len);
 
 /* copyup.c: OCI tmpcopyup (covered: an fd of the directory under the mount) */
 void ctr_copy_up(int covered, int mounted, const char *shown);
+/* a volume bound over an image directory: filled from it when the volume is empty */
+void ctr_copy_up_volume(int covered, int mounted, const char *shown, const char *volume);
 
 /* namespaces.c: joining namespaces, becoming root in a new user namespace, sysctls */
 void ctr_join_namespaces(const struct ctr_config *c);

@@ -37,14 +37,22 @@ void ctr_describe_mount_flags(unsigned long flags, char *buf, size_t len) {
 
 /* Open (creating it if missing) a mount point inside the root. Every component is resolved
  * with RESOLVE_IN_ROOT, so "/etc/hosts -> /etc/shadow" or "../../" in an image points into
- * the image, never at the host. Returns an O_PATH fd. */
+ * the image, never at the host. A component that is a dangling symlink (an image's
+ * "/data -> /srv/data" whose target is missing) is followed the same way: its target, read
+ * as a path inside the root, is created instead, as runc does (securejoin's MkdirAllInRoot).
+ * Returns an O_PATH fd. */
 static int open_mountpoint(int rootfd, const char *path, int is_file) {
+  static char cur[4096], next[4096];
   char prefix[4096];
   size_t len = strlen(path);
-  if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
+  if (len >= sizeof cur) { errno = ENAMETOOLONG; return -1; }
+  memcpy(cur, path, len + 1);
+  int links = 0;
+restart:
+  len = strlen(cur);
   for (size_t i = 1; i <= len; i++) {
-    if (i < len && path[i] != '/') continue;
-    memcpy(prefix, path, i);
+    if (i < len && cur[i] != '/') continue;
+    memcpy(prefix, cur, i);
     prefix[i] = '\0';
     int last = (i == len);
     int fd = ctr_openat2_in_root(rootfd, prefix, O_PATH | ((last && is_file) ? 0 : O_DIRECTORY));
@@ -59,9 +67,22 @@ static int open_mountpoint(int rootfd, const char *path, int is_file) {
     const char *name = slash ? slash + 1 : prefix;
     if (*name == '\0') continue;
     if (slash) *slash = '\0';
-    int parent = ctr_openat2_in_root(rootfd, slash ? prefix : "/", O_PATH | O_DIRECTORY);
-    if (slash) *slash = '/';
+    int parent = ctr_openat2_in_root(rootfd, slash ? (prefix[0] ? prefix : "/") : "/", O_PATH | O_DIRECTORY);
     if (parent < 0) return -1;
+    char link[4096];
+    ssize_t l = readlinkat(parent, name, link, sizeof link - 1);
+    if (l >= 0) {
+      /* a dangling symlink: go on from its target, resolved inside the root */
+      close(parent);
+      if (++links > 40) { errno = ELOOP; return -1; }
+      link[l] = '\0';
+      int n = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, cur + i)
+                             : snprintf(next, sizeof next, "%s/%s%s", prefix, link, cur + i);
+      if (n < 0 || (size_t)n >= sizeof next) { errno = ENAMETOOLONG; return -1; }
+      memcpy(cur, next, (size_t)n + 1);
+      goto restart;
+    }
+    if (slash) *slash = '/';
     int rc;
     if (last && is_file) {
       rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -104,8 +125,21 @@ static void mount_one(int rootfd, const char *rootfs, const struct ctr_mount *m)
     if (stat(m->source, &sst) < 0) ctr_fail("bind mount source %s", m->source);
     ctr_explain(shown, "mount --%s%s%s %s %s%s", (m->flags & MS_REC) ? "rbind" : "bind",
                 *opts ? " -o " : "", opts, m->source, rootfs, m->target);
+    /* a volume's copy-up: a handle on the image's directory the bind is about to cover */
+    int covered = m->copy_up ? ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY) : -1;
+    if (m->copy_up && covered < 0) ctr_fail("open %s%s", rootfs, m->target);
     if (mount(m->source, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
       ctr_fail("mount(%s, %s%s, bind)", m->source, rootfs, m->target);
+    if (covered >= 0) {
+      /* before a read-only remount: the volume is filled through the new, still writable bind */
+      int mounted = ctr_openat2_in_root(rootfd, m->target, O_RDONLY | O_DIRECTORY);
+      if (mounted < 0) ctr_fail("open %s%s", rootfs, m->target);
+      char where[4096];
+      snprintf(where, sizeof where, "%s%s", rootfs, m->target);
+      ctr_copy_up_volume(covered, mounted, where, m->source);
+      close(mounted);
+      close(covered);
+    }
     unsigned long extra = m->flags & ~(MS_BIND | MS_REC);
     if (extra) {
       /* bind mounts ignore flags on creation: they take effect on a remount of the new mount,
@@ -161,22 +195,73 @@ static int open_parent(int rootfd, const char *path, const char **name) {
   return open_mountpoint(rootfd, parent[0] ? parent : "/", 0);
 }
 
+static int is_device(const struct stat *st, const struct ctr_device *d) {
+  if ((st->st_mode & S_IFMT) != (d->mode & S_IFMT)) return 0;
+  return S_ISFIFO(d->mode) || st->st_rdev == makedev(d->major, d->minor);
+}
+
+static const char *kind_name(mode_t m) {
+  return S_ISLNK(m) ? "a symlink" : S_ISDIR(m) ? "a directory" : S_ISREG(m) ? "a regular file" : S_ISCHR(m) ? "a character device"
+       : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO" : "a socket";
+}
+
+/* Remove what is at name (never following it) so a node can be made there; a directory is
+ * refused, not emptied. */
+static void replace_entry(int parent, const char *name, const char *rootfs, const struct ctr_device *d, const struct stat *st) {
+  if (S_ISDIR(st->st_mode)) { errno = EISDIR; ctr_fail("make the device node %s%s", rootfs, d->path); }
+  ctr_explain("what is there is not the device (a /dev volume from an earlier run?): remove it, never following it",
+              "rm %s%s  # %s", rootfs, d->path, kind_name(st->st_mode));
+  if (unlinkat(parent, name, 0) < 0) ctr_fail("unlink(%s%s)", rootfs, d->path);
+}
+
 /* A device node at its path in the container. In a user namespace mknod is refused (EPERM):
- * then the host's node of the same path is bind-mounted there, as runc does. */
+ * then the host's node of the same path is bind-mounted there, as runc does.
+ * The name may exist already: /dev can be a volume of the host (-v DIR:/dev) where a
+ * container planted "null -> /etc/shadow" in an earlier run, and chmod by name would follow
+ * that link and chmod the HOST's file (we are before pivot_root; CVE-2025-31133's class). So
+ * nothing is ever done by name but mknod and unlink: an entry that is not this very device is
+ * removed and made anew, and the node is then opened O_PATH|O_NOFOLLOW, checked with fstat,
+ * and chmod'ed and chown'ed through that fd. */
 static void make_device(int rootfd, const char *rootfs, const struct ctr_device *d) {
   const char *name;
   int parent = open_parent(rootfd, d->path, &name);
   if (parent < 0) ctr_fail("mkdir %s%s", rootfs, d->path);
   char kind = S_ISBLK(d->mode) ? 'b' : S_ISFIFO(d->mode) ? 'p' : 'c';
+  dev_t dev = makedev(d->major, d->minor);
+  struct stat st;
   ctr_explain("create a device node", kind == 'p' ? "mknod -m %o %s%s %c" : "mknod -m %o %s%s %c %u %u",
               d->mode & 07777, rootfs, d->path, kind, d->major, d->minor);
-  if (mknodat(parent, name, d->mode, makedev(d->major, d->minor)) < 0 && errno != EEXIST) {
-    if (errno != EPERM) ctr_fail("mknod(%s%s)", rootfs, d->path);
+  int rc = mknodat(parent, name, d->mode, dev);
+  if (rc < 0 && errno == EEXIST) {
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) ctr_fail("stat(%s%s)", rootfs, d->path);
+    if (!is_device(&st, d)) {
+      replace_entry(parent, name, rootfs, d, &st);
+      ctr_explain("create the device node anew", kind == 'p' ? "mknod -m %o %s%s %c" : "mknod -m %o %s%s %c %u %u",
+                  d->mode & 07777, rootfs, d->path, kind, d->major, d->minor);
+      rc = mknodat(parent, name, d->mode, dev);
+    } else {
+      rc = 0; /* the very device: its mode and owner are set below */
+    }
+  }
+  if (rc < 0 && errno == EPERM) {
     int fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      /* a placeholder from an earlier run, or the host's node bound there: anything else goes */
+      if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) ctr_fail("stat(%s%s)", rootfs, d->path);
+      if (!S_ISREG(st.st_mode) && !is_device(&st, d)) {
+        replace_entry(parent, name, rootfs, d, &st);
+        fd = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+      }
+    }
     if (fd < 0 && errno != EEXIST) ctr_fail("create %s%s", rootfs, d->path);
     if (fd >= 0) close(fd);
     int target = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (target < 0) ctr_fail("open %s%s", rootfs, d->path);
+    if (fstat(target, &st) < 0) ctr_fail("stat(%s%s)", rootfs, d->path);
+    if (!S_ISREG(st.st_mode) && !is_device(&st, d)) {
+      errno = EEXIST;
+      ctr_fail("bind the host's %s: %s%s is %s, changed while it was made", d->path, rootfs, d->path, kind_name(st.st_mode));
+    }
     char t[64];
     fd_path(target, t, sizeof t);
     ctr_explain("mknod is not allowed in a user namespace: bind the host's node instead", "mount --bind %s %s%s",
@@ -186,10 +271,22 @@ static void make_device(int rootfd, const char *rootfs, const struct ctr_device 
     close(parent);
     return;
   }
-  /* mknod honours the umask; chmod to the exact mode */
-  if (fchmodat(parent, name, d->mode & 07777, 0) < 0) ctr_fail("chmod(%s%s)", rootfs, d->path);
-  if ((d->uid >= 0 || d->gid >= 0) && fchownat(parent, name, (uid_t)d->uid, (gid_t)d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+  if (rc < 0) ctr_fail("mknod(%s%s)", rootfs, d->path);
+  int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) ctr_fail("open %s%s", rootfs, d->path);
+  if (fstat(fd, &st) < 0) ctr_fail("stat(%s%s)", rootfs, d->path);
+  if (!is_device(&st, d)) {
+    errno = EEXIST;
+    ctr_fail("mknod(%s%s): it is %s, changed while it was made", rootfs, d->path, kind_name(st.st_mode));
+  }
+  /* mknod honours the umask: chmod to the exact mode, through the fd (/proc/self/fd/N names
+   * the node itself: nothing is followed) */
+  char p[64];
+  fd_path(fd, p, sizeof p);
+  if (chmod(p, d->mode & 07777) < 0) ctr_fail("chmod(%s%s)", rootfs, d->path);
+  if ((d->uid >= 0 || d->gid >= 0) && fchownat(fd, "", (uid_t)d->uid, (gid_t)d->gid, AT_EMPTY_PATH) < 0)
     ctr_fail("chown(%s%s, %d:%d)", rootfs, d->path, d->uid, d->gid);
+  close(fd);
   close(parent);
 }
 
@@ -251,8 +348,27 @@ void ctr_pivot_root_to(const struct ctr_config *c) {
   if (chdir("/") < 0) ctr_fail("chdir(/)");
 }
 
+/* The container's /dev/null, opened O_PATH|O_NOFOLLOW and checked to be the null device
+ * (character device 1:3), before anything is bound from it: were it a symlink (say to
+ * /proc/sys/kernel/core_pattern) or another file, binding "/dev/null" over /proc/kcore would
+ * bind that file there instead (CVE-2025-31133). */
+static int open_dev_null(const char *masking) {
+  int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) ctr_fail("mask %s: open /dev/null", masking);
+  struct stat st;
+  if (fstat(fd, &st) < 0) ctr_fail("mask %s: stat /dev/null", masking);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    errno = ENODEV;
+    if (S_ISCHR(st.st_mode))
+      ctr_fail("mask %s: /dev/null is the character device %u:%u, not the null device 1:3", masking, major(st.st_rdev), minor(st.st_rdev));
+    ctr_fail("mask %s: /dev/null is %s, not the null device 1:3", masking, kind_name(st.st_mode));
+  }
+  return fd;
+}
+
 void ctr_mask_paths(const struct ctr_config *c) {
   struct stat st;
+  int null_fd = -1;
   for (size_t i = 0; i < c->n_masked; i++) {
     const char *p = c->masked[i];
     if (stat(p, &st) < 0) continue; /* not on this kernel: nothing to hide */
@@ -260,10 +376,13 @@ void ctr_mask_paths(const struct ctr_config *c) {
       ctr_explain("mask a directory with an empty read-only tmpfs", "mount -t tmpfs -o ro tmpfs %s", p);
       if (mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) < 0) ctr_fail("mount(tmpfs, %s, ro)", p);
     } else {
-      ctr_explain("mask a file with /dev/null", "mount --bind /dev/null %s", p);
-      if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) ctr_fail("mount(/dev/null, %s, bind)", p);
+      if (null_fd < 0) null_fd = open_dev_null(p);
+      ctr_explain("mask a file with /dev/null (the null device itself, checked)", "mount --bind /dev/null %s", p);
+      /* bound from the checked fd, not by name: open_tree + move_mount (syscalls.c) */
+      if (ctr_bind_fd(null_fd, p) < 0) ctr_fail("mount(/dev/null, %s, bind)", p);
     }
   }
+  if (null_fd >= 0) close(null_fd);
   for (size_t i = 0; i < c->n_readonly; i++) {
     const char *p = c->readonly[i];
     if (stat(p, &st) < 0) continue;

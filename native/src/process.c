@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -22,6 +23,9 @@
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
+#define KEYCTL_SETPERM 5
+#define KEYCTL_DESCRIBE 6
+#define KEY_USR_SEARCH 0x00080000UL
 
 /* Node ignores SIGPIPE and libuv blocks some signals; ignored dispositions and the mask
  * survive execve, so reset them or `yes | head` would spin forever in the container. */
@@ -108,12 +112,35 @@ void ctr_set_rlimits(const struct ctr_creds *c) {
 }
 
 /* A fresh session keyring, so keys of the caller's session (and the host root's user
- * keyring reached through it) are not this container's (as runc does). */
+ * keyring reached through it) are not this container's (as runc does). Joining by name makes
+ * it the first time and finds it afterwards; the finding needs the owner's search right,
+ * which a new keyring lacks (possessor all, owner view/read/link): so, as runc's init does,
+ * it is added, and a process entering the container (exec) joins this same keyring. */
 void ctr_join_session_keyring(const struct ctr_creds *c) {
   if (!c->keyring) return;
-  ctr_explain("join a new session keyring: the caller's keys stay out of reach", "keyctl session %s", c->keyring);
-  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->keyring, 0, 0, 0) < 0 && errno != ENOSYS)
+  ctr_explain("join the container's session keyring (made by its first process): the caller's keys stay out of reach",
+              "keyctl session %s", c->keyring);
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->keyring, 0, 0, 0);
+  if (id < 0) {
+    if (errno == ENOSYS) return;
     ctr_fail("keyctl(KEYCTL_JOIN_SESSION_KEYRING, %s)", c->keyring);
+  }
+  /* "keyring;UID;GID;PERM;NAME" */
+  char desc[512];
+  long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc - 1, 0);
+  if (n < 0) ctr_fail("keyctl(KEYCTL_DESCRIBE, %ld)", id);
+  desc[(size_t)n < sizeof desc ? (size_t)n : sizeof desc - 1] = '\0';
+  const char *perm_at = desc;
+  for (int i = 0; i < 3 && perm_at; i++) {
+    perm_at = strchr(perm_at, ';');
+    if (perm_at) perm_at++;
+  }
+  if (!perm_at) { errno = EINVAL; ctr_fail("keyctl(KEYCTL_DESCRIBE, %ld): \"%s\"", id, desc); }
+  unsigned long perm = strtoul(perm_at, NULL, 16);
+  if (perm & KEY_USR_SEARCH) return;
+  ctr_explain("let the keyring's owner search it, so that exec finds it by name and joins it too",
+              "keyctl setperm %ld 0x%08lx", id, perm | KEY_USR_SEARCH);
+  if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | KEY_USR_SEARCH, 0, 0) < 0) ctr_fail("keyctl(KEYCTL_SETPERM, %ld)", id);
 }
 
 void ctr_set_personality(const struct ctr_creds *c) {

@@ -1,6 +1,7 @@
 /*
  * Raw system calls that glibc 2.36 either lacks or wraps in ways unsafe after clone():
- * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat.
+ * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat, open_tree and
+ * move_mount.
  */
 #include "minictr.h"
 
@@ -26,6 +27,21 @@
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_SYMLINKS
+#define MOVE_MOUNT_T_SYMLINKS 0x00000010
 #endif
 
 /* Like fork(), with namespaces; returns 0 in the child. With stack == 0 the child runs on a
@@ -59,6 +75,20 @@ int ctr_openat2_in_root(int rootfd, const char *path, int flags) {
   while (*path == '/') path++;
   if (*path == '\0') path = ".";
   return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+/* Bind-mount the very file fd names at target, whatever its path names by now: a detached
+ * copy of its mount (open_tree OPEN_TREE_CLONE, as mount --bind makes), then attached
+ * (move_mount). target is resolved as mount(2) resolves it (its symlinks followed: the
+ * caller is in the container's root by then). Linux 5.2. */
+int ctr_bind_fd(int fd, const char *target) {
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) return -1;
+  int rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return rc;
 }
 
 int ctr_close_range(unsigned first, unsigned last, unsigned flags) {

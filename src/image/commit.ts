@@ -14,11 +14,15 @@
  * the whiteouts turned back into overlay whiteouts. The layer a commit makes is thus the same
  * thing a pull of it would make.
  *
- * A running container is committed as it is at that moment (it is not paused).
+ * A running container is frozen (the cgroup freezer, as docker commit does) for the whole
+ * time its upper dir is read: the caller passes `whileReading` (runtime/update.ts's
+ * whilePaused). Its processes could otherwise swap a directory of the upper dir for a symlink
+ * to / between the walk and tar, and tar, which opens each name by its path, would archive
+ * the host's files (see writeLayerTar).
  */
-import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { MinictrError, UsageError } from '../errors.js';
 import { runTool, TAR_NOISE } from '../util/tool.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { shellLine } from '../util/shell.js';
@@ -46,6 +50,8 @@ export interface CommitOptions {
   /** The commit message (history comment). */
   message?: string;
   explain?: Explainer;
+  /** Runs the reading of the upper dir: with the container frozen, for a running one. */
+  whileReading?: <T>(read: () => Promise<T>) => Promise<T>;
 }
 
 /** Paths the runtime mounts over: created empty in the upper dir, not the user's changes. */
@@ -88,17 +94,17 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
     else env.push(kv);
   }
   return canonicalConfig({
+    ...base, // labels, exposed ports, volumes... stay the image's
     Env: env,
     Entrypoint: keepsEntry ? entry : undefined,
     Cmd: keepsEntry ? c.command.slice(entry.length) : c.command,
     WorkingDir: c.cwd && c.cwd !== '/' ? c.cwd : base.WorkingDir,
     User: c.user ?? base.User,
-    Healthcheck: base.Healthcheck, // docker commit keeps the image's HEALTHCHECK
   });
 }
 
 /** One history entry per layer of the base image (made up when the image has none). */
-function baseHistory(img: ImageRecord): HistoryEntry[] {
+export function baseHistory(img: ImageRecord): HistoryEntry[] {
   const h = img.history ?? [];
   if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
   return img.layers.map(() => ({ created: img.created }));
@@ -111,9 +117,20 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
     ...container.volumes.map((v) => v.target.replace(/^\/+/, '')),
     ...container.tmpfs.map((t) => t.replace(/^\/+/, '')),
   ]);
-  const changes = await overlayChanges(upper, lower, (rel, empty) => empty && mountpoints.has(rel));
+  const changes = await overlayChanges(upper, lower, (rel, empty) => empty && mountpoints.has(rel)).catch((err: NodeJS.ErrnoException) => {
+    // only a container left running (--pause=false) changes its files under the walk
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+    throw changedWhileRead(err.path?.startsWith(`${upper}/`) ? err.path.slice(upper.length + 1) : (err.path ?? upper));
+  });
   if (changes.entries.length === 0 && changes.markers.length === 0) return false;
   explain.note(`${changes.entries.length} changed path(s), ${changes.markers.length} deletion(s) in ${upper}`);
+
+  // GNU tar opens every listed name by its path below -C, following symlinks in its parents
+  // (it has no option not to; it only never follows the name itself, without -h). So no
+  // parent of a listed name may be a symlink: the walk above lstat'ed every one while the
+  // container was frozen, and they are checked again here, right before tar, still frozen.
+  // (With --pause=false the container runs on and this check only narrows the window.)
+  await checkRealParents(upper, changes.entries);
 
   const tarArgs = ['--format=posix', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*',
     '--pax-option=delete=atime,delete=ctime', '--no-recursion', '--null'];
@@ -137,9 +154,65 @@ async function writeLayerTar(upper: string, lower: string[], container: Committe
   return true;
 }
 
+const changedWhileRead = (path: string): MinictrError =>
+  new MinictrError(`cannot commit: ${path} in the container changed while it was read (commit it paused)`);
+
+/** Every parent dir of every entry is a directory, not a symlink (shallowest first, so each
+ * lstat goes through directories already checked). */
+async function checkRealParents(upper: string, entries: string[]): Promise<void> {
+  const parents = new Set<string>();
+  for (const e of entries) {
+    for (let i = e.indexOf('/'); i > 0; i = e.indexOf('/', i + 1)) parents.add(e.slice(0, i));
+  }
+  for (const p of [...parents].sort()) {
+    const st = await lstat(join(upper, p)).catch(() => undefined);
+    if (!st?.isDirectory()) throw changedWhileRead(p);
+  }
+}
+
 async function tar(args: string[], explain: Explainer, why: string): Promise<void> {
   explain.step(why, shellLine(['tar', ...args]));
   await runTool('tar', args, { stdout: 'ignore', label: 'tar -c (commit)', noise: TAR_NOISE });
+}
+
+export interface ContainerLayerOptions {
+  explain?: Explainer;
+  /** what the image will be called, for the layer-count error */
+  image?: string;
+  /** commit of a running container: the upper dir is read while the container is frozen */
+  whileReading?: (read: () => Promise<boolean>) => Promise<boolean>;
+  /** what unpacking the layer may write (import's limits); made from them when not given */
+  budget?: UnpackBudget;
+}
+
+/**
+ * A container's changes as a new layer, prepared in a temp dir (its `dir`, holding diff/) for
+ * the store to move in: its overlay upper dir against `lower` (the layer dirs it ran on, top
+ * first). undefined when the container changed nothing. Used by commit and by each RUN of
+ * minictr build.
+ */
+export async function containerLayer(
+  container: { config: CommittedContainer; dir: string },
+  lower: string[],
+  opts: ContainerLayerOptions = {},
+): Promise<(PreparedLayer & { dir: string }) | undefined> {
+  const explain = opts.explain ?? silent;
+  const budget = opts.budget ?? new UnpackBudget(await unpackLimits());
+  const whileReading = opts.whileReading ?? ((read) => read());
+  const scratch = await makeTempDir('commit');
+  try {
+    const tarball = join(scratch, 'layer.tar');
+    const changed = await whileReading(() => writeLayerTar(join(container.dir, 'upper'), lower, container.config, scratch, tarball, explain));
+    if (!changed) return undefined;
+    const image = opts.image ? `image ${opts.image}` : 'the new image';
+    checkLayerCount(`${image} (the ${lower.length} layers of container ${container.config.name}'s image and one of its changes)`, lower.length + 1, 'nothing was committed');
+    const display = `the changes of container ${container.config.name}`;
+    return await prepareLayer(tarball, { display, budget, explain }).catch((err: unknown) => {
+      throw err instanceof UnpackLimitError ? err.about(display, 'nothing was committed') : err;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -161,17 +234,10 @@ export async function commitContainer(
   const budget = new UnpackBudget(await unpackLimits());
 
   await sweepStaleTemp();
-  const scratch = await makeTempDir('commit');
   let layer: (PreparedLayer & { dir: string }) | undefined;
   try {
-    const tarball = join(scratch, 'layer.tar');
-    const changed = await writeLayerTar(join(container.dir, 'upper'), layerDirs(base), container.config, scratch, tarball, explain);
-    if (changed) {
-      checkLayerCount(`image ${name} (the ${base.layers.length} layers of container ${container.config.name}'s image and one of its changes)`, base.layers.length + 1, 'nothing was committed');
-      const display = `the changes of container ${container.config.name}`;
-      layer = await prepareLayer(tarball, { display, budget, explain }).catch((err: unknown) => {
-        throw err instanceof UnpackLimitError ? err.about(display, 'nothing was committed') : err;
-      });
+    layer = await containerLayer(container, layerDirs(base), { explain, image: name, whileReading: opts.whileReading, budget });
+    if (layer) {
       explain.note(`new layer ${layer.digest} (${layer.size} bytes of files)`);
     } else {
       explain.note('no changes in the container: the new image has the same layers and a new config');
@@ -186,7 +252,6 @@ export async function commitContainer(
     if (!layer) entry.emptyLayer = true;
     return await commitImage(key, layers, config, { history: [...baseHistory(base), entry] });
   } finally {
-    await rm(scratch, { recursive: true, force: true });
     if (layer) await rm(layer.dir, { recursive: true, force: true });
   }
 }

@@ -36,14 +36,20 @@ export interface ImageConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
-  /** HEALTHCHECK (Docker image config; runtime/healthcheck.ts runs it) */
+  /** EXPOSE: "8080/tcp" -> {} (recorded, as in Docker; publishing is run -p's) */
+  ExposedPorts?: Record<string, object>;
+  Labels?: Record<string, string>;
+  /** VOLUME: "/data" -> {} */
+  Volumes?: Record<string, object>;
+  StopSignal?: string;
   Healthcheck?: HealthConfig;
+  /** SHELL: the shell of RUN, CMD and ENTRYPOINT's shell forms */
+  Shell?: string[];
 }
 
-/** Docker's health check record (image config Healthcheck, a container's Config.Healthcheck):
- * durations in nanoseconds, 0 or absent = the default. */
+/** HEALTHCHECK, as the image config records it (durations in nanoseconds). */
 export interface HealthConfig {
-  /** ["CMD-SHELL", cmd] | ["CMD", arg...] | ["NONE"] */
+  /** ["NONE"], ["CMD", args...] or ["CMD-SHELL", command] */
   Test: string[];
   Interval?: number;
   Timeout?: number;
@@ -284,7 +290,22 @@ export function canonicalConfig(c: ImageConfig): ImageConfig {
   if (c.Entrypoint?.length) out.Entrypoint = [...c.Entrypoint];
   if (c.WorkingDir) out.WorkingDir = c.WorkingDir;
   if (c.User) out.User = c.User;
-  if (c.Healthcheck?.Test?.length) out.Healthcheck = { ...c.Healthcheck, Test: [...c.Healthcheck.Test] };
+  // the build's fields (minictr build), keys sorted so the id does not depend on their order
+  const sorted = <T>(r: Record<string, T> | undefined): Record<string, T> | undefined =>
+    r && Object.keys(r).length ? Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]!])) : undefined;
+  const ports = sorted(c.ExposedPorts);
+  if (ports) out.ExposedPorts = ports;
+  const labels = sorted(c.Labels);
+  if (labels) out.Labels = labels;
+  const volumes = sorted(c.Volumes);
+  if (volumes) out.Volumes = volumes;
+  if (c.StopSignal) out.StopSignal = c.StopSignal;
+  if (c.Healthcheck) {
+    const h = c.Healthcheck;
+    out.Healthcheck = { Test: [...h.Test] };
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) if (h[k] !== undefined) out.Healthcheck[k] = h[k];
+  }
+  if (c.Shell?.length) out.Shell = [...c.Shell];
   return out;
 }
 
@@ -343,6 +364,21 @@ export async function commitImage(
       await writeJsonAtomic(tagsFile(), tags);
     }
     return withTags(stored, tags);
+  });
+}
+
+/**
+ * Move a prepared layer into the store without an image (minictr build: each step's layer,
+ * which the next step runs on). Until an image uses it, `rmi` and `system prune` may remove
+ * it, like any layer no image refers to; the build cache then misses.
+ */
+export async function storeLayer(layer: PreparedLayer): Promise<void> {
+  await withStoreLock(async () => {
+    await mkdir(paths.layers(), { recursive: true, mode: 0o700 });
+    if (layerExists(layer.digest)) return;
+    if (!layer.dir) throw new Error(`layer ${layer.digest} is neither stored nor prepared`);
+    await writeJsonAtomic(join(layer.dir, 'layer.json'), { digest: layer.digest, size: layer.size });
+    await rename(layer.dir, layerDir(layer.digest));
   });
 }
 

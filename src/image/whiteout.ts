@@ -151,3 +151,11 @@ export async function overlayChanges(
   const entries = (await walk('')).filter((e) => e !== '');
   return { entries, markers };
 }
+
+/** The opaque directories of a layer dir (trusted.overlay.opaque=y), relative paths. */
+export async function opaqueDirs(dir: string): Promise<Set<string>> {
+  const r = await runTool('getfattr', ['-R', '-P', '--absolute-names', '-m', '^trusted\\.overlay\\.opaque$', '-d', dir], { allowFailure: true });
+  const out = new Set<string>();
+  for (const [rel, attrs] of parseGetfattr(r.stdout, dir)) if (attrs.get(OPAQUE_XATTR) === 'y') out.add(rel);
+  return out;
+}

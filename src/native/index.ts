@@ -71,6 +71,30 @@ export type NativeSeccompFilter = Buffer & {
   allowed: number;
 };
 
+/** A file type as lstat(2) tells it. */
+export type FileType = 'file' | 'directory' | 'symlink' | 'fifo' | 'socket' | 'char-device' | 'block-device' | 'unknown';
+
+/** readFileInRoot's answer (native/src/addon-files.c). */
+export type RootFileRead =
+  | { kind: 'file'; data: Buffer }
+  /** ENOENT, or a parent is not a directory */
+  | { kind: 'missing' }
+  /** refused before it was opened for reading: a FIFO, a device, a directory... */
+  | { kind: 'not-regular'; type: FileType }
+  | { kind: 'too-large'; size: number };
+
+/** lstatInRoot's answer: the entry itself, its last component not followed. */
+export interface RootEntry {
+  type: FileType;
+  /** device numbers (0 for anything but a device: a char device 0:0 is an overlay whiteout) */
+  major: number;
+  minor: number;
+  /** a directory whose trusted.overlay.opaque is "y" (hides the lower layers' content) */
+  opaque: boolean;
+  /** a symlink's target, as written */
+  target?: string;
+}
+
 export interface NativeAddon {
   /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
   spawn(spec: SpawnRecord): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
@@ -105,6 +129,12 @@ export interface NativeAddon {
   attachDeviceFilter(cgroupDir: string, rules: DeviceRuleRecord[]): { instructions: number; id: number; replaced: boolean };
   /** Detach every device filter minictr attached to the cgroup2 directory (others stay). */
   detachDeviceFilter(cgroupDir: string): { detached: number };
+  /** Read a file of a container or an image from the host: path is resolved as if root were
+   * "/" (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS; root may be /proc/PID/root), only a
+   * regular file is opened, at most maxBytes are read. Other failures throw a NativeStepError. */
+  readFileInRoot(root: string, path: string, maxBytes: number): RootFileRead;
+  /** lstat of path resolved inside root (undefined: missing), with its overlay attributes. */
+  lstatInRoot(root: string, path: string): RootEntry | undefined;
 }
 
 let addon: NativeAddon | undefined;

@@ -19,3 +19,17 @@ export const DOCKER_DEFAULT_CAPS: readonly CapabilityName[] = [
   'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID',
   'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ];
+
+/** "net_admin", "CAP_NET_ADMIN" -> "NET_ADMIN", as Docker reads --cap-add/--cap-drop; "ALL"
+ * stays "ALL"; undefined for a name Linux does not have. */
+export function normalizeCapability(name: string): CapabilityName | 'ALL' | undefined {
+  const short = name.trim().toUpperCase().replace(/^CAP_/, '');
+  if (short === 'ALL') return 'ALL';
+  return short in CAPABILITIES ? (short as CapabilityName) : undefined;
+}
+
+/** The capabilities in a /proc/PID/status mask ("000001fffeffffff"), lowest number first. */
+export function capabilitiesInMask(hex: string): CapabilityName[] {
+  const mask = BigInt(`0x${hex}`);
+  return (Object.keys(CAPABILITIES) as CapabilityName[]).filter((n) => (mask >> BigInt(CAPABILITIES[n])) & 1n);
+}

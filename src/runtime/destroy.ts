@@ -1,15 +1,18 @@
 /**
  * Everything a container owns on the host, released in one place: its cgroup, its address
- * and published ports, its entry in its network's /etc/hosts files, and its directory. Used
+ * and published ports, its entry in its network's /etc/hosts files, its directory (and, for
+ * rm -v and --rm, its anonymous volumes). Used
  * by rm, by --rm, by a failed start and by system prune.
  */
 import { removeCgroup } from '../cgroup/cgroup.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeAnonymousVolumes } from './volumes.js';
 import { cgroupName, deleteContainerFiles, findContainer, listNameEntries, namesDir, readNameEntry, type BrokenContainer, type Container } from './store.js';
 
-export async function destroyContainer(c: Container, explain: Explainer = silent): Promise<void> {
+/** With volumes (rm -v), or for a --rm container, its anonymous volumes go too (as Docker's). */
+export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean } = {}): Promise<void> {
   await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
   if (n?.network) {
@@ -17,9 +20,10 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
     await disconnectContainer(c.config.id, n, explain);
     deleteContainerFiles(c);
     refreshHosts(n.network, hostsEntry);
-    return;
+  } else {
+    deleteContainerFiles(c);
   }
-  deleteContainerFiles(c);
+  if (opts.volumes || c.config.autoRemove) await removeAnonymousVolumes(c);
 }
 
 export function hostsEntry(id: string): { dir: string; name: string; hostname: string } | undefined {

@@ -18,7 +18,7 @@ import { ContainerStartError } from './start.js';
 import { cgroupName, findContainer, isRunning, specFile } from './store.js';
 import { attachTerminal, terminalSize } from './terminal.js';
 import { forwardSignals } from './signals.js';
-import { resolveUser } from './users.js';
+import { resolveUser, supplementaryGroups } from './users.js';
 
 export interface ExecOptions {
   interactive: boolean;
@@ -44,12 +44,15 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   const { resolveImage } = await import('../image/resolve.js');
   const image = await resolveImage(c.config.imageId);
   const userSpec = opts.user ?? c.config.user;
-  const user = userSpec ? resolveUser(userSpec, [`/proc/${pid}/root`]) : undefined;
+  const root = { root: `/proc/${pid}/root` };
+  const user = userSpec ? resolveUser(userSpec, root) : undefined;
+  const groups = user ? supplementaryGroups(userSpec, c.config.security?.groupAdd ?? [], root) : [];
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
   explain.note(`exec in container ${c.config.name}: its namespaces are those of PID ${pid}`);
 
   // the new process is the container's first one with another command: same capabilities,
-  // no_new_privs, rlimits, keyring and seccomp filter, from the spec it was started with
+  // no_new_privs, rlimits, supplementary groups, keyring and seccomp filter, from the spec it
+  // was started with
   const spec = JSON.parse(readFileSync(specFile(c.dir), 'utf8')) as OciSpec;
   const base = spec.process!;
   const process: OciProcess = {
@@ -58,12 +61,13 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
     args: command,
     env: containerEnv(c.config.hostname, opts.tty, image.config.Env ?? [], [...c.config.env, ...userEnv]),
     cwd: workdir ?? c.config.cwd,
-    ...(user ? { user: { uid: user.uid, gid: user.gid } } : {}),
+    ...(user ? { user: { uid: user.uid, gid: user.gid, ...(groups.length ? { additionalGids: groups } : {}) } } : {}),
   };
   let seccomp;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('../security/seccomp.js');
+    const { compileSeccomp, describeSeccomp } = await import('../security/seccomp.js');
     seccomp = compileSeccomp(spec.linux.seccomp);
+    explain.note(`${describeSeccomp(seccomp)}: the container's filter, loaded again for this process`);
   }
   const cgroup = joinCgroup(cgroupName(c.config.id));
   const devNull = opts.interactive || opts.tty ? -1 : openSync('/dev/null', 'r');

@@ -6,10 +6,15 @@
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatDeviceRule } from '../cgroup/devices.js';
 import { cgroupInfo } from '../cgroup/info.js';
-import { healthSuffix } from './healthcheck.js';
+import { compileSeccomp, describeSeccomp } from '../security/seccomp.js';
+import type { OciSpec } from '../spec/config.js';
 import { humanDuration, table } from '../util/format.js';
-import { cgroupName, isRestarting, readHealth, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
+import { healthSuffix } from './healthcheck.js';
+import { DEFAULT_SECURITY, securityOptStrings, ULIMIT_NAMES } from './security-options.js';
+import { RLIM_INFINITY } from './security-spec.js';
+import { cgroupName, isRestarting, isRunning, readHealth, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -28,6 +33,7 @@ export function namespaces(pid: number): Record<string, string> {
 export function inspectContainer(c: Container): Record<string, unknown> {
   const running = isRunning(c);
   const restarting = isRestarting(c);
+  const spec = readSpec(c);
   return {
     Id: c.config.id,
     Name: c.config.name,
@@ -60,10 +66,15 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       ...stateExtras(c),
     },
     RestartCount: c.state.restartCount ?? 0,
-    HostConfig: { RestartPolicy: c.config.restartPolicy ?? { Name: 'no', MaximumRetryCount: 0 } },
     Mounts: [
       { Type: 'overlay', Destination: '/', Source: join(c.dir, 'merged'), UpperDir: join(c.dir, 'upper') },
-      ...c.config.volumes.map((v) => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly })),
+      ...c.config.volumes.map((v) =>
+        v.type === 'volume'
+          ? { Type: 'volume', Name: v.volume, Source: v.source, Destination: v.target, Driver: 'local', RW: !v.readonly }
+          : v.type === 'tmpfs'
+            ? { Type: 'tmpfs', Destination: v.target, RW: !v.readonly, ...(v.size !== undefined ? { Size: v.size } : {}) }
+            : { Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readonly },
+      ),
       ...c.config.tmpfs.map((t) => ({ Type: 'tmpfs', Destination: t })),
     ],
     // where the kernel keeps the container's cgroup and the limits it enforces (read back
@@ -72,14 +83,68 @@ export function inspectContainer(c: Container): Record<string, unknown> {
     Namespaces: running ? namespaces(c.state.pid!) : {},
     NetworkSettings: networkSettings(c),
     LogPath: c.state.detached ? join(c.dir, 'container.log') : '',
+    // the security flags as given (Docker's names), and what the container runs with
+    HostConfig: hostConfig(c),
+    Security: spec ? securityView(c, spec) : {},
     // the OCI runtime-spec config.json this container was last started from (spec.ts)
-    Spec: readSpec(c),
+    Spec: spec,
   };
 }
 
-function readSpec(c: Container): unknown {
+function hostConfig(c: Container): Record<string, unknown> {
+  const s = c.config.security ?? DEFAULT_SECURITY;
+  const ulimitName = Object.fromEntries(Object.entries(ULIMIT_NAMES).map(([k, v]) => [v, k]));
+  return {
+    Privileged: s.privileged,
+    CapAdd: s.capAdd,
+    CapDrop: s.capDrop,
+    ReadonlyRootfs: s.readOnly,
+    SecurityOpt: securityOptStrings(s),
+    Ulimits: s.ulimits.map((u) => ({ Name: ulimitName[u.type], Soft: u.soft, Hard: u.hard })),
+    Sysctls: s.sysctls,
+    OomScoreAdj: s.oomScoreAdj ?? 0,
+    ShmSize: s.shmSize ?? 64 * 1024 * 1024,
+    GroupAdd: s.groupAdd,
+    Devices: s.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.path, CgroupPermissions: d.access })),
+    RestartPolicy: c.config.restartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+  };
+}
+
+/** The layers that confine the container, by name, from the spec it was started with. */
+function securityView(c: Container, spec: OciSpec): Record<string, unknown> {
+  const s = c.config.security ?? DEFAULT_SECURITY;
+  const names = (l: string[] | undefined): string[] => (l ?? []).map((n) => n.replace(/^CAP_/, ''));
+  const caps = spec.process?.capabilities;
+  const limit = (v: number): number | string => (v >= RLIM_INFINITY ? 'unlimited' : v);
+  let seccomp: Record<string, unknown> = { Mode: 'unconfined', Profile: 'unconfined' };
+  if (spec.linux?.seccomp) {
+    const compiled = compileSeccomp(spec.linux.seccomp);
+    seccomp = {
+      Mode: 'filter',
+      Profile: s.seccomp.mode === 'file' ? s.seccomp.path : 'default (profiles/seccomp-default.json, Docker\'s)',
+      SyscallsAllowed: compiled.allowed,
+      DefaultAction: spec.linux.seccomp.defaultAction,
+      Summary: describeSeccomp(compiled),
+    };
+  }
+  return {
+    Privileged: s.privileged,
+    Capabilities: { Effective: names(caps?.effective), Bounding: names(caps?.bounding) },
+    Seccomp: seccomp,
+    NoNewPrivileges: spec.process?.noNewPrivileges ?? false,
+    DeviceRules: (spec.linux?.resources?.devices ?? []).map(formatDeviceRule),
+    Devices: (spec.linux?.devices ?? []).map((d) => `${d.path} ${d.type} ${d.major}:${d.minor}`),
+    Rlimits: (spec.process?.rlimits ?? []).map((r) => ({ Type: r.type, Soft: limit(r.soft), Hard: limit(r.hard) })),
+    ReadonlyRootfs: spec.root?.readonly ?? false,
+    MaskedPaths: spec.linux?.maskedPaths ?? [],
+    ReadonlyPaths: spec.linux?.readonlyPaths ?? [],
+    SupplementaryGroups: spec.process?.user.additionalGids ?? [],
+  };
+}
+
+function readSpec(c: Container): OciSpec | null {
   try {
-    return JSON.parse(readFileSync(specFile(c.dir), 'utf8'));
+    return JSON.parse(readFileSync(specFile(c.dir), 'utf8')) as OciSpec;
   } catch {
     return null; /* never started */
   }

@@ -46,6 +46,8 @@ export interface LaunchOptions {
   killLeftoverCgroup?: boolean;
   /** minictr run: the overlay mounted at root.path */
   overlay?: string;
+  /** minictr run: bind mounts (by destination) of empty volumes, filled with the image's files */
+  volumeCopyUp?: string[];
   initMode: 'pid1' | 'exec';
   stdio: [number, number, number];
   explain: Explainer;
@@ -100,10 +102,12 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   checkLimitsSupported(limits);
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp } = await import('../security/seccomp.js');
+    const { compileSeccomp, describeSeccomp } = await import('../security/seccomp.js');
     const compiled = compileSeccomp(spec.linux.seccomp);
-    o.explain.note(`seccomp: ${compiled.allowed} system calls allowed, default ${compiled.defaultAction}`);
+    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions, loaded by the child just before exec`);
     seccomp = { filter: compiled.filter, flags: compiled.flags };
+  } else {
+    o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;
@@ -115,6 +119,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     const record = toSpawnRecord(spec, {
       bundle: o.bundle,
       overlay: o.overlay,
+      volumeCopyUp: o.volumeCopyUp,
       initMode: o.initMode,
       initPath: initBinaryPath(),
       stdio: o.stdio,

@@ -22,6 +22,9 @@ export interface NativeSpecOptions {
   bundle: string;
   /** minictr run: the overlay of image layers mounted at root.path */
   overlay?: string;
+  /** minictr run: the destinations of bind mounts of empty volumes, which the child fills
+   * with what the image holds there (Docker's copy-up; not an OCI feature, so not in the spec) */
+  volumeCopyUp?: string[];
   /** pid1: minictr-init stays PID 1 and reaps (minictr run); exec: the command is PID 1 (OCI) */
   initMode: 'pid1' | 'exec';
   initPath: string;
@@ -105,7 +108,7 @@ function hookRecords(hooks: OciHook[] | undefined): HookRecord[] {
 }
 
 /** A spec mount as the child does it; a "cgroup" mount becomes this host's cgroup view. */
-function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: MountRecord[]; symlinks: SymlinkRecord[]; readonly: string[] }, ownCgroup?: string): void {
+function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: MountRecord[]; symlinks: SymlinkRecord[]; readonly: string[] }, ownCgroup?: string, copyUp: readonly string[] = []): void {
   const where = `mounts[${i}]`;
   const o = parseMountOptions(m.options ?? [], where);
   const type = m.type ?? (o.bind ? 'bind' : undefined);
@@ -122,7 +125,7 @@ function mountRecords(m: OciMount, i: number, bundle: string, out: { mounts: Mou
     const source = isAbsolute(m.source) ? m.source : resolve(bundle, m.source);
     out.mounts.push({
       source, target: m.destination, fstype: 'none', flags: MS.BIND | (o.recursive ? MS.REC : 0) | o.flags,
-      propagation: o.propagation, file: isFile(source), copyUp: false, ...(o.data ? { data: o.data } : {}),
+      propagation: o.propagation, file: isFile(source), copyUp: copyUp.includes(m.destination) && !isFile(source), ...(o.data ? { data: o.data } : {}),
     });
     return;
   }
@@ -177,7 +180,7 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
 
   const out = { mounts: [] as MountRecord[], symlinks: defaultSymlinks(), readonly: [...(linux.readonlyPaths ?? [])] };
   const ownCgroup = cloneFlags & CLONE.NEWCGROUP ? undefined : o.cgroupName;
-  (spec.mounts ?? []).forEach((m, i) => mountRecords(m, i, o.bundle, out, ownCgroup));
+  (spec.mounts ?? []).forEach((m, i) => mountRecords(m, i, o.bundle, out, ownCgroup, o.volumeCopyUp));
 
   const sysctls = Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
     key: checkNamespacedSysctl(key, { net: !!(cloneFlags & CLONE.NEWNET) || joins.some((j) => j.type === CLONE.NEWNET), ipc: seen.has('ipc'), uts: hasUts }),

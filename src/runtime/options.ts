@@ -5,8 +5,9 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
-import type { VolumeMount } from './store.js';
-import type { LimitFlags } from '../cgroup/limits.js';
+import type { SecurityFlags } from './security-options.js';
+import { parseBytes, type LimitFlags } from '../cgroup/limits.js';
+import { checkName } from '../names.js';
 import type { HealthFlags } from './healthcheck.js';
 
 export interface RunOptions {
@@ -20,6 +21,8 @@ export interface RunOptions {
   env: string[];
   workdir?: string;
   volumes: string[];
+  /** --mount, Docker's long form of -v and --tmpfs */
+  mounts?: string[];
   tmpfs: string[];
   explain: boolean;
   detach?: boolean;
@@ -35,6 +38,8 @@ export interface RunOptions {
   health?: HealthFlags;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
+  /** --cap-add, --privileged, --security-opt, --ulimit, --device ... as typed (security-options.ts) */
+  security?: SecurityFlags;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */
@@ -50,22 +55,93 @@ export function parseEnv(flags: string[]): string[] {
   return out;
 }
 
-/** -v HOST:CTR[:ro|rw] ; HOST must exist (docker would create it; a typo is likelier). */
-export function parseVolume(spec: string): VolumeMount {
-  const parts = spec.split(':');
-  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
-    throw new UsageError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro]`);
-  }
-  const [source, target, mode] = parts as [string, string, string | undefined];
-  if (!isAbsolute(source)) throw new UsageError(`invalid volume "${spec}": host path must be absolute`);
-  if (!isAbsolute(target)) throw new UsageError(`invalid volume "${spec}": container path must be absolute`);
-  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new UsageError(`invalid volume "${spec}": mode must be ro or rw`);
+/** -v and --mount, checked; a volume's directory is found (or made) at create (runtime/volumes.ts). */
+export type MountRequest =
+  | { type: 'bind'; source: string; target: string; readonly: boolean }
+  /** name absent: an anonymous volume, named by 64 hex digits when it is made */
+  | { type: 'volume'; name?: string; target: string; readonly: boolean }
+  | { type: 'tmpfs'; target: string; readonly: boolean; size?: number };
+
+function bindSource(source: string, what: string): string {
   try {
     statSync(source);
   } catch {
-    throw new NotFoundError(`volume source ${source} does not exist`);
+    throw new NotFoundError(`${what} source ${source} does not exist`);
   }
-  return { source: normalize(source), target: normalize(target), readonly: mode === 'ro' };
+  return normalize(source);
+}
+
+/**
+ * -v HOST:CTR[:ro|rw] binds a host path (it must exist: docker would create it, a typo is
+ * likelier); -v NAME:CTR[:ro|rw] mounts the volume NAME (made on first use); -v CTR alone an
+ * anonymous volume. A source that is not an absolute path is a volume name, checked as one.
+ */
+export function parseVolume(spec: string): MountRequest {
+  const parts = spec.split(':');
+  if (parts.length === 1 && parts[0]) {
+    if (!isAbsolute(spec)) throw new UsageError(`invalid volume "${spec}": container path must be absolute`);
+    return { type: 'volume', target: normalize(spec), readonly: false };
+  }
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+    throw new UsageError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro], VOLUME:CONTAINER[:ro] or CONTAINER`);
+  }
+  const [source, target, mode] = parts as [string, string, string | undefined];
+  if (!isAbsolute(target)) throw new UsageError(`invalid volume "${spec}": container path must be absolute`);
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new UsageError(`invalid volume "${spec}": mode must be ro or rw`);
+  const readonly = mode === 'ro';
+  if (!isAbsolute(source)) {
+    checkName('volume', source, `invalid volume "${spec}"`);
+    return { type: 'volume', name: source, target: normalize(target), readonly };
+  }
+  return { type: 'bind', source: bindSource(source, 'volume'), target: normalize(target), readonly };
+}
+
+const MOUNT_KEYS: Record<string, string> = {
+  type: 'type', source: 'source', src: 'source', target: 'target', destination: 'target', dst: 'target',
+  readonly: 'readonly', ro: 'readonly', 'tmpfs-size': 'tmpfs-size',
+};
+
+/**
+ * --mount type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=...], Docker's
+ * syntax (src, dst and destination are aliases; type defaults to volume; readonly may be
+ * given as readonly=true|false|1|0). A key minictr does not carry out is refused by name.
+ */
+export function parseMount(spec: string): MountRequest {
+  const bad = (why: string): UsageError => new UsageError(`invalid --mount "${spec}": ${why}`);
+  const kv = new Map<string, string>();
+  for (const field of spec.split(',')) {
+    if (!field) throw bad('empty field');
+    const eq = field.indexOf('=');
+    const rawKey = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const key = MOUNT_KEYS[rawKey];
+    if (!key) throw bad(`unknown key "${rawKey}" (type, source, target, readonly, tmpfs-size)`);
+    if (kv.has(key)) throw bad(`${key} given twice`);
+    if (eq < 0 && key !== 'readonly') throw bad(`${rawKey} needs a value (${rawKey}=...)`);
+    kv.set(key, eq < 0 ? 'true' : field.slice(eq + 1));
+  }
+  const type = kv.get('type') ?? 'volume';
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw bad(`type must be bind, volume or tmpfs, not "${type}"`);
+  const target = kv.get('target');
+  if (!target) throw bad('target is required (target=/path)');
+  if (!isAbsolute(target)) throw bad('target must be an absolute path');
+  const ro = kv.get('readonly') ?? 'false';
+  if (!['true', 'false', '1', '0'].includes(ro.toLowerCase())) throw bad(`readonly must be true or false, not "${ro}"`);
+  const readonly = ro === 'true' || ro === '1';
+  const source = kv.get('source');
+  if (type !== 'tmpfs' && kv.has('tmpfs-size')) throw bad(`tmpfs-size is for type=tmpfs, not ${type}`);
+  if (type === 'tmpfs') {
+    if (source !== undefined) throw bad('a tmpfs has no source');
+    const size = kv.get('tmpfs-size');
+    return { type, target: normalize(target), readonly, ...(size !== undefined ? { size: parseBytes('tmpfs-size', size) } : {}) };
+  }
+  if (type === 'bind') {
+    if (!source) throw bad('a bind mount needs source=/host/path');
+    if (!isAbsolute(source)) throw bad('a bind source must be an absolute path');
+    return { type, source: bindSource(source, 'bind'), target: normalize(target), readonly };
+  }
+  if (source === undefined) return { type, target: normalize(target), readonly };
+  checkName('volume', source, `invalid --mount "${spec}"`);
+  return { type, name: source, target: normalize(target), readonly };
 }
 
 export function parseTmpfs(spec: string): string {

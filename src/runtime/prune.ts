@@ -1,13 +1,14 @@
 /**
  * `minictr system prune`: remove what interrupted commands left behind (a `run` killed with
  * SIGKILL, a crash, a reboot): --rm containers whose process is gone, half-created container
- * dirs, name reservations, addresses and cgroups whose container is gone.
+ * dirs, name reservations, addresses and cgroups whose container is gone, half-made volumes.
  * Stopped containers that were not --rm are kept, as Docker keeps them. Only what is proven
  * unused goes: a record that cannot be read is reported and kept with all it owns.
  */
 import { rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cgroupPids, listCgroups, removeCgroup } from '../cgroup/cgroup.js';
+import { staleVolumeTemps } from '../volume/store.js';
 import { destroyContainer } from './destroy.js';
 import { cgroupName, containerDir, isRunning, listNameEntries, namesDir, readNameEntry, scanContainers } from './store.js';
 
@@ -66,6 +67,11 @@ export async function pruneContainers(): Promise<PruneReport> {
         removed.push(`address ${ip} on ${net.name}`);
       }
     }
+  }
+  // a volume made in volumes/.tmp-* and renamed into place: one left there was interrupted
+  for (const dir of staleVolumeTemps()) {
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(`half-made volume ${basename(dir)}`);
   }
   for (const name of listCgroups()) {
     const id = basename(name);

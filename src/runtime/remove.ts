@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { cgroupName, exitFile, findBroken, findContainer, isRunning, type Container } from './store.js';
 
 /** Removes the container; returns its name (or, for a broken record, its id). */
-export async function removeContainer(ref: string, force: boolean): Promise<string> {
+export async function removeContainer(ref: string, force: boolean, opts: { volumes?: boolean } = {}): Promise<string> {
   let c: Container;
   try {
     c = findContainer(ref);
@@ -23,12 +23,12 @@ export async function removeContainer(ref: string, force: boolean): Promise<stri
     return broken.id;
   }
   return withContainerLock(c, async () => {
-    await removeLocked(findContainer(c.config.id), force);
+    await removeLocked(findContainer(c.config.id), force, opts.volumes ?? false);
     return c.config.name;
   });
 }
 
-async function removeLocked(c: Container, force: boolean): Promise<void> {
+async function removeLocked(c: Container, force: boolean, volumes: boolean): Promise<void> {
   if (isRunning(c) && !force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
   // rm wins over the restart policy: a pending restart is ended, the exit below never undone
   stoppedByUser(c);
@@ -43,7 +43,7 @@ async function removeLocked(c: Container, force: boolean): Promise<void> {
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
-  await destroyContainer(c);
+  await destroyContainer(c, undefined, { volumes });
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {

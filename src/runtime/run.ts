@@ -8,24 +8,32 @@ import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
 import type { PortMapping } from '../network/container/firewall.js';
-import { formatNetworkMode, parseNetworkMode } from '../network/container/mode.js';
+import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
 import { paths } from '../paths.js';
-import { silent } from '../util/explain.js';
+import { createExplainer, silent } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
-import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
+import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
+import { containerCapabilities, containerSeccomp } from './security-spec.js';
+import { deleteVolumeFiles } from '../volume/store.js';
 import { mergeHealthcheck, parseHealthFlags } from './healthcheck.js';
 import { parseRestartPolicy } from './restart-policy.js';
 import { startContainer } from './start.js';
-import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container } from './store.js';
+import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
+import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
 
 export { ContainerStartError } from './start.js';
 
 export async function runContainer(opts: RunOptions): Promise<number> {
   // everything the user typed is checked before anything is created
   const userEnv = parseEnv(opts.env);
-  const volumes = opts.volumes.map(parseVolume);
+  const mountRequests = [...opts.volumes.map(parseVolume), ...(opts.mounts ?? []).map(parseMount)];
   const tmpfs = opts.tmpfs.map(parseTmpfs);
+  const targets = [...mountRequests.map((m) => m.target), ...tmpfs];
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new UsageError(`duplicate mount point: ${twice}`);
   const workdir = parseWorkdir(opts.workdir);
   const replicas = opts.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
@@ -43,6 +51,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
   const healthFlags = parseHealthFlags(opts.health ?? {});
   if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
+  const host = hostSecurityFacts();
+  const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
+  await checkSeccompFile(security, host);
   await checkPorts(ports);
 
   // like docker run: a missing image is pulled (progress on stderr)
@@ -53,8 +64,14 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
   // an attached run has no monitor to run the image's HEALTHCHECK: it has none
   const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
+  if (security.groupAdd.length) {
+    // --group-add names must be groups of the image's /etc/group (looked up again at start)
+    const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
+    supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
+  }
 
-  const newContainer = (name: string | undefined): Container =>
+  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const newContainer = (name: string | undefined, volumes: VolumeMount[]): Container =>
     createContainer({
       name,
       hostname: opts.hostname,
@@ -73,41 +90,63 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       resources,
       ...(restartPolicy.Name !== 'no' ? { restartPolicy } : {}),
       ...(healthcheck ? { healthcheck } : {}),
+      security,
     });
+  const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {
-    // checked again, and the container's record (with its ports) written, under one lock:
-    // two runs at once cannot both take a port
-    const container = !ports.length
-      ? newContainer(name)
-      : await withLock(join(paths.locks(), 'ports.lock'), async () => {
-        await checkPorts(ports);
-        return newContainer(name);
-      });
-    if (mode.kind !== 'bridge') return container;
+    // volumes made (or found) and the container's record written under the volumes lock: no
+    // `volume rm` in between; ports checked again under their lock: two runs cannot both take one
+    const container = await withVolumesLock(async () => {
+      const mounts = prepareMounts(mountRequests, explain);
+      try {
+        const c = !ports.length
+          ? newContainer(name, mounts.mounts)
+          : await withLock(join(paths.locks(), 'ports.lock'), async () => {
+            await checkPorts(ports);
+            return newContainer(name, mounts.mounts);
+          });
+        prepared.set(c.config.id, mounts);
+        return c;
+      } catch (err) {
+        for (const v of mounts.created) deleteVolumeFiles(v);
+        throw err;
+      }
+    });
     try {
-      const { reserveAddress } = await import('../network/container/attach.js');
-      const { ip } = await reserveAddress(mode.network, container.config.id, driver as 'linux' | 'ovs' | undefined);
-      container.config.network = { ...container.config.network!, network: mode.network, ip };
-      saveConfig(container);
-      return container;
+      return await reserveBridgeAddress(container, mode, driver as 'linux' | 'ovs' | undefined);
     } catch (err) {
-      deleteContainerFiles(container);
+      // the volumes this run made go too: a failed run leaves nothing behind
+      await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
       throw err;
     }
   };
 
   if (!opts.detach) {
     const container = await create(opts.name);
-    return (await startContainer(container, { detach: false, explain: opts.explain, image })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain, image });
+    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
     writeSync(1, `${container.config.id}\n`);
   }
   return 0;
+}
+
+/** A seccomp=FILE profile is converted and compiled once here, so that a bad one is refused
+ * before anything is made (the default profile is the repository's own). */
+async function checkSeccompFile(security: SecurityConfig, host: ReturnType<typeof hostSecurityFacts>): Promise<void> {
+  if (security.seccomp.mode !== 'file') return;
+  const profile = containerSeccomp(security, containerCapabilities(security, host.heldCaps), host);
+  if (!profile) return;
+  const [{ compileSeccomp }, { renameSeccompError }] = await Promise.all([import('../security/seccomp.js'), import('../security/docker-profile.js')]);
+  try {
+    compileSeccomp(profile);
+  } catch (e) {
+    throw renameSeccompError(e, `--security-opt seccomp=${security.seccomp.path}`);
+  }
 }
 
 /** -p: the host ports must be free (see network/container/ports.ts). The containers of this
@@ -119,4 +158,28 @@ async function checkPorts(ports: PortMapping[]): Promise<void> {
   const { selectFirewall } = await import('../network/container/firewall.js');
   const inKernel = (await (await selectFirewall(silent)).published()).filter((r) => !ids.has(r.ctr));
   checkPortsFree(ports, mine.map((c) => ({ owner: `container ${c.config.name}`, ports: c.config.network?.ports ?? [] })), inKernel);
+}
+
+/**
+ * Create a container's record and, on a bridge network, reserve its address (undone if that
+ * fails). minictr build uses it for each RUN step.
+ */
+export function createAttached(config: Parameters<typeof createContainer>[0], mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+  return reserveBridgeAddress(createContainer(config), mode, driver);
+}
+
+/** On a bridge network, reserve the container's address and record it; on failure the
+ * container's files go. */
+async function reserveBridgeAddress(container: Container, mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+  if (mode.kind !== 'bridge') return container;
+  try {
+    const { reserveAddress } = await import('../network/container/attach.js');
+    const { ip } = await reserveAddress(mode.network, container.config.id, driver);
+    container.config.network = { ...container.config.network!, network: mode.network, ip };
+    saveConfig(container);
+    return container;
+  } catch (err) {
+    deleteContainerFiles(container);
+    throw err;
+  }
 }

@@ -7,12 +7,13 @@
  */
 import { join } from 'node:path';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
-import { DEFAULT_DEVICE_RULES } from '../cgroup/devices.js';
 import { resourcesFromLimits } from '../cgroup/resources.js';
 import type { NetworkMode } from '../network/container/mode.js';
-import { DEFAULT_PATH, OCI_VERSION, type OciDeviceRule, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
-import { DOCKER_DEFAULT_CAPS } from './capabilities.js';
-import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from './filesystem.js';
+import { DEFAULT_PATH, OCI_VERSION, type OciMount, type OciNamespace, type OciSpec } from '../spec/config.js';
+import { kernelMounts } from './filesystem.js';
+import { hostSecurityFacts, type HostSecurityFacts } from './host-facts.js';
+import { DEFAULT_SECURITY } from './security-options.js';
+import { securityMounts, securityParts, type SecurityParts } from './security-spec.js';
 import type { Container } from './store.js';
 import type { UserIds } from './users.js';
 
@@ -30,6 +31,10 @@ export interface SpecInputs {
   /** the network namespace to join for --network container:X / netns:X */
   joinNetns?: string;
   ttySize?: { rows: number; cols: number };
+  /** the user's supplementary groups (users.ts supplementaryGroups: /etc/group, --group-add) */
+  groups?: number[];
+  /** what this process may hand the container; default: read from this machine */
+  host?: HostSecurityFacts;
 }
 
 /** PATH, HOSTNAME, HOME (and TERM with a tty), then the image's Env, then -e: later wins. */
@@ -46,7 +51,11 @@ export function containerEnv(hostname: string, tty: boolean, imageEnv: string[],
   return [...env.values()];
 }
 
-const capNames = (names: readonly string[]): string[] => names.map((n) => `CAP_${n}`);
+/** The security layers (security-spec.ts): capabilities, seccomp, devices, rlimits, paths. */
+function securityOf(i: SpecInputs): SecurityParts {
+  const root = !i.user || i.user.uid === 0;
+  return securityParts(i.container.config.security ?? DEFAULT_SECURITY, root, i.host ?? hostSecurityFacts());
+}
 
 export function buildContainerSpec(i: SpecInputs): OciSpec {
   const c = i.container.config;
@@ -57,37 +66,46 @@ export function buildContainerSpec(i: SpecInputs): OciSpec {
 
   const mounts: OciMount[] = [...kernelMounts(), ...i.etcMounts];
   for (const v of c.volumes) {
-    mounts.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', ...(v.readonly ? ['ro'] : [])] });
+    const ro = v.readonly ? ['ro'] : [];
+    if (v.type === 'tmpfs') {
+      mounts.push({ destination: v.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', `size=${v.size !== undefined ? v.size : '65536k'}`, ...ro] });
+      continue;
+    }
+    // a host path, or a volume: its directory on the host (volumes/NAME/_data) bound in
+    mounts.push({ destination: v.target, type: 'bind', source: v.source, options: ['rbind', 'rprivate', ...ro] });
   }
   for (const t of c.tmpfs) {
     mounts.push({ destination: t, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=65536k'] });
   }
-  const root = !i.user || i.user.uid === 0;
-  const caps = capNames(DOCKER_DEFAULT_CAPS);
+  const sec = securityOf(i);
   return {
     ociVersion: OCI_VERSION,
     process: {
       terminal: c.tty,
       ...(i.ttySize ? { consoleSize: { height: i.ttySize.rows, width: i.ttySize.cols } } : {}),
-      user: { uid: i.user?.uid ?? 0, gid: i.user?.gid ?? 0 },
+      user: { uid: i.user?.uid ?? 0, gid: i.user?.gid ?? 0, ...(i.groups?.length ? { additionalGids: i.groups } : {}) },
       args: c.command,
       env: containerEnv(c.hostname, c.tty, i.imageEnv, c.env),
       cwd: c.cwd,
-      // as Docker: a non-root user keeps the bounding set but no capability in effect
-      capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [] },
-      noNewPrivileges: true,
+      capabilities: sec.capabilities,
+      rlimits: sec.rlimits,
+      noNewPrivileges: sec.noNewPrivileges,
+      ...(sec.oomScoreAdj !== undefined ? { oomScoreAdj: sec.oomScoreAdj } : {}),
     },
-    root: { path: join(i.container.dir, 'merged') },
+    root: { path: join(i.container.dir, 'merged'), ...(sec.rootReadonly ? { readonly: true } : {}) },
     hostname: c.hostname,
-    mounts,
+    mounts: securityMounts(mounts, i.container.config.security ?? DEFAULT_SECURITY),
     annotations: { 'org.minictr.name': c.name, 'org.minictr.image': c.image },
     linux: {
       namespaces,
       cgroupsPath: `${CGROUP_PARENT}/${c.id}`,
-      // Docker's device allowlist: any other device node, from the image or mknod, is unusable
-      resources: { ...resourcesFromLimits(c.resources), devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) as OciDeviceRule[] },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      // Docker's device allowlist and each --device: any other device node, from the image or mknod, is unusable
+      resources: { ...resourcesFromLimits(c.resources), devices: sec.deviceRules },
+      ...(sec.devices.length ? { devices: sec.devices } : {}),
+      ...(Object.keys(sec.sysctl).length ? { sysctl: sec.sysctl } : {}),
+      ...(sec.seccomp ? { seccomp: sec.seccomp } : {}),
+      maskedPaths: sec.maskedPaths,
+      readonlyPaths: sec.readonlyPaths,
     },
   };
 }

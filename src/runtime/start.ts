@@ -25,7 +25,7 @@ import { destroyContainer, hostsEntry } from './destroy.js';
 import { carriedState, cgroupName, exitFile, healthFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
-import { resolveUser } from './users.js';
+import { resolveUser, supplementaryGroups } from './users.js';
 
 export { ContainerStartError };
 
@@ -35,6 +35,14 @@ export interface StartOptions {
   explain: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** run, at a container's first start: the targets of empty volumes, filled by the C child
+   * with the image's files at that path (Docker's copy-up) */
+  copyUp?: string[];
+  /** minictr build: the container's stdout and stderr (its log), in place of ours */
+  output?: number;
+  /** minictr build: keep the container's files after it exits, even when it is --rm (the
+   * caller turns its upper dir into a layer, then removes it) */
+  keepFiles?: boolean;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
@@ -51,7 +59,8 @@ export async function startContainer(container: Container, opts: StartOptions): 
     rmSync(exitFile(container.dir), { force: true });
     rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
     const layers = layerDirs(image);
-    const user = cfg.user ? resolveUser(cfg.user, layers) : undefined;
+    const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
+    const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], { layers });
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
     const tty = cfg.tty ? terminalSize() : undefined;
     const network = parseNetworkMode(cfg.network?.mode);
@@ -59,6 +68,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       container,
       imageEnv: image.config.Env ?? [],
       user,
+      groups,
       etcMounts: writeEtcFiles(container.dir, cfg.hostname, cfg.name, {
         ip: cfg.network?.ip,
         dns: cfg.network?.dns,
@@ -76,7 +86,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     }
     return await run(container, spec, {
       overlay: `lowerdir=${layers.join(':')},upperdir=${join(container.dir, 'upper')},workdir=${join(container.dir, 'work')}`,
-      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, 1, 2],
+      stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, opts.output ?? 1, opts.output ?? 2],
       netConfig,
       opts,
       explain,
@@ -170,11 +180,17 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       explainFd: opts.explain ? 2 : -1,
       dieWithParent: !opts.detach,
       newKeyring: true,
+      volumeCopyUp: opts.copyUp,
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
       beforeStart: async (pid) => {
-        if (!opts.detach) exited = addon.wait(pid);
+        if (!opts.detach) {
+          exited = addon.wait(pid);
+          // should the child fail a step, launch() reaps it itself and this waitpid may be the
+          // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
+          exited.catch(() => undefined);
+        }
         container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
@@ -208,7 +224,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove) await destroyContainer(container);
+    if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
     else await removeCgroup(cgroupName(cfg.id));
     return result.exitCode;
   } catch (err) {

@@ -16,15 +16,25 @@ import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
 import type { CgroupLimits } from '../cgroup/limits.js';
+import { securityConfigProblem, type SecurityConfig } from './security-options.js';
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import type { RestartPolicy } from './restart-policy.js';
 import { INITIAL_HEALTH, type Health, type HealthConfig } from './healthcheck.js';
 
+/** -v / --mount, as the container records it. */
 export interface VolumeMount {
+  /** absent (records made before volumes existed): a bind */
+  type?: 'bind' | 'volume' | 'tmpfs';
+  /** bind: the host path; volume: its _data directory; tmpfs: "tmpfs" */
   source: string;
   target: string;
   readonly: boolean;
+  /** type volume: its name, and whether it was made for this container (`rm -v` removes it) */
+  volume?: string;
+  anonymous?: boolean;
+  /** type tmpfs: its size in bytes (tmpfs-size) */
+  size?: number;
 }
 
 export interface ContainerConfig {
@@ -52,6 +62,9 @@ export interface ContainerConfig {
   restartPolicy?: RestartPolicy;
   /** --health-* over the image's HEALTHCHECK (runtime/healthcheck.ts); absent: none */
   healthcheck?: HealthConfig;
+  /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
+   * absent: Docker's defaults */
+  security?: SecurityConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -179,6 +192,15 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (typeof r.image !== 'string' || typeof r.created !== 'string' || typeof r.hostname !== 'string') return 'image, created or hostname is missing';
   if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) return 'command is not a list of strings';
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
+  const security = r.security === undefined ? undefined : securityConfigProblem(r.security);
+  if (security) return `its security flags are broken: ${security}`;
+  for (const v of r.volumes as unknown[]) {
+    const m = v as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null || typeof m.source !== 'string' || typeof m.target !== 'string') return 'a volume is not {source, target}';
+    if (m.type !== undefined && m.type !== 'bind' && m.type !== 'volume' && m.type !== 'tmpfs') return `a mount's type ${JSON.stringify(m.type)} is unknown`;
+    // rm -v removes a volume by this name: it must be one
+    if (m.type === 'volume' && (typeof m.volume !== 'string' || !isValidName('volume', m.volume))) return `its volume name ${JSON.stringify(m.volume)} is not a valid volume name`;
+  }
   return undefined;
 }
 

@@ -24,6 +24,8 @@ export interface CompiledSeccomp {
   /** how many syscalls (of this machine's architecture) got an ALLOW rule */
   allowed: number;
   defaultAction: string;
+  /** SCMP_ACT_ERRNO: the errno every other call gets (EPERM unless the profile says) */
+  defaultErrnoRet?: number;
 }
 
 /** Compile a profile to BPF in this process. Bad profiles: UsageError naming the field. */
@@ -37,10 +39,14 @@ export function compileSeccomp(profile: OciSeccomp): CompiledSeccomp {
     if ((e as { code?: unknown }).code === 'ERR_SECCOMP_PROFILE') throw new UsageError(message);
     throw new MinictrError(message);
   }
-  return { filter, flags: filter.flags, allowed: filter.allowed, defaultAction: profile.defaultAction };
+  const errno = profile.defaultAction === 'SCMP_ACT_ERRNO' ? { defaultErrnoRet: profile.defaultErrnoRet ?? 1 } : {};
+  return { filter, flags: filter.flags, allowed: filter.allowed, defaultAction: profile.defaultAction, ...errno };
 }
 
-/** The teaching line: "seccomp: 310 syscalls allowed, default SCMP_ACT_ERRNO". */
+const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 22: 'EINVAL', 38: 'ENOSYS' };
+
+/** The teaching line: "seccomp: 310 syscalls allowed, default SCMP_ACT_ERRNO (EPERM)". */
 export function describeSeccomp(c: CompiledSeccomp): string {
-  return `seccomp: ${c.allowed} syscall${c.allowed === 1 ? '' : 's'} allowed, default ${c.defaultAction}`;
+  const errno = c.defaultErrnoRet === undefined ? '' : ` (${ERRNO_NAMES[c.defaultErrnoRet] ?? `errno ${c.defaultErrnoRet}`})`;
+  return `seccomp: ${c.allowed} syscall${c.allowed === 1 ? '' : 's'} allowed, default ${c.defaultAction}${errno}`;
 }

@@ -8,6 +8,7 @@ import { scanContainers, listNameEntries, readNameEntry } from '../runtime/store
 import { scanNetworks } from '../network/container/store.js';
 import { checkImageStore } from '../image/check.js';
 import type { BrokenRecord } from '../util/broken.js';
+import { scanVolumes } from '../volume/store.js';
 
 export async function checkStore(): Promise<BrokenRecord[]> {
   const found: BrokenRecord[] = scanContainers().broken.map((b) => b.record);
@@ -17,6 +18,7 @@ export async function checkStore(): Promise<BrokenRecord[]> {
   }
   found.push(...scanNetworks().broken);
   found.push(...(await checkImageStore()));
+  found.push(...scanVolumes().broken);
   return found;
 }
 

@@ -1,15 +1,19 @@
 /**
  * The spec `minictr run` makes from a container's config (src/runtime/spec.ts), built from a
- * fake Container: namespaces for each --network mode, capabilities for root and non-root, the
- * device allowlist, the cgroup, mounts and environment. It is then a spec minictr-oci would
- * accept, and one the child can be given.
+ * fake Container and a fixed machine (HOST: what this process holds, its limits, its kernel):
+ * namespaces for each --network mode, capabilities for root and non-root, the device
+ * allowlist, Docker's seccomp profile, the rlimits, the cgroup, mounts and environment. It is
+ * then a spec minictr-oci would accept, and one the child can be given. The security flags
+ * themselves: security.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEVICE_RULES } from '../../src/cgroup/devices.js';
 import { CLONE, MS } from '../../src/native/index.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import type { OciMount } from '../../src/spec/config.js';
-import { DOCKER_DEFAULT_CAPS } from '../../src/runtime/capabilities.js';
+import { CAPABILITIES, DOCKER_DEFAULT_CAPS, type CapabilityName } from '../../src/runtime/capabilities.js';
+import type { HostSecurityFacts } from '../../src/runtime/host-facts.js';
+import { defaultSeccompProfile, toOciSeccomp } from '../../src/security/docker-profile.js';
 import { kernelMounts, MASKED_PATHS, READONLY_PATHS } from '../../src/runtime/filesystem.js';
 import { toSpawnRecord } from '../../src/runtime/native-spec.js';
 import { buildContainerSpec, containerEnv, type SpecInputs } from '../../src/runtime/spec.js';
@@ -49,13 +53,24 @@ const ETC: OciMount[] = [
   { destination: '/etc/hostname', type: 'bind', source: `${DIR}/hostname`, options: ['rbind', 'rprivate'] },
 ];
 
+/** a root without CAP_SYS_RESOURCE and open files limited to 20000, as on the test machine */
+const HOST: HostSecurityFacts = {
+  heldCaps: (Object.keys(CAPABILITIES) as CapabilityName[]).filter((c) => c !== 'SYS_RESOURCE'),
+  hardLimits: { RLIMIT_NOFILE: 20000, RLIMIT_NPROC: 96364, RLIMIT_CORE: -1 },
+  machine: 'x86_64',
+  kernel: '6.1.0-28-amd64',
+  hostDevices: () => [],
+};
+
 // the network mode as start.ts parses it from the container's record, once
 const build = (config: Partial<ContainerConfig> = {}, inputs: Partial<SpecInputs> = {}) => {
   const c = container(config);
-  return buildContainerSpec({ container: c, imageEnv: [], etcMounts: ETC, network: parseNetworkMode(c.config.network?.mode), ...inputs });
+  return buildContainerSpec({ container: c, imageEnv: [], etcMounts: ETC, network: parseNetworkMode(c.config.network?.mode), host: HOST, ...inputs });
 };
 
 const CAPS = DOCKER_DEFAULT_CAPS.map((c) => `CAP_${c}`);
+/** Docker's default profile for Docker's 14 on x86_64 */
+const SECCOMP = toOciSeccomp(defaultSeccompProfile(), { capabilities: CAPS, machine: 'x86_64', kernel: '6.1.0' });
 
 describe('buildContainerSpec', () => {
   it('the whole spec of a plain run', () => {
@@ -68,6 +83,8 @@ describe('buildContainerSpec', () => {
         env: [`PATH=${DEFAULT_PATH}`, 'HOSTNAME=3f2a9c1b0d4e', 'HOME=/root'],
         cwd: '/',
         capabilities: { bounding: CAPS, effective: CAPS, permitted: CAPS },
+        // runc's and containerd's soft limit, under this process's hard one
+        rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 20000 }],
         noNewPrivileges: true,
       },
       root: { path: `${DIR}/merged` },
@@ -78,6 +95,7 @@ describe('buildContainerSpec', () => {
         namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'network' }],
         cgroupsPath: `minictr/${ID}`,
         resources: { devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) },
+        seccomp: SECCOMP,
         maskedPaths: [...MASKED_PATHS],
         readonlyPaths: [...READONLY_PATHS],
       },
@@ -165,6 +183,23 @@ describe('buildContainerSpec', () => {
     ]);
   });
 
+  it('a volume is a bind of its directory on the host; --mount type=tmpfs a tmpfs of its size', () => {
+    const s = build({
+      volumes: [
+        { type: 'volume', source: '/var/lib/minictr/volumes/db/_data', target: '/db', readonly: false, volume: 'db' },
+        { type: 'volume', source: '/var/lib/minictr/volumes/0a1b/_data', target: '/cache', readonly: true, volume: '0a1b', anonymous: true },
+        { type: 'tmpfs', source: 'tmpfs', target: '/scratch', readonly: false, size: 1048576 },
+        { type: 'tmpfs', source: 'tmpfs', target: '/ro', readonly: true },
+      ],
+    });
+    expect(s.mounts!.slice(kernelMounts().length + ETC.length)).toEqual([
+      { destination: '/db', type: 'bind', source: '/var/lib/minictr/volumes/db/_data', options: ['rbind', 'rprivate'] },
+      { destination: '/cache', type: 'bind', source: '/var/lib/minictr/volumes/0a1b/_data', options: ['rbind', 'rprivate', 'ro'] },
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=1048576'] },
+      { destination: '/ro', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'size=65536k', 'ro'] },
+    ]);
+  });
+
   it('-t: a terminal, TERM, and the console size when known', () => {
     const p = build({ tty: true }, { ttySize: { rows: 50, cols: 132 } }).process!;
     expect(p.terminal).toBe(true);
@@ -182,7 +217,7 @@ describe('buildContainerSpec', () => {
     expect(r.rootfs).toBe(`${DIR}/merged`);
     expect(r.creds.effective).toEqual([]);
     expect(r.mounts.find((m) => m.target === '/data')).toMatchObject({ source: '/srv/data', flags: MS.BIND | MS.REC | MS.RDONLY, propagation: MS.PRIVATE | MS.REC });
-    const joined = buildContainerSpec({ container: container({ network: { mode: 'netns:lab', ports: [] } }), imageEnv: [], etcMounts: [], network: { kind: 'netns', name: 'lab' }, joinNetns: '/run/netns/lab' });
+    const joined = buildContainerSpec({ container: container({ network: { mode: 'netns:lab', ports: [] } }), imageEnv: [], etcMounts: [], network: { kind: 'netns', name: 'lab' }, joinNetns: '/run/netns/lab', host: HOST });
     expect(toSpawnRecord(parseSpec(joined), { bundle: DIR, initMode: 'pid1', initPath: '/x/init', stdio: [0, 1, 2], cgroupFd: -1, explainFd: -1, dieWithParent: false, lastCap: 40 }).joinNamespaces).toEqual([
       { type: CLONE.NEWNET, path: '/run/netns/lab' },
     ]);

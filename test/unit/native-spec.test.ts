@@ -265,6 +265,21 @@ describe('mounts', () => {
     ]);
   });
 
+  it("run's volume copy-up marks the bind mounts of those destinations only (never a file's, never in the spec)", () => {
+    const file = join(scratch, 'copyup-file');
+    writeFileSync(file, 'x\n');
+    const edit = (s: OciSpec): void => {
+      s.mounts = [
+        { destination: '/db', type: 'bind', source: scratch, options: ['rbind'] },
+        { destination: '/other', type: 'bind', source: scratch, options: ['rbind'] },
+        { destination: '/f', type: 'bind', source: file, options: ['bind'] },
+        { destination: '/t', type: 'tmpfs', source: 'tmpfs' },
+      ];
+    };
+    expect(record(edit).mounts.map((m) => m.copyUp)).toEqual([false, false, false, false]);
+    expect(record(edit, { volumeCopyUp: ['/db', '/f', '/t'] }).mounts.map((m) => m.copyUp)).toEqual([true, false, false, false]);
+  });
+
   it('a bind mount of a file has a file as its mount point', () => {
     const file = join(scratch, 'hosts');
     writeFileSync(file, '127.0.0.1 localhost\n');

@@ -125,11 +125,11 @@ describe('validateTopology: good files', () => {
 describe('validateTopology: refusals name the file and the field', () => {
   it.each<[string, (d: Record<string, any>) => void, string]>([
     ['an unknown top-level key', (d) => { d.nodes = {}; }, 'lab.yaml: unknown key "nodes" (expected one of: name, hosts, switches, links)'],
-    ['a bad lab name', (d) => { d.name = '-lab'; }, 'lab.yaml: name: "-lab" is not a valid lab name'],
+    ['a bad lab name', (d) => { d.name = '-lab'; }, 'lab.yaml: name: "-lab" is not a valid lab name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
     ['an empty name', (d) => { d.name = ''; }, 'lab.yaml: name: must be a non-empty string'],
     ['no hosts', (d) => { d.hosts = {}; }, 'lab.yaml: hosts: a topology needs at least one host'],
     ['hosts as a list', (d) => { d.hosts = ['a', 'b']; }, 'lab.yaml: hosts: must be a mapping'],
-    ['a bad host name', (d) => { d.hosts['a b'] = {}; }, 'lab.yaml: hosts.a b: "a b" is not a valid namespace name (1-64 of A-Z a-z 0-9 _ . -)'],
+    ['a bad host name', (d) => { d.hosts['a b'] = {}; }, 'lab.yaml: hosts.a b: "a b" is not a valid lab host name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
     ['an unknown host key', (d) => { d.hosts.a.ip = '10.0.0.1'; }, 'lab.yaml: hosts.a: unknown key "ip" (expected one of: addresses, routes, sysctls)'],
     ['a switch type', (d) => { d.switches.sw.type = 'vde'; }, 'lab.yaml: switches.sw.type: "vde" must be ovs or linux'],
     ['an unknown switch key', (d) => { d.switches.sw.stp = true; }, 'lab.yaml: switches.sw: unknown key "stp" (expected one of: type)'],
@@ -152,12 +152,12 @@ describe('validateTopology: refusals name the file and the field', () => {
     ['a link to itself', (d) => { d.links.push({ endpoints: ['a:x', 'a:y'] }); }, 'lab.yaml: links[2].endpoints: a link needs two different nodes'],
     ['a port name used twice', (d) => { d.links = [{ endpoints: ['a:eth0', 'sw:p1'] }, { endpoints: ['b:eth0', 'sw:p1'] }]; }, 'lab.yaml: links[1]: port name p1 is already used by links[0]'],
     ['a port named like a switch', (d) => { d.links[0].endpoints = ['a:eth0', 'sw:sw']; }, 'lab.yaml: links[0]: port name sw is already used by switch sw'],
-    ['a delay', (d) => { d.links[0].delay = '50'; }, 'lab.yaml: links[0].delay: "50" is not a time like 50ms'],
-    ['a jitter', (d) => { d.links[0].delay = '50ms'; d.links[0].jitter = 'lots'; }, 'lab.yaml: links[0].jitter: "lots" is not a time like 5ms'],
+    ['a delay', (d) => { d.links[0].delay = '50'; }, 'lab.yaml: links[0].delay: "50" is not a time (0us..60s, like 50ms)'],
+    ['a jitter', (d) => { d.links[0].delay = '50ms'; d.links[0].jitter = 'lots'; }, 'lab.yaml: links[0].jitter: "lots" is not a time (0us..60s, like 5ms)'],
     ['a jitter without a delay', (d) => { d.links[0].jitter = '5ms'; }, 'lab.yaml: links[0].jitter: needs a delay'],
     ['a loss above 100%', (d) => { d.links[0].loss = '150%'; }, 'lab.yaml: links[0].loss: "150%" is not a percentage like 1%'],
     ['a loss that is not a number', (d) => { d.links[0].loss = 'some'; }, 'lab.yaml: links[0].loss: "some" is not a percentage like 1%'],
-    ['a rate', (d) => { d.links[0].rate = 'fast'; }, 'lab.yaml: links[0].rate: "fast" is not a rate like 10mbit'],
+    ['a rate', (d) => { d.links[0].rate = 'fast'; }, 'lab.yaml: links[0].rate: "fast" is not a rate (1kbit..100gbit)'],
     ['an address on a missing interface', (d) => { d.hosts.a.addresses.eth1 = '10.0.1.1/24'; }, 'lab.yaml: hosts.a.addresses.eth1: host a has no interface eth1 (interfaces come from links)'],
     ['an address without a prefix', (d) => { d.hosts.a.addresses.eth0 = '10.0.0.1'; }, 'lab.yaml: hosts.a.addresses.eth0: "10.0.0.1" is not an address with a prefix length (like 10.0.0.1/24)'],
     ['a prefix too long', (d) => { d.hosts.a.addresses.eth0 = '10.0.0.1/33'; }, 'lab.yaml: hosts.a.addresses.eth0: "10.0.0.1/33" is not an address with a prefix length (like 10.0.0.1/24)'],
@@ -226,12 +226,22 @@ describe('planUp', () => {
       'ip netns add h1',
       'ip netns add h2',
       'ip netns add r',
+      // each object carries the lab's mark as it is made: down removes only what carries it
+      'ip -n h1 link set lo alias minictr-lab:router',
+      'ip -n h2 link set lo alias minictr-lab:router',
+      'ip -n r link set lo alias minictr-lab:router',
       'ip link add eth0 netns h1 type veth peer name s1-h1',
+      'ip link set s1-h1 alias minictr-lab:router',
       'ip link add eth0 netns r type veth peer name s1-r',
+      'ip link set s1-r alias minictr-lab:router',
       'ip link add eth1 netns r type veth peer name s2-r',
+      'ip link set s2-r alias minictr-lab:router',
       'ip link add eth0 netns h2 type veth peer name s2-h2',
+      'ip link set s2-h2 alias minictr-lab:router',
       'ip link add s1 type bridge',
+      'ip link set s1 alias minictr-lab:router',
       'ip link add s2 type bridge',
+      'ip link set s2 alias minictr-lab:router',
       'ip link set s1-h1 master s1',
       'ip link set s1-r master s1',
       'ip link set s2-r master s2',
@@ -256,9 +266,9 @@ describe('planUp', () => {
       'ip netns exec r sysctl -q -w net.ipv4.ip_forward=1',
       'ip -n h1 route add default via 10.0.1.1',
       'ip -n h2 route add default via 10.0.2.1',
-      "mkdir -p /etc/netns/h1 && printf '%s\\n' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/h1/hosts",
-      "mkdir -p /etc/netns/h2 && printf '%s\\n' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/h2/hosts",
-      "mkdir -p /etc/netns/r && printf '%s\\n' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/r/hosts",
+      "mkdir -p /etc/netns/h1 && printf '%s\\n' '# minictr-lab router: written by minictr net up, removed by minictr net down' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/h1/hosts",
+      "mkdir -p /etc/netns/h2 && printf '%s\\n' '# minictr-lab router: written by minictr net up, removed by minictr net down' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/h2/hosts",
+      "mkdir -p /etc/netns/r && printf '%s\\n' '# minictr-lab router: written by minictr net up, removed by minictr net down' '127.0.0.1 localhost' '::1 localhost ip6-localhost ip6-loopback' '10.0.1.10 h1' '10.0.2.10 h2' '10.0.1.1 r' > /etc/netns/r/hosts",
     ]);
   });
 
@@ -275,7 +285,7 @@ describe('planUp', () => {
   it('an OVS switch with the kernel datapath: ovs-vsctl, no offload step', () => {
     const t = demoTopology('ovs');
     const l = lines(t, KERNEL);
-    expect(l).toContain('ovs-vsctl add-br ovs1 -- set bridge ovs1 datapath_type=system');
+    expect(l).toContain('ovs-vsctl add-br ovs1 -- set bridge ovs1 datapath_type=system external_ids:minictr-lab=red-green');
     expect(l).toContain('ovs-vsctl add-port ovs1 veth-r');
     expect(l).toContain('ovs-vsctl add-port ovs1 veth-g');
     expect(l.some((x) => x.includes('ethtool'))).toBe(false);
@@ -285,7 +295,7 @@ describe('planUp', () => {
 
   it('the userspace datapath: datapath_type=netdev, and TX offload off on both ends of each cable', () => {
     const steps = planUp(demoTopology('ovs'), NETDEV);
-    expect(steps[2]!.actions.map(equivalent)).toContain('ovs-vsctl add-br ovs1 -- set bridge ovs1 datapath_type=netdev');
+    expect(steps[2]!.actions.map(equivalent)).toContain('ovs-vsctl add-br ovs1 -- set bridge ovs1 datapath_type=netdev external_ids:minictr-lab=red-green');
     expect(steps[3]!.actions.map(equivalent)).toEqual([
       'ip netns exec red ethtool -K eth0-r tx off',
       'ethtool -K veth-r tx off',
@@ -355,6 +365,6 @@ describe('planUp', () => {
 
   it('hostsFile: every host with an address, by its first one', () => {
     const t = validateTopology(edited((d) => { d.hosts.c = {}; }), 'lab.yaml');
-    expect(hostsFile(t)).toBe('127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 a\n10.0.0.2 b\n');
+    expect(hostsFile(t)).toBe('# minictr-lab lab: written by minictr net up, removed by minictr net down\n127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 a\n10.0.0.2 b\n');
   });
 });

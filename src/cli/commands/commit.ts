@@ -10,19 +10,35 @@ export function register(program: Command): void {
     .argument('<name>', 'image NAME[:TAG] (tag defaults to latest)')
     .option('-m, --message <text>', 'commit message (shown by minictr history)')
     .option('-c, --change <instruction>', "set config with a Dockerfile instruction: CMD, ENTRYPOINT, ENV, WORKDIR, USER (repeatable)", collect)
+    .option('--pause <bool>', 'freeze a running container while its files are read (true|false)', 'true')
     .option('--explain', 'print each step with its shell equivalent', false)
     .addHelpText(
       'after',
       "\nThe container's overlay upper dir becomes one new layer on top of its image's layers;\n" +
         'files it deleted become OCI whiteouts (.wh.NAME). The new image runs the container\'s\n' +
         'command by default. Prints the image ID.\n\n' +
+        'A running container is frozen (cgroup freezer) while its files are read, and thawed\n' +
+        'after, as docker commit does; --pause=false lets it run on (the layer may then hold\n' +
+        'files half-written, and a commit can fail if the container changes them meanwhile).\n\n' +
         'Example:\n  minictr commit ct2 photo:01\n',
     )
-    .action(async (ref: string, name: string, o: { message?: string; change?: string[]; explain: boolean }) => {
-      const { findContainer } = await import('../../runtime/store.js');
+    .action(async (ref: string, name: string, o: { message?: string; change?: string[]; pause: string; explain: boolean }) => {
+      const { findContainer, isRunning } = await import('../../runtime/store.js');
       const { commitContainer } = await import('../../image/commit.js');
+      const { whilePaused } = await import('../../runtime/update.js');
       const { createExplainer } = await import('../../util/explain.js');
-      const img = await commitContainer(findContainer(ref), name, { message: o.message, changes: o.change, explain: createExplainer(o.explain) });
+      const { UsageError } = await import('../../errors.js');
+      const pause = o.pause === 'true' ? true : o.pause === 'false' ? false : undefined;
+      if (pause === undefined) throw new UsageError(`invalid --pause "${o.pause}": expected true or false`);
+      const explain = createExplainer(o.explain);
+      const c = findContainer(ref);
+      if (!pause && isRunning(c)) process.stderr.write(`minictr: warning: container ${c.config.name} runs on during the commit (--pause=false): files it changes meanwhile may be archived half-written\n`);
+      const img = await commitContainer(c, name, {
+        message: o.message,
+        changes: o.change,
+        explain,
+        ...(pause ? { whileReading: <T>(read: () => Promise<T>) => whilePaused(c, explain, read) } : {}),
+      });
       process.stdout.write(`sha256:${img.id}\n`);
     });
 }

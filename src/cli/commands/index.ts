@@ -19,12 +19,14 @@ import { register as unpauseCmd } from './unpause.js';
 import { register as infoCmd } from './info.js';
 import { register as systemCmd } from './system.js';
 import { register as networkCmd } from './network.js';
+import { register as volumeCmd } from './volume.js';
 import { register as doctorCmd } from './doctor.js';
 import { register as images } from './images.js';
 import { register as importImage } from './import.js';
 import { register as rmi } from './rmi.js';
 import { register as pull } from './pull.js';
 import { register as commit } from './commit.js';
+import { register as buildCmd } from './build.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
@@ -33,4 +35,4 @@ import { register as healthProbeCmd } from './health-probe.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, buildCmd, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];

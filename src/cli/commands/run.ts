@@ -17,7 +17,8 @@ export function register(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user to run as (name or uid, from the container\'s /etc/passwd)')
-    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host path (repeatable)', collect, [])
+    .option('-v, --volume <SRC:CTR[:ro]|CTR>', 'SRC an absolute host path: bind it; else the volume SRC (made on first use; an empty one gets the image\'s files at CTR); CTR alone: an anonymous volume (repeatable)', collect, [])
+    .option('--mount <type=...,src=...,dst=...>', 'Docker\'s long form: type=bind|volume|tmpfs, source|src, target|dst|destination, readonly, tmpfs-size (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
     .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
@@ -38,6 +39,17 @@ export function register(program: Command): void {
     .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
     .option('--health-start-period <duration>', 'time to start up, when failures do not count (default 0s)')
     .option('--no-healthcheck', 'turn off the image\'s HEALTHCHECK')
+    .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable)', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability, or ALL (repeatable)', collect, [])
+    .option('--privileged', 'every capability, no seccomp filter, every device, /sys writable', false)
+    .option('--read-only', 'mount the root filesystem read-only', false)
+    .option('--security-opt <opt>', 'seccomp=unconfined|FILE, no-new-privileges[=false], systempaths=unconfined (repeatable)', collect, [])
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (repeatable)', collect, [])
+    .option('--sysctl <key=value>', 'a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1 (repeatable)', collect, [])
+    .option('--oom-score-adj <n>', 'how likely the OOM killer picks the container (-1000 to 1000)')
+    .option('--shm-size <bytes>', 'size of /dev/shm, e.g. 128m (default 64m)')
+    .option('--group-add <group>', 'an additional group (name from the container\'s /etc/group, or a number; repeatable)', collect, [])
+    .option('--device <host[:ctr][:rwm]>', 'give the container a host device node (repeatable)', collect, [])
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command')
@@ -54,6 +66,7 @@ export function register(program: Command): void {
         env: o.env as string[],
         workdir: o.workdir as string | undefined,
         volumes: o.volume as string[],
+        mounts: o.mount as string[],
         tmpfs: o.tmpfs as string[],
         explain: Boolean(o.explain),
         detach: Boolean(o.detach),
@@ -71,6 +84,19 @@ export function register(program: Command): void {
           retries: o.healthRetries as string | undefined,
           startPeriod: o.healthStartPeriod as string | undefined,
           none: o.healthcheck === false,
+        },
+        security: {
+          capAdd: o.capAdd as string[],
+          capDrop: o.capDrop as string[],
+          privileged: Boolean(o.privileged),
+          readOnly: Boolean(o.readOnly),
+          securityOpt: o.securityOpt as string[],
+          ulimit: o.ulimit as string[],
+          sysctl: o.sysctl as string[],
+          oomScoreAdj: o.oomScoreAdj as string | undefined,
+          shmSize: o.shmSize as string | undefined,
+          groupAdd: o.groupAdd as string[],
+          device: o.device as string[],
         },
         limits: {
           memory: o.memory as string | undefined,

@@ -39,14 +39,23 @@ export function linuxBridge(name: string, what = `Linux bridge ${name}`): Action
   return { kind: 'ip', what, args: ['link', 'add', name, 'type', 'bridge'], creates: [{ kind: 'link', name }] };
 }
 
-/** An OVS bridge on the kernel datapath (system) or, without the module, the userspace one. */
-export function ovsBridge(name: string, datapath: OvsDatapath, opts: { mayExist?: boolean; what?: string } = {}): Action {
+/**
+ * An OVS bridge on the kernel datapath (system) or, without the module, the userspace one.
+ * externalIds are set in the same transaction, so the bridge never exists without them.
+ */
+export function ovsBridge(name: string, datapath: OvsDatapath, opts: { mayExist?: boolean; what?: string; externalIds?: Record<string, string> } = {}): Action {
+  const ids = Object.entries(opts.externalIds ?? {}).map(([k, v]) => `external_ids:${k}=${v}`);
   return {
     kind: 'ovs',
     what: opts.what ?? `Open vSwitch bridge ${name}${datapath === 'netdev' ? ' (userspace datapath)' : ''}`,
-    args: [...(opts.mayExist ? ['--may-exist'] : []), 'add-br', name, '--', 'set', 'bridge', name, `datapath_type=${datapath}`],
+    args: [...(opts.mayExist ? ['--may-exist'] : []), 'add-br', name, '--', 'set', 'bridge', name, `datapath_type=${datapath}`, ...ids],
     creates: [{ kind: 'ovs-bridge', name }],
   };
+}
+
+/** `ip link set IF alias TEXT`: a link's description (ip -d link shows it, /sys/class/net/IF/ifalias holds it). */
+export function linkAlias(ifname: string, text: string, ns?: string, what = `${ifname}: alias ${text}`): Action {
+  return { kind: 'ip', ns, what, args: ['link', 'set', ifname, 'alias', text] };
 }
 
 /** Plug a link into a bridge: `ip link set PORT master BR`, or `ovs-vsctl add-port BR PORT`. */

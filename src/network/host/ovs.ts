@@ -107,6 +107,24 @@ function ovsdbSelect(table: string, columns: string[]): Promise<Record<string, u
   });
 }
 
+type OvsMap = ['map', [string, string][]];
+
+/**
+ * Each bridge with its external_ids (the marks a program leaves on what it made): one ovsdb
+ * select, or `ovs-vsctl --format=json list Bridge` without the socket.
+ */
+export async function bridgeExternalIds(): Promise<Map<string, Record<string, string>>> {
+  const toRecord = (m: unknown): Record<string, string> => {
+    const pairs = Array.isArray(m) && m[0] === 'map' && Array.isArray(m[1]) ? (m as OvsMap)[1] : [];
+    return Object.fromEntries(pairs.filter((p) => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)]));
+  };
+  const rows = await ovsdbSelect('Bridge', ['name', 'external_ids']).catch(() => undefined);
+  if (rows) return new Map(rows.map((r) => [String(r.name), toRecord(r.external_ids)]));
+  const res = await runTool('ovs-vsctl', ['--timeout=5', '--format=json', '--columns=name,external_ids', 'list', 'Bridge']);
+  const table = JSON.parse(res.stdout) as { data: [string, unknown][] };
+  return new Map(table.data.map(([name, ids]) => [String(name), toRecord(ids)]));
+}
+
 export async function listPorts(bridge: string): Promise<string[]> {
   const res = await runTool('ovs-vsctl', ['--timeout=5', 'list-ports', bridge]);
   return res.stdout.split('\n').filter(Boolean);

@@ -19,13 +19,14 @@ export interface RunOptions {
   between?: (next: Step, index: number) => Promise<void>;
   /** Number steps as "Step i/n" in headings; n counts this many steps the caller adds after. */
   numbered?: { extraSteps: number };
-  /** Checked between groups: true stops the run with an InterruptedError (Ctrl-C). */
-  stopRequested?: () => boolean;
+  /** Checked between groups: a signal's name stops the run with an InterruptedError (Ctrl-C). */
+  stopRequested?: () => 'SIGINT' | 'SIGTERM' | undefined;
 }
 
+/** Stopped by a signal (Ctrl-C: SIGINT); the status is the shell's, 128 + the signal's number. */
 export class InterruptedError extends MinictrError {
-  constructor() {
-    super('interrupted', 130);
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') {
+    super(`interrupted by ${signal}`, signal === 'SIGTERM' ? 143 : 130);
   }
 }
 
@@ -72,7 +73,8 @@ async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: S
   const stepOf = new Map<Action, Step>(chain.flatMap((s) => s.actions.map((a) => [a, s] as const)));
   const shown = new Set<Step>();
   for (const group of groups(chain.flatMap((s) => s.actions))) {
-    if (opts.stopRequested?.()) throw new InterruptedError();
+    const stop = opts.stopRequested?.();
+    if (stop) throw new InterruptedError(stop);
     // explained right before it runs: a failure never leaves printed steps that did not run
     for (const a of group) {
       const step = stepOf.get(a)!;

@@ -14,15 +14,17 @@ export function register(net: Command): void {
       let graph;
       if (file && !opts.live) {
         const { loadTopology } = await import('../../../network/lab/topology/schema.js');
+        const { labLimits } = await import('../../../network/lab/topology/limits.js');
         const { fromTopology } = await import('../../../network/lab/graph/from-topology.js');
-        graph = fromTopology(await loadTopology(file));
+        graph = fromTopology(await loadTopology(file, labLimits()));
       } else {
         const { liveGraph } = await import('../../../network/lab/graph/live.js');
         let names: Set<string> | undefined;
         let title = 'live: every namespace';
         if (file) {
           const { loadTopology } = await import('../../../network/lab/topology/schema.js');
-          const topo = await loadTopology(file);
+          const { labLimits } = await import('../../../network/lab/topology/limits.js');
+          const topo = await loadTopology(file, labLimits());
           names = new Set([...topo.hosts.map((h) => h.name), ...topo.switches.map((s) => s.name)]);
           title = `live: ${topo.name}`;
         }

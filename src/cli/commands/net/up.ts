@@ -3,15 +3,20 @@ import type { Command } from 'commander';
 export function register(net: Command): void {
   net
     .command('up')
-    .description('build a YAML topology (atomic: a failure rolls back; idempotent)')
+    .description('build a YAML topology (checked whole first; atomic: a failure or Ctrl-C rolls back; idempotent)')
     .argument('<file>', 'topology file (see examples/*.yaml)')
     .option('-q, --quiet', 'do not show the equivalent commands')
-    .action(async (file: string, opts: { quiet?: boolean }) => {
+    .option('--max-hosts <n>', 'allow more hosts than 1000 (or MINICTR_LAB_MAX_HOSTS)')
+    .option('--max-switches <n>', 'allow more switches than 1000 (or MINICTR_LAB_MAX_SWITCHES)')
+    .option('--max-links <n>', 'allow more links than 4000 (or MINICTR_LAB_MAX_LINKS)')
+    .action(async (file: string, opts: { quiet?: boolean; maxHosts?: string; maxSwitches?: string; maxLinks?: string }) => {
+      const { labLimits } = await import('../../../network/lab/topology/limits.js');
       const { loadTopology } = await import('../../../network/lab/topology/schema.js');
       const { upTopology } = await import('../../../network/lab/topology/up.js');
       const { createOutput } = await import('../../../network/host/output.js');
       const { resolve } = await import('node:path');
-      const topo = await loadTopology(file);
+      const limits = labLimits({ hosts: opts.maxHosts, switches: opts.maxSwitches, links: opts.maxLinks });
+      const topo = await loadTopology(file, limits);
       const out = createOutput(!opts.quiet);
       // The journal keeps the absolute path: pingall/status work from any directory later.
       const res = await upTopology(topo, { out, file: resolve(file) });

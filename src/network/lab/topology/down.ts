@@ -3,15 +3,26 @@
  * already gone, so it works after a clean up, a failed up, or an up killed with SIGKILL.
  * Host-side veth ends are deleted explicitly: deleting a namespace destroys its veths only
  * later (the kernel cleans up namespaces asynchronously), and a leftover name would clash.
+ *
+ * The journal says what to look at, the kernel says what is the lab's: an object is removed
+ * only if it carries the lab's mark (marks.ts), so an edited or planted journal naming eth0,
+ * another lab's switch or someone's namespace removes none of them. The one unmarked object
+ * down takes is a namespace exactly as `ip netns add` leaves it (only lo, down, no address, no
+ * process in it): what an up killed before its mark leaves, and nothing anyone could lose.
+ * /etc/netns/HOST is never removed recursively: its marked hosts file, then the directory if
+ * that left it empty.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { ConflictError } from '../../../errors.js';
 import { runTool } from '../../../util/tool.js';
 import type { Action, Created, Step } from '../../host/actions.js';
-import { ensureOvsRunning, ovsInstalled } from '../../host/ovs.js';
+import { bridgeExternalIds, ensureOvsRunning, ovsInstalled, ovsRunning } from '../../host/ovs.js';
 import type { NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
-import { hostLinks, namedNamespaces, ovsBridges } from '../../host/state.js';
+import { hostLinks, namedNamespaces, netnsInode, netnsInodesInUse, netnsLinks } from '../../host/state.js';
 import { readJournal, removeJournal } from './journal.js';
+import { withLabLock } from './lock.js';
+import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
 
 function unique(created: readonly Created[], kind: Created['kind']): string[] {
   return [...new Set(created.filter((c) => c.kind === kind).map((c) => c.name))];
@@ -61,47 +72,204 @@ function cableActions(links: string[], all: readonly LinkJson[]): Action[] {
   ];
 }
 
-export async function planDown(created: readonly Created[]): Promise<Step[]> {
-  const wantOvs = unique(created, 'ovs-bridge');
-  let ovs: string[] = [];
-  if (wantOvs.length && (await ovsInstalled())) {
-    await ensureOvsRunning();
-    ovs = await ovsBridges();
-  }
-  const links = new Set(hostLinks());
-  const netns = new Set(namedNamespaces());
-  const switches: Action[] = wantOvs
-    .filter((b) => ovs.includes(b))
-    .map((b) => ({ kind: 'ovs', what: `remove Open vSwitch bridge ${b}`, args: ['--if-exists', 'del-br', b] }));
-  const ours = unique(created, 'link').filter((l) => links.has(l));
-  const all = ours.length > 1 ? (JSON.parse((await runTool('ip', ['-j', 'link', 'show'])).stdout) as LinkJson[]) : [];
-  const cables = cableActions(withoutPeers(ours, new Map(all.map((l) => [l.ifname, l]))), all);
-  const namespaces: Action[] = unique(created, 'netns')
-    .filter((n) => netns.has(n))
-    .map((n) => ({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] }));
-  const names: Action[] = unique(created, 'etc-netns')
-    .filter((n) => existsSync(`/etc/netns/${n}`))
-    .map((n) => ({ kind: 'exec', what: `remove ${n}'s host names`, argv: ['rm', '-rf', `/etc/netns/${n}`] }));
-  return [
-    { title: 'Remove the switches', actions: switches },
-    { title: 'Remove the veth pairs and bridges', actions: cables },
-    { title: 'Remove the namespaces', actions: namespaces },
-    { title: 'Remove the host names', actions: names },
-  ];
+/** Run jobs at most width at a time. */
+async function limited<T, R>(items: readonly T[], width: number, job: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await job(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
 }
 
-export async function teardown(created: readonly Created[], out: NetOutput): Promise<void> {
-  await runSteps(await planDown(created), { out });
+function ifalias(link: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${link}/ifalias`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first line of a regular file (not through a symlink), or undefined. */
+function firstLine(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = Buffer.alloc(512);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type Verdict = 'ours' | 'gone' | 'foreign';
+
+/** A namespace: marked on its lo, or exactly as `ip netns add` made it and unused. */
+async function namespaceVerdict(lab: string, ns: string, inUse: ReadonlySet<number>): Promise<Verdict> {
+  const links = await netnsLinks(ns);
+  if (!links) return namedNamespaces().includes(ns) ? 'foreign' : 'gone';
+  const lo = links.find((l) => l.ifname === 'lo');
+  if (lo?.ifalias === linkMark(lab)) return 'ours';
+  const bare = links.length === 1 && lo && !lo.ifalias && !lo.flags?.includes('UP') && !lo.addr_info?.length;
+  const ino = netnsInode(ns);
+  return bare && ino !== undefined && !inUse.has(ino) ? 'ours' : 'foreign';
+}
+
+/** /etc/netns/HOST: rm its hosts file if it is the lab's, and the directory if nothing else is in it. */
+function etcNetnsVerdict(lab: string, host: string): { verdict: Verdict; argv?: string[] } {
+  const dir = `/etc/netns/${host}`;
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (!st) return { verdict: 'gone' };
+  if (!st.isDirectory()) return { verdict: 'foreign' };
+  const entries = readdirSync(dir);
+  const hasHosts = entries.includes('hosts');
+  if (hasHosts && (!lstatSync(`${dir}/hosts`).isFile() || firstLine(`${dir}/hosts`) !== hostsMarker(lab))) return { verdict: 'foreign' };
+  // rm -d removes the directory only when empty, after the file before it: never recursive
+  const targets = [...(hasHosts ? [`${dir}/hosts`] : []), ...(entries.every((e) => e === 'hosts') ? [dir] : [])];
+  return { verdict: 'ours', argv: ['rm', '-f', '-d', '--', ...targets] };
+}
+
+export interface DownPlan {
+  steps: Step[];
+  /** Journal entries that exist but are not the lab's: left alone. */
+  foreign: Created[];
+}
+
+const LABEL: Record<Created['kind'], string> = { netns: 'namespace', link: 'link', 'ovs-bridge': 'OVS bridge', 'etc-netns': '/etc/netns/' };
+
+export function describe(c: Created): string {
+  return c.kind === 'etc-netns' ? `/etc/netns/${c.name}` : `${LABEL[c.kind]} ${c.name}`;
+}
+
+export async function planDown(lab: string, created: readonly Created[]): Promise<DownPlan> {
+  const foreign: Created[] = [];
+  const wantOvs = unique(created, 'ovs-bridge');
+  let ovs = new Map<string, Record<string, string>>();
+  if (wantOvs.length && (await ovsInstalled())) {
+    await ensureOvsRunning();
+    if (await ovsRunning()) ovs = await bridgeExternalIds();
+  }
+  const switches: Action[] = [];
+  for (const b of wantOvs) {
+    const ids = ovs.get(b);
+    if (!ids) continue;
+    if (ids[MARK_KEY] !== lab) foreign.push({ kind: 'ovs-bridge', name: b });
+    else switches.push({ kind: 'ovs', what: `remove Open vSwitch bridge ${b}`, args: ['--if-exists', 'del-br', b] });
+  }
+
+  const links = new Set(hostLinks());
+  const ours: string[] = [];
+  for (const l of unique(created, 'link').filter((x) => links.has(x))) {
+    if (ifalias(l) === linkMark(lab)) ours.push(l);
+    else foreign.push({ kind: 'link', name: l });
+  }
+  const all = ours.length > 1 ? (JSON.parse((await runTool('ip', ['-j', 'link', 'show'])).stdout) as LinkJson[]) : [];
+  const cables = cableActions(withoutPeers(ours, new Map(all.map((l) => [l.ifname, l]))), all);
+
+  const present = new Set(namedNamespaces());
+  const wantNs = unique(created, 'netns').filter((n) => present.has(n));
+  // read before the first `ip -n NS` below: each of those runs inside the namespace it reads,
+  // and would make it look used
+  const used = wantNs.length ? netnsInodesInUse() : new Set<number>();
+  const verdicts = await limited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
+  const namespaces: Action[] = [];
+  wantNs.forEach((n, i) => {
+    if (verdicts[i] === 'ours') namespaces.push({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] });
+    else if (verdicts[i] === 'foreign') foreign.push({ kind: 'netns', name: n });
+  });
+
+  const names: Action[] = [];
+  for (const h of unique(created, 'etc-netns')) {
+    const v = etcNetnsVerdict(lab, h);
+    if (v.verdict === 'foreign') foreign.push({ kind: 'etc-netns', name: h });
+    else if (v.argv) names.push({ kind: 'exec', what: `remove ${h}'s host names`, argv: v.argv });
+  }
+  return {
+    steps: [
+      { title: 'Remove the switches', actions: switches },
+      { title: 'Remove the veth pairs and bridges', actions: cables },
+      { title: 'Remove the namespaces', actions: namespaces },
+      { title: 'Remove the host names', actions: names },
+    ],
+    foreign,
+  };
+}
+
+/** Remove what the lab made; returns the entries left alone (not the lab's). */
+export async function teardown(lab: string, created: readonly Created[], out: NetOutput): Promise<Created[]> {
+  const plan = await planDown(lab, created);
+  await runSteps(plan.steps, { out });
+  return plan.foreign;
 }
 
 export interface DownResult {
   found: boolean;
 }
 
+/** Namespaces and host links of the list that exist now. */
+function stillThere(created: readonly Created[]): Created[] {
+  const netns = new Set(namedNamespaces());
+  const links = new Set(hostLinks());
+  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)));
+}
+
+/**
+ * An up killed with SIGKILL can leave its last command running: an `ip -batch` that had read
+ * all its lines goes on making what its group of the journal names, after down's first pass
+ * looked, and a namespace it is making (its file in /run/netns, not yet mounted) looks like
+ * someone else's. So, for a journal of an up that did not finish, down looks again, ORPHAN_WAIT_MS
+ * after each pass, and removes what is there, until a look finds nothing, or only what the pass
+ * before already left alone (at most ORPHAN_PASSES). Returns what is left alone in the end.
+ */
+const ORPHAN_PASSES = 100;
+const ORPHAN_WAIT_MS = 300;
+
+async function afterOrphans(lab: string, created: readonly Created[], foreign: readonly Created[], out: NetOutput): Promise<Created[]> {
+  const key = (c: Created): string => `${c.kind}:${c.name}`;
+  const kept = foreign.filter((c) => c.kind !== 'netns' && c.kind !== 'link');
+  let pending = new Set(foreign.filter((c) => !kept.includes(c)).map(key));
+  for (let pass = 0; pass < ORPHAN_PASSES; pass++) {
+    await new Promise((res) => setTimeout(res, ORPHAN_WAIT_MS));
+    const there = stillThere(created);
+    if (there.length === 0 || (there.length === pending.size && there.every((c) => pending.has(key(c))))) {
+      return inOrder([...kept, ...there]);
+    }
+    out.explain.note(`lab ${lab}: ${there.length} of its objects are there again (a command of the up that was killed still ran): removing them too`);
+    pending = new Set((await teardown(lab, there, out)).map(key));
+  }
+  return inOrder([...kept, ...stillThere(created)]);
+}
+
+/** In the order down removes them, as planDown lists them. */
+function inOrder(list: Created[]): Created[] {
+  const rank: Record<Created['kind'], number> = { 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
+  return list.sort((a, b) => rank[a.kind] - rank[b.kind]);
+}
+
+/** `net down`: the lab's lock held (lock.ts), then downLabLocked. */
 export async function downLab(lab: string, out: NetOutput): Promise<DownResult> {
+  return withLabLock(lab, () => downLabLocked(lab, out));
+}
+
+/** Down, by one that holds the lab's lock already (up, removing an older build first). */
+export async function downLabLocked(lab: string, out: NetOutput): Promise<DownResult> {
   const journal = readJournal(lab);
   if (!journal) return { found: false };
-  await teardown(journal.created, out);
+  let foreign = await teardown(lab, journal.created, out);
+  if (!journal.complete) foreign = await afterOrphans(lab, journal.created, foreign, out);
   removeJournal(lab);
+  if (foreign.length) {
+    const list = foreign.slice(0, 5).map(describe).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+    throw new ConflictError(`lab ${lab} is down, but its journal also named what is not lab ${lab}'s (no mark of it), left alone: ${list}`);
+  }
   return { found: true };
 }

@@ -3,8 +3,12 @@
  * class: namespaces, veth pairs, switches and ports, links up and addresses, routes and
  * impairments, then host names. Pure: the environment (OVS mode, existing /etc/netns) comes in.
  */
+import { UsageError } from '../../../errors.js';
+import { isValidName } from '../../../names.js';
 import type { Action, Step } from '../../host/actions.js';
-import { bridgePort, linkUp, linuxBridge, ovsBridge, txChecksumOff, vethPair, type VethEnd } from '../../host/links.js';
+import { bridgePort, linkAlias, linkUp, linuxBridge, ovsBridge, txChecksumOff, vethPair, type VethEnd } from '../../host/links.js';
+import { ENTRY_RULES } from './journal.js';
+import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
 import { primaryAddress, type Endpoint, type Impairment, type Topology } from './schema.js';
 
 export type OvsMode = 'kernel' | 'netdev' | 'absent';
@@ -19,6 +23,17 @@ export interface PlanEnv {
 export function effectiveKind(topo: Topology, sw: string, env: PlanEnv): 'ovs' | 'linux' {
   const s = topo.switches.find((x) => x.name === sw);
   return s?.kind === 'ovs' && env.ovs !== 'absent' ? 'ovs' : 'linux';
+}
+
+/** Every switch's kind at once: a lab of thousands of links asks once per link. */
+function kinds(topo: Topology, env: PlanEnv): Map<string, 'ovs' | 'linux'> {
+  return new Map(topo.switches.map((s) => [s.name, s.kind === 'ovs' && env.ovs !== 'absent' ? 'ovs' : 'linux']));
+}
+
+/** The lab's mark on a link it made in the host's namespace, right after the command that made it. */
+function marked(lab: string, made: Action): Action[] {
+  const links = (made.creates ?? []).filter((c) => c.kind === 'link');
+  return [made, ...links.map((l) => linkAlias(l.name, linkMark(lab), undefined, `mark ${l.name} as lab ${lab}'s (net down removes only what carries the mark)`))];
 }
 
 /** A cable: host ends are made in their namespace, switch ends on the host. */
@@ -45,7 +60,7 @@ export function needsNetem(topo: Topology): boolean {
 }
 
 export function hostsFile(topo: Topology): string {
-  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+  const lines = [hostsMarker(topo.name), '127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
   for (const h of topo.hosts) {
     const addr = primaryAddress(h);
     if (addr) lines.push(`${addr} ${h.name}`);
@@ -54,26 +69,30 @@ export function hostsFile(topo: Topology): string {
 }
 
 export function planUp(topo: Topology, env: PlanEnv): Step[] {
+  const lab = topo.name;
+  const kindOf = kinds(topo, env);
   const namespaces: Action[] = topo.hosts.map((h) => ({
     kind: 'ip',
     what: `namespace ${h.name}`,
     args: ['netns', 'add', h.name],
     creates: [{ kind: 'netns', name: h.name }],
   }));
+  for (const h of topo.hosts) namespaces.push(linkAlias('lo', linkMark(lab), h.name, `${h.name}: mark the namespace as lab ${lab}'s (on its lo)`));
 
-  const veths: Action[] = topo.links.map((l) => vethAction(l.a, l.b));
+  const veths: Action[] = topo.links.flatMap((l) => marked(lab, vethAction(l.a, l.b)));
 
   const switches: Action[] = [];
   const netdev = env.ovs === 'netdev';
   for (const s of topo.switches) {
-    switches.push(effectiveKind(topo, s.name, env) === 'ovs' ? ovsBridge(s.name, netdev ? 'netdev' : 'system') : linuxBridge(s.name));
+    if (kindOf.get(s.name) === 'ovs') switches.push(ovsBridge(s.name, netdev ? 'netdev' : 'system', { externalIds: { [MARK_KEY]: lab } }));
+    else switches.push(...marked(lab, linuxBridge(s.name)));
   }
   const offload: Action[] = [];
   const offloaded = new Set<string>();
   for (const l of topo.links) {
     for (const e of [l.a, l.b]) {
       if (e.kind !== 'switch') continue;
-      const kind = effectiveKind(topo, e.node, env);
+      const kind = kindOf.get(e.node)!;
       switches.push(bridgePort(e.node, kind, e.ifname));
       if (netdev && kind === 'ovs') {
         for (const end of [l.a, l.b]) {
@@ -86,7 +105,7 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
     }
   }
   for (const s of topo.switches) {
-    if (effectiveKind(topo, s.name, env) === 'linux') switches.push(linkUp(s.name, undefined, `bridge ${s.name} up`));
+    if (kindOf.get(s.name) === 'linux') switches.push(linkUp(s.name, undefined, `bridge ${s.name} up`));
   }
 
   const upAndAddr: Action[] = [];
@@ -152,4 +171,18 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
     { title: 'Add forwarding, routes and impairments', actions: routing },
     { title: 'Name the hosts', actions: names, concurrent: true },
   ];
+}
+
+/**
+ * The plan checked as a whole before its first step: each object it creates is created once,
+ * and by a name its journal entry will pass (so `down` never refuses what `up` wrote).
+ */
+export function checkPlan(steps: readonly Step[], file: string): void {
+  const seen = new Set<string>();
+  for (const c of steps.flatMap((s) => s.actions.flatMap((a) => a.creates ?? []))) {
+    const key = `${c.kind}:${c.name}`;
+    if (seen.has(key)) throw new UsageError(`${file}: the plan makes ${c.kind} ${c.name} twice (two names collide in one namespace)`);
+    seen.add(key);
+    if (!isValidName(ENTRY_RULES[c.kind], c.name)) throw new UsageError(`${file}: the plan makes ${c.kind} ${JSON.stringify(c.name)}, not a valid ${ENTRY_RULES[c.kind]} name`);
+  }
 }

@@ -1,10 +1,11 @@
 /**
- * What is up: each lab's journal checked against the kernel, object by object.
+ * What is up: each lab's journal checked against the kernel, object by object. A journal that
+ * cannot be trusted (journal.ts) is reported as broken, with why, and the others still listed.
  */
 import { existsSync } from 'node:fs';
 import type { Created } from '../../host/actions.js';
 import { hostLinks, namedNamespaces, ovsBridges } from '../../host/state.js';
-import { listJournals, readJournal } from './journal.js';
+import { JournalError, listJournals, readJournal } from './journal.js';
 
 export interface ObjectStatus extends Created {
   present: boolean;
@@ -13,8 +14,10 @@ export interface ObjectStatus extends Created {
 export interface LabStatus {
   lab: string;
   file?: string;
-  state: 'up' | 'partial' | 'down';
+  state: 'up' | 'partial' | 'down' | 'broken';
   objects: ObjectStatus[];
+  /** why a broken journal was refused */
+  reason?: string;
 }
 
 export async function labStatus(lab: string): Promise<LabStatus> {
@@ -38,7 +41,14 @@ export async function labStatus(lab: string): Promise<LabStatus> {
 }
 
 export async function allLabs(): Promise<LabStatus[]> {
-  return Promise.all(listJournals().map(labStatus));
+  return Promise.all(
+    listJournals().map((lab) =>
+      labStatus(lab).catch((err: unknown): LabStatus => {
+        if (err instanceof JournalError) return { lab, state: 'broken', objects: [], reason: err.message };
+        throw err;
+      }),
+    ),
+  );
 }
 
 const KIND_LABEL: Record<Created['kind'], string> = {
@@ -49,6 +59,7 @@ const KIND_LABEL: Record<Created['kind'], string> = {
 };
 
 export function formatStatus(s: LabStatus, detail: boolean): string {
+  if (s.state === 'broken') return `${s.lab}\tbroken\t${s.reason ?? ''}`;
   const present = s.objects.filter((o) => o.present).length;
   const head = `${s.lab}\t${s.state}\t${present}/${s.objects.length} objects${s.file ? `\t${s.file}` : ''}`;
   if (!detail) return head;

@@ -1,7 +1,8 @@
 /**
- * Bring a topology up: check everything first (tools, kernel features, name clashes), then
- * build it step by step with a journal, and roll back on any failure so a failed `up` leaves
- * the machine as it was. An `up` of a lab that is already up and unchanged does nothing.
+ * Bring a topology up: check everything first (the plan, tools, kernel features, name
+ * clashes), then build it step by step with a journal, and roll back on any failure or
+ * interrupt so a failed `up` leaves the machine as it was. An `up` of a lab that is already up
+ * and unchanged does nothing.
  */
 import { existsSync } from 'node:fs';
 import { ConflictError, MinictrError, NotFoundError } from '../../../errors.js';
@@ -9,12 +10,13 @@ import type { Created, Step } from '../../host/actions.js';
 import { haveTool } from '../../../util/tool.js';
 import { ensureOvsRunning, hasKernelDatapath, listBridges, ovsInstalled } from '../../host/ovs.js';
 import { quietOutput, type NetOutput } from '../../host/output.js';
-import { runSteps } from '../../host/runner.js';
+import { InterruptedError, runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces } from '../../host/state.js';
 import { netemAvailable } from '../../host/tc.js';
-import { downLab, teardown } from './down.js';
+import { describe, downLabLocked, teardown } from './down.js';
+import { withLabLock } from './lock.js';
 import { JournalWriter, readJournal, removeJournal } from './journal.js';
-import { effectiveKind, needsNetem, planUp, type OvsMode, type PlanEnv } from './plan.js';
+import { checkPlan, effectiveKind, needsNetem, planUp, type OvsMode, type PlanEnv } from './plan.js';
 import type { Topology } from './schema.js';
 
 export interface UpOptions {
@@ -87,58 +89,85 @@ function allPresent(created: readonly Created[]): boolean {
   return created.every((c) => (c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : true));
 }
 
+/**
+ * Ctrl-C (SIGINT) or a plain kill (SIGTERM) while `fn` runs: nothing stops halfway; the run
+ * stops at its next check (between two groups of commands) and rolls back what it made.
+ * SIGKILL cannot be caught: its leftovers are in the journal, for the next down or up.
+ */
+async function withStopSignals<T>(fn: (stop: () => 'SIGINT' | 'SIGTERM' | undefined) => Promise<T>): Promise<T> {
+  let stop: 'SIGINT' | 'SIGTERM' | undefined;
+  const onInt = (): void => void (stop ??= 'SIGINT');
+  const onTerm = (): void => void (stop ??= 'SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    return await fn(() => stop);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
 export async function upTopology(topo: Topology, opts: UpOptions): Promise<UpResult> {
+  // signals first: a Ctrl-C while the lock is taken must not kill the process holding it
+  return withStopSignals((stop) => withLabLock(topo.name, () => up(topo, opts, stop)));
+}
+
+async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTERM' | undefined): Promise<UpResult> {
   const { out } = opts;
+  const checkpoint = (): void => {
+    const sig = stop();
+    if (sig) throw new InterruptedError(sig);
+  };
+  // Everything that can be known without changing the machine, before anything is changed.
   const ovs = await detectOvs(topo, out);
   const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
-  const previous = readJournal(topo.name);
-  if (previous) {
-    if (previous.complete && previous.hash === topo.hash && allPresent(previous.created)) {
-      out.result(`lab ${topo.name} is already up`);
-      return { changed: false, env, steps: 0 };
-    }
-    out.explain.note(`lab ${topo.name} is ${previous.complete ? 'changed or damaged' : 'half built (an earlier up was interrupted)'}: removing it first`);
-    await downLab(topo.name, out);
-  }
+  checkPlan(planUp(topo, env), opts.file ?? topo.name);
   await checkTools(topo, env);
+  const previous = readJournal(topo.name);
+  if (previous?.complete && previous.hash === topo.hash && allPresent(previous.created)) {
+    out.result(`lab ${topo.name} is already up`);
+    return { changed: false, env, steps: 0 };
+  }
+  checkpoint();
+  if (previous) {
+    out.explain.note(`lab ${topo.name} is ${previous.complete ? 'changed or damaged' : 'half built (an earlier up was interrupted)'}: removing it first`);
+    await downLabLocked(topo.name, out);
+  }
   checkClashes(topo, ovs.bridges);
   env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
+  checkpoint();
 
   const journal = new JournalWriter(topo.name, topo.hash, opts.file);
   const created: Created[] = [];
-  // Ctrl-C or a plain kill: stop between commands and roll back (SIGKILL is left to `down`).
-  let stop = false;
-  const onSignal = (): void => {
-    stop = true;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   let steps: number;
   try {
     steps = await runSteps(planUp(topo, env), {
       out,
       numbered: opts.numbered,
       between: opts.between,
-      stopRequested: () => stop,
+      stopRequested: stop,
       record: (c) => {
         journal.record(c);
         created.push(...c);
       },
     });
-  } catch (err) {
+  } catch (caught) {
+    // a terminal's Ctrl-C reaches the running ip too: its failure is the interrupt
+    const sig = stop();
+    const err = sig && !(caught instanceof InterruptedError) ? new InterruptedError(sig) : caught;
     journal.close();
     out.heading('Rolling back');
+    let left: Created[];
     try {
-      await teardown(created, out.explain.enabled ? out : quietOutput());
+      left = await teardown(topo.name, created, out.explain.enabled ? out : quietOutput());
       removeJournal(topo.name);
     } catch (rollbackErr) {
-      throw new MinictrError(`${(err as Error).message}; rollback failed too (${(rollbackErr as Error).message}): run minictr net down`);
+      throw new MinictrError(`${(err as Error).message}; rollback failed too (${(rollbackErr as Error).message}): run minictr net down ${topo.name}`, (err as MinictrError).exitCode ?? 1);
     }
+    if (left.length) throw new MinictrError(`${(err as Error).message}; rolled back, but left alone what is not the lab's: ${left.map(describe).join(', ')}`, (err as MinictrError).exitCode ?? 1);
     if (err instanceof MinictrError) throw new MinictrError(`${err.message} (rolled back: nothing was left)`, err.exitCode);
     throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   journal.complete();
   return { changed: true, env, steps };
