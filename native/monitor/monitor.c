@@ -2,7 +2,8 @@
  * minictr-monitor: the keeper of one detached container (cf. containerd-shim, conmon).
  *
  *   minictr-monitor --pid PID --log FILE --exit-file FILE [--out-fd N] [--err-fd N]
- *                   [--stdin-fd N] [--ctl-fd N] [-- CMD...]
+ *                   [--stdin-fd N] [--ctl-fd N] [--health-interval-ms MS --health-arg A...]
+ *                   [-- CMD...]
  *
  * It is the container init's parent: the addon forks it from node, clones the container from
  * it, then execs this small static binary in its place, so it keeps the parent's right to
@@ -11,6 +12,9 @@
  *     --log as framed records: 1 byte stream (1 out, 2 err), 8 bytes time in ns, 4 bytes
  *     length (little-endian), then the bytes;
  *   - holds --stdin-fd open (run -di: the shell waits for input instead of seeing EOF);
+ *   - with --health-arg, runs that command (`minictr health-probe ID`: it runs the check in
+ *     the container and records the result) MS after the start and then MS after each probe
+ *     ended, one at a time; a probe still running when the container exits is killed;
  *   - when the container exits, writes {"exitCode":N,"signal":S,"finishedAt":"..."} to
  *     --exit-file (atomically) and, if CMD is given, execs it (run -d --rm: `minictr rm`).
  */
@@ -29,6 +33,14 @@
 #include <unistd.h>
 
 static int log_fd = -1;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define MAX_HEALTH_ARGS 24
 
 static void write_all(int fd, const void *buf, size_t len) {
   const char *p = buf;
@@ -102,6 +114,9 @@ int main(int argc, char **argv) {
   pid_t pid = 0;
   const char *log_path = NULL, *exit_path = NULL;
   int out_fd = -1, err_fd = -1, stdin_fd = -1, ctl_fd = -1, cmd = -1;
+  char *health[MAX_HEALTH_ARGS + 1];
+  int n_health = 0;
+  long long health_interval = 0;
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(argv[i], "--")) { cmd = i + 1; break; }
@@ -113,6 +128,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--err-fd")) err_fd = atoi(v);
     else if (!strcmp(argv[i], "--stdin-fd")) stdin_fd = atoi(v);
     else if (!strcmp(argv[i], "--ctl-fd")) ctl_fd = atoi(v);
+    else if (!strcmp(argv[i], "--health-interval-ms")) health_interval = atoll(v);
+    else if (!strcmp(argv[i], "--health-arg")) { if (n_health < MAX_HEALTH_ARGS) health[n_health++] = argv[i + 1]; }
     else continue;
     i++;
   }
@@ -133,8 +150,27 @@ int main(int argc, char **argv) {
   signal(SIGHUP, SIG_IGN);
   signal(SIGINT, SIG_IGN);
 
+  health[n_health] = NULL;
+  if (health_interval <= 0) n_health = 0;
+  pid_t probe = 0;
+  long long next_probe = now_ms() + health_interval;
+
   int exited = 0, status = 0;
   for (;;) {
+    if (n_health && !exited && !probe && now_ms() >= next_probe) {
+      probe = fork();
+      if (probe == 0) {
+        /* 0-2 are /dev/null; the container's pipes and the control socket stay ours */
+        int fds[] = { out_fd, err_fd, stdin_fd, ctl_fd };
+        for (int i = 0; i < 4; i++) if (fds[i] > 2) close(fds[i]);
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        execv(health[0], health);
+        _exit(127);
+      }
+      if (probe < 0) { probe = 0; next_probe = now_ms() + health_interval; }
+    }
+    int wait_ms = -1;
+    if (n_health && !probe) { long long d = next_probe - now_ms(); wait_ms = d < 0 ? 0 : (int)d; }
     struct pollfd p[4];
     int n = 0, i_out = -1, i_err = -1, i_ctl = -1;
     p[n].fd = sfd; p[n].events = POLLIN; n++;
@@ -142,16 +178,19 @@ int main(int argc, char **argv) {
     if (err_fd >= 0) { i_err = n; p[n].fd = err_fd; p[n].events = POLLIN; n++; }
     if (ctl_fd >= 0) { i_ctl = n; p[n].fd = ctl_fd; p[n].events = POLLIN; n++; }
     /* after the exit, only drain what is already buffered */
-    int rc = poll(p, (nfds_t)n, exited ? 0 : -1);
+    int rc = poll(p, (nfds_t)n, exited ? 0 : wait_ms);
     if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0 && !exited) continue; /* the next health probe is due */
     if (rc <= 0 && exited) break;
     if (p[0].revents & POLLIN) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) < 0) { /* spurious */ }
       pid_t w;
       int st;
-      while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+      while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
         if (w == pid) { exited = 1; status = st; }
+        else if (w == probe) { probe = 0; next_probe = now_ms() + health_interval; }
+      }
     }
     if (i_out >= 0 && (p[i_out].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(out_fd, 1)) { close(out_fd); out_fd = -1; }
     if (i_err >= 0 && (p[i_err].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(err_fd, 2)) { close(err_fd); err_fd = -1; }
@@ -163,6 +202,7 @@ int main(int argc, char **argv) {
     }
     if (exited && out_fd < 0 && err_fd < 0) break;
   }
+  if (probe > 0) { kill(probe, SIGKILL); while (waitpid(probe, NULL, 0) < 0 && errno == EINTR) {} }
   write_exit_file(exit_path, status);
   close(log_fd);
   if (cmd > 0 && cmd < argc) {

@@ -46,7 +46,7 @@ static const struct field seccomp_fields[] = { F(filter), F(flags) };
 static const struct field net_fields[] = { F(ifname), F(address), F(prefix), O(gateway) };
 static const struct field hooks_fields[] = { F(createContainer), F(startContainer) };
 static const struct field hook_fields[] = { F(path), F(args), F(env), F(timeout) };
-static const struct field detach_fields[] = { F(monitorPath), F(logPath), F(exitPath), O(onExit), F(keepStdin) };
+static const struct field detach_fields[] = { F(monitorPath), F(logPath), F(exitPath), O(onExit), F(keepStdin), O(healthProbe), O(healthIntervalMs) };
 static const struct field idmap_fields[] = { F(pid), F(layers), F(upperdir), F(workdir), F(rootfs), F(explainFd) };
 
 #define LIST(x) x, sizeof x / sizeof x[0]
@@ -440,6 +440,9 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
     d->exit_path = get_str(&r, v, "exitPath");
     d->on_exit = present(&r, v, "onExit", &arr) ? get_strv(&r, v, "onExit", 0, NULL) : NULL;
     d->keep_stdin = get_bool(&r, v, "keepStdin");
+    d->health_probe = present(&r, v, "healthProbe", &arr) ? get_strv(&r, v, "healthProbe", 0, NULL) : NULL;
+    d->health_interval_ms = get_int(&r, v, "healthIntervalMs", 0);
+    if (d->health_probe && d->health_interval_ms <= 0) fail(&r, "detach: healthProbe needs a positive healthIntervalMs");
   }
   char *fifo = get_str(&r, spec, "execFifo");
   if (fifo && !r.failed) {
@@ -479,7 +482,7 @@ void ctr_free_spawn(struct ctr_config *c, struct ctr_detach *d) {
   if (c->exec_fifo_fd >= 0) close(c->exec_fifo_fd);
   if (c->explain_fd >= 0) close(c->explain_fd);
   /* init_fd is a cached memfd: kept */
-  free(d->monitor_path); free(d->log_path); free(d->exit_path); free_strv(d->on_exit, 0);
+  free(d->monitor_path); free(d->log_path); free(d->exit_path); free_strv(d->on_exit, 0); free_strv(d->health_probe, 0);
   memset(c, 0, sizeof *c);
   memset(d, 0, sizeof *d);
 }

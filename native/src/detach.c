@@ -55,13 +55,13 @@ static void monitor_main(struct ctr_config *c, struct ctr_detach *d, int sock, i
   ctr_close_fds_except(keep, 4, 3);
   for (int i = 0; i < 4; i++) clear_cloexec(keep[i]);
 
-  char pid_s[16], out_s[16], err_s[16], in_s[16], ctl_s[16];
+  char pid_s[16], out_s[16], err_s[16], in_s[16], ctl_s[16], hi_s[24];
   snprintf(pid_s, sizeof pid_s, "%d", (int)r.pid);
   snprintf(out_s, sizeof out_s, "%d", out_r);
   snprintf(err_s, sizeof err_s, "%d", err_r);
   snprintf(in_s, sizeof in_s, "%d", in_w);
   snprintf(ctl_s, sizeof ctl_s, "%d", sock);
-  char *argv[32 + 64];
+  char *argv[64 + 64];
   int n = 0;
   argv[n++] = "minictr-monitor";
   argv[n++] = "--pid"; argv[n++] = pid_s;
@@ -71,9 +71,14 @@ static void monitor_main(struct ctr_config *c, struct ctr_detach *d, int sock, i
   argv[n++] = "--err-fd"; argv[n++] = err_s;
   argv[n++] = "--stdin-fd"; argv[n++] = in_s;
   argv[n++] = "--ctl-fd"; argv[n++] = ctl_s;
+  if (d->health_probe && d->health_probe[0]) {
+    snprintf(hi_s, sizeof hi_s, "%lld", (long long)d->health_interval_ms);
+    argv[n++] = "--health-interval-ms"; argv[n++] = hi_s;
+    for (int i = 0; d->health_probe[i] && n < 64 - 2; i++) { argv[n++] = "--health-arg"; argv[n++] = d->health_probe[i]; }
+  }
   if (d->on_exit && d->on_exit[0]) {
     argv[n++] = "--";
-    for (int i = 0; d->on_exit[i] && n < 32 + 63; i++) argv[n++] = d->on_exit[i];
+    for (int i = 0; d->on_exit[i] && n < 64 + 63; i++) argv[n++] = d->on_exit[i];
   }
   argv[n] = NULL;
   char *envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };

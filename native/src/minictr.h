@@ -232,6 +232,8 @@ struct ctr_detach {
   char *exit_path;
   char **on_exit;          /* argv exec'd by the monitor after the exit (run -d --rm), or NULL */
   int keep_stdin;          /* -di: stdin is a pipe the monitor holds open */
+  char **health_probe;     /* argv the monitor runs every health_interval_ms while it runs, or NULL */
+  int64_t health_interval_ms;
 };
 int ctr_spawn_detached(struct ctr_config *c, struct ctr_detach *d, struct ctr_spawn_result *r, pid_t *monitor_pid, int *ctl_fd);
 int ctr_send_fd(int sock, int fd);

@@ -72,7 +72,7 @@ export interface OciImageConfig {
   architecture?: string;
   os?: string;
   variant?: string;
-  config?: { Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string } | null;
+  config?: { Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; Healthcheck?: unknown } | null;
   rootfs?: { type?: string; diff_ids?: string[] };
   history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[];
 }

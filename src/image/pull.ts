@@ -46,6 +46,7 @@ import {
   layerDir,
   layerExists,
   listImages,
+  type HealthConfig,
   type HistoryEntry,
   type ImageConfig,
   type ImageRecord,
@@ -141,7 +142,21 @@ export function imageConfigOf(c: OciImageConfig): ImageConfig {
     Cmd: cfg.Cmd ?? undefined,
     WorkingDir: cfg.WorkingDir || undefined,
     User: cfg.User || undefined,
+    Healthcheck: healthcheckOf(cfg.Healthcheck),
   });
+}
+
+/** The config's Healthcheck (Docker's HEALTHCHECK; not in the OCI spec, kept when well formed). */
+function healthcheckOf(h: unknown): HealthConfig | undefined {
+  if (typeof h !== 'object' || h === null) return undefined;
+  const r = h as Record<string, unknown>;
+  if (!Array.isArray(r.Test) || !r.Test.length || !r.Test.every((t) => typeof t === 'string')) return undefined;
+  const out: HealthConfig = { Test: r.Test as string[] };
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) {
+    const v = r[k];
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) out[k] = v;
+  }
+  return out;
 }
 
 export function historyOf(c: OciImageConfig): HistoryEntry[] {

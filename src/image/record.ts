@@ -26,6 +26,7 @@ export interface StoredConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
 }
 
 /** The file cannot be used: `problem` says why, in a few words. */
@@ -75,6 +76,10 @@ export function parseImageRecord(text: string, id: string): StoredImage {
   }
   for (const k of ['WorkingDir', 'User'] as const) {
     if (v.config[k] !== undefined && typeof v.config[k] !== 'string') throw new RecordProblem(`"config.${k}" is not a string`);
+  }
+  const hc = v.config.Healthcheck;
+  if (hc !== undefined && !(isObject(hc) && isStrings(hc.Test) && ['Interval', 'Timeout', 'StartPeriod', 'Retries'].every((k) => hc[k] === undefined || Number.isInteger(hc[k])))) {
+    throw new RecordProblem('"config.Healthcheck" is not a health check (Test, and whole numbers)');
   }
   if (typeof v.created !== 'string' || Number.isNaN(Date.parse(v.created))) throw new RecordProblem('"created" is missing or not a time');
   if (typeof v.size !== 'number' || !Number.isFinite(v.size) || v.size < 0) throw new RecordProblem('"size" is missing or not a number of bytes');

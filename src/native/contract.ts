@@ -151,6 +151,10 @@ export interface DetachRecord {
   onExit?: string[];
   /** -di: the container's stdin is a pipe the monitor keeps open */
   keepStdin: boolean;
+  /** --health-cmd: argv the monitor runs every healthIntervalMs while the container runs
+   * (`minictr health-probe ID`, which runs the check and records it) */
+  healthProbe?: string[];
+  healthIntervalMs?: number;
 }
 
 export interface EnterRecord {

@@ -27,6 +27,10 @@ export interface ExecOptions {
   workdir?: string;
   user?: string;
   explain: boolean;
+  /** the command's stdout and stderr (default: ours); stdin is /dev/null unless -i/-t */
+  output?: number;
+  /** kill the command after this long (a health check's timeout); it then returns -1 */
+  timeoutMs?: number;
 }
 
 const ALL_NAMESPACES = CLONE.NEWCGROUP | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNET | CLONE.NEWPID | CLONE.NEWNS;
@@ -74,7 +78,7 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
       pid,
       // --userns=remap: its user namespace first, which owns the others
       nsFlags: ALL_NAMESPACES | (c.config.userns ? CLONE.NEWUSER : 0),
-      stdio: [devNull >= 0 ? devNull : 0, 1, 2],
+      stdio: [devNull >= 0 ? devNull : 0, opts.output ?? 1, opts.output ?? 2],
       detach: false,
       cgroupFd: cgroup.cloneFd,
       cgroupProcs: cgroup.procsFiles,
@@ -95,6 +99,15 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   }
   const target = entered.innerPid > 0 ? entered.innerPid : entered.pid;
   const stopForwarding = forwardSignals(target);
+  let timedOut = false;
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    try {
+      globalThis.process.kill(target, 'SIGKILL'); // `process` is the OCI process here
+    } catch {
+      /* exited just now */
+    }
+  }, opts.timeoutMs);
   const terminal = opts.tty && entered.ptyMaster >= 0 ? attachTerminal(entered.ptyMaster, opts.interactive) : undefined;
   if (terminal) {
     const size = terminalSize();
@@ -103,8 +116,9 @@ export async function execInContainer(ref: string, command: string[], opts: Exec
   try {
     const result = await exited;
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
-    return result.exitCode;
+    return timedOut ? -1 : result.exitCode;
   } finally {
+    if (timer) clearTimeout(timer);
     terminal?.restore();
     stopForwarding();
   }

@@ -11,9 +11,10 @@ import { cgroupInfo } from '../cgroup/info.js';
 import { compileSeccomp, describeSeccomp } from '../security/seccomp.js';
 import type { OciSpec } from '../spec/config.js';
 import { humanDuration, table } from '../util/format.js';
+import { healthSuffix } from './healthcheck.js';
 import { DEFAULT_SECURITY, securityOptStrings, ULIMIT_NAMES } from './security-options.js';
 import { RLIM_INFINITY } from './security-spec.js';
-import { cgroupName, isRunning, specFile, type BrokenContainer, type Container } from './store.js';
+import { cgroupName, isRestarting, isRunning, readHealth, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -31,6 +32,7 @@ export function namespaces(pid: number, user = false): Record<string, string> {
 
 export function inspectContainer(c: Container): Record<string, unknown> {
   const running = isRunning(c);
+  const restarting = isRestarting(c);
   const spec = readSpec(c);
   return {
     Id: c.config.id,
@@ -49,17 +51,21 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       Tty: c.config.tty,
       OpenStdin: c.config.interactive,
       AutoRemove: c.config.autoRemove,
+      ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
     },
     State: {
-      Status: running ? 'running' : c.state.status,
+      Status: running ? 'running' : restarting ? 'restarting' : c.state.status,
       Running: running,
+      Restarting: restarting,
       Pid: running ? c.state.pid : 0,
       ExitCode: c.state.exitCode ?? 0,
       Error: c.state.error ?? '',
       StartedAt: c.state.startedAt ?? '',
       FinishedAt: c.state.finishedAt ?? '',
+      ...(c.config.healthcheck ? { Health: readHealth(c) } : {}),
       ...stateExtras(c),
     },
+    RestartCount: c.state.restartCount ?? 0,
     Mounts: [
       { Type: 'overlay', Destination: '/', Source: join(c.dir, 'merged'), UpperDir: join(c.dir, 'upper') },
       ...c.config.volumes.map((v) =>
@@ -125,6 +131,7 @@ function hostConfig(c: Container): Record<string, unknown> {
     ShmSize: s.shmSize ?? 64 * 1024 * 1024,
     GroupAdd: s.groupAdd,
     Devices: s.devices.map((d) => ({ PathOnHost: d.hostPath, PathInContainer: d.path, CgroupPermissions: d.access })),
+    RestartPolicy: c.config.restartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
   };
 }
 
@@ -185,7 +192,7 @@ function networkSettings(c: Container): Record<string, unknown> {
 
 /** Fields other modules add to the state (e.g. OOMKilled from the cgroup code). */
 function stateExtras(c: Container): Record<string, unknown> {
-  const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, ...rest } = c.state as unknown as Record<string, unknown>;
+  const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, restartCount: _rc, backoffMs: _b, stoppedByUser: _u, restarting: _r, ...rest } = c.state as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
 }
 
@@ -195,7 +202,9 @@ function ago(iso: string | undefined): string {
 }
 
 export function statusText(c: Container): string {
-  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}`;
+  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}${healthSuffix(readHealth(c))}`;
+  // as docker ps: the last exit code, while the policy's back-off runs
+  if (isRestarting(c)) return `Restarting (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
   if (c.state.status === 'created') return 'Created';
   return `Exited (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
 }
@@ -218,7 +227,7 @@ export function psRow(c: Container): PsRow {
     Command: JSON.stringify(c.config.command.join(' ').slice(0, 40)),
     CreatedAt: c.config.created,
     Status: statusText(c),
-    State: isRunning(c) ? 'running' : c.state.status,
+    State: isRunning(c) ? 'running' : isRestarting(c) ? 'restarting' : c.state.status,
     Ports: portsText(c).join(', '),
     Names: c.config.name,
   };

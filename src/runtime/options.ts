@@ -8,6 +8,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { SecurityFlags } from './security-options.js';
 import { parseBytes, type LimitFlags } from '../cgroup/limits.js';
 import { checkName } from '../names.js';
+import type { HealthFlags } from './healthcheck.js';
 
 export interface RunOptions {
   image: string;
@@ -31,6 +32,10 @@ export interface RunOptions {
   publish?: string[];
   dns?: string[];
   bridgeDriver?: string;
+  /** --restart as typed (runtime/restart-policy.ts) */
+  restart?: string;
+  /** --health-*, --no-healthcheck as typed (runtime/healthcheck.ts) */
+  health?: HealthFlags;
   /** -m, --cpus, --pids-limit ... as typed; checked by src/cgroup/limits.ts */
   limits?: LimitFlags;
   /** --userns remap|auto|host, as typed; checked by src/runtime/userns.ts */

@@ -6,7 +6,7 @@
 import { thawIfFrozen } from '../cgroup/freezer.js';
 import { BrokenRecordError, ConflictError } from '../errors.js';
 import { destroyContainer, destroyBroken } from './destroy.js';
-import { withContainerLock } from './lifecycle.js';
+import { stoppedByUser, withContainerLock } from './lifecycle.js';
 import { existsSync } from 'node:fs';
 import { cgroupName, exitFile, findBroken, findContainer, isRunning, type Container } from './store.js';
 
@@ -29,8 +29,10 @@ export async function removeContainer(ref: string, force: boolean, opts: { volum
 }
 
 async function removeLocked(c: Container, force: boolean, volumes: boolean): Promise<void> {
+  if (isRunning(c) && !force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
+  // rm wins over the restart policy: a pending restart is ended, the exit below never undone
+  stoppedByUser(c);
   if (isRunning(c)) {
-    if (!force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
     try {
       process.kill(c.state.pid!, 'SIGKILL');
     } catch {

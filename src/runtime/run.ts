@@ -18,6 +18,8 @@ import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOp
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { deleteVolumeFiles, volumeData } from '../volume/store.js';
+import { mergeHealthcheck, parseHealthFlags } from './healthcheck.js';
+import { parseRestartPolicy } from './restart-policy.js';
 import { startContainer } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
 import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
@@ -54,6 +56,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const resources = limitsFromFlags(opts.limits);
   const usernsMode = parseUsernsMode(opts.userns);
   checkUsernsNetwork(usernsMode, mode);
+  const restartPolicy = parseRestartPolicy(opts.restart);
+  if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
+  if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
+  const healthFlags = parseHealthFlags(opts.health ?? {});
+  if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
   const host = hostSecurityFacts();
   const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
   await checkSeccompFile(security, host);
@@ -66,6 +73,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const entrypoint = image.config.Entrypoint ?? [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  // an attached run has no monitor to run the image's HEALTHCHECK: it has none
+  const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
   if (security.groupAdd.length) {
     // --group-add names must be groups of the image's /etc/group (looked up again at start)
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
@@ -92,6 +101,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
       resources,
       ...(userns ? { userns } : {}),
+      ...(restartPolicy.Name !== 'no' ? { restartPolicy } : {}),
+      ...(healthcheck ? { healthcheck } : {}),
       security,
     });
   const prepared = new Map<string, PreparedMounts>();

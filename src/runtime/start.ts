@@ -18,10 +18,11 @@ import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
+import { healthTiming } from './healthcheck.js';
 import { ContainerStartError, launch, type LaunchOptions } from './launch.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
-import { cgroupName, exitFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
+import { carriedState, cgroupName, exitFile, healthFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
 import { resolveUser, supplementaryGroups } from './users.js';
@@ -57,6 +58,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
   let devNull = -1;
   try {
     rmSync(exitFile(container.dir), { force: true });
+    rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
     const layers = layerDirs(image);
     const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
     const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], { layers });
@@ -99,7 +101,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
     if (cfg.autoRemove) await destroyContainer(container);
     else {
       await removeCgroup(cgroupName(cfg.id));
-      container.state = { status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
+      container.state = { ...carriedState(container.state), status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
       saveState(container);
     }
     if (isStepError(err)) throw new ContainerStartError(err.message);
@@ -131,11 +133,18 @@ function detachRecord(container: Container): DetachRecord {
     logPath: logFile(container.dir),
     exitPath: exitFile(container.dir),
     keepStdin: cfg.interactive,
-    // run -d --rm: once the container is gone the monitor runs `minictr rm` for it
-    ...(cfg.autoRemove
-      ? { onExit: ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, 'rm', '-f', cfg.id] }
-      : {}),
+    // run -d --rm: once the container is gone the monitor runs `minictr rm` for it;
+    // --restart: `minictr restart-policy`, which decides and restarts (lifecycle.ts)
+    ...(cfg.autoRemove ? { onExit: minictrCommand('rm', '-f', cfg.id) } : {}),
+    // --health-cmd: the monitor runs `minictr health-probe` on the interval (health-probe.ts)
+    ...(cfg.healthcheck ? { healthProbe: minictrCommand('health-probe', cfg.id), healthIntervalMs: healthTiming(cfg.healthcheck).intervalMs } : {}),
+    ...(!cfg.autoRemove && cfg.restartPolicy && cfg.restartPolicy.Name !== 'no' ? { onExit: minictrCommand('restart-policy', cfg.id) } : {}),
   };
+}
+
+/** This minictr, with this state root, as the monitor runs it (its environment is empty). */
+function minictrCommand(...args: string[]): string[] {
+  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, ...args];
 }
 
 /** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
@@ -190,7 +199,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
           // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
           exited.catch(() => undefined);
         }
-        container.state = { status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+        container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
         await wireNetwork(container, pid, explain);

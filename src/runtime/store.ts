@@ -20,6 +20,8 @@ import { securityConfigProblem, type SecurityConfig } from './security-options.j
 import { oomKilled } from '../cgroup/cgroup.js';
 import { CGROUP_PARENT } from '../cgroup/paths.js';
 import { usernsProblem, type UsernsConfig } from './userns.js';
+import type { RestartPolicy } from './restart-policy.js';
+import { INITIAL_HEALTH, type Health, type HealthConfig } from './healthcheck.js';
 
 /** -v / --mount, as the container records it. */
 export interface VolumeMount {
@@ -59,6 +61,10 @@ export interface ContainerConfig {
   resources?: CgroupLimits;
   /** --userns=remap: the host ids its root and users are (src/runtime/userns.ts); absent: the host's */
   userns?: UsernsConfig;
+  /** --restart (runtime/restart-policy.ts); absent or "no": never restarted */
+  restartPolicy?: RestartPolicy;
+  /** --health-* over the image's HEALTHCHECK (runtime/healthcheck.ts); absent: none */
+  healthcheck?: HealthConfig;
   /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
    * absent: Docker's defaults */
   security?: SecurityConfig;
@@ -81,6 +87,14 @@ export interface ContainerState {
   OOMKilled?: boolean;
   /** frozen by `pause` (the cgroup freezer) */
   paused?: boolean;
+  /** restarts done by the restart policy since the last run/start (docker's RestartCount) */
+  restartCount?: number;
+  /** the last back-off wait before a policy restart, in ms (restart-policy.ts nextBackoff) */
+  backoffMs?: number;
+  /** `stop`, `kill` or `rm -f` ended it: the restart policy leaves it stopped */
+  stoppedByUser?: boolean;
+  /** a policy restart is pending: the process waiting out the back-off (lifecycle.ts) */
+  restarting?: { pid: number; pidStart?: string; delayMs: number; since: string };
 }
 
 export interface Container {
@@ -248,6 +262,19 @@ function readContainer(id: string): Container | undefined {
 
 export const exitFile = (dir: string): string => join(dir, 'exit.json');
 export const logFile = (dir: string): string => join(dir, 'container.log');
+/** State.Health: written only by `minictr health-probe`, one at a time (the monitor runs them) */
+export const healthFile = (dir: string): string => join(dir, 'health.json');
+
+/** The container's State.Health: none without a health check; "starting" before the first
+ * probe (health.json is written whole, by one probe at a time). */
+export function readHealth(c: Container): Health | undefined {
+  if (!c.config.healthcheck) return undefined;
+  try {
+    return JSON.parse(readBoundedFile(healthFile(c.dir), 1 << 20, 'health record')) as Health;
+  } catch {
+    return INITIAL_HEALTH;
+  }
+}
 /** The OCI spec the container was last started from (runtime/spec.ts builds it). */
 export const specFile = (dir: string): string => join(dir, 'spec.json');
 
@@ -281,6 +308,17 @@ export function processAlive(pid: number, start?: string): boolean {
 
 export function isRunning(c: Container): boolean {
   return c.state.status === 'running' && c.state.pid !== undefined && processAlive(c.state.pid, c.state.pidStart);
+}
+
+/** Exited, and a policy restart is waiting out its back-off (Docker's "Restarting"). */
+export function isRestarting(c: Container): boolean {
+  const r = c.state.restarting;
+  return r !== undefined && !isRunning(c) && processAlive(r.pid, r.pidStart);
+}
+
+/** What a new start of the container keeps from its last state (the restart policy's count). */
+export function carriedState(s: ContainerState): Pick<ContainerState, 'restartCount' | 'backoffMs'> {
+  return { ...(s.restartCount ? { restartCount: s.restartCount } : {}), ...(s.backoffMs ? { backoffMs: s.backoffMs } : {}) };
 }
 
 /** Every container dir, read: the good, the broken (kept and reported) and the half-created. */

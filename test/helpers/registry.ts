@@ -185,7 +185,7 @@ export interface LayerSpec {
 
 export interface ImageSpec {
   layers: LayerSpec[];
-  config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string };
+  config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; WorkingDir?: string; User?: string; Healthcheck?: object };
   architecture?: string;
   /** media types: OCI (default) or Docker v2 schema 2 */
   format?: 'oci' | 'docker';

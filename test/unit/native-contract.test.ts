@@ -41,7 +41,7 @@ const creds: Required<CredsRecord> = {
 const netConfig: Required<NetConfigRecord> = { ifname: 'eth0', address: '10.88.0.2', prefix: 16, gateway: '10.88.0.1' };
 const hook: Required<HookRecord> = { path: '/bin/true', args: ['true'], env: [], timeout: 1 };
 const hooks: Required<ChildHooksRecord> = { createContainer: [hook], startContainer: [] };
-const detach: Required<DetachRecord> = { monitorPath: `${NOWHERE}/monitor`, logPath: `${NOWHERE}/log`, exitPath: `${NOWHERE}/exit.json`, onExit: ['true'], keepStdin: false };
+const detach: Required<DetachRecord> = { monitorPath: `${NOWHERE}/monitor`, logPath: `${NOWHERE}/log`, exitPath: `${NOWHERE}/exit.json`, onExit: ['true'], keepStdin: false, healthProbe: ['true'], healthIntervalMs: 1000 };
 const spawn: Required<SpawnRecord> = {
   cloneFlags: 0, unshareCgroupns: false, joinNamespaces: [join], rootfs: NOWHERE, overlay: 'lowerdir=/a', rootReadonly: false,
   rootPropagation: 0, noPivot: false, mounts: [mount], devices: [device], symlinks: [symlink], masked: [], readonly: [],
@@ -74,7 +74,7 @@ const RECORDS: Record<string, { record: object; optional: object }> = {
   netConfig: { record: netConfig, optional: { gateway: true } satisfies KeySet<OptionalKeys<NetConfigRecord>> },
   hooks: { record: hooks, optional: {} satisfies KeySet<OptionalKeys<ChildHooksRecord>> },
   hook: { record: hook, optional: {} satisfies KeySet<OptionalKeys<HookRecord>> },
-  detach: { record: detach, optional: { onExit: true } satisfies KeySet<OptionalKeys<DetachRecord>> },
+  detach: { record: detach, optional: { onExit: true, healthProbe: true, healthIntervalMs: true } satisfies KeySet<OptionalKeys<DetachRecord>> },
   idmap: { record: idmap, optional: {} satisfies KeySet<OptionalKeys<IdmapRecord>> },
 };
 
@@ -212,6 +212,11 @@ describe('the addon refuses a bad record before doing anything', () => {
     const e = spawnWith(record);
     expect(e).toBeInstanceOf(TypeError);
     expect(e.message).toBe(`spawn record: ${message} (see src/native/contract.ts)`);
+  });
+
+  it('spawn: a health probe needs its interval', () => {
+    expect(spawnWith({ ...base, detach: without(detach, 'healthIntervalMs') }).message).toBe('spawn record: detach: healthProbe needs a positive healthIntervalMs (see src/native/contract.ts)');
+    expect(spawnWith({ ...base, detach: { ...detach, healthIntervalMs: 0 } }).message).toBe('spawn record: detach: healthProbe needs a positive healthIntervalMs (see src/native/contract.ts)');
   });
 
   it('spawn: a key of the wrong type, and an empty command', () => {

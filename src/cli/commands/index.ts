@@ -35,7 +35,9 @@ import { register as pushCmd } from './push.js';
 import { register as saveCmd } from './save.js';
 import { register as loadCmd } from './load.js';
 import { register as loginCmd } from './login.js';
+import { register as restartPolicyCmd } from './restart-policy.js';
+import { register as healthProbeCmd } from './health-probe.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];

@@ -8,14 +8,14 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'only print ids', false)
     .option('--format <format>', '"json" prints one JSON object per line')
     .action(async (o: { all: boolean; quiet: boolean; format?: string }) => {
-      const { scanContainers, isRunning } = await import('../../runtime/store.js');
+      const { scanContainers, isRestarting, isRunning } = await import('../../runtime/store.js');
       const { brokenPsRow, formatPs, psRow } = await import('../../runtime/inspect.js');
       const { UsageError } = await import('../../errors.js');
       const { writeSync } = await import('node:fs');
       if (o.format !== undefined && o.format !== 'json') throw new UsageError(`unknown --format "${o.format}": only json is supported`);
       const scan = scanContainers();
       const list = scan.containers
-        .filter((c) => o.all || isRunning(c))
+        .filter((c) => o.all || isRunning(c) || isRestarting(c))
         .sort((a, b) => b.config.created.localeCompare(a.config.created));
       // a broken record is always listed: whether its container runs cannot be told
       const rows = [...list.map(psRow), ...scan.broken.map(brokenPsRow)];

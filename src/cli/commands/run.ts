@@ -33,6 +33,13 @@ export function register(program: Command): void {
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--userns <mode>', 'remap: container root is an unprivileged host uid range (/etc/subuid of minictr or root; auto: the same); host: the default')
+    .option('--restart <policy>', 'with -d: restart when it exits: no (default), on-failure[:N], always or unless-stopped')
+    .option('--health-cmd <command>', 'with -d: command (run by /bin/sh -c in the container) that checks its health')
+    .option('--health-interval <duration>', 'time between health checks, e.g. 1s or 1m30s (default 30s)')
+    .option('--health-timeout <duration>', 'longest a health check may run (default 30s)')
+    .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
+    .option('--health-start-period <duration>', 'time to start up, when failures do not count (default 0s)')
+    .option('--no-healthcheck', 'turn off the image\'s HEALTHCHECK')
     .option('--cap-add <cap>', 'add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a Linux capability, or ALL (repeatable)', collect, [])
     .option('--privileged', 'every capability, no seccomp filter, every device, /sys writable', false)
@@ -71,6 +78,15 @@ export function register(program: Command): void {
         dns: o.dns as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
         userns: o.userns as string | undefined,
+        restart: o.restart as string | undefined,
+        health: {
+          cmd: o.healthCmd as string | undefined,
+          interval: o.healthInterval as string | undefined,
+          timeout: o.healthTimeout as string | undefined,
+          retries: o.healthRetries as string | undefined,
+          startPeriod: o.healthStartPeriod as string | undefined,
+          none: o.healthcheck === false,
+        },
         security: {
           capAdd: o.capAdd as string[],
           capDrop: o.capDrop as string[],
