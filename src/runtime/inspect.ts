@@ -49,6 +49,7 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       Tty: c.config.tty,
       OpenStdin: c.config.interactive,
       AutoRemove: c.config.autoRemove,
+      Labels: c.config.labels ?? {},
     },
     State: {
       Status: running ? 'running' : c.state.status,

@@ -14,7 +14,7 @@ import { paths } from '../paths.js';
 import { silent } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
-import { parseEnv, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseEnv, parseLabels, parseNetworkAliases, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { startContainer } from './start.js';
@@ -33,6 +33,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (replicas > 1 && !opts.detach) throw new UsageError('--replicas needs -d: replicas run detached');
   const mode = parseNetworkMode(opts.network);
   const ports = (opts.publish ?? []).map(parsePortMapping);
+  const labels = parseLabels(opts.labels ?? []);
+  const aliases = parseNetworkAliases(opts.networkAliases ?? []);
+  if (aliases && (mode.kind !== 'bridge' || mode.network === 'bridge')) throw new UsageError('--network-alias needs a user network (--network NAME)');
   if (ports.length && mode.kind !== 'bridge') throw new UsageError(`-p needs a bridge network, not --network ${formatNetworkMode(mode)}`);
   if (replicas > 1 && ports.length) throw new UsageError('-p cannot be used with --replicas: the host port can be published once');
   for (const d of opts.dns ?? []) if (ipToInt(d) === undefined) throw new UsageError(`invalid --dns "${d}": expected an IPv4 address`);
@@ -71,9 +74,10 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       autoRemove: opts.rm,
       volumes,
       tmpfs,
-      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
+      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined, ...(aliases ? { aliases } : {}) },
       resources,
       security,
+      ...(labels ? { labels } : {}),
     });
   const create = async (name: string | undefined): Promise<Container> => {
     // checked again, and the container's record (with its ports) written, under one lock:
@@ -106,7 +110,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
     await startContainer(container, { detach: true, explain: opts.explain, image });
-    writeSync(1, `${container.config.id}\n`);
+    if (opts.onStarted) opts.onStarted(container);
+    else writeSync(1, `${container.config.id}\n`);
   }
   return 0;
 }

@@ -63,6 +63,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
         ip: cfg.network?.ip,
         dns: cfg.network?.dns,
         hostNetwork: cfg.network?.mode === 'host',
+        aliases: cfg.network?.aliases,
       }),
       network,
       joinNetns: joinedNetns(network),

@@ -21,6 +21,8 @@ export function register(program: Command): void {
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
     .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its network (repeatable)', collect, [])
+    .option('-l, --label <KEY=VALUE>', 'a label kept in the container\'s record (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
     .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
     .option('--replicas <n>', 'with -d: start N identical containers named NAME-1..NAME-N', (v) => Number(v))
@@ -66,6 +68,8 @@ export function register(program: Command): void {
         network: o.network as string | undefined,
         publish: o.publish as string[],
         dns: o.dns as string[],
+        networkAliases: o.networkAlias as string[],
+        labels: o.label as string[],
         bridgeDriver: o.bridgeDriver as string | undefined,
         security: {
           capAdd: o.capAdd as string[],
