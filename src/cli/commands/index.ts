@@ -28,7 +28,8 @@ import { register as commit } from './commit.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
+import { register as composeCmd } from './compose.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, netCmd, doctorCmd, infoCmd, systemCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, images, commit, exportCmd, historyCmd, importImage, rmi, networkCmd, composeCmd, netCmd, doctorCmd, infoCmd, systemCmd];

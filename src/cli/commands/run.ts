@@ -1,10 +1,14 @@
 import { Command, Option } from 'commander';
+import { UsageError } from '../../errors.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function register(program: Command): void {
-  program
-    .command('run')
+import type { RunOptions } from '../../runtime/options.js';
+
+/** The run command line: its arguments and options (shared by `run` and compose, which
+ * parses the `run` argv it plans with it, so what it prints is what runs). */
+export function defineRun(cmd: Command): Command {
+  return cmd
     .description('create and run a container from an image')
     .argument('<image>', 'image name[:tag], e.g. busybox or ubuntu')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
@@ -46,53 +50,84 @@ export function register(program: Command): void {
     .option('--device <host[:ctr][:rwm]>', 'give the container a host device node (repeatable)', collect, [])
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
-    .helpOption('--help', 'display help for command')
-    .action(async (image: string, command: string[], o: Record<string, unknown>) => {
-      const { runContainer } = await import('../../runtime/run.js');
-      process.exitCode = await runContainer({
-        image,
-        command,
-        interactive: Boolean(o.interactive),
-        tty: Boolean(o.tty),
-        rm: Boolean(o.rm),
-        name: o.name as string | undefined,
-        hostname: o.hostname as string | undefined,
-        env: o.env as string[],
-        workdir: o.workdir as string | undefined,
-        volumes: o.volume as string[],
-        tmpfs: o.tmpfs as string[],
-        explain: Boolean(o.explain),
-        detach: Boolean(o.detach),
-        user: o.user as string | undefined,
-        replicas: o.replicas as number | undefined,
-        network: o.network as string | undefined,
-        publish: o.publish as string[],
-        dns: o.dns as string[],
-        networkAliases: o.networkAlias as string[],
-        labels: o.label as string[],
-        bridgeDriver: o.bridgeDriver as string | undefined,
-        security: {
-          capAdd: o.capAdd as string[],
-          capDrop: o.capDrop as string[],
-          privileged: Boolean(o.privileged),
-          readOnly: Boolean(o.readOnly),
-          securityOpt: o.securityOpt as string[],
-          ulimit: o.ulimit as string[],
-          sysctl: o.sysctl as string[],
-          oomScoreAdj: o.oomScoreAdj as string | undefined,
-          shmSize: o.shmSize as string | undefined,
-          groupAdd: o.groupAdd as string[],
-          device: o.device as string[],
-        },
-        limits: {
-          memory: o.memory as string | undefined,
-          memorySwap: o.memorySwap as string | undefined,
-          cpus: o.cpus as string | undefined,
-          cpuShares: o.cpuShares as string | undefined,
-          cpuWeight: o.cpuWeight as string | undefined,
-          cpusetCpus: o.cpusetCpus as string | undefined,
-          pidsLimit: o.pidsLimit as string | undefined,
-        },
-      });
+    .helpOption('--help', 'display help for command');
+}
+
+export function register(program: Command): void {
+  defineRun(program.command('run')).action(async (image: string, command: string[], o: Record<string, unknown>) => {
+    const { runContainer } = await import('../../runtime/run.js');
+    process.exitCode = await runContainer(runOptionsFrom(image, command, o));
+  });
+}
+
+/** `minictr run ARGV` (without "run") as RunOptions; a bad flag is a one-line UsageError. */
+export function parseRunArgv(argv: string[]): RunOptions {
+  let out: RunOptions | undefined;
+  const cmd = defineRun(new Command('run'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
+    .action((image: string, command: string[], o: Record<string, unknown>) => {
+      out = runOptionsFrom(image, command, o);
     });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    throw new UsageError(`minictr run ${argv.join(' ')}: ${(e as Error).message.replace(/^error: /, '')}`);
+  }
+  return out!;
+}
+
+/** Which compose keys this minictr's run can carry out (flags other branches add). */
+export function runFeatures(program?: Command): { namedVolumes: boolean; restart: boolean; health: boolean } {
+  const run = defineRun(new Command('run'));
+  const has = (flag: string): boolean => run.options.some((o) => o.long === flag);
+  return { namedVolumes: Boolean(program?.commands.some((c) => c.name() === 'volume')), restart: has('--restart'), health: has('--health-cmd') };
+}
+
+function runOptionsFrom(image: string, command: string[], o: Record<string, unknown>): RunOptions {
+  return {
+    image,
+    command,
+    interactive: Boolean(o.interactive),
+    tty: Boolean(o.tty),
+    rm: Boolean(o.rm),
+    name: o.name as string | undefined,
+    hostname: o.hostname as string | undefined,
+    env: o.env as string[],
+    workdir: o.workdir as string | undefined,
+    volumes: o.volume as string[],
+    tmpfs: o.tmpfs as string[],
+    explain: Boolean(o.explain),
+    detach: Boolean(o.detach),
+    user: o.user as string | undefined,
+    replicas: o.replicas as number | undefined,
+    network: o.network as string | undefined,
+    publish: o.publish as string[],
+    dns: o.dns as string[],
+    networkAliases: o.networkAlias as string[],
+    labels: o.label as string[],
+    bridgeDriver: o.bridgeDriver as string | undefined,
+    security: {
+      capAdd: o.capAdd as string[],
+      capDrop: o.capDrop as string[],
+      privileged: Boolean(o.privileged),
+      readOnly: Boolean(o.readOnly),
+      securityOpt: o.securityOpt as string[],
+      ulimit: o.ulimit as string[],
+      sysctl: o.sysctl as string[],
+      oomScoreAdj: o.oomScoreAdj as string | undefined,
+      shmSize: o.shmSize as string | undefined,
+      groupAdd: o.groupAdd as string[],
+      device: o.device as string[],
+    },
+    limits: {
+      memory: o.memory as string | undefined,
+      memorySwap: o.memorySwap as string | undefined,
+      cpus: o.cpus as string | undefined,
+      cpuShares: o.cpuShares as string | undefined,
+      cpuWeight: o.cpuWeight as string | undefined,
+      cpusetCpus: o.cpusetCpus as string | undefined,
+      pidsLimit: o.pidsLimit as string | undefined,
+    },
+  };
 }
