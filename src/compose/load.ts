@@ -47,11 +47,11 @@ export function findComposeFiles(cwd: string, files: string[]): string[] {
 
 /** One file's YAML: a mapping at the top, or a one-line error with the file, line and column. */
 export function parseComposeYaml(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: true });
   const err = doc.errors[0];
   if (err) {
     const at = err.linePos?.[0];
-    throw new UsageError(`${file}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${err.message.split('\n')[0]}`);
+    throw new UsageError(`${file}${at ? `:${at.line}:${at.col}` : ''}: invalid YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const tree: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (tree === null || tree === undefined) throw new UsageError(`${file}: the file is empty`);
