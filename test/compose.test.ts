@@ -182,6 +182,30 @@ describe('bad input: one line, non-zero, nothing started', () => {
   });
 });
 
+describe('a failure midway', () => {
+  it('removes what that up made: a host port taken by a host process stops the second service', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const p = { dir: join(work, uniq('mid')), name: uniq('cm') };
+      mkdirSync(p.dir);
+      writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  first: {image: busybox, command: sleep 60}\n  second: {image: busybox, depends_on: [first], ports: ["127.0.0.1:${port}:80"], command: sleep 60}\n`);
+      const r = await compose(p, ['up', '-d']);
+      expect(r.exitCode).not.toBe(0);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('minictr:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(String(port));
+      expect(r.stderr).toContain(`Container ${p.name}-first-1  Started`); // it had started
+      expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+      expect((await minictr(['network', 'ls'])).stdout).not.toContain(p.name);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('up without -d', () => {
   it('follows every container\'s output as SERVICE-N | line, and Ctrl-C stops the services', async () => {
     const p = { dir: join(work, uniq('att')), name: uniq('ca') };

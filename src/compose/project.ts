@@ -7,6 +7,7 @@
  * service's resolved config hash is unchanged is left running, a changed one is recreated.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import type { RunOptions } from '../runtime/options.js';
@@ -66,7 +67,12 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
   const { model } = ctx;
   const plan = buildPlan(model, { features: ctx.features, scale: parseScale(o.scale, model.services), only: selectServices(model, o.services) });
   // every command line is built and parsed, and every image found, before anything is made
-  for (const s of plan.services) ctx.parseRun(runArgv(plan, s, { number: 1, features: ctx.features }).slice(1));
+  for (const s of plan.services) {
+    ctx.parseRun(runArgv(plan, s, { number: 1, features: ctx.features }).slice(1));
+    s.config.volumes.forEach((v, i) => {
+      if (v.type === 'bind' && !existsSync(v.source!)) throw new NotFoundError(`${plan.source}: services.${s.config.name}.volumes[${i}]: the bind source ${v.source} does not exist`);
+    });
+  }
   const { resolveOrPullImage } = await import('../image/resolve.js');
   for (const image of new Set(plan.services.map((s) => s.config.image))) await resolveOrPullImage(image, { output: process.stderr });
 

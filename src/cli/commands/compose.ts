@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ComposeContext } from '../../compose/project.js';
 import { parseRunArgv, runFeatures } from './run.js';
 
@@ -32,7 +32,7 @@ export function register(program: Command): void {
   const compose = program
     .command('compose')
     .description('run a multi-container application from compose.yaml (the Compose specification)')
-    .option('-f, --file <file>', 'compose file (repeatable: later files merge over earlier ones; default: compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml)', collect, [])
+    .addOption(new Option('-f, --file <file>', 'compose file (repeatable: later files merge over earlier ones; default: compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml)').argParser(collect).default([], ''))
     .option('-p, --project-name <name>', 'project name (default: name: in the file, $COMPOSE_PROJECT_NAME, or the directory name)')
     .enablePositionalOptions()
     .addHelpText('after', `
