@@ -206,6 +206,31 @@ describe('a failure midway', () => {
   });
 });
 
+describe('depends_on: service_completed_successfully', () => {
+  const yaml = (code: number): string => `services:\n  init: {image: busybox, command: sh -c "sleep 0.3; exit ${code}"}\n  app:\n    image: busybox\n    command: sleep 60\n    depends_on: {init: {condition: service_completed_successfully}}\n`;
+  it('the dependant starts once the dependency exited 0; a non-zero exit fails up and removes what it made', async () => {
+    const ok = { dir: join(work, uniq('dep')), name: uniq('cd') };
+    mkdirSync(ok.dir);
+    projects.push(ok);
+    writeFileSync(join(ok.dir, 'compose.yaml'), yaml(0));
+    const r = await compose(ok, ['up', '-d']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const init = await inspect(`${ok.name}-init-1`);
+    expect(init.State.Running).toBe(false);
+    expect((await inspect(`${ok.name}-app-1`)).State.Running).toBe(true);
+    expect((await compose(ok, ['down'])).exitCode).toBe(0);
+
+    const bad = { dir: join(work, uniq('dep')), name: uniq('cd') };
+    mkdirSync(bad.dir);
+    writeFileSync(join(bad.dir, 'compose.yaml'), yaml(3));
+    const f = await compose(bad, ['up', '-d']);
+    expect(f.exitCode).not.toBe(0);
+    expect(f.stderr.split('\n').filter((l) => l.startsWith('minictr:'))).toEqual([`minictr: service app: dependency ${bad.name}-init-1 did not complete successfully (exit code 3)`]);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(bad.name);
+    expect((await minictr(['network', 'ls'])).stdout).not.toContain(bad.name);
+  });
+});
+
 describe('up without -d', () => {
   it('follows every container\'s output as SERVICE-N | line, and Ctrl-C stops the services', async () => {
     const p = { dir: join(work, uniq('att')), name: uniq('ca') };
