@@ -27,8 +27,10 @@ function cgi(dir: string, body: string): void {
   chmodSync(join(dir, 'cgi-bin', 'data'), 0o755);
 }
 
-/** GET PATH from HOST:80 with busybox nc (which resolves through /etc/hosts): the body. */
-const GET = (host: string, path: string): string => `printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w3 ${host} 80 | sed '1,/^\\r*$/d'`;
+/** GET PATH from HOST:80 with busybox nc (which resolves through /etc/hosts): the body. A
+ * server just started may not listen yet: up to 5 s of retries. */
+const GET = (host: string, path: string): string =>
+  `$(for i in $(seq 50); do R=$(printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w3 ${host} 80 | sed '1,/^\\r*$/d'); [ -n "$R" ] && break; sleep 0.1; done; echo "$R")`;
 
 function appYaml(backendEnv = 'v1'): string {
   return `
@@ -68,15 +70,24 @@ describe('a three-tier application', () => {
   let port: number;
   const token = uniq('row-', 10);
   const env = (): Record<string, string> => ({ PROXY_PORT: String(port) });
-  const fetchApp = async (): Promise<string> => (await (await fetch(`http://127.0.0.1:${port}/cgi-bin/data`)).text()).trim();
+  const fetchApp = async (): Promise<string> => {
+    for (let i = 0; ; i++) {
+      try {
+        return (await (await fetch(`http://127.0.0.1:${port}/cgi-bin/data`)).text()).trim();
+      } catch (e) {
+        if (i >= 50) throw e; // the proxy's httpd may not listen yet
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
   let first: Record<string, { Id: string; State: { Pid: number } }>;
 
   beforeAll(async () => {
     port = await freePort();
     mkdirSync(join(p.dir, 'data'), { recursive: true });
     writeFileSync(join(p.dir, 'data', 'value'), `${token}\n`);
-    cgi(join(p.dir, 'backend'), `echo "backend $(hostname) $VERSION: $(${GET('db', '/value')})"`);
-    cgi(join(p.dir, 'proxy'), `echo "proxy via $(${GET('backend', '/cgi-bin/data')})"`);
+    cgi(join(p.dir, 'backend'), `echo "backend $(hostname) $VERSION: ${GET('db', '/value')}"`);
+    cgi(join(p.dir, 'proxy'), `echo "proxy via ${GET('backend', '/cgi-bin/data')}"`);
     writeFileSync(join(p.dir, 'compose.yaml'), appYaml());
     projects.push(p);
   });
@@ -112,7 +123,7 @@ describe('a three-tier application', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     for (const s of ['db', 'backend', 'proxy']) expect((await inspect(`${p.name}-${s}-1`)).Id).toBe(first[s]!.Id);
     const names = [1, 2, 3].map((i) => `${p.name}-backend-${i}`);
-    const ex = await compose(p, ['exec', 'proxy', 'sh', '-c', names.map((n) => GET(n, '/cgi-bin/data')).join('; ') + '; grep -c "\\sbackend$" /etc/hosts'], env());
+    const ex = await compose(p, ['exec', 'proxy', 'sh', '-c', names.map((n) => `echo ${GET(n, '/cgi-bin/data')}`).join('; ') + '; grep -c "\\sbackend$" /etc/hosts'], env());
     expect(ex.exitCode, ex.stderr).toBe(0);
     const lines = ex.stdout.trim().split('\n');
     expect(lines.slice(0, 3)).toHaveLength(3);
@@ -132,7 +143,7 @@ describe('a three-tier application', () => {
     expect((await inspect(`${p.name}-backend-1`)).Id).not.toBe(first.backend!.Id);
     expect(await fetchApp()).toMatch(new RegExp(`^proxy via backend \\w+ v2: ${token}$`));
     // a one-off container on the project network reaches db by name, and is gone after
-    const run = await compose(p, ['run', '--rm', 'backend', 'sh', '-c', GET('db', '/value')], env());
+    const run = await compose(p, ['run', '--rm', 'backend', 'sh', '-c', `echo ${GET('db', '/value')}`], env());
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe(token);
   });
@@ -261,6 +272,21 @@ describe('up without -d', () => {
     expect((await inspect(`${p.name}-ticker-1`)).State.Running).toBe(false);
     expect((await compose(p, ['down'])).exitCode).toBe(0);
     expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+});
+
+describe('run', () => {
+  it('a one-off container starts what its service depends on first, and --rm leaves only those', async () => {
+    const p = { dir: join(work, uniq('run')), name: uniq('cr') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  db: {image: busybox, command: sh -c "echo stored > /v && exec httpd -f -p 80 -h /"}\n  cli: {image: busybox, depends_on: [db]}\n');
+    const r = await compose(p, ['run', '--rm', 'cli', 'sh', '-c', `echo ${GET('db', '/v')}`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('stored');
+    const left = (await minictr(['ps', '-a', '--format', 'json'])).stdout.split('\n').filter((l) => l.includes(p.name)).map((l) => (JSON.parse(l) as { Names: string }).Names);
+    expect(left).toEqual([`${p.name}-db-1`]);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
   });
 });
 

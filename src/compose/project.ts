@@ -252,13 +252,14 @@ export async function composeExec(ctx: ComposeContext, service: string, command:
 }
 
 /** `compose run [--rm] SVC CMD...`: a one-off container of the service (named
- * PROJECT-SVC-run-XXXXXX, no published ports), attached; its exit status is returned. */
+ * PROJECT-SVC-run-XXXXXX, no published ports), attached, after `up -d` of what it depends on
+ * (as Compose does); its exit status is returned. */
 export async function composeRun(ctx: ComposeContext, service: string, command: string[], o: { rm: boolean }): Promise<number> {
+  const deps = [...selectServices(ctx.model, [service])].filter((s) => s !== service);
   const plan = buildPlan(ctx.model, { features: ctx.features, only: new Set([service]) });
-  const s = plan.services.find((x) => x.config.name === service);
-  if (!s) throw new NotFoundError(`no such service: ${service}`);
-  const { findNetwork } = await import('../network/container/store.js');
-  if (!findNetwork(s.network.name)) throw new NotFoundError(`network ${s.network.name} does not exist: run 'minictr compose up' first`);
+  const s = plan.services[0]!;
+  if (deps.length) await composeUp(ctx, { detach: true, services: deps, scale: [], removeOrphans: false });
+  await ensureNetworks(ctx, plan, []);
   const name = `${plan.project}-${service}-run-${randomBytes(3).toString('hex')}`;
   const argv = runArgv(plan, s, { oneOff: { name, command, rm: o.rm }, features: ctx.features });
   step(ctx, `run a one-off container of ${service}`, argv);
