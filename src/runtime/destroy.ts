@@ -26,10 +26,10 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
   if (opts.volumes || c.config.autoRemove) await removeAnonymousVolumes(c);
 }
 
-export function hostsEntry(id: string): { dir: string; name: string; hostname: string } | undefined {
+export function hostsEntry(id: string): { dir: string; name: string; hostname: string; aliases?: string[] } | undefined {
   try {
     const c = findContainer(id);
-    return { dir: c.dir, name: c.config.name, hostname: c.config.hostname };
+    return { dir: c.dir, name: c.config.name, hostname: c.config.hostname, aliases: c.config.network?.aliases };
   } catch {
     return undefined;
   }

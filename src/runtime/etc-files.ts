@@ -13,6 +13,8 @@ export interface EtcOptions {
   dns?: string[];
   /** the container shares the host's network: loopback resolvers work there */
   hostNetwork?: boolean;
+  /** --network-alias names, on the container's own line too */
+  aliases?: string[];
 }
 
 /** systemd-resolved's stub (127.0.0.53) is unreachable from another network namespace;
@@ -31,7 +33,7 @@ export function containerResolvConf(opts: EtcOptions): string {
 }
 
 export function writeEtcFiles(dir: string, hostname: string, name: string, opts: EtcOptions = {}): OciMount[] {
-  const names = `${hostname}${name !== hostname ? ` ${name}` : ''}`;
+  const names = [...new Set([hostname, name, ...(opts.aliases ?? [])])].join(' ');
   const files: Record<string, string> = {
     hostname: `${hostname}\n`,
     hosts: ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${opts.ip ?? '127.0.1.1'}\t${names}`, ''].join('\n'),

@@ -52,6 +52,7 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       OpenStdin: c.config.interactive,
       AutoRemove: c.config.autoRemove,
       ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
+      Labels: c.config.labels ?? {},
     },
     State: {
       Status: running ? 'running' : restarting ? 'restarting' : c.state.status,

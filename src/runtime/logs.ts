@@ -16,6 +16,8 @@ export interface LogOptions {
   follow: boolean;
   tail?: number;
   timestamps?: boolean;
+  /** put before every line (compose: `SERVICE-N | `) */
+  prefix?: string;
 }
 
 /** Parse whole records from buf; returns them and how many bytes were used. */
@@ -69,10 +71,20 @@ export class LineTail {
   }
 }
 
-function emit(records: LogRecord[], timestamps: boolean): void {
+/** Prints records; with a prefix, before each line (lineStart: per stream, whether the last
+ * record ended its line). */
+function emit(records: LogRecord[], timestamps: boolean, prefix?: string, lineStart: Record<1 | 2, boolean> = { 1: true, 2: true }): void {
   for (const r of records) {
     if (timestamps) writeSync(r.stream, `${new Date(Number(r.timeNs / 1000000n)).toISOString()} `);
-    writeSync(r.stream, r.data);
+    if (prefix === undefined) {
+      writeSync(r.stream, r.data);
+      continue;
+    }
+    const text = r.data.toString('utf8');
+    const lines = text.split('\n');
+    const out = lines.map((l, i) => (i === lines.length - 1 && l === '' ? '' : `${i === 0 && !lineStart[r.stream] ? '' : prefix}${l}`)).join('\n');
+    lineStart[r.stream] = text.endsWith('\n');
+    writeSync(r.stream, out);
   }
 }
 
@@ -97,6 +109,7 @@ export async function showLogs(ref: string, opts: LogOptions): Promise<void> {
     if (!fstatSync(fd).isFile()) throw new MinictrError(`the log of ${c.config.name} is not a regular file`);
     let tail = opts.tail !== undefined ? new LineTail(opts.tail) : undefined;
     const timestamps = Boolean(opts.timestamps);
+    const lineStart: Record<1 | 2, boolean> = { 1: true, 2: true };
     let pending = Buffer.alloc(0);
     const chunk = Buffer.alloc(1 << 16);
     const drain = (): void => {
@@ -107,11 +120,11 @@ export async function showLogs(ref: string, opts: LogOptions): Promise<void> {
         pending = pending.subarray(used);
         if (pending.length >= 13 && pending.readUInt32LE(9) > MAX_RECORD) throw new MinictrError(`the log of ${c.config.name} is damaged (a record of ${pending.readUInt32LE(9)} bytes)`);
         if (tail) for (const r of records) tail.add(r);
-        else emit(records, timestamps);
+        else emit(records, timestamps, opts.prefix, lineStart);
       }
     };
     drain();
-    if (tail) emit(tail.take(), timestamps);
+    if (tail) emit(tail.take(), timestamps, opts.prefix, lineStart);
     tail = undefined; // from here on (-f), every new record is printed as it comes
     if (!opts.follow) return;
     for (;;) {

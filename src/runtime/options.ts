@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
+import type { Container } from './store.js';
 import type { SecurityFlags } from './security-options.js';
 import { parseBytes, type LimitFlags } from '../cgroup/limits.js';
 import { checkName } from '../names.js';
@@ -42,6 +43,12 @@ export interface RunOptions {
   userns?: string;
   /** --cap-add, --privileged, --security-opt, --ulimit, --device ... as typed (security-options.ts) */
   security?: SecurityFlags;
+  /** --label K=V: kept in the container's record (compose finds its containers by them) */
+  labels?: string[];
+  /** --network-alias NAME: more names the container has on its network's /etc/hosts */
+  networkAliases?: string[];
+  /** called for each container started with -d, instead of printing its id (compose) */
+  onStarted?: (c: Container) => void;
 }
 
 /** -e K=V sets, -e K copies the host's value (as docker does), skipped when unset. */
@@ -155,4 +162,23 @@ export function parseWorkdir(dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
   if (!isAbsolute(dir)) throw new UsageError(`invalid working directory "${dir}": must be an absolute path`);
   return dir;
+}
+
+/** --label K=V (K=: an empty value; a bare K too, as docker takes it). */
+export function parseLabels(flags: string[]): Record<string, string> | undefined {
+  if (!flags.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const l of flags) {
+    const eq = l.indexOf('=');
+    const key = eq < 0 ? l : l.slice(0, eq);
+    if (!key || /[\s\0]/.test(key) || l.includes('\0')) throw new UsageError(`invalid --label "${l}": expected KEY=VALUE`);
+    out[key] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --network-alias: a host name, by the rule for container names (it goes into /etc/hosts). */
+export function parseNetworkAliases(flags: string[]): string[] | undefined {
+  if (!flags.length) return undefined;
+  return [...new Set(flags.map((a) => checkName('container', a, '--network-alias')))];
 }

@@ -14,7 +14,7 @@ import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
-import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseEnv, parseLabels, parseMount, parseNetworkAliases, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { deleteVolumeFiles, volumeData } from '../volume/store.js';
@@ -48,6 +48,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (replicas > 1 && !opts.detach) throw new UsageError('--replicas needs -d: replicas run detached');
   const mode = parseNetworkMode(opts.network);
   const ports = (opts.publish ?? []).map(parsePortMapping);
+  const labels = parseLabels(opts.labels ?? []);
+  const aliases = parseNetworkAliases(opts.networkAliases ?? []);
+  if (aliases && (mode.kind !== 'bridge' || mode.network === 'bridge')) throw new UsageError('--network-alias needs a user network (--network NAME)');
   if (ports.length && mode.kind !== 'bridge') throw new UsageError(`-p needs a bridge network, not --network ${formatNetworkMode(mode)}`);
   if (replicas > 1 && ports.length) throw new UsageError('-p cannot be used with --replicas: the host port can be published once');
   for (const d of opts.dns ?? []) if (ipToInt(d) === undefined) throw new UsageError(`invalid --dns "${d}": expected an IPv4 address`);
@@ -98,12 +101,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       autoRemove: opts.rm,
       volumes,
       tmpfs,
-      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined },
+      network: { mode: formatNetworkMode(mode), ports, dns: opts.dns?.length ? opts.dns : undefined, ...(aliases ? { aliases } : {}) },
       resources,
       ...(userns ? { userns } : {}),
       ...(restartPolicy.Name !== 'no' ? { restartPolicy } : {}),
       ...(healthcheck ? { healthcheck } : {}),
       security,
+      ...(labels ? { labels } : {}),
     });
   const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {
@@ -157,7 +161,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
     await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
-    writeSync(1, `${container.config.id}\n`);
+    if (opts.onStarted) opts.onStarted(container);
+    else writeSync(1, `${container.config.id}\n`);
   }
   return 0;
 }

@@ -69,6 +69,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       ip: cfg.network?.ip,
       dns: cfg.network?.dns,
       hostNetwork: cfg.network?.mode === 'host',
+      aliases: cfg.network?.aliases,
     });
     // --userns=remap: the container's root may edit its /etc/hosts, as the host's root would
     if (cfg.userns) chownToContainerRoot(etcMounts.map((m) => m.source!), cfg.userns);

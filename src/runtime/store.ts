@@ -68,6 +68,8 @@ export interface ContainerConfig {
   /** --cap-add, --privileged, --security-opt, --ulimit, --device ... (security-options.ts);
    * absent: Docker's defaults */
   security?: SecurityConfig;
+  /** --label K=V (compose: com.docker.compose.project, .service, .container-number, .config-hash) */
+  labels?: Record<string, string>;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -195,6 +197,9 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (typeof r.image !== 'string' || typeof r.created !== 'string' || typeof r.hostname !== 'string') return 'image, created or hostname is missing';
   if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) return 'command is not a list of strings';
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
+  const aliases = (r.network as { aliases?: unknown } | undefined)?.aliases;
+  if (aliases !== undefined && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string' && isValidName('container', a)))) return 'its network aliases are not host names';
+  if (r.labels !== undefined && (typeof r.labels !== 'object' || r.labels === null || Array.isArray(r.labels) || !Object.values(r.labels).every((v) => typeof v === 'string'))) return 'labels is not a map of strings';
   const security = r.security === undefined ? undefined : securityConfigProblem(r.security);
   if (security) return `its security flags are broken: ${security}`;
   for (const v of r.volumes as unknown[]) {

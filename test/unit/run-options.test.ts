@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/errors.js';
-import { parseEnv, parseMount, parseTmpfs, parseVolume, parseWorkdir } from '../../src/runtime/options.js';
+import { parseEnv, parseLabels, parseMount, parseNetworkAliases, parseTmpfs, parseVolume, parseWorkdir } from '../../src/runtime/options.js';
+import { hostsLine } from '../../src/network/container/attach.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-unit-'));
 mkdirSync(join(scratch, 'data'));
@@ -152,5 +153,24 @@ describe('parseTmpfs and parseWorkdir', () => {
     expect(parseWorkdir('/srv/app')).toBe('/srv/app');
     expect(() => parseWorkdir('app')).toThrow(new UsageError('invalid working directory "app": must be an absolute path'));
     expect(() => parseWorkdir('')).toThrow(new UsageError('invalid working directory "": must be an absolute path'));
+  });
+});
+
+describe('parseLabels and parseNetworkAliases', () => {
+  it('K=V into a map (values may hold "=" or be empty); none: undefined', () => {
+    expect(parseLabels(['com.docker.compose.project=p', 'e=', 'url=a=b', 'bare'])).toEqual({ 'com.docker.compose.project': 'p', e: '', url: 'a=b', bare: '' });
+    expect(parseLabels([])).toBeUndefined();
+  });
+  it.each(['=v', 'a b=1', ''])('refuses the label %j', (l) => {
+    expect(() => parseLabels([l])).toThrow(new UsageError(`invalid --label "${l}": expected KEY=VALUE`));
+  });
+  it('aliases are container-name-shaped host names, deduplicated', () => {
+    expect(parseNetworkAliases(['db', 'db', 'db.local'])).toEqual(['db', 'db.local']);
+    expect(() => parseNetworkAliases(['a/b'])).toThrow(UsageError);
+    expect(() => parseNetworkAliases(['a b'])).toThrow(/--network-alias/);
+  });
+  it('an /etc/hosts line names the container, its hostname and aliases once each', () => {
+    expect(hostsLine('10.1.2.3', { name: 'p-db-1', hostname: 'p-db-1', aliases: ['db', 'p-db-1'] })).toBe('10.1.2.3\tp-db-1 db');
+    expect(hostsLine('10.1.2.3', { name: 'n', hostname: 'h' })).toBe('10.1.2.3\tn h');
   });
 });

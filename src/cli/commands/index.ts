@@ -38,6 +38,8 @@ import { register as loginCmd } from './login.js';
 import { register as restartPolicyCmd } from './restart-policy.js';
 import { register as healthProbeCmd } from './health-probe.js';
 
+import { register as composeCmd } from './compose.js';
+
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, composeCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];

@@ -1,10 +1,14 @@
 import { Command, Option } from 'commander';
+import { UsageError } from '../../errors.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function register(program: Command): void {
-  program
-    .command('run')
+import type { RunOptions } from '../../runtime/options.js';
+
+/** The run command line: its arguments and options (shared by `run` and compose, which
+ * parses the `run` argv it plans with it, so what it prints is what runs). */
+export function defineRun(cmd: Command): Command {
+  return cmd
     .description('create and run a container from an image')
     .argument('<image>', 'image name[:tag], e.g. busybox or ubuntu')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
@@ -22,6 +26,8 @@ export function register(program: Command): void {
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
     .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its network (repeatable)', collect, [])
+    .option('-l, --label <KEY=VALUE>', 'a label kept in the container\'s record (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
     .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
     .option('--replicas <n>', 'with -d: start N identical containers named NAME-1..NAME-N', (v) => Number(v))
@@ -53,62 +59,95 @@ export function register(program: Command): void {
     .option('--device <host[:ctr][:rwm]>', 'give the container a host device node (repeatable)', collect, [])
     .option('--explain', 'print each kernel step with its shell equivalent', false)
     .passThroughOptions()
-    .helpOption('--help', 'display help for command')
-    .action(async (image: string, command: string[], o: Record<string, unknown>) => {
-      const { runContainer } = await import('../../runtime/run.js');
-      process.exitCode = await runContainer({
-        image,
-        command,
-        interactive: Boolean(o.interactive),
-        tty: Boolean(o.tty),
-        rm: Boolean(o.rm),
-        name: o.name as string | undefined,
-        hostname: o.hostname as string | undefined,
-        env: o.env as string[],
-        workdir: o.workdir as string | undefined,
-        volumes: o.volume as string[],
-        mounts: o.mount as string[],
-        tmpfs: o.tmpfs as string[],
-        explain: Boolean(o.explain),
-        detach: Boolean(o.detach),
-        user: o.user as string | undefined,
-        replicas: o.replicas as number | undefined,
-        network: o.network as string | undefined,
-        publish: o.publish as string[],
-        dns: o.dns as string[],
-        bridgeDriver: o.bridgeDriver as string | undefined,
-        userns: o.userns as string | undefined,
-        restart: o.restart as string | undefined,
-        health: {
-          cmd: o.healthCmd as string | undefined,
-          interval: o.healthInterval as string | undefined,
-          timeout: o.healthTimeout as string | undefined,
-          retries: o.healthRetries as string | undefined,
-          startPeriod: o.healthStartPeriod as string | undefined,
-          none: o.healthcheck === false,
-        },
-        security: {
-          capAdd: o.capAdd as string[],
-          capDrop: o.capDrop as string[],
-          privileged: Boolean(o.privileged),
-          readOnly: Boolean(o.readOnly),
-          securityOpt: o.securityOpt as string[],
-          ulimit: o.ulimit as string[],
-          sysctl: o.sysctl as string[],
-          oomScoreAdj: o.oomScoreAdj as string | undefined,
-          shmSize: o.shmSize as string | undefined,
-          groupAdd: o.groupAdd as string[],
-          device: o.device as string[],
-        },
-        limits: {
-          memory: o.memory as string | undefined,
-          memorySwap: o.memorySwap as string | undefined,
-          cpus: o.cpus as string | undefined,
-          cpuShares: o.cpuShares as string | undefined,
-          cpuWeight: o.cpuWeight as string | undefined,
-          cpusetCpus: o.cpusetCpus as string | undefined,
-          pidsLimit: o.pidsLimit as string | undefined,
-        },
-      });
+    .helpOption('--help', 'display help for command');
+}
+
+export function register(program: Command): void {
+  defineRun(program.command('run')).action(async (image: string, command: string[], o: Record<string, unknown>) => {
+    const { runContainer } = await import('../../runtime/run.js');
+    process.exitCode = await runContainer(runOptionsFrom(image, command, o));
+  });
+}
+
+/** `minictr run ARGV` (without "run") as RunOptions; a bad flag is a one-line UsageError. */
+export function parseRunArgv(argv: string[]): RunOptions {
+  let out: RunOptions | undefined;
+  const cmd = defineRun(new Command('run'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined })
+    .action((image: string, command: string[], o: Record<string, unknown>) => {
+      out = runOptionsFrom(image, command, o);
     });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    throw new UsageError(`minictr run ${argv.join(' ')}: ${(e as Error).message.replace(/^error: /, '')}`);
+  }
+  return out!;
+}
+
+/** Which compose keys this minictr's run can carry out (flags other branches add). */
+export function runFeatures(program?: Command): { namedVolumes: boolean; restart: boolean; health: boolean } {
+  const run = defineRun(new Command('run'));
+  const has = (flag: string): boolean => run.options.some((o) => o.long === flag);
+  return { namedVolumes: Boolean(program?.commands.some((c) => c.name() === 'volume')), restart: has('--restart'), health: has('--health-cmd') };
+}
+
+function runOptionsFrom(image: string, command: string[], o: Record<string, unknown>): RunOptions {
+  return {
+    image,
+    command,
+    interactive: Boolean(o.interactive),
+    tty: Boolean(o.tty),
+    rm: Boolean(o.rm),
+    name: o.name as string | undefined,
+    hostname: o.hostname as string | undefined,
+    env: o.env as string[],
+    workdir: o.workdir as string | undefined,
+    volumes: o.volume as string[],
+    mounts: o.mount as string[],
+    tmpfs: o.tmpfs as string[],
+    explain: Boolean(o.explain),
+    detach: Boolean(o.detach),
+    user: o.user as string | undefined,
+    replicas: o.replicas as number | undefined,
+    network: o.network as string | undefined,
+    publish: o.publish as string[],
+    dns: o.dns as string[],
+    networkAliases: o.networkAlias as string[],
+    labels: o.label as string[],
+    bridgeDriver: o.bridgeDriver as string | undefined,
+    userns: o.userns as string | undefined,
+    restart: o.restart as string | undefined,
+    health: {
+      cmd: o.healthCmd as string | undefined,
+      interval: o.healthInterval as string | undefined,
+      timeout: o.healthTimeout as string | undefined,
+      retries: o.healthRetries as string | undefined,
+      startPeriod: o.healthStartPeriod as string | undefined,
+      none: o.healthcheck === false,
+    },
+    security: {
+      capAdd: o.capAdd as string[],
+      capDrop: o.capDrop as string[],
+      privileged: Boolean(o.privileged),
+      readOnly: Boolean(o.readOnly),
+      securityOpt: o.securityOpt as string[],
+      ulimit: o.ulimit as string[],
+      sysctl: o.sysctl as string[],
+      oomScoreAdj: o.oomScoreAdj as string | undefined,
+      shmSize: o.shmSize as string | undefined,
+      groupAdd: o.groupAdd as string[],
+      device: o.device as string[],
+    },
+    limits: {
+      memory: o.memory as string | undefined,
+      memorySwap: o.memorySwap as string | undefined,
+      cpus: o.cpus as string | undefined,
+      cpuShares: o.cpuShares as string | undefined,
+      cpuWeight: o.cpuWeight as string | undefined,
+      cpusetCpus: o.cpusetCpus as string | undefined,
+      pidsLimit: o.pidsLimit as string | undefined,
+    },
+  };
 }

@@ -32,6 +32,8 @@ export interface ContainerNetwork {
   ip?: string;
   ports: PortMapping[];
   dns?: string[];
+  /** --network-alias: more names in the network's /etc/hosts files */
+  aliases?: string[];
 }
 
 const NETWORK_LOCK = (): string => join(paths.locks(), 'networks.lock');
@@ -163,15 +165,27 @@ export async function disconnectContainer(containerId: string, n: ContainerNetwo
 
 /** Every container of the network in every other's /etc/hosts (written in place: the file
  * is bind-mounted, and a new inode would not be seen inside). */
-export function refreshHosts(network: string, lookup: (id: string) => { dir: string; name: string; hostname: string } | undefined): void {
+export interface HostsMember {
+  dir: string;
+  name: string;
+  hostname: string;
+  aliases?: string[];
+}
+
+/** One /etc/hosts line: the address, the name, the hostname if other, the aliases. */
+export function hostsLine(ip: string, c: Omit<HostsMember, 'dir'>): string {
+  return `${ip}\t${[...new Set([c.name, c.hostname, ...(c.aliases ?? [])])].join(' ')}`;
+}
+
+export function refreshHosts(network: string, lookup: (id: string) => HostsMember | undefined): void {
   const members = [...addressesInUse(network).entries()]
     .map(([ip, id]) => ({ ip, c: lookup(id) }))
-    .filter((m): m is { ip: string; c: { dir: string; name: string; hostname: string } } => m.c !== undefined);
+    .filter((m): m is { ip: string; c: HostsMember } => m.c !== undefined);
   for (const { c } of members) {
     const file = join(c.dir, 'hosts');
     if (!existsSync(file)) continue;
     const own = readFileSync(file, 'utf8').split('# minictr network')[0]!.trimEnd();
-    const lines = members.filter((m) => m.c.dir !== c.dir).map((m) => `${m.ip}\t${m.c.name}${m.c.hostname !== m.c.name ? ` ${m.c.hostname}` : ''}`);
+    const lines = members.filter((m) => m.c.dir !== c.dir).map((m) => hostsLine(m.ip, m.c));
     writeFileSync(file, `${own}\n# minictr network ${network}\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
   }
 }

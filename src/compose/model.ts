@@ -1,0 +1,65 @@
+/** A compose project once checked: what the planner works from (see validate.ts). */
+
+export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface VolumeEntry {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** bind: an absolute host path (relative ones are resolved from the project dir); volume: its name */
+  source?: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface HealthCheck {
+  test?: string[];
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  startPeriod?: string;
+  disable?: boolean;
+}
+
+export interface ServiceConfig {
+  name: string;
+  image: string;
+  command?: string[];
+  environment: Record<string, string>;
+  ports: string[];
+  volumes: VolumeEntry[];
+  tmpfs: string[];
+  /** project network keys (the `default` network when none is given), with their aliases */
+  networks: { key: string; aliases: string[] }[];
+  dependsOn: { service: string; condition: DependsCondition }[];
+  replicas: number;
+  hostname?: string;
+  workingDir?: string;
+  user?: string;
+  capAdd: string[];
+  capDrop: string[];
+  readOnly: boolean;
+  privileged: boolean;
+  dns: string[];
+  labels: Record<string, string>;
+  restart?: string;
+  healthcheck?: HealthCheck;
+}
+
+export interface NetworkDecl {
+  key: string;
+  /** the network's real name: PROJECT_KEY, or `name:` / an external one's own */
+  name: string;
+  external: boolean;
+  driver?: 'linux' | 'ovs';
+  subnet?: string;
+}
+
+export interface ComposeModel {
+  project: string;
+  /** how errors name the file(s) */
+  source: string;
+  dir: string;
+  services: ServiceConfig[];
+  networks: NetworkDecl[];
+  /** top-level named volumes (declared; created once `minictr volume` exists) */
+  volumes: string[];
+}

@@ -1,0 +1,299 @@
+/**
+ * `minictr compose` carried out: the plan (plan.ts) run through the same library calls the
+ * plain commands use (`network create`, `run -d`, `start`, `stop`, `rm -f`), each printed
+ * with --explain as the minictr command it amounts to, right before it is done. A project's
+ * containers are found by their labels (com.docker.compose.project / .service /
+ * .container-number / .config-hash), so `up` knows what already runs: a container whose
+ * service's resolved config hash is unchanged is left running, a changed one is recreated.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
+import type { RunOptions } from '../runtime/options.js';
+import { isRunning, listContainers, type Container } from '../runtime/store.js';
+import { silent, type Explainer } from '../util/explain.js';
+import { table } from '../util/format.js';
+import { shellLine } from '../util/shell.js';
+import type { RunFeatures } from './mapping.js';
+import type { ComposeModel } from './model.js';
+import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, type Plan, type PlannedService } from './plan.js';
+
+export interface ComposeContext {
+  model: ComposeModel;
+  /** the merged, interpolated file, for `config` */
+  tree: Record<string, unknown>;
+  features: RunFeatures;
+  /** `minictr run ARGV` parsed by the real run command line */
+  parseRun: (argv: string[]) => RunOptions;
+  explain: Explainer;
+  /** progress lines (stderr) */
+  say: (line: string) => void;
+}
+
+const label = (c: Container, k: string): string | undefined => c.config.labels?.[k];
+
+/** The project's containers (one-offs of `compose run` included only when asked). */
+export function projectContainers(project: string, opts: { oneOff?: boolean } = {}): Container[] {
+  return listContainers()
+    .filter((c) => label(c, LABEL.project) === project && (opts.oneOff || label(c, LABEL.oneoff) !== 'True'))
+    .sort((a, b) => a.config.name.localeCompare(b.config.name, 'en', { numeric: true }));
+}
+
+function step(ctx: ComposeContext, what: string, argv: string[]): void {
+  ctx.explain.step(what, shellLine(['minictr', ...argv]));
+}
+
+async function runPlanned(ctx: ComposeContext, argv: string[], onStarted?: (c: Container) => void): Promise<number> {
+  const { runContainer } = await import('../runtime/run.js');
+  return runContainer({ ...ctx.parseRun(argv.slice(1)), ...(onStarted ? { onStarted } : {}) });
+}
+
+async function removeOne(ctx: ComposeContext, c: Container, why: string): Promise<void> {
+  const { removeContainer } = await import('../runtime/remove.js');
+  step(ctx, `${why}: remove container ${c.config.name}`, ['rm', '-f', c.config.name]);
+  await removeContainer(c.config.id, true);
+  ctx.say(`Container ${c.config.name}  Removed`);
+}
+
+export interface UpOptions {
+  detach: boolean;
+  services: string[];
+  scale: string[];
+  removeOrphans: boolean;
+}
+
+export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<number> {
+  const { model } = ctx;
+  const plan = buildPlan(model, { features: ctx.features, scale: parseScale(o.scale, model.services), only: selectServices(model, o.services) });
+  // every command line is built and parsed, and every image found, before anything is made
+  for (const s of plan.services) {
+    ctx.parseRun(runArgv(plan, s, { number: 1, features: ctx.features }).slice(1));
+    s.config.volumes.forEach((v, i) => {
+      if (v.type === 'bind' && !existsSync(v.source!)) throw new NotFoundError(`${plan.source}: services.${s.config.name}.volumes[${i}]: the bind source ${v.source} does not exist`);
+    });
+  }
+  const { resolveOrPullImage } = await import('../image/resolve.js');
+  for (const image of new Set(plan.services.map((s) => s.config.image))) await resolveOrPullImage(image, { output: process.stderr });
+
+  const made: { networks: string[]; containers: Container[] } = { networks: [], containers: [] };
+  try {
+    await ensureNetworks(ctx, plan, made.networks);
+    const existing = projectContainers(model.project);
+    for (const s of plan.services) {
+      await waitForDependencies(ctx, plan, s);
+      await upService(ctx, plan, s, existing, made.containers);
+    }
+    const orphans = existing.filter((c) => !model.services.some((s) => s.name === label(c, LABEL.service)));
+    for (const c of orphans) {
+      if (o.removeOrphans) await removeOne(ctx, c, 'orphan');
+      else ctx.say(`minictr: found orphan container ${c.config.name} (service ${label(c, LABEL.service)} is not in the file): --remove-orphans removes it`);
+    }
+  } catch (err) {
+    // nothing half-made is left: what this up created goes again
+    await rollback(ctx, made);
+    throw err;
+  }
+  if (o.detach) return 0;
+  return followUntilInterrupted(ctx, plan);
+}
+
+async function ensureNetworks(ctx: ComposeContext, plan: Plan, made: string[]): Promise<void> {
+  const { findNetwork } = await import('../network/container/store.js');
+  const { createNetwork } = await import('../network/container/attach.js');
+  for (const n of plan.networks) {
+    if (findNetwork(n.name)) continue;
+    if (n.external) throw new NotFoundError(`${plan.source}: networks.${n.key}: external network ${n.name} does not exist (create it with: minictr network create ${n.name})`);
+    step(ctx, `create network ${n.name}`, networkArgv(n));
+    await createNetwork(n.name, { subnet: n.subnet, driver: n.driver });
+    made.push(n.name);
+    ctx.say(`Network ${n.name}  Created`);
+  }
+}
+
+async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, existing: Container[], made: Container[]): Promise<void> {
+  const mine = existing.filter((c) => label(c, LABEL.service) === s.config.name);
+  for (let n = 1; n <= s.replicas; n++) {
+    const found = mine.filter((c) => label(c, LABEL.number) === String(n));
+    let keep: Container | undefined;
+    for (const c of found) {
+      if (!keep && label(c, LABEL.hash) === s.hash) keep = c;
+      else await removeOne(ctx, c, `the configuration of ${s.config.name} changed`);
+    }
+    if (keep && isRunning(keep)) {
+      ctx.say(`Container ${keep.config.name}  Running`);
+      continue;
+    }
+    if (keep) {
+      const { startExisting } = await import('../runtime/lifecycle.js');
+      step(ctx, `start container ${keep.config.name}`, ['start', keep.config.name]);
+      await startExisting(keep.config.id, { attach: false, explain: false });
+      ctx.say(`Container ${keep.config.name}  Started`);
+      continue;
+    }
+    const argv = runArgv(plan, s, { number: n, features: ctx.features });
+    step(ctx, `create and start container ${argv[argv.indexOf('--name') + 1]}`, argv);
+    await runPlanned(ctx, argv, (c) => {
+      made.push(c);
+      ctx.say(`Container ${c.config.name}  Started`);
+    });
+  }
+  // scaled down: the highest numbers go
+  for (const c of mine.filter((x) => Number(label(x, LABEL.number)) > s.replicas)) await removeOne(ctx, c, `${s.config.name} is scaled to ${s.replicas}`);
+}
+
+/** depends_on conditions: service_started holds once its containers were started (they were,
+ * in order); service_completed_successfully waits for each to exit with 0. */
+async function waitForDependencies(ctx: ComposeContext, plan: Plan, s: PlannedService): Promise<void> {
+  for (const d of s.config.dependsOn) {
+    if (d.condition !== 'service_completed_successfully') continue;
+    const { waitForExit } = await import('../runtime/lifecycle.js');
+    for (const c of projectContainers(plan.project).filter((x) => label(x, LABEL.service) === d.service)) {
+      ctx.explain.note(`${s.config.name} waits for ${c.config.name} to complete (minictr wait ${c.config.name})`);
+      const done = (await waitForExit(c.config.id))!;
+      if (done.state.exitCode !== 0) throw new MinictrError(`service ${s.config.name}: dependency ${c.config.name} did not complete successfully (exit code ${done.state.exitCode})`);
+    }
+  }
+}
+
+async function rollback(ctx: ComposeContext, made: { networks: string[]; containers: Container[] }): Promise<void> {
+  const { removeContainer } = await import('../runtime/remove.js');
+  const { removeNetwork } = await import('../network/container/attach.js');
+  for (const c of made.containers.reverse()) await removeContainer(c.config.id, true).catch(() => undefined);
+  const ids = new Set(listContainers().map((c) => c.config.id));
+  for (const n of made.networks.reverse()) await removeNetwork(n, false, silent, (id) => ids.has(id)).catch(() => undefined);
+}
+
+/** `up` without -d: every container's output, `SERVICE-N | ` before each line, until all
+ * have exited or Ctrl-C (SIGINT/SIGTERM), which stops them. */
+async function followUntilInterrupted(ctx: ComposeContext, plan: Plan): Promise<number> {
+  const { showLogs } = await import('../runtime/logs.js');
+  const { stopContainer } = await import('../runtime/lifecycle.js');
+  const wanted = new Set(plan.services.map((s) => s.config.name));
+  const containers = projectContainers(plan.project).filter((c) => wanted.has(label(c, LABEL.service) ?? ''));
+  const width = Math.max(...containers.map((c) => prefixOf(c).length));
+  let interrupted = false;
+  const stopAll = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    ctx.say('Gracefully stopping... (press Ctrl+C again to force)');
+    void Promise.all([...containers].reverse().map((c) => stopContainer(c.config.id).catch(() => undefined)));
+  };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  try {
+    await Promise.all(containers.map((c) => showLogs(c.config.id, { follow: true, prefix: `${prefixOf(c).padEnd(width)} | ` })));
+  } finally {
+    process.off('SIGINT', stopAll);
+    process.off('SIGTERM', stopAll);
+  }
+  return interrupted ? 130 : 0;
+}
+
+const prefixOf = (c: Container): string => `${label(c, LABEL.service)}-${label(c, LABEL.number)}`;
+
+export async function composeDown(ctx: ComposeContext, o: { removeOrphans: boolean }): Promise<void> {
+  const { model } = ctx;
+  const services = new Set(model.services.map((s) => s.name));
+  const all = projectContainers(model.project, { oneOff: true });
+  for (const c of all.reverse()) {
+    if (!services.has(label(c, LABEL.service) ?? '') && !o.removeOrphans) {
+      ctx.say(`minictr: found orphan container ${c.config.name}: --remove-orphans removes it`);
+      continue;
+    }
+    await removeOne(ctx, c, 'down');
+  }
+  const { findNetwork } = await import('../network/container/store.js');
+  const { removeNetwork } = await import('../network/container/attach.js');
+  const ids = new Set(listContainers().map((c) => c.config.id));
+  for (const n of model.networks) {
+    if (n.external || !findNetwork(n.name)) continue;
+    step(ctx, `remove network ${n.name}`, ['network', 'rm', n.name]);
+    try {
+      await removeNetwork(n.name, false, silent, (id) => ids.has(id));
+      ctx.say(`Network ${n.name}  Removed`);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      ctx.say(`minictr: network ${n.name} kept: ${err.message}`);
+    }
+  }
+}
+
+/** The project's containers of these services (all when none are named). */
+function containersOf(ctx: ComposeContext, services: string[]): Container[] {
+  for (const s of services) if (!ctx.model.services.some((x) => x.name === s)) throw new NotFoundError(`no such service: ${s}`);
+  return projectContainers(ctx.model.project).filter((c) => !services.length || services.includes(label(c, LABEL.service) ?? ''));
+}
+
+export function composePs(ctx: ComposeContext, o: { all: boolean }): string {
+  const rows = projectContainers(ctx.model.project, { oneOff: true })
+    .filter((c) => o.all || isRunning(c))
+    .map((c) => {
+      const st = isRunning(c) ? 'running' : `exited (${c.state.exitCode ?? '?'})`;
+      const ports = (c.config.network?.ports ?? []).map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ');
+      return [c.config.name, label(c, LABEL.service) ?? '', c.config.image, st, ports];
+    });
+  return table(['NAME', 'SERVICE', 'IMAGE', 'STATUS', 'PORTS'], rows);
+}
+
+export async function composeLogs(ctx: ComposeContext, services: string[], o: { follow: boolean }): Promise<void> {
+  const { showLogs } = await import('../runtime/logs.js');
+  const cs = containersOf(ctx, services);
+  const width = Math.max(0, ...cs.map((c) => prefixOf(c).length));
+  await Promise.all(cs.map((c) => showLogs(c.config.id, { follow: o.follow, prefix: `${prefixOf(c).padEnd(width)} | ` })));
+}
+
+export async function composeExec(ctx: ComposeContext, service: string, command: string[], o: { index: number; env: string[]; workdir?: string; user?: string; explain: boolean }): Promise<number> {
+  const c = containersOf(ctx, [service]).find((x) => label(x, LABEL.number) === String(o.index));
+  if (!c) throw new NotFoundError(`service ${service} has no container number ${o.index} (is the project up?)`);
+  const { execInContainer } = await import('../runtime/exec.js');
+  step(ctx, `run a command in ${c.config.name}`, ['exec', c.config.name, ...command]);
+  return execInContainer(c.config.id, command, { interactive: false, tty: false, env: o.env, workdir: o.workdir, user: o.user, explain: false });
+}
+
+/** `compose run [--rm] SVC CMD...`: a one-off container of the service (named
+ * PROJECT-SVC-run-XXXXXX, no published ports), attached, after `up -d` of what it depends on
+ * (as Compose does); its exit status is returned. */
+export async function composeRun(ctx: ComposeContext, service: string, command: string[], o: { rm: boolean }): Promise<number> {
+  const deps = [...selectServices(ctx.model, [service])].filter((s) => s !== service);
+  const plan = buildPlan(ctx.model, { features: ctx.features, only: new Set([service]) });
+  const s = plan.services[0]!;
+  if (deps.length) await composeUp(ctx, { detach: true, services: deps, scale: [], removeOrphans: false });
+  await ensureNetworks(ctx, plan, []);
+  const name = `${plan.project}-${service}-run-${randomBytes(3).toString('hex')}`;
+  const argv = runArgv(plan, s, { oneOff: { name, command, rm: o.rm }, features: ctx.features });
+  step(ctx, `run a one-off container of ${service}`, argv);
+  return runPlanned(ctx, argv);
+}
+
+export async function composeStop(ctx: ComposeContext, services: string[]): Promise<void> {
+  const { stopContainer } = await import('../runtime/lifecycle.js');
+  for (const c of containersOf(ctx, services).reverse()) {
+    step(ctx, `stop container ${c.config.name}`, ['stop', c.config.name]);
+    await stopContainer(c.config.id);
+    ctx.say(`Container ${c.config.name}  Stopped`);
+  }
+}
+
+export async function composeStart(ctx: ComposeContext, services: string[]): Promise<void> {
+  const { startExisting } = await import('../runtime/lifecycle.js');
+  const order = buildPlan(ctx.model, { features: ctx.features }).services.map((s) => s.config.name);
+  const cs = containersOf(ctx, services).sort((a, b) => order.indexOf(label(a, LABEL.service)!) - order.indexOf(label(b, LABEL.service)!));
+  for (const c of cs) {
+    if (isRunning(c)) continue;
+    step(ctx, `start container ${c.config.name}`, ['start', c.config.name]);
+    await startExisting(c.config.id, { attach: false, explain: false });
+    ctx.say(`Container ${c.config.name}  Started`);
+  }
+}
+
+export async function composeRestart(ctx: ComposeContext, services: string[]): Promise<void> {
+  await composeStop(ctx, services);
+  await composeStart(ctx, services);
+}
+
+/** The resolved file: merged, interpolated, with its project name. */
+export function composeConfig(ctx: ComposeContext): string {
+  const { name: _name, version: _version, ...rest } = ctx.tree;
+  return stringify({ name: ctx.model.project, ...rest });
+}

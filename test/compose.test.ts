@@ -1,0 +1,304 @@
+/**
+ * minictr compose on the real kernel: a three-tier application from the built-in busybox
+ * image (db keeps its data on a bind mount and serves it; backend's CGI fetches it from `db`
+ * by service name; proxy's CGI fetches from `backend` and publishes a port on 127.0.0.1), then
+ * what up, --scale, a changed service and down do to it, seen from the host, from inside the
+ * containers and in the kernel. Bad files: one line, non-zero, nothing made.
+ */
+import { execa } from 'execa';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minictr, uniq } from './helpers/cli.js';
+import { hostCgroupDirs } from './helpers/cgroup.js';
+import { freePort } from './helpers/registry.js';
+
+const work = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
+const projects: { dir: string; name: string }[] = [];
+afterAll(async () => {
+  for (const p of projects) await compose(p, ['down', '--remove-orphans']);
+  rmSync(work, { recursive: true, force: true });
+});
+
+function cgi(dir: string, body: string): void {
+  mkdirSync(join(dir, 'cgi-bin'), { recursive: true });
+  writeFileSync(join(dir, 'cgi-bin', 'data'), `#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n${body}\n`);
+  chmodSync(join(dir, 'cgi-bin', 'data'), 0o755);
+}
+
+/** GET PATH from HOST:80 with busybox nc (which resolves through /etc/hosts): the body. A
+ * server just started may not listen yet: up to 5 s of retries. */
+const GET = (host: string, path: string): string =>
+  `$(for i in $(seq 50); do R=$(printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' | nc -w3 ${host} 80 | sed '1,/^\\r*$/d'); [ -n "$R" ] && break; sleep 0.1; done; echo "$R")`;
+
+function appYaml(backendEnv = 'v1'): string {
+  return `
+services:
+  proxy:
+    image: busybox
+    depends_on: [backend]
+    ports: ["127.0.0.1:\${PROXY_PORT}:80"]
+    volumes: ["./proxy:/www:ro"]
+    command: httpd -f -p 80 -h /www
+  backend:
+    image: busybox
+    depends_on:
+      db: {condition: service_started}
+    environment: {VERSION: ${backendEnv}}
+    volumes: ["./backend:/www:ro"]
+    command: httpd -f -p 80 -h /www
+  db:
+    image: busybox
+    volumes: ["./data:/data"]
+    command: ["sh", "-c", "exec httpd -f -p 80 -h /data"]
+`;
+}
+
+async function compose(p: { dir: string; name: string }, args: string[], env: Record<string, string> = {}) {
+  return minictr(['compose', '-p', p.name, ...args], { cwd: p.dir, env });
+}
+
+async function inspect(name: string): Promise<{ Id: string; State: { Pid: number; Running: boolean } }> {
+  const r = await minictr(['inspect', name]);
+  expect(r.stderr).toBe('');
+  return (JSON.parse(r.stdout) as { Id: string; State: { Pid: number; Running: boolean } }[])[0]!;
+}
+
+describe('a three-tier application', () => {
+  const p = { dir: join(work, 'shop'), name: uniq('ct') };
+  let port: number;
+  const token = uniq('row-', 10);
+  const env = (): Record<string, string> => ({ PROXY_PORT: String(port) });
+  const fetchApp = async (): Promise<string> => {
+    for (let i = 0; ; i++) {
+      try {
+        return (await (await fetch(`http://127.0.0.1:${port}/cgi-bin/data`)).text()).trim();
+      } catch (e) {
+        if (i >= 50) throw e; // the proxy's httpd may not listen yet
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  let first: Record<string, { Id: string; State: { Pid: number } }>;
+
+  beforeAll(async () => {
+    port = await freePort();
+    mkdirSync(join(p.dir, 'data'), { recursive: true });
+    writeFileSync(join(p.dir, 'data', 'value'), `${token}\n`);
+    cgi(join(p.dir, 'backend'), `echo "backend $(hostname) $VERSION: ${GET('db', '/value')}"`);
+    cgi(join(p.dir, 'proxy'), `echo "proxy via ${GET('backend', '/cgi-bin/data')}"`);
+    writeFileSync(join(p.dir, 'compose.yaml'), appYaml());
+    projects.push(p);
+  });
+
+  it('up -d starts db, backend, proxy in order; a request to 127.0.0.1:PORT goes through every tier', async () => {
+    const r = await compose(p, ['up', '-d', '--explain'], env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    // --explain: the plain minictr commands, in depends_on order
+    const cmds = r.stderr.split('\n').filter((l) => l.trim().startsWith('$ minictr')).map((l) => l.trim().slice(2));
+    expect(cmds[0]).toBe(`minictr network create ${p.name}_default`);
+    expect(cmds.slice(1).map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual(Array(3).fill('minictr run -d --name'));
+    expect(cmds.slice(1).map((c) => c.split(' ')[4])).toEqual([`${p.name}-db-1`, `${p.name}-backend-1`, `${p.name}-proxy-1`]);
+    expect(cmds[3]).toContain(`--network ${p.name}_default --network-alias proxy`);
+    expect(cmds[3]).toContain(`-p 127.0.0.1:${port}:80`);
+    const body = await fetchApp();
+    expect(body).toMatch(new RegExp(`^proxy via backend \\w+ v1: ${token}$`));
+    const ps = await compose(p, ['ps'], env());
+    expect(ps.stdout).toMatch(new RegExp(`${p.name}-proxy-1\\s+proxy\\s+busybox\\s+running\\s+127.0.0.1:${port}->80/tcp`));
+    first = Object.fromEntries(await Promise.all(['db', 'backend', 'proxy'].map(async (s) => [s, await inspect(`${p.name}-${s}-1`)] as const)));
+  });
+
+  it('up again changes nothing: the same containers, the same processes', async () => {
+    const r = await compose(p, ['up', '-d'], env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const s of ['db', 'backend', 'proxy']) {
+      const now = await inspect(`${p.name}-${s}-1`);
+      expect([now.Id, now.State.Pid]).toEqual([first[s]!.Id, first[s]!.State.Pid]);
+    }
+  });
+
+  it('--scale backend=3: three backends, each answering by its name from proxy; the rest untouched', async () => {
+    const r = await compose(p, ['up', '-d', '--scale', 'backend=3'], env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const s of ['db', 'backend', 'proxy']) expect((await inspect(`${p.name}-${s}-1`)).Id).toBe(first[s]!.Id);
+    const names = [1, 2, 3].map((i) => `${p.name}-backend-${i}`);
+    const ex = await compose(p, ['exec', 'proxy', 'sh', '-c', names.map((n) => `echo ${GET(n, '/cgi-bin/data')}`).join('; ') + '; grep -c "\\sbackend$" /etc/hosts'], env());
+    expect(ex.exitCode, ex.stderr).toBe(0);
+    const lines = ex.stdout.trim().split('\n');
+    expect(lines.slice(0, 3)).toHaveLength(3);
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(new RegExp(`^backend \\w+ v1: ${token}$`));
+    expect(new Set(lines.slice(0, 3)).size).toBe(3); // three hostnames: three containers
+    expect(lines[3]).toBe('3'); // the service name is each replica's
+  });
+
+  it('a changed service is recreated, and only it; the proxy finds the new containers by name', async () => {
+    writeFileSync(join(p.dir, 'compose.yaml'), appYaml('v2'));
+    const r = await compose(p, ['up', '-d', '--scale', 'backend=3'], env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const s of ['db', 'proxy']) {
+      const now = await inspect(`${p.name}-${s}-1`);
+      expect([now.Id, now.State.Pid]).toEqual([first[s]!.Id, first[s]!.State.Pid]);
+    }
+    expect((await inspect(`${p.name}-backend-1`)).Id).not.toBe(first.backend!.Id);
+    expect(await fetchApp()).toMatch(new RegExp(`^proxy via backend \\w+ v2: ${token}$`));
+    // a one-off container on the project network reaches db by name, and is gone after
+    const run = await compose(p, ['run', '--rm', 'backend', 'sh', '-c', `echo ${GET('db', '/value')}`], env());
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(token);
+  });
+
+  it('down removes every container, the network, its links and cgroups; down again is a no-op', async () => {
+    const net = JSON.parse((await minictr(['network', 'inspect', `${p.name}_default`])).stdout) as { bridge: string; Containers: Record<string, unknown> }[];
+    const ids = Object.keys(net[0]!.Containers);
+    expect(ids).toHaveLength(5);
+    const r = await compose(p, ['down'], env());
+    expect(r.exitCode, r.stderr).toBe(0);
+    const left = (await minictr(['ps', '-a', '--format', 'json'])).stdout;
+    expect(left).not.toContain(p.name);
+    expect((await minictr(['network', 'inspect', `${p.name}_default`])).exitCode).not.toBe(0);
+    const links = readdirSync('/sys/class/net');
+    expect(links).not.toContain(net[0]!.bridge);
+    for (const id of ids) {
+      expect(links).not.toContain(`veth${id.slice(0, 11)}`);
+      expect(hostCgroupDirs(id)).toEqual([]);
+      expect(existsSync(join(process.env.MINICTR_ROOT!, 'containers', id))).toBe(false);
+    }
+    expect((await execa('nft', ['list', 'ruleset'])).stdout).not.toContain(net[0]!.bridge);
+    expect((await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused'))).toBe('refused');
+    const again = await compose(p, ['down'], env());
+    expect([again.exitCode, again.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('bad input: one line, non-zero, nothing started', () => {
+  const cases: [string, string, RegExp][] = [
+    ['invalid YAML', 'services:\n  a: [\n', /^minictr: .*compose\.yaml:\d+:\d+: invalid YAML: /],
+    ['an unknown key', 'services:\n  a: {image: busybox, colour: red}\n', /^minictr: compose\.yaml: services\.a\.colour: unknown key/],
+    ['a depends_on cycle', 'services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n', /^minictr: compose\.yaml: services: depends_on cycle: a -> b -> a$/],
+    ['an unknown service in depends_on', 'services:\n  a: {image: busybox, depends_on: [ghost]}\n', /^minictr: compose\.yaml: services\.a\.depends_on: depends on undefined service "ghost"$/],
+    ['a port clash between services', 'services:\n  a: {image: busybox, ports: ["127.0.0.1:PORT:80"]}\n  b: {image: busybox, ports: ["PORT:81"]}\n', /^minictr: compose\.yaml: services\.b\.ports: host port \d+\/tcp is published by service a too$/],
+    ['an undeclared named volume', 'services:\n  a: {image: busybox, volumes: ["data:/d"]}\n', /^minictr: compose\.yaml: services\.a\.volumes\[0\]: named volume "data" is not declared in the top-level volumes$/],
+  ];
+  it.each(cases)('%s', async (_what, yaml, msg) => {
+    const p = { dir: join(work, uniq('bad')), name: uniq('cb') };
+    mkdirSync(p.dir);
+    writeFileSync(join(p.dir, 'compose.yaml'), yaml.replace(/PORT/g, String(await freePort())));
+    const r = await compose(p, ['up', '-d']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(msg);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+    expect((await minictr(['network', 'ls'])).stdout).not.toContain(p.name);
+  });
+});
+
+describe('a failure midway', () => {
+  it('removes what that up made: a host port taken by a host process stops the second service', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const p = { dir: join(work, uniq('mid')), name: uniq('cm') };
+      mkdirSync(p.dir);
+      writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  first: {image: busybox, command: sleep 60}\n  second: {image: busybox, depends_on: [first], ports: ["127.0.0.1:${port}:80"], command: sleep 60}\n`);
+      const r = await compose(p, ['up', '-d']);
+      expect(r.exitCode).not.toBe(0);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('minictr:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(String(port));
+      expect(r.stderr).toContain(`Container ${p.name}-first-1  Started`); // it had started
+      expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+      expect((await minictr(['network', 'ls'])).stdout).not.toContain(p.name);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('depends_on: service_completed_successfully', () => {
+  const yaml = (code: number): string => `services:\n  init: {image: busybox, command: sh -c "sleep 0.3; exit ${code}"}\n  app:\n    image: busybox\n    command: sleep 60\n    depends_on: {init: {condition: service_completed_successfully}}\n`;
+  it('the dependant starts once the dependency exited 0; a non-zero exit fails up and removes what it made', async () => {
+    const ok = { dir: join(work, uniq('dep')), name: uniq('cd') };
+    mkdirSync(ok.dir);
+    projects.push(ok);
+    writeFileSync(join(ok.dir, 'compose.yaml'), yaml(0));
+    const r = await compose(ok, ['up', '-d']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const init = await inspect(`${ok.name}-init-1`);
+    expect(init.State.Running).toBe(false);
+    expect((await inspect(`${ok.name}-app-1`)).State.Running).toBe(true);
+    expect((await compose(ok, ['down'])).exitCode).toBe(0);
+
+    const bad = { dir: join(work, uniq('dep')), name: uniq('cd') };
+    mkdirSync(bad.dir);
+    writeFileSync(join(bad.dir, 'compose.yaml'), yaml(3));
+    const f = await compose(bad, ['up', '-d']);
+    expect(f.exitCode).not.toBe(0);
+    expect(f.stderr.split('\n').filter((l) => l.startsWith('minictr:'))).toEqual([`minictr: service app: dependency ${bad.name}-init-1 did not complete successfully (exit code 3)`]);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(bad.name);
+    expect((await minictr(['network', 'ls'])).stdout).not.toContain(bad.name);
+  });
+});
+
+describe('up without -d', () => {
+  it('follows every container\'s output as SERVICE-N | line, and Ctrl-C stops the services', async () => {
+    const p = { dir: join(work, uniq('att')), name: uniq('ca') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  ticker:\n    image: busybox\n    command: ["sh", "-c", "trap \'echo bye; exit 0\' TERM; while :; do echo tick; sleep 0.2; done"]\n');
+    const child = execa(join(import.meta.dirname, '..', 'bin', 'minictr'), ['compose', '-p', p.name, 'up'], { cwd: p.dir, reject: false, timeout: 60_000 });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 100 && !out.includes('ticker-1 | tick'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('ticker-1 | tick\n');
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stdout).toContain('ticker-1 | bye');
+    expect((await inspect(`${p.name}-ticker-1`)).State.Running).toBe(false);
+    // the other verbs on the stopped project
+    const logs = await compose(p, ['logs', 'ticker']);
+    expect(logs.stdout.split('\n').filter((l) => l === 'ticker-1 | tick').length).toBeGreaterThan(0);
+    expect((await compose(p, ['start'])).exitCode).toBe(0);
+    const started = await inspect(`${p.name}-ticker-1`);
+    expect(started.State.Running).toBe(true);
+    expect((await compose(p, ['restart'])).exitCode).toBe(0);
+    const restarted = await inspect(`${p.name}-ticker-1`);
+    expect(restarted.State.Running).toBe(true);
+    expect(restarted.State.Pid).not.toBe(started.State.Pid);
+    expect((await compose(p, ['stop'])).exitCode).toBe(0);
+    expect((await inspect(`${p.name}-ticker-1`)).State.Running).toBe(false);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+});
+
+describe('run', () => {
+  it('a one-off container starts what its service depends on first, and --rm leaves only those', async () => {
+    const p = { dir: join(work, uniq('run')), name: uniq('cr') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  db: {image: busybox, command: sh -c "echo stored > /v && exec httpd -f -p 80 -h /"}\n  cli: {image: busybox, depends_on: [db]}\n');
+    const r = await compose(p, ['run', '--rm', 'cli', 'sh', '-c', `echo ${GET('db', '/v')}`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('stored');
+    const left = (await minictr(['ps', '-a', '--format', 'json'])).stdout.split('\n').filter((l) => l.includes(p.name)).map((l) => (JSON.parse(l) as { Names: string }).Names);
+    expect(left).toEqual([`${p.name}-db-1`]);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+  });
+});
+
+describe('config', () => {
+  it('prints the resolved file: -f files merged, variables from the environment and .env', async () => {
+    const p = { dir: join(work, uniq('cfg')), name: uniq('cc') };
+    mkdirSync(p.dir);
+    writeFileSync(join(p.dir, '.env'), 'TAG=fromdotenv\nWHO=dotenv\n');
+    writeFileSync(join(p.dir, 'a.yaml'), 'services:\n  web:\n    image: busybox\n    command: echo ${WHO} $$HOME\n    environment: [A=1]\n');
+    writeFileSync(join(p.dir, 'b.yaml'), 'services:\n  web:\n    environment: {B: "${TAG:-none}"}\n');
+    const r = await compose(p, ['-f', 'a.yaml', '-f', 'b.yaml', 'config'], { WHO: 'env' });
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(`name: ${p.name}\nservices:\n  web:\n    image: busybox\n    command: echo env $HOME\n    environment:\n      A: "1"\n      B: fromdotenv`);
+  });
+});

@@ -1,0 +1,246 @@
+/** minictr compose's pure layer: files, interpolation, validation, the plan (src/compose/). */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NotFoundError, UsageError } from '../../src/errors.js';
+import { interpolateString, parseDotEnv, type Vars } from '../../src/compose/interpolate.js';
+import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/compose/load.js';
+import { NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
+import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder } from '../../src/compose/plan.js';
+import { splitCommand, validateProject } from '../../src/compose/validate.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let n = 0;
+/** A project directory with these files; returns its path. */
+function project(files: Record<string, string>, name = `My Proj.${n++}`): string {
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+function model(yaml: string, o: { env?: Vars; features?: RunFeatures } = {}) {
+  const dir = project({ 'compose.yaml': yaml });
+  const l = loadProject({ files: [], cwd: dir, env: o.env ?? {}, project: 'p' });
+  return validateProject(l.tree, { project: l.project, source: 'compose.yaml', dir: l.dir, vars: l.vars });
+}
+const fails = (yaml: string, msg: string | RegExp, o: { features?: RunFeatures } = {}): void => {
+  expect(() => buildPlan(model(yaml), { features: o.features ?? NO_FEATURES })).toThrow(msg);
+  expect(() => buildPlan(model(yaml), { features: o.features ?? NO_FEATURES })).toThrow(UsageError);
+};
+
+describe('interpolation', () => {
+  const ctx = (vars: Vars) => ({ vars, unset: new Set<string>() });
+  it('$VAR, ${VAR}, defaults for unset (-) and unset-or-empty (:-), $$ a literal $', () => {
+    const c = ctx({ A: 'a', E: '' });
+    expect(interpolateString('$A ${A} ${E-d} ${E:-d} ${U-d} ${U:-d} $$A $$', c, 'f')).toBe('a a  d d d $A $');
+    expect(interpolateString('${U:-${A}x}', c, 'f')).toBe('ax');
+    expect(interpolateString('${A:+alt}|${E:+alt}|${E+alt}', c, 'f')).toBe('alt||alt');
+    expect(c.unset.size).toBe(0);
+  });
+  it('an unset variable without default is "" and reported', () => {
+    const c = ctx({});
+    expect(interpolateString('x${NOPE}y$NOPE2', c, 'f')).toBe('xy');
+    expect([...c.unset]).toEqual(['NOPE', 'NOPE2']);
+  });
+  it('required variables and bad syntax are one line naming the field', () => {
+    expect(() => interpolateString('${X:?set X please}', ctx({}), 'compose.yaml: services.a.image')).toThrow('compose.yaml: services.a.image: required variable X is missing a value: set X please');
+    expect(() => interpolateString('${X', ctx({}), 'f: services.a.image')).toThrow(/f: services.a.image: invalid interpolation format.*no closing/);
+    expect(() => interpolateString('${1x}', ctx({}), 'f')).toThrow(/names no variable/);
+  });
+  it('.env: comments, export, quotes; a bad line names file and line', () => {
+    expect(parseDotEnv('# c\nA=1\nexport B = two \nC="x\\ny"\nD=\'$lit\'\nE=v # note\n\n', '.env')).toEqual({ A: '1', B: 'two', C: 'x\ny', D: '$lit', E: 'v' });
+    expect(() => parseDotEnv('A=1\nnot a line\n', '/p/.env')).toThrow('/p/.env:2: expected KEY=VALUE');
+  });
+});
+
+describe('loading', () => {
+  it('project names are normalised as Compose does', () => {
+    expect(normaliseProjectName('My Proj.1')).toBe('myproj1');
+    expect(normaliseProjectName('__A-b_C')).toBe('a-b_c');
+  });
+  it('finds compose.yaml, else docker-compose.yml; the directory names the project', () => {
+    const a = project({ 'docker-compose.yml': 'services: {a: {image: busybox}}\n' }, 'Web App');
+    expect(loadProject({ files: [], cwd: a, env: {} }).project).toBe('webapp');
+    const b = project({ 'compose.yaml': 'name: fromfile\nservices: {a: {image: x}}\n', 'docker-compose.yml': 'services: {b: {image: y}}\n' });
+    const l = loadProject({ files: [], cwd: b, env: {} });
+    expect(l.project).toBe('fromfile');
+    expect(Object.keys(l.tree.services as object)).toEqual(['a']);
+    expect(loadProject({ files: [], cwd: b, env: { COMPOSE_PROJECT_NAME: 'ignored' }, project: 'cli' }).project).toBe('cli');
+    expect(() => loadProject({ files: [], cwd: project({}), env: {} })).toThrow(NotFoundError);
+    expect(() => loadProject({ files: [], cwd: b, env: {}, project: 'Bad Name' })).toThrow(/invalid project name "Bad Name"/);
+  });
+  it('the environment wins over .env; unset variables are warnings', () => {
+    const dir = project({ '.env': 'TAG=fromdotenv\nPORT=8080\n', 'compose.yaml': 'services:\n  a:\n    image: "busybox:${TAG}"\n    ports: ["${PORT}:80"]\n    command: echo ${MISSING}\n' });
+    const l = loadProject({ files: [], cwd: dir, env: { TAG: 'fromenv' } });
+    const a = (l.tree.services as Record<string, Record<string, unknown>>).a!;
+    expect(a.image).toBe('busybox:fromenv');
+    expect(a.ports).toEqual(['8080:80']);
+    expect(l.warnings).toEqual(['the MISSING variable is not set: defaulting to a blank string']);
+  });
+  it('-f files merge in order: maps by key, environment by variable, ports appended, volumes by target, command replaced', () => {
+    const dir = project({
+      'base.yaml': 'services:\n  a:\n    image: one\n    command: [sh, -c, base]\n    environment: [A=1, B=2]\n    ports: ["1000:80"]\n    volumes: ["/tmp:/data", "/srv:/srv"]\n',
+      'over.yaml': 'services:\n  a:\n    image: two\n    command: echo over\n    environment: {B: "3", C: "4"}\n    ports: ["1001:81"]\n    volumes: ["/var:/data"]\n  b:\n    image: three\n',
+    });
+    const l = loadProject({ files: ['base.yaml', 'over.yaml'], cwd: dir, env: {} });
+    const s = l.tree.services as Record<string, Record<string, unknown>>;
+    expect(s.a).toEqual({ image: 'two', command: 'echo over', environment: { A: '1', B: '3', C: '4' }, ports: ['1000:80', '1001:81'], volumes: ['/var:/data', '/srv:/srv'] });
+    expect(s.b).toEqual({ image: 'three' });
+  });
+  it('invalid YAML is one line with file, line and column', () => {
+    expect(() => parseComposeYaml('services:\n  a: [\n', 'compose.yaml')).toThrow(/^compose\.yaml:\d+:\d+: invalid YAML: /);
+    expect(() => parseComposeYaml('services:\n  a: {}\n  a: {}\n', 'c.yaml')).toThrow(/c\.yaml:3:3: invalid YAML: Map keys must be unique/);
+    expect(() => parseComposeYaml('- a\n', 'c.yaml')).toThrow('c.yaml: the top level must be a mapping');
+    expect(() => parseComposeYaml('', 'c.yaml')).toThrow('c.yaml: the file is empty');
+  });
+});
+
+describe('validation', () => {
+  it('a full service resolves to what run needs', () => {
+    const m = model(`
+services:
+  web:
+    image: busybox
+    command: sh -c "echo 'a b'"
+    environment: [A=1, FROMHOST]
+    ports: ["127.0.0.1:8080:80", {target: 53, published: 5353, protocol: udp}]
+    volumes: ["./data:/data:ro", {type: tmpfs, target: /run/x}]
+    tmpfs: /tmp
+    working_dir: /srv
+    user: "1000"
+    cap_add: [NET_ADMIN]
+    read_only: true
+    labels: {tier: front}
+    deploy: {replicas: 2}
+    expose: ["80"]
+    networks: {front: {aliases: [www]}}
+networks:
+  front: {driver: ovs, ipam: {config: [{subnet: 10.77.1.0/24}]}}
+`, { env: { FROMHOST: 'h' } });
+    const w = m.services[0]!;
+    expect(w.command).toEqual(['sh', '-c', "echo 'a b'"]);
+    expect(w.environment).toEqual({ A: '1', FROMHOST: 'h' });
+    expect(w.ports).toEqual(['127.0.0.1:8080:80', '5353:53/udp']);
+    expect(w.volumes).toEqual([{ type: 'bind', source: join(scratch, 'My Proj.' + (n - 1), 'data'), target: '/data', readOnly: true }]);
+    expect(w.tmpfs).toEqual(['/run/x', '/tmp']);
+    expect(w.replicas).toBe(2);
+    expect(w.networks).toEqual([{ key: 'front', aliases: ['www'] }]);
+    expect(m.networks).toEqual([{ key: 'front', name: 'p_front', external: false, driver: 'ovs', subnet: '10.77.1.0/24' }]);
+  });
+  it('the default network is PROJECT_default, made only when a service uses it', () => {
+    expect(model('services: {a: {image: x}}').networks).toEqual([{ key: 'default', name: 'p_default', external: false }]);
+    expect(model('services: {a: {image: x, networks: [n]}}\nnetworks: {n: {}, ext: {external: true}}').networks.map((x) => x.name)).toEqual(['p_n', 'ext']);
+  });
+  it.each([
+    ['services: {a: {image: x, foo: 1}}', 'compose.yaml: services.a.foo: unknown key'],
+    ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown top-level key'],
+    ['services: {a: {command: x}}', 'compose.yaml: services.a.image: missing'],
+    ['services: {a: {image: x, ports: ["99999:80"]}}', 'compose.yaml: services.a.ports[0]: invalid port mapping "99999:80"'],
+    ['services: {a: {image: x, ports: ["80"]}}', 'compose.yaml: services.a.ports[0]: not supported yet by minictr compose'],
+    ['services: {a: {image: x, volumes: ["/d:rel"]}}', 'compose.yaml: services.a.volumes[0]: the target "rel" must be an absolute path'],
+    ['services: {a: {image: x, read_only: "yes"}}', 'compose.yaml: services.a.read_only: expected true or false, got string "yes"'],
+    ['services: {a: {image: x, depends_on: [nope]}}', 'compose.yaml: services.a.depends_on: depends on undefined service "nope"'],
+    ['services: {a: {image: x, depends_on: {b: {condition: soon}}}, b: {image: x}}', 'compose.yaml: services.a.depends_on.b.condition: "soon": expected one of'],
+    ['services: {a: {image: x, networks: [back]}}', 'compose.yaml: services.a.networks.back: the service uses network back, which the top-level networks do not declare'],
+    ['services: {a: {image: x, build: .}}', 'compose.yaml: services.a.build: not supported yet by minictr compose (minictr has no build yet'],
+    ['services: {a: {image: x, entrypoint: [sh]}}', 'compose.yaml: services.a.entrypoint: not supported yet'],
+    ['services: {a: {image: x}}\nnetworks: {default: {driver: overlay}}', 'compose.yaml: networks.default.driver: not supported yet by minictr compose (driver overlay'],
+    ['services: {a: {image: x, restart: sometimes}}', 'compose.yaml: services.a.restart: "sometimes": expected no, always'],
+    ['services: {a: {image: x, volumes: ["data:/d"]}}', 'compose.yaml: services.a.volumes[0]: named volume "data" is not declared in the top-level volumes'],
+    ['services: {a: {image: x, command: "sh -c \'oops"}}', "compose.yaml: services.a.command: unterminated ' quote"],
+    ['services: {"a b": {image: x}}', 'compose.yaml: services.a b: a service name uses only'],
+  ])('%s', (yaml, msg) => {
+    expect(() => model(yaml)).toThrow(msg);
+    expect(() => model(yaml)).toThrow(UsageError);
+  });
+  it('command strings split like a shell', () => {
+    const w = { fail: (m: string): never => { throw new Error(m); } };
+    expect(splitCommand(`sh -c "echo \\"hi\\" there" 'x y' a\\ b ""`, w)).toEqual(['sh', '-c', 'echo "hi" there', 'x y', 'a b', '']);
+  });
+});
+
+describe('the plan', () => {
+  const app = `
+services:
+  proxy: {image: busybox, depends_on: [backend], ports: ["127.0.0.1:8080:80"], command: httpd -f}
+  backend: {image: busybox, depends_on: {db: {condition: service_started}}, environment: {DB: db}}
+  db: {image: busybox, volumes: ["/tmp:/data"]}
+`;
+  it('services start after what they depend on; networks are PROJECT_NET', () => {
+    const plan = buildPlan(model(app), { features: NO_FEATURES });
+    expect(plan.services.map((s) => s.config.name)).toEqual(['db', 'backend', 'proxy']);
+    expect(plan.networks.map((x) => x.name)).toEqual(['p_default']);
+    expect(networkArgv(plan.networks[0]!)).toEqual(['network', 'create', 'p_default']);
+  });
+  it('a run argv per container: name, network, service alias, labels, flags, image, command', () => {
+    const plan = buildPlan(model(app), { features: NO_FEATURES });
+    const proxy = plan.services[2]!;
+    expect(runArgv(plan, proxy, { number: 1, features: NO_FEATURES })).toEqual([
+      'run', '-d', '--name', 'p-proxy-1', '--network', 'p_default', '--network-alias', 'proxy',
+      '-l', `${LABEL.project}=p`, '-l', `${LABEL.service}=proxy`, '-l', `${LABEL.number}=1`, '-l', `${LABEL.oneoff}=False`, '-l', `${LABEL.hash}=${proxy.hash}`,
+      '-p', '127.0.0.1:8080:80', 'busybox', 'httpd', '-f',
+    ]);
+    const one = runArgv(plan, proxy, { oneOff: { name: 'p-proxy-run-x', command: ['echo', 'hi'], rm: true }, features: NO_FEATURES });
+    expect(one.slice(0, 4)).toEqual(['run', '--rm', '--name', 'p-proxy-run-x']);
+    expect(one).not.toContain('-p');
+    expect(one.slice(-3)).toEqual(['busybox', 'echo', 'hi']);
+  });
+  it('the config hash changes with the service, not with its replica count or another service', () => {
+    const base = buildPlan(model(app), { features: NO_FEATURES });
+    const scaled = buildPlan(model(app), { features: NO_FEATURES, scale: { backend: 3 } });
+    const edited = buildPlan(model(app.replace('environment: {DB: db}', 'environment: {DB: other}')), { features: NO_FEATURES });
+    const hash = (p: typeof base, s: string) => p.services.find((x) => x.config.name === s)!.hash;
+    expect(scaled.services[1]!.replicas).toBe(3);
+    expect(hash(scaled, 'backend')).toBe(hash(base, 'backend'));
+    expect(hash(edited, 'backend')).not.toBe(hash(base, 'backend'));
+    expect(hash(edited, 'db')).toBe(hash(base, 'db'));
+  });
+  it('a depends_on cycle is one line naming it', () => {
+    fails('services: {a: {image: x, depends_on: [b]}, b: {image: x, depends_on: [c]}, c: {image: x, depends_on: [a]}}', 'compose.yaml: services: depends_on cycle: a -> b -> c -> a');
+    expect(() => startOrder(model('services: {a: {image: x, depends_on: [a]}}').services, 'f')).toThrow('f: services: depends_on cycle: a -> a');
+  });
+  it('a host port published by two services, or by replicas of one, is refused', () => {
+    fails('services: {a: {image: x, ports: ["8080:80"]}, b: {image: x, ports: ["127.0.0.1:8080:81"]}}', 'compose.yaml: services.b.ports: host port 8080/tcp is published by service a too');
+    fails('services: {a: {image: x, ports: ["8080:80"], deploy: {replicas: 2}}}', 'compose.yaml: services.a.ports: 2 replicas cannot all publish host port 8080');
+    expect(() => buildPlan(model('services: {a: {image: x, ports: ["8080:80"]}, b: {image: x, ports: ["8080:80/udp"]}}'), { features: NO_FEATURES })).not.toThrow();
+  });
+  it('--scale and selected services are checked; a selection brings its dependencies', () => {
+    const m = model(app);
+    expect(parseScale(['backend=3'], m.services)).toEqual({ backend: 3 });
+    expect(() => parseScale(['nope=1'], m.services)).toThrow('invalid --scale "nope=1": no such service: nope');
+    expect(() => parseScale(['backend'], m.services)).toThrow('expected SERVICE=N');
+    expect([...selectServices(m, ['proxy'])].sort()).toEqual(['backend', 'db', 'proxy']);
+    expect(() => selectServices(m, ['x'])).toThrow('no such service: x');
+  });
+});
+
+describe('keys for the volume and restart branches', () => {
+  const full: RunFeatures = { namedVolumes: true, restart: true, health: true };
+  const yaml = `
+services:
+  db:
+    image: x
+    volumes: ["data:/var/lib/db:ro"]
+    restart: on-failure:2
+    healthcheck: {test: [CMD, wget, -q, "http://localhost/"], interval: 5s, retries: 3}
+  web: {image: x, depends_on: {db: {condition: service_healthy}}}
+volumes: {data: {}}
+`;
+  it('are one "not supported yet" line naming the service and field until the flags exist', () => {
+    fails('services: {db: {image: x, volumes: ["data:/d"]}}\nvolumes: {data: {}}', 'compose.yaml: services.db.volumes[0]: not supported yet by minictr compose (named volume data');
+    fails('services: {db: {image: x, restart: always}}', 'compose.yaml: services.db.restart: not supported yet by minictr compose (minictr run has no --restart yet)');
+    fails('services: {db: {image: x, healthcheck: {test: "true"}}}', 'compose.yaml: services.db.healthcheck: not supported yet by minictr compose');
+    fails('services: {db: {image: x}, web: {image: x, depends_on: {db: {condition: service_healthy}}}}', 'compose.yaml: services.web.depends_on.db.condition: not supported yet by minictr compose (service_healthy');
+  });
+  it('map to -v PROJECT_NAME:/path, --restart and --health-* once they do', () => {
+    const plan = buildPlan(model(yaml), { features: full });
+    const argv = runArgv(plan, plan.services[0]!, { number: 1, features: full });
+    const at = argv.indexOf('-v');
+    expect(argv.slice(at, at + 2)).toEqual(['-v', 'p_data:/var/lib/db:ro']);
+    expect(argv.join(' ')).toContain('--restart on-failure:2 --health-cmd wget -q http://localhost/ --health-interval 5s --health-retries 3 x');
+  });
+});
