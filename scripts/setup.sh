@@ -13,8 +13,9 @@ PACKAGES=(
   busybox-static iproute2 iputils-ping tar xz-utils zstd attr procps util-linux psmisc kmod debootstrap
   # seccomp tests: podman's default profile, /usr/share/containers/seccomp.json
   golang-github-containers-common
-  # registry tests: a real distribution registry on 127.0.0.1
-  docker-registry
+  # registry tests: a real distribution registry on 127.0.0.1; skopeo reads what push and save
+  # wrote; htpasswd (apache2-utils) makes the registry's login file; curl talks to it
+  docker-registry skopeo apache2-utils curl
   # minictr-oci under the real engines (test/oci-*.test.ts): containerd with ctr, podman with
   # its monitor conmon, buildah. containers-common needs a network stack even for podman
   # --network none (CNI plugins or netavark): the CNI plugins, which the tests were run with
