@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { minictr, uniq } from './helpers/cli.js';
+import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 
 const PROBE = `#define _GNU_SOURCE
@@ -249,6 +249,47 @@ describe('exec', () => {
     // the device rule --explain shows is the one written to the kernel
     expect(d.stderr).toMatch(new RegExp(`allow b 7:${loop.minor} r\\b`));
     expect(d.stderr).toContain(`$ keyctl session ${id}\n`);
+  });
+
+  it('never runs a host binary the container can reach: a #!/proc/self/exe script gets minictr-init from a sealed memfd, not node', async () => {
+    // CVE-2019-5736's class: the process that execve()s the command is the one /proc/self/exe
+    // names while it does. Were it a fork of the host's node, this script would run node
+    // (its --version prints v20.x), and node could then be read, or written, from inside.
+    const name = uniq('sec-');
+    const d = await minictr(['run', '-d', '--name', name, '--network', 'none', 'busybox', 'sh', '-c', "printf '#!/proc/self/exe --version\\n' > /evil; chmod +x /evil; exec sleep 60"]);
+    expect(d.exitCode, d.stderr).toBe(0);
+    made.push(name);
+    let e = await minictr(['exec', name, 'test', '-x', '/evil']);
+    for (let i = 0; i < 100 && e.exitCode !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      e = await minictr(['exec', name, 'test', '-x', '/evil']);
+    }
+    expect(e.exitCode).toBe(0);
+    const r = await minictr(['exec', name, '/evil']);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/v\d+\.\d+\.\d+/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(process.version);
+    // the interpreter the kernel found at /proc/self/exe was minictr-init (it prints its usage)
+    expect(r.stderr).toContain('usage: minictr-init');
+    // what the exec'd process sees as its own binary is the command, not a host file
+    const exe = await minictr(['exec', name, 'readlink', '/proc/self/exe']);
+    expect(exe.stdout.trim()).toBe('/bin/busybox');
+  });
+
+  it('without -t runs in a new session: the command cannot open the operator\'s terminal (TIOCSTI)', async () => {
+    const name = uniq('sec-');
+    const d = await minictr(['run', '-d', '--name', name, '--network', 'none', 'busybox', 'sleep', '60']);
+    expect(d.exitCode, d.stderr).toBe(0);
+    made.push(name);
+    // script(1) gives minictr a terminal of its own, as an operator's shell would
+    const viaTerminal = (args: string) => execa('script', ['-qec', `${BIN} ${args}`, '/dev/null'], { reject: false });
+    const plain = await viaTerminal(`exec ${name} sh -c 'echo reached > /dev/tty; echo status=$?'`);
+    expect(plain.stdout).toContain('No such device or address'); // ENXIO: no controlling terminal
+    expect(plain.stdout).toMatch(/status=[1-9]/);
+    expect(plain.stdout).not.toMatch(/^reached/m);
+    // with -t the command gets a terminal of its own (a pty of minictr's), so the test can fail
+    const withTty = await viaTerminal(`exec -t ${name} sh -c 'echo reached > /dev/tty; echo status=$?'`);
+    expect(withTty.stdout).toMatch(/reached/);
+    expect(withTty.stdout).toMatch(/status=0/);
   });
 });
 
