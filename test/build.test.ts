@@ -362,6 +362,24 @@ describe('minictr build: bad input fails with a reason and leaves nothing behind
     });
   }
 
+  it('-f of a FIFO, /dev/zero or a directory, and a .dockerignore that is a FIFO: one line at once, nothing read', async () => {
+    const ctx = context({ Dockerfile: 'FROM busybox\n' });
+    const fifo = join(ctx, 'pipe');
+    await execa('mkfifo', [fifo]);
+    for (const [file, message] of [[fifo, /is not a regular file$/], ['/dev/zero', /is not a regular file$/], [ctx, /is not a regular file$/]] as const) {
+      const t0 = Date.now();
+      const r = await build(ctx, ['-f', file]);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+    }
+    await execa('mkfifo', [join(ctx, '.dockerignore')]);
+    const r = await build(ctx);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.trim()).toMatch(/^minictr: build context file .*\.dockerignore is not a regular file$/);
+  });
+
   it('a failing RUN in tty mode shows its last lines too (collapsed output)', async () => {
     const ctx = context({ Dockerfile: 'FROM busybox\nRUN echo one && echo two && exit 4\n' });
     const r = await minictr(['build', '--progress', 'tty', ctx]);

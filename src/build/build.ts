@@ -19,7 +19,7 @@
  * image uses them).
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MinictrError, NotFoundError, UsageError } from '../errors.js';
@@ -43,6 +43,7 @@ import { argValue, copyWords, planBuild, type BuildPlan, type Stage, type Step }
 import { RootView } from './rootfs.js';
 import { Progress } from './progress.js';
 import { expandWord, WordError } from './words.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 export interface BuildOptions {
   context: string;
@@ -78,6 +79,9 @@ function asRecord(s: State): ImageRecord {
   return { id: stateId(s), tags: [], layers: s.layers, config: s.config, created: new Date().toISOString(), size: 0 };
 }
 
+/** Docker's own limit for a Dockerfile is far larger than any real one; 4 MiB is plenty. */
+const DOCKERFILE_MAX = 4 * 1024 * 1024;
+
 export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
   const started = performance.now();
   const keys = opts.tags.map((t) => {
@@ -89,13 +93,9 @@ export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
   const contextDir = resolvePath(opts.context);
   const filePath = opts.file ? resolvePath(opts.file) : join(contextDir, 'Dockerfile');
   const display = opts.file ?? 'Dockerfile';
-  let text: string;
-  try {
-    text = await readFile(filePath, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw code === 'ENOENT' ? new NotFoundError(`no Dockerfile: ${filePath} does not exist (use -f FILE)`) : new UsageError(`cannot read ${filePath}: ${(err as Error).message}`);
-  }
+  // a regular file of bounded size (a FIFO or /dev/zero given as -f is refused at once)
+  if (!existsSync(filePath)) throw new NotFoundError(`no Dockerfile: ${filePath} does not exist (use -f FILE)`);
+  const text = readBoundedFile(filePath, DOCKERFILE_MAX, 'Dockerfile');
   const plan = planBuild(parseDockerfile(text, display), { buildArgs: opts.buildArgs, target: opts.target });
   const context = await loadContext(contextDir);
   const progress = new Progress(opts.progress, opts.write);

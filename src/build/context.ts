@@ -12,9 +12,11 @@
  *   a path is excluded when it, or a directory above it, is excluded (and not re-included)
  * Pure code except loadContext, which reads the file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { RootView, splitPath } from './rootfs.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 /** filepath.Match of one component (no '/'): * ? [set] [!set] [^set] and \ escapes. */
 export function matchComponent(pattern: string, name: string): boolean {
@@ -136,11 +138,7 @@ export class BuildContext {
 export async function loadContext(dir: string): Promise<BuildContext> {
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`build context ${dir} is not a directory`);
-  let text = '';
-  try {
-    text = await readFile(`${dir}/.dockerignore`, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`cannot read ${dir}/.dockerignore: ${(err as Error).message}`);
-  }
+  const ignore = `${dir}/.dockerignore`;
+  const text = existsSync(ignore) ? readBoundedFile(ignore, 1024 * 1024, 'build context file') : '';
   return new BuildContext(dir, parseIgnore(text));
 }

@@ -6,12 +6,14 @@
  * login for their registry from here; credential helpers (credsStore) are not run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MinictrError, UsageError } from '../errors.js';
 import type { RegistryCredentials } from './registry.js';
 import { DEFAULT_REGISTRY } from './reference.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 /** Docker Hub's key in config.json. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
@@ -104,12 +106,13 @@ export function credentialsIn(config: DockerConfig, registry: string): RegistryC
 
 async function readConfig(): Promise<DockerConfig> {
   const file = dockerConfigFile();
+  if (!existsSync(file)) return {};
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // a regular file of bounded size: a FIFO or /dev/zero in its place is refused at once
+    text = readBoundedFile(file, 4 * 1024 * 1024, 'registry login file');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new AuthConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new AuthConfigError((err as Error).message);
   }
   return parseDockerConfig(text, file);
 }
