@@ -20,20 +20,6 @@
 
 #define MAX_RULES 10000
 
-static napi_value throw_step(napi_env env, const char *step, int err) {
-  char msg[CTR_MAX_STEP + 128];
-  snprintf(msg, sizeof msg, "%s: %s", step, strerror(err));
-  napi_value m, e, s, code;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, NULL, m, &e);
-  napi_create_string_utf8(env, step, NAPI_AUTO_LENGTH, &s);
-  napi_set_named_property(env, e, "step", s);
-  napi_create_int32(env, err, &code);
-  napi_set_named_property(env, e, "errno", code);
-  napi_throw(env, e);
-  return NULL;
-}
-
 static napi_value type_error(napi_env env, uint32_t i, const char *what) {
   char msg[160];
   snprintf(msg, sizeof msg, "attachDeviceFilter: rule %u: %s", i + 1, what);
@@ -111,7 +97,7 @@ static int open_dir(napi_env env, napi_value arg, char *path, size_t len, const 
   if (fd < 0) {
     char step[CTR_MAX_STEP];
     snprintf(step, sizeof step, "open(%s)", path);
-    throw_step(env, step, errno);
+    ctr_js_throw_step(env, step, errno);
   }
   return fd;
 }
@@ -135,7 +121,7 @@ napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info) {
   napi_get_array_length(env, a[1], &n);
   if (n > MAX_RULES) { napi_throw_range_error(env, NULL, "attachDeviceFilter: at most 10000 rules"); return NULL; }
   struct ctr_dev_rule *rules = calloc(n + 1, sizeof *rules);
-  if (!rules) return throw_step(env, "attachDeviceFilter", ENOMEM);
+  if (!rules) return ctr_js_throw_step(env, "attachDeviceFilter", ENOMEM);
   for (uint32_t i = 0; i < n; i++) {
     napi_value e;
     napi_get_element(env, a[1], i, &e);
@@ -148,7 +134,7 @@ napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info) {
   int rc = ctr_devices_attach(fd, path, rules, n, &r);
   close(fd);
   free(rules);
-  if (rc < 0) return throw_step(env, r.step, r.err);
+  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
   napi_value out, replaced;
   napi_create_object(env, &out);
   set_int(env, out, "instructions", r.instructions);
@@ -169,7 +155,7 @@ napi_value ctr_js_detach_device_filter(napi_env env, napi_callback_info info) {
   struct ctr_dev_result r;
   int n = ctr_devices_detach(fd, path, &r);
   close(fd);
-  if (n < 0) return throw_step(env, r.step, r.err);
+  if (n < 0) return ctr_js_throw_step(env, r.step, r.err);
   napi_value out;
   napi_create_object(env, &out);
   set_int(env, out, "detached", n);

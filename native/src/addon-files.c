@@ -40,20 +40,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-static napi_value throw_step(napi_env env, const char *step, int err) {
-  char msg[CTR_MAX_STEP + 128];
-  snprintf(msg, sizeof msg, "%s: %s", step, strerror(err));
-  napi_value m, e, s, code;
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_error(env, NULL, m, &e);
-  napi_create_string_utf8(env, step, NAPI_AUTO_LENGTH, &s);
-  napi_set_named_property(env, e, "step", s);
-  napi_create_int32(env, err, &code);
-  napi_set_named_property(env, e, "errno", code);
-  napi_throw(env, e);
-  return NULL;
-}
-
 /* argument i as a malloc'd string, or NULL */
 static char *str_arg(napi_env env, napi_value v) {
   napi_valuetype t;
@@ -140,16 +126,16 @@ napi_value ctr_js_read_file_in_root(napi_env env, napi_callback_info info) {
     goto done;
   }
   snprintf(step, sizeof step, "open %s", root);
-  if ((rootfd = open_root(root)) < 0) { throw_step(env, step, errno); goto done; }
+  if ((rootfd = open_root(root)) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
   snprintf(step, sizeof step, "open %s in %s", path, root);
   /* O_PATH: nothing is really opened yet, whatever the path names */
   if ((pfd = ctr_openat2_in_root(rootfd, path, O_PATH)) < 0) {
     if (errno == ENOENT || errno == ENOTDIR) out = result(env, "missing");
-    else throw_step(env, step, errno);
+    else ctr_js_throw_step(env, step, errno);
     goto done;
   }
   struct stat st, st2;
-  if (fstat(pfd, &st) < 0) { throw_step(env, step, errno); goto done; }
+  if (fstat(pfd, &st) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
   if (!S_ISREG(st.st_mode)) {
     out = result(env, "not-regular");
     set_str(env, out, "type", type_name(st.st_mode));
@@ -162,17 +148,17 @@ napi_value ctr_js_read_file_in_root(napi_env env, napi_callback_info info) {
   }
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
-  if ((fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) { throw_step(env, step, errno); goto done; }
-  if (fstat(fd, &st2) < 0) { throw_step(env, step, errno); goto done; }
+  if ((fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
+  if (fstat(fd, &st2) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
   if (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino || !S_ISREG(st2.st_mode)) {
-    throw_step(env, step, ESTALE);
+    ctr_js_throw_step(env, step, ESTALE);
     goto done;
   }
   size_t len = 0;
   char *data = read_bounded(fd, (size_t)st.st_size, (size_t)max, &len);
   if (!data) {
     snprintf(step, sizeof step, "read %s in %s", path, root);
-    throw_step(env, step, errno);
+    ctr_js_throw_step(env, step, errno);
     goto done;
   }
   if (len > (size_t)max) {
@@ -209,15 +195,15 @@ napi_value ctr_js_lstat_in_root(napi_env env, napi_callback_info info) {
     goto done;
   }
   snprintf(step, sizeof step, "open %s", root);
-  if ((rootfd = open_root(root)) < 0) { throw_step(env, step, errno); goto done; }
+  if ((rootfd = open_root(root)) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
   snprintf(step, sizeof step, "lstat %s in %s", path, root);
   if ((pfd = ctr_openat2_in_root(rootfd, path, O_PATH | O_NOFOLLOW)) < 0) {
     if (errno == ENOENT || errno == ENOTDIR) napi_get_undefined(env, &out);
-    else throw_step(env, step, errno);
+    else ctr_js_throw_step(env, step, errno);
     goto done;
   }
   struct stat st;
-  if (fstat(pfd, &st) < 0) { throw_step(env, step, errno); goto done; }
+  if (fstat(pfd, &st) < 0) { ctr_js_throw_step(env, step, errno); goto done; }
   napi_create_object(env, &out);
   set_str(env, out, "type", type_name(st.st_mode));
   set_num(env, out, "major", S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? major(st.st_rdev) : 0);
@@ -236,7 +222,7 @@ napi_value ctr_js_lstat_in_root(napi_env env, napi_callback_info info) {
   if (S_ISLNK(st.st_mode)) {
     char target[4096];
     ssize_t n = readlinkat(pfd, "", target, sizeof target - 1);
-    if (n < 0) { throw_step(env, step, errno); out = NULL; goto done; }
+    if (n < 0) { ctr_js_throw_step(env, step, errno); out = NULL; goto done; }
     target[n] = '\0';
     set_str(env, out, "target", target);
   }

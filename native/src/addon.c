@@ -24,7 +24,9 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "minictr native: " #call " failed"); return NULL; } } while (0)
 
-static napi_value throw_step(napi_env env, const char *step, int err) {
+/* The one way every Node-API function reports a failed step: an Error with .step and .errno
+ * (src/native/index.ts isStepError), as the child reports a step name plus errno. */
+napi_value ctr_js_throw_step(napi_env env, const char *step, int err) {
   char msg[CTR_MAX_STEP + 128];
   snprintf(msg, sizeof msg, "%s: %s", step, strerror(err));
   napi_value m, e, s, code;
@@ -79,7 +81,7 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   }
   int into_cgroup = wanted_cgroup >= 0 && c.cgroup_fd >= 0;
   ctr_free_spawn(&c, &d);
-  if (rc < 0) return throw_step(env, r.step, r.err);
+  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
 
   napi_value out;
   napi_create_object(env, &out);
@@ -107,7 +109,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   int rc = ctr_start(fd, state, root_fd, &pty, &r);
   free(state);
   close(fd);
-  if (rc < 0) return throw_step(env, r.step, r.err);
+  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
   napi_value out;
   napi_create_object(env, &out);
   set_int(env, out, "ptyMaster", pty);
@@ -127,7 +129,7 @@ static napi_value js_idmapped_overlay(napi_env env, napi_callback_info info) {
   int fd = -1;
   int rc = ctr_idmapped_overlay(&m, &fd, &r);
   ctr_free_idmap(&m);
-  if (rc < 0) return throw_step(env, r.step, r.err);
+  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
   napi_value out;
   napi_create_object(env, &out);
   set_int(env, out, "mountFd", fd);
@@ -147,7 +149,7 @@ static napi_value js_enter(napi_env env, napi_callback_info info) {
   struct ctr_spawn_result r;
   int rc = ctr_enter(&c, &r);
   ctr_free_enter(&c);
-  if (rc < 0) return throw_step(env, r.step, r.err);
+  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
 
   int pty = -1;
   pid_t inner = 0;
@@ -236,7 +238,7 @@ static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, a[1], &rows);
   napi_get_value_int32(env, a[2], &cols);
   struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
-  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) return throw_step(env, "ioctl(TIOCSWINSZ)", errno);
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) return ctr_js_throw_step(env, "ioctl(TIOCSWINSZ)", errno);
   return NULL;
 }
 
@@ -245,7 +247,7 @@ static napi_value js_send_fd(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   int32_t sock = -1, fd = -1;
   if (argc == 2) { napi_get_value_int32(env, a[0], &sock); napi_get_value_int32(env, a[1], &fd); }
-  if (ctr_send_fd(sock, fd) < 0) return throw_step(env, "sendmsg(SCM_RIGHTS)", errno);
+  if (ctr_send_fd(sock, fd) < 0) return ctr_js_throw_step(env, "sendmsg(SCM_RIGHTS)", errno);
   return NULL;
 }
 
@@ -284,14 +286,14 @@ WRAP_BEGIN(js_unshare, 1)
   int64_t flags = arg_int(env, a, argc, 0);
   rc = unshare((int)flags);
   snprintf(step, sizeof step, "unshare(0x%llx)", (long long)flags);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
+  return rc < 0 ? ctr_js_throw_step(env, step, errno) : NULL;
 }
 WRAP_BEGIN(js_sethostname, 1)
   char *h = arg_str(env, a, argc, 0);
   rc = h ? sethostname(h, strlen(h)) : (errno = EINVAL, -1);
   snprintf(step, sizeof step, "sethostname(%s)", h ? h : "");
   free(h);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
+  return rc < 0 ? ctr_js_throw_step(env, step, errno) : NULL;
 }
 
 /* mkfifo(path, mode): OCI create's exec fifo (Node has no mkfifo) */
@@ -301,7 +303,7 @@ WRAP_BEGIN(js_mkfifo, 2)
   rc = p ? mkfifo(p, (mode_t)mode) : (errno = EINVAL, -1);
   snprintf(step, sizeof step, "mkfifo(%s)", p ? p : "");
   free(p);
-  return rc < 0 ? throw_step(env, step, errno) : NULL;
+  return rc < 0 ? ctr_js_throw_step(env, step, errno) : NULL;
 }
 
 /* sendFdToSocket(path, fd): connect to an engine's --console-socket and hand it the pty
@@ -329,7 +331,7 @@ WRAP_BEGIN(js_send_fd_to_socket, 2)
   if (s >= 0) close(s);
   snprintf(step, sizeof step, "send the terminal to the console socket %s", path ? path : "");
   free(path);
-  return rc < 0 ? throw_step(env, step, e) : NULL;
+  return rc < 0 ? ctr_js_throw_step(env, step, e) : NULL;
 }
 
 static napi_value js_contract(napi_env env, napi_callback_info info) {

@@ -7,6 +7,9 @@
 
 #include <node_api.h>
 
+/* throws an Error with .step and .errno; returns NULL for the caller to return */
+napi_value ctr_js_throw_step(napi_env env, const char *step, int err);
+
 napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info);
 napi_value ctr_js_seccomp_load(napi_env env, napi_callback_info info);
 napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info);
