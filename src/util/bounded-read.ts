@@ -19,15 +19,21 @@ export function readBoundedFile(path: string, maxBytes: number, what: string): s
     const st = fstatSync(fd);
     if (!st.isFile()) throw new UsageError(`${what} ${path} is not a regular file`);
     if (st.size > maxBytes) throw new UsageError(`${what} ${path} is ${st.size} bytes, more than the ${maxBytes} allowed`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off).toString('utf8');
+    return readOpenFile(fd, st.size);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The text of an open regular file whose size (from fstat, already checked against its
+ * bound) is `size`; a file that shrinks meanwhile gives what is there. */
+export function readOpenFile(fd: number, size: number): string {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n <= 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off).toString('utf8');
 }

@@ -10,12 +10,13 @@
  * name in it is checked again, by the rule of its kind, before down or status uses it. A
  * journal that fails is refused whole, with its path and line, and left for a person to see.
  */
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MinictrError } from '../../../errors.js';
 import { checkName, isValidName, type NameKind } from '../../../names.js';
 import { paths } from '../../../paths.js';
 import type { Created } from '../../host/actions.js';
+import { readOpenFile } from '../../../util/bounded-read.js';
 
 export interface JournalState {
   lab: string;
@@ -83,14 +84,7 @@ function readJournalText(lab: string): string | undefined {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new JournalError(`journal ${file} is not a regular file: refused`);
     if (st.size > MAX_JOURNAL_BYTES) throw new JournalError(`journal ${file} is ${st.size} bytes, more than the ${MAX_JOURNAL_BYTES} a journal may be: refused`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off).toString('utf8');
+    return readOpenFile(fd, st.size);
   } finally {
     closeSync(fd);
   }
