@@ -302,3 +302,36 @@ describe('config', () => {
     expect(r.stdout).toBe(`name: ${p.name}\nservices:\n  web:\n    image: busybox\n    command: echo env $HOME\n    environment:\n      A: "1"\n      B: fromdotenv`);
   });
 });
+
+describe('named volumes', () => {
+  it('a file written into PROJECT_data survives down and up; down -v removes that volume (and not an external one)', async () => {
+    const p = { dir: join(work, uniq('vol')), name: uniq('cv') };
+    const ext = uniq('ext');
+    mkdirSync(p.dir);
+    projects.push(p);
+    expect((await minictr(['volume', 'create', ext])).exitCode).toBe(0);
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  db: {image: busybox, command: sleep 60, volumes: ["data:/data", "keep:/keep"]}\nvolumes:\n  data: {}\n  keep: {external: true, name: ${ext}}\n`);
+    const vol = `${p.name}_data`;
+    const up = await compose(p, ['up', '-d', '--explain']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`$ minictr volume create --label com.docker.compose.project=${p.name} --label com.docker.compose.volume=data ${vol}`);
+    const token = uniq('kept-', 10);
+    expect((await compose(p, ['exec', 'db', 'sh', '-c', `echo ${token} > /data/v`])).exitCode).toBe(0);
+    const labels = (JSON.parse((await minictr(['volume', 'inspect', vol])).stdout) as { Labels: Record<string, string> }[])[0]!.Labels;
+    expect(labels).toEqual({ 'com.docker.compose.project': p.name, 'com.docker.compose.volume': 'data' });
+
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['volume', 'ls', '-q'])).stdout.split('\n')).toContain(vol);
+    expect((await compose(p, ['up', '-d'])).exitCode).toBe(0);
+    const read = await compose(p, ['exec', 'db', 'cat', '/data/v']);
+    expect([read.exitCode, read.stdout.trim()]).toEqual([0, token]);
+
+    const down = await compose(p, ['down', '-v']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const ls = (await minictr(['volume', 'ls', '-q'])).stdout.split('\n');
+    expect(ls).not.toContain(vol);
+    expect(ls).toContain(ext); // external: not the project's
+    expect(existsSync(join(process.env.MINICTR_ROOT!, 'volumes', vol))).toBe(false);
+    expect((await minictr(['volume', 'rm', ext])).exitCode).toBe(0);
+  });
+});

@@ -6,7 +6,7 @@
  * naming the service and field when it does not, never a silent ignore.
  */
 import { shellLine } from '../util/shell.js';
-import type { HealthCheck, VolumeEntry } from './model.js';
+import type { HealthCheck, VolumeDecl, VolumeEntry } from './model.js';
 import { notSupported } from './validate.js';
 
 export interface RunFeatures {
@@ -26,12 +26,13 @@ interface At {
   service: string;
 }
 
-export function volumeFlags(at: At, v: VolumeEntry, i: number, f: RunFeatures): string[] {
+export function volumeFlags(at: At, v: VolumeEntry, i: number, f: RunFeatures, declared: VolumeDecl[] = []): string[] {
   const ro = v.readOnly ? ':ro' : '';
   if (v.type === 'bind') return ['-v', `${v.source}:${v.target}${ro}`];
   if (!f.namedVolumes) notSupported({ source: at.source, path: `services.${at.service}.volumes[${i}]` }, `named volume ${v.source}: minictr has no named volumes yet; use a bind mount (./dir:${v.target})`);
-  // Compose names a project's volume PROJECT_NAME
-  return ['-v', `${at.project}_${v.source}:${v.target}${ro}`];
+  // Compose names a project's volume PROJECT_NAME (or its `name:`)
+  const name = declared.find((d) => d.key === v.source)?.name ?? `${at.project}_${v.source}`;
+  return ['-v', `${name}:${v.target}${ro}`];
 }
 
 export function restartFlags(at: At, restart: string | undefined, f: RunFeatures): string[] {

@@ -56,12 +56,13 @@ plain minictr command it is.`);
 
   compose
     .command('down')
-    .description('remove the services\' containers, then the project\'s networks (nothing there: nothing to do)')
+    .description('remove the services\' containers, then the project\'s networks (nothing there: nothing to do); named volumes are kept unless -v')
     .option('--remove-orphans', 'also remove containers of services no longer in the file', false)
+    .option('-v, --volumes', 'also remove the project\'s named volumes (those of its top-level volumes: made by its up) and the containers\' anonymous volumes', false)
     .option('--explain', 'print each step as the minictr command it amounts to', false)
-    .action(async function (this: Command, o: { removeOrphans: boolean; explain: boolean }) {
+    .action(async function (this: Command, o: { removeOrphans: boolean; volumes: boolean; explain: boolean }) {
       const { composeDown } = await import('../../compose/project.js');
-      await composeDown(await context(this, o.explain), { removeOrphans: o.removeOrphans });
+      await composeDown(await context(this, o.explain), { removeOrphans: o.removeOrphans, volumes: o.volumes });
     });
 
   compose
