@@ -6,7 +6,7 @@
  * containers and in the kernel. Bad files: one line, non-zero, nothing made.
  */
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -333,5 +333,61 @@ describe('named volumes', () => {
     expect(ls).toContain(ext); // external: not the project's
     expect(existsSync(join(process.env.MINICTR_ROOT!, 'volumes', vol))).toBe(false);
     expect((await minictr(['volume', 'rm', ext])).exitCode).toBe(0);
+  });
+});
+
+interface Inspected { Id: string; RestartCount: number; State: { Pid: number; Running: boolean; Restarting: boolean; ExitCode: number; Health?: { Status: string } } }
+const inspectFull = async (name: string): Promise<Inspected> => (JSON.parse((await minictr(['inspect', name])).stdout) as Inspected[])[0]!;
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('restart: with deploy.replicas / --scale', () => {
+  it('--scale backend=3 with restart: always: a replica killed from the host comes back (new pid) and answers by name', async () => {
+    const p = { dir: join(work, uniq('rs')), name: uniq('cs') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    cgi(join(p.dir, 'www'), 'echo "up $(hostname)"');
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  backend: {image: busybox, restart: always, volumes: ["./www:/www:ro"], command: httpd -f -p 80 -h /www}\n  client: {image: busybox, command: sleep 60}\n`);
+    const up = await compose(p, ['up', '-d', '--scale', 'backend=3']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const victim = `${p.name}-backend-2`;
+    const before = await inspectFull(victim);
+    expect(before.State.Running).toBe(true);
+    process.kill(before.State.Pid, 'SIGKILL');
+    const after = await until(`${victim} to be restarted`, () => inspectFull(victim), (c) => c.State.Running && c.State.Pid !== before.State.Pid);
+    expect([after.Id, after.RestartCount]).toEqual([before.Id, 1]);
+    const names = [1, 2, 3].map((i) => `${p.name}-backend-${i}`);
+    const ex = await compose(p, ['exec', 'client', 'sh', '-c', names.map((n) => `echo ${GET(n, '/cgi-bin/data')}`).join('; ') + '; grep -c "\\sbackend$" /etc/hosts']);
+    expect(ex.exitCode, ex.stderr).toBe(0);
+    const lines = ex.stdout.trim().split('\n');
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(/^up \w+$/);
+    expect(new Set(lines.slice(0, 3)).size).toBe(3);
+    expect(lines[3]).toBe('3');
+    for (const n of names.filter((x) => x !== victim)) expect((await inspectFull(n)).RestartCount).toBe(0);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+
+  it('restart: on-failure:2 on a command that exits 3: it runs exactly 3 times, then stays exited', async () => {
+    const p = { dir: join(work, uniq('rf')), name: uniq('cf') };
+    mkdirSync(join(p.dir, 'out'), { recursive: true });
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  job: {image: busybox, restart: "on-failure:2", volumes: ["./out:/out"], command: sh -c "echo ran >> /out/runs; exit 3"}\n`);
+    const up = await compose(p, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const name = `${p.name}-job-1`;
+    const done = await until(`${name} to give up`, () => inspectFull(name), (c) => c.RestartCount === 2 && !c.State.Running && !c.State.Restarting);
+    expect(done.State.ExitCode).toBe(3);
+    await new Promise((r) => setTimeout(r, 1000)); // longer than the next back-off (400 ms) would be
+    expect((await inspectFull(name)).RestartCount).toBe(2);
+    expect(readFileSync(join(p.dir, 'out', 'runs'), 'utf8')).toBe('ran\nran\nran\n');
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
   });
 });
