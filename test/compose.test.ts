@@ -391,3 +391,44 @@ describe('restart: with deploy.replicas / --scale', () => {
     expect((await compose(p, ['down'])).exitCode).toBe(0);
   });
 });
+
+describe('healthcheck: and depends_on condition: service_healthy', () => {
+  const yaml = (check: string, dbCommand: string): string =>
+    `services:\n  db:\n    image: busybox\n    command: ${dbCommand}\n    healthcheck: {test: ${check}, interval: 1s, timeout: 1s, retries: 3}\n  web:\n    image: busybox\n    command: sleep 60\n    depends_on: {db: {condition: service_healthy}}\n`;
+
+  it('up starts the dependant only once the dependency is healthy', async () => {
+    const p = { dir: join(work, uniq('hc')), name: uniq('ch') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), yaml('["CMD-SHELL", "test -f /tmp/ready"]', 'sh -c "sleep 1.5; touch /tmp/ready; exec sleep 60"'));
+    const r = await compose(p, ['up', '-d', '--explain']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`web waits for ${p.name}-db-1 to be healthy`);
+    const db = (JSON.parse((await minictr(['inspect', `${p.name}-db-1`])).stdout) as { State: { Health: { Status: string; Log: { End: string; ExitCode: number }[] } } }[])[0]!;
+    expect(db.State.Health.Status).toBe('healthy');
+    const log = db.State.Health.Log;
+    expect(log.map((l) => l.ExitCode)).toContain(1); // it was not ready at first
+    const healthyAt = Date.parse(log.find((l) => l.ExitCode === 0)!.End);
+    const web = (JSON.parse((await minictr(['inspect', `${p.name}-web-1`])).stdout) as { State: { Running: boolean; StartedAt: string } }[])[0]!;
+    expect(web.State.Running).toBe(true);
+    expect(Date.parse(web.State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+  });
+
+  it('an unhealthy dependency fails up with one line naming it; as in Compose v2 the started dependency is left running, the dependant never made', async () => {
+    const p = { dir: join(work, uniq('hu')), name: uniq('cu') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), yaml('"exit 1"', 'sleep 60').replace('retries: 3', 'retries: 1'));
+    const r = await compose(p, ['up', '-d']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('minictr:'))).toEqual([`minictr: service web: dependency failed to start: container ${p.name}-db-1 is unhealthy`]);
+    const db = await inspectFull(`${p.name}-db-1`);
+    expect([db.State.Running, db.State.Health?.Status]).toEqual([true, 'unhealthy']);
+    expect((await minictr(['inspect', `${p.name}-web-1`])).exitCode).not.toBe(0);
+    const down = await compose(p, ['down']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+    expect((await minictr(['network', 'ls'])).stdout).not.toContain(p.name);
+  });
+});

@@ -5,6 +5,7 @@
  * (RunFeatures, read from the real `run` command's options), and one "not supported yet" line
  * naming the service and field when it does not, never a silent ignore.
  */
+import { healthTiming, type HealthConfig } from '../runtime/healthcheck.js';
 import { shellLine } from '../util/shell.js';
 import type { HealthCheck, VolumeDecl, VolumeEntry } from './model.js';
 import { notSupported } from './validate.js';
@@ -57,4 +58,12 @@ export function healthFlags(at: At, h: HealthCheck | undefined, f: RunFeatures):
 /** `condition: service_healthy` waits for a health check: only once they exist. */
 export function checkHealthyCondition(at: At, dependency: string, f: RunFeatures): void {
   if (!f.health) notSupported({ source: at.source, path: `services.${at.service}.depends_on.${dependency}.condition` }, 'service_healthy needs health checks, which minictr does not have yet');
+}
+
+/** How long `up` waits for a `service_healthy` dependency: by then its checks must have
+ * decided (the start period, then RETRIES failures in a row, each at most interval + timeout
+ * apart), with 10 s to spare; a monitor that runs no checks is caught by it. */
+export function healthWaitMs(h: HealthConfig): number {
+  const t = healthTiming(h);
+  return t.startPeriodMs + (t.retries + 1) * (t.intervalMs + t.timeoutMs) + 10_000;
 }

@@ -9,13 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
+import { ConflictError, DependencyFailedError, MinictrError, NotFoundError } from '../errors.js';
 import type { RunOptions } from '../runtime/options.js';
-import { isRunning, listContainers, type Container } from '../runtime/store.js';
+import { findContainer, isRestarting, isRunning, listContainers, readHealth, type Container } from '../runtime/store.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { table } from '../util/format.js';
 import { shellLine } from '../util/shell.js';
-import type { RunFeatures } from './mapping.js';
+import { healthWaitMs, type RunFeatures } from './mapping.js';
 import type { ComposeModel } from './model.js';
 import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
 
@@ -91,8 +91,9 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
       else ctx.say(`minictr: found orphan container ${c.config.name} (service ${label(c, LABEL.service)} is not in the file): --remove-orphans removes it`);
     }
   } catch (err) {
-    // nothing half-made is left: what this up created goes again
-    await rollback(ctx, made);
+    // nothing half-made is left: what this up created goes again; but an unhealthy
+    // dependency stops up with the started services left running, as Compose v2 does
+    if (!(err instanceof DependencyFailedError)) await rollback(ctx, made);
     throw err;
   }
   if (o.detach) return 0;
@@ -166,9 +167,14 @@ async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, exi
 }
 
 /** depends_on conditions: service_started holds once its containers were started (they were,
- * in order); service_completed_successfully waits for each to exit with 0. */
+ * in order); service_completed_successfully waits for each to exit with 0; service_healthy
+ * for each to be healthy. */
 async function waitForDependencies(ctx: ComposeContext, plan: Plan, s: PlannedService): Promise<void> {
   for (const d of s.config.dependsOn) {
+    if (d.condition === 'service_healthy') {
+      for (const c of projectContainers(plan.project).filter((x) => label(x, LABEL.service) === d.service)) await waitHealthy(ctx, s.config.name, c);
+      continue;
+    }
     if (d.condition !== 'service_completed_successfully') continue;
     const { waitForExit } = await import('../runtime/lifecycle.js');
     for (const c of projectContainers(plan.project).filter((x) => label(x, LABEL.service) === d.service)) {
@@ -176,6 +182,27 @@ async function waitForDependencies(ctx: ComposeContext, plan: Plan, s: PlannedSe
       const done = (await waitForExit(c.config.id))!;
       if (done.state.exitCode !== 0) throw new MinictrError(`service ${s.config.name}: dependency ${c.config.name} did not complete successfully (exit code ${done.state.exitCode})`);
     }
+  }
+}
+
+/** Polls the container's health (what `minictr inspect` shows as .State.Health.Status) until
+ * it is healthy. Unhealthy, exited or never decided within healthWaitMs: one line naming the
+ * dependant and the container. */
+async function waitHealthy(ctx: ComposeContext, service: string, dep: Container): Promise<void> {
+  const name = dep.config.name;
+  const failed = (why: string): DependencyFailedError => new DependencyFailedError(`service ${service}: dependency failed to start: container ${name} ${why}`);
+  if (!dep.config.healthcheck) throw failed('has no healthcheck configured');
+  const limitMs = healthWaitMs(dep.config.healthcheck);
+  ctx.explain.note(`${service} waits for ${name} to be healthy (minictr inspect ${name}: .State.Health.Status, at most ${Math.ceil(limitMs / 1000)} s)`);
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const c = findContainer(dep.config.id);
+    const status = readHealth(c)?.Status;
+    if (status === 'healthy') return;
+    if (status === 'unhealthy') throw failed('is unhealthy');
+    if (!isRunning(c) && !isRestarting(c)) throw failed(`exited (${c.state.exitCode ?? '?'})`);
+    if (Date.now() > end) throw failed(`did not become healthy within ${Math.ceil(limitMs / 1000)} s (its health is still "${status ?? 'starting'}")`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
