@@ -3,7 +3,9 @@
  * image (db keeps its data on a bind mount and serves it; backend's CGI fetches it from `db`
  * by service name; proxy's CGI fetches from `backend` and publishes a port on 127.0.0.1), then
  * what up, --scale, a changed service and down do to it, seen from the host, from inside the
- * containers and in the kernel. Bad files: one line, non-zero, nothing made.
+ * containers and in the kernel. Bad files: one line, non-zero, nothing made. Then what maps
+ * onto run's flags: named volumes across down/up and down -v, restart: with --scale and
+ * on-failure:N, healthcheck: with depends_on service_healthy (1 s intervals).
  */
 import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,9 +1,9 @@
 /**
  * Compose keys that map onto `minictr run` flags other branches add: named volumes
  * (`-v NAME:/path`, with `minictr volume`), restart policies (`--restart`) and health checks
- * (`--health-*`). One small function each: it gives the flags when this minictr has them
- * (RunFeatures, read from the real `run` command's options), and one "not supported yet" line
- * naming the service and field when it does not, never a silent ignore.
+ * (`--health-*`). One small function each: it gives the flags (RunFeatures, read from the
+ * real `run` command's options, says this minictr has them; a build without them gets one
+ * "not supported yet" line naming the service and field, never a silent ignore).
  */
 import { healthTiming, type HealthConfig } from '../runtime/healthcheck.js';
 import { shellLine } from '../util/shell.js';
