@@ -334,6 +334,7 @@ describe('named volumes', () => {
     expect(ls).not.toContain(vol);
     expect(ls).toContain(ext); // external: not the project's
     expect(existsSync(join(process.env.MINICTR_ROOT!, 'volumes', vol))).toBe(false);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
     expect((await minictr(['volume', 'rm', ext])).exitCode).toBe(0);
   });
 });
@@ -391,6 +392,7 @@ describe('restart: with deploy.replicas / --scale', () => {
     expect((await inspectFull(name)).RestartCount).toBe(2);
     expect(readFileSync(join(p.dir, 'out', 'runs'), 'utf8')).toBe('ran\nran\nran\n');
     expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
   });
 });
 
@@ -415,6 +417,7 @@ describe('healthcheck: and depends_on condition: service_healthy', () => {
     expect(web.State.Running).toBe(true);
     expect(Date.parse(web.State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
     expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
   });
 
   it('an unhealthy dependency fails up with one line naming it; as in Compose v2 the started dependency is left running, the dependant never made', async () => {
