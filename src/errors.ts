@@ -27,6 +27,10 @@ export class NotFoundError extends MinictrError {}
 /** The thing already exists or is in use (duplicate name, image in use). */
 export class ConflictError extends MinictrError {}
 
+/** compose up: a service's dependency did not become healthy. As Docker Compose v2 does, up
+ * stops there and leaves what it started running (nothing is rolled back). */
+export class DependencyFailedError extends MinictrError {}
+
 /** A host command (ip, ovs-vsctl, tar, ...) failed; the message names the command. */
 export class CommandError extends MinictrError {
   constructor(

@@ -3,10 +3,12 @@
  * image (db keeps its data on a bind mount and serves it; backend's CGI fetches it from `db`
  * by service name; proxy's CGI fetches from `backend` and publishes a port on 127.0.0.1), then
  * what up, --scale, a changed service and down do to it, seen from the host, from inside the
- * containers and in the kernel. Bad files: one line, non-zero, nothing made.
+ * containers and in the kernel. Bad files: one line, non-zero, nothing made. Then what maps
+ * onto run's flags: named volumes across down/up and down -v, restart: with --scale and
+ * on-failure:N, healthcheck: with depends_on service_healthy (1 s intervals).
  */
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -300,5 +302,138 @@ describe('config', () => {
     const r = await compose(p, ['-f', 'a.yaml', '-f', 'b.yaml', 'config'], { WHO: 'env' });
     expect([r.exitCode, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toBe(`name: ${p.name}\nservices:\n  web:\n    image: busybox\n    command: echo env $HOME\n    environment:\n      A: "1"\n      B: fromdotenv`);
+  });
+});
+
+describe('named volumes', () => {
+  it('a file written into PROJECT_data survives down and up; down -v removes that volume (and not an external one)', async () => {
+    const p = { dir: join(work, uniq('vol')), name: uniq('cv') };
+    const ext = uniq('ext');
+    mkdirSync(p.dir);
+    projects.push(p);
+    expect((await minictr(['volume', 'create', ext])).exitCode).toBe(0);
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  db: {image: busybox, command: sleep 60, volumes: ["data:/data", "keep:/keep"]}\nvolumes:\n  data: {}\n  keep: {external: true, name: ${ext}}\n`);
+    const vol = `${p.name}_data`;
+    const up = await compose(p, ['up', '-d', '--explain']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`$ minictr volume create --label com.docker.compose.project=${p.name} --label com.docker.compose.volume=data ${vol}`);
+    const token = uniq('kept-', 10);
+    expect((await compose(p, ['exec', 'db', 'sh', '-c', `echo ${token} > /data/v`])).exitCode).toBe(0);
+    const labels = (JSON.parse((await minictr(['volume', 'inspect', vol])).stdout) as { Labels: Record<string, string> }[])[0]!.Labels;
+    expect(labels).toEqual({ 'com.docker.compose.project': p.name, 'com.docker.compose.volume': 'data' });
+
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['volume', 'ls', '-q'])).stdout.split('\n')).toContain(vol);
+    expect((await compose(p, ['up', '-d'])).exitCode).toBe(0);
+    const read = await compose(p, ['exec', 'db', 'cat', '/data/v']);
+    expect([read.exitCode, read.stdout.trim()]).toEqual([0, token]);
+
+    const down = await compose(p, ['down', '-v']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const ls = (await minictr(['volume', 'ls', '-q'])).stdout.split('\n');
+    expect(ls).not.toContain(vol);
+    expect(ls).toContain(ext); // external: not the project's
+    expect(existsSync(join(process.env.MINICTR_ROOT!, 'volumes', vol))).toBe(false);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+    expect((await minictr(['volume', 'rm', ext])).exitCode).toBe(0);
+  });
+});
+
+interface Inspected { Id: string; RestartCount: number; State: { Pid: number; Running: boolean; Restarting: boolean; ExitCode: number; Health?: { Status: string } } }
+const inspectFull = async (name: string): Promise<Inspected> => (JSON.parse((await minictr(['inspect', name])).stdout) as Inspected[])[0]!;
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('restart: with deploy.replicas / --scale', () => {
+  it('--scale backend=3 with restart: always: a replica killed from the host comes back (new pid) and answers by name', async () => {
+    const p = { dir: join(work, uniq('rs')), name: uniq('cs') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    cgi(join(p.dir, 'www'), 'echo "up $(hostname)"');
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  backend: {image: busybox, restart: always, volumes: ["./www:/www:ro"], command: httpd -f -p 80 -h /www}\n  client: {image: busybox, command: sleep 60}\n`);
+    const up = await compose(p, ['up', '-d', '--scale', 'backend=3']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const victim = `${p.name}-backend-2`;
+    const before = await inspectFull(victim);
+    expect(before.State.Running).toBe(true);
+    process.kill(before.State.Pid, 'SIGKILL');
+    const after = await until(`${victim} to be restarted`, () => inspectFull(victim), (c) => c.State.Running && c.State.Pid !== before.State.Pid);
+    expect([after.Id, after.RestartCount]).toEqual([before.Id, 1]);
+    const names = [1, 2, 3].map((i) => `${p.name}-backend-${i}`);
+    const ex = await compose(p, ['exec', 'client', 'sh', '-c', names.map((n) => `echo ${GET(n, '/cgi-bin/data')}`).join('; ') + '; grep -c "\\sbackend$" /etc/hosts']);
+    expect(ex.exitCode, ex.stderr).toBe(0);
+    const lines = ex.stdout.trim().split('\n');
+    for (const l of lines.slice(0, 3)) expect(l).toMatch(/^up \w+$/);
+    expect(new Set(lines.slice(0, 3)).size).toBe(3);
+    expect(lines[3]).toBe('3');
+    for (const n of names.filter((x) => x !== victim)) expect((await inspectFull(n)).RestartCount).toBe(0);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+
+  it('restart: on-failure:2 on a command that exits 3: it runs exactly 3 times, then stays exited', async () => {
+    const p = { dir: join(work, uniq('rf')), name: uniq('cf') };
+    mkdirSync(join(p.dir, 'out'), { recursive: true });
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  job: {image: busybox, restart: "on-failure:2", volumes: ["./out:/out"], command: sh -c "echo ran >> /out/runs; exit 3"}\n`);
+    const up = await compose(p, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const name = `${p.name}-job-1`;
+    const done = await until(`${name} to give up`, () => inspectFull(name), (c) => c.RestartCount === 2 && !c.State.Running && !c.State.Restarting);
+    expect(done.State.ExitCode).toBe(3);
+    await new Promise((r) => setTimeout(r, 1000)); // longer than the next back-off (400 ms) would be
+    expect((await inspectFull(name)).RestartCount).toBe(2);
+    expect(readFileSync(join(p.dir, 'out', 'runs'), 'utf8')).toBe('ran\nran\nran\n');
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+});
+
+describe('healthcheck: and depends_on condition: service_healthy', () => {
+  const yaml = (check: string, dbCommand: string): string =>
+    `services:\n  db:\n    image: busybox\n    command: ${dbCommand}\n    healthcheck: {test: ${check}, interval: 1s, timeout: 1s, retries: 3}\n  web:\n    image: busybox\n    command: sleep 60\n    depends_on: {db: {condition: service_healthy}}\n`;
+
+  it('up starts the dependant only once the dependency is healthy', async () => {
+    const p = { dir: join(work, uniq('hc')), name: uniq('ch') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), yaml('["CMD-SHELL", "test -f /tmp/ready"]', 'sh -c "sleep 1.5; touch /tmp/ready; exec sleep 60"'));
+    const r = await compose(p, ['up', '-d', '--explain']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`web waits for ${p.name}-db-1 to be healthy`);
+    const db = (JSON.parse((await minictr(['inspect', `${p.name}-db-1`])).stdout) as { State: { Health: { Status: string; Log: { End: string; ExitCode: number }[] } } }[])[0]!;
+    expect(db.State.Health.Status).toBe('healthy');
+    const log = db.State.Health.Log;
+    expect(log.map((l) => l.ExitCode)).toContain(1); // it was not ready at first
+    const healthyAt = Date.parse(log.find((l) => l.ExitCode === 0)!.End);
+    const web = (JSON.parse((await minictr(['inspect', `${p.name}-web-1`])).stdout) as { State: { Running: boolean; StartedAt: string } }[])[0]!;
+    expect(web.State.Running).toBe(true);
+    expect(Date.parse(web.State.StartedAt)).toBeGreaterThanOrEqual(healthyAt);
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+
+  it('an unhealthy dependency fails up with one line naming it; as in Compose v2 the started dependency is left running, the dependant never made', async () => {
+    const p = { dir: join(work, uniq('hu')), name: uniq('cu') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), yaml('"exit 1"', 'sleep 60').replace('retries: 3', 'retries: 1'));
+    const r = await compose(p, ['up', '-d']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('minictr:'))).toEqual([`minictr: service web: dependency failed to start: container ${p.name}-db-1 is unhealthy`]);
+    const db = await inspectFull(`${p.name}-db-1`);
+    expect([db.State.Running, db.State.Health?.Status]).toEqual([true, 'unhealthy']);
+    expect((await minictr(['inspect', `${p.name}-web-1`])).exitCode).not.toBe(0);
+    const down = await compose(p, ['down']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+    expect((await minictr(['network', 'ls'])).stdout).not.toContain(p.name);
   });
 });

@@ -53,6 +53,14 @@ export interface NetworkDecl {
   subnet?: string;
 }
 
+/** A top-level volume: its real name is PROJECT_KEY (Compose's), or `name:` / an external one's own. */
+export interface VolumeDecl {
+  key: string;
+  name: string;
+  external: boolean;
+  labels: Record<string, string>;
+}
+
 export interface ComposeModel {
   project: string;
   /** how errors name the file(s) */
@@ -60,6 +68,6 @@ export interface ComposeModel {
   dir: string;
   services: ServiceConfig[];
   networks: NetworkDecl[];
-  /** top-level named volumes (declared; created once `minictr volume` exists) */
-  volumes: string[];
+  /** top-level named volumes, made by `up` (unless external) and removed by `down -v` */
+  volumes: VolumeDecl[];
 }

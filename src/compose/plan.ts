@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { parsePortMapping, portsOverlap } from '../network/container/ports.js';
 import type { PortMapping } from '../network/container/firewall.js';
 import { checkHealthyCondition, healthFlags, restartFlags, volumeFlags, type RunFeatures } from './mapping.js';
-import type { ComposeModel, NetworkDecl, ServiceConfig } from './model.js';
+import type { ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
 
 export const LABEL = {
   project: 'com.docker.compose.project',
@@ -18,6 +18,7 @@ export const LABEL = {
   number: 'com.docker.compose.container-number',
   hash: 'com.docker.compose.config-hash',
   oneoff: 'com.docker.compose.oneoff',
+  volume: 'com.docker.compose.volume',
 } as const;
 
 export interface PlannedService {
@@ -35,6 +36,8 @@ export interface Plan {
   networks: NetworkDecl[];
   /** in start order: every service after those it depends on */
   services: PlannedService[];
+  /** the top-level volumes the services mount, in order */
+  volumes: VolumeDecl[];
 }
 
 export const containerName = (project: string, service: string, n: number): string => `${project}-${service}-${n}`;
@@ -130,7 +133,15 @@ export function buildPlan(model: ComposeModel, opts: { features: RunFeatures; sc
   }
   checkPortClashes(services, model.source);
   const used = model.networks.filter((n) => services.some((s) => s.network.key === n.key));
-  return { project: model.project, source: model.source, networks: used, services };
+  const volumes = model.volumes.filter((d) => services.some((s) => s.config.volumes.some((v) => v.type === 'volume' && v.source === d.key)));
+  return { project: model.project, source: model.source, networks: used, services, volumes };
+}
+
+/** `minictr volume create` of a project volume, with Compose's labels. */
+export const volumeLabels = (project: string, v: VolumeDecl): Record<string, string> => ({ ...v.labels, [LABEL.project]: project, [LABEL.volume]: v.key });
+
+export function volumeArgv(project: string, v: VolumeDecl): string[] {
+  return ['volume', 'create', ...Object.entries(volumeLabels(project, v)).flatMap(([k, x]) => ['--label', `${k}=${x}`]), v.name];
 }
 
 export function networkArgv(n: NetworkDecl): string[] {
@@ -163,7 +174,7 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   for (const [k, v] of Object.entries(labels)) argv.push('-l', `${k}=${v}`);
   for (const [k, v] of Object.entries(c.environment)) argv.push('-e', `${k}=${v}`);
   if (!o.oneOff) for (const p of c.ports) argv.push('-p', p);
-  c.volumes.forEach((v, i) => argv.push(...volumeFlags(at, v, i, o.features)));
+  c.volumes.forEach((v, i) => argv.push(...volumeFlags(at, v, i, o.features, plan.volumes)));
   for (const t of c.tmpfs) argv.push('--tmpfs', t);
   if (c.workingDir) argv.push('-w', c.workingDir);
   if (c.user) argv.push('-u', c.user);

@@ -9,15 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { ConflictError, MinictrError, NotFoundError } from '../errors.js';
+import { ConflictError, DependencyFailedError, MinictrError, NotFoundError } from '../errors.js';
 import type { RunOptions } from '../runtime/options.js';
-import { isRunning, listContainers, type Container } from '../runtime/store.js';
+import { findContainer, isRestarting, isRunning, listContainers, readHealth, type Container } from '../runtime/store.js';
 import { silent, type Explainer } from '../util/explain.js';
 import { table } from '../util/format.js';
 import { shellLine } from '../util/shell.js';
-import type { RunFeatures } from './mapping.js';
+import { healthWaitMs, type RunFeatures } from './mapping.js';
 import type { ComposeModel } from './model.js';
-import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, type Plan, type PlannedService } from './plan.js';
+import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
 
 export interface ComposeContext {
   model: ComposeModel;
@@ -49,10 +49,10 @@ async function runPlanned(ctx: ComposeContext, argv: string[], onStarted?: (c: C
   return runContainer({ ...ctx.parseRun(argv.slice(1)), ...(onStarted ? { onStarted } : {}) });
 }
 
-async function removeOne(ctx: ComposeContext, c: Container, why: string): Promise<void> {
+async function removeOne(ctx: ComposeContext, c: Container, why: string, volumes = false): Promise<void> {
   const { removeContainer } = await import('../runtime/remove.js');
-  step(ctx, `${why}: remove container ${c.config.name}`, ['rm', '-f', c.config.name]);
-  await removeContainer(c.config.id, true);
+  step(ctx, `${why}: remove container ${c.config.name}`, ['rm', '-f', ...(volumes ? ['-v'] : []), c.config.name]);
+  await removeContainer(c.config.id, true, { volumes });
   ctx.say(`Container ${c.config.name}  Removed`);
 }
 
@@ -76,9 +76,10 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
   const { resolveOrPullImage } = await import('../image/resolve.js');
   for (const image of new Set(plan.services.map((s) => s.config.image))) await resolveOrPullImage(image, { output: process.stderr });
 
-  const made: { networks: string[]; containers: Container[] } = { networks: [], containers: [] };
+  const made: Made = { networks: [], volumes: [], containers: [] };
   try {
     await ensureNetworks(ctx, plan, made.networks);
+    await ensureVolumes(ctx, plan, made.volumes);
     const existing = projectContainers(model.project);
     for (const s of plan.services) {
       await waitForDependencies(ctx, plan, s);
@@ -90,8 +91,9 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
       else ctx.say(`minictr: found orphan container ${c.config.name} (service ${label(c, LABEL.service)} is not in the file): --remove-orphans removes it`);
     }
   } catch (err) {
-    // nothing half-made is left: what this up created goes again
-    await rollback(ctx, made);
+    // nothing half-made is left: what this up created goes again; but an unhealthy
+    // dependency stops up with the started services left running, as Compose v2 does
+    if (!(err instanceof DependencyFailedError)) await rollback(ctx, made);
     throw err;
   }
   if (o.detach) return 0;
@@ -108,6 +110,28 @@ async function ensureNetworks(ctx: ComposeContext, plan: Plan, made: string[]): 
     await createNetwork(n.name, { subnet: n.subnet, driver: n.driver });
     made.push(n.name);
     ctx.say(`Network ${n.name}  Created`);
+  }
+}
+
+/** The project's volumes: made with Compose's labels before any container mounts them (run
+ * would make them too, but unlabelled); an external one must exist. */
+async function ensureVolumes(ctx: ComposeContext, plan: Plan, made: string[]): Promise<void> {
+  const { createVolume, findVolume } = await import('../volume/store.js');
+  const { withVolumesLock } = await import('../runtime/volumes.js');
+  for (const v of plan.volumes) {
+    const found = findVolume(v.name);
+    if (v.external) {
+      if (!found) throw new NotFoundError(`${plan.source}: volumes.${v.key}: external volume ${v.name} does not exist (create it with: minictr volume create ${v.name})`);
+      continue;
+    }
+    if (found) {
+      if (found.Labels[LABEL.project] !== plan.project) ctx.say(`minictr: warning: volume ${v.name} already exists but was not made by compose for project ${plan.project}: it is used as it is`);
+      continue;
+    }
+    step(ctx, `create volume ${v.name}`, volumeArgv(plan.project, v));
+    const r = await withVolumesLock(async () => createVolume(v.name, { labels: volumeLabels(plan.project, v) }));
+    if (r.created) made.push(v.name);
+    ctx.say(`Volume ${v.name}  Created`);
   }
 }
 
@@ -143,9 +167,14 @@ async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, exi
 }
 
 /** depends_on conditions: service_started holds once its containers were started (they were,
- * in order); service_completed_successfully waits for each to exit with 0. */
+ * in order); service_completed_successfully waits for each to exit with 0; service_healthy
+ * for each to be healthy. */
 async function waitForDependencies(ctx: ComposeContext, plan: Plan, s: PlannedService): Promise<void> {
   for (const d of s.config.dependsOn) {
+    if (d.condition === 'service_healthy') {
+      for (const c of projectContainers(plan.project).filter((x) => label(x, LABEL.service) === d.service)) await waitHealthy(ctx, s.config.name, c);
+      continue;
+    }
     if (d.condition !== 'service_completed_successfully') continue;
     const { waitForExit } = await import('../runtime/lifecycle.js');
     for (const c of projectContainers(plan.project).filter((x) => label(x, LABEL.service) === d.service)) {
@@ -156,12 +185,41 @@ async function waitForDependencies(ctx: ComposeContext, plan: Plan, s: PlannedSe
   }
 }
 
-async function rollback(ctx: ComposeContext, made: { networks: string[]; containers: Container[] }): Promise<void> {
+/** Polls the container's health (what `minictr inspect` shows as .State.Health.Status) until
+ * it is healthy. Unhealthy, exited or never decided within healthWaitMs: one line naming the
+ * dependant and the container. */
+async function waitHealthy(ctx: ComposeContext, service: string, dep: Container): Promise<void> {
+  const name = dep.config.name;
+  const failed = (why: string): DependencyFailedError => new DependencyFailedError(`service ${service}: dependency failed to start: container ${name} ${why}`);
+  if (!dep.config.healthcheck) throw failed('has no healthcheck configured');
+  const limitMs = healthWaitMs(dep.config.healthcheck);
+  ctx.explain.note(`${service} waits for ${name} to be healthy (minictr inspect ${name}: .State.Health.Status, at most ${Math.ceil(limitMs / 1000)} s)`);
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const c = findContainer(dep.config.id);
+    const status = readHealth(c)?.Status;
+    if (status === 'healthy') return;
+    if (status === 'unhealthy') throw failed('is unhealthy');
+    if (!isRunning(c) && !isRestarting(c)) throw failed(`exited (${c.state.exitCode ?? '?'})`);
+    if (Date.now() > end) throw failed(`did not become healthy within ${Math.ceil(limitMs / 1000)} s (its health is still "${status ?? 'starting'}")`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Made {
+  networks: string[];
+  volumes: string[];
+  containers: Container[];
+}
+
+async function rollback(ctx: ComposeContext, made: Made): Promise<void> {
   const { removeContainer } = await import('../runtime/remove.js');
   const { removeNetwork } = await import('../network/container/attach.js');
   for (const c of made.containers.reverse()) await removeContainer(c.config.id, true).catch(() => undefined);
   const ids = new Set(listContainers().map((c) => c.config.id));
   for (const n of made.networks.reverse()) await removeNetwork(n, false, silent, (id) => ids.has(id)).catch(() => undefined);
+  const { removeUnusedVolumes } = await import('../runtime/volumes.js');
+  await removeUnusedVolumes(made.volumes).catch(() => undefined);
 }
 
 /** `up` without -d: every container's output, `SERVICE-N | ` before each line, until all
@@ -192,7 +250,7 @@ async function followUntilInterrupted(ctx: ComposeContext, plan: Plan): Promise<
 
 const prefixOf = (c: Container): string => `${label(c, LABEL.service)}-${label(c, LABEL.number)}`;
 
-export async function composeDown(ctx: ComposeContext, o: { removeOrphans: boolean }): Promise<void> {
+export async function composeDown(ctx: ComposeContext, o: { removeOrphans: boolean; volumes?: boolean }): Promise<void> {
   const { model } = ctx;
   const services = new Set(model.services.map((s) => s.name));
   const all = projectContainers(model.project, { oneOff: true });
@@ -201,7 +259,7 @@ export async function composeDown(ctx: ComposeContext, o: { removeOrphans: boole
       ctx.say(`minictr: found orphan container ${c.config.name}: --remove-orphans removes it`);
       continue;
     }
-    await removeOne(ctx, c, 'down');
+    await removeOne(ctx, c, 'down', o.volumes);
   }
   const { findNetwork } = await import('../network/container/store.js');
   const { removeNetwork } = await import('../network/container/attach.js');
@@ -215,6 +273,31 @@ export async function composeDown(ctx: ComposeContext, o: { removeOrphans: boole
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       ctx.say(`minictr: network ${n.name} kept: ${err.message}`);
+    }
+  }
+  if (o.volumes) await removeProjectVolumes(ctx);
+}
+
+/** `down -v`: the project's own named volumes (declared, not external, labelled with this
+ * project), never another project's or a volume made by hand under the same name. */
+async function removeProjectVolumes(ctx: ComposeContext): Promise<void> {
+  const { findVolume } = await import('../volume/store.js');
+  const { removeVolume } = await import('../runtime/volumes.js');
+  for (const v of ctx.model.volumes) {
+    if (v.external) continue;
+    const found = findVolume(v.name);
+    if (!found) continue;
+    if (found.Labels[LABEL.project] !== ctx.model.project) {
+      ctx.say(`minictr: volume ${v.name} kept: it was not made by compose for project ${ctx.model.project}`);
+      continue;
+    }
+    step(ctx, `remove volume ${v.name}`, ['volume', 'rm', v.name]);
+    try {
+      await removeVolume(v.name, false);
+      ctx.say(`Volume ${v.name}  Removed`);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      ctx.say(`minictr: volume ${v.name} kept: ${err.message}`);
     }
   }
 }

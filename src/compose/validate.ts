@@ -13,7 +13,7 @@ import { parsePortMapping } from '../network/container/ports.js';
 import { isValidName } from '../names.js';
 import { parseDotEnv, type Vars } from './interpolate.js';
 import { listToMap } from './load.js';
-import type { ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeEntry } from './model.js';
+import type { ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeDecl, VolumeEntry } from './model.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -314,6 +314,22 @@ function network(key: string, v: unknown, w: Where, project: string): NetworkDec
   return { key, name, external, driver, subnet };
 }
 
+function volume(key: string, v: unknown, w: Where, project: string): VolumeDecl {
+  if (!isValidName('volume', key)) w.fail('not a valid volume name');
+  const m = keys(v ?? {}, w, new Set(['driver', 'external', 'name', 'labels']), { driver_opts: 'minictr volumes are host directories' });
+  if (m.driver !== undefined && str(m.driver, w.at('driver')) !== 'local') notSupported(w.at('driver'), `driver ${str(m.driver, w.at('driver'))}: minictr has local volumes`);
+  const external = m.external === undefined ? false : bool(m.external, w.at('external'));
+  const name = m.name !== undefined ? str(m.name, w.at('name')) : external ? key : `${project}_${key}`;
+  if (!isValidName('volume', name)) w.fail(`the volume name ${JSON.stringify(name)} is not valid for minictr`);
+  const labels: Record<string, string> = {};
+  if (m.labels !== undefined) {
+    const l = listToMap(m.labels);
+    if (!isMap(l)) return w.at('labels').fail(`expected a mapping or a list of KEY=VALUE, got ${describe(m.labels)}`);
+    for (const [k, x] of Object.entries(l)) labels[k] = x === null ? '' : str(x, w.at('labels').at(k));
+  }
+  return { key, name, external, labels };
+}
+
 export function validateProject(tree: Record<string, unknown>, opts: { project: string; source: string; dir: string; vars: Vars }): ComposeModel {
   const top = new Where(opts.source, '');
   for (const k of Object.keys(tree)) {
@@ -337,11 +353,11 @@ export function validateProject(tree: Record<string, unknown>, opts: { project: 
     const containerName = `${opts.project}-${s.name}-${Math.max(1, s.replicas)}`;
     if (!isValidName('container', containerName)) top.at('services').at(s.name).fail(`the container name ${containerName} would be longer than 64 characters`);
   }
-  const volumes = tree.volumes === undefined || tree.volumes === null ? [] : Object.keys(keys(tree.volumes, top.at('volumes'), new Set(Object.keys(isMap(tree.volumes) ? tree.volumes : {}))));
-  for (const v of volumes) if (!isValidName('volume', v)) top.at('volumes').at(v).fail('not a valid volume name');
+  const declaredVolumes = tree.volumes === undefined || tree.volumes === null ? {} : keys(tree.volumes, top.at('volumes'), new Set(Object.keys(isMap(tree.volumes) ? tree.volumes : {})));
+  const volumes = Object.entries(declaredVolumes).map(([key, v]) => volume(key, v, top.at('volumes').at(key), opts.project));
   for (const s of services) {
     for (const [i, v] of s.volumes.entries()) {
-      if (v.type === 'volume' && !volumes.includes(v.source!)) top.at('services').at(s.name).at('volumes').at(i).fail(`named volume ${JSON.stringify(v.source)} is not declared in the top-level volumes`);
+      if (v.type === 'volume' && !volumes.some((d) => d.key === v.source)) top.at('services').at(s.name).at('volumes').at(i).fail(`named volume ${JSON.stringify(v.source)} is not declared in the top-level volumes`);
     }
   }
   return { project: opts.project, source: opts.source, dir: opts.dir, services, networks, volumes };

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { interpolateString, parseDotEnv, type Vars } from '../../src/compose/interpolate.js';
 import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/compose/load.js';
-import { NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
-import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder } from '../../src/compose/plan.js';
+import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
+import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
@@ -242,5 +242,28 @@ volumes: {data: {}}
     const at = argv.indexOf('-v');
     expect(argv.slice(at, at + 2)).toEqual(['-v', 'p_data:/var/lib/db:ro']);
     expect(argv.join(' ')).toContain('--restart on-failure:2 --health-cmd wget -q http://localhost/ --health-interval 5s --health-retries 3 x');
+  });
+  it('up waits for a service_healthy dependency as long as its checks can take to decide, plus 10 s', () => {
+    const s = 1e9;
+    expect(healthWaitMs({ Test: ['CMD-SHELL', 'true'], Interval: 1 * s, Timeout: 1 * s, Retries: 3 })).toBe(4 * 2000 + 10_000);
+    expect(healthWaitMs({ Test: ['CMD-SHELL', 'true'], Interval: 2 * s, Timeout: 1 * s, Retries: 1, StartPeriod: 5 * s })).toBe(5000 + 2 * 3000 + 10_000);
+    // Docker's defaults: 30 s interval and timeout, 3 retries
+    expect(healthWaitMs({ Test: ['CMD-SHELL', 'true'] })).toBe(4 * 60_000 + 10_000);
+  });
+  it('top-level volumes: PROJECT_KEY (or name:), created with Compose\'s labels; only those a planned service mounts', () => {
+    const m = model('services:\n  a: {image: x, volumes: ["data:/d", "ext:/e", "named:/n"]}\n  b: {image: x}\nvolumes:\n  data: {labels: {tier: db}}\n  ext: {external: true}\n  named: {name: shared}\n  unused: {}\n');
+    expect(m.volumes).toEqual([
+      { key: 'data', name: 'p_data', external: false, labels: { tier: 'db' } },
+      { key: 'ext', name: 'ext', external: true, labels: {} },
+      { key: 'named', name: 'shared', external: false, labels: {} },
+      { key: 'unused', name: 'p_unused', external: false, labels: {} },
+    ]);
+    const plan = buildPlan(m, { features: full });
+    expect(plan.volumes.map((v) => v.key)).toEqual(['data', 'ext', 'named']);
+    expect(buildPlan(m, { features: full, only: new Set(['b']) }).volumes).toEqual([]);
+    expect(runArgv(plan, plan.services[0]!, { number: 1, features: full }).filter((_, i, a) => a[i - 1] === '-v')).toEqual(['p_data:/d', 'ext:/e', 'shared:/n']);
+    expect(volumeArgv('p', m.volumes[0]!)).toEqual(['volume', 'create', '--label', 'tier=db', '--label', `${LABEL.project}=p`, '--label', 'com.docker.compose.volume=data', 'p_data']);
+    fails('services: {a: {image: x}}\nvolumes: {d: {driver: nfs}}', 'compose.yaml: volumes.d.driver: not supported yet by minictr compose (driver nfs', { features: full });
+    fails('services: {a: {image: x}}\nvolumes: {d: {size: 1}}', 'compose.yaml: volumes.d.size: unknown key', { features: full });
   });
 });

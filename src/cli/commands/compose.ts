@@ -38,8 +38,12 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Containers are named PROJECT-SERVICE-N, networks PROJECT_NETWORK (the project's own
 "default" network unless a service names others); every container answers on its network
-to its service name. --explain on up, down, start, stop and run prints each step as the
-plain minictr command it is.`);
+to its service name. Top-level volumes are PROJECT_VOLUME, made by up and kept by down
+(down -v removes them); restart: and healthcheck: are run's --restart and --health-* flags,
+and up starts a service with depends_on condition service_healthy only once the dependency
+is healthy (an unhealthy one stops up, leaving what it started, as Docker Compose does).
+--explain on up, down, start, stop and run prints each step as the plain minictr command
+it is.`);
 
   compose
     .command('up')
@@ -56,12 +60,13 @@ plain minictr command it is.`);
 
   compose
     .command('down')
-    .description('remove the services\' containers, then the project\'s networks (nothing there: nothing to do)')
+    .description('remove the services\' containers, then the project\'s networks (nothing there: nothing to do); named volumes are kept unless -v')
     .option('--remove-orphans', 'also remove containers of services no longer in the file', false)
+    .option('-v, --volumes', 'also remove the project\'s named volumes (those of its top-level volumes: made by its up) and the containers\' anonymous volumes', false)
     .option('--explain', 'print each step as the minictr command it amounts to', false)
-    .action(async function (this: Command, o: { removeOrphans: boolean; explain: boolean }) {
+    .action(async function (this: Command, o: { removeOrphans: boolean; volumes: boolean; explain: boolean }) {
       const { composeDown } = await import('../../compose/project.js');
-      await composeDown(await context(this, o.explain), { removeOrphans: o.removeOrphans });
+      await composeDown(await context(this, o.explain), { removeOrphans: o.removeOrphans, volumes: o.volumes });
     });
 
   compose
