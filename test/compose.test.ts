@@ -195,6 +195,30 @@ describe('bad input: one line, non-zero, nothing started', () => {
   });
 });
 
+describe('files compose reads whole', () => {
+  it('-f of a FIFO or /dev/zero, a FIFO .env and an env_file of /dev/zero: one line at once, nothing started', async () => {
+    const p = { dir: join(work, uniq('files')), name: uniq('cf') };
+    mkdirSync(p.dir);
+    const fifo = join(p.dir, 'pipe');
+    await execa('mkfifo', [fifo]);
+    const oneLine = async (args: string[], message: RegExp) => {
+      const t0 = Date.now();
+      const r = await compose(p, args);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+    };
+    await oneLine(['-f', fifo, 'up', '-d'], /compose file .*pipe is not a regular file$/);
+    await oneLine(['-f', '/dev/zero', 'up', '-d'], /compose file \/dev\/zero is not a regular file$/);
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  a: {image: busybox, env_file: [/dev/zero]}\n');
+    await oneLine(['up', '-d'], /services\.a\.env_file\[0\]: env file \/dev\/zero is not a regular file$/);
+    await execa('mkfifo', [join(p.dir, '.env')]);
+    await oneLine(['up', '-d'], /env file .*\.env is not a regular file$/);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+});
+
 describe('a failure midway', () => {
   it('removes what that up made: a host port taken by a host process stops the second service', async () => {
     const { createServer } = await import('node:net');

@@ -5,11 +5,12 @@
  * order as Compose merges them (later files over earlier ones). Nothing here touches the system
  * but reading those files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { NotFoundError, UsageError } from '../errors.js';
 import { interpolateTree, parseDotEnv, type Vars } from './interpolate.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 export const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 
@@ -59,23 +60,23 @@ export function parseComposeYaml(text: string, file: string): Record<string, unk
   return tree as Record<string, unknown>;
 }
 
+/** Bounds on what compose reads whole: far above any real file, far below what hurts. */
+export const COMPOSE_FILE_MAX = 4 * 1024 * 1024;
+export const ENV_FILE_MAX = 1024 * 1024;
+
 export function loadProject(opts: LoadOptions): Loaded {
   const files = findComposeFiles(opts.cwd, opts.files);
   const dir = dirname(files[0]!);
   const dotEnvFile = resolve(dir, '.env');
   let dotEnv: Record<string, string> = {};
-  if (existsSync(dotEnvFile)) dotEnv = parseDotEnv(readFileSync(dotEnvFile, 'utf8'), dotEnvFile);
+  if (existsSync(dotEnvFile)) dotEnv = parseDotEnv(readBoundedFile(dotEnvFile, ENV_FILE_MAX, 'env file'), dotEnvFile);
   // the environment wins over .env, as in Compose
   const vars: Vars = { ...dotEnv, ...opts.env };
   const unset = new Set<string>();
   let tree: Record<string, unknown> = {};
   for (const f of files) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new NotFoundError(`cannot read compose file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    // regular files of bounded size: a FIFO or /dev/zero named by -f is refused at once
+    const text = readBoundedFile(f, COMPOSE_FILE_MAX, 'compose file');
     const one = interpolateTree(parseComposeYaml(text, f), { vars, unset }, `${basename(f)}: `) as Record<string, unknown>;
     tree = mergeTop(tree, one);
   }

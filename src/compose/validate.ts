@@ -6,14 +6,15 @@
  * A key of the specification minictr does not carry out is refused by name ("not supported
  * yet"), never ignored; a key the specification does not have is "unknown".
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { MinictrError, UsageError } from '../errors.js';
 import { parsePortMapping } from '../network/container/ports.js';
 import { isValidName } from '../names.js';
 import { parseDotEnv, type Vars } from './interpolate.js';
-import { listToMap } from './load.js';
+import { ENV_FILE_MAX, listToMap } from './load.js';
 import type { ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeDecl, VolumeEntry } from './model.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -140,7 +141,13 @@ function envFiles(v: unknown, w: Where, dir: string): Record<string, string> {
   for (const [i, f] of strList(v, w).entries()) {
     const path = resolve(dir, f);
     if (!existsSync(path)) w.at(i).fail(`${path} does not exist`);
-    Object.assign(out, parseDotEnv(readFileSync(path, 'utf8'), path));
+    let text: string;
+    try {
+      text = readBoundedFile(path, ENV_FILE_MAX, 'env file');
+    } catch (e) {
+      return w.at(i).fail((e as Error).message);
+    }
+    Object.assign(out, parseDotEnv(text, path));
   }
   return out;
 }
