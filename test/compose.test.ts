@@ -316,6 +316,49 @@ describe('run', () => {
   });
 });
 
+describe('build:', () => {
+  it('up builds a missing image from the service\'s Dockerfile (tagged PROJECT-SERVICE); compose build and up --build build it again and up recreates the container', async () => {
+    const p = { dir: join(work, uniq('bld')), name: uniq('cb') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    const image = `${p.name}-web`;
+    const dockerfile = (token: string): void => writeFileSync(join(p.dir, 'Dockerfile'), `FROM busybox\nRUN echo ${token} > /msg\n`);
+    const logs = async (): Promise<string> => (await compose(p, ['logs', 'web'])).stdout.trim();
+    const waitExited = async (): Promise<void> => {
+      for (let i = 0; i < 50 && (await inspect(`${p.name}-web-1`)).State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  web: {build: ., command: cat /msg}\n');
+    try {
+      dockerfile('first');
+      const up = await compose(p, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(up.stderr).toContain('Service web  Built');
+      await waitExited();
+      expect(await logs()).toBe('web-1 | first');
+      const id1 = (await inspect(`${p.name}-web-1`)).Id;
+
+      dockerfile('second');
+      expect((await compose(p, ['up', '-d'])).stderr).not.toContain('Building'); // the image exists: not built
+      const b = await compose(p, ['build', 'web']);
+      expect(b.exitCode, b.stderr).toBe(0);
+      expect((await compose(p, ['up', '-d'])).exitCode).toBe(0);
+      await waitExited();
+      expect((await inspect(`${p.name}-web-1`)).Id).not.toBe(id1); // a new image: recreated
+      expect(await logs()).toBe('web-1 | second');
+
+      dockerfile('third');
+      expect((await compose(p, ['up', '-d', '--build'])).exitCode).toBe(0);
+      await waitExited();
+      expect(await logs()).toBe('web-1 | third');
+      expect((await compose(p, ['down'])).exitCode).toBe(0);
+      expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+    } finally {
+      await minictr(['rmi', image]);
+    }
+    expect((await minictr(['images'])).stdout).not.toContain(image);
+  });
+});
+
 describe('config', () => {
   it('prints the resolved file: -f files merged, variables from the environment and .env', async () => {
     const p = { dir: join(work, uniq('cfg')), name: uniq('cc') };

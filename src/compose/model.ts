@@ -19,9 +19,22 @@ export interface HealthCheck {
   disable?: boolean;
 }
 
+/** `build:`: what `minictr build` is given (paths absolute: the context is resolved from the
+ * project dir, the Dockerfile from the context, as Compose does). */
+export interface BuildConfig {
+  context: string;
+  dockerfile?: string;
+  args: Record<string, string>;
+  target?: string;
+}
+
 export interface ServiceConfig {
   name: string;
+  /** `image:`, or for a service with `build:` and no image PROJECT-SERVICE (Compose's tag) */
   image: string;
+  /** the image was named in the file (a built one without it is not pulled) */
+  imageGiven: boolean;
+  build?: BuildConfig;
   command?: string[];
   environment: Record<string, string>;
   ports: string[];

@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import { parsePortMapping, portsOverlap } from '../network/container/ports.js';
 import type { PortMapping } from '../network/container/firewall.js';
 import { checkHealthyCondition, healthFlags, restartFlags, volumeFlags, type RunFeatures } from './mapping.js';
-import type { ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
+import type { BuildConfig, ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
 
 export const LABEL = {
   project: 'com.docker.compose.project',
@@ -142,6 +142,11 @@ export const volumeLabels = (project: string, v: VolumeDecl): Record<string, str
 
 export function volumeArgv(project: string, v: VolumeDecl): string[] {
   return ['volume', 'create', ...Object.entries(volumeLabels(project, v)).flatMap(([k, x]) => ['--label', `${k}=${x}`]), v.name];
+}
+
+/** `minictr build` of a service's image, as --explain prints it. */
+export function buildArgv(image: string, b: BuildConfig): string[] {
+  return ['build', '-t', image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), ...(b.target ? ['--target', b.target] : []), b.context];
 }
 
 export function networkArgv(n: NetworkDecl): string[] {

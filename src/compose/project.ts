@@ -17,7 +17,7 @@ import { table } from '../util/format.js';
 import { shellLine } from '../util/shell.js';
 import { healthWaitMs, type RunFeatures } from './mapping.js';
 import type { ComposeModel } from './model.js';
-import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
+import { buildArgv, buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
 
 export interface ComposeContext {
   model: ComposeModel;
@@ -58,6 +58,8 @@ async function removeOne(ctx: ComposeContext, c: Container, why: string, volumes
 
 export interface UpOptions {
   detach: boolean;
+  /** --build: build every service with build: first (else only those whose image is missing) */
+  build?: boolean;
   services: string[];
   scale: string[];
   removeOrphans: boolean;
@@ -73,8 +75,14 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
       if (v.type === 'bind' && !existsSync(v.source!)) throw new NotFoundError(`${plan.source}: services.${s.config.name}.volumes[${i}]: the bind source ${v.source} does not exist`);
     });
   }
+  // a service with build: is built when asked (--build) or when its image is missing; the others' images are pulled when missing
+  const { findImage } = await import('../image/store.js');
+  const toBuild: PlannedService[] = [];
+  for (const s of plan.services) if (s.config.build && (o.build || !(await findImage(s.config.image)))) toBuild.push(s);
+  await buildServices(ctx, toBuild);
   const { resolveOrPullImage } = await import('../image/resolve.js');
-  for (const image of new Set(plan.services.map((s) => s.config.image))) await resolveOrPullImage(image, { output: process.stderr });
+  const imageIds = new Map<string, string>();
+  for (const image of new Set(plan.services.map((s) => s.config.image))) imageIds.set(image, (await resolveOrPullImage(image, { output: process.stderr })).id);
 
   const made: Made = { networks: [], volumes: [], containers: [] };
   try {
@@ -83,7 +91,7 @@ export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<numb
     const existing = projectContainers(model.project);
     for (const s of plan.services) {
       await waitForDependencies(ctx, plan, s);
-      await upService(ctx, plan, s, existing, made.containers);
+      await upService(ctx, plan, s, existing, made.containers, imageIds.get(s.config.image));
     }
     const orphans = existing.filter((c) => !model.services.some((s) => s.name === label(c, LABEL.service)));
     for (const c of orphans) {
@@ -135,14 +143,14 @@ async function ensureVolumes(ctx: ComposeContext, plan: Plan, made: string[]): P
   }
 }
 
-async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, existing: Container[], made: Container[]): Promise<void> {
+async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, existing: Container[], made: Container[], imageId?: string): Promise<void> {
   const mine = existing.filter((c) => label(c, LABEL.service) === s.config.name);
   for (let n = 1; n <= s.replicas; n++) {
     const found = mine.filter((c) => label(c, LABEL.number) === String(n));
     let keep: Container | undefined;
     for (const c of found) {
-      if (!keep && label(c, LABEL.hash) === s.hash) keep = c;
-      else await removeOne(ctx, c, `the configuration of ${s.config.name} changed`);
+      if (!keep && label(c, LABEL.hash) === s.hash && (!imageId || c.config.imageId === imageId)) keep = c;
+      else await removeOne(ctx, c, label(c, LABEL.hash) === s.hash ? `the image of ${s.config.name} changed` : `the configuration of ${s.config.name} changed`);
     }
     if (keep && isRunning(keep)) {
       ctx.say(`Container ${keep.config.name}  Running`);
@@ -302,6 +310,59 @@ async function removeProjectVolumes(ctx: ComposeContext): Promise<void> {
   }
 }
 
+/** `minictr build` of each service (the library function, not a subprocess), tagged with
+ * the service's image: its `image:`, or PROJECT-SERVICE. */
+async function buildServices(ctx: ComposeContext, services: PlannedService[]): Promise<void> {
+  if (!services.length) return;
+  const { buildImage } = await import('../build/build.js');
+  const { writeSync } = await import('node:fs');
+  for (const s of services) {
+    const b = s.config.build!;
+    step(ctx, `build the image of ${s.config.name}`, buildArgv(s.config.image, b));
+    ctx.say(`Service ${s.config.name}  Building`);
+    await buildImage({
+      context: b.context,
+      file: b.dockerfile,
+      tags: [s.config.image],
+      buildArgs: new Map(Object.entries(b.args)),
+      target: b.target,
+      noCache: false,
+      progress: 'plain',
+      explain: false,
+      write: (x) => writeSync(2, x),
+    });
+    ctx.say(`Service ${s.config.name}  Built`);
+  }
+}
+
+/** `compose build [SVC...]`: every (named) service with build:, whether its image exists or not. */
+export async function composeBuild(ctx: ComposeContext, services: string[]): Promise<void> {
+  for (const n of services) if (!ctx.model.services.some((x) => x.name === n)) throw new NotFoundError(`no such service: ${n}`);
+  const plan = buildPlan(ctx.model, { features: ctx.features, ...(services.length ? { only: new Set(services) } : {}) });
+  await buildServices(ctx, plan.services.filter((s) => s.config.build));
+}
+
+/** `compose pull [SVC...]`: the services' images from their registries. A service with
+ * build: and no image: is skipped, as Compose does (its image is made by build). */
+export async function composePull(ctx: ComposeContext, services: string[]): Promise<void> {
+  for (const n of services) if (!ctx.model.services.some((x) => x.name === n)) throw new NotFoundError(`no such service: ${n}`);
+  const { pullImage } = await import('../image/pull.js');
+  const done = new Set<string>();
+  for (const s of ctx.model.services) {
+    if (services.length && !services.includes(s.name)) continue;
+    if (s.build && !s.imageGiven) {
+      ctx.say(`Service ${s.name}  Skipped (it is built: minictr compose build ${s.name})`);
+      continue;
+    }
+    if (done.has(s.image)) continue;
+    done.add(s.image);
+    step(ctx, `pull the image of ${s.name}`, ['pull', s.image]);
+    ctx.say(`Service ${s.name}  Pulling ${s.image}`);
+    await pullImage(s.image, { output: process.stderr });
+    ctx.say(`Service ${s.name}  Pulled`);
+  }
+}
+
 /** The project's containers of these services (all when none are named). */
 function containersOf(ctx: ComposeContext, services: string[]): Container[] {
   for (const s of services) if (!ctx.model.services.some((x) => x.name === s)) throw new NotFoundError(`no such service: ${s}`);
@@ -342,6 +403,8 @@ export async function composeRun(ctx: ComposeContext, service: string, command: 
   const plan = buildPlan(ctx.model, { features: ctx.features, only: new Set([service]) });
   const s = plan.services[0]!;
   if (deps.length) await composeUp(ctx, { detach: true, services: deps, scale: [], removeOrphans: false });
+  const { findImage } = await import('../image/store.js');
+  if (s.config.build && !(await findImage(s.config.image))) await buildServices(ctx, [s]);
   await ensureNetworks(ctx, plan, []);
   const name = `${plan.project}-${service}-run-${randomBytes(3).toString('hex')}`;
   const argv = runArgv(plan, s, { oneOff: { name, command, rm: o.rm }, features: ctx.features });

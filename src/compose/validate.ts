@@ -13,7 +13,7 @@ import { parsePortMapping } from '../network/container/ports.js';
 import { isValidName } from '../names.js';
 import { parseDotEnv, type Vars } from './interpolate.js';
 import { ENV_FILE_MAX, listToMap } from './load.js';
-import type { ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeDecl, VolumeEntry } from './model.js';
+import type { BuildConfig, ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeDecl, VolumeEntry } from './model.js';
 import { readBoundedFile } from '../util/bounded-read.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,11 +35,10 @@ const TOP_KEYS = new Set(['version', 'name', 'services', 'networks', 'volumes'])
 const TOP_LATER = new Set(['configs', 'secrets', 'include', 'models']);
 const SERVICE_KEYS = new Set([
   'image', 'command', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks', 'depends_on', 'deploy', 'hostname',
-  'working_dir', 'user', 'cap_add', 'cap_drop', 'read_only', 'privileged', 'dns', 'labels', 'restart', 'healthcheck',
+  'working_dir', 'user', 'cap_add', 'cap_drop', 'read_only', 'privileged', 'dns', 'labels', 'restart', 'healthcheck', 'build',
 ]);
 /** keys of the specification's service that minictr compose does not carry out (yet) */
 const SERVICE_LATER: Record<string, string> = {
-  build: 'minictr has no build yet: build the image elsewhere and import it',
   entrypoint: 'minictr run has no --entrypoint',
   init: 'every minictr container already has an init (minictr-init) as PID 1',
   container_name: 'containers are named PROJECT-SERVICE-N',
@@ -250,10 +249,25 @@ function healthcheck(v: unknown, w: Where): HealthCheck {
   return h;
 }
 
-function service(name: string, v: unknown, w: Where, dir: string, vars: Vars): ServiceConfig {
+/** `build: DIR` or `build: {context, dockerfile, args, target}`. */
+function buildConfig(v: unknown, w: Where, dir: string, vars: Vars): BuildConfig {
+  if (typeof v === 'string') return { context: resolve(dir, v), args: {} };
+  const m = keys(v, w, new Set(['context', 'dockerfile', 'args', 'target']), {
+    dockerfile_inline: '', ssh: '', cache_from: '', cache_to: '', additional_contexts: '', extra_hosts: '', isolation: '', privileged: '',
+    labels: '', no_cache: 'use minictr build --no-cache', pull: '', network: '', shm_size: '', secrets: '', tags: '', ulimits: '', platforms: '',
+  });
+  const context = resolve(dir, m.context === undefined ? '.' : str(m.context, w.at('context')));
+  const out: BuildConfig = { context, args: m.args !== undefined ? environment(m.args, w.at('args'), vars) : {} };
+  if (m.dockerfile !== undefined) out.dockerfile = resolve(context, str(m.dockerfile, w.at('dockerfile')));
+  if (m.target !== undefined) out.target = str(m.target, w.at('target'));
+  return out;
+}
+
+function service(name: string, v: unknown, w: Where, dir: string, vars: Vars, project: string): ServiceConfig {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) w.fail('a service name uses only [a-zA-Z0-9_.-], starting with a letter or digit');
   const m = keys(v, w, SERVICE_KEYS, SERVICE_LATER);
-  if (m.image === undefined) w.at('image').fail('missing: every service needs an image (build is not supported yet)');
+  if (m.image === undefined && m.build === undefined) w.at('image').fail('missing: every service needs an image or a build');
+  const build = m.build !== undefined ? buildConfig(m.build, w.at('build'), dir, vars) : undefined;
   const env = { ...(m.env_file !== undefined ? envFiles(m.env_file, w.at('env_file'), dir) : {}), ...(m.environment !== undefined ? environment(m.environment, w.at('environment'), vars) : {}) };
   const vol = m.volumes !== undefined ? volumes(m.volumes, w.at('volumes'), dir) : { volumes: [], tmpfs: [] };
   let replicas = 1;
@@ -267,7 +281,10 @@ function service(name: string, v: unknown, w: Where, dir: string, vars: Vars): S
   if (m.expose !== undefined) for (const [i, e] of strList(m.expose, w.at('expose')).entries()) if (!/^\d+(-\d+)?(\/(tcp|udp))?$/.test(e)) w.at('expose').at(i).fail(`"${e}" is not a port`);
   const s: ServiceConfig = {
     name,
-    image: str(m.image, w.at('image')),
+    // Compose tags a built image without image: as PROJECT-SERVICE
+    image: m.image !== undefined ? str(m.image, w.at('image')) : `${project}-${name}`.toLowerCase(),
+    imageGiven: m.image !== undefined,
+    ...(build ? { build } : {}),
     command: m.command === undefined || m.command === null ? undefined : command(m.command, w.at('command')),
     environment: env,
     ports: m.ports !== undefined ? ports(m.ports, w.at('ports')) : [],
@@ -349,7 +366,7 @@ export function validateProject(tree: Record<string, unknown>, opts: { project: 
   const networks: NetworkDecl[] = [];
   const declared = tree.networks === undefined || tree.networks === null ? {} : keys(tree.networks, top.at('networks'), new Set(Object.keys(isMap(tree.networks) ? tree.networks : {})));
   for (const [key, n] of Object.entries(declared)) networks.push(network(key, n, top.at('networks').at(key), opts.project));
-  const services = Object.entries(svcs).map(([name, s]) => service(name, s, top.at('services').at(name), opts.dir, opts.vars));
+  const services = Object.entries(svcs).map(([name, s]) => service(name, s, top.at('services').at(name), opts.dir, opts.vars, opts.project));
   // the default network exists when a service uses it (declaring it only changes its options)
   if (services.some((s) => s.networks.some((n) => n.key === 'default')) && !networks.some((n) => n.key === 'default')) {
     networks.unshift({ key: 'default', name: `${opts.project}_default`, external: false });

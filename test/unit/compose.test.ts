@@ -7,7 +7,7 @@ import { NotFoundError, UsageError } from '../../src/errors.js';
 import { interpolateString, parseDotEnv, type Vars } from '../../src/compose/interpolate.js';
 import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/compose/load.js';
 import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
-import { buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
+import { buildArgv, buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
@@ -138,7 +138,7 @@ networks:
   it.each([
     ['services: {a: {image: x, foo: 1}}', 'compose.yaml: services.a.foo: unknown key'],
     ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown top-level key'],
-    ['services: {a: {command: x}}', 'compose.yaml: services.a.image: missing'],
+    ['services: {a: {command: x}}', 'compose.yaml: services.a.image: missing: every service needs an image or a build'],
     ['services: {a: {image: x, ports: ["99999:80"]}}', 'compose.yaml: services.a.ports[0]: invalid port mapping "99999:80"'],
     ['services: {a: {image: x, ports: ["80"]}}', 'compose.yaml: services.a.ports[0]: not supported yet by minictr compose'],
     ['services: {a: {image: x, volumes: ["/d:rel"]}}', 'compose.yaml: services.a.volumes[0]: the target "rel" must be an absolute path'],
@@ -146,8 +146,9 @@ networks:
     ['services: {a: {image: x, depends_on: [nope]}}', 'compose.yaml: services.a.depends_on: depends on undefined service "nope"'],
     ['services: {a: {image: x, depends_on: {b: {condition: soon}}}, b: {image: x}}', 'compose.yaml: services.a.depends_on.b.condition: "soon": expected one of'],
     ['services: {a: {image: x, networks: [back]}}', 'compose.yaml: services.a.networks.back: the service uses network back, which the top-level networks do not declare'],
-    ['services: {a: {image: x, build: .}}', 'compose.yaml: services.a.build: not supported yet by minictr compose (minictr has no build yet'],
-    ['services: {a: {image: x, entrypoint: [sh]}}', 'compose.yaml: services.a.entrypoint: not supported yet'],
+    ['services: {a: {image: x, build: {context: ., ssh: [default]}}}', 'compose.yaml: services.a.build.ssh: not supported yet by minictr compose'],
+    ['services: {a: {image: x, build: {context: ., dockerfil: D}}}', 'compose.yaml: services.a.build.dockerfil: unknown key'],
+    ['services: {a: {image: x, container_name: web}}', 'compose.yaml: services.a.container_name: not supported yet'],
     ['services: {a: {image: x}}\nnetworks: {default: {driver: overlay}}', 'compose.yaml: networks.default.driver: not supported yet by minictr compose (driver overlay'],
     ['services: {a: {image: x, restart: sometimes}}', 'compose.yaml: services.a.restart: "sometimes": expected no, always'],
     ['services: {a: {image: x, volumes: ["data:/d"]}}', 'compose.yaml: services.a.volumes[0]: named volume "data" is not declared in the top-level volumes'],
@@ -156,6 +157,19 @@ networks:
   ])('%s', (yaml, msg) => {
     expect(() => model(yaml)).toThrow(msg);
     expect(() => model(yaml)).toThrow(UsageError);
+  });
+  it('build: a context string or {context, dockerfile, args, target}; the image is image: or PROJECT-SERVICE', () => {
+    const m = model('services:\n  web: {build: ./app}\n  api: {image: reg/api:v2, build: {context: src, dockerfile: Dockerfile.dev, args: {V: "1", E: null}, target: prod}}\n  db: {image: busybox}\n', { env: { E: 'from-env' } });
+    const [web, api, db] = m.services;
+    expect(web!.image).toBe('p-web');
+    expect(web!.imageGiven).toBe(false);
+    expect(web!.build).toEqual({ context: join(m.dir, 'app'), args: {} });
+    expect(api!.image).toBe('reg/api:v2');
+    expect(api!.build).toEqual({ context: join(m.dir, 'src'), dockerfile: join(m.dir, 'src', 'Dockerfile.dev'), args: { V: '1', E: 'from-env' }, target: 'prod' });
+    expect(db!.build).toBeUndefined();
+    expect(buildArgv(api!.image, api!.build!)).toEqual(['build', '-t', 'reg/api:v2', '-f', join(m.dir, 'src', 'Dockerfile.dev'), '--build-arg', 'V=1', '--build-arg', 'E=from-env', '--target', 'prod', join(m.dir, 'src')]);
+    const plan = buildPlan(m, { features: NO_FEATURES });
+    expect(runArgv(plan, plan.services.find((s) => s.config.name === 'web')!, { number: 1, features: NO_FEATURES }).at(-1)).toBe('p-web');
   });
   it('command strings split like a shell', () => {
     const w = { fail: (m: string): never => { throw new Error(m); } };

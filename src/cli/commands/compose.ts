@@ -50,12 +50,33 @@ it is.`);
     .description('create and start the services (in depends_on order); unchanged ones are left running, changed ones recreated')
     .argument('[service...]', 'only these services (and what they depend on)')
     .option('-d, --detach', 'start them in the background and return', false)
+    .option('--build', 'build the images of services with build: first (without it, only a missing one is built)', false)
     .option('--scale <service=n>', 'run N containers of a service (repeatable)', collect, [])
     .option('--remove-orphans', 'remove containers of services that are no longer in the file', false)
     .option('--explain', 'print each step as the minictr command it amounts to', false)
-    .action(async function (this: Command, services: string[], o: { detach: boolean; scale: string[]; removeOrphans: boolean; explain: boolean }) {
+    .action(async function (this: Command, services: string[], o: { detach: boolean; build: boolean; scale: string[]; removeOrphans: boolean; explain: boolean }) {
       const { composeUp } = await import('../../compose/project.js');
-      process.exitCode = await composeUp(await context(this, o.explain), { detach: o.detach, services, scale: o.scale, removeOrphans: o.removeOrphans });
+      process.exitCode = await composeUp(await context(this, o.explain), { detach: o.detach, build: o.build, services, scale: o.scale, removeOrphans: o.removeOrphans });
+    });
+
+  compose
+    .command('build')
+    .description('build the images of the services with build: (minictr build, tagged with image: or PROJECT-SERVICE)')
+    .argument('[service...]', 'only these services')
+    .option('--explain', 'print each build as the minictr build command it amounts to', false)
+    .action(async function (this: Command, services: string[], o: { explain: boolean }) {
+      const { composeBuild } = await import('../../compose/project.js');
+      await composeBuild(await context(this, o.explain), services);
+    });
+
+  compose
+    .command('pull')
+    .description('pull the services\' images (a service with build: and no image: is skipped)')
+    .argument('[service...]', 'only these services')
+    .option('--explain', 'print each pull as the minictr pull command it amounts to', false)
+    .action(async function (this: Command, services: string[], o: { explain: boolean }) {
+      const { composePull } = await import('../../compose/project.js');
+      await composePull(await context(this, o.explain), services);
     });
 
   compose
