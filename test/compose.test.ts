@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
 import { hostCgroupDirs } from './helpers/cgroup.js';
-import { freePort } from './helpers/registry.js';
+import { freePort, pushImage, startRegistry } from './helpers/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
 const projects: { dir: string; name: string }[] = [];
@@ -356,6 +356,53 @@ describe('build:', () => {
       await minictr(['rmi', image]);
     }
     expect((await minictr(['images'])).stdout).not.toContain(image);
+  });
+});
+
+describe('pull and logs -f', () => {
+  it('pull fetches an image: service\'s image from a registry and skips a build: service without image:', async () => {
+    const reg = await startRegistry();
+    const p = { dir: join(work, uniq('pul')), name: uniq('cp') };
+    mkdirSync(p.dir);
+    const ref = `${reg.host}/${uniq('cp')}/app:v1`;
+    try {
+      await pushImage(reg.host, ref.slice(reg.host.length + 1, -3), { tag: 'v1', layers: [{ compression: 'gzip', entries: [{ name: 'hello', content: 'pulled\n' }] }] });
+      writeFileSync(join(p.dir, 'Dockerfile'), 'FROM busybox\n');
+      writeFileSync(join(p.dir, 'compose.yaml'), `services:\n  app: {image: ${ref}}\n  local: {build: .}\n`);
+      const r = await compose(p, ['pull']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Service local  Skipped');
+      expect(r.stderr).toContain('Service app  Pulled');
+      expect((await minictr(['history', ref])).exitCode).toBe(0);
+      expect((await minictr(['history', `${p.name}-local`])).exitCode).not.toBe(0); // not built either
+    } finally {
+      await minictr(['rmi', ref]);
+      await reg.stop();
+    }
+  });
+
+  it('logs -f shows a line written after it started, prefixed; SIGTERM ends it and leaves no process', async () => {
+    const p = { dir: join(work, uniq('lgf')), name: uniq('cl') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), 'services:\n  w:\n    image: busybox\n    command: ["sh", "-c", "echo early; while [ ! -e /go ]; do sleep 0.1; done; echo late; exec sleep 60"]\n');
+    expect((await compose(p, ['up', '-d'])).exitCode).toBe(0);
+    const child = execa(join(import.meta.dirname, '..', 'bin', 'minictr'), ['compose', '-p', p.name, 'logs', '-f', 'w'], { cwd: p.dir, reject: false, timeout: 30_000 });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 100 && !out.includes('w-1 | early\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toBe('w-1 | early\n');
+    expect((await minictr(['exec', `${p.name}-w-1`, 'touch', '/go'])).exitCode).toBe(0);
+    for (let i = 0; i < 100 && !out.includes('late'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toBe('w-1 | early\nw-1 | late\n');
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.timedOut).toBe(false);
+    expect(r.signal ?? r.exitCode).toBeTruthy();
+    expect(() => process.kill(child.pid!, 0)).toThrow(/ESRCH/);
+    expect((await inspect(`${p.name}-w-1`)).State.Running).toBe(true); // logs -f leaves the containers alone
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
   });
 });
 

@@ -144,6 +144,19 @@ export function volumeArgv(project: string, v: VolumeDecl): string[] {
   return ['volume', 'create', ...Object.entries(volumeLabels(project, v)).flatMap(([k, x]) => ['--label', `${k}=${x}`]), v.name];
 }
 
+/** What `compose pull [SVC...]` fetches: each named (or every) service's image once; a
+ * service with build: and no image: is skipped, as Compose does (build makes its image). */
+export function pullTargets(model: ComposeModel, names: string[]): { pull: { service: string; image: string }[]; skipped: string[] } {
+  for (const n of names) if (!model.services.some((s) => s.name === n)) throw new UsageError(`no such service: ${n}`);
+  const out: { pull: { service: string; image: string }[]; skipped: string[] } = { pull: [], skipped: [] };
+  for (const s of model.services) {
+    if (names.length && !names.includes(s.name)) continue;
+    if (s.build && !s.imageGiven) out.skipped.push(s.name);
+    else if (!out.pull.some((p) => p.image === s.image)) out.pull.push({ service: s.name, image: s.image });
+  }
+  return out;
+}
+
 /** `minictr build` of a service's image, as --explain prints it. */
 export function buildArgv(image: string, b: BuildConfig): string[] {
   return ['build', '-t', image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), ...(b.target ? ['--target', b.target] : []), b.context];

@@ -17,7 +17,7 @@ import { table } from '../util/format.js';
 import { shellLine } from '../util/shell.js';
 import { healthWaitMs, type RunFeatures } from './mapping.js';
 import type { ComposeModel } from './model.js';
-import { buildArgv, buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
+import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
 
 export interface ComposeContext {
   model: ComposeModel;
@@ -342,24 +342,16 @@ export async function composeBuild(ctx: ComposeContext, services: string[]): Pro
   await buildServices(ctx, plan.services.filter((s) => s.config.build));
 }
 
-/** `compose pull [SVC...]`: the services' images from their registries. A service with
- * build: and no image: is skipped, as Compose does (its image is made by build). */
+/** `compose pull [SVC...]`: the services' images from their registries (pullTargets). */
 export async function composePull(ctx: ComposeContext, services: string[]): Promise<void> {
-  for (const n of services) if (!ctx.model.services.some((x) => x.name === n)) throw new NotFoundError(`no such service: ${n}`);
   const { pullImage } = await import('../image/pull.js');
-  const done = new Set<string>();
-  for (const s of ctx.model.services) {
-    if (services.length && !services.includes(s.name)) continue;
-    if (s.build && !s.imageGiven) {
-      ctx.say(`Service ${s.name}  Skipped (it is built: minictr compose build ${s.name})`);
-      continue;
-    }
-    if (done.has(s.image)) continue;
-    done.add(s.image);
-    step(ctx, `pull the image of ${s.name}`, ['pull', s.image]);
-    ctx.say(`Service ${s.name}  Pulling ${s.image}`);
-    await pullImage(s.image, { output: process.stderr });
-    ctx.say(`Service ${s.name}  Pulled`);
+  const t = pullTargets(ctx.model, services);
+  for (const s of t.skipped) ctx.say(`Service ${s}  Skipped (it is built: minictr compose build ${s})`);
+  for (const { service, image } of t.pull) {
+    step(ctx, `pull the image of ${service}`, ['pull', image]);
+    ctx.say(`Service ${service}  Pulling ${image}`);
+    await pullImage(image, { output: process.stderr });
+    ctx.say(`Service ${service}  Pulled`);
   }
 }
 

@@ -7,7 +7,7 @@ import { NotFoundError, UsageError } from '../../src/errors.js';
 import { interpolateString, parseDotEnv, type Vars } from '../../src/compose/interpolate.js';
 import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/compose/load.js';
 import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
-import { buildArgv, buildPlan, LABEL, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
+import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
@@ -170,6 +170,12 @@ networks:
     expect(buildArgv(api!.image, api!.build!)).toEqual(['build', '-t', 'reg/api:v2', '-f', join(m.dir, 'src', 'Dockerfile.dev'), '--build-arg', 'V=1', '--build-arg', 'E=from-env', '--target', 'prod', join(m.dir, 'src')]);
     const plan = buildPlan(m, { features: NO_FEATURES });
     expect(runArgv(plan, plan.services.find((s) => s.config.name === 'web')!, { number: 1, features: NO_FEATURES }).at(-1)).toBe('p-web');
+  });
+  it('pull: each image once; a service with build: and no image: is skipped; an unknown service is one line', () => {
+    const m = model('services:\n  a: {image: busybox}\n  b: {image: busybox}\n  c: {build: .}\n  d: {build: ., image: reg/d:v1}\n');
+    expect(pullTargets(m, [])).toEqual({ pull: [{ service: 'a', image: 'busybox' }, { service: 'd', image: 'reg/d:v1' }], skipped: ['c'] });
+    expect(pullTargets(m, ['b', 'c'])).toEqual({ pull: [{ service: 'b', image: 'busybox' }], skipped: ['c'] });
+    expect(() => pullTargets(m, ['nope'])).toThrow('no such service: nope');
   });
   it('command strings split like a shell', () => {
     const w = { fail: (m: string): never => { throw new Error(m); } };

@@ -104,7 +104,7 @@ it is.`);
     .command('logs')
     .description('the services\' output, each line after SERVICE-N |')
     .argument('[service...]', 'only these services')
-    .option('-f, --follow', 'keep printing until the containers exit', false)
+    .option('-f, --follow', 'keep printing new lines as they are written, until Ctrl-C or SIGTERM (or every container has exited)', false)
     .action(async function (this: Command, services: string[], o: { follow: boolean }) {
       const { composeLogs } = await import('../../compose/project.js');
       await composeLogs(await context(this), services, o);
