@@ -53,6 +53,8 @@ export function inspectContainer(c: Container): Record<string, unknown> {
       AutoRemove: c.config.autoRemove,
       ...(c.config.healthcheck ? { Healthcheck: c.config.healthcheck } : {}),
       Labels: c.config.labels ?? {},
+      ...(c.config.stopSignal ? { StopSignal: c.config.stopSignal } : {}),
+      ...(c.config.stopTimeout !== undefined ? { StopTimeout: c.config.stopTimeout } : {}),
     },
     State: {
       Status: running ? 'running' : restarting ? 'restarting' : c.state.status,

@@ -57,17 +57,20 @@ export async function killContainer(ref: string, signal: NodeJS.Signals | number
   return c;
 }
 
-/** SIGTERM, then SIGKILL after timeoutSec (docker stop). A stopped container is left as is. */
-export async function stopContainer(ref: string, timeoutSec = 10): Promise<Container> {
+/** The container's stop signal (--stop-signal or the image's STOPSIGNAL; else SIGTERM), then
+ * SIGKILL after timeoutSec (else its --stop-timeout, else 10; -1: never) as docker stop. A
+ * stopped container is left as is. */
+export async function stopContainer(ref: string, timeoutSec?: number): Promise<Container> {
   return withContainerLock(findContainer(ref), async () => {
     // read again under the lock (a policy restart may have made a new process), and
     // recorded before the signal: the exit it causes is never undone by the restart policy
     const c = findContainer(ref);
     stoppedByUser(c);
     if (!isRunning(c)) return c;
-    process.kill(c.state.pid!, 'SIGTERM');
+    process.kill(c.state.pid!, c.config.stopSignal ? parseSignal(c.config.stopSignal) : 'SIGTERM');
     thawIfFrozen(cgroupName(c.config.id)); // a paused container acts on the signal once thawed (as Docker)
-    if (await waitForExit(c, timeoutSec * 1000)) return findContainer(c.config.id);
+    const t = timeoutSec ?? c.config.stopTimeout ?? 10;
+    if (await waitForExit(c, t < 0 ? Infinity : t * 1000)) return findContainer(c.config.id);
     try {
       process.kill(c.state.pid!, 'SIGKILL');
     } catch {
@@ -89,7 +92,7 @@ export async function startExisting(ref: string, opts: { attach: boolean; explai
   });
 }
 
-export async function restartContainer(ref: string, timeoutSec = 10): Promise<Container> {
+export async function restartContainer(ref: string, timeoutSec?: number): Promise<Container> {
   await stopContainer(ref, timeoutSec);
   await startExisting(ref, { attach: false, explain: false });
   return findContainer(ref);

@@ -3,6 +3,7 @@
  * refused with a one-line error and leaves the system untouched.
  */
 import { statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { isAbsolute, normalize } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Container } from './store.js';
@@ -47,6 +48,11 @@ export interface RunOptions {
   labels?: string[];
   /** --network-alias NAME: more names the container has on its network's /etc/hosts */
   networkAliases?: string[];
+  /** --entrypoint: replaces the image's ENTRYPOINT (and with it its CMD); "" clears it */
+  entrypoint?: string;
+  /** --stop-signal, --stop-timeout as typed: kept in the record for `minictr stop` */
+  stopSignal?: string;
+  stopTimeout?: string;
   /** called for each container started with -d, instead of printing its id (compose) */
   onStarted?: (c: Container) => void;
 }
@@ -181,4 +187,20 @@ export function parseLabels(flags: string[]): Record<string, string> | undefined
 export function parseNetworkAliases(flags: string[]): string[] | undefined {
   if (!flags.length) return undefined;
   return [...new Set(flags.map((a) => checkName('container', a, '--network-alias')))];
+}
+
+/** --stop-signal (a name such as SIGUSR1 or USR1, or a number) and --stop-timeout (whole seconds, -1: wait for ever, as Docker). */
+export function parseStopFlags(o: { stopSignal?: string; stopTimeout?: string }): { signal?: string; timeout?: number } {
+  const out: { signal?: string; timeout?: number } = {};
+  if (o.stopSignal !== undefined) {
+    const s = o.stopSignal.toUpperCase();
+    const name = /^\d+$/.test(s) ? s : s.startsWith('SIG') ? s : `SIG${s}`;
+    if (/^\d+$/.test(name) ? Number(name) < 1 || Number(name) > 64 : !(name in osConstants.signals)) throw new UsageError(`invalid --stop-signal "${o.stopSignal}": expected a signal name such as SIGTERM or a number`);
+    out.signal = name;
+  }
+  if (o.stopTimeout !== undefined) {
+    if (!/^(-1|\d+)$/.test(o.stopTimeout)) throw new UsageError(`invalid --stop-timeout "${o.stopTimeout}": expected whole seconds (or -1)`);
+    out.timeout = Number(o.stopTimeout);
+  }
+  return out;
 }

@@ -14,7 +14,7 @@ import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
-import { parseEnv, parseLabels, parseMount, parseNetworkAliases, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
+import { parseEnv, parseLabels, parseMount, parseNetworkAliases, parseStopFlags, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
 import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { deleteVolumeFiles, volumeData } from '../volume/store.js';
@@ -62,6 +62,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const restartPolicy = parseRestartPolicy(opts.restart);
   if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
   if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
+  const stop = parseStopFlags(opts);
   const healthFlags = parseHealthFlags(opts.health ?? {});
   if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
   const host = hostSecurityFacts();
@@ -73,8 +74,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
   const image = await resolveOrPullImage(opts.image, { output: process.stderr });
-  const entrypoint = image.config.Entrypoint ?? [];
-  const command = [...entrypoint, ...(opts.command.length ? opts.command : (image.config.Cmd ?? []))];
+  // --entrypoint as Docker: the image's ENTRYPOINT and CMD both give way ("" leaves none)
+  const entrypoint = opts.entrypoint === undefined ? (image.config.Entrypoint ?? []) : opts.entrypoint ? [opts.entrypoint] : [];
+  const command = [...entrypoint, ...(opts.command.length ? opts.command : opts.entrypoint !== undefined ? [] : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
   // an attached run has no monitor to run the image's HEALTHCHECK: it has none
   const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
@@ -108,6 +110,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       ...(healthcheck ? { healthcheck } : {}),
       security,
       ...(labels ? { labels } : {}),
+      ...((stop.signal ?? image.config.StopSignal) ? { stopSignal: stop.signal ?? image.config.StopSignal } : {}),
+      ...(stop.timeout !== undefined ? { stopTimeout: stop.timeout } : {}),
     });
   const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {

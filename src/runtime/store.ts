@@ -70,6 +70,10 @@ export interface ContainerConfig {
   security?: SecurityConfig;
   /** --label K=V (compose: com.docker.compose.project, .service, .container-number, .config-hash) */
   labels?: Record<string, string>;
+  /** --stop-signal (else the image's STOPSIGNAL): what `stop` sends first; absent: SIGTERM */
+  stopSignal?: string;
+  /** --stop-timeout: seconds `stop` waits before SIGKILL when -t is not given; absent: 10 */
+  stopTimeout?: number;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

@@ -5,8 +5,8 @@ export function register(program: Command): void {
     .command('restart')
     .description('stop, then start containers')
     .argument('<container...>', 'container names or ids')
-    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL', (v) => Number(v), 10)
-    .action(async (refs: string[], o: { time: number }) => {
+    .option('-t, --time <seconds>', 'seconds to wait before SIGKILL (default: the container\'s --stop-timeout, else 10)', (v) => Number(v))
+    .action(async (refs: string[], o: { time?: number }) => {
       const { restartContainer } = await import('../../runtime/lifecycle.js');
       const { writeSync } = await import('node:fs');
       for (const ref of refs) {

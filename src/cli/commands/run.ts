@@ -39,6 +39,9 @@ export function defineRun(cmd: Command): Command {
     .option('--cpuset-cpus <list>', 'CPUs the container may run on, e.g. 0 or 0-1')
     .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)')
     .option('--userns <mode>', 'remap: container root is an unprivileged host uid range (/etc/subuid of minictr or root; auto: the same); host: the default')
+    .option('--entrypoint <command>', 'replace the image\'s ENTRYPOINT (its CMD then goes too: give the arguments after the image); "" clears it')
+    .option('--stop-signal <signal>', 'what minictr stop sends first (default: the image\'s STOPSIGNAL, else SIGTERM)')
+    .option('--stop-timeout <seconds>', 'how long minictr stop waits before SIGKILL when -t is not given (default 10; -1: for ever)')
     .option('--restart <policy>', 'with -d: restart when it exits: no (default), on-failure[:N], always or unless-stopped')
     .option('--health-cmd <command>', 'with -d: command (run by /bin/sh -c in the container) that checks its health')
     .option('--health-interval <duration>', 'time between health checks, e.g. 1s or 1m30s (default 30s)')
@@ -119,6 +122,9 @@ function runOptionsFrom(image: string, command: string[], o: Record<string, unkn
     bridgeDriver: o.bridgeDriver as string | undefined,
     userns: o.userns as string | undefined,
     restart: o.restart as string | undefined,
+    entrypoint: o.entrypoint as string | undefined,
+    stopSignal: o.stopSignal as string | undefined,
+    stopTimeout: o.stopTimeout as string | undefined,
     health: {
       cmd: o.healthCmd as string | undefined,
       interval: o.healthInterval as string | undefined,
