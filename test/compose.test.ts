@@ -406,6 +406,38 @@ describe('pull and logs -f', () => {
   });
 });
 
+describe('entrypoint:, stop_signal:, stop_grace_period:, init:', () => {
+  it('entrypoint replaces the image\'s; stop sends stop_signal (SIGUSR1), whose trap\'s output ends the log', async () => {
+    const p = { dir: join(work, uniq('sig')), name: uniq('cs') };
+    mkdirSync(p.dir);
+    projects.push(p);
+    writeFileSync(join(p.dir, 'compose.yaml'), `services:
+  e: {image: busybox, entrypoint: [echo, from-entrypoint], command: [arg], init: true}
+  t:
+    image: busybox
+    stop_signal: SIGUSR1
+    stop_grace_period: 5s
+    command: ["sh", "-c", "trap 'echo got-usr1; exit 0' USR1; echo ready; while :; do sleep 0.1; done"]
+`);
+    const e = await compose(p, ['run', '--rm', 'e']);
+    expect(e.exitCode, e.stderr).toBe(0);
+    expect(e.stdout).toBe('from-entrypoint arg');
+    expect((await compose(p, ['up', '-d', 't'])).exitCode).toBe(0);
+    const name = `${p.name}-t-1`;
+    const c = JSON.parse((await minictr(['inspect', name])).stdout) as { Config: { StopSignal?: string; StopTimeout?: number } }[];
+    expect(c[0]!.Config).toMatchObject({ StopSignal: 'SIGUSR1', StopTimeout: 5 });
+    for (let i = 0; i < 50 && !(await compose(p, ['logs', 't'])).stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    expect((await compose(p, ['stop'])).exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4000); // the trap ended it, not the SIGKILL after 5 s
+    expect((await compose(p, ['logs', 't'])).stdout).toBe('t-1 | ready\nt-1 | got-usr1');
+    const after = JSON.parse((await minictr(['inspect', name])).stdout) as { State: { Running: boolean; ExitCode: number } }[];
+    expect(after[0]!.State).toMatchObject({ Running: false, ExitCode: 0 });
+    expect((await compose(p, ['down'])).exitCode).toBe(0);
+    expect((await minictr(['ps', '-a', '--format', 'json'])).stdout).not.toContain(p.name);
+  });
+});
+
 describe('config', () => {
   it('prints the resolved file: -f files merged, variables from the environment and .env', async () => {
     const p = { dir: join(work, uniq('cfg')), name: uniq('cc') };

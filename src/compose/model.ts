@@ -36,6 +36,11 @@ export interface ServiceConfig {
   imageGiven: boolean;
   build?: BuildConfig;
   command?: string[];
+  /** `entrypoint:` (run --entrypoint, the rest before the command); [] clears the image's */
+  entrypoint?: string[];
+  /** `stop_signal:`, `stop_grace_period:` in whole seconds (run --stop-signal, --stop-timeout) */
+  stopSignal?: string;
+  stopGracePeriod?: number;
   environment: Record<string, string>;
   ports: string[];
   volumes: VolumeEntry[];

@@ -202,6 +202,10 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   if (c.privileged) argv.push('--privileged');
   for (const d of c.dns) argv.push('--dns', d);
   argv.push(...restartFlags(at, c.restart, o.features), ...healthFlags(at, c.healthcheck, o.features));
-  argv.push(c.image, ...(o.oneOff?.command.length ? o.oneOff.command : (c.command ?? [])));
+  if (c.stopSignal) argv.push('--stop-signal', c.stopSignal);
+  if (c.stopGracePeriod !== undefined) argv.push('--stop-timeout', String(c.stopGracePeriod));
+  // entrypoint: its first word is run's --entrypoint (one word, as Docker's), the rest go before the command
+  if (c.entrypoint) argv.push('--entrypoint', c.entrypoint[0] ?? '');
+  argv.push(c.image, ...(c.entrypoint?.slice(1) ?? []), ...(o.oneOff?.command.length ? o.oneOff.command : (c.command ?? [])));
   return argv;
 }

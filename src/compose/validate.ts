@@ -15,6 +15,8 @@ import { parseDotEnv, type Vars } from './interpolate.js';
 import { ENV_FILE_MAX, listToMap } from './load.js';
 import type { BuildConfig, ComposeModel, DependsCondition, HealthCheck, NetworkDecl, ServiceConfig, VolumeDecl, VolumeEntry } from './model.js';
 import { readBoundedFile } from '../util/bounded-read.js';
+import { parseGoDuration } from '../runtime/healthcheck.js';
+import { parseStopFlags } from '../runtime/options.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -36,15 +38,12 @@ const TOP_LATER = new Set(['configs', 'secrets', 'include', 'models']);
 const SERVICE_KEYS = new Set([
   'image', 'command', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks', 'depends_on', 'deploy', 'hostname',
   'working_dir', 'user', 'cap_add', 'cap_drop', 'read_only', 'privileged', 'dns', 'labels', 'restart', 'healthcheck', 'build',
+  'entrypoint', 'stop_signal', 'stop_grace_period', 'init',
 ]);
 /** keys of the specification's service that minictr compose does not carry out (yet) */
 const SERVICE_LATER: Record<string, string> = {
-  entrypoint: 'minictr run has no --entrypoint',
-  init: 'every minictr container already has an init (minictr-init) as PID 1',
   container_name: 'containers are named PROJECT-SERVICE-N',
   network_mode: 'services join project networks',
-  stop_signal: 'minictr stop sends SIGTERM',
-  stop_grace_period: 'minictr compose stops with a 10 s grace period',
   ulimits: 'use minictr run --ulimit', sysctls: 'use minictr run --sysctl', devices: 'use minictr run --device',
   security_opt: 'use minictr run --security-opt', mem_limit: 'use minictr run -m', cpus: 'use minictr run --cpus', pids_limit: 'use minictr run --pids-limit',
   extra_hosts: '', links: '', external_links: '', secrets: '', configs: '', profiles: '', scale: 'use deploy.replicas or --scale', platform: '',
@@ -249,6 +248,26 @@ function healthcheck(v: unknown, w: Where): HealthCheck {
   return h;
 }
 
+/** stop_signal (checked as run's --stop-signal) and stop_grace_period (a duration, rounded up
+ * to whole seconds for run's --stop-timeout); init: true is what every minictr container has. */
+function stopKeys(m: Record<string, unknown>, w: Where): Pick<ServiceConfig, 'stopSignal' | 'stopGracePeriod'> {
+  const out: Pick<ServiceConfig, 'stopSignal' | 'stopGracePeriod'> = {};
+  if (m.init !== undefined && !bool(m.init, w.at('init'))) notSupported(w.at('init'), 'every minictr container has minictr-init as PID 1');
+  if (m.stop_signal !== undefined) {
+    try {
+      out.stopSignal = parseStopFlags({ stopSignal: str(m.stop_signal, w.at('stop_signal')) }).signal;
+    } catch {
+      w.at('stop_signal').fail(`${JSON.stringify(m.stop_signal)} is not a signal (expected a name such as SIGTERM or a number)`);
+    }
+  }
+  if (m.stop_grace_period !== undefined) {
+    const ns = parseGoDuration(str(m.stop_grace_period, w.at('stop_grace_period')));
+    if (ns === undefined || ns < 0) w.at('stop_grace_period').fail(`${JSON.stringify(m.stop_grace_period)} is not a duration (expected e.g. 10s, 1m30s)`);
+    out.stopGracePeriod = Math.ceil(ns! / 1e9);
+  }
+  return out;
+}
+
 /** `build: DIR` or `build: {context, dockerfile, args, target}`. */
 function buildConfig(v: unknown, w: Where, dir: string, vars: Vars): BuildConfig {
   if (typeof v === 'string') return { context: resolve(dir, v), args: {} };
@@ -286,6 +305,8 @@ function service(name: string, v: unknown, w: Where, dir: string, vars: Vars, pr
     imageGiven: m.image !== undefined,
     ...(build ? { build } : {}),
     command: m.command === undefined || m.command === null ? undefined : command(m.command, w.at('command')),
+    ...(m.entrypoint === undefined || m.entrypoint === null ? {} : { entrypoint: command(m.entrypoint, w.at('entrypoint')) }),
+    ...stopKeys(m, w),
     environment: env,
     ports: m.ports !== undefined ? ports(m.ports, w.at('ports')) : [],
     volumes: vol.volumes,

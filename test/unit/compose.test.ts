@@ -9,6 +9,7 @@ import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/c
 import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
 import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
+import { parseStopFlags } from '../../src/runtime/options.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -176,6 +177,35 @@ networks:
     expect(pullTargets(m, [])).toEqual({ pull: [{ service: 'a', image: 'busybox' }, { service: 'd', image: 'reg/d:v1' }], skipped: ['c'] });
     expect(pullTargets(m, ['b', 'c'])).toEqual({ pull: [{ service: 'b', image: 'busybox' }], skipped: ['c'] });
     expect(() => pullTargets(m, ['nope'])).toThrow('no such service: nope');
+  });
+  it('entrypoint, stop_signal, stop_grace_period map onto run --entrypoint, --stop-signal, --stop-timeout; init: true is accepted', () => {
+    const m = model('services:\n  a: {image: x, entrypoint: [sh, -c], command: ["echo hi"], stop_signal: usr1, stop_grace_period: 1m30.5s, init: true}\n  b: {image: x, entrypoint: "", command: id}\n  c: {image: x, entrypoint: "/bin/echo \'a b\'"}\n');
+    const plan = buildPlan(m, { features: NO_FEATURES });
+    const argv = (svc: string): string[] => runArgv(plan, plan.services.find((s) => s.config.name === svc)!, { number: 1, features: NO_FEATURES });
+    expect(argv('a').slice(-9)).toEqual(['--stop-signal', 'SIGUSR1', '--stop-timeout', '91', '--entrypoint', 'sh', 'x', '-c', 'echo hi']);
+    expect(argv('b').slice(-4)).toEqual(['--entrypoint', '', 'x', 'id']);
+    expect(argv('c').slice(-4)).toEqual(['--entrypoint', '/bin/echo', 'x', 'a b']);
+    expect(argv('c')).not.toContain('--stop-signal');
+    const one = runArgv(plan, plan.services.find((s) => s.config.name === 'a')!, { oneOff: { name: 'p-a-run-1', command: ['echo bye'], rm: true }, features: NO_FEATURES });
+    expect(one.slice(-3)).toEqual(['x', '-c', 'echo bye']);
+  });
+  it.each([
+    ['services: {a: {image: x, stop_signal: SIGNOPE}}', 'compose.yaml: services.a.stop_signal: "SIGNOPE" is not a signal'],
+    ['services: {a: {image: x, stop_grace_period: soon}}', 'compose.yaml: services.a.stop_grace_period: "soon" is not a duration'],
+    ['services: {a: {image: x, init: false}}', 'compose.yaml: services.a.init: not supported yet by minictr compose (every minictr container has minictr-init as PID 1)'],
+    ['services: {a: {image: x, init: "yes"}}', 'compose.yaml: services.a.init: expected true or false'],
+  ])('%s', (yaml, msg) => {
+    expect(() => model(yaml)).toThrow(msg);
+    expect(() => model(yaml)).toThrow(UsageError);
+  });
+  it('run --stop-signal and --stop-timeout are checked as Docker\'s', () => {
+    expect(parseStopFlags({ stopSignal: 'usr1', stopTimeout: '3' })).toEqual({ signal: 'SIGUSR1', timeout: 3 });
+    expect(parseStopFlags({ stopSignal: 'SIGKILL', stopTimeout: '-1' })).toEqual({ signal: 'SIGKILL', timeout: -1 });
+    expect(parseStopFlags({ stopSignal: '10' })).toEqual({ signal: '10' });
+    expect(parseStopFlags({})).toEqual({});
+    expect(() => parseStopFlags({ stopSignal: 'SIGWHAT' })).toThrow('invalid --stop-signal "SIGWHAT"');
+    expect(() => parseStopFlags({ stopSignal: '99' })).toThrow(UsageError);
+    expect(() => parseStopFlags({ stopTimeout: '1.5' })).toThrow('invalid --stop-timeout "1.5": expected whole seconds (or -1)');
   });
   it('command strings split like a shell', () => {
     const w = { fail: (m: string): never => { throw new Error(m); } };
