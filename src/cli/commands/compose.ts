@@ -42,6 +42,10 @@ to its service name. Top-level volumes are PROJECT_VOLUME, made by up and kept b
 (down -v removes them); restart: and healthcheck: are run's --restart and --health-* flags,
 and up starts a service with depends_on condition service_healthy only once the dependency
 is healthy (an unhealthy one stops up, leaving what it started, as Docker Compose does).
+build: is minictr build (tagged image:, else PROJECT-SERVICE; up builds a missing image,
+up --build and build always; pull skips a built service without image:); entrypoint:,
+stop_signal: and stop_grace_period: are run's --entrypoint, --stop-signal, --stop-timeout;
+init: true is accepted (minictr-init is always PID 1).
 --explain on up, down, start, stop and run prints each step as the plain minictr command
 it is.`);
 
@@ -139,7 +143,7 @@ it is.`);
       process.exitCode = await composeRun(await context(this, o.explain), service, command, o);
     });
 
-  for (const [verb, what] of [['start', 'start the services\' stopped containers'], ['stop', 'stop the services\' containers (SIGTERM, then SIGKILL after 10 s)'], ['restart', 'stop, then start the services\' containers']] as const) {
+  for (const [verb, what] of [['start', 'start the services\' stopped containers'], ['stop', 'stop the services\' containers (their stop_signal, SIGTERM by default, then SIGKILL after stop_grace_period, 10 s by default)'], ['restart', 'stop, then start the services\' containers']] as const) {
     compose
       .command(verb)
       .description(what)
