@@ -77,7 +77,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // --entrypoint as Docker: the image's ENTRYPOINT and CMD both give way ("" leaves none)
   const entrypoint = opts.entrypoint === undefined ? (image.config.Entrypoint ?? []) : opts.entrypoint ? [opts.entrypoint] : [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : opts.entrypoint !== undefined ? [] : (image.config.Cmd ?? []))];
-  if (command.length === 0) throw new UsageError(`no command given and image ${opts.image} has none`);
+  if (command.length === 0) throw new UsageError(opts.entrypoint === '' ? 'no command given: --entrypoint "" clears the image\'s ENTRYPOINT and CMD (give the command after the image)' : `no command given and image ${opts.image} has none`);
   // an attached run has no monitor to run the image's HEALTHCHECK: it has none
   const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
   if (security.groupAdd.length) {

@@ -10,6 +10,7 @@ import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/m
 import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
 import { parseStopFlags } from '../../src/runtime/options.js';
+import { parseRunArgv } from '../../src/cli/commands/run.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -188,6 +189,10 @@ networks:
     expect(argv('c')).not.toContain('--stop-signal');
     const one = runArgv(plan, plan.services.find((s) => s.config.name === 'a')!, { oneOff: { name: 'p-a-run-1', command: ['echo bye'], rm: true }, features: NO_FEATURES });
     expect(one.slice(-3)).toEqual(['x', '-c', 'echo bye']);
+    // what run's own command line makes of them ("" stays an empty entrypoint)
+    expect(parseRunArgv(argv('a').slice(1))).toMatchObject({ entrypoint: 'sh', stopSignal: 'SIGUSR1', stopTimeout: '91', image: 'x', command: ['-c', 'echo hi'] });
+    expect(parseRunArgv(argv('b').slice(1))).toMatchObject({ entrypoint: '', image: 'x', command: ['id'] });
+    expect(parseRunArgv(argv('c').slice(1)).stopSignal).toBeUndefined();
   });
   it.each([
     ['services: {a: {image: x, stop_signal: SIGNOPE}}', 'compose.yaml: services.a.stop_signal: "SIGNOPE" is not a signal'],
