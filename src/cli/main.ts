@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MinictrError } from '../errors.js';
 import { checkStateRoots } from '../paths.js';
+import { profileMark } from '../util/profile.js';
 import { commands } from './commands/index.js';
 
 export function buildProgram(): Command {
@@ -61,5 +62,6 @@ export async function main(argv: string[]): Promise<void> {
     // a step that failed), 126/127 when the command cannot be run, else the command's status
     if (verbOf(argv) === 'run' && code !== 0 && code !== 126 && code !== 127) code = 125;
   }
+  profileMark('exit');
   process.exit(code);
 }

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { profileMark } from '../util/profile.js';
 import type { DeviceRuleRecord, EnterRecord, IdmapRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
@@ -145,7 +146,9 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (!addon) {
     const require = createRequire(import.meta.url);
+    profileMark('before-addon');
     addon = require(join(BUILD_DIR, 'minictr_native.node')) as NativeAddon;
+    profileMark('addon-loaded');
   }
   return addon;
 }

@@ -19,6 +19,7 @@ import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type Nat
 import { runHostHooks } from './hooks.js';
 import type { OciIdMapping, OciSpec, OciState } from '../spec/config.js';
 import type { Explainer } from '../util/explain.js';
+import { profileMark } from '../util/profile.js';
 import { toSpawnRecord } from './native-spec.js';
 import { signalProcess } from './signals.js';
 
@@ -130,6 +131,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   } else {
     o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
+  profileMark('seccomp-compiled');
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;
   const addon = native();
@@ -158,8 +160,10 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       cgroupName: o.cgroupName,
     });
     if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
+    profileMark('before-spawn');
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;
+    profileMark('spawned');
     let rootFd = -1;
     try {
       if (record.cloneFlags & CLONE.NEWUSER) writeIdMaps(pid, spec, o.explain);
@@ -173,7 +177,9 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       await runHostHooks('prestart', spec.hooks?.prestart, state, o.explain);
       await runHostHooks('createRuntime', spec.hooks?.createRuntime, state, o.explain);
       await o.beforeStart?.(pid);
+      profileMark('before-start');
       const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state), rootFd);
+      profileMark('execed');
       return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
     } catch (err) {
       if (child.ctlFd >= 0) addon.close(child.ctlFd);

@@ -16,6 +16,7 @@ import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
+import { profileMark } from '../util/profile.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
@@ -84,6 +85,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       ttySize: tty,
     });
     writeJsonFileSync(specFile(container.dir), spec);
+    profileMark('spec-written');
     let netConfig;
     if (cfg.network?.network) {
       const { containerInterface } = await import('../network/container/attach.js');
@@ -230,11 +232,13 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (!exited) return undefined;
 
     const result = await exited;
+    profileMark('exited');
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
     if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
     else await removeCgroup(cgroupName(cfg.id));
+    profileMark('torn-down');
     return result.exitCode;
   } catch (err) {
     // launch has killed and reaped a child that failed before exec
