@@ -147,10 +147,15 @@ export function native(): NativeAddon {
   if (!addon) {
     const require = createRequire(import.meta.url);
     profileMark('before-addon');
-    addon = require(join(BUILD_DIR, 'minictr_native.node')) as NativeAddon;
+    addon = require(addonPath()) as NativeAddon;
     profileMark('addon-loaded');
   }
   return addon;
+}
+
+/** The addon's file (its identity keys the seccomp cache: src/security/seccomp-cache.ts). */
+export function addonPath(): string {
+  return join(BUILD_DIR, 'minictr_native.node');
 }
 
 /** minictr-monitor, the static keeper of a detached container. */

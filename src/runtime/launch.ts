@@ -62,6 +62,9 @@ export interface LaunchOptions {
   preserveFds?: number;
   /** join a fresh session keyring (runc's default; --no-new-keyring turns it off) */
   newKeyring: boolean;
+  /** minictr run: compiled seccomp filters are kept under MINICTR_ROOT/cache/seccomp
+   * (security/seccomp-cache.ts); minictr-oci, whose state is the engine's, compiles each time */
+  seccompCache?: boolean;
   /** OCI create: the child waits on this fifo until `start` */
   execFifo?: string;
   netConfig?: NetConfigRecord;
@@ -124,9 +127,9 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   checkLimitsSupported(limits);
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp, describeSeccomp } = await import('../security/seccomp.js');
-    const compiled = compileSeccomp(spec.linux.seccomp);
-    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions, loaded by the child just before exec`);
+    const [{ compileSeccomp, describeSeccomp }, { compileSeccompCached }] = await Promise.all([import('../security/seccomp.js'), import('../security/seccomp-cache.js')]);
+    const compiled = o.seccompCache ? compileSeccompCached(spec.linux.seccomp) : { ...compileSeccomp(spec.linux.seccomp), cached: false };
+    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions${compiled.cached ? ' (from the cache of compiled filters, by content hash)' : ''}, loaded by the child just before exec`);
     seccomp = { filter: compiled.filter, flags: compiled.flags };
   } else {
     o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');

@@ -191,6 +191,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       explainFd: opts.explain ? 2 : -1,
       dieWithParent: !opts.detach,
       newKeyring: true,
+      seccompCache: true,
       volumeCopyUp: opts.copyUp,
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
