@@ -3,6 +3,7 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +112,18 @@ export async function startContainer(container: Container, opts: StartOptions): 
     throw err;
   } finally {
     if (devNull >= 0) closeSync(devNull);
+  }
+}
+
+/** --rm: the container has left the store; its files (its upper dir can be large) are
+ * removed by a detached rm that outlives this process, so the exit status is not held up by
+ * them. A dir the rm does not remove is swept by the next system prune (or pull, import). */
+function removeAfterExit(dir: string | undefined): void {
+  if (!dir) return;
+  try {
+    spawn('/bin/rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' }).on('error', () => undefined).unref();
+  } catch {
+    /* left to sweepStaleTemp */
   }
 }
 
@@ -237,7 +250,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
+    if (cfg.autoRemove && !opts.keepFiles) removeAfterExit(await destroyContainer(container, undefined, { deferDir: true }));
     else await removeCgroup(cgroupName(cfg.id));
     profileMark('torn-down');
     return result.exitCode;
