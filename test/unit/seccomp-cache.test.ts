@@ -32,7 +32,7 @@ const same = (a: ReturnType<typeof compileSeccomp>, b: ReturnType<typeof compile
 const entryFile = (dir: string): string => {
   const files = readdirSync(dir);
   expect(files).toEqual([`${seccompCacheKey(profile)}.json`]);
-  return join(dir, files[0]);
+  return join(dir, files[0]!);
 };
 
 describe('seccomp filter cache', () => {
@@ -62,7 +62,7 @@ describe('seccomp filter cache', () => {
     ['filter bytes changed (hash kept)', (f) => {
       const e = JSON.parse(readFileSync(f, 'utf8')) as { filter: string };
       const b = Buffer.from(e.filter, 'base64');
-      b[b.length - 4] ^= 0xff; // the last instruction's k: the default action's return value
+      b[b.length - 4]! ^= 0xff; // the last instruction's k: the default action's return value
       writeFileSync(f, JSON.stringify({ ...e, filter: b.toString('base64') }));
     }],
     ['hash replaced to match other bytes', (f) => {
