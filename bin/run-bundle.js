@@ -3,7 +3,7 @@
 // with the cachedData an earlier run of the same command left in dist/bundle/cache/: V8 then
 // skips parsing and compiling what that run compiled. A cache V8 rejects (another node, a new
 // build) is written again; one that cannot be written is simply not used.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,14 @@ import vm from 'node:vm';
 
 const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle');
 
+// MINICTR_PROFILE=1: phase marks on stderr (src/util/profile.ts; bench/profile-run.sh)
+const mark = process.env.MINICTR_PROFILE === '1'
+  ? (phase, ms = performance.now()) => writeSync(2, `minictr-profile ${ms.toFixed(2)} ${phase}\n`)
+  : () => undefined;
+
 export function runBundle(name) {
+  mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
+  mark('entry-loaded');
   const file = join(BUNDLE_DIR, `${name}.cjs`);
   // one cache per command: each holds the functions its own path compiled
   const verb = process.argv.slice(2).find((a) => /^[a-z][a-z-]{0,30}$/.test(a)) ?? 'none';
@@ -38,5 +45,6 @@ export function runBundle(name) {
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, BUNDLE_DIR);
+  mark('bundle-loaded');
   module.exports.main(process.argv);
 }

@@ -7,9 +7,14 @@ import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MinictrError } from '../errors.js';
 import { checkStateRoots } from '../paths.js';
-import { commands } from './commands/index.js';
+import { profileMark } from '../util/profile.js';
+import { commands, type Register } from './commands/index.js';
+import { register as registerRun } from './commands/run.js';
 
-export function buildProgram(): Command {
+/** The whole CLI, or (only) just the one command a hot path needs: `minictr run ...` parses
+ * the same with run alone, and registering the other 37 commands (their options and help)
+ * was 5-16 ms of every run (BENCHMARKS.md, bench/profile-run.sh). */
+export function buildProgram(only?: Register): Command {
   const program = new Command('minictr')
     .description('An educational Linux container runtime and network-namespace toolkit')
     .version('0.1.0')
@@ -17,7 +22,7 @@ export function buildProgram(): Command {
     .exitOverride()
     // a usage error is one line and a hint, as docker prints it, not the whole help
     .configureOutput({ writeErr: (s) => writeSync(2, s.replace(/^error: /, 'minictr: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) });
-  for (const register of commands) register(program);
+  for (const register of only ? [only] : commands) register(program);
   hintOnError(program);
   return program;
 }
@@ -52,7 +57,11 @@ export async function main(argv: string[]): Promise<void> {
   let code: number;
   try {
     checkStateRoots();
-    const result: unknown = await buildProgram().parseAsync(argv);
+    // `run` is the command whose start-up is measured against crun's (issue 18): it builds
+    // only itself; a top-level --help or -V before it still sees every command
+    const words = argv.slice(2);
+    const onlyRun = verbOf(argv) === 'run' && !words.slice(0, words.indexOf('run')).length;
+    const result: unknown = await buildProgram(onlyRun ? registerRun : undefined).parseAsync(argv);
     void result;
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -61,5 +70,6 @@ export async function main(argv: string[]): Promise<void> {
     // a step that failed), 126/127 when the command cannot be run, else the command's status
     if (verbOf(argv) === 'run' && code !== 0 && code !== 126 && code !== 127) code = 125;
   }
+  profileMark('exit');
   process.exit(code);
 }

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { profileMark } from '../util/profile.js';
 import type { DeviceRuleRecord, EnterRecord, IdmapRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
@@ -145,9 +146,16 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (!addon) {
     const require = createRequire(import.meta.url);
-    addon = require(join(BUILD_DIR, 'minictr_native.node')) as NativeAddon;
+    profileMark('before-addon');
+    addon = require(addonPath()) as NativeAddon;
+    profileMark('addon-loaded');
   }
   return addon;
+}
+
+/** The addon's file (its identity keys the seccomp cache: src/security/seccomp-cache.ts). */
+export function addonPath(): string {
+  return join(BUILD_DIR, 'minictr_native.node');
 }
 
 /** minictr-monitor, the static keeper of a detached container. */

@@ -9,21 +9,30 @@ import { silent, type Explainer } from '../util/explain.js';
 import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeAnonymousVolumes } from './volumes.js';
-import { cgroupName, deleteContainerFiles, findContainer, listNameEntries, namesDir, readNameEntry, type BrokenContainer, type Container } from './store.js';
+import { cgroupName, deleteContainerFiles, findContainer, retireContainerFiles, listNameEntries, namesDir, readNameEntry, type BrokenContainer, type Container } from './store.js';
 
-/** With volumes (rm -v), or for a --rm container, its anonymous volumes go too (as Docker's). */
-export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean } = {}): Promise<void> {
+/** With volumes (rm -v), or for a --rm container, its anonymous volumes go too (as Docker's).
+ * deferDir: the container's dir is only moved out of the store (retireContainerFiles) and
+ * returned, for the caller to remove once the user no longer waits. */
+export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean; deferDir?: boolean } = {}): Promise<string | undefined> {
   await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
+  const files = (): string | undefined => {
+    if (opts.deferDir) return retireContainerFiles(c);
+    deleteContainerFiles(c);
+    return undefined;
+  };
+  let left: string | undefined;
   if (n?.network) {
     const { disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
     await disconnectContainer(c.config.id, n, explain);
-    deleteContainerFiles(c);
+    left = files();
     refreshHosts(n.network, hostsEntry);
   } else {
-    deleteContainerFiles(c);
+    left = files();
   }
   if (opts.volumes || c.config.autoRemove) await removeAnonymousVolumes(c);
+  return left;
 }
 
 export function hostsEntry(id: string): { dir: string; name: string; hostname: string; aliases?: string[] } | undefined {

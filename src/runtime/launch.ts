@@ -19,6 +19,7 @@ import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type Nat
 import { runHostHooks } from './hooks.js';
 import type { OciIdMapping, OciSpec, OciState } from '../spec/config.js';
 import type { Explainer } from '../util/explain.js';
+import { profileMark } from '../util/profile.js';
 import { toSpawnRecord } from './native-spec.js';
 import { signalProcess } from './signals.js';
 
@@ -61,6 +62,9 @@ export interface LaunchOptions {
   preserveFds?: number;
   /** join a fresh session keyring (runc's default; --no-new-keyring turns it off) */
   newKeyring: boolean;
+  /** minictr run: compiled seccomp filters are kept under MINICTR_ROOT/cache/seccomp
+   * (security/seccomp-cache.ts); minictr-oci, whose state is the engine's, compiles each time */
+  seccompCache?: boolean;
   /** OCI create: the child waits on this fifo until `start` */
   execFifo?: string;
   netConfig?: NetConfigRecord;
@@ -123,13 +127,14 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   checkLimitsSupported(limits);
   let seccomp: { filter: Buffer; flags: number } | undefined;
   if (spec.linux?.seccomp) {
-    const { compileSeccomp, describeSeccomp } = await import('../security/seccomp.js');
-    const compiled = compileSeccomp(spec.linux.seccomp);
-    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions, loaded by the child just before exec`);
+    const [{ compileSeccomp, describeSeccomp }, { compileSeccompCached }] = await Promise.all([import('../security/seccomp.js'), import('../security/seccomp-cache.js')]);
+    const compiled = o.seccompCache ? compileSeccompCached(spec.linux.seccomp) : { ...compileSeccomp(spec.linux.seccomp), cached: false };
+    o.explain.note(`${describeSeccomp(compiled)}; compiled to ${compiled.filter.length / 8} BPF instructions${compiled.cached ? ' (from the cache of compiled filters, by content hash)' : ''}, loaded by the child just before exec`);
     seccomp = { filter: compiled.filter, flags: compiled.flags };
   } else {
     o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
+  profileMark('seccomp-compiled');
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;
   const addon = native();
@@ -158,8 +163,10 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       cgroupName: o.cgroupName,
     });
     if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
+    profileMark('before-spawn');
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;
+    profileMark('spawned');
     let rootFd = -1;
     try {
       if (record.cloneFlags & CLONE.NEWUSER) writeIdMaps(pid, spec, o.explain);
@@ -173,7 +180,9 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       await runHostHooks('prestart', spec.hooks?.prestart, state, o.explain);
       await runHostHooks('createRuntime', spec.hooks?.createRuntime, state, o.explain);
       await o.beforeStart?.(pid);
+      profileMark('before-start');
       const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state), rootFd);
+      profileMark('execed');
       return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
     } catch (err) {
       if (child.ctlFd >= 0) addon.close(child.ctlFd);

@@ -9,6 +9,7 @@ import { rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { cgroupPids, listCgroups, removeCgroup } from '../cgroup/cgroup.js';
 import { staleVolumeTemps } from '../volume/store.js';
+import { sweepStaleTemp } from '../image/files.js';
 import { destroyContainer } from './destroy.js';
 import { cgroupName, containerDir, isRunning, listNameEntries, namesDir, readNameEntry, scanContainers } from './store.js';
 
@@ -33,6 +34,8 @@ export async function pruneContainers(): Promise<PruneReport> {
       removed.push(`container ${c.config.name} (--rm, interrupted)`);
     }
   }
+  // the files of --rm containers whose detached removal did not finish (start.ts)
+  for (const name of await sweepStaleTemp()) removed.push(`temp dir ${name} (its command is gone)`);
   for (const id of scan.incomplete) {
     // a dir being created right now has no config.json for a few ms: leave young ones, and
     // any whose cgroup has a process (it is not ours to judge)

@@ -13,6 +13,7 @@ import { checkPortsFree, parsePortMapping } from '../network/container/ports.js'
 import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
 import { withLock } from '../util/lock.js';
+import { profileMark } from '../util/profile.js';
 import { hostSecurityFacts, oomScoreAdjAllowed } from './host-facts.js';
 import { parseEnv, parseLabels, parseMount, parseNetworkAliases, parseStopFlags, parseTmpfs, parseVolume, parseWorkdir, type RunOptions } from './options.js';
 import { parseSecurityFlags, type SecurityConfig } from './security-options.js';
@@ -74,6 +75,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   // like docker run: a missing image is pulled (progress on stderr)
   const { resolveOrPullImage } = await import('../image/resolve.js');
   const image = await resolveOrPullImage(opts.image, { output: process.stderr });
+  profileMark('image-resolved');
   // --entrypoint as Docker: the image's ENTRYPOINT and CMD both give way ("" leaves none)
   const entrypoint = opts.entrypoint === undefined ? (image.config.Entrypoint ?? []) : opts.entrypoint ? [opts.entrypoint] : [];
   const command = [...entrypoint, ...(opts.command.length ? opts.command : opts.entrypoint !== undefined ? [] : (image.config.Cmd ?? []))];
@@ -158,6 +160,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 
   if (!opts.detach) {
     const container = await create(opts.name);
+    profileMark('container-created');
     return (await startContainer(container, { detach: false, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)

@@ -3,6 +3,7 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
+import { profileMark } from '../util/profile.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
@@ -84,6 +86,7 @@ export async function startContainer(container: Container, opts: StartOptions): 
       ttySize: tty,
     });
     writeJsonFileSync(specFile(container.dir), spec);
+    profileMark('spec-written');
     let netConfig;
     if (cfg.network?.network) {
       const { containerInterface } = await import('../network/container/attach.js');
@@ -109,6 +112,18 @@ export async function startContainer(container: Container, opts: StartOptions): 
     throw err;
   } finally {
     if (devNull >= 0) closeSync(devNull);
+  }
+}
+
+/** --rm: the container has left the store; its files (its upper dir can be large) are
+ * removed by a detached rm that outlives this process, so the exit status is not held up by
+ * them. A dir the rm does not remove is swept by the next system prune (or pull, import). */
+function removeAfterExit(dir: string | undefined): void {
+  if (!dir) return;
+  try {
+    spawn('/bin/rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' }).on('error', () => undefined).unref();
+  } catch {
+    /* left to sweepStaleTemp */
   }
 }
 
@@ -189,6 +204,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       explainFd: opts.explain ? 2 : -1,
       dieWithParent: !opts.detach,
       newKeyring: true,
+      seccompCache: true,
       volumeCopyUp: opts.copyUp,
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
@@ -230,11 +246,13 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
     if (!exited) return undefined;
 
     const result = await exited;
+    profileMark('exited');
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove && !opts.keepFiles) await destroyContainer(container);
+    if (cfg.autoRemove && !opts.keepFiles) removeAfterExit(await destroyContainer(container, undefined, { deferDir: true }));
     else await removeCgroup(cgroupName(cfg.id));
+    profileMark('torn-down');
     return result.exitCode;
   } catch (err) {
     // launch has killed and reaped a child that failed before exec

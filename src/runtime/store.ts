@@ -5,12 +5,13 @@
  * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BrokenRecordError, ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
 import type { BrokenRecord } from '../util/broken.js';
 import { createFileExclusive, writeJsonFileSync } from '../util/json-file.js';
+import { ownerTag } from '../util/lock.js';
 import { processStartTime } from '../util/proc.js';
 import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
@@ -421,6 +422,32 @@ export function findBroken(ref: string, entry = isValidName('container', ref) ? 
 /** Delete everything the container left on disk and free its name. */
 export function deleteContainerFiles(c: Container): void {
   rmSync(c.dir, { recursive: true, force: true, maxRetries: 3 });
+  releaseName(c);
+}
+
+/**
+ * The container leaves the store at once, its files later: its dir is renamed (atomic) to a
+ * temp dir of this process under paths.tmp(), named as image/files.ts names them
+ * (KIND-PID.START-HEX), and its name is freed. The caller removes the returned dir when the
+ * user no longer waits (a detached rm after the exit status: start.ts); should that never
+ * happen, sweepStaleTemp (system prune, pull, import) removes it once this process is gone.
+ * undefined: it could not be moved, and was removed here.
+ */
+export function retireContainerFiles(c: Container): string | undefined {
+  const [pid, start] = ownerTag().split(' ');
+  const dest = join(paths.tmp(), `rm-${pid}.${start}-${randomBytes(6).toString('hex')}`);
+  try {
+    mkdirSync(paths.tmp(), { recursive: true, mode: 0o700 });
+    renameSync(c.dir, dest);
+  } catch {
+    deleteContainerFiles(c);
+    return undefined;
+  }
+  releaseName(c);
+  return dest;
+}
+
+function releaseName(c: Container): void {
   try {
     const owner = readFileSync(join(namesDir(), c.config.name), 'utf8').trim();
     if (owner === c.config.id) unlinkSync(join(namesDir(), c.config.name));

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
+import { profileMark } from '../../util/profile.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -68,6 +69,7 @@ export function defineRun(cmd: Command): Command {
 export function register(program: Command): void {
   defineRun(program.command('run')).action(async (image: string, command: string[], o: Record<string, unknown>) => {
     const { runContainer } = await import('../../runtime/run.js');
+    profileMark('run-loaded');
     process.exitCode = await runContainer(runOptionsFrom(image, command, o));
   });
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Where the time of `minictr run --rm --network none busybox true` goes: MINICTR_PROFILE=1
+# makes minictr print a mark at each phase boundary (src/util/profile.ts, bin/run-bundle.js);
+# this script runs it N times and prints each phase's median, then (unless --no-peers) times
+# the whole command side by side with `node -e 0`, crun and runc in one hyperfine run.
+# Run as root from the repository: bench/profile-run.sh [--runs N] [--no-peers]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=20
+PEERS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2;;
+    --no-peers) PEERS=0; shift;;
+    *) echo "usage: $0 [--runs N] [--no-peers]" >&2; exit 2;;
+  esac
+done
+
+WORK=$(mktemp -d /tmp/minictr-profile.XXXXXX)
+export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
+trap 'rm -rf "$WORK"' EXIT
+CMD=(bin/minictr run --rm --network none busybox true)
+"${CMD[@]}" # the busybox image (made on first use) and the V8 code cache of `run`
+"${CMD[@]}"
+
+for i in $(seq "$RUNS"); do
+  MINICTR_PROFILE=1 "${CMD[@]}" 2>&1 >/dev/null | grep '^minictr-profile ' | sed "s/^/$i /"
+done > "$WORK/marks"
+
+# phase = from the previous mark to this one; the split named in issue 18
+node - "$WORK/marks" "$RUNS" <<'JS'
+const fs = require('fs');
+const [file, runs] = process.argv.slice(2);
+const byRun = new Map();
+for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
+  const [run, , ms, mark] = line.split(' ');
+  if (!byRun.has(run)) byRun.set(run, new Map());
+  byRun.get(run).set(mark, Number(ms));
+}
+const phases = [
+  ['Node start-up (bootstrap, to node\'s bootstrapComplete)', null, 'node-bootstrapped'],
+  ['loading bin/minictr (ESM entry + run-bundle.js)', 'node-bootstrapped', 'entry-loaded'],
+  ['loading our JavaScript (bundle + V8 code cache)', 'entry-loaded', 'bundle-loaded'],
+  ['CLI: commander, parsing run\'s flags', 'bundle-loaded', 'run-loaded'],
+  ['flags checked, image resolved', 'run-loaded', 'image-resolved'],
+  ['container record (id, name, dirs, config.json)', 'image-resolved', 'container-created'],
+  ['addon load (dlopen)', 'before-addon', 'addon-loaded'],
+  ['/etc files, spec built and written', 'addon-loaded', 'spec-written'],
+  ['seccomp profile converted and compiled', 'spec-written', 'seccomp-compiled'],
+  ['cgroups made, spawn record built', 'seccomp-compiled', 'before-spawn'],
+  ['C: clone3 into namespaces (child waits)', 'before-spawn', 'spawned'],
+  ['host side while the child waits (cgroup v1 join, state.json)', 'spawned', 'before-start'],
+  ['C: child mounts, pivot_root, caps, seccomp, execve', 'before-start', 'execed'],
+  ['waiting for the command', 'execed', 'exited'],
+  ['teardown (state, cgroups, container dir)', 'exited', 'torn-down'],
+  ['exit', 'torn-down', 'exit'],
+];
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+console.log(`| phase (median of ${runs} runs, MINICTR_PROFILE=1) | ms |`);
+console.log('|:---|---:|');
+let sum = 0;
+for (const [name, from, to] of phases) {
+  const d = [...byRun.values()].filter((m) => m.has(to) && (from === null || m.has(from))).map((m) => m.get(to) - (from === null ? 0 : m.get(from)));
+  if (!d.length) continue;
+  const v = median(d);
+  sum += v;
+  console.log(`| ${name} | ${v.toFixed(1)} |`);
+}
+// before-addon comes right after container-created: the gap is counted in neither
+console.log(`| total (to process.exit) | ${median([...byRun.values()].map((m) => m.get('exit'))).toFixed(1)} |`);
+JS
+
+[ "$PEERS" = 1 ] || exit 0
+ROOTFS=$(ls -d "$MINICTR_ROOT"/layers/*/diff | head -1)
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE"
+(cd "$BUNDLE" && runc spec)
+node -e "
+  const fs = require('fs'); const f = process.argv[1];
+  const s = JSON.parse(fs.readFileSync(f, 'utf8'));
+  s.process.args = ['true']; s.process.terminal = false;
+  s.root = { path: process.argv[2], readonly: true };
+  fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$BUNDLE/config.json" "$ROOTFS"
+echo
+hyperfine -N --warmup 3 --runs "$RUNS" --style basic --export-markdown "$WORK/peers.md" \
+  "${CMD[*]}" \
+  "node -e 0" \
+  "runc --root $WORK/runc-state run --bundle $BUNDLE bench-runc-$$" \
+  "unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $WORK/crun-state run --bundle $BUNDLE bench-crun-$$'" >/dev/null
+sed "s|$WORK|\$WORK|g" "$WORK/peers.md"

@@ -1,0 +1,64 @@
+/**
+ * `run --rm` hands back the command's status before its files are gone: the container leaves
+ * the store at once (its dir renamed into MINICTR_ROOT/tmp, its name freed) and a detached rm
+ * removes the files after minictr has exited (src/runtime/start.ts). What a crash leaves
+ * there is swept by `system prune` once its owner is gone.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { minictr, uniq } from './helpers/cli.js';
+
+const root = (): string => process.env.MINICTR_ROOT!;
+const retired = (): string[] => (existsSync(join(root(), 'tmp')) ? readdirSync(join(root(), 'tmp')).filter((d) => d.startsWith('rm-')) : []);
+
+async function until(f: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('run --rm', () => {
+  it('gives the status with the container already out of the store, its name free, and its files removed after exit', async () => {
+    const name = uniq('rm-');
+    const before = new Set(retired());
+    // a file in the container's upper dir: what the detached rm has to remove
+    const r = await minictr(['run', '--rm', '--network', 'none', '--name', name, 'busybox', 'sh', '-c', 'head -c 1048576 /dev/zero > /filler; exit 3']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(3);
+    // right away: no record, no name (ps -a lists nothing of it; the name can be taken again)
+    const ids = readdirSync(join(root(), 'containers')).filter((d) => /^[0-9a-f]{64}$/.test(d));
+    const ps = await minictr(['ps', '-a', '--format', 'json']);
+    expect(ps.stdout).not.toContain(name);
+    for (const id of ids) expect(existsSync(join(root(), 'containers', id, 'upper', 'filler'))).toBe(false);
+    const again = await minictr(['run', '--rm', '--network', 'none', '--name', name, 'busybox', 'true']);
+    expect(again.stderr).toBe('');
+    expect(again.exitCode).toBe(0);
+    // and the files go without anyone waiting for them
+    await until(() => retired().every((d) => before.has(d)));
+  });
+
+  it('system prune removes a retired dir whose command died before its rm ran, and keeps a live one', async () => {
+    const tmp = join(root(), 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    // 4194305 is above any pid_max: that owner is gone
+    const dead = join(tmp, `rm-4194305.123-${uniq('')}`);
+    mkdirSync(join(dead, 'upper'), { recursive: true });
+    writeFileSync(join(dead, 'upper', 'f'), 'x');
+    const { processStartTime } = await import('../src/util/proc.js');
+    const live = join(tmp, `rm-${process.pid}.${processStartTime(process.pid)}-abcdef`);
+    mkdirSync(live, { recursive: true });
+    try {
+      const r = await minictr(['system', 'prune']);
+      expect(r.exitCode).toBe(0);
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      const { rmSync } = await import('node:fs');
+      rmSync(dead, { recursive: true, force: true });
+      rmSync(live, { recursive: true, force: true });
+    }
+  });
+});
