@@ -375,7 +375,9 @@ export async function commitImage(
       changed = true;
     }
     if (changed) await writeJsonAtomic(recordPath(id), stored);
-    if (key !== undefined) {
+    // a tag that already names this image is not written again (a cached build, a repeated
+    // pull): tags.json and its directory would be fsynced for nothing
+    if (key !== undefined && tags[key] !== id) {
       tags[key] = id;
       await writeJsonAtomic(tagsFile(), tags);
     }
