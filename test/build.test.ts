@@ -8,7 +8,7 @@
  * default network's NAT.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq, type CliResult } from './helpers/cli.js';
@@ -210,11 +210,17 @@ describe('minictr build: the no-network Dockerfile', () => {
   });
 
   it('a second build comes from the cache; a changed context file misses from its COPY on; --no-cache reuses nothing', async () => {
+    const tagsFile = join(process.env.MINICTR_ROOT!, 'images', 'tags.json');
+    const tagsBefore = statSync(tagsFile);
     const again = await build(ctx, ['-t', tag, '--build-arg', 'WHO=class']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toBe(first.stdout);
     const cached = stepLines(again.stderr).filter((l) => l.endsWith('CACHED')).map((l) => l.split(' ')[0]);
     expect(cached).toEqual(['#3', '#4', '#5', '#6', '#7', '#8', '#9', '#10', '#11', '#12']);
+    // the tag already named this image: tags.json was not written again (a write is a new
+    // file renamed over it: another inode)
+    const tagsAfter = statSync(tagsFile);
+    expect([tagsAfter.ino, tagsAfter.mtimeMs]).toEqual([tagsBefore.ino, tagsBefore.mtimeMs]);
 
     writeFileSync(join(ctx, 'conf', 'app.conf'), 'port=9090\n');
     const changed = await build(ctx, ['-t', tag, '--build-arg', 'WHO=class']);
@@ -223,6 +229,9 @@ describe('minictr build: the no-network Dockerfile', () => {
     expect(hit).toEqual(['#3', '#4', '#5']);
     expect(changed.stdout).not.toBe(first.stdout);
     expect(await inImage(changed.stdout.trim(), 'cat /etc/myapp/app.conf')).toBe('port=9090');
+    // the tag moved to the new image: written
+    expect(statSync(tagsFile).ino).not.toBe(tagsBefore.ino);
+    expect((JSON.parse(readFileSync(tagsFile, 'utf8')) as Record<string, string>)[tag]).toBe(changed.stdout.trim().replace(/^sha256:/, ''));
 
     // another build arg: the RUN (which sees it) runs again
     const other = await build(ctx, ['--build-arg', 'WHO=others']);
