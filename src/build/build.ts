@@ -13,6 +13,8 @@
  *   the others   only the config changes (config.ts)
  *
  * A step whose parent, instruction and inputs are as before comes from the cache (cache.ts).
+ * What only a step that misses needs (the RUN container path, run-step.ts; the COPY layer
+ * writer, copy-layer.ts) is imported when it runs: a fully cached build loads neither.
  * The target stage's state becomes the image, tagged with every -t. Whatever fails, the
  * containers and temp dirs of the build are removed and no tag is created or moved; the
  * layers of the steps that finished stay, as the cache (system prune removes them while no
