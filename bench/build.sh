@@ -8,16 +8,25 @@
 # buildah runs with runc, --layers (one layer per step, as minictr, and its cache) and storage
 # of its own; its RUNs use the host's network for apt (its default network has no DNS here),
 # --network none for the other file.
-#   bench/build.sh [RUNS]   (default 3; run as root from the repository)
+#   bench/build.sh [RUNS [ROW...]]   (RUNS default 3; ROW nonet and/or class, default both; as
+#                                     root from the repository)
+# minictr's default network gets a bridge and subnet of the run's own (MINICTR_BRIDGE_NAME,
+# MINICTR_BRIDGE_SUBNET, unless set), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
+shift || true
+ROWS=("$@")
+[ ${#ROWS[@]} -gt 0 ] || ROWS=(nonet class)
+export MINICTR_BRIDGE_NAME=${MINICTR_BRIDGE_NAME:-mbb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+export MINICTR_BRIDGE_SUBNET=${MINICTR_BRIDGE_SUBNET:-10.$((200 + RANDOM % 50)).0.0/16}
 WORK=$(mktemp -d /tmp/minictr-bench-build.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
 BUD=(buildah --root "$WORK/buildah/root" --runroot "$WORK/buildah/runroot" --storage-driver overlay)
 export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR"
 cleanup() {
+  bin/minictr network rm -f bridge >/dev/null 2>&1 || true
   "${BUD[@]}" rm --all >/dev/null 2>&1 || true
   "${BUD[@]}" rmi --all --force >/dev/null 2>&1 || true
   grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
@@ -95,5 +104,4 @@ row() { # label buildah-args minictr-args
 
 echo "| Dockerfile | cache | buildah bud --layers | minictr build |"
 echo "| --- | --- | ---: | ---: |"
-row nonet
-row class
+for r in "${ROWS[@]}"; do row "$r"; done
