@@ -10,11 +10,13 @@
 # --network none for the other file.
 #   bench/build.sh [RUNS [ROW...]]   (RUNS default 3; ROW nonet and/or class, default both; as
 #                                     root from the repository)
+# WARM_RUNS=N times the warm builds N times instead (they take a fraction of a second).
 # minictr's default network gets a bridge and subnet of the run's own (MINICTR_BRIDGE_NAME,
 # MINICTR_BRIDGE_SUBNET, unless set), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
+WARM_RUNS=${WARM_RUNS:-$RUNS}
 shift || true
 ROWS=("$@")
 [ ${#ROWS[@]} -gt 0 ] || ROWS=(nonet class)
@@ -73,10 +75,12 @@ CL=$WORK/class; mkdir -p "$CL"
 printf 'ARG BASE=bench-debian\nFROM ${BASE}\nRUN apt update -y\nRUN apt install -y nano\nCMD ["/bin/bash"]\n' >"$CL/myDocker.dockerfile"
 
 now() { date +%s.%N; }
-# time CMD... RUNS times; prints "mean ± sd s" (sample sd)
+# measure cold|warm CMD...: time CMD RUNS (or WARM_RUNS) times; prints "mean ± sd s" (sample sd)
 measure() {
-  local ts=() t0 t1
-  for _ in $(seq "$RUNS"); do
+  local ts=() t0 t1 n=$RUNS
+  [ "$1" != warm ] || n=$WARM_RUNS
+  shift
+  for _ in $(seq "$n"); do
     t0=$(now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; t1=$(now)
     ts+=("$(echo "$t1 - $t0" | bc -l)")
   done
@@ -94,10 +98,10 @@ row() { # label buildah-args minictr-args
     class) ctx=$CL; file=$CL/myDocker.dockerfile; bnet=(--network host); mnet=() ;;
   esac
   local bcold mcold bwarm mwarm
-  bcold=$(measure "${bud[@]}" "${bnet[@]}" --no-cache -f "$file" -t "localhost/$name" "$ctx")
-  mcold=$(measure "${mct[@]}" "${mnet[@]}" --no-cache -f "$file" -t "$name" "$ctx")
-  bwarm=$(measure "${bud[@]}" "${bnet[@]}" -f "$file" -t "localhost/$name" "$ctx")
-  mwarm=$(measure "${mct[@]}" "${mnet[@]}" -f "$file" -t "$name" "$ctx")
+  bcold=$(measure cold "${bud[@]}" "${bnet[@]}" --no-cache -f "$file" -t "localhost/$name" "$ctx")
+  mcold=$(measure cold "${mct[@]}" "${mnet[@]}" --no-cache -f "$file" -t "$name" "$ctx")
+  bwarm=$(measure warm "${bud[@]}" "${bnet[@]}" -f "$file" -t "localhost/$name" "$ctx")
+  mwarm=$(measure warm "${mct[@]}" "${mnet[@]}" -f "$file" -t "$name" "$ctx")
   printf '| %s | cold (--no-cache) | %s | %s |\n' "$name" "$bcold" "$mcold"
   printf '| %s | warm (all cached) | %s | %s |\n' "$name" "$bwarm" "$mwarm"
 }
