@@ -221,7 +221,16 @@ describe('minictr build: the no-network Dockerfile', () => {
     // file renamed over it: another inode)
     const tagsAfter = statSync(tagsFile);
     expect([tagsAfter.ino, tagsAfter.mtimeMs]).toEqual([tagsBefore.ino, tagsBefore.mtimeMs]);
+    // the same cached image under one more name: that tag is made
+    const tag2 = await tagged('bld2');
+    const named = await build(ctx, ['-t', tag, '-t', tag2, '--build-arg', 'WHO=class']);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(named.stdout).toBe(first.stdout);
+    expect(stepLines(named.stderr).filter((l) => l.endsWith('CACHED')).map((l) => l.split(' ')[0])).toEqual(cached);
+    const tags = JSON.parse(readFileSync(tagsFile, 'utf8')) as Record<string, string>;
+    expect([tags[tag], tags[tag2]]).toEqual([first.stdout.trim().replace(/^sha256:/, ''), first.stdout.trim().replace(/^sha256:/, '')]);
 
+    const tagsNamed = statSync(tagsFile);
     writeFileSync(join(ctx, 'conf', 'app.conf'), 'port=9090\n');
     const changed = await build(ctx, ['-t', tag, '--build-arg', 'WHO=class']);
     expect(changed.exitCode, changed.stderr).toBe(0);
@@ -230,7 +239,7 @@ describe('minictr build: the no-network Dockerfile', () => {
     expect(changed.stdout).not.toBe(first.stdout);
     expect(await inImage(changed.stdout.trim(), 'cat /etc/myapp/app.conf')).toBe('port=9090');
     // the tag moved to the new image: written
-    expect(statSync(tagsFile).ino).not.toBe(tagsBefore.ino);
+    expect(statSync(tagsFile).ino).not.toBe(tagsNamed.ino);
     expect((JSON.parse(readFileSync(tagsFile, 'utf8')) as Record<string, string>)[tag]).toBe(changed.stdout.trim().replace(/^sha256:/, ''));
 
     // another build arg: the RUN (which sees it) runs again

@@ -28,7 +28,7 @@ import { MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { makeTempDir, sweepStaleTemp } from '../image/files.js';
 import { parseReference, tagKey } from '../image/reference.js';
 import { resolveImage } from '../image/resolve.js';
-import { baseHistory, canonicalConfig, commitImage, imageIdFor, layerDirs, layerExists, layerSize, storeLayer, type HistoryEntry, type ImageConfig, type ImageRecord } from '../image/store.js';
+import { baseHistory, canonicalConfig, commitImage, imageIdFor, layerDirs, layerExists, layerSize, readStored, readTags, storeLayer, type HistoryEntry, type ImageConfig, type ImageRecord } from '../image/store.js';
 import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { resolveUser } from '../runtime/users.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
@@ -110,15 +110,17 @@ export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
     }
   }
 
-  await sweepStaleTemp();
   const run = new Runner(plan, context, images, mode, opts, progress, explain);
   try {
     const results = new Map<number, State>();
     for (const index of plan.order) results.set(index, await run.stage(plan.stages[index]!, results));
     const final = results.get(plan.target)!;
-    const layers = await Promise.all(final.layers.map(async (d) => ({ digest: d, size: await layerSize(d) })));
-    let img: ImageRecord | undefined;
-    for (const key of keys.length ? keys : [undefined]) img = await commitImage(key, layers, final.config, { history: final.history });
+    // every step from the cache, and the image stored with these tags: nothing to write
+    let img = await storedAs(stateId(final), keys);
+    if (!img) {
+      const layers = await Promise.all(final.layers.map(async (d) => ({ digest: d, size: await layerSize(d) })));
+      for (const key of keys.length ? keys : [undefined]) img = await commitImage(key, layers, final.config, { history: final.history });
+    }
     explain.note(`image sha256:${img!.id} (${final.layers.length} layer(s))${keys.length ? `, tagged ${keys.join(', ')}` : ''}`);
     progress.line(`#${run.n + 1} writing image sha256:${img!.id.slice(0, 12)}${keys.length ? `, naming to ${keys.join(', ')}` : ''} ${progress.seconds(started)}`);
     return img!;
@@ -127,11 +129,26 @@ export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
   }
 }
 
+/**
+ * The image, when it is stored with all its layers and every key already names it (what a
+ * commit would leave as it is); read without the store lock: records and tags.json are only
+ * ever replaced whole (renamed over).
+ */
+async function storedAs(id: string, keys: string[]): Promise<ImageRecord | undefined> {
+  const stored = await readStored(id);
+  if (!stored || !stored.layers.every((l) => layerExists(l))) return undefined;
+  const tags = await readTags();
+  if (!keys.every((k) => tags[k] === id)) return undefined;
+  return { ...stored, tags: Object.keys(tags).filter((k) => tags[k] === id).sort() };
+}
+
 class Runner {
   /** the step number (#N) of the last step shown */
   n = 0;
   /** the build's temp dir (the RUN logs), made by the first RUN that runs */
   scratch: string | undefined;
+  /** temp dirs killed builds left were removed (before the first step that makes one) */
+  private swept = false;
   constructor(
     private readonly plan: BuildPlan,
     private readonly context: BuildContext,
@@ -141,6 +158,12 @@ class Runner {
     private readonly progress: Progress,
     private readonly explain: Explainer,
   ) {}
+
+  private async sweep(): Promise<void> {
+    if (this.swept) return;
+    this.swept = true;
+    await sweepStaleTemp();
+  }
 
   private fail(instr: Instruction, problem: string): never {
     throw new DockerfileError(this.plan.file, instr.line, problem);
@@ -212,6 +235,7 @@ class Runner {
       instruction = JSON.stringify([step.kind, spec.sources, spec.dest, spec.workdir, spec.owner ?? null, spec.chmod ?? null]);
       inputs = [copy.digest];
       work = async () => {
+        await this.sweep();
         const { copyLayer } = await import('./copy-layer.js');
         const layer = await copyLayer(spec, copy, this.explain);
         await storeLayer(layer);
@@ -270,6 +294,7 @@ class Runner {
   /** RUN: a container on the state's layers; its changes become the step's layer (run-step.ts, loaded only now). */
   private async runStep(instr: Instruction, state: State, argv: string[], env: string[], head: string, sn: number): Promise<CachedStep> {
     const { runStep } = await import('./run-step.js');
+    await this.sweep();
     this.scratch ??= await makeTempDir('build');
     return runStep({
       file: this.plan.file,
