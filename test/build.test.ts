@@ -8,10 +8,10 @@
  * default network's NAT.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minictr, uniq, type CliResult } from './helpers/cli.js';
+import { BIN, minictr, uniq, type CliResult } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { debianTarball } from './helpers/debian-image.js';
 import { craftTar, scratchDir } from './helpers/image-fixtures.js';
@@ -424,6 +424,26 @@ describe('minictr build --explain', () => {
     expect(r.stderr).toMatch(/# ENV: only the image config changes/);
     const again = await build(ctx, ['--explain']);
     expect(again.stderr).toMatch(/# cache hit [0-9a-f]{12}: .*layer sha256:[0-9a-f]{64} reused/);
+  });
+});
+
+describe('the code cache of the build command (bin/run-bundle.js)', () => {
+  // V8 flushes the bytecode of functions unused for a while: a cache made at the end of a
+  // long run lacks the bundle's top level, and every later start would compile it again
+  it('a long run (a RUN that sleeps) does not write it; a short cached build does', async () => {
+    const cacheFile = join(BIN, '..', '..', 'dist', 'bundle', 'cache', 'main-build.v8');
+    const ctx = context({ 'Dockerfile': `FROM busybox\nRUN sleep 1.5 && echo ${uniq('slow-')} > /slow\n` });
+    rmSync(cacheFile, { force: true });
+    const slow = await build(ctx, ['--network', 'none']);
+    expect(slow.exitCode, slow.stderr).toBe(0);
+    images.push(slow.stdout.trim());
+    expect(existsSync(cacheFile)).toBe(false);
+    // a cached build takes a fraction of a second (a few tries: the machine may be busy)
+    for (let i = 0; i < 3 && !existsSync(cacheFile); i++) {
+      const r = await build(ctx, ['--network', 'none']);
+      expect(r.stderr).toMatch(/RUN sleep 1\.5 .* CACHED$/m);
+    }
+    expect(existsSync(cacheFile)).toBe(true);
   });
 });
 
