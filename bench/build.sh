@@ -8,16 +8,27 @@
 # buildah runs with runc, --layers (one layer per step, as minictr, and its cache) and storage
 # of its own; its RUNs use the host's network for apt (its default network has no DNS here),
 # --network none for the other file.
-#   bench/build.sh [RUNS]   (default 3; run as root from the repository)
+#   bench/build.sh [RUNS [ROW...]]   (RUNS default 3; ROW nonet and/or class, default both; as
+#                                     root from the repository)
+# WARM_RUNS=N times the warm builds N times instead (they take a fraction of a second).
+# minictr's default network gets a bridge and subnet of the run's own (MINICTR_BRIDGE_NAME,
+# MINICTR_BRIDGE_SUBNET, unless set), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
+WARM_RUNS=${WARM_RUNS:-$RUNS}
+shift || true
+ROWS=("$@")
+[ ${#ROWS[@]} -gt 0 ] || ROWS=(nonet class)
+export MINICTR_BRIDGE_NAME=${MINICTR_BRIDGE_NAME:-mbb$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+export MINICTR_BRIDGE_SUBNET=${MINICTR_BRIDGE_SUBNET:-10.$((200 + RANDOM % 50)).0.0/16}
 WORK=$(mktemp -d /tmp/minictr-bench-build.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
 BUD=(buildah --root "$WORK/buildah/root" --runroot "$WORK/buildah/runroot" --storage-driver overlay)
 export TMPDIR=$WORK/tmp
 mkdir -p "$TMPDIR"
 cleanup() {
+  bin/minictr network rm -f bridge >/dev/null 2>&1 || true
   "${BUD[@]}" rm --all >/dev/null 2>&1 || true
   "${BUD[@]}" rmi --all --force >/dev/null 2>&1 || true
   grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
@@ -64,10 +75,12 @@ CL=$WORK/class; mkdir -p "$CL"
 printf 'ARG BASE=bench-debian\nFROM ${BASE}\nRUN apt update -y\nRUN apt install -y nano\nCMD ["/bin/bash"]\n' >"$CL/myDocker.dockerfile"
 
 now() { date +%s.%N; }
-# time CMD... RUNS times; prints "mean ± sd s" (sample sd)
+# measure cold|warm CMD...: time CMD RUNS (or WARM_RUNS) times; prints "mean ± sd s" (sample sd)
 measure() {
-  local ts=() t0 t1
-  for _ in $(seq "$RUNS"); do
+  local ts=() t0 t1 n=$RUNS
+  [ "$1" != warm ] || n=$WARM_RUNS
+  shift
+  for _ in $(seq "$n"); do
     t0=$(now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; t1=$(now)
     ts+=("$(echo "$t1 - $t0" | bc -l)")
   done
@@ -85,15 +98,14 @@ row() { # label buildah-args minictr-args
     class) ctx=$CL; file=$CL/myDocker.dockerfile; bnet=(--network host); mnet=() ;;
   esac
   local bcold mcold bwarm mwarm
-  bcold=$(measure "${bud[@]}" "${bnet[@]}" --no-cache -f "$file" -t "localhost/$name" "$ctx")
-  mcold=$(measure "${mct[@]}" "${mnet[@]}" --no-cache -f "$file" -t "$name" "$ctx")
-  bwarm=$(measure "${bud[@]}" "${bnet[@]}" -f "$file" -t "localhost/$name" "$ctx")
-  mwarm=$(measure "${mct[@]}" "${mnet[@]}" -f "$file" -t "$name" "$ctx")
+  bcold=$(measure cold "${bud[@]}" "${bnet[@]}" --no-cache -f "$file" -t "localhost/$name" "$ctx")
+  mcold=$(measure cold "${mct[@]}" "${mnet[@]}" --no-cache -f "$file" -t "$name" "$ctx")
+  bwarm=$(measure warm "${bud[@]}" "${bnet[@]}" -f "$file" -t "localhost/$name" "$ctx")
+  mwarm=$(measure warm "${mct[@]}" "${mnet[@]}" -f "$file" -t "$name" "$ctx")
   printf '| %s | cold (--no-cache) | %s | %s |\n' "$name" "$bcold" "$mcold"
   printf '| %s | warm (all cached) | %s | %s |\n' "$name" "$bwarm" "$mwarm"
 }
 
 echo "| Dockerfile | cache | buildah bud --layers | minictr build |"
 echo "| --- | --- | ---: | ---: |"
-row nonet
-row class
+for r in "${ROWS[@]}"; do row "$r"; done

@@ -8,10 +8,10 @@
  * default network's NAT.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { minictr, uniq, type CliResult } from './helpers/cli.js';
+import { BIN, minictr, uniq, type CliResult } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { debianTarball } from './helpers/debian-image.js';
 import { craftTar, scratchDir } from './helpers/image-fixtures.js';
@@ -210,12 +210,27 @@ describe('minictr build: the no-network Dockerfile', () => {
   });
 
   it('a second build comes from the cache; a changed context file misses from its COPY on; --no-cache reuses nothing', async () => {
+    const tagsFile = join(process.env.MINICTR_ROOT!, 'images', 'tags.json');
+    const tagsBefore = statSync(tagsFile);
     const again = await build(ctx, ['-t', tag, '--build-arg', 'WHO=class']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toBe(first.stdout);
     const cached = stepLines(again.stderr).filter((l) => l.endsWith('CACHED')).map((l) => l.split(' ')[0]);
     expect(cached).toEqual(['#3', '#4', '#5', '#6', '#7', '#8', '#9', '#10', '#11', '#12']);
+    // the tag already named this image: tags.json was not written again (a write is a new
+    // file renamed over it: another inode)
+    const tagsAfter = statSync(tagsFile);
+    expect([tagsAfter.ino, tagsAfter.mtimeMs]).toEqual([tagsBefore.ino, tagsBefore.mtimeMs]);
+    // the same cached image under one more name: that tag is made
+    const tag2 = await tagged('bld2');
+    const named = await build(ctx, ['-t', tag, '-t', tag2, '--build-arg', 'WHO=class']);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect(named.stdout).toBe(first.stdout);
+    expect(stepLines(named.stderr).filter((l) => l.endsWith('CACHED')).map((l) => l.split(' ')[0])).toEqual(cached);
+    const tags = JSON.parse(readFileSync(tagsFile, 'utf8')) as Record<string, string>;
+    expect([tags[tag], tags[tag2]]).toEqual([first.stdout.trim().replace(/^sha256:/, ''), first.stdout.trim().replace(/^sha256:/, '')]);
 
+    const tagsNamed = statSync(tagsFile);
     writeFileSync(join(ctx, 'conf', 'app.conf'), 'port=9090\n');
     const changed = await build(ctx, ['-t', tag, '--build-arg', 'WHO=class']);
     expect(changed.exitCode, changed.stderr).toBe(0);
@@ -223,6 +238,9 @@ describe('minictr build: the no-network Dockerfile', () => {
     expect(hit).toEqual(['#3', '#4', '#5']);
     expect(changed.stdout).not.toBe(first.stdout);
     expect(await inImage(changed.stdout.trim(), 'cat /etc/myapp/app.conf')).toBe('port=9090');
+    // the tag moved to the new image: written
+    expect(statSync(tagsFile).ino).not.toBe(tagsNamed.ino);
+    expect((JSON.parse(readFileSync(tagsFile, 'utf8')) as Record<string, string>)[tag]).toBe(changed.stdout.trim().replace(/^sha256:/, ''));
 
     // another build arg: the RUN (which sees it) runs again
     const other = await build(ctx, ['--build-arg', 'WHO=others']);
@@ -406,6 +424,26 @@ describe('minictr build --explain', () => {
     expect(r.stderr).toMatch(/# ENV: only the image config changes/);
     const again = await build(ctx, ['--explain']);
     expect(again.stderr).toMatch(/# cache hit [0-9a-f]{12}: .*layer sha256:[0-9a-f]{64} reused/);
+  });
+});
+
+describe('the code cache of the build command (bin/run-bundle.js)', () => {
+  // V8 flushes the bytecode of functions unused for a while: a cache made at the end of a
+  // long run lacks the bundle's top level, and every later start would compile it again
+  it('a long run (a RUN that sleeps) does not write it; a short cached build does', async () => {
+    const cacheFile = join(BIN, '..', '..', 'dist', 'bundle', 'cache', 'main-build.v8');
+    const ctx = context({ 'Dockerfile': `FROM busybox\nRUN sleep 1.5 && echo ${uniq('slow-')} > /slow\n` });
+    rmSync(cacheFile, { force: true });
+    const slow = await build(ctx, ['--network', 'none']);
+    expect(slow.exitCode, slow.stderr).toBe(0);
+    images.push(slow.stdout.trim());
+    expect(existsSync(cacheFile)).toBe(false);
+    // a cached build takes a fraction of a second (a few tries: the machine may be busy)
+    for (let i = 0; i < 3 && !existsSync(cacheFile); i++) {
+      const r = await build(ctx, ['--network', 'none']);
+      expect(r.stderr).toMatch(/RUN sleep 1\.5 .* CACHED$/m);
+    }
+    expect(existsSync(cacheFile)).toBe(true);
   });
 });
 

@@ -13,31 +13,30 @@
  *   the others   only the config changes (config.ts)
  *
  * A step whose parent, instruction and inputs are as before comes from the cache (cache.ts).
+ * What only a step that misses needs (the RUN container path, run-step.ts; the COPY layer
+ * writer, copy-layer.ts) is imported when it runs: a fully cached build loads neither.
  * The target stage's state becomes the image, tagged with every -t. Whatever fails, the
  * containers and temp dirs of the build are removed and no tag is created or moved; the
  * layers of the steps that finished stay, as the cache (system prune removes them while no
  * image uses them).
  */
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MinictrError, NotFoundError, UsageError } from '../errors.js';
-import { baseHistory, containerLayer, layerSize } from '../image/commit.js';
 import { makeTempDir, sweepStaleTemp } from '../image/files.js';
 import { parseReference, tagKey } from '../image/reference.js';
 import { resolveImage } from '../image/resolve.js';
-import { canonicalConfig, commitImage, imageIdFor, layerDirs, layerExists, storeLayer, type HistoryEntry, type ImageConfig, type ImageRecord } from '../image/store.js';
-import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
-import { destroyContainer } from '../runtime/destroy.js';
-import { createAttached } from '../runtime/run.js';
-import { startContainer } from '../runtime/start.js';
+import { baseHistory, canonicalConfig, commitImage, imageIdFor, layerDirs, layerExists, layerSize, readStored, readTags, storeLayer, type HistoryEntry, type ImageConfig, type ImageRecord } from '../image/store.js';
+import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { resolveUser } from '../runtime/users.js';
 import { createExplainer, type Explainer } from '../util/explain.js';
 import { cacheGet, cacheKey, cachePut, type CachedStep } from './cache.js';
 import { applyConfigStep, commandArgv, runArgEnv, stepVars } from './config.js';
 import { loadContext, type BuildContext } from './context.js';
-import { copyLayer, planCopy, type CopySpec } from './copy.js';
+import { planCopy, type CopySpec } from './copy.js';
+import { RunFailedError, StepError } from './errors.js';
 import { DockerfileError, parseDockerfile, type Instruction } from './parse.js';
 import { argValue, copyWords, planBuild, type BuildPlan, type Stage, type Step } from './plan.js';
 import { RootView } from './rootfs.js';
@@ -67,11 +66,7 @@ interface State {
   history: HistoryEntry[];
 }
 
-/** A failed RUN: the instruction, its status (the output was shown above). */
-export class RunFailedError extends MinictrError {}
-
-/** Any other failure of a step, named with its file and line. */
-export class StepError extends MinictrError {}
+export { RunFailedError, StepError };
 
 const stateId = (s: State): string => imageIdFor(s.layers, s.config);
 
@@ -115,27 +110,45 @@ export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
     }
   }
 
-  await sweepStaleTemp();
-  const scratch = await makeTempDir('build');
-  const run = new Runner(plan, context, images, mode, opts, progress, explain, scratch);
+  const run = new Runner(plan, context, images, mode, opts, progress, explain);
   try {
     const results = new Map<number, State>();
     for (const index of plan.order) results.set(index, await run.stage(plan.stages[index]!, results));
     const final = results.get(plan.target)!;
-    const layers = await Promise.all(final.layers.map(async (d) => ({ digest: d, size: await layerSize(d) })));
-    let img: ImageRecord | undefined;
-    for (const key of keys.length ? keys : [undefined]) img = await commitImage(key, layers, final.config, { history: final.history });
+    // every step from the cache, and the image stored with these tags: nothing to write
+    let img = await storedAs(stateId(final), keys);
+    if (!img) {
+      const layers = await Promise.all(final.layers.map(async (d) => ({ digest: d, size: await layerSize(d) })));
+      for (const key of keys.length ? keys : [undefined]) img = await commitImage(key, layers, final.config, { history: final.history });
+    }
     explain.note(`image sha256:${img!.id} (${final.layers.length} layer(s))${keys.length ? `, tagged ${keys.join(', ')}` : ''}`);
     progress.line(`#${run.n + 1} writing image sha256:${img!.id.slice(0, 12)}${keys.length ? `, naming to ${keys.join(', ')}` : ''} ${progress.seconds(started)}`);
     return img!;
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    if (run.scratch) await rm(run.scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The image, when it is stored with all its layers and every key already names it (what a
+ * commit would leave as it is); read without the store lock: records and tags.json are only
+ * ever replaced whole (renamed over).
+ */
+async function storedAs(id: string, keys: string[]): Promise<ImageRecord | undefined> {
+  const stored = await readStored(id);
+  if (!stored || !stored.layers.every((l) => layerExists(l))) return undefined;
+  const tags = await readTags();
+  if (!keys.every((k) => tags[k] === id)) return undefined;
+  return { ...stored, tags: Object.keys(tags).filter((k) => tags[k] === id).sort() };
 }
 
 class Runner {
   /** the step number (#N) of the last step shown */
   n = 0;
+  /** the build's temp dir (the RUN logs), made by the first RUN that runs */
+  scratch: string | undefined;
+  /** temp dirs killed builds left were removed (before the first step that makes one) */
+  private swept = false;
   constructor(
     private readonly plan: BuildPlan,
     private readonly context: BuildContext,
@@ -144,8 +157,13 @@ class Runner {
     private readonly opts: BuildOptions,
     private readonly progress: Progress,
     private readonly explain: Explainer,
-    private readonly scratch: string,
   ) {}
+
+  private async sweep(): Promise<void> {
+    if (this.swept) return;
+    this.swept = true;
+    await sweepStaleTemp();
+  }
 
   private fail(instr: Instruction, problem: string): never {
     throw new DockerfileError(this.plan.file, instr.line, problem);
@@ -217,6 +235,8 @@ class Runner {
       instruction = JSON.stringify([step.kind, spec.sources, spec.dest, spec.workdir, spec.owner ?? null, spec.chmod ?? null]);
       inputs = [copy.digest];
       work = async () => {
+        await this.sweep();
+        const { copyLayer } = await import('./copy-layer.js');
         const layer = await copyLayer(spec, copy, this.explain);
         await storeLayer(layer);
         this.explain.note(`${step.kind}: ${copy.count} entr${copy.count === 1 ? 'y' : 'ies'} written; layer ${layer.digest} stored (${layer.size} bytes)`);
@@ -271,52 +291,28 @@ class Runner {
     return spec;
   }
 
-  /** RUN: a container on the state's layers; its changes become the step's layer. */
+  /** RUN: a container on the state's layers; its changes become the step's layer (run-step.ts, loaded only now). */
   private async runStep(instr: Instruction, state: State, argv: string[], env: string[], head: string, sn: number): Promise<CachedStep> {
-    const image = asRecord(state);
-    const container = await createAttached(
-      {
-        image: image.id,
-        imageId: image.id,
-        command: argv,
-        env,
-        cwd: state.config.WorkingDir || '/',
-        user: state.config.User || undefined,
-        tty: false,
-        interactive: false,
-        autoRemove: true,
-        volumes: [],
-        tmpfs: [],
-        network: { mode: formatNetworkMode(this.mode), ports: [] },
-      },
-      this.mode,
-    );
-    const log = join(this.scratch, `run-${sn}.log`);
-    const fd = openSync(log, 'w+');
-    const tail = this.progress.follow(fd, sn, head);
-    let status: number | undefined;
-    try {
-      this.explain.note(`RUN in container ${container.config.name} (${container.config.id.slice(0, 12)}) on image ${image.id.slice(0, 12)}: ${argv.join(' ')}`);
-      status = (await startContainer(container, { detach: false, explain: this.opts.explain, image, output: fd, keepFiles: true })) ?? 0;
-      tail.stop();
-      if (status !== 0) {
-        this.progress.failed(tail.lines(), sn);
-        throw new RunFailedError(`${this.plan.file}:${instr.line}: ${oneLine(instr.text)}: the command exited with status ${status}`);
-      }
-      const layer = await containerLayer(container, layerDirs(image), { explain: this.explain });
-      if (!layer) {
-        this.explain.note(`container ${container.config.name} changed no file: no layer`);
-        return { config: state.config, history: this.historyRow(`RUN ${argv.join(' ')}`, true) };
-      }
-      await storeLayer(layer);
-      this.explain.note(`container ${container.config.name}'s upper dir is layer ${layer.digest} (${layer.size} bytes), stored`);
-      return { layer: layer.digest, config: state.config, history: this.historyRow(`RUN ${argv.join(' ')}`, false) };
-    } finally {
-      tail.stop();
-      closeSync(fd);
-      // a container that failed to start was removed by startContainer (it is --rm)
-      if (existsSync(container.dir)) await destroyContainer(container);
-    }
+    const { runStep } = await import('./run-step.js');
+    await this.sweep();
+    this.scratch ??= await makeTempDir('build');
+    return runStep({
+      file: this.plan.file,
+      instr,
+      image: asRecord(state),
+      config: state.config,
+      argv,
+      env,
+      head,
+      sn,
+      scratch: this.scratch,
+      mode: this.mode,
+      explainFlag: this.opts.explain,
+      progress: this.progress,
+      explain: this.explain,
+      historyRow: (createdBy, empty) => this.historyRow(createdBy, empty),
+      oneLine,
+    });
   }
 }
 

@@ -103,7 +103,7 @@ function checkFlags(df: Dockerfile, instr: Instruction): Map<string, string | un
 export function parseDuration(s: string): number | undefined {
   const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let at = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {

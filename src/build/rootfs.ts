@@ -15,7 +15,6 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MinictrError } from '../errors.js';
-import { opaqueDirs } from '../image/whiteout.js';
 
 export interface Entry {
   /** where the entry is on the host (in one of the layers) */
@@ -56,7 +55,9 @@ export class RootView {
   private opaqueIn(dir: string): Promise<Set<string>> {
     let p = this.opaque.get(dir);
     if (!p) {
-      p = opaqueDirs(dir);
+      // imported here: whiteout.ts brings the tar code, which a build whose steps all come
+      // from the cache (and read no layer) never needs
+      p = import('../image/whiteout.js').then((w) => w.opaqueDirs(dir));
       this.opaque.set(dir, p);
     }
     return p;

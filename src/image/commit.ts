@@ -20,7 +20,7 @@
  * to / between the walk and tar, and tar, which opens each name by its path, would archive
  * the host's files (see writeLayerTar).
  */
-import { lstat, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MinictrError, UsageError } from '../errors.js';
 import { runTool, TAR_NOISE } from '../util/tool.js';
@@ -32,10 +32,11 @@ import { prepareLayer } from './layer.js';
 import { checkLayerCount, UnpackBudget, UnpackLimitError, unpackLimits } from './limits.js';
 import { parseReference, tagKey } from './reference.js';
 import {
+  baseHistory,
   canonicalConfig,
   commitImage,
-  layerDir,
   layerDirs,
+  layerSize,
   type HistoryEntry,
   type ImageConfig,
   type ImageRecord,
@@ -43,6 +44,9 @@ import {
 } from './store.js';
 import { resolveImage } from './resolve.js';
 import { overlayChanges, type OverlayChanges } from './whiteout.js';
+
+// moved to the store (build's cached path reads them without loading the layer code)
+export { baseHistory, layerSize } from './store.js';
 
 export interface CommitOptions {
   /** Dockerfile instructions applied to the config (CMD, ENTRYPOINT, ENV, WORKDIR, USER). */
@@ -70,14 +74,6 @@ interface CommittedContainer {
   tmpfs: string[];
 }
 
-export async function layerSize(digest: string): Promise<number> {
-  try {
-    return (JSON.parse(await readFile(join(layerDir(digest), 'layer.json'), 'utf8')) as { size: number }).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * The new image's config: the container's command, environment, working dir and user, as
  * docker commit records them. run stored Entrypoint + Cmd as one command; when it still
@@ -101,13 +97,6 @@ export function committedConfig(base: ImageConfig, c: CommittedContainer): Image
     WorkingDir: c.cwd && c.cwd !== '/' ? c.cwd : base.WorkingDir,
     User: c.user ?? base.User,
   });
-}
-
-/** One history entry per layer of the base image (made up when the image has none). */
-export function baseHistory(img: ImageRecord): HistoryEntry[] {
-  const h = img.history ?? [];
-  if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
-  return img.layers.map(() => ({ created: img.created }));
 }
 
 /** Archive the upper dir's changes as an OCI layer tarball at `out`; false if there are none. */

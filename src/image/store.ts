@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrokenRecordError, ConflictError, MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { paths } from '../paths.js';
@@ -149,6 +149,15 @@ export function layerDir(digest: string): string {
 
 export function layerExists(digest: string): boolean {
   return existsSync(join(layerDir(digest), 'layer.json'));
+}
+
+/** A stored layer's size from its layer.json; 0 when it cannot be read. */
+export async function layerSize(digest: string): Promise<number> {
+  try {
+    return (JSON.parse(await readFile(join(layerDir(digest), 'layer.json'), 'utf8')) as { size: number }).size;
+  } catch {
+    return 0;
+  }
 }
 
 function storeLock(): string {
@@ -366,7 +375,9 @@ export async function commitImage(
       changed = true;
     }
     if (changed) await writeJsonAtomic(recordPath(id), stored);
-    if (key !== undefined) {
+    // a tag that already names this image is not written again (a cached build, a repeated
+    // pull): tags.json and its directory would be fsynced for nothing
+    if (key !== undefined && tags[key] !== id) {
       tags[key] = id;
       await writeJsonAtomic(tagsFile(), tags);
     }
@@ -473,6 +484,13 @@ export function layerDirs(img: ImageRecord): string[] {
   // place: the lower copy could add nothing the upper one does not already show.
   const top = [...new Set([...img.layers].reverse())];
   return top.map((d) => join(layerDir(d), 'diff'));
+}
+
+/** One history entry per layer of the base image (made up when the image has none). */
+export function baseHistory(img: ImageRecord): HistoryEntry[] {
+  const h = img.history ?? [];
+  if (h.filter((e) => !e.emptyLayer).length === img.layers.length) return h;
+  return img.layers.map(() => ({ created: img.created }));
 }
 
 export interface ImageList {
