@@ -97,16 +97,19 @@ function makeDirs(p: CgroupPaths, limits: CgroupLimits | undefined, explain: Exp
   for (const { root, kind } of hierarchies(p)) {
     const dir = join(root, p.name);
     for (let attempt = 0; ; attempt++) {
-      ensureParents(root, p.name, kind, p.layout, explain);
       try {
+        // another minictr may remove the shared parent (minictr/) the moment it is empty, even
+        // between our mkdir of it and our writes to it (v1 cpuset): then all is made again
+        ensureParents(root, p.name, kind, p.layout, explain);
         explain.step(`create the container's cgroup${kind === 'v2' ? (p.layout.mode === 'unified' ? '' : ' (cgroup2 tree, for clone3 and cgroup.kill)') : ` (v1 ${kind.join(',')})`}`, `mkdir ${dir}`);
         mkdirSync(dir);
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EEXIST') break;
-        // another minictr removed the empty parent just now: make it again
-        if (code === 'ENOENT' && attempt < 5) continue;
+        // another minictr removed the empty parent just now (ENOENT), or is removing it while
+        // we write to it (ENODEV: the kernel has cut the dir's files off): make it again
+        if ((code === 'ENOENT' || code === 'ENODEV') && attempt < 20) continue;
         throw err;
       }
     }

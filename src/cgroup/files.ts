@@ -16,7 +16,8 @@ export function writeCgroupFile(file: string, value: string, explain: Explainer,
     writeFileSync(file, value);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new CgroupError(`cannot write "${value}" to ${file}: ${e.code === 'EBUSY' ? 'the kernel refused (EBUSY: current usage is above the new limit?)' : (e.code ?? e.message)}`);
+    // the errno goes along (as .code): a caller may retry an ENOENT (a parent removed meanwhile)
+    throw Object.assign(new CgroupError(`cannot write "${value}" to ${file}: ${e.code === 'EBUSY' ? 'the kernel refused (EBUSY: current usage is above the new limit?)' : (e.code ?? e.message)}`), { code: e.code });
   }
 }
 
