@@ -6,6 +6,7 @@
 # Run as root from the repository: bench/profile-run.sh [--runs N] [--no-peers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=20
 PEERS=1
 while [ $# -gt 0 ]; do
@@ -73,14 +74,7 @@ JS
 [ "$PEERS" = 1 ] || exit 0
 ROOTFS=$(ls -d "$MINICTR_ROOT"/layers/*/diff | head -1)
 BUNDLE=$WORK/bundle
-mkdir -p "$BUNDLE"
-(cd "$BUNDLE" && runc spec)
-node -e "
-  const fs = require('fs'); const f = process.argv[1];
-  const s = JSON.parse(fs.readFileSync(f, 'utf8'));
-  s.process.args = ['true']; s.process.terminal = false;
-  s.root = { path: process.argv[2], readonly: true };
-  fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$BUNDLE/config.json" "$ROOTFS"
+make_runc_bundle "$BUNDLE" "$ROOTFS"
 echo
 hyperfine -N --warmup 3 --runs "$RUNS" --style basic --export-markdown "$WORK/peers.md" \
   "${CMD[*]}" \

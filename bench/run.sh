@@ -11,6 +11,7 @@
 # Run as root from the repository: bench/run.sh [--runs N] [--export-markdown FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=30
 HF_ARGS=()
 while [ $# -gt 0 ]; do
@@ -40,14 +41,7 @@ ROOTFS=$(node --input-type=module -e "
 
 # an OCI bundle on the same rootfs for runc and crun (their default spec, command 'true')
 BUNDLE=$WORK/bundle
-mkdir -p "$BUNDLE"
-(cd "$BUNDLE" && runc spec)
-node -e "
-  const fs = require('fs'); const f = process.argv[1];
-  const s = JSON.parse(fs.readFileSync(f, 'utf8'));
-  s.process.args = ['true']; s.process.terminal = false;
-  s.root = { path: process.argv[2], readonly: true };
-  fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$BUNDLE/config.json" "$ROOTFS"
+make_runc_bundle "$BUNDLE" "$ROOTFS"
 
 cmds=(
   "bin/minictr run --rm --network none busybox true"
