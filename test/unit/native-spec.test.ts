@@ -160,7 +160,7 @@ describe('the root, the process and the defaults', () => {
 
   it('an absolute root path is kept; a relative one is below the bundle', () => {
     expect(record((s) => { s.root = { path: '/var/lib/x/merged' }; }).rootfs).toBe('/var/lib/x/merged');
-    expect(record((s) => { s.root = { path: '../shared/rootfs' }; }).rootfs).toBe('/srv/bundles/shared/rootfs');
+    expect(record((s) => { s.root = { path: '../common/rootfs' }; }).rootfs).toBe('/srv/bundles/common/rootfs');
     expect(record((s) => { s.root = { path: 'rootfs' }; }).rootReadonly).toBe(false);
   });
 
