@@ -24,6 +24,9 @@ function storeSnapshot(): string[] {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (p.includes('/locks/')) continue; // lock files come and go with every command
+      // a finished --rm run's dir, renamed to tmp/rm-* and removed in the background after its
+      // exit status was delivered (runtime/store.ts): not state, and gone at any moment
+      if (/\/tmp\/rm-[^/]*/.test(p.slice(root().length))) continue;
       out.push(e.isDirectory() ? `${p}/` : `${p} ${statSync(p).size}`);
       if (e.isDirectory()) walk(p);
     }
