@@ -44,6 +44,8 @@ export function storeSnapshot(): string[] {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
+      // a finished --rm run's dir, removed in the background (runtime/store.ts): not state
+      if (name.startsWith('rm-') && dir.endsWith('/tmp')) continue;
       out.push(p);
       const inLayer = /\/layers\/[0-9a-f]{64}$/.test(dir);
       if (lstatSync(p).isDirectory() && !inLayer && depth < 6) walk(p, depth + 1);
