@@ -14,6 +14,13 @@ export class MinictrError extends Error {
   }
 }
 
+/** Stopped by a signal (Ctrl-C: SIGINT); the status is the shell's, 128 + the signal's number. */
+export class InterruptedError extends MinictrError {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') {
+    super(`interrupted by ${signal}`, signal === 'SIGTERM' ? 143 : 130);
+  }
+}
+
 /** Bad flags, names or arguments: nothing was changed on the system. */
 export class UsageError extends MinictrError {
   constructor(message: string) {

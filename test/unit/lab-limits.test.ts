@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, UsageError } from '../../src/errors.js';
-import { InterruptedError } from '../../src/network/host/runner.js';
+import { InterruptedError } from '../../src/errors.js';
 import type { Step } from '../../src/network/host/actions.js';
 import { JournalError, journalPath, listJournals, parseJournal, readJournal } from '../../src/network/lab/topology/journal.js';
 import { DEFAULT_LIMITS, labLimits, type LabLimits } from '../../src/network/lab/topology/limits.js';

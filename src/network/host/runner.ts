@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MinictrError } from '../../errors.js';
+import { InterruptedError } from '../../errors.js';
 import { equivalent, type Action, type Created, type Step } from './actions.js';
 import { runBatches } from './batch.js';
 import { runTool } from '../../util/tool.js';
@@ -23,12 +23,6 @@ export interface RunOptions {
   stopRequested?: () => 'SIGINT' | 'SIGTERM' | undefined;
 }
 
-/** Stopped by a signal (Ctrl-C: SIGINT); the status is the shell's, 128 + the signal's number. */
-export class InterruptedError extends MinictrError {
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') {
-    super(`interrupted by ${signal}`, signal === 'SIGTERM' ? 143 : 130);
-  }
-}
 
 async function runGroup(group: Action[]): Promise<void> {
   const first = group[0]!;

@@ -3,7 +3,6 @@
  * red-green topology brought up by the same code as `net up` (so every step shows its real
  * ip/ovs-vsctl command), then proof that it works, then teardown unless --keep.
  */
-import { createInterface } from 'node:readline';
 import { ConflictError, MinictrError, NotFoundError } from '../../errors.js';
 import { DEMO_LAB, demoTopology } from './demo-topology.js';
 import { runTool } from '../../util/tool.js';
@@ -15,7 +14,7 @@ import { downLab } from './topology/down.js';
 import { readJournal } from './topology/journal.js';
 import type { Topology } from './topology/schema.js';
 import { upTopology } from './topology/up.js';
-import { InterruptedError } from '../host/runner.js';
+import { waitForEnter } from '../../util/prompt.js';
 
 export interface DemoOptions {
   bridge?: 'ovs' | 'linux';
@@ -24,21 +23,6 @@ export interface DemoOptions {
   /** Skip the pings and the proof (with --keep: just build the lab, e.g. to time it). */
   proof?: boolean;
   graph?: string;
-}
-
-/** Class mode: wait for Enter. Ctrl-C at the prompt stops the demo (and so tears it down). */
-async function waitForEnter(title: string): Promise<void> {
-  if (!process.stdin.readable) return;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      rl.question(`\n-- press Enter for: ${title} --`, () => resolve());
-      rl.once('close', () => resolve());
-      rl.once('SIGINT', () => reject(new InterruptedError()));
-    });
-  } finally {
-    rl.close();
-  }
 }
 
 async function chooseBridge(wanted: 'ovs' | 'linux' | undefined): Promise<'ovs' | 'linux'> {

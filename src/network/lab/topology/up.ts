@@ -5,12 +5,12 @@
  * and unchanged does nothing.
  */
 import { existsSync } from 'node:fs';
-import { ConflictError, MinictrError, NotFoundError } from '../../../errors.js';
+import { ConflictError, InterruptedError, MinictrError, NotFoundError } from '../../../errors.js';
 import type { Created, Step } from '../../host/actions.js';
 import { haveTool } from '../../../util/tool.js';
 import { ensureOvsRunning, hasKernelDatapath, listBridges, ovsInstalled } from '../../host/ovs.js';
 import { quietOutput, type NetOutput } from '../../host/output.js';
-import { InterruptedError, runSteps } from '../../host/runner.js';
+import { runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces } from '../../host/state.js';
 import { netemAvailable } from '../../host/tc.js';
 import { describe, downLabLocked, teardown } from './down.js';
