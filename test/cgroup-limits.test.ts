@@ -21,9 +21,9 @@ describe('info', () => {
   });
 });
 
-describe('--explain', () => {
+describe('--explain=full', () => {
   it('prints each cgroup file written as a shell command', async () => {
-    const r = await minictr(['run', '--rm', '--explain', '-m', '64m', '--pids-limit', '30', 'busybox', 'true']);
+    const r = await minictr(['run', '--rm', '--explain=full', '-m', '64m', '--pids-limit', '30', 'busybox', 'true']);
     expect(r.exitCode).toBe(0);
     const memFile = unified ? 'memory.max' : 'memory.limit_in_bytes';
     expect(r.stderr).toMatch(new RegExp(`\\$ echo 67108864 > /sys/fs/cgroup/(memory/)?minictr/[0-9a-f]{64}/${memFile}\\n`));

@@ -37,6 +37,28 @@ describe('run --explain', () => {
     }
   });
 
+  it('names the long paths once ($ID, $C, $L1): a shell given the names reads the real paths; --explain=full writes them out', async () => {
+    const r = await minictr(['run', '--rm', '--explain', '--network', 'none', 'busybox', 'true']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').map((l) => l.trim());
+    const defs = lines.filter((l) => /^\$ (ID|C|L\d+)=/.test(l)).map((l) => l.slice(2));
+    expect(defs.map((d) => d.split('=')[0])).toEqual(['ID', 'C', 'L1']);
+    const id = defs[0]!.slice(3);
+    // the C child's lines (the overlay, pivot_root) use the names as well as the parent's
+    const overlay = lines.find((l) => l.startsWith('$ mount -t overlay'))!;
+    expect(overlay).toBe('$ mount -t overlay overlay -o lowerdir=$L1,upperdir=$C/upper,workdir=$C/work $C/merged');
+    expect(lines).toContain('$ pivot_root $C/merged $C/merged');
+    expect(lines).toContain('$ mkdir /sys/fs/cgroup/pids/minictr/$ID');
+    expect(r.stderr.split(id).length - 1).toBe(1); // only in its definition
+    const real = await execa('sh', ['-c', `${defs.join('; ')}; printf '%s' "${overlay.slice(2)}"`]);
+    expect(real.stdout).toMatch(new RegExp(`^mount -t overlay overlay -o lowerdir=${process.env.MINICTR_ROOT}/layers/[0-9a-f]{64}/diff,upperdir=${process.env.MINICTR_ROOT}/containers/${id}/upper,workdir=\\S+ ${process.env.MINICTR_ROOT}/containers/${id}/merged$`));
+
+    const full = await minictr(['run', '--rm', '--explain=full', '--network', 'none', 'busybox', 'true']);
+    expect(full.exitCode, full.stderr).toBe(0);
+    expect(full.stderr).not.toMatch(/\$(ID|C|L1)\b|names for the long paths/);
+    expect(full.stderr).toMatch(new RegExp(`\\$ pivot_root ${process.env.MINICTR_ROOT}/containers/[0-9a-f]{64}/merged `));
+  });
+
   it('a failing step is reported as step + errno, and is the last step shown', async () => {
     // /proc/self/fd/7 is nothing in the child: chdir fails with ENOENT or ENOTDIR
     const r = await minictr(['run', '--rm', '--explain', '-w', '/proc/self/fd/7', 'busybox', 'true']);

@@ -91,7 +91,7 @@ mount -t tmpfs t /tmp 2>/dev/null; echo mount=$?
 
 describe('the default seccomp profile, and each layer on its own', () => {
   it('by default: a filter; unshare -U, unshare -n, mount and keyctl all fail with EPERM', async () => {
-    const r = await run(['--explain'], `hostname; ${LAYERS}; unshare -U true; ulimit -n; ulimit -Hn`);
+    const r = await run(['--explain=full'], `hostname; ${LAYERS}; unshare -U true; ulimit -n; ulimit -Hn`);
     expect(r.exitCode, r.stderr).toBe(0);
     const f = facts(r.stdout);
     expect(f).toMatchObject({ Seccomp: '2', CapEff: '00000000a80425fb', NoNewPrivs: '1', userns: '1', netns: '1', mount: '1', keyctl: 'EPERM', euid: '0' });
@@ -216,7 +216,7 @@ describe('exec', () => {
     writeFileSync(file, JSON.stringify(profile));
     const name = uniq('sec-');
     const status = "grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff|Groups):' /proc/self/status";
-    const d = await minictr(['run', '-d', '--explain', '--name', name, '--network', 'none', ...probeVolume, '--security-opt', `seccomp=${file}`,
+    const d = await minictr(['run', '-d', '--explain=full', '--name', name, '--network', 'none', ...probeVolume, '--security-opt', `seccomp=${file}`,
       '--group-add', '4242', '--ulimit', 'nproc=500', '--device', `${loop.path}:/dev/xloop:r`,
       'busybox', 'sh', '-c', `(${status}; /probe/probe; ulimit -u) > /tmp/first; exec sleep 60`]);
     expect(d.exitCode, d.stderr).toBe(0);

@@ -94,6 +94,23 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* start() and resume() answer alike: { ptyMaster } once the child exec'd (the sync socket is
+ * then closed), or { ptyMaster, paused: step } when it stopped before a step (run --step:
+ * the socket stays open for resume()) */
+static napi_value start_result(napi_env env, int fd, int rc, int pty, struct ctr_spawn_result *r) {
+  if (rc != 1) close(fd);
+  if (rc < 0) return ctr_js_throw_step(env, r->step, r->err);
+  napi_value out;
+  napi_create_object(env, &out);
+  set_int(env, out, "ptyMaster", pty);
+  if (rc == 1) {
+    napi_value s;
+    napi_create_string_utf8(env, r->step, NAPI_AUTO_LENGTH, &s);
+    napi_set_named_property(env, out, "paused", s);
+  }
+  return out;
+}
+
 static napi_value js_start(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   size_t argc = 3;
@@ -108,12 +125,20 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   memset(&r, 0, sizeof r);
   int rc = ctr_start(fd, state, root_fd, &pty, &r);
   free(state);
-  close(fd);
-  if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
-  napi_value out;
-  napi_create_object(env, &out);
-  set_int(env, out, "ptyMaster", pty);
-  return out;
+  return start_result(env, fd, rc, pty, &r);
+}
+
+static napi_value js_resume(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value a = arg0(env, info, 1, argv);
+  if (!a) { napi_throw_type_error(env, NULL, "resume(syncFd)"); return NULL; }
+  int32_t fd;
+  CHECK(napi_get_value_int32(env, a, &fd));
+  int pty = -1;
+  struct ctr_spawn_result r;
+  memset(&r, 0, sizeof r);
+  int rc = ctr_resume(fd, &pty, &r);
+  return start_result(env, fd, rc, pty, &r);
 }
 
 /* idmappedOverlay(record): --userns=remap's root, made by a helper (idmap.c) once the
@@ -342,6 +367,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
     { "start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL },
+    { "resume", NULL, js_resume, NULL, NULL, NULL, napi_default, NULL },
     { "idmappedOverlay", NULL, js_idmapped_overlay, NULL, NULL, NULL, napi_default, NULL },
     { "enter", NULL, js_enter, NULL, NULL, NULL, napi_default, NULL },
     { "wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL },

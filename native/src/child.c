@@ -62,6 +62,8 @@ static void state_now_created(char *state) {
 
 int ctr_child_main(struct ctr_config *c) {
   ctr_explain_init(c->explain_fd, c->sync_fd);
+  ctr_explain_names(c->explain_names, c->n_explain_names);
+  ctr_pause_init(c->pause_steps);
   /* Until execve this process is a copy of the host's node; non-dumpable means no process in
    * the container can open our /proc/PID/exe (CVE-2019-5736) or ptrace us. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -92,8 +94,10 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_join_namespaces(c);
   if (!c->tty) ctr_setup_stdio(c->stdio);
 
+  ctr_pause(CTR_PAUSE_ROOTFS);
   ctr_setup_rootfs(c);
   ctr_run_hooks("createContainer", c->create_hooks, c->n_create_hooks, c->hook_state);
+  ctr_pause(CTR_PAUSE_PIVOT_ROOT);
   ctr_pivot_root_to(c);
   ctr_write_sysctls(c);
   ctr_mask_paths(c);
@@ -101,6 +105,7 @@ int ctr_child_main(struct ctr_config *c) {
   ctr_finish_root(c);
 
   if (c->hostname) {
+    ctr_pause(CTR_PAUSE_HOSTNAME);
     ctr_explain("set the hostname in the new UTS namespace", "hostname %s", c->hostname);
     if (sethostname(c->hostname, strlen(c->hostname)) < 0) ctr_fail("sethostname(%s)", c->hostname);
   }
@@ -108,6 +113,7 @@ int ctr_child_main(struct ctr_config *c) {
     ctr_explain("set the NIS domain name in the new UTS namespace", "domainname %s", c->domainname);
     if (setdomainname(c->domainname, strlen(c->domainname)) < 0) ctr_fail("setdomainname(%s)", c->domainname);
   }
+  if (c->loopback_up || c->net_ifname) ctr_pause(CTR_PAUSE_NETWORK);
   if (c->loopback_up) ctr_loopback_up();
   if (c->net_ifname) ctr_configure_interface(c);
 
@@ -132,6 +138,7 @@ int ctr_child_main(struct ctr_config *c) {
       ctr_fail("exec: \"%s\": executable file not found in $PATH", c->argv[c->command_index]);
     c->argv[c->exec_path_slot] = found;
   }
+  ctr_pause(CTR_PAUSE_CREDS);
   ctr_set_rlimits(&c->creds);
   ctr_join_session_keyring(&c->creds);
   ctr_set_personality(&c->creds);
@@ -145,6 +152,7 @@ int ctr_child_main(struct ctr_config *c) {
     state_now_created(c->hook_state);
   }
   ctr_run_hooks("startContainer", c->start_hooks, c->n_start_hooks, c->hook_state);
+  ctr_pause(CTR_PAUSE_EXEC);
   if (c->creds.no_new_privs) ctr_load_seccomp(&c->creds);
 
   char shown[1024];

@@ -26,7 +26,7 @@ static const struct field spawn_fields[] = {
   F(sysctls), O(hostname), O(domainname), F(cwd), F(command), F(initMode), F(env), F(creds),
   F(tty), O(ttyRows), O(ttyCols), F(stdio), F(preserveFds), F(loopbackUp), O(netConfig),
   F(dieWithParent), F(cgroupFd), F(initPath), O(execFifo), O(hooks), F(explainFd), O(detach),
-  F(rootFromParent),
+  F(rootFromParent), O(explainNames), O(pauseSteps),
 };
 static const struct field creds_fields[] = {
   F(bounding), F(effective), F(permitted), F(inheritable), F(ambient), F(uid), F(gid), F(groups),
@@ -47,6 +47,7 @@ static const struct field net_fields[] = { F(ifname), F(address), F(prefix), O(g
 static const struct field hooks_fields[] = { F(createContainer), F(startContainer) };
 static const struct field hook_fields[] = { F(path), F(args), F(env), F(timeout) };
 static const struct field detach_fields[] = { F(monitorPath), F(logPath), F(exitPath), O(onExit), F(keepStdin), O(healthProbe), O(healthIntervalMs) };
+static const struct field explain_name_fields[] = { F(name), F(value) };
 static const struct field idmap_fields[] = { F(pid), F(layers), F(upperdir), F(workdir), F(rootfs), F(explainFd) };
 
 #define LIST(x) x, sizeof x / sizeof x[0]
@@ -444,6 +445,16 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
     d->health_interval_ms = get_int(&r, v, "healthIntervalMs", 0);
     if (d->health_probe && d->health_interval_ms <= 0) fail(&r, "detach: healthProbe needs a positive healthIntervalMs");
   }
+  n = get_array(&r, spec, "explainNames", &arr);
+  c->explain_names = calloc(n + 1, sizeof *c->explain_names);
+  for (uint32_t i = 0; i < n && !r.failed; i++, c->n_explain_names++) {
+    napi_value e = elem(&r, arr, i);
+    check(&r, e, "explainNames[]", LIST(explain_name_fields));
+    c->explain_names[i].name = get_str(&r, e, "name");
+    c->explain_names[i].value = get_str(&r, e, "value");
+    if (!r.failed && (!*c->explain_names[i].name || !*c->explain_names[i].value)) fail(&r, "explainNames[%u]: empty", i);
+  }
+  c->pause_steps = get_bool(&r, spec, "pauseSteps");
   char *fifo = get_str(&r, spec, "execFifo");
   if (fifo && !r.failed) {
     c->exec_fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
@@ -473,6 +484,8 @@ void ctr_free_spawn(struct ctr_config *c, struct ctr_detach *d) {
   free(c->devices);
   for (size_t i = 0; i < c->n_symlinks; i++) { free(c->symlinks[i].target); free(c->symlinks[i].path); }
   free(c->symlinks);
+  for (size_t i = 0; i < c->n_explain_names; i++) { free(c->explain_names[i].name); free(c->explain_names[i].value); }
+  free(c->explain_names);
   for (size_t i = 0; i < c->n_sysctls; i++) { free(c->sysctls[i].key); free(c->sysctls[i].value); }
   free(c->sysctls);
   free_strv(c->masked, 0); free_strv(c->readonly, 0); free_strv(c->envp, 0);
@@ -561,6 +574,7 @@ napi_value ctr_contract_fields(napi_env env) {
     { "join", LIST(join_fields) }, { "sysctl", LIST(sysctl_fields) }, { "rlimit", LIST(rlimit_fields) },
     { "seccomp", LIST(seccomp_fields) }, { "netConfig", LIST(net_fields) }, { "hooks", LIST(hooks_fields) },
     { "hook", LIST(hook_fields) }, { "detach", LIST(detach_fields) }, { "idmap", LIST(idmap_fields) },
+    { "explainName", LIST(explain_name_fields) },
   };
   napi_value out;
   napi_create_object(env, &out);
@@ -576,5 +590,14 @@ napi_value ctr_contract_fields(napi_env env) {
     }
     napi_set_named_property(env, out, lists[i].name, arr);
   }
+  /* not a record: the names of run --step's pauses in the child, in their order (minictr.h) */
+  napi_value steps;
+  napi_create_array_with_length(env, CTR_PAUSE_COUNT, &steps);
+  for (uint32_t i = 0; i < CTR_PAUSE_COUNT; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, ctr_pause_steps[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, steps, i, s);
+  }
+  napi_set_named_property(env, out, "pausePoints", steps);
   return out;
 }

@@ -72,6 +72,11 @@ struct ctr_creds {
   unsigned char *seccomp; size_t seccomp_len; unsigned seccomp_flags; /* classic BPF, compiled by the parent */
 };
 
+/* Explain output names a long path once (ID=3f2a..., C=/var/lib/minictr/containers/$ID) and
+ * then writes $C: value is replaced by $name in each line (src/util/explain.ts does the same
+ * for the parent's lines; the list comes sorted, longest value first). */
+struct ctr_explain_name { char *name; char *value; };
+
 struct ctr_config {
   int clone_flags;         /* CLONE_NEW* made by clone() */
   int unshare_cgroupns;    /* CLONE_NEWCGROUP is done after the parent placed us in our cgroup */
@@ -114,6 +119,8 @@ struct ctr_config {
   struct ctr_hook *start_hooks; size_t n_start_hooks;   /* OCI startContainer: after start, before exec */
   char *hook_state;        /* the state JSON the hooks read on stdin (sent with "go") */
   int explain_fd;          /* >= 0: write each step there as it is done */
+  struct ctr_explain_name *explain_names; size_t n_explain_names; /* $C for a long path in explain lines */
+  int pause_steps;         /* run --step: stop before each step of enum ctr_pause (ctr_pause) */
   int sync_fd;             /* child's end of the socketpair */
 };
 
@@ -124,7 +131,23 @@ enum ctr_msg_type {
   CTR_MSG_PID = 3,         /* err holds a pid */
   CTR_MSG_READY = 4,       /* set up, waiting on the exec fifo (OCI create) */
   CTR_MSG_MOUNT = 5,       /* carries a detached mount (SCM_RIGHTS): idmap.c's overlay */
+  CTR_MSG_PAUSE = 6,       /* run --step: step holds a ctr_pause_steps name; the child waits for CTR_RESUME */
 };
+
+/*
+ * run --step, the pause contract (one place): before each step below the child sends
+ * CTR_MSG_PAUSE with the step's name and blocks until the parent sends the one byte
+ * CTR_RESUME on the sync socket (ctr_resume); ctr_read_reports returns 1 for a pause, and
+ * TypeScript prints the step, the pid and what to look at, and waits for Enter
+ * (src/runtime/step-pause.ts, whose CHILD_PAUSE_STEPS is this list, in this order; the unit
+ * test test/unit/native-contract.test.ts holds the two together). Without pause_steps
+ * ctr_pause returns at once: nothing is sent.
+ */
+enum ctr_pause { CTR_PAUSE_ROOTFS, CTR_PAUSE_PIVOT_ROOT, CTR_PAUSE_HOSTNAME, CTR_PAUSE_NETWORK, CTR_PAUSE_CREDS, CTR_PAUSE_EXEC, CTR_PAUSE_COUNT };
+extern const char *const ctr_pause_steps[CTR_PAUSE_COUNT];
+#define CTR_RESUME 'c'
+void ctr_pause_init(int on);
+void ctr_pause(enum ctr_pause step);
 struct ctr_msg {
   int type;
   int err;                 /* errno, for CTR_MSG_ERROR */
@@ -133,6 +156,7 @@ struct ctr_msg {
 
 /* explain.c: teaching output and failure reports, both from the step that does the work */
 void ctr_explain_init(int fd, int sync_fd);
+void ctr_explain_names(const struct ctr_explain_name *names, size_t n);
 void ctr_explain(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctr_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void ctr_send_msg(const struct ctr_msg *m, int fd_to_pass);
@@ -207,10 +231,13 @@ int ctr_child_main(struct ctr_config *c) __attribute__((noreturn));
 struct ctr_spawn_result { pid_t pid; int sync_fd; int err; char step[CTR_MAX_STEP]; };
 int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r);
 /* Release the child, read what it reports. Returns 0 when it exec'd (or, with an exec fifo,
- * is ready), -1 on failure (r filled). *pty_master gets the pty master fd when c->tty.
+ * is ready), 1 when it paused (run --step: r->step is the step), -1 on failure (r filled). *pty_master gets the pty master fd when c->tty.
  * root_fd >= 0 is passed along with "go" (c->root_from_parent). */
 int ctr_start(int sync_fd, const char *state, int root_fd, int *pty_master, struct ctr_spawn_result *r);
 int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_spawn_result *r);
+/* run --step: the child is paused (ctr_start or ctr_resume returned 1, r->step its name): let
+ * it go on and read on, as ctr_start does */
+int ctr_resume(int sync_fd, int *pty_master, struct ctr_spawn_result *r);
 int ctr_load_init(const char *path, int *out_fd);
 
 /* idmap.c: --userns=remap's root: an overlay of idmapped image layers, made by a helper

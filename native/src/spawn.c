@@ -75,6 +75,7 @@ int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r) {
   }
   c->sync_fd = sv[1];
   ctr_explain_init(c->explain_fd, -1);
+  ctr_explain_names(c->explain_names, c->n_explain_names);
   long pid = ctr_clone3(c->clone_flags, c->cgroup_fd);
   if (pid < 0 && c->cgroup_fd >= 0) {
     /* no clone3/CLONE_INTO_CGROUP here: clone plainly; the caller writes cgroup.procs */
@@ -89,6 +90,7 @@ int ctr_spawn(struct ctr_config *c, struct ctr_spawn_result *r) {
   describe_clone_flags(c->clone_flags, c->cgroup_fd >= 0, opts, names, sizeof opts);
   if (pid > 0)
     ctr_explain("clone the container's first process into new namespaces", "unshare --fork%s  # clone3(%s)", opts, names);
+  ctr_explain_names(NULL, 0); /* c's memory is freed once we return */
   if (pid < 0) {
     close(sv[0]);
     r->err = e;
@@ -121,6 +123,11 @@ int ctr_read_reports(int sync_fd, int *pty_master, pid_t *inner_pid, struct ctr_
       return -1;
     }
     if (m.type == CTR_MSG_READY) return 0; /* OCI create: set up, waiting for `start` */
+    if (m.type == CTR_MSG_PAUSE) { /* run --step: waits for ctr_resume */
+      memcpy(r->step, m.step, sizeof r->step);
+      r->step[sizeof r->step - 1] = '\0';
+      return 1;
+    }
     if (m.type == CTR_MSG_PID && inner_pid) *inner_pid = (pid_t)m.err;
     if (m.type == CTR_MSG_PTY) {
       struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -139,6 +146,16 @@ int ctr_start(int sync_fd, const char *state, int root_fd, int *pty_master, stru
   if (ctr_sendmsg_fd(sync_fd, go, len + 1, root_fd) < 0) {
     r->err = errno;
     strcpy(r->step, "sendmsg(sync socket)");
+    return -1;
+  }
+  return ctr_read_reports(sync_fd, pty_master, NULL, r);
+}
+
+int ctr_resume(int sync_fd, int *pty_master, struct ctr_spawn_result *r) {
+  char b = CTR_RESUME;
+  if (send(sync_fd, &b, 1, MSG_NOSIGNAL) != 1) {
+    r->err = errno;
+    strcpy(r->step, "send(sync socket)");
     return -1;
   }
   return ctr_read_reports(sync_fd, pty_master, NULL, r);

@@ -5,7 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { MinictrError } from '../errors.js';
+import { InterruptedError, MinictrError } from '../errors.js';
 import { checkStateRoots } from '../paths.js';
 import { profileMark } from '../util/profile.js';
 import { commands, type Register } from './commands/index.js';
@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<void> {
     code = reportError(err);
     // docker run's contract: 125 when the runtime fails (a bad flag or name, no such image,
     // a step that failed), 126/127 when the command cannot be run, else the command's status
-    if (verbOf(argv) === 'run' && code !== 0 && code !== 126 && code !== 127) code = 125;
+    // (Ctrl-C at a run --step pause is the shell's 130)
+    if (verbOf(argv) === 'run' && code !== 0 && code !== 126 && code !== 127 && !(err instanceof InterruptedError)) code = 125;
   }
   profileMark('exit');
   process.exit(code);

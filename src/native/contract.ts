@@ -54,9 +54,26 @@ export interface SpawnRecord {
   /** OCI createContainer/startContainer hooks, run by the child */
   hooks?: ChildHooksRecord;
   explainFd: number;
+  /** explain lines write these values as $name (sorted longest first; src/util/explain.ts) */
+  explainNames?: ExplainNameRecord[];
+  /** run --step: the child stops before each of its steps (PAUSE_POINTS) until resume() */
+  pauseSteps?: boolean;
   /** run -d: the container's parent becomes minictr-monitor, which logs and records the exit */
   detach?: DetachRecord;
 }
+
+/** In explain output, value (a long path) is written $name. */
+export interface ExplainNameRecord {
+  name: string;
+  value: string;
+}
+
+/**
+ * run --step: the steps the child stops before, in its order, as native/src/minictr.h's enum
+ * ctr_pause names them (the child sends the name, then waits for resume()).
+ */
+export const PAUSE_POINTS = ['rootfs', 'pivot_root', 'hostname', 'network', 'creds', 'exec'] as const;
+export type PausePoint = (typeof PAUSE_POINTS)[number];
 
 export interface CredsRecord {
   bounding: number[];

@@ -9,6 +9,7 @@ import { profileMark } from '../util/profile.js';
 import type { DeviceRuleRecord, EnterRecord, IdmapRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
+export { PAUSE_POINTS } from './contract.js';
 
 const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
 
@@ -48,6 +49,13 @@ export const MS = {
   STRICTATIME: 1 << 24,
   LAZYTIME: 1 << 25,
 } as const;
+
+/** start()'s answer: the child exec'd (syncFd is closed), or (run --step, pauseSteps) it
+ * stopped before a step of its own and waits for resume(syncFd). */
+export interface StartResult {
+  ptyMaster: number;
+  paused?: string;
+}
 
 export interface WaitResult {
   exitCode: number;
@@ -102,7 +110,9 @@ export interface NativeAddon {
   sendFd(socket: number, fd: number): void;
   /** release the child (state: the JSON its hooks read; rootFd: its root, with
    * rootFromParent); returns once it exec'd (or, with execFifo, is ready) */
-  start(syncFd: number, state?: string, rootFd?: number): { ptyMaster: number };
+  start(syncFd: number, state?: string, rootFd?: number): StartResult;
+  /** run --step: let a child that paused (start() or resume() said paused) go on */
+  resume(syncFd: number): StartResult;
   /** --userns=remap: the child's root, an overlay of idmapped layers made by a helper in a
    * mount namespace of its own (node's never changes): a detached mount, for start() */
   idmappedOverlay(record: IdmapRecord): { mountFd: number };

@@ -17,6 +17,7 @@ import { limitsFromResources } from '../cgroup/resources.js';
 import { MinictrError } from '../errors.js';
 import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type NativeStepError, type NetConfigRecord } from '../native/index.js';
 import { runHostHooks } from './hooks.js';
+import type { StepName, StepPauser } from './step-pause.js';
 import type { OciIdMapping, OciSpec, OciState } from '../spec/config.js';
 import type { Explainer } from '../util/explain.js';
 import { profileMark } from '../util/profile.js';
@@ -73,6 +74,8 @@ export interface LaunchOptions {
   state: (pid: number) => OciState;
   /** host-side work while the child waits (wiring the bridge network's veth) */
   beforeStart?: (pid: number) => Promise<void>;
+  /** run --step: wait before each step, the parent's here and the child's (it stops in C) */
+  pause?: StepPauser;
 }
 
 export interface Launched {
@@ -135,8 +138,10 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
   profileMark('seccomp-compiled');
+  await o.pause?.before('cgroup');
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;
+  let pausedFd = -1;
   const addon = native();
   try {
     const rules = spec.linux?.resources?.devices;
@@ -161,15 +166,21 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       seccomp,
       lastCap: lastCap(),
       cgroupName: o.cgroupName,
+      explainNames: o.explain.names.length ? [...o.explain.names] : undefined,
+      pauseSteps: o.pause !== undefined,
     });
     if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
     profileMark('before-spawn');
+    await o.pause?.before('clone');
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;
     profileMark('spawned');
     let rootFd = -1;
     try {
-      if (record.cloneFlags & CLONE.NEWUSER) writeIdMaps(pid, spec, o.explain);
+      if (record.cloneFlags & CLONE.NEWUSER) {
+        await o.pause?.before('idmap', pid);
+        writeIdMaps(pid, spec, o.explain);
+      }
       if (o.idmappedOverlay) rootFd = idmappedRoot(pid, o.idmappedOverlay, o.explainFd);
       cgroup.attach(pid, child.intoCgroup);
       if (spec.process?.oomScoreAdj !== undefined) {
@@ -181,7 +192,16 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       await runHostHooks('createRuntime', spec.hooks?.createRuntime, state, o.explain);
       await o.beforeStart?.(pid);
       profileMark('before-start');
-      const { ptyMaster } = addon.start(child.syncFd, JSON.stringify(state), rootFd);
+      let started = addon.start(child.syncFd, JSON.stringify(state), rootFd);
+      let ptyMaster = started.ptyMaster;
+      while (started.paused !== undefined) {
+        // run --step: the child stopped before a step of its own; the socket stays open
+        pausedFd = child.syncFd;
+        await o.pause!.before(started.paused as StepName, pid);
+        started = addon.resume(child.syncFd);
+        pausedFd = -1;
+        if (started.ptyMaster >= 0) ptyMaster = started.ptyMaster;
+      }
       profileMark('execed');
       return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
     } catch (err) {
@@ -192,6 +212,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       if (rootFd >= 0) addon.close(rootFd);
     }
   } catch (err) {
+    if (pausedFd >= 0) addon.close(pausedFd);
     if (pid > 0) {
       signalProcess(pid, 'SIGKILL');
       if (!o.detach) await addon.wait(pid).catch(() => undefined);

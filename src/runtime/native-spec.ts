@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { cgroupNamespaceView } from '../cgroup/ns-view.js';
 import { CLONE, MS } from '../native/index.js';
-import type { CredsRecord, DeviceRecord, EnterRecord, HookRecord, MountRecord, NetConfigRecord, SpawnRecord, SymlinkRecord } from '../native/index.js';
+import type { CredsRecord, DeviceRecord, EnterRecord, ExplainNameRecord, HookRecord, MountRecord, NetConfigRecord, SpawnRecord, SymlinkRecord } from '../native/index.js';
 import { parseMountOptions } from '../spec/mount-options.js';
 import { SpecError } from '../spec/parse.js';
 import type { NamespaceType, OciHook, OciMount, OciProcess, OciSpec } from '../spec/config.js';
@@ -33,6 +33,10 @@ export interface NativeSpecOptions {
   stdio: [number, number, number];
   cgroupFd: number;
   explainFd: number;
+  /** explain lines write these values as $name */
+  explainNames?: ExplainNameRecord[];
+  /** run --step: the child stops before each of its steps */
+  pauseSteps?: boolean;
   dieWithParent: boolean;
   noPivot?: boolean;
   preserveFds?: number;
@@ -229,6 +233,8 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
       ? { hooks: { createContainer: hookRecords(spec.hooks?.createContainer), startContainer: hookRecords(spec.hooks?.startContainer) } }
       : {}),
     explainFd: o.explainFd,
+    ...(o.explainNames?.length ? { explainNames: o.explainNames } : {}),
+    ...(o.pauseSteps ? { pauseSteps: true } : {}),
   };
 }
 

@@ -27,6 +27,10 @@ export interface RunOptions {
   mounts?: string[];
   tmpfs: string[];
   explain: boolean;
+  /** --explain=full: paths written out, not named ($C) */
+  explainFull?: boolean;
+  /** --step: wait for Enter before each kernel step (attached runs) */
+  step?: boolean;
   detach?: boolean;
   user?: string;
   replicas?: number;

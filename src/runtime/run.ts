@@ -47,6 +47,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const replicas = opts.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
   if (replicas > 1 && !opts.detach) throw new UsageError('--replicas needs -d: replicas run detached');
+  if (opts.step && opts.detach) throw new UsageError('--step needs an attached run (not -d): it waits for Enter before each step');
   const mode = parseNetworkMode(opts.network);
   const ports = (opts.publish ?? []).map(parsePortMapping);
   const labels = parseLabels(opts.labels ?? []);
@@ -87,7 +88,8 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
     supplementaryGroups(undefined, security.groupAdd, { layers: layerDirs(image) });
   }
-  const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const explaining = opts.explain || Boolean(opts.step);
+  const explain = createExplainer(explaining, (s) => writeSync(2, s));
   const userns = usernsMode === 'remap' ? await remappedIds(explain) : undefined;
 
   const newContainer = (name: string | undefined, volumes: VolumeMount[]): Container =>
@@ -161,13 +163,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (!opts.detach) {
     const container = await create(opts.name);
     profileMark('container-created');
-    return (await startContainer(container, { detach: false, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: explaining, explainFull: opts.explainFull, step: opts.step, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
   for (let i = 1; i <= replicas; i++) {
     const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
     const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
+    await startContainer(container, { detach: true, explain: opts.explain, explainFull: opts.explainFull, image, copyUp: prepared.get(container.config.id)?.copyUp });
     if (opts.onStarted) opts.onStarted(container);
     else writeSync(1, `${container.config.id}\n`);
   }

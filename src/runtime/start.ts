@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, InterruptedError, NotFoundError } from '../errors.js';
 import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage } from '../image/resolve.js';
 import { layerDirs, type ImageRecord } from '../image/store.js';
@@ -18,10 +18,11 @@ import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { profileMark } from '../util/profile.js';
-import { createExplainer, type Explainer } from '../util/explain.js';
+import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
 import { ContainerStartError, launch, type LaunchOptions } from './launch.js';
+import { createStepPauser, type StepPauser } from './step-pause.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
 import { carriedState, cgroupName, exitFile, healthFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
@@ -36,6 +37,12 @@ export interface StartOptions {
   /** hand the container to minictr-monitor and return at once */
   detach: boolean;
   explain: boolean;
+  /** --explain=full: every path written out (otherwise the container's id, dir and layers
+   * are named once, $ID, $C, $L1...) */
+  explainFull?: boolean;
+  /** run --step: wait for Enter before each kernel step; Ctrl-C at a pause removes the
+   * container (attached runs only) */
+  step?: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
   /** run, at a container's first start: the targets of empty volumes, filled by the C child
@@ -58,10 +65,12 @@ export async function startContainer(container: Container, opts: StartOptions): 
   const image = opts.image ?? (await resolveImage(container.config.imageId));
   const cfg = container.config;
   let devNull = -1;
+  const pause = opts.step ? createStepPauser(cgroupName(cfg.id), (s) => writeSync(2, s)) : undefined;
   try {
     rmSync(exitFile(container.dir), { force: true });
     rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
     const layers = layerDirs(image);
+    if (!opts.explainFull) explain.nameLongPaths(containerNames(cfg.id, container.dir, layers));
     const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
     const groups = supplementaryGroups(cfg.user, cfg.security?.groupAdd ?? [], { layers });
     if (!cfg.interactive && !cfg.tty) devNull = openSync('/dev/null', 'r');
@@ -100,9 +109,11 @@ export async function startContainer(container: Container, opts: StartOptions): 
       netConfig,
       opts,
       explain,
+      pause,
     });
   } catch (err) {
-    if (cfg.autoRemove) await destroyContainer(container);
+    // Ctrl-C at a run --step pause: the run is called off, nothing of it is left
+    if (cfg.autoRemove || (pause && err instanceof InterruptedError)) await destroyContainer(container);
     else {
       await removeCgroup(cgroupName(cfg.id));
       container.state = { ...carriedState(container.state), status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
@@ -164,9 +175,10 @@ function minictrCommand(...args: string[]): string[] {
 }
 
 /** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
-async function wireNetwork(container: Container, pid: number, explain: Explainer): Promise<void> {
+async function wireNetwork(container: Container, pid: number, explain: Explainer, pause?: StepPauser): Promise<void> {
   const n = container.config.network;
   if (!n?.network) return;
+  await pause?.before('veth', pid);
   const { connectContainer, refreshHosts } = await import('../network/container/attach.js');
   await connectContainer(container.config.id, pid, n, explain);
   refreshHosts(n.network, hostsEntry);
@@ -179,6 +191,7 @@ interface RunParts {
   netConfig?: Awaited<ReturnType<typeof import('../network/container/attach.js').containerInterface>>;
   opts: StartOptions;
   explain: Explainer;
+  pause?: StepPauser;
 }
 
 async function run(container: Container, spec: OciSpec, p: RunParts): Promise<number | undefined> {
@@ -209,6 +222,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
       netConfig: p.netConfig,
       detach: opts.detach ? detachRecord(container) : undefined,
       state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
+      pause: p.pause,
       beforeStart: async (pid) => {
         if (!opts.detach) {
           exited = addon.wait(pid);
@@ -219,7 +233,7 @@ async function run(container: Container, spec: OciSpec, p: RunParts): Promise<nu
         container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
         saveState(container);
         if (!opts.detach) stopForwarding = forwardSignals(pid);
-        await wireNetwork(container, pid, explain);
+        await wireNetwork(container, pid, explain, p.pause);
       },
     });
     cgroup = launched.cgroup;

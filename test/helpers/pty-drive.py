@@ -4,10 +4,13 @@
 usage: pty-drive.py SCRIPT.json -- CMD...
 SCRIPT.json is a list of steps: {"wait": "text"} waits until the output contains text,
 {"send": "keys"} types keys ("\\u0003" is Ctrl-C), {"resize": [rows, cols]} resizes the
-window (the kernel sends SIGWINCH). Prints everything the terminal showed, then
+window (the kernel sends SIGWINCH). To look at the host while the command waits (run
+--step): {"capture": "regex with a group", "as": "NAME"} sets $NAME to the group's last match
+in the output so far, and {"sh": "command"} runs it now, with those names in its environment.
+Prints everything the terminal showed, then each sh step's output after a line "SH <n>:", then
 "EXIT <status>" on the last line.
 """
-import fcntl, json, os, pty, select, struct, sys, termios, time
+import fcntl, json, os, pty, re, select, struct, subprocess, sys, termios, time
 
 steps = json.load(open(sys.argv[1]))
 cmd = sys.argv[sys.argv.index('--') + 1:]
@@ -17,6 +20,8 @@ if pid == 0:
 
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0))
 out = b''
+names = {}
+shells = []
 
 def pump(timeout):
     global out
@@ -53,10 +58,18 @@ for step in steps:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     elif 'sleep' in step:
         pump(step['sleep'])
+    elif 'capture' in step:
+        found = re.findall(step['capture'].encode(), out)
+        names[step['as']] = found[-1].decode() if found else ''
+    elif 'sh' in step:
+        r = subprocess.run(['sh', '-c', step['sh']], env={**os.environ, **names}, capture_output=True, timeout=15)
+        shells.append((r.stdout + r.stderr).decode(errors='replace'))
 
 deadline = time.time() + 15
 while time.time() < deadline and pump(0.1):
     pass
 _, status = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors='replace'))
+for i, text in enumerate(shells):
+    sys.stdout.write(f"\nSH {i}:\n{text}")
 print(f"\nEXIT {os.waitstatus_to_exitcode(status)}")

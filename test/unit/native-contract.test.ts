@@ -10,9 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native/index.js';
 import type {
-  ChildHooksRecord, CredsRecord, DetachRecord, DeviceRecord, EnterRecord, HookRecord, IdmapRecord, MountRecord, NamespaceJoinRecord,
+  ChildHooksRecord, CredsRecord, DetachRecord, DeviceRecord, EnterRecord, ExplainNameRecord, HookRecord, IdmapRecord, MountRecord, NamespaceJoinRecord,
   NetConfigRecord, RlimitRecord, SpawnRecord, SymlinkRecord, SysctlRecord,
 } from '../../src/native/index.js';
+import { PAUSE_POINTS } from '../../src/native/index.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import { toEnterRecord, toSpawnRecord } from '../../src/runtime/native-spec.js';
 
@@ -42,12 +43,14 @@ const netConfig: Required<NetConfigRecord> = { ifname: 'eth0', address: '10.88.0
 const hook: Required<HookRecord> = { path: '/bin/true', args: ['true'], env: [], timeout: 1 };
 const hooks: Required<ChildHooksRecord> = { createContainer: [hook], startContainer: [] };
 const detach: Required<DetachRecord> = { monitorPath: `${NOWHERE}/monitor`, logPath: `${NOWHERE}/log`, exitPath: `${NOWHERE}/exit.json`, onExit: ['true'], keepStdin: false, healthProbe: ['true'], healthIntervalMs: 1000 };
+const explainName: Required<ExplainNameRecord> = { name: 'C', value: '/var/lib/minictr/containers/x' };
 const spawn: Required<SpawnRecord> = {
   cloneFlags: 0, unshareCgroupns: false, joinNamespaces: [join], rootfs: NOWHERE, overlay: 'lowerdir=/a', rootReadonly: false,
   rootPropagation: 0, noPivot: false, mounts: [mount], devices: [device], symlinks: [symlink], masked: [], readonly: [],
   sysctls: [sysctl], hostname: 'unit', domainname: 'unit', cwd: '/', command: ['true'], initMode: 'exec', env: [], creds, tty: false,
   ttyRows: 24, ttyCols: 80, stdio: [0, 1, 2], preserveFds: 0, loopbackUp: false, netConfig, dieWithParent: false, cgroupFd: -1,
   initPath: `${NOWHERE}/minictr-init`, execFifo: `${NOWHERE}/exec.fifo`, hooks, explainFd: -1, detach, rootFromParent: false,
+  explainNames: [explainName], pauseSteps: false,
 };
 const enter: Required<EnterRecord> = {
   pid: 0, nsFlags: 0, command: ['true'], env: [], cwd: '/', creds, tty: false, stdio: [0, 1, 2], detach: false, preserveFds: 0,
@@ -60,7 +63,7 @@ const idmap: Required<IdmapRecord> = { pid: 0, layers: [`${NOWHERE}/layer`], upp
 const RECORDS: Record<string, { record: object; optional: object }> = {
   spawn: {
     record: spawn,
-    optional: { overlay: true, hostname: true, domainname: true, ttyRows: true, ttyCols: true, netConfig: true, execFifo: true, hooks: true, detach: true } satisfies KeySet<OptionalKeys<SpawnRecord>>,
+    optional: { overlay: true, hostname: true, domainname: true, ttyRows: true, ttyCols: true, netConfig: true, execFifo: true, hooks: true, detach: true, explainNames: true, pauseSteps: true } satisfies KeySet<OptionalKeys<SpawnRecord>>,
   },
   creds: { record: creds, optional: { keyring: true, seccomp: true } satisfies KeySet<OptionalKeys<CredsRecord>> },
   enter: { record: enter, optional: { cwd: true, creds: true } satisfies KeySet<OptionalKeys<EnterRecord>> },
@@ -76,16 +79,23 @@ const RECORDS: Record<string, { record: object; optional: object }> = {
   hook: { record: hook, optional: {} satisfies KeySet<OptionalKeys<HookRecord>> },
   detach: { record: detach, optional: { onExit: true, healthProbe: true, healthIntervalMs: true } satisfies KeySet<OptionalKeys<DetachRecord>> },
   idmap: { record: idmap, optional: {} satisfies KeySet<OptionalKeys<IdmapRecord>> },
+  explainName: { record: explainName, optional: {} satisfies KeySet<OptionalKeys<ExplainNameRecord>> },
 };
 
 const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
+/** not a record: the names of run --step's pauses in the child */
+const PAUSES = 'pausePoints';
 const cList = (name: string): string[] => native().contract()[name] ?? [];
 const cKeys = (name: string): string[] => sorted(cList(name).map((k) => k.replace(/\?$/, '')));
 const cOptional = (name: string): string[] => sorted(cList(name).filter((k) => k.endsWith('?')).map((k) => k.slice(0, -1)));
 
 describe('the field lists of contract.c and the records of contract.ts', () => {
   it('the C side lists exactly the records this test knows', () => {
-    expect(sorted(Object.keys(native().contract()))).toEqual(sorted(Object.keys(RECORDS)));
+    expect(sorted(Object.keys(native().contract()).filter((k) => k !== PAUSES))).toEqual(sorted(Object.keys(RECORDS)));
+  });
+
+  it('run --step: the child pauses at the steps PAUSE_POINTS names, in that order', () => {
+    expect(cList(PAUSES)).toEqual([...PAUSE_POINTS]);
   });
 
   it.each(Object.keys(RECORDS))('%s: the same keys', (name) => {
@@ -107,7 +117,7 @@ function checkAgainstC(value: Record<string, unknown>, list: string): void {
   expect(keys.filter((k) => !cKeys(list).includes(k)), `${list}: keys the C side does not know`).toEqual([]);
   const required = cKeys(list).filter((k) => !cOptional(list).includes(k));
   expect(required.filter((k) => value[k] === undefined), `${list}: required keys missing`).toEqual([]);
-  const nested: Record<string, string> = { creds: 'creds', netConfig: 'netConfig', hooks: 'hooks', detach: 'detach', seccomp: 'seccomp', mounts: 'mount', devices: 'device', symlinks: 'symlink', joinNamespaces: 'join', sysctls: 'sysctl', rlimits: 'rlimit', createContainer: 'hook', startContainer: 'hook' };
+  const nested: Record<string, string> = { creds: 'creds', netConfig: 'netConfig', hooks: 'hooks', detach: 'detach', seccomp: 'seccomp', mounts: 'mount', devices: 'device', symlinks: 'symlink', joinNamespaces: 'join', sysctls: 'sysctl', rlimits: 'rlimit', createContainer: 'hook', startContainer: 'hook', explainNames: 'explainName' };
   for (const [k, v] of Object.entries(value)) {
     const sub = nested[k];
     if (!sub || typeof v !== 'object' || v === null || Buffer.isBuffer(v)) continue; // enter's detach is a boolean
@@ -129,10 +139,10 @@ describe('what src/runtime/native-spec.ts builds fits the C lists', () => {
     const r = toSpawnRecord(s, {
       bundle: '/b', overlay: 'lowerdir=/a', initMode: 'pid1', initPath: '/x/init', stdio: [0, 1, 2], cgroupFd: 5, explainFd: -1, dieWithParent: true,
       keyring: 'k', execFifo: '/r/exec.fifo', netConfig: { ifname: 'eth0', address: '10.88.0.2', prefix: 16, gateway: '10.88.0.1' },
-      seccomp: { filter: Buffer.alloc(8), flags: 0 }, lastCap: 40,
+      seccomp: { filter: Buffer.alloc(8), flags: 0 }, lastCap: 40, explainNames: [{ name: 'ID', value: 'abc' }], pauseSteps: true,
     });
     checkAgainstC(r as unknown as Record<string, unknown>, 'spawn');
-    expect(Object.keys(r)).toEqual(expect.arrayContaining(['overlay', 'hostname', 'domainname', 'ttyRows', 'ttyCols', 'netConfig', 'execFifo', 'hooks']));
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['overlay', 'hostname', 'domainname', 'ttyRows', 'ttyCols', 'netConfig', 'execFifo', 'hooks', 'explainNames', 'pauseSteps']));
   });
 
   it('a minimal spawn record, and an enter record', () => {
@@ -193,6 +203,7 @@ describe('the addon refuses a bad record before doing anything', () => {
     ['in hooks', { ...base, hooks: { ...hooks, poststart: [] } }, 'hooks: unknown key "poststart"'],
     ['in a hook', { ...base, hooks: { ...hooks, createContainer: [{ ...hook, cwd: '/' }] } }, 'hooks[]: unknown key "cwd"'],
     ['in detach', { ...base, detach: { ...detach, pidFile: '/x' } }, 'detach: unknown key "pidFile"'],
+    ['in an explain name', { ...base, explainNames: [{ ...explainName, short: true }] }, 'explainNames[]: unknown key "short"'],
   ])('spawn: an unknown key %s', (_where, record, message) => {
     const e = spawnWith(record);
     expect(e).toBeInstanceOf(TypeError);
@@ -226,6 +237,8 @@ describe('the addon refuses a bad record before doing anything', () => {
     expect(spawnWith({ ...base, command: [] }).message).toBe('spawn record: command: empty (see src/native/contract.ts)');
     expect(spawnWith({ ...base, creds: { ...creds, bounding: [64] } }).message).toBe('spawn record: bounding[0]: no capability 64 (see src/native/contract.ts)');
     expect(spawnWith({ ...base, creds: { ...creds, seccomp: { filter: Buffer.alloc(5), flags: 0 } } }).message).toBe('spawn record: seccomp.filter: 5 bytes is not a BPF program (see src/native/contract.ts)');
+    expect(spawnWith({ ...base, explainNames: [{ name: 'C', value: '' }] }).message).toBe('spawn record: explainNames[0]: empty (see src/native/contract.ts)');
+    expect(spawnWith({ ...base, pauseSteps: 1 }).message).toBe('spawn record: pauseSteps: not a boolean (see src/native/contract.ts)');
     expect(spawnWith({ ...base, rootfs: 'a\0b' }).message).toBe('spawn record: rootfs: holds a NUL byte (see src/native/contract.ts)');
   });
 

@@ -61,7 +61,10 @@ export function defineRun(cmd: Command): Command {
     .option('--shm-size <bytes>', 'size of /dev/shm, e.g. 128m (default 64m)')
     .option('--group-add <group>', 'an additional group (name from the container\'s /etc/group, or a number; repeatable)', collect, [])
     .option('--device <host[:ctr][:rwm]>', 'give the container a host device node (repeatable)', collect, [])
-    .option('--explain', 'print each kernel step with its shell equivalent', false)
+    .option('--explain', 'print each kernel step with its shell equivalent (long paths named once: $ID, $C, $L1)', false)
+    // commander takes "--explain=full" as an option of its own (an optional value would eat the image)
+    .addOption(new Option('--explain=full', 'the same, every path written out in full'))
+    .option('--step', 'class mode: before each kernel step print the container\'s pid and what to look at, wait for Enter (implies --explain)', false)
     .passThroughOptions()
     .helpOption('--help', 'display help for command');
 }
@@ -112,7 +115,9 @@ function runOptionsFrom(image: string, command: string[], o: Record<string, unkn
     volumes: o.volume as string[],
     mounts: o.mount as string[],
     tmpfs: o.tmpfs as string[],
-    explain: Boolean(o.explain),
+    explain: Boolean(o.explain) || Boolean(o['explain=full']),
+    explainFull: Boolean(o['explain=full']),
+    step: Boolean(o.step),
     detach: Boolean(o.detach),
     user: o.user as string | undefined,
     replicas: o.replicas as number | undefined,
