@@ -81,14 +81,14 @@ export async function stopContainer(ref: string, timeoutSec?: number): Promise<C
 }
 
 /** Start a stopped container again; its filesystem (the overlay upper dir) is kept. */
-export async function startExisting(ref: string, opts: { attach: boolean; explain: boolean }): Promise<number | undefined> {
+export async function startExisting(ref: string, opts: { attach: boolean; explain: boolean; explainFull?: boolean }): Promise<number | undefined> {
   const c = findContainer(ref);
   return withContainerLock(c, async () => {
     if (isRunning(c)) throw new ConflictError(`container ${c.config.name} is already running`);
     // a start by hand: the policy counts again from 0 (as docker start does)
     cancelPendingRestart(c);
     c.state = { ...c.state, restartCount: undefined, backoffMs: undefined, stoppedByUser: undefined };
-    return startContainer(c, { detach: !opts.attach, explain: opts.explain });
+    return startContainer(c, { detach: !opts.attach, explain: opts.explain, explainFull: opts.explainFull });
   });
 }
 
