@@ -3,12 +3,14 @@
  * container (what the kernel shows the process), never from minictr's own report.
  */
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { inBusybox, leftovers, newSince } from './helpers/container.js';
+import { findStaticBusybox } from '../src/image/busybox.js';
 
 const DOCKER_CAP_EFF = '00000000a80425fb';
 
@@ -90,6 +92,28 @@ describe('filesystem isolation', () => {
     const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
     expect(hostMounts).not.toContain(process.env.MINICTR_ROOT!);
     expect((await run).exitCode).toBe(0);
+  });
+
+  it('the chroot escape of examples/LAB.md gets out of a chroot, and not out of a container', async () => {
+    const lab = mkdtempSync(join(tmpdir(), 'minictr-escape-'));
+    try {
+      const src = fileURLToPath(new URL('../examples/chroot-escape.c', import.meta.url));
+      await execa('cc', ['-static', '-O2', '-o', join(lab, 'escape'), src]);
+      mkdirSync(join(lab, 'jail', 'bin'), { recursive: true });
+      copyFileSync(join(lab, 'escape'), join(lab, 'jail', 'escape'));
+      copyFileSync(await findStaticBusybox(), join(lab, 'jail', 'bin', 'busybox'));
+      // from a chroot: the host's root, where the marker is
+      const jailed = await execa('chroot', [join(lab, 'jail'), '/bin/busybox', 'cat', marker], { reject: false });
+      expect(jailed.exitCode).toBe(1);
+      const out = await execa('chroot', [join(lab, 'jail'), '/escape', '/bin/cat', marker], { reject: false });
+      expect(out.stdout).toBe('host');
+      // from a container (which may chroot: CAP_SYS_CHROOT is one of Docker's 14): its own /
+      const r = await minictr(['run', '--rm', '-v', `${lab}:/lab`, 'busybox', '/lab/escape', '/bin/sh', '-c', `cat ${marker}; ls /lab/escape`]);
+      expect(r.stderr).toContain(`can't open '${marker}'`);
+      expect(r.stdout.trim()).toBe('/lab/escape');
+    } finally {
+      rmSync(lab, { recursive: true, force: true });
+    }
   });
 
   it('a file written inside changes neither the image nor another container', async () => {
