@@ -138,7 +138,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     o.explain.note('seccomp: none (unconfined): every system call reaches the kernel');
   }
   profileMark('seccomp-compiled');
-  await o.pause?.before('cgroup');
+  if (o.pause) await o.pause.before('cgroup'); // run --step (a plain run does not even await)
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
   let pid = -1;
   let pausedFd = -1;
@@ -171,14 +171,14 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     });
     if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
     profileMark('before-spawn');
-    await o.pause?.before('clone');
+    if (o.pause) await o.pause.before('clone');
     const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
     pid = child.pid;
     profileMark('spawned');
     let rootFd = -1;
     try {
       if (record.cloneFlags & CLONE.NEWUSER) {
-        await o.pause?.before('idmap', pid);
+        if (o.pause) await o.pause.before('idmap', pid);
         writeIdMaps(pid, spec, o.explain);
       }
       if (o.idmappedOverlay) rootFd = idmappedRoot(pid, o.idmappedOverlay, o.explainFd);

@@ -178,7 +178,7 @@ function minictrCommand(...args: string[]): string[] {
 async function wireNetwork(container: Container, pid: number, explain: Explainer, pause?: StepPauser): Promise<void> {
   const n = container.config.network;
   if (!n?.network) return;
-  await pause?.before('veth', pid);
+  if (pause) await pause.before('veth', pid);
   const { connectContainer, refreshHosts } = await import('../network/container/attach.js');
   await connectContainer(container.config.id, pid, n, explain);
   refreshHosts(n.network, hostsEntry);
