@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { parsePortMapping, portsOverlap } from '../network/container/ports.js';
 import type { PortMapping } from '../network/container/firewall.js';
-import { checkHealthyCondition, healthFlags, restartFlags, volumeFlags, type RunFeatures } from './mapping.js';
+import { healthFlags, restartFlags, volumeFlags } from './mapping.js';
 import type { BuildConfig, ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
 
 export const LABEL = {
@@ -116,18 +116,12 @@ export function checkPortClashes(services: PlannedService[], source: string): vo
   }
 }
 
-export function buildPlan(model: ComposeModel, opts: { features: RunFeatures; scale?: Record<string, number>; only?: Set<string> }): Plan {
+export function buildPlan(model: ComposeModel, opts: { scale?: Record<string, number>; only?: Set<string> } = {}): Plan {
   const ordered = startOrder(model.services, model.source);
   const services: PlannedService[] = [];
   for (const s of ordered) {
     if (opts.only && !opts.only.has(s.name)) continue;
-    const at = { source: model.source, project: model.project, service: s.name };
     if (s.networks.length > 1) throw new UsageError(`${model.source}: services.${s.name}.networks: not supported yet by minictr compose (a minictr container is on one network)`);
-    for (const d of s.dependsOn) if (d.condition === 'service_healthy') checkHealthyCondition(at, d.service, opts.features);
-    // the flags that need other branches are checked here, so a plan is all or nothing
-    s.volumes.forEach((v, i) => volumeFlags(at, v, i, opts.features));
-    restartFlags(at, s.restart, opts.features);
-    healthFlags(at, s.healthcheck, opts.features);
     const network = model.networks.find((n) => n.key === s.networks[0]!.key)!;
     services.push({ config: s, network, hash: serviceHash(s, network), replicas: opts.scale?.[s.name] ?? s.replicas });
   }
@@ -170,13 +164,11 @@ export interface RunArgvOptions {
   /** the replica's number (its name is PROJECT-SERVICE-N), or a one-off's own name */
   number?: number;
   oneOff?: { name: string; command: string[]; rm: boolean };
-  features: RunFeatures;
 }
 
 /** `minictr run ...` for one container of a service (without the leading `minictr`). */
 export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): string[] {
   const c = s.config;
-  const at = { source: plan.source, project: plan.project, service: c.name };
   const name = o.oneOff ? o.oneOff.name : containerName(plan.project, c.name, o.number!);
   const labels: Record<string, string> = {
     ...c.labels,
@@ -192,7 +184,7 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   for (const [k, v] of Object.entries(labels)) argv.push('-l', `${k}=${v}`);
   for (const [k, v] of Object.entries(c.environment)) argv.push('-e', `${k}=${v}`);
   if (!o.oneOff) for (const p of c.ports) argv.push('-p', p);
-  c.volumes.forEach((v, i) => argv.push(...volumeFlags(at, v, i, o.features, plan.volumes)));
+  for (const v of c.volumes) argv.push(...volumeFlags(plan.project, v, plan.volumes));
   for (const t of c.tmpfs) argv.push('--tmpfs', t);
   if (c.workingDir) argv.push('-w', c.workingDir);
   if (c.user) argv.push('-u', c.user);
@@ -201,7 +193,7 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   if (c.readOnly) argv.push('--read-only');
   if (c.privileged) argv.push('--privileged');
   for (const d of c.dns) argv.push('--dns', d);
-  argv.push(...restartFlags(at, c.restart, o.features), ...healthFlags(at, c.healthcheck, o.features));
+  argv.push(...restartFlags(c.restart), ...healthFlags(c.healthcheck));
   if (c.stopSignal) argv.push('--stop-signal', c.stopSignal);
   if (c.stopGracePeriod !== undefined) argv.push('--stop-timeout', String(c.stopGracePeriod));
   // entrypoint: its first word is run's --entrypoint (one word, as Docker's), the rest go before the command

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ComposeContext } from '../../compose/project.js';
-import { parseRunArgv, runFeatures } from './run.js';
+import { parseRunArgv } from './run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -21,7 +21,6 @@ async function context(sub: Command, explain = false): Promise<ComposeContext> {
   return {
     model,
     tree: loaded.tree,
-    features: runFeatures(compose.parent ?? undefined),
     parseRun: parseRunArgv,
     explain: createExplainer(explain, (s) => writeSync(2, s)),
     say: (line) => writeSync(2, `${line}\n`),

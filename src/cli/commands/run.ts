@@ -91,13 +91,6 @@ export function parseRunArgv(argv: string[]): RunOptions {
   return out!;
 }
 
-/** Which compose keys this minictr's run can carry out (flags other branches add). */
-export function runFeatures(program?: Command): { namedVolumes: boolean; restart: boolean; health: boolean } {
-  const run = defineRun(new Command('run'));
-  const has = (flag: string): boolean => run.options.some((o) => o.long === flag);
-  return { namedVolumes: Boolean(program?.commands.some((c) => c.name() === 'volume')), restart: has('--restart'), health: has('--health-cmd') };
-}
-
 function runOptionsFrom(image: string, command: string[], o: Record<string, unknown>): RunOptions {
   return {
     image,
