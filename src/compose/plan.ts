@@ -2,13 +2,15 @@
  * What `compose up` does, as plain minictr commands: the project's networks
  * (`network create PROJECT_NET`), then for each service in depends_on order its containers
  * PROJECT-SERVICE-1..N (`run -d --name ... --network ... --network-alias SERVICE -l ... IMAGE
- * CMD`). The argv built here is what runs (parsed by the real `run` command line) and what
+ * CMD`; a service on several networks gets `--network name=NET,alias=SERVICE` for each
+ * after the first, its eth1, eth2...). The argv built here is what runs (parsed by the real `run` command line) and what
  * --explain prints. Pure: no file or kernel object is touched.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { parsePortMapping, portsOverlap } from '../network/container/ports.js';
 import type { PortMapping } from '../network/container/firewall.js';
+import { MAX_NETWORKS } from '../network/container/mode.js';
 import { healthFlags, restartFlags, volumeFlags } from './mapping.js';
 import type { BuildConfig, ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
 
@@ -23,7 +25,8 @@ export const LABEL = {
 
 export interface PlannedService {
   config: ServiceConfig;
-  network: NetworkDecl;
+  /** in the file's order: the first is the container's eth0 */
+  networks: NetworkDecl[];
   /** of the resolved service (not of its replica count): unchanged means left running */
   hash: string;
   replicas: number;
@@ -96,9 +99,9 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function serviceHash(s: ServiceConfig, network: NetworkDecl): string {
+export function serviceHash(s: ServiceConfig, networks: NetworkDecl[]): string {
   const { replicas: _replicas, dependsOn: _dependsOn, ...rest } = s;
-  return createHash('sha256').update(canonical({ ...rest, network: network.name })).digest('hex');
+  return createHash('sha256').update(canonical({ ...rest, network: networks.map((n) => n.name).join(',') })).digest('hex');
 }
 
 /** No host port published twice: by two services, or by the replicas of one. */
@@ -121,12 +124,12 @@ export function buildPlan(model: ComposeModel, opts: { scale?: Record<string, nu
   const services: PlannedService[] = [];
   for (const s of ordered) {
     if (opts.only && !opts.only.has(s.name)) continue;
-    if (s.networks.length > 1) throw new UsageError(`${model.source}: services.${s.name}.networks: not supported yet by minictr compose (a minictr container is on one network)`);
-    const network = model.networks.find((n) => n.key === s.networks[0]!.key)!;
-    services.push({ config: s, network, hash: serviceHash(s, network), replicas: opts.scale?.[s.name] ?? s.replicas });
+    if (s.networks.length > MAX_NETWORKS) throw new UsageError(`${model.source}: services.${s.name}.networks: a minictr container is on at most ${MAX_NETWORKS} networks`);
+    const networks = s.networks.map((sn) => model.networks.find((n) => n.key === sn.key)!);
+    services.push({ config: s, networks, hash: serviceHash(s, networks), replicas: opts.scale?.[s.name] ?? s.replicas });
   }
   checkPortClashes(services, model.source);
-  const used = model.networks.filter((n) => services.some((s) => s.network.key === n.key));
+  const used = model.networks.filter((n) => services.some((s) => s.networks.some((x) => x.key === n.key)));
   const volumes = model.volumes.filter((d) => services.some((s) => s.config.volumes.some((v) => v.type === 'volume' && v.source === d.key)));
   return { project: model.project, source: model.source, networks: used, services, volumes };
 }
@@ -177,9 +180,11 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
     ...(o.oneOff ? { [LABEL.oneoff]: 'True' } : { [LABEL.number]: String(o.number), [LABEL.oneoff]: 'False' }),
     [LABEL.hash]: s.hash,
   };
-  const aliases = [c.name, ...(plan.networks.length ? (c.networks[0]?.aliases ?? []) : [])];
-  const argv = ['run', ...(o.oneOff ? (o.oneOff.rm ? ['--rm'] : []) : ['-d']), '--name', name, '--network', s.network.name];
-  for (const a of new Set(aliases)) argv.push('--network-alias', a);
+  // the service's name (and the file's aliases) on every network it is on, as Compose's DNS
+  const aliases = (i: number): string[] => [...new Set([c.name, ...(c.networks[i]?.aliases ?? [])])];
+  const argv = ['run', ...(o.oneOff ? (o.oneOff.rm ? ['--rm'] : []) : ['-d']), '--name', name, '--network', s.networks[0]!.name];
+  for (const a of aliases(0)) argv.push('--network-alias', a);
+  s.networks.slice(1).forEach((n, i) => argv.push('--network', [`name=${n.name}`, ...aliases(i + 1).map((a) => `alias=${a}`)].join(',')));
   if (c.hostname) argv.push('-h', c.hostname);
   for (const [k, v] of Object.entries(labels)) argv.push('-l', `${k}=${v}`);
   for (const [k, v] of Object.entries(c.environment)) argv.push('-e', `${k}=${v}`);

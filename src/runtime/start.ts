@@ -167,9 +167,9 @@ function minictrCommand(...args: string[]): string[] {
 async function wireNetwork(container: Container, pid: number, explain: Explainer): Promise<void> {
   const n = container.config.network;
   if (!n?.network) return;
-  const { connectContainer, refreshHosts } = await import('../network/container/attach.js');
+  const { attachments, connectContainer, refreshHosts } = await import('../network/container/attach.js');
   await connectContainer(container.config.id, pid, n, explain);
-  refreshHosts(n.network, hostsEntry);
+  for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
 }
 
 interface RunParts {

@@ -244,6 +244,19 @@ services:
     expect(one).not.toContain('-p');
     expect(one.slice(-3)).toEqual(['busybox', 'echo', 'hi']);
   });
+  it('a service on several networks: --network for the first, --network name=NET,alias=... for each other, its name an alias on all', () => {
+    const plan = buildPlan(model('services:\n  web:\n    image: x\n    networks: {front: {aliases: [www]}, back: {}}\n  db: {image: x, networks: [back]}\nnetworks: {front: {}, back: {}}\n'));
+    const web = plan.services.find((s) => s.config.name === 'web')!;
+    expect(web.networks.map((n) => n.name)).toEqual(['p_front', 'p_back']);
+    expect(plan.networks.map((n) => n.name)).toEqual(['p_front', 'p_back']);
+    const argv = runArgv(plan, web, { number: 1 });
+    expect(argv.slice(4, 12)).toEqual(['--network', 'p_front', '--network-alias', 'web', '--network-alias', 'www', '--network', 'name=p_back,alias=web']);
+    // it is what run accepts
+    expect(parseRunArgv(argv.slice(1)).network).toEqual(['p_front', 'name=p_back,alias=web']);
+    // one network more is a changed service
+    const one = buildPlan(model('services:\n  web:\n    image: x\n    networks: {front: {aliases: [www]}}\nnetworks: {front: {}, back: {}}\n'));
+    expect(one.services[0]!.hash).not.toBe(web.hash);
+  });
   it('the config hash changes with the service, not with its replica count or another service', () => {
     const base = buildPlan(model(app));
     const scaled = buildPlan(model(app), { scale: { backend: 3 } });

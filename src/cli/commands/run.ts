@@ -25,9 +25,9 @@ export function defineRun(cmd: Command): Command {
     .option('-v, --volume <SRC:CTR[:ro]|CTR>', 'SRC an absolute host path: bind it; else the volume SRC (made on first use; an empty one gets the image\'s files at CTR); CTR alone: an anonymous volume (repeatable)', collect, [])
     .option('--mount <type=...,src=...,dst=...>', 'Docker\'s long form: type=bind|volume|tmpfs, source|src, target|dst|destination, readonly, tmpfs-size (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
-    .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
+    .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME; repeat it for more networks (eth1, eth2...), each NAME or name=NAME,alias=A', collect, [])
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
-    .option('--network-alias <name>', 'another name of the container on its network (repeatable)', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its first network (repeatable)', collect, [])
     .option('-l, --label <KEY=VALUE>', 'a label kept in the container\'s record (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
     .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
@@ -109,7 +109,7 @@ function runOptionsFrom(image: string, command: string[], o: Record<string, unkn
     detach: Boolean(o.detach),
     user: o.user as string | undefined,
     replicas: o.replicas as number | undefined,
-    network: o.network as string | undefined,
+    network: o.network as string[],
     publish: o.publish as string[],
     dns: o.dns as string[],
     networkAliases: o.networkAlias as string[],
