@@ -202,6 +202,7 @@ describe('bad input: one line, non-zero, nothing started', () => {
   const cases: [string, string, RegExp][] = [
     ['invalid YAML', 'services:\n  a: [\n', /^minictr: .*compose\.yaml:\d+:\d+: invalid YAML: /],
     ['an unknown key', 'services:\n  a: {image: busybox, colour: red}\n', /^minictr: compose\.yaml: services\.a\.colour: unknown key/],
+    ['a field of the wrong type (the schema)', 'services:\n  a: {image: busybox, ports: [[80]]}\n', /^minictr: compose\.yaml: services\.a\.ports\[0\]: must be a string, a number or a mapping, got a list$/],
     ['a depends_on cycle', 'services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n', /^minictr: compose\.yaml: services: depends_on cycle: a -> b -> a$/],
     ['an unknown service in depends_on', 'services:\n  a: {image: busybox, depends_on: [ghost]}\n', /^minictr: compose\.yaml: services\.a\.depends_on: depends on undefined service "ghost"$/],
     ['a port clash between services', 'services:\n  a: {image: busybox, ports: ["127.0.0.1:PORT:80"]}\n  b: {image: busybox, ports: ["PORT:81"]}\n', /^minictr: compose\.yaml: services\.b\.ports: host port \d+\/tcp is published by service a too$/],

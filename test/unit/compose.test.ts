@@ -9,6 +9,7 @@ import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/c
 import { healthWaitMs } from '../../src/compose/mapping.js';
 import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
+import { fieldPath } from '../../src/compose/schema.js';
 import { parseStopFlags } from '../../src/runtime/options.js';
 import { parseRunArgv } from '../../src/cli/commands/run.js';
 
@@ -139,12 +140,12 @@ networks:
   });
   it.each([
     ['services: {a: {image: x, foo: 1}}', 'compose.yaml: services.a.foo: unknown key'],
-    ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown top-level key'],
+    ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown key, not supported by minictr compose (supported here: version, name, services, networks, volumes)'],
     ['services: {a: {command: x}}', 'compose.yaml: services.a.image: missing: every service needs an image or a build'],
     ['services: {a: {image: x, ports: ["99999:80"]}}', 'compose.yaml: services.a.ports[0]: invalid port mapping "99999:80"'],
     ['services: {a: {image: x, ports: ["80"]}}', 'compose.yaml: services.a.ports[0]: not supported yet by minictr compose'],
     ['services: {a: {image: x, volumes: ["/d:rel"]}}', 'compose.yaml: services.a.volumes[0]: the target "rel" must be an absolute path'],
-    ['services: {a: {image: x, read_only: "yes"}}', 'compose.yaml: services.a.read_only: expected true or false, got string "yes"'],
+    ['services: {a: {image: x, read_only: "yes"}}', 'compose.yaml: services.a.read_only: must be true or false, got string "yes"'],
     ['services: {a: {image: x, depends_on: [nope]}}', 'compose.yaml: services.a.depends_on: depends on undefined service "nope"'],
     ['services: {a: {image: x, depends_on: {b: {condition: soon}}}, b: {image: x}}', 'compose.yaml: services.a.depends_on.b.condition: "soon": expected one of'],
     ['services: {a: {image: x, networks: [back]}}', 'compose.yaml: services.a.networks.back: the service uses network back, which the top-level networks do not declare'],
@@ -195,10 +196,33 @@ networks:
     expect(parseRunArgv(argv('c').slice(1)).stopSignal).toBeUndefined();
   });
   it.each([
+    ['services: {web: {image: x, ports: [[80]]}}', 'compose.yaml: services.web.ports[0]: must be a string, a number or a mapping, got a list'],
+    ['services: {web: {image: x, ports: [{target: 80, published: {}}]}}', 'compose.yaml: services.web.ports[0].published: must be a string or number, got a mapping'],
+    ['services: {web: {image: x, ports: [{target: 80, published: 8080, protocol: sctp}]}}', 'compose.yaml: services.web.ports[0].protocol: "sctp": expected one of tcp, udp'],
+    ['services: {web: {image: x, ports: [{published: 8080}]}}', 'compose.yaml: services.web.ports[0].target: missing'],
+    ['services: {web: {image: x, environment: {A: {b: 1}}}}', 'compose.yaml: services.web.environment.A: must be a string, a number, a boolean or null, got a mapping'],
+    ['services: {web: {image: x, command: 3}}', 'compose.yaml: services.web.command: must be a string, a list or null, got number 3'],
+    ['services: {web: {image: x, deploy: {replicas: -1}}}', 'compose.yaml: services.web.deploy.replicas: must be >= 0'],
+    ['services: {web: {image: x, networks: {n: {aliases: [a], ipv4_address: 10.0.0.2}}}}\nnetworks: {n: {}}', 'compose.yaml: services.web.networks.n.ipv4_address: not supported yet by minictr compose (addresses are handed out by minictr)'],
+    ['services: {web: {image: x}}\nnetworks: {n: {ipam: {config: [{subnet: 10.1.0.0/24, gateway: 10.1.0.1}]}}}', 'compose.yaml: networks.n.ipam.config[0].gateway: not supported yet by minictr compose (the gateway is the subnet\'s first address)'],
+    ['services: {web: {image: x}}\nsecrets: {s: {file: ./s}}', 'compose.yaml: secrets: not supported yet by minictr compose'],
+    ['services: {web: {image: x, x-note: {any: thing}}}\nx-common: [1]\nservices2: {}', 'compose.yaml: services2: unknown key, not supported by minictr compose (supported here: version, name, services, networks, volumes)'],
+    ['services: [web]', 'compose.yaml: services: must be a mapping, got a list'],
+    ['name: p', 'compose.yaml: services: missing'],
+  ])('the schema (compose-schema.json): %s', (yaml, msg) => {
+    expect(() => model(yaml)).toThrow(new UsageError(msg));
+  });
+  it('field paths: an index where the value is a list, ~1 and ~0 unescaped', () => {
+    const tree = { services: { 'a/b': { ports: ['1:1', '2:2'] } } };
+    expect(fieldPath('/services/a~1b/ports/1', tree)).toBe('services.a/b.ports[1]');
+    expect(fieldPath('', tree)).toBe('');
+    expect(fieldPath('/x~0y', {})).toBe('x~y');
+  });
+  it.each([
     ['services: {a: {image: x, stop_signal: SIGNOPE}}', 'compose.yaml: services.a.stop_signal: "SIGNOPE" is not a signal'],
     ['services: {a: {image: x, stop_grace_period: soon}}', 'compose.yaml: services.a.stop_grace_period: "soon" is not a duration'],
     ['services: {a: {image: x, init: false}}', 'compose.yaml: services.a.init: not supported yet by minictr compose (every minictr container has minictr-init as PID 1)'],
-    ['services: {a: {image: x, init: "yes"}}', 'compose.yaml: services.a.init: expected true or false'],
+    ['services: {a: {image: x, init: "yes"}}', 'compose.yaml: services.a.init: must be true or false, got string "yes"'],
   ])('%s', (yaml, msg) => {
     expect(() => model(yaml)).toThrow(msg);
     expect(() => model(yaml)).toThrow(UsageError);
