@@ -48,7 +48,8 @@ export interface StartOptions {
   keepFiles?: boolean;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
+/** This minictr's entry point, as the monitor and the systemd unit (system service) run it. */
+export const MINICTR_BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
  * resolves to undefined once the command has been exec'd. A failure before exec removes
@@ -160,7 +161,7 @@ function detachRecord(container: Container): DetachRecord {
 
 /** This minictr, with this state root, as the monitor runs it (its environment is empty). */
 function minictrCommand(...args: string[]): string[] {
-  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, ...args];
+  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, MINICTR_BIN, ...args];
 }
 
 /** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
