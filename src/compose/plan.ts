@@ -198,7 +198,8 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   if (c.readOnly) argv.push('--read-only');
   if (c.privileged) argv.push('--privileged');
   for (const d of c.dns) argv.push('--dns', d);
-  argv.push(...restartFlags(c.restart), ...healthFlags(c.healthcheck));
+  // a one-off (compose run) is a task: no restart policy (and --rm could not have one)
+  argv.push(...(o.oneOff ? [] : restartFlags(c.restart)), ...healthFlags(c.healthcheck));
   if (c.stopSignal) argv.push('--stop-signal', c.stopSignal);
   if (c.stopGracePeriod !== undefined) argv.push('--stop-timeout', String(c.stopGracePeriod));
   // entrypoint: its first word is run's --entrypoint (one word, as Docker's), the rest go before the command

@@ -66,10 +66,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   checkUsernsNetwork(usernsMode, mode);
   const restartPolicy = parseRestartPolicy(opts.restart);
   if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
-  if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
   const stop = parseStopFlags(opts);
   const healthFlags = parseHealthFlags(opts.health ?? {});
-  if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
+  // --restart / --health-* without -d (as Docker): the container still runs under a monitor,
+  // which carries them out; run follows its output and returns at its first exit
+  const monitoredFlag = restartPolicy.Name !== 'no' ? '--restart' : Object.keys(healthFlags.config).length ? '--health-cmd' : undefined;
+  const followFirstRun = !opts.detach && monitoredFlag !== undefined;
+  if (followFirstRun && (opts.interactive || opts.tty)) throw new UsageError(`${monitoredFlag} without -d cannot be used with -i or -t: the monitor that carries it out keeps no terminal (run it with -d, then minictr exec -it)`);
   const host = hostSecurityFacts();
   const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
   await checkSeccompFile(security, host);
@@ -85,7 +88,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const command = [...entrypoint, ...(opts.command.length ? opts.command : opts.entrypoint !== undefined ? [] : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(opts.entrypoint === '' ? 'no command given: --entrypoint "" clears the image\'s ENTRYPOINT and CMD (give the command after the image)' : `no command given and image ${opts.image} has none`);
   // an attached run has no monitor to run the image's HEALTHCHECK: it has none
-  const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
+  const healthcheck = opts.detach || followFirstRun ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
   if (security.groupAdd.length) {
     // --group-add names must be groups of the image's /etc/group (looked up again at start)
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
@@ -162,6 +165,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     }
   };
 
+  if (followFirstRun) {
+    const container = await create(opts.name);
+    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
+    const { showLogs } = await import('./logs.js');
+    const ended = await showLogs(container.config.id, { follow: true, firstRun: true });
+    return ended?.state.exitCode ?? 0;
+  }
   if (!opts.detach) {
     const container = await create(opts.name);
     profileMark('container-created');

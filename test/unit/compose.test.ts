@@ -327,6 +327,9 @@ volumes: {data: {}}
     const at = argv.indexOf('-v');
     expect(argv.slice(at, at + 2)).toEqual(['-v', 'p_data:/var/lib/db:ro']);
     expect(argv.join(' ')).toContain('--restart on-failure:2 --health-cmd wget -q http://localhost/ --health-interval 5s --health-retries 3 x');
+    const oneOff = runArgv(plan, plan.services[0]!, { oneOff: { name: 'p-db-run-1', command: [], rm: true } });
+    expect(oneOff).not.toContain('--restart');
+    expect(oneOff).toContain('--health-cmd');
   });
   it('up waits for a service_healthy dependency as long as its checks can take to decide, plus 10 s', () => {
     const s = 1e9;
