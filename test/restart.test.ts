@@ -165,6 +165,7 @@ describe('--restart without -d (as Docker)', () => {
     made.push(name);
     const r = await minictr(['run', '--name', name, '--network', 'none', '--restart', 'on-failure:1', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; echo out; echo err >&2; exit 3']);
     expect([r.exitCode, r.stdout, r.stderr]).toEqual([3, 'out', 'err']);
+    await until('the policy\'s run', () => runs.count() >= 2);
     const info = await until('the policy is done', async () => {
       const i = await inspect(name);
       return i.State.Status === 'exited' && i.RestartCount === 1 ? i : undefined;

@@ -4,7 +4,7 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { MinictrError, NotFoundError } from '../errors.js';
-import { exitFile, findContainer, isRunning, logFile, type Container } from './store.js';
+import { EXIT_RECORD_GRACE_MS, exitFile, findContainer, isRunning, logFile, type Container } from './store.js';
 
 export interface LogRecord {
   stream: 1 | 2;
@@ -131,15 +131,15 @@ export async function showLogs(ref: string, opts: LogOptions): Promise<Container
     if (tail) emit(tail.take(), timestamps, opts.prefix, lineStart);
     tail = undefined; // from here on (-f), every new record is printed as it comes
     if (!opts.follow) return undefined;
-    let grace = 0;
+    let goneAt: number | undefined;
     for (;;) {
       const now = findContainer(c.config.id);
       // firstRun: ended once the monitor recorded the exit (exit.json: its code, which a gone
-      // process alone does not tell), or a restart began; a process gone without a record
-      // (monitor killed) is given 2 s
+      // process alone does not tell), or a restart began
+      if (opts.firstRun && !isRunning(now)) goneAt ??= Date.now();
       const running = !opts.firstRun
         ? isRunning(now)
-        : !existsSync(exitFile(c.dir)) && now.state.startedAt === c.state.startedAt && (isRunning(now) || ++grace < 20);
+        : !existsSync(exitFile(c.dir)) && now.state.startedAt === c.state.startedAt && (goneAt === undefined || Date.now() - goneAt < EXIT_RECORD_GRACE_MS);
       drain(); // after the check: the monitor may still be flushing the last bytes
       if (!running) return opts.firstRun ? findContainer(c.config.id) : now;
       await new Promise((r) => setTimeout(r, 100));

@@ -295,6 +295,10 @@ export function readHealth(c: Container): Health | undefined {
     return INITIAL_HEALTH;
   }
 }
+/** How long a reader waits for a detached container's exit record (exit.json, written by its
+ * monitor a moment after the process is gone; a monitor killed with it writes none). */
+export const EXIT_RECORD_GRACE_MS = 2000;
+
 /** The OCI spec the container was last started from (runtime/spec.ts builds it). */
 export const specFile = (dir: string): string => join(dir, 'spec.json');
 
