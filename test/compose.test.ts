@@ -3,7 +3,8 @@
  * image (db keeps its data on a bind mount and serves it; backend's CGI fetches it from `db`
  * by service name; proxy's CGI fetches from `backend` and publishes a port on 127.0.0.1), then
  * what up, --scale, a changed service and down do to it, seen from the host, from inside the
- * containers and in the kernel. Bad files: one line, non-zero, nothing made. Then what maps
+ * containers and in the kernel (proxy is on a second network, edge, where a probe reaches it
+ * by alias and not db). Bad files: one line, non-zero, nothing made. Then what maps
  * onto run's flags: named volumes across down/up and down -v, restart: with --scale and
  * on-failure:N, healthcheck: with depends_on service_healthy (1 s intervals).
  */
@@ -43,6 +44,9 @@ services:
     ports: ["127.0.0.1:\${PROXY_PORT}:80"]
     volumes: ["./proxy:/www:ro"]
     command: httpd -f -p 80 -h /www
+    networks:
+      default: {}
+      edge: {aliases: [www]}
   backend:
     image: busybox
     depends_on:
@@ -54,6 +58,13 @@ services:
     image: busybox
     volumes: ["./data:/data"]
     command: ["sh", "-c", "exec httpd -f -p 80 -h /data"]
+  probe:
+    image: busybox
+    networks: [edge]
+    command: sleep 600
+networks:
+  default: {}
+  edge: {}
 `;
 }
 
@@ -99,16 +110,26 @@ describe('a three-tier application', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     // --explain: the plain minictr commands, in depends_on order
     const cmds = r.stderr.split('\n').filter((l) => l.trim().startsWith('$ minictr')).map((l) => l.trim().slice(2));
-    expect(cmds[0]).toBe(`minictr network create ${p.name}_default`);
-    expect(cmds.slice(1).map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual(Array(3).fill('minictr run -d --name'));
-    expect(cmds.slice(1).map((c) => c.split(' ')[4])).toEqual([`${p.name}-db-1`, `${p.name}-backend-1`, `${p.name}-proxy-1`]);
-    expect(cmds[3]).toContain(`--network ${p.name}_default --network-alias proxy`);
-    expect(cmds[3]).toContain(`-p 127.0.0.1:${port}:80`);
+    expect(cmds.slice(0, 2)).toEqual([`minictr network create ${p.name}_default`, `minictr network create ${p.name}_edge`]);
+    expect(cmds.slice(2).map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual(Array(4).fill('minictr run -d --name'));
+    expect(cmds.slice(2).map((c) => c.split(' ')[4])).toEqual([`${p.name}-db-1`, `${p.name}-backend-1`, `${p.name}-proxy-1`, `${p.name}-probe-1`]);
+    expect(cmds[4]).toContain(`--network ${p.name}_default --network-alias proxy --network name=${p.name}_edge,alias=proxy,alias=www`);
+    expect(cmds[4]).toContain(`-p 127.0.0.1:${port}:80`);
     const body = await fetchApp();
     expect(body).toMatch(new RegExp(`^proxy via backend \\w+ v1: ${token}$`));
     const ps = await compose(p, ['ps'], env());
     expect(ps.stdout).toMatch(new RegExp(`${p.name}-proxy-1\\s+proxy\\s+busybox\\s+running\\s+127.0.0.1:${port}->80/tcp`));
     first = Object.fromEntries(await Promise.all(['db', 'backend', 'proxy'].map(async (s) => [s, await inspect(`${p.name}-${s}-1`)] as const)));
+  });
+
+  it('proxy is on both networks (eth0, eth1): probe, on edge only, reaches it by its edge alias and does not reach db', async () => {
+    const ifs = await compose(p, ['exec', 'proxy', 'ip', '-4', '-o', 'addr'], env());
+    expect(ifs.stdout.split('\n').map((l) => l.split(/\s+/)[1]).filter((i) => i?.startsWith('eth'))).toEqual(['eth0', 'eth1']);
+    const dbIp = (JSON.parse((await minictr(['inspect', `${p.name}-db-1`])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
+    const ex = await compose(p, ['exec', 'probe', 'sh', '-c', `echo ${GET('www', '/cgi-bin/data')}; grep -c db /etc/hosts; ping -c 1 -W 1 ${dbIp} | grep -c ' 0 packets received'`], env());
+    const lines = ex.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^proxy via backend \\w+ v1: ${token}$`));
+    expect(lines.slice(1)).toEqual(['0', '1']);
   });
 
   it('up again changes nothing: the same containers, the same processes', async () => {
@@ -151,22 +172,26 @@ describe('a three-tier application', () => {
   });
 
   it('down removes every container, the network, its links and cgroups; down again is a no-op', async () => {
-    const net = JSON.parse((await minictr(['network', 'inspect', `${p.name}_default`])).stdout) as { bridge: string; Containers: Record<string, unknown> }[];
-    const ids = Object.keys(net[0]!.Containers);
-    expect(ids).toHaveLength(5);
+    const nets = JSON.parse((await minictr(['network', 'inspect', `${p.name}_default`, `${p.name}_edge`])).stdout) as { bridge: string; Containers: Record<string, unknown> }[];
+    expect(nets.map((n) => Object.keys(n.Containers).length)).toEqual([5, 2]); // db, 3 backends, proxy; proxy, probe
+    const ids = [...new Set(nets.flatMap((n) => Object.keys(n.Containers)))];
     const r = await compose(p, ['down'], env());
     expect(r.exitCode, r.stderr).toBe(0);
     const left = (await minictr(['ps', '-a', '--format', 'json'])).stdout;
     expect(left).not.toContain(p.name);
-    expect((await minictr(['network', 'inspect', `${p.name}_default`])).exitCode).not.toBe(0);
+    for (const n of ['default', 'edge']) expect((await minictr(['network', 'inspect', `${p.name}_${n}`])).exitCode).not.toBe(0);
     const links = readdirSync('/sys/class/net');
-    expect(links).not.toContain(net[0]!.bridge);
+    const ruleset = (await execa('nft', ['list', 'ruleset'])).stdout;
+    for (const net of nets) {
+      expect(links).not.toContain(net.bridge);
+      expect(ruleset).not.toContain(net.bridge);
+    }
     for (const id of ids) {
       expect(links).not.toContain(`veth${id.slice(0, 11)}`);
+      expect(links).not.toContain(`veth${id.slice(0, 9)}-1`);
       expect(hostCgroupDirs(id)).toEqual([]);
       expect(existsSync(join(process.env.MINICTR_ROOT!, 'containers', id))).toBe(false);
     }
-    expect((await execa('nft', ['list', 'ruleset'])).stdout).not.toContain(net[0]!.bridge);
     expect((await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused'))).toBe('refused');
     const again = await compose(p, ['down'], env());
     expect([again.exitCode, again.stderr]).toEqual([0, '']);
@@ -177,6 +202,7 @@ describe('bad input: one line, non-zero, nothing started', () => {
   const cases: [string, string, RegExp][] = [
     ['invalid YAML', 'services:\n  a: [\n', /^minictr: .*compose\.yaml:\d+:\d+: invalid YAML: /],
     ['an unknown key', 'services:\n  a: {image: busybox, colour: red}\n', /^minictr: compose\.yaml: services\.a\.colour: unknown key/],
+    ['a field of the wrong type (the schema)', 'services:\n  a: {image: busybox, ports: [[80]]}\n', /^minictr: compose\.yaml: services\.a\.ports\[0\]: must be a string, a number or a mapping, got a list$/],
     ['a depends_on cycle', 'services:\n  a: {image: busybox, depends_on: [b]}\n  b: {image: busybox, depends_on: [a]}\n', /^minictr: compose\.yaml: services: depends_on cycle: a -> b -> a$/],
     ['an unknown service in depends_on', 'services:\n  a: {image: busybox, depends_on: [ghost]}\n', /^minictr: compose\.yaml: services\.a\.depends_on: depends on undefined service "ghost"$/],
     ['a port clash between services', 'services:\n  a: {image: busybox, ports: ["127.0.0.1:PORT:80"]}\n  b: {image: busybox, ports: ["PORT:81"]}\n', /^minictr: compose\.yaml: services\.b\.ports: host port \d+\/tcp is published by service a too$/],

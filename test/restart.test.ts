@@ -158,6 +158,24 @@ describe('--restart', () => {
   });
 });
 
+describe('--restart without -d (as Docker)', () => {
+  it('run prints the first run\'s output and returns its status; the monitor carries out the policy after it; with -t it is one line', async () => {
+    const runs = runsFile();
+    const name = uniq('rs-');
+    made.push(name);
+    const r = await minictr(['run', '--name', name, '--network', 'none', '--restart', 'on-failure:1', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; echo out; echo err >&2; exit 3']);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([3, 'out', 'err']);
+    await until('the policy\'s run', () => runs.count() >= 2);
+    const info = await until('the policy is done', async () => {
+      const i = await inspect(name);
+      return i.State.Status === 'exited' && i.RestartCount === 1 ? i : undefined;
+    });
+    expect([info.State.ExitCode, runs.count()]).toEqual([3, 2]);
+    const tty = await minictr(['run', '-t', '--network', 'none', '--restart', 'always', 'busybox', 'true']);
+    expect([tty.exitCode, tty.stderr.split('\n')[0]]).toEqual([125, 'minictr: --restart without -d cannot be used with -i or -t: the monitor that carries it out keeps no terminal (run it with -d, then minictr exec -it)']);
+  });
+});
+
 describe('--health-cmd', () => {
   it('starting, then unhealthy, then healthy once the checked file exists in the container', async () => {
     const { name, id } = await runD(['--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '60']);

@@ -2,14 +2,16 @@
  * What `compose up` does, as plain minictr commands: the project's networks
  * (`network create PROJECT_NET`), then for each service in depends_on order its containers
  * PROJECT-SERVICE-1..N (`run -d --name ... --network ... --network-alias SERVICE -l ... IMAGE
- * CMD`). The argv built here is what runs (parsed by the real `run` command line) and what
+ * CMD`; a service on several networks gets `--network name=NET,alias=SERVICE` for each
+ * after the first, its eth1, eth2...). The argv built here is what runs (parsed by the real `run` command line) and what
  * --explain prints. Pure: no file or kernel object is touched.
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { parsePortMapping, portsOverlap } from '../network/container/ports.js';
 import type { PortMapping } from '../network/container/firewall.js';
-import { checkHealthyCondition, healthFlags, restartFlags, volumeFlags, type RunFeatures } from './mapping.js';
+import { MAX_NETWORKS } from '../network/container/mode.js';
+import { healthFlags, restartFlags, volumeFlags } from './mapping.js';
 import type { BuildConfig, ComposeModel, NetworkDecl, ServiceConfig, VolumeDecl } from './model.js';
 
 export const LABEL = {
@@ -23,7 +25,8 @@ export const LABEL = {
 
 export interface PlannedService {
   config: ServiceConfig;
-  network: NetworkDecl;
+  /** in the file's order: the first is the container's eth0 */
+  networks: NetworkDecl[];
   /** of the resolved service (not of its replica count): unchanged means left running */
   hash: string;
   replicas: number;
@@ -96,9 +99,9 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-export function serviceHash(s: ServiceConfig, network: NetworkDecl): string {
+export function serviceHash(s: ServiceConfig, networks: NetworkDecl[]): string {
   const { replicas: _replicas, dependsOn: _dependsOn, ...rest } = s;
-  return createHash('sha256').update(canonical({ ...rest, network: network.name })).digest('hex');
+  return createHash('sha256').update(canonical({ ...rest, network: networks.map((n) => n.name).join(',') })).digest('hex');
 }
 
 /** No host port published twice: by two services, or by the replicas of one. */
@@ -116,23 +119,17 @@ export function checkPortClashes(services: PlannedService[], source: string): vo
   }
 }
 
-export function buildPlan(model: ComposeModel, opts: { features: RunFeatures; scale?: Record<string, number>; only?: Set<string> }): Plan {
+export function buildPlan(model: ComposeModel, opts: { scale?: Record<string, number>; only?: Set<string> } = {}): Plan {
   const ordered = startOrder(model.services, model.source);
   const services: PlannedService[] = [];
   for (const s of ordered) {
     if (opts.only && !opts.only.has(s.name)) continue;
-    const at = { source: model.source, project: model.project, service: s.name };
-    if (s.networks.length > 1) throw new UsageError(`${model.source}: services.${s.name}.networks: not supported yet by minictr compose (a minictr container is on one network)`);
-    for (const d of s.dependsOn) if (d.condition === 'service_healthy') checkHealthyCondition(at, d.service, opts.features);
-    // the flags that need other branches are checked here, so a plan is all or nothing
-    s.volumes.forEach((v, i) => volumeFlags(at, v, i, opts.features));
-    restartFlags(at, s.restart, opts.features);
-    healthFlags(at, s.healthcheck, opts.features);
-    const network = model.networks.find((n) => n.key === s.networks[0]!.key)!;
-    services.push({ config: s, network, hash: serviceHash(s, network), replicas: opts.scale?.[s.name] ?? s.replicas });
+    if (s.networks.length > MAX_NETWORKS) throw new UsageError(`${model.source}: services.${s.name}.networks: a minictr container is on at most ${MAX_NETWORKS} networks`);
+    const networks = s.networks.map((sn) => model.networks.find((n) => n.key === sn.key)!);
+    services.push({ config: s, networks, hash: serviceHash(s, networks), replicas: opts.scale?.[s.name] ?? s.replicas });
   }
   checkPortClashes(services, model.source);
-  const used = model.networks.filter((n) => services.some((s) => s.network.key === n.key));
+  const used = model.networks.filter((n) => services.some((s) => s.networks.some((x) => x.key === n.key)));
   const volumes = model.volumes.filter((d) => services.some((s) => s.config.volumes.some((v) => v.type === 'volume' && v.source === d.key)));
   return { project: model.project, source: model.source, networks: used, services, volumes };
 }
@@ -170,13 +167,11 @@ export interface RunArgvOptions {
   /** the replica's number (its name is PROJECT-SERVICE-N), or a one-off's own name */
   number?: number;
   oneOff?: { name: string; command: string[]; rm: boolean };
-  features: RunFeatures;
 }
 
 /** `minictr run ...` for one container of a service (without the leading `minictr`). */
 export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): string[] {
   const c = s.config;
-  const at = { source: plan.source, project: plan.project, service: c.name };
   const name = o.oneOff ? o.oneOff.name : containerName(plan.project, c.name, o.number!);
   const labels: Record<string, string> = {
     ...c.labels,
@@ -185,14 +180,16 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
     ...(o.oneOff ? { [LABEL.oneoff]: 'True' } : { [LABEL.number]: String(o.number), [LABEL.oneoff]: 'False' }),
     [LABEL.hash]: s.hash,
   };
-  const aliases = [c.name, ...(plan.networks.length ? (c.networks[0]?.aliases ?? []) : [])];
-  const argv = ['run', ...(o.oneOff ? (o.oneOff.rm ? ['--rm'] : []) : ['-d']), '--name', name, '--network', s.network.name];
-  for (const a of new Set(aliases)) argv.push('--network-alias', a);
+  // the service's name (and the file's aliases) on every network it is on, as Compose's DNS
+  const aliases = (i: number): string[] => [...new Set([c.name, ...(c.networks[i]?.aliases ?? [])])];
+  const argv = ['run', ...(o.oneOff ? (o.oneOff.rm ? ['--rm'] : []) : ['-d']), '--name', name, '--network', s.networks[0]!.name];
+  for (const a of aliases(0)) argv.push('--network-alias', a);
+  s.networks.slice(1).forEach((n, i) => argv.push('--network', [`name=${n.name}`, ...aliases(i + 1).map((a) => `alias=${a}`)].join(',')));
   if (c.hostname) argv.push('-h', c.hostname);
   for (const [k, v] of Object.entries(labels)) argv.push('-l', `${k}=${v}`);
   for (const [k, v] of Object.entries(c.environment)) argv.push('-e', `${k}=${v}`);
   if (!o.oneOff) for (const p of c.ports) argv.push('-p', p);
-  c.volumes.forEach((v, i) => argv.push(...volumeFlags(at, v, i, o.features, plan.volumes)));
+  for (const v of c.volumes) argv.push(...volumeFlags(plan.project, v, plan.volumes));
   for (const t of c.tmpfs) argv.push('--tmpfs', t);
   if (c.workingDir) argv.push('-w', c.workingDir);
   if (c.user) argv.push('-u', c.user);
@@ -201,7 +198,8 @@ export function runArgv(plan: Plan, s: PlannedService, o: RunArgvOptions): strin
   if (c.readOnly) argv.push('--read-only');
   if (c.privileged) argv.push('--privileged');
   for (const d of c.dns) argv.push('--dns', d);
-  argv.push(...restartFlags(at, c.restart, o.features), ...healthFlags(at, c.healthcheck, o.features));
+  // a one-off (compose run) is a task: no restart policy (and --rm could not have one)
+  argv.push(...(o.oneOff ? [] : restartFlags(c.restart)), ...healthFlags(c.healthcheck));
   if (c.stopSignal) argv.push('--stop-signal', c.stopSignal);
   if (c.stopGracePeriod !== undefined) argv.push('--stop-timeout', String(c.stopGracePeriod));
   // entrypoint: its first word is run's --entrypoint (one word, as Docker's), the rest go before the command

@@ -15,7 +15,7 @@ import { findContainer, isRestarting, isRunning, listContainers, readHealth, typ
 import { silent, type Explainer } from '../util/explain.js';
 import { table } from '../util/format.js';
 import { shellLine } from '../util/shell.js';
-import { healthWaitMs, type RunFeatures } from './mapping.js';
+import { healthWaitMs } from './mapping.js';
 import type { ComposeModel } from './model.js';
 import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, volumeArgv, volumeLabels, type Plan, type PlannedService } from './plan.js';
 
@@ -23,7 +23,6 @@ export interface ComposeContext {
   model: ComposeModel;
   /** the merged, interpolated file, for `config` */
   tree: Record<string, unknown>;
-  features: RunFeatures;
   /** `minictr run ARGV` parsed by the real run command line */
   parseRun: (argv: string[]) => RunOptions;
   explain: Explainer;
@@ -67,10 +66,10 @@ export interface UpOptions {
 
 export async function composeUp(ctx: ComposeContext, o: UpOptions): Promise<number> {
   const { model } = ctx;
-  const plan = buildPlan(model, { features: ctx.features, scale: parseScale(o.scale, model.services), only: selectServices(model, o.services) });
+  const plan = buildPlan(model, { scale: parseScale(o.scale, model.services), only: selectServices(model, o.services) });
   // every command line is built and parsed, and every image found, before anything is made
   for (const s of plan.services) {
-    ctx.parseRun(runArgv(plan, s, { number: 1, features: ctx.features }).slice(1));
+    ctx.parseRun(runArgv(plan, s, { number: 1 }).slice(1));
     s.config.volumes.forEach((v, i) => {
       if (v.type === 'bind' && !existsSync(v.source!)) throw new NotFoundError(`${plan.source}: services.${s.config.name}.volumes[${i}]: the bind source ${v.source} does not exist`);
     });
@@ -163,7 +162,7 @@ async function upService(ctx: ComposeContext, plan: Plan, s: PlannedService, exi
       ctx.say(`Container ${keep.config.name}  Started`);
       continue;
     }
-    const argv = runArgv(plan, s, { number: n, features: ctx.features });
+    const argv = runArgv(plan, s, { number: n });
     step(ctx, `create and start container ${argv[argv.indexOf('--name') + 1]}`, argv);
     await runPlanned(ctx, argv, (c) => {
       made.push(c);
@@ -338,7 +337,7 @@ async function buildServices(ctx: ComposeContext, services: PlannedService[]): P
 /** `compose build [SVC...]`: every (named) service with build:, whether its image exists or not. */
 export async function composeBuild(ctx: ComposeContext, services: string[]): Promise<void> {
   for (const n of services) if (!ctx.model.services.some((x) => x.name === n)) throw new NotFoundError(`no such service: ${n}`);
-  const plan = buildPlan(ctx.model, { features: ctx.features, ...(services.length ? { only: new Set(services) } : {}) });
+  const plan = buildPlan(ctx.model, { ...(services.length ? { only: new Set(services) } : {}) });
   await buildServices(ctx, plan.services.filter((s) => s.config.build));
 }
 
@@ -392,14 +391,14 @@ export async function composeExec(ctx: ComposeContext, service: string, command:
  * (as Compose does); its exit status is returned. */
 export async function composeRun(ctx: ComposeContext, service: string, command: string[], o: { rm: boolean }): Promise<number> {
   const deps = [...selectServices(ctx.model, [service])].filter((s) => s !== service);
-  const plan = buildPlan(ctx.model, { features: ctx.features, only: new Set([service]) });
+  const plan = buildPlan(ctx.model, { only: new Set([service]) });
   const s = plan.services[0]!;
   if (deps.length) await composeUp(ctx, { detach: true, services: deps, scale: [], removeOrphans: false });
   const { findImage } = await import('../image/store.js');
   if (s.config.build && !(await findImage(s.config.image))) await buildServices(ctx, [s]);
   await ensureNetworks(ctx, plan, []);
   const name = `${plan.project}-${service}-run-${randomBytes(3).toString('hex')}`;
-  const argv = runArgv(plan, s, { oneOff: { name, command, rm: o.rm }, features: ctx.features });
+  const argv = runArgv(plan, s, { oneOff: { name, command, rm: o.rm } });
   step(ctx, `run a one-off container of ${service}`, argv);
   return runPlanned(ctx, argv);
 }
@@ -415,7 +414,7 @@ export async function composeStop(ctx: ComposeContext, services: string[]): Prom
 
 export async function composeStart(ctx: ComposeContext, services: string[]): Promise<void> {
   const { startExisting } = await import('../runtime/lifecycle.js');
-  const order = buildPlan(ctx.model, { features: ctx.features }).services.map((s) => s.config.name);
+  const order = buildPlan(ctx.model).services.map((s) => s.config.name);
   const cs = containersOf(ctx, services).sort((a, b) => order.indexOf(label(a, LABEL.service)!) - order.indexOf(label(b, LABEL.service)!));
   for (const c of cs) {
     if (isRunning(c)) continue;

@@ -1,10 +1,11 @@
 /**
- * The subset of the Compose specification minictr carries out, checked by hand, key by key
- * (the specification's JSON schema, written for the keys below, would say the same with less
- * helpful messages; this keeps minictr free of a schema validator). Every error is one line
- * that names the file, the service and the field: `compose.yaml: services.web.ports[0]: ...`.
- * A key of the specification minictr does not carry out is refused by name ("not supported
- * yet"), never ignored; a key the specification does not have is "unknown".
+ * The subset of the Compose specification minictr carries out: first the file's shape,
+ * against minictr's JSON schema (schema.ts, compose-schema.json: a key of the specification
+ * minictr does not carry out is refused by name, "not supported yet", never ignored; any
+ * other is "unknown"), then what a schema cannot say, here, key by key: port and volume
+ * syntax, names, durations, undefined networks and services, depends_on cycles (plan.ts).
+ * Every error is one line that names the file, the service and the field:
+ * `compose.yaml: services.web.ports[0]: ...`.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -17,6 +18,7 @@ import type { BuildConfig, ComposeModel, DependsCondition, HealthCheck, NetworkD
 import { readBoundedFile } from '../util/bounded-read.js';
 import { parseGoDuration } from '../runtime/healthcheck.js';
 import { parseStopFlags } from '../runtime/options.js';
+import { checkSchema } from './schema.js';
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -34,22 +36,11 @@ class Where {
 }
 
 const TOP_KEYS = new Set(['version', 'name', 'services', 'networks', 'volumes']);
-const TOP_LATER = new Set(['configs', 'secrets', 'include', 'models']);
 const SERVICE_KEYS = new Set([
   'image', 'command', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs', 'networks', 'depends_on', 'deploy', 'hostname',
   'working_dir', 'user', 'cap_add', 'cap_drop', 'read_only', 'privileged', 'dns', 'labels', 'restart', 'healthcheck', 'build',
   'entrypoint', 'stop_signal', 'stop_grace_period', 'init',
 ]);
-/** keys of the specification's service that minictr compose does not carry out (yet) */
-const SERVICE_LATER: Record<string, string> = {
-  container_name: 'containers are named PROJECT-SERVICE-N',
-  network_mode: 'services join project networks',
-  ulimits: 'use minictr run --ulimit', sysctls: 'use minictr run --sysctl', devices: 'use minictr run --device',
-  security_opt: 'use minictr run --security-opt', mem_limit: 'use minictr run -m', cpus: 'use minictr run --cpus', pids_limit: 'use minictr run --pids-limit',
-  extra_hosts: '', links: '', external_links: '', secrets: '', configs: '', profiles: '', scale: 'use deploy.replicas or --scale', platform: '',
-  pull_policy: '', domainname: '', shm_size: '', stdin_open: '', tty: '', ipc: '', pid: '', userns_mode: '', logging: '', extends: '',
-  oom_score_adj: '', group_add: '', mac_address: '', cgroup_parent: '', labels_file: '', develop: '', attach: '', volumes_from: '',
-};
 
 function str(v: unknown, w: Where): string {
   if (typeof v === 'string') return v;
@@ -71,11 +62,11 @@ function describe(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
 }
-function keys(v: unknown, w: Where, allowed: Set<string>, later: Record<string, string> = {}): Record<string, unknown> {
+/** A mapping of these keys (the schema has refused the others already: this is a backstop). */
+function keys(v: unknown, w: Where, allowed: Set<string>): Record<string, unknown> {
   if (!isMap(v)) return w.fail(`expected a mapping, got ${describe(v)}`);
   for (const k of Object.keys(v)) {
     if (k.startsWith('x-') || allowed.has(k)) continue;
-    if (k in later) notSupported(w.at(k), later[k]!);
     w.at(k).fail(`unknown key (not in the Compose specification${allowed.size ? `; expected one of ${[...allowed].join(', ')}` : ''})`);
   }
   return v;
@@ -226,7 +217,7 @@ function serviceNetworks(v: unknown, w: Where): ServiceConfig['networks'] {
   if (!isMap(v)) return w.fail(`expected a list or a mapping, got ${describe(v)}`);
   return Object.entries(v).map(([key, n]) => {
     const nw = w.at(key);
-    const m = keys(n ?? {}, nw, new Set(['aliases']), { ipv4_address: 'addresses are handed out by minictr', ipv6_address: '', priority: '', mac_address: '', link_local_ips: '', driver_opts: '', gw_priority: '' });
+    const m = keys(n ?? {}, nw, new Set(['aliases']));
     const aliases = m.aliases === undefined ? [] : strList(m.aliases, nw.at('aliases'));
     for (const [i, a] of aliases.entries()) if (!isValidName('container', a)) nw.at('aliases').at(i).fail(`${JSON.stringify(a)} is not a valid host name`);
     return { key, aliases };
@@ -271,10 +262,7 @@ function stopKeys(m: Record<string, unknown>, w: Where): Pick<ServiceConfig, 'st
 /** `build: DIR` or `build: {context, dockerfile, args, target}`. */
 function buildConfig(v: unknown, w: Where, dir: string, vars: Vars): BuildConfig {
   if (typeof v === 'string') return { context: resolve(dir, v), args: {} };
-  const m = keys(v, w, new Set(['context', 'dockerfile', 'args', 'target']), {
-    dockerfile_inline: '', ssh: '', cache_from: '', cache_to: '', additional_contexts: '', extra_hosts: '', isolation: '', privileged: '',
-    labels: '', no_cache: 'use minictr build --no-cache', pull: '', network: '', shm_size: '', secrets: '', tags: '', ulimits: '', platforms: '',
-  });
+  const m = keys(v, w, new Set(['context', 'dockerfile', 'args', 'target']));
   const context = resolve(dir, m.context === undefined ? '.' : str(m.context, w.at('context')));
   const out: BuildConfig = { context, args: m.args !== undefined ? environment(m.args, w.at('args'), vars) : {} };
   if (m.dockerfile !== undefined) out.dockerfile = resolve(context, str(m.dockerfile, w.at('dockerfile')));
@@ -284,14 +272,14 @@ function buildConfig(v: unknown, w: Where, dir: string, vars: Vars): BuildConfig
 
 function service(name: string, v: unknown, w: Where, dir: string, vars: Vars, project: string): ServiceConfig {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) w.fail('a service name uses only [a-zA-Z0-9_.-], starting with a letter or digit');
-  const m = keys(v, w, SERVICE_KEYS, SERVICE_LATER);
+  const m = keys(v, w, SERVICE_KEYS);
   if (m.image === undefined && m.build === undefined) w.at('image').fail('missing: every service needs an image or a build');
   const build = m.build !== undefined ? buildConfig(m.build, w.at('build'), dir, vars) : undefined;
   const env = { ...(m.env_file !== undefined ? envFiles(m.env_file, w.at('env_file'), dir) : {}), ...(m.environment !== undefined ? environment(m.environment, w.at('environment'), vars) : {}) };
   const vol = m.volumes !== undefined ? volumes(m.volumes, w.at('volumes'), dir) : { volumes: [], tmpfs: [] };
   let replicas = 1;
   if (m.deploy !== undefined) {
-    const d = keys(m.deploy, w.at('deploy'), new Set(['replicas']), { resources: 'use minictr run -m / --cpus', restart_policy: 'use restart:', placement: '', update_config: '', rollback_config: '', mode: '', endpoint_mode: '', labels: '' });
+    const d = keys(m.deploy, w.at('deploy'), new Set(['replicas']));
     if (d.replicas !== undefined) {
       if (!Number.isInteger(d.replicas) || (d.replicas as number) < 0) w.at('deploy').at('replicas').fail('expected a whole number');
       replicas = d.replicas as number;
@@ -336,7 +324,7 @@ function service(name: string, v: unknown, w: Where, dir: string, vars: Vars, pr
 }
 
 function network(key: string, v: unknown, w: Where, project: string): NetworkDecl {
-  const m = keys(v ?? {}, w, new Set(['driver', 'external', 'name', 'ipam', 'labels', 'attachable']), { driver_opts: '', internal: 'minictr networks always have NAT', enable_ipv6: '' });
+  const m = keys(v ?? {}, w, new Set(['driver', 'external', 'name', 'ipam', 'labels', 'attachable']));
   const external = m.external === undefined ? false : bool(m.external, w.at('external'));
   const name = m.name !== undefined ? str(m.name, w.at('name')) : external ? key : `${project}_${key}`;
   if (!isValidName('network', name)) w.fail(`the network name ${JSON.stringify(name)} is not valid for minictr (1-32 of [a-zA-Z0-9_.-]; a shorter -p PROJECT or name: helps)`);
@@ -352,7 +340,7 @@ function network(key: string, v: unknown, w: Where, project: string): NetworkDec
     const ipam = keys(m.ipam, w.at('ipam'), new Set(['config', 'driver']));
     if (ipam.config !== undefined) {
       if (!Array.isArray(ipam.config) || ipam.config.length > 1) notSupported(w.at('ipam').at('config'), 'one subnet per network');
-      const c = keys(ipam.config[0] ?? {}, w.at('ipam').at('config').at(0), new Set(['subnet']), { ip_range: '', gateway: 'the gateway is the subnet\'s first address', aux_addresses: '' });
+      const c = keys(ipam.config[0] ?? {}, w.at('ipam').at('config').at(0), new Set(['subnet']));
       if (c.subnet !== undefined) subnet = str(c.subnet, w.at('ipam').at('config').at(0).at('subnet'));
     }
   }
@@ -361,7 +349,7 @@ function network(key: string, v: unknown, w: Where, project: string): NetworkDec
 
 function volume(key: string, v: unknown, w: Where, project: string): VolumeDecl {
   if (!isValidName('volume', key)) w.fail('not a valid volume name');
-  const m = keys(v ?? {}, w, new Set(['driver', 'external', 'name', 'labels']), { driver_opts: 'minictr volumes are host directories' });
+  const m = keys(v ?? {}, w, new Set(['driver', 'external', 'name', 'labels']));
   if (m.driver !== undefined && str(m.driver, w.at('driver')) !== 'local') notSupported(w.at('driver'), `driver ${str(m.driver, w.at('driver'))}: minictr has local volumes`);
   const external = m.external === undefined ? false : bool(m.external, w.at('external'));
   const name = m.name !== undefined ? str(m.name, w.at('name')) : external ? key : `${project}_${key}`;
@@ -377,9 +365,9 @@ function volume(key: string, v: unknown, w: Where, project: string): VolumeDecl 
 
 export function validateProject(tree: Record<string, unknown>, opts: { project: string; source: string; dir: string; vars: Vars }): ComposeModel {
   const top = new Where(opts.source, '');
+  checkSchema(tree, opts.source);
   for (const k of Object.keys(tree)) {
     if (k.startsWith('x-') || TOP_KEYS.has(k)) continue;
-    if (TOP_LATER.has(k)) notSupported({ source: opts.source, path: k });
     top.at(k).fail(`unknown top-level key (expected ${[...TOP_KEYS].join(', ')})`);
   }
   if (tree.services === undefined || tree.services === null) top.at('services').fail('missing: a compose file needs services');

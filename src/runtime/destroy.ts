@@ -24,10 +24,10 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
   };
   let left: string | undefined;
   if (n?.network) {
-    const { disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
+    const { attachments, disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
     await disconnectContainer(c.config.id, n, explain);
     left = files();
-    refreshHosts(n.network, hostsEntry);
+    for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
   } else {
     left = files();
   }
@@ -35,10 +35,14 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
   return left;
 }
 
-export function hostsEntry(id: string): { dir: string; name: string; hostname: string; aliases?: string[] } | undefined {
+/** How the container is named in the /etc/hosts files of a network it is on: its aliases
+ * are that network's own. */
+export function hostsEntry(id: string, network: string): { dir: string; name: string; hostname: string; aliases?: string[] } | undefined {
   try {
     const c = findContainer(id);
-    return { dir: c.dir, name: c.config.name, hostname: c.config.hostname, aliases: c.config.network?.aliases };
+    const n = c.config.network;
+    const aliases = n?.network === network ? n.aliases : n?.more?.find((a) => a.network === network)?.aliases;
+    return { dir: c.dir, name: c.config.name, hostname: c.config.hostname, aliases };
   } catch {
     return undefined;
   }

@@ -14,6 +14,8 @@ import { humanDuration, table } from '../util/format.js';
 import { healthSuffix } from './healthcheck.js';
 import { DEFAULT_SECURITY, securityOptStrings, ULIMIT_NAMES } from './security-options.js';
 import { RLIM_INFINITY } from './security-spec.js';
+import { attachments } from '../network/container/attach.js';
+import { containerMac } from '../network/container/antispoof.js';
 import { cgroupName, isRestarting, isRunning, readHealth, specFile, type BrokenContainer, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
@@ -188,7 +190,7 @@ function networkSettings(c: Container): Record<string, unknown> {
     Mode: n?.mode ?? 'none',
     IPAddress: n?.ip ?? '',
     Ports: portsText(c),
-    Networks: n?.network ? { [n.network]: { IPAddress: n.ip } } : {},
+    Networks: Object.fromEntries(attachments(n).map((a) => [a.network, { IPAddress: a.ip, Interface: a.ifname, MacAddress: containerMac(a.ip), Aliases: a.aliases ?? [] }])),
     Dns: n?.dns ?? [],
   };
 }

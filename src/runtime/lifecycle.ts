@@ -2,6 +2,7 @@
  * Container lifecycle after run: start, stop, kill, restart, wait. Each takes the
  * container's lock, so two commands on one container never interleave.
  */
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { thawIfFrozen } from '../cgroup/freezer.js';
@@ -11,7 +12,7 @@ import { paths } from '../paths.js';
 import { processStartTime } from '../util/proc.js';
 import { nextBackoff, shouldRestart } from './restart-policy.js';
 import { startContainer } from './start.js';
-import { cgroupName, findContainer, isRestarting, isRunning, processAlive, saveState, type Container } from './store.js';
+import { cgroupName, EXIT_RECORD_GRACE_MS, exitFile, findContainer, isRestarting, isRunning, processAlive, saveState, type Container } from './store.js';
 
 export function withContainerLock<T>(c: Container, fn: () => Promise<T>): Promise<T> {
   return withLock(join(paths.locks(), `container-${c.config.id}.lock`), fn, { what: `container ${c.config.name}` });
@@ -24,13 +25,20 @@ export function parseSignal(sig: string): NodeJS.Signals | number {
   return name;
 }
 
-/** Resolves when the container has exited (polling: its init is not our child). */
+/** Resolves when the container has exited (polling: its init is not our child). A detached
+ * one's exit code is what its monitor records (exit.json) a moment after the process is
+ * gone: until then its record can only say 137 (killed from outside), so the record is
+ * waited for, up to EXIT_RECORD_GRACE_MS (a monitor killed with it writes none). */
 export async function waitForExit(ref: string | Container, timeoutMs = Infinity): Promise<Container | undefined> {
   const id = typeof ref === 'string' ? ref : ref.config.id;
   const deadline = Date.now() + timeoutMs;
+  let goneAt: number | undefined;
   for (;;) {
     const c = findContainer(id);
-    if (!isRunning(c)) return c;
+    if (!isRunning(c)) {
+      goneAt ??= Date.now();
+      if (!c.state.detached || existsSync(exitFile(c.dir)) || Date.now() - goneAt >= EXIT_RECORD_GRACE_MS) return findContainer(id);
+    }
     if (Date.now() >= deadline) return undefined;
     await new Promise((r) => setTimeout(r, 25));
   }

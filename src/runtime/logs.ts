@@ -2,9 +2,9 @@
  * `minictr logs`: read the records minictr-monitor wrote (1 byte stream, 8 bytes time in ns,
  * 4 bytes length, little-endian, then the bytes) and replay them to stdout and stderr.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { MinictrError, NotFoundError } from '../errors.js';
-import { findContainer, isRunning, logFile, type Container } from './store.js';
+import { EXIT_RECORD_GRACE_MS, exitFile, findContainer, isRunning, logFile, type Container } from './store.js';
 
 export interface LogRecord {
   stream: 1 | 2;
@@ -18,6 +18,9 @@ export interface LogOptions {
   timestamps?: boolean;
   /** put before every line (compose: `SERVICE-N | `) */
   prefix?: string;
+  /** with follow: end at the exit of the run that is current now, even when a restart
+   * policy starts the container again (run --restart without -d, as Docker's next-exit) */
+  firstRun?: boolean;
 }
 
 /** Parse whole records from buf; returns them and how many bytes were used. */
@@ -95,14 +98,15 @@ const MAX_RECORD = 16 << 20;
  * Streamed: a chunk is read, its whole records are printed and only an unfinished record is
  * kept, so a log of any size is shown in constant memory (with --tail, the last N lines).
  */
-export async function showLogs(ref: string, opts: LogOptions): Promise<void> {
+/** Resolves (with follow) to the container as its followed run ended. */
+export async function showLogs(ref: string, opts: LogOptions): Promise<Container | undefined> {
   const c: Container = findContainer(ref);
   let fd: number;
   try {
     fd = openSync(logFile(c.dir), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new MinictrError(`cannot read the log of ${c.config.name}: ${(err as Error).message}`);
-    if (c.state.detached) return; // started, nothing written yet
+    if (c.state.detached) return undefined; // started, nothing written yet
     throw new NotFoundError(`container ${c.config.name} has no logs: only detached containers (run -d) are logged`);
   }
   try {
@@ -126,11 +130,18 @@ export async function showLogs(ref: string, opts: LogOptions): Promise<void> {
     drain();
     if (tail) emit(tail.take(), timestamps, opts.prefix, lineStart);
     tail = undefined; // from here on (-f), every new record is printed as it comes
-    if (!opts.follow) return;
+    if (!opts.follow) return undefined;
+    let goneAt: number | undefined;
     for (;;) {
-      const running = isRunning(findContainer(c.config.id));
+      const now = findContainer(c.config.id);
+      // firstRun: ended once the monitor recorded the exit (exit.json: its code, which a gone
+      // process alone does not tell), or a restart began
+      if (opts.firstRun && !isRunning(now)) goneAt ??= Date.now();
+      const running = !opts.firstRun
+        ? isRunning(now)
+        : !existsSync(exitFile(c.dir)) && now.state.startedAt === c.state.startedAt && (goneAt === undefined || Date.now() - goneAt < EXIT_RECORD_GRACE_MS);
       drain(); // after the check: the monitor may still be flushing the last bytes
-      if (!running) return;
+      if (!running) return opts.firstRun ? findContainer(c.config.id) : now;
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {

@@ -34,7 +34,8 @@ export interface RunOptions {
   detach?: boolean;
   user?: string;
   replicas?: number;
-  network?: string;
+  /** --network, repeatable (network/container/mode.ts parseNetworkFlags); a string: one */
+  network?: string | string[];
   publish?: string[];
   dns?: string[];
   bridgeDriver?: string;
@@ -188,9 +189,9 @@ export function parseLabels(flags: string[]): Record<string, string> | undefined
 }
 
 /** --network-alias: a host name, by the rule for container names (it goes into /etc/hosts). */
-export function parseNetworkAliases(flags: string[]): string[] | undefined {
+export function parseNetworkAliases(flags: string[], flag = '--network-alias'): string[] | undefined {
   if (!flags.length) return undefined;
-  return [...new Set(flags.map((a) => checkName('container', a, '--network-alias')))];
+  return [...new Set(flags.map((a) => checkName('container', a, flag)))];
 }
 
 /** --stop-signal (a name such as SIGUSR1 or USR1, or a number) and --stop-timeout (whole seconds, -1: wait for ever, as Docker). */

@@ -8,7 +8,7 @@ import { limitsFromFlags } from '../cgroup/apply.js';
 import { UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
 import type { PortMapping } from '../network/container/firewall.js';
-import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
+import { formatNetworkMode, MAX_NETWORKS, parseNetworkFlags, type ExtraNetwork, type NetworkMode } from '../network/container/mode.js';
 import { checkPortsFree, parsePortMapping } from '../network/container/ports.js';
 import { paths, stateRoot } from '../paths.js';
 import { createExplainer, silent, type Explainer } from '../util/explain.js';
@@ -48,11 +48,15 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`invalid --replicas ${opts.replicas}: expected a positive integer`);
   if (replicas > 1 && !opts.detach) throw new UsageError('--replicas needs -d: replicas run detached');
   if (opts.step && opts.detach) throw new UsageError('--step needs an attached run (not -d): it waits for Enter before each step');
-  const mode = parseNetworkMode(opts.network);
+  const networks = parseNetworkFlags(typeof opts.network === 'string' ? [opts.network] : (opts.network ?? []));
+  const mode = networks.mode;
   const ports = (opts.publish ?? []).map(parsePortMapping);
   const labels = parseLabels(opts.labels ?? []);
-  const aliases = parseNetworkAliases(opts.networkAliases ?? []);
+  const aliases = parseNetworkAliases([...networks.aliases, ...(opts.networkAliases ?? [])]);
   if (aliases && (mode.kind !== 'bridge' || mode.network === 'bridge')) throw new UsageError('--network-alias needs a user network (--network NAME)');
+  const more = networks.more.map((m) => ({ network: m.network, aliases: parseNetworkAliases(m.aliases) ?? [] }));
+  for (const m of more) if (m.aliases.length && m.network === 'bridge') throw new UsageError('--network name=bridge,alias=...: aliases need a user network');
+  if (more.length >= MAX_NETWORKS) throw new UsageError(`a container is on at most ${MAX_NETWORKS} networks (eth0..eth${MAX_NETWORKS - 1})`);
   if (ports.length && mode.kind !== 'bridge') throw new UsageError(`-p needs a bridge network, not --network ${formatNetworkMode(mode)}`);
   if (replicas > 1 && ports.length) throw new UsageError('-p cannot be used with --replicas: the host port can be published once');
   for (const d of opts.dns ?? []) if (ipToInt(d) === undefined) throw new UsageError(`invalid --dns "${d}": expected an IPv4 address`);
@@ -63,10 +67,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   checkUsernsNetwork(usernsMode, mode);
   const restartPolicy = parseRestartPolicy(opts.restart);
   if (restartPolicy.Name !== 'no' && opts.rm) throw new UsageError('conflicting options: --restart and --rm');
-  if (restartPolicy.Name !== 'no' && !opts.detach) throw new UsageError('--restart needs -d: the policy is carried out by the container\'s monitor');
   const stop = parseStopFlags(opts);
   const healthFlags = parseHealthFlags(opts.health ?? {});
-  if (Object.keys(healthFlags.config).length && !opts.detach) throw new UsageError('--health-cmd needs -d: the checks are run by the container\'s monitor');
+  // --restart / --health-* without -d (as Docker): the container still runs under a monitor,
+  // which carries them out; run follows its output and returns at its first exit
+  const monitoredFlag = restartPolicy.Name !== 'no' ? '--restart' : Object.keys(healthFlags.config).length ? '--health-cmd' : undefined;
+  const followFirstRun = !opts.detach && monitoredFlag !== undefined;
+  if (followFirstRun && (opts.interactive || opts.tty)) throw new UsageError(`${monitoredFlag} without -d cannot be used with -i or -t: the monitor that carries it out keeps no terminal (run it with -d, then minictr exec -it)`);
   const host = hostSecurityFacts();
   const security = parseSecurityFlags(opts.security ?? {}, mode, host, oomScoreAdjAllowed);
   await checkSeccompFile(security, host);
@@ -82,7 +89,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const command = [...entrypoint, ...(opts.command.length ? opts.command : opts.entrypoint !== undefined ? [] : (image.config.Cmd ?? []))];
   if (command.length === 0) throw new UsageError(opts.entrypoint === '' ? 'no command given: --entrypoint "" clears the image\'s ENTRYPOINT and CMD (give the command after the image)' : `no command given and image ${opts.image} has none`);
   // an attached run has no monitor to run the image's HEALTHCHECK: it has none
-  const healthcheck = opts.detach ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
+  const healthcheck = opts.detach || followFirstRun ? mergeHealthcheck(healthFlags, image.config.Healthcheck) : undefined;
   if (security.groupAdd.length) {
     // --group-add names must be groups of the image's /etc/group (looked up again at start)
     const [{ layerDirs }, { supplementaryGroups }] = await Promise.all([import('../image/store.js'), import('./users.js')]);
@@ -152,7 +159,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       }
     }
     try {
-      return await reserveBridgeAddress(container, mode, driver as 'linux' | 'ovs' | undefined);
+      return await reserveBridgeAddress(container, mode, driver as 'linux' | 'ovs' | undefined, more);
     } catch (err) {
       // the volumes this run made go too: a failed run leaves nothing behind
       await removeUnusedVolumes(prepared.get(container.config.id)?.created ?? []);
@@ -160,6 +167,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     }
   };
 
+  if (followFirstRun) {
+    const container = await create(opts.name);
+    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
+    const { showLogs } = await import('./logs.js');
+    const ended = await showLogs(container.config.id, { follow: true, firstRun: true });
+    return ended?.state.exitCode ?? 0;
+  }
   if (!opts.detach) {
     const container = await create(opts.name);
     profileMark('container-created');
@@ -209,17 +223,28 @@ export function createAttached(config: Parameters<typeof createContainer>[0], mo
   return reserveBridgeAddress(createContainer(config), mode, driver);
 }
 
-/** On a bridge network, reserve the container's address and record it; on failure the
- * container's files go. */
-async function reserveBridgeAddress(container: Container, mode: NetworkMode, driver?: 'linux' | 'ovs'): Promise<Container> {
+/** On a bridge network, reserve the container's address (and one on each further network,
+ * eth1...) and record them; on failure the addresses taken are freed and the container's
+ * files go. */
+async function reserveBridgeAddress(container: Container, mode: NetworkMode, driver?: 'linux' | 'ovs', more: ExtraNetwork[] = []): Promise<Container> {
   if (mode.kind !== 'bridge') return container;
+  const { releaseAddress } = await import('../network/container/ipam.js');
+  const taken: { network: string; ip: string }[] = [];
   try {
     const { reserveAddress } = await import('../network/container/attach.js');
     const { ip } = await reserveAddress(mode.network, container.config.id, driver);
-    container.config.network = { ...container.config.network!, network: mode.network, ip };
+    taken.push({ network: mode.network, ip });
+    const attached = [];
+    for (const [i, m] of more.entries()) {
+      const r = await reserveAddress(m.network, container.config.id);
+      taken.push({ network: m.network, ip: r.ip });
+      attached.push({ network: m.network, ip: r.ip, ifname: `eth${i + 1}`, ...(m.aliases.length ? { aliases: m.aliases } : {}) });
+    }
+    container.config.network = { ...container.config.network!, network: mode.network, ip, ...(attached.length ? { more: attached } : {}) };
     saveConfig(container);
     return container;
   } catch (err) {
+    for (const t of taken) releaseAddress(t.network, t.ip, container.config.id);
     deleteContainerFiles(container);
     throw err;
   }

@@ -55,7 +55,8 @@ export interface StartOptions {
   keepFiles?: boolean;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
+/** This minictr's entry point, as the monitor and the systemd unit (system service) run it. */
+export const MINICTR_BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
  * resolves to undefined once the command has been exec'd. A failure before exec removes
@@ -171,7 +172,7 @@ function detachRecord(container: Container): DetachRecord {
 
 /** This minictr, with this state root, as the monitor runs it (its environment is empty). */
 function minictrCommand(...args: string[]): string[] {
-  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, BIN, ...args];
+  return ['/usr/bin/env', `MINICTR_ROOT=${process.env.MINICTR_ROOT ?? ''}`, `MINICTR_RUN=${process.env.MINICTR_RUN ?? ''}`, process.execPath, MINICTR_BIN, ...args];
 }
 
 /** Bridge networks: the host side is wired while the child waits (see network/container/attach.ts). */
@@ -179,9 +180,9 @@ async function wireNetwork(container: Container, pid: number, explain: Explainer
   const n = container.config.network;
   if (!n?.network) return;
   if (pause) await pause.before('veth', pid);
-  const { connectContainer, refreshHosts } = await import('../network/container/attach.js');
+  const { attachments, connectContainer, refreshHosts } = await import('../network/container/attach.js');
   await connectContainer(container.config.id, pid, n, explain);
-  refreshHosts(n.network, hostsEntry);
+  for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
 }
 
 interface RunParts {

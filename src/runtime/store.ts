@@ -194,6 +194,14 @@ function readRecord(path: string): unknown {
   return JSON.parse(readBoundedFile(path, RECORD_MAX, 'record'));
 }
 
+/** A recorded network after the first: its names reach paths and command lines. */
+function attachmentOk(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Record<string, unknown>;
+  const aliasesOk = a.aliases === undefined || (Array.isArray(a.aliases) && a.aliases.every((x) => typeof x === 'string' && isValidName('container', x)));
+  return typeof a.network === 'string' && isValidName('network', a.network) && typeof a.ip === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(a.ip) && typeof a.ifname === 'string' && /^eth[1-9]$/.test(a.ifname) && aliasesOk;
+}
+
 function configProblem(c: unknown, id: string): string | undefined {
   if (typeof c !== 'object' || c === null) return 'not a JSON object';
   const r = c as Record<string, unknown>;
@@ -204,6 +212,8 @@ function configProblem(c: unknown, id: string): string | undefined {
   if (!Array.isArray(r.env) || !Array.isArray(r.volumes) || !Array.isArray(r.tmpfs)) return 'env, volumes or tmpfs is not a list';
   const aliases = (r.network as { aliases?: unknown } | undefined)?.aliases;
   if (aliases !== undefined && !(Array.isArray(aliases) && aliases.every((a) => typeof a === 'string' && isValidName('container', a)))) return 'its network aliases are not host names';
+  const more = (r.network as { more?: unknown } | undefined)?.more;
+  if (more !== undefined && !(Array.isArray(more) && more.every(attachmentOk))) return 'its further networks are not {network, ip, ifname eth1..eth9, aliases}';
   if (r.labels !== undefined && (typeof r.labels !== 'object' || r.labels === null || Array.isArray(r.labels) || !Object.values(r.labels).every((v) => typeof v === 'string'))) return 'labels is not a map of strings';
   const security = r.security === undefined ? undefined : securityConfigProblem(r.security);
   if (security) return `its security flags are broken: ${security}`;
@@ -285,6 +295,10 @@ export function readHealth(c: Container): Health | undefined {
     return INITIAL_HEALTH;
   }
 }
+/** How long a reader waits for a detached container's exit record (exit.json, written by its
+ * monitor a moment after the process is gone; a monitor killed with it writes none). */
+export const EXIT_RECORD_GRACE_MS = 2000;
+
 /** The OCI spec the container was last started from (runtime/spec.ts builds it). */
 export const specFile = (dir: string): string => join(dir, 'spec.json');
 

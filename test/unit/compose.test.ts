@@ -6,9 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { interpolateString, parseDotEnv, type Vars } from '../../src/compose/interpolate.js';
 import { loadProject, normaliseProjectName, parseComposeYaml } from '../../src/compose/load.js';
-import { healthWaitMs, NO_FEATURES, type RunFeatures } from '../../src/compose/mapping.js';
+import { healthWaitMs } from '../../src/compose/mapping.js';
 import { buildArgv, buildPlan, LABEL, pullTargets, networkArgv, parseScale, runArgv, selectServices, startOrder, volumeArgv } from '../../src/compose/plan.js';
 import { splitCommand, validateProject } from '../../src/compose/validate.js';
+import { fieldPath } from '../../src/compose/schema.js';
 import { parseStopFlags } from '../../src/runtime/options.js';
 import { parseRunArgv } from '../../src/cli/commands/run.js';
 
@@ -24,14 +25,14 @@ function project(files: Record<string, string>, name = `My Proj.${n++}`): string
   return dir;
 }
 
-function model(yaml: string, o: { env?: Vars; features?: RunFeatures } = {}) {
+function model(yaml: string, o: { env?: Vars } = {}) {
   const dir = project({ 'compose.yaml': yaml });
   const l = loadProject({ files: [], cwd: dir, env: o.env ?? {}, project: 'p' });
   return validateProject(l.tree, { project: l.project, source: 'compose.yaml', dir: l.dir, vars: l.vars });
 }
-const fails = (yaml: string, msg: string | RegExp, o: { features?: RunFeatures } = {}): void => {
-  expect(() => buildPlan(model(yaml), { features: o.features ?? NO_FEATURES })).toThrow(msg);
-  expect(() => buildPlan(model(yaml), { features: o.features ?? NO_FEATURES })).toThrow(UsageError);
+const fails = (yaml: string, msg: string | RegExp): void => {
+  expect(() => buildPlan(model(yaml))).toThrow(msg);
+  expect(() => buildPlan(model(yaml))).toThrow(UsageError);
 };
 
 describe('interpolation', () => {
@@ -139,12 +140,12 @@ networks:
   });
   it.each([
     ['services: {a: {image: x, foo: 1}}', 'compose.yaml: services.a.foo: unknown key'],
-    ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown top-level key'],
+    ['services: {a: {image: x}}\nfoo: {}', 'compose.yaml: foo: unknown key, not supported by minictr compose (supported here: version, name, services, networks, volumes)'],
     ['services: {a: {command: x}}', 'compose.yaml: services.a.image: missing: every service needs an image or a build'],
     ['services: {a: {image: x, ports: ["99999:80"]}}', 'compose.yaml: services.a.ports[0]: invalid port mapping "99999:80"'],
     ['services: {a: {image: x, ports: ["80"]}}', 'compose.yaml: services.a.ports[0]: not supported yet by minictr compose'],
     ['services: {a: {image: x, volumes: ["/d:rel"]}}', 'compose.yaml: services.a.volumes[0]: the target "rel" must be an absolute path'],
-    ['services: {a: {image: x, read_only: "yes"}}', 'compose.yaml: services.a.read_only: expected true or false, got string "yes"'],
+    ['services: {a: {image: x, read_only: "yes"}}', 'compose.yaml: services.a.read_only: must be true or false, got string "yes"'],
     ['services: {a: {image: x, depends_on: [nope]}}', 'compose.yaml: services.a.depends_on: depends on undefined service "nope"'],
     ['services: {a: {image: x, depends_on: {b: {condition: soon}}}, b: {image: x}}', 'compose.yaml: services.a.depends_on.b.condition: "soon": expected one of'],
     ['services: {a: {image: x, networks: [back]}}', 'compose.yaml: services.a.networks.back: the service uses network back, which the top-level networks do not declare'],
@@ -170,8 +171,8 @@ networks:
     expect(api!.build).toEqual({ context: join(m.dir, 'src'), dockerfile: join(m.dir, 'src', 'Dockerfile.dev'), args: { V: '1', E: 'from-env' }, target: 'prod' });
     expect(db!.build).toBeUndefined();
     expect(buildArgv(api!.image, api!.build!)).toEqual(['build', '-t', 'reg/api:v2', '-f', join(m.dir, 'src', 'Dockerfile.dev'), '--build-arg', 'V=1', '--build-arg', 'E=from-env', '--target', 'prod', join(m.dir, 'src')]);
-    const plan = buildPlan(m, { features: NO_FEATURES });
-    expect(runArgv(plan, plan.services.find((s) => s.config.name === 'web')!, { number: 1, features: NO_FEATURES }).at(-1)).toBe('p-web');
+    const plan = buildPlan(m);
+    expect(runArgv(plan, plan.services.find((s) => s.config.name === 'web')!, { number: 1 }).at(-1)).toBe('p-web');
   });
   it('pull: each image once; a service with build: and no image: is skipped; an unknown service is one line', () => {
     const m = model('services:\n  a: {image: busybox}\n  b: {image: busybox}\n  c: {build: .}\n  d: {build: ., image: reg/d:v1}\n');
@@ -181,13 +182,13 @@ networks:
   });
   it('entrypoint, stop_signal, stop_grace_period map onto run --entrypoint, --stop-signal, --stop-timeout; init: true is accepted', () => {
     const m = model('services:\n  a: {image: x, entrypoint: [sh, -c], command: ["echo hi"], stop_signal: usr1, stop_grace_period: 1m30.5s, init: true}\n  b: {image: x, entrypoint: "", command: id}\n  c: {image: x, entrypoint: "/bin/echo \'a b\'"}\n');
-    const plan = buildPlan(m, { features: NO_FEATURES });
-    const argv = (svc: string): string[] => runArgv(plan, plan.services.find((s) => s.config.name === svc)!, { number: 1, features: NO_FEATURES });
+    const plan = buildPlan(m);
+    const argv = (svc: string): string[] => runArgv(plan, plan.services.find((s) => s.config.name === svc)!, { number: 1 });
     expect(argv('a').slice(-9)).toEqual(['--stop-signal', 'SIGUSR1', '--stop-timeout', '91', '--entrypoint', 'sh', 'x', '-c', 'echo hi']);
     expect(argv('b').slice(-4)).toEqual(['--entrypoint', '', 'x', 'id']);
     expect(argv('c').slice(-4)).toEqual(['--entrypoint', '/bin/echo', 'x', 'a b']);
     expect(argv('c')).not.toContain('--stop-signal');
-    const one = runArgv(plan, plan.services.find((s) => s.config.name === 'a')!, { oneOff: { name: 'p-a-run-1', command: ['echo bye'], rm: true }, features: NO_FEATURES });
+    const one = runArgv(plan, plan.services.find((s) => s.config.name === 'a')!, { oneOff: { name: 'p-a-run-1', command: ['echo bye'], rm: true } });
     expect(one.slice(-3)).toEqual(['x', '-c', 'echo bye']);
     // what run's own command line makes of them ("" stays an empty entrypoint)
     expect(parseRunArgv(argv('a').slice(1))).toMatchObject({ entrypoint: 'sh', stopSignal: 'SIGUSR1', stopTimeout: '91', image: 'x', command: ['-c', 'echo hi'] });
@@ -195,10 +196,33 @@ networks:
     expect(parseRunArgv(argv('c').slice(1)).stopSignal).toBeUndefined();
   });
   it.each([
+    ['services: {web: {image: x, ports: [[80]]}}', 'compose.yaml: services.web.ports[0]: must be a string, a number or a mapping, got a list'],
+    ['services: {web: {image: x, ports: [{target: 80, published: {}}]}}', 'compose.yaml: services.web.ports[0].published: must be a string or number, got a mapping'],
+    ['services: {web: {image: x, ports: [{target: 80, published: 8080, protocol: sctp}]}}', 'compose.yaml: services.web.ports[0].protocol: "sctp": expected one of tcp, udp'],
+    ['services: {web: {image: x, ports: [{published: 8080}]}}', 'compose.yaml: services.web.ports[0].target: missing'],
+    ['services: {web: {image: x, environment: {A: {b: 1}}}}', 'compose.yaml: services.web.environment.A: must be a string, a number, a boolean or null, got a mapping'],
+    ['services: {web: {image: x, command: 3}}', 'compose.yaml: services.web.command: must be a string, a list or null, got number 3'],
+    ['services: {web: {image: x, deploy: {replicas: -1}}}', 'compose.yaml: services.web.deploy.replicas: must be >= 0'],
+    ['services: {web: {image: x, networks: {n: {aliases: [a], ipv4_address: 10.0.0.2}}}}\nnetworks: {n: {}}', 'compose.yaml: services.web.networks.n.ipv4_address: not supported yet by minictr compose (addresses are handed out by minictr)'],
+    ['services: {web: {image: x}}\nnetworks: {n: {ipam: {config: [{subnet: 10.1.0.0/24, gateway: 10.1.0.1}]}}}', 'compose.yaml: networks.n.ipam.config[0].gateway: not supported yet by minictr compose (the gateway is the subnet\'s first address)'],
+    ['services: {web: {image: x}}\nsecrets: {s: {file: ./s}}', 'compose.yaml: secrets: not supported yet by minictr compose'],
+    ['services: {web: {image: x, x-note: {any: thing}}}\nx-common: [1]\nservices2: {}', 'compose.yaml: services2: unknown key, not supported by minictr compose (supported here: version, name, services, networks, volumes)'],
+    ['services: [web]', 'compose.yaml: services: must be a mapping, got a list'],
+    ['name: p', 'compose.yaml: services: missing'],
+  ])('the schema (compose-schema.json): %s', (yaml, msg) => {
+    expect(() => model(yaml)).toThrow(new UsageError(msg));
+  });
+  it('field paths: an index where the value is a list, ~1 and ~0 unescaped', () => {
+    const tree = { services: { 'a/b': { ports: ['1:1', '2:2'] } } };
+    expect(fieldPath('/services/a~1b/ports/1', tree)).toBe('services.a/b.ports[1]');
+    expect(fieldPath('', tree)).toBe('');
+    expect(fieldPath('/x~0y', {})).toBe('x~y');
+  });
+  it.each([
     ['services: {a: {image: x, stop_signal: SIGNOPE}}', 'compose.yaml: services.a.stop_signal: "SIGNOPE" is not a signal'],
     ['services: {a: {image: x, stop_grace_period: soon}}', 'compose.yaml: services.a.stop_grace_period: "soon" is not a duration'],
     ['services: {a: {image: x, init: false}}', 'compose.yaml: services.a.init: not supported yet by minictr compose (every minictr container has minictr-init as PID 1)'],
-    ['services: {a: {image: x, init: "yes"}}', 'compose.yaml: services.a.init: expected true or false'],
+    ['services: {a: {image: x, init: "yes"}}', 'compose.yaml: services.a.init: must be true or false, got string "yes"'],
   ])('%s', (yaml, msg) => {
     expect(() => model(yaml)).toThrow(msg);
     expect(() => model(yaml)).toThrow(UsageError);
@@ -226,28 +250,41 @@ services:
   db: {image: busybox, volumes: ["/tmp:/data"]}
 `;
   it('services start after what they depend on; networks are PROJECT_NET', () => {
-    const plan = buildPlan(model(app), { features: NO_FEATURES });
+    const plan = buildPlan(model(app));
     expect(plan.services.map((s) => s.config.name)).toEqual(['db', 'backend', 'proxy']);
     expect(plan.networks.map((x) => x.name)).toEqual(['p_default']);
     expect(networkArgv(plan.networks[0]!)).toEqual(['network', 'create', 'p_default']);
   });
   it('a run argv per container: name, network, service alias, labels, flags, image, command', () => {
-    const plan = buildPlan(model(app), { features: NO_FEATURES });
+    const plan = buildPlan(model(app));
     const proxy = plan.services[2]!;
-    expect(runArgv(plan, proxy, { number: 1, features: NO_FEATURES })).toEqual([
+    expect(runArgv(plan, proxy, { number: 1 })).toEqual([
       'run', '-d', '--name', 'p-proxy-1', '--network', 'p_default', '--network-alias', 'proxy',
       '-l', `${LABEL.project}=p`, '-l', `${LABEL.service}=proxy`, '-l', `${LABEL.number}=1`, '-l', `${LABEL.oneoff}=False`, '-l', `${LABEL.hash}=${proxy.hash}`,
       '-p', '127.0.0.1:8080:80', 'busybox', 'httpd', '-f',
     ]);
-    const one = runArgv(plan, proxy, { oneOff: { name: 'p-proxy-run-x', command: ['echo', 'hi'], rm: true }, features: NO_FEATURES });
+    const one = runArgv(plan, proxy, { oneOff: { name: 'p-proxy-run-x', command: ['echo', 'hi'], rm: true } });
     expect(one.slice(0, 4)).toEqual(['run', '--rm', '--name', 'p-proxy-run-x']);
     expect(one).not.toContain('-p');
     expect(one.slice(-3)).toEqual(['busybox', 'echo', 'hi']);
   });
+  it('a service on several networks: --network for the first, --network name=NET,alias=... for each other, its name an alias on all', () => {
+    const plan = buildPlan(model('services:\n  web:\n    image: x\n    networks: {front: {aliases: [www]}, back: {}}\n  db: {image: x, networks: [back]}\nnetworks: {front: {}, back: {}}\n'));
+    const web = plan.services.find((s) => s.config.name === 'web')!;
+    expect(web.networks.map((n) => n.name)).toEqual(['p_front', 'p_back']);
+    expect(plan.networks.map((n) => n.name)).toEqual(['p_front', 'p_back']);
+    const argv = runArgv(plan, web, { number: 1 });
+    expect(argv.slice(4, 12)).toEqual(['--network', 'p_front', '--network-alias', 'web', '--network-alias', 'www', '--network', 'name=p_back,alias=web']);
+    // it is what run accepts
+    expect(parseRunArgv(argv.slice(1)).network).toEqual(['p_front', 'name=p_back,alias=web']);
+    // one network more is a changed service
+    const one = buildPlan(model('services:\n  web:\n    image: x\n    networks: {front: {aliases: [www]}}\nnetworks: {front: {}, back: {}}\n'));
+    expect(one.services[0]!.hash).not.toBe(web.hash);
+  });
   it('the config hash changes with the service, not with its replica count or another service', () => {
-    const base = buildPlan(model(app), { features: NO_FEATURES });
-    const scaled = buildPlan(model(app), { features: NO_FEATURES, scale: { backend: 3 } });
-    const edited = buildPlan(model(app.replace('environment: {DB: db}', 'environment: {DB: other}')), { features: NO_FEATURES });
+    const base = buildPlan(model(app));
+    const scaled = buildPlan(model(app), { scale: { backend: 3 } });
+    const edited = buildPlan(model(app.replace('environment: {DB: db}', 'environment: {DB: other}')));
     const hash = (p: typeof base, s: string) => p.services.find((x) => x.config.name === s)!.hash;
     expect(scaled.services[1]!.replicas).toBe(3);
     expect(hash(scaled, 'backend')).toBe(hash(base, 'backend'));
@@ -261,7 +298,7 @@ services:
   it('a host port published by two services, or by replicas of one, is refused', () => {
     fails('services: {a: {image: x, ports: ["8080:80"]}, b: {image: x, ports: ["127.0.0.1:8080:81"]}}', 'compose.yaml: services.b.ports: host port 8080/tcp is published by service a too');
     fails('services: {a: {image: x, ports: ["8080:80"], deploy: {replicas: 2}}}', 'compose.yaml: services.a.ports: 2 replicas cannot all publish host port 8080');
-    expect(() => buildPlan(model('services: {a: {image: x, ports: ["8080:80"]}, b: {image: x, ports: ["8080:80/udp"]}}'), { features: NO_FEATURES })).not.toThrow();
+    expect(() => buildPlan(model('services: {a: {image: x, ports: ["8080:80"]}, b: {image: x, ports: ["8080:80/udp"]}}'))).not.toThrow();
   });
   it('--scale and selected services are checked; a selection brings its dependencies', () => {
     const m = model(app);
@@ -273,8 +310,7 @@ services:
   });
 });
 
-describe('keys for the volume and restart branches', () => {
-  const full: RunFeatures = { namedVolumes: true, restart: true, health: true };
+describe('named volumes, restart and health checks', () => {
   const yaml = `
 services:
   db:
@@ -285,18 +321,15 @@ services:
   web: {image: x, depends_on: {db: {condition: service_healthy}}}
 volumes: {data: {}}
 `;
-  it('are one "not supported yet" line naming the service and field until the flags exist', () => {
-    fails('services: {db: {image: x, volumes: ["data:/d"]}}\nvolumes: {data: {}}', 'compose.yaml: services.db.volumes[0]: not supported yet by minictr compose (named volume data');
-    fails('services: {db: {image: x, restart: always}}', 'compose.yaml: services.db.restart: not supported yet by minictr compose (minictr run has no --restart yet)');
-    fails('services: {db: {image: x, healthcheck: {test: "true"}}}', 'compose.yaml: services.db.healthcheck: not supported yet by minictr compose');
-    fails('services: {db: {image: x}, web: {image: x, depends_on: {db: {condition: service_healthy}}}}', 'compose.yaml: services.web.depends_on.db.condition: not supported yet by minictr compose (service_healthy');
-  });
-  it('map to -v PROJECT_NAME:/path, --restart and --health-* once they do', () => {
-    const plan = buildPlan(model(yaml), { features: full });
-    const argv = runArgv(plan, plan.services[0]!, { number: 1, features: full });
+  it('map to -v PROJECT_NAME:/path, --restart and --health-*', () => {
+    const plan = buildPlan(model(yaml));
+    const argv = runArgv(plan, plan.services[0]!, { number: 1 });
     const at = argv.indexOf('-v');
     expect(argv.slice(at, at + 2)).toEqual(['-v', 'p_data:/var/lib/db:ro']);
     expect(argv.join(' ')).toContain('--restart on-failure:2 --health-cmd wget -q http://localhost/ --health-interval 5s --health-retries 3 x');
+    const oneOff = runArgv(plan, plan.services[0]!, { oneOff: { name: 'p-db-run-1', command: [], rm: true } });
+    expect(oneOff).not.toContain('--restart');
+    expect(oneOff).toContain('--health-cmd');
   });
   it('up waits for a service_healthy dependency as long as its checks can take to decide, plus 10 s', () => {
     const s = 1e9;
@@ -313,12 +346,12 @@ volumes: {data: {}}
       { key: 'named', name: 'shared', external: false, labels: {} },
       { key: 'unused', name: 'p_unused', external: false, labels: {} },
     ]);
-    const plan = buildPlan(m, { features: full });
+    const plan = buildPlan(m);
     expect(plan.volumes.map((v) => v.key)).toEqual(['data', 'ext', 'named']);
-    expect(buildPlan(m, { features: full, only: new Set(['b']) }).volumes).toEqual([]);
-    expect(runArgv(plan, plan.services[0]!, { number: 1, features: full }).filter((_, i, a) => a[i - 1] === '-v')).toEqual(['p_data:/d', 'ext:/e', 'shared:/n']);
+    expect(buildPlan(m, { only: new Set(['b']) }).volumes).toEqual([]);
+    expect(runArgv(plan, plan.services[0]!, { number: 1 }).filter((_, i, a) => a[i - 1] === '-v')).toEqual(['p_data:/d', 'ext:/e', 'shared:/n']);
     expect(volumeArgv('p', m.volumes[0]!)).toEqual(['volume', 'create', '--label', 'tier=db', '--label', `${LABEL.project}=p`, '--label', 'com.docker.compose.volume=data', 'p_data']);
-    fails('services: {a: {image: x}}\nvolumes: {d: {driver: nfs}}', 'compose.yaml: volumes.d.driver: not supported yet by minictr compose (driver nfs', { features: full });
-    fails('services: {a: {image: x}}\nvolumes: {d: {size: 1}}', 'compose.yaml: volumes.d.size: unknown key', { features: full });
+    fails('services: {a: {image: x}}\nvolumes: {d: {driver: nfs}}', 'compose.yaml: volumes.d.driver: not supported yet by minictr compose (driver nfs');
+    fails('services: {a: {image: x}}\nvolumes: {d: {size: 1}}', 'compose.yaml: volumes.d.size: unknown key');
   });
 });

@@ -9,7 +9,8 @@ import { vethPair } from '../../src/network/host/links.js';
 import { containerMac, ebtablesPortRules, nftPortRules, ovsPortFlows } from '../../src/network/container/antispoof.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';
 import type { PortMapping } from '../../src/network/container/firewall.js';
-import { formatNetworkMode, parseNetworkMode, type NetworkMode } from '../../src/network/container/mode.js';
+import { formatNetworkMode, parseNetworkFlags, parseNetworkMode, type NetworkMode } from '../../src/network/container/mode.js';
+import { attachments, nextIfname, vethName, withHostsSection } from '../../src/network/container/attach.js';
 import { checkPortsFree, findPublished, parsePortMapping, parseProcNet, portSpec, portsOverlap, socketTakes, type HostSocket } from '../../src/network/container/ports.js';
 import type { NetworkConfig } from '../../src/network/container/store.js';
 
@@ -123,6 +124,61 @@ describe('parseNetworkMode', () => {
     ['a/b', 'invalid --network "a/b"'],
   ])('refuses %j', (v, message) => {
     expect(() => parseNetworkMode(v)).toThrow(new UsageError(message));
+  });
+});
+
+describe('several networks', () => {
+  it('repeated --network: the first is the mode (its aliases with it), the rest eth1, eth2... with their own aliases', () => {
+    expect(parseNetworkFlags([])).toEqual({ mode: { kind: 'bridge', network: 'bridge' }, aliases: [], more: [] });
+    expect(parseNetworkFlags(['front'])).toEqual({ mode: { kind: 'bridge', network: 'front' }, aliases: [], more: [] });
+    expect(parseNetworkFlags(['name=front,alias=www', 'back', 'name=db,alias=x,alias=y'])).toEqual({
+      mode: { kind: 'bridge', network: 'front' },
+      aliases: ['www'],
+      more: [{ network: 'back', aliases: [] }, { network: 'db', aliases: ['x', 'y'] }],
+    });
+    expect(parseNetworkFlags(['host'])).toEqual({ mode: { kind: 'host' }, aliases: [], more: [] });
+  });
+
+  it.each([
+    [['host', 'a'], '--network host cannot be combined with other networks'],
+    [['container:x', 'a'], '--network container:x cannot be combined with other networks'],
+    [['a', 'none'], '--network none cannot be combined with other networks'],
+    [['a', 'name=a'], '--network a is given twice'],
+    [['name=a,colour=red'], 'invalid --network "name=a,colour=red": expected name=NETWORK[,alias=NAME]...'],
+    [['name=,alias=x'], 'invalid --network "name=,alias=x": expected name=NETWORK[,alias=NAME]...'],
+    [['a', 'name=a b'], 'invalid --network "a b"'],
+  ])('refuses %j', (v, message) => {
+    expect(() => parseNetworkFlags(v)).toThrow(new UsageError(message));
+  });
+
+  it('eth0 is the first network, the others keep their interface; the next free one is taken; ten at most', () => {
+    const n = { mode: 'a', network: 'a', ip: '10.1.0.2', ports: [], aliases: ['x'], more: [{ network: 'c', ip: '10.3.0.2', ifname: 'eth2' }] };
+    expect(attachments(n)).toEqual([{ network: 'a', ip: '10.1.0.2', ifname: 'eth0', aliases: ['x'] }, { network: 'c', ip: '10.3.0.2', ifname: 'eth2' }]);
+    expect(attachments({ mode: 'none', ports: [] })).toEqual([]);
+    expect(nextIfname(n)).toBe('eth1');
+    const full = { ...n, more: Array.from({ length: 9 }, (_, i) => ({ network: `n${i}`, ip: `10.9.${i}.2`, ifname: `eth${i + 1}` })) };
+    expect(() => nextIfname(full)).toThrow(new ConflictError('a container is on at most 10 networks (eth0..eth9)'));
+  });
+
+  it('host ends: veth + 11 digits of the id for eth0 (as before), veth + 9 + -N for ethN; never longer than a link name', () => {
+    const id = 'abcdef0123456789'.repeat(4);
+    expect(vethName(id)).toBe('vethabcdef01234');
+    expect(vethName(id, 'eth1')).toBe('vethabcdef012-1');
+    for (let i = 0; i < 10; i++) expect(vethName(id, `eth${i}`).length).toBeLessThanOrEqual(15);
+  });
+
+  it('/etc/hosts: one section per network, replaced or dropped alone; the container\'s own lines kept', () => {
+    const own = '127.0.0.1\tlocalhost\n10.1.0.2\tweb\n';
+    const one = withHostsSection(own, 'a', ['10.1.0.3\tdb']);
+    expect(one).toBe('127.0.0.1\tlocalhost\n10.1.0.2\tweb\n# minictr network a\n10.1.0.3\tdb\n');
+    const two = withHostsSection(one, 'b', ['10.2.0.3\tcache', '10.2.0.4\tq']);
+    expect(two).toBe(`${one}# minictr network b\n10.2.0.3\tcache\n10.2.0.4\tq\n`);
+    expect(withHostsSection(two, 'a', ['10.1.0.9\tdb2'])).toBe(`${own}# minictr network b\n10.2.0.3\tcache\n10.2.0.4\tq\n# minictr network a\n10.1.0.9\tdb2\n`);
+    expect(withHostsSection(two, 'a', undefined)).toBe(`${own}# minictr network b\n10.2.0.3\tcache\n10.2.0.4\tq\n`);
+    expect(withHostsSection(withHostsSection(two, 'b', undefined), 'a', undefined)).toBe(own);
+    expect(withHostsSection(own, 'a', [])).toBe(`${own}# minictr network a\n`);
+    // a network whose name starts like another's is its own section
+    expect(withHostsSection(withHostsSection(own, 'ab', ['10.5.0.2\tx']), 'a', undefined)).toBe(`${own}# minictr network ab\n10.5.0.2\tx\n`);
   });
 });
 

@@ -1,7 +1,8 @@
 /** `run --restart`: the policy parser, when a policy restarts, Docker's back-off (src/runtime/restart-policy.ts). */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { BACKOFF_MAX_MS, formatRestartPolicy, nextBackoff, parseRestartPolicy, shouldRestart } from '../../src/runtime/restart-policy.js';
+import { BACKOFF_MAX_MS, formatRestartPolicy, nextBackoff, parseRestartPolicy, shouldRestart, type RestartPolicy } from '../../src/runtime/restart-policy.js';
+import { serviceUnit, startsAtBoot } from '../../src/system/boot.js';
 
 describe('parseRestartPolicy', () => {
   it.each([
@@ -70,5 +71,35 @@ describe('nextBackoff', () => {
     expect(nextBackoff(6400, 9999)).toBe(12800);
     expect(nextBackoff(6400, 10_000)).toBe(100);
     expect(nextBackoff(60_000, 3_600_000)).toBe(100);
+  });
+});
+
+describe('after a reboot (system boot, system service)', () => {
+  const c = (Name: RestartPolicy['Name'] | undefined, stoppedByUser?: boolean) =>
+    ({ config: { restartPolicy: Name ? { Name, MaximumRetryCount: 0 } : undefined }, state: { status: 'running' as const, stoppedByUser } }) as unknown as Parameters<typeof startsAtBoot>[0];
+  it('always comes back, even stopped by hand (as Docker\'s daemon start); unless-stopped unless stopped by hand; on-failure and no stay', () => {
+    expect([c('always'), c('always', true), c('unless-stopped'), c('unless-stopped', true), c('on-failure'), c('no'), c(undefined)].map(startsAtBoot)).toEqual([true, true, true, false, false, false, false]);
+  });
+  it('the unit runs `system boot` once with this node, this minictr and this state root', () => {
+    const unit = serviceUnit({ node: '/usr/bin/node', bin: '/opt/minictr/bin/minictr', env: { MINICTR_ROOT: '/srv/m root', MINICTR_RUN: undefined, HOME: '/root' } });
+    expect(unit.split('\n')).toEqual([
+      '[Unit]',
+      'Description=minictr: start the containers whose restart policy is always or unless-stopped',
+      'After=network-online.target local-fs.target',
+      'Wants=network-online.target',
+      '',
+      '[Service]',
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      'KillMode=process',
+      'Environment="MINICTR_ROOT=/srv/m root"',
+      'ExecStart=/usr/bin/node /opt/minictr/bin/minictr system boot',
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ]);
+    expect(serviceUnit({ node: '/n', bin: '/a$b/100%/m"x', env: {} })).toContain('ExecStart=/n "/a$$b/100%%/m\\"x" system boot');
+    expect(() => serviceUnit({ node: '/n', bin: '/a\nb', env: {} })).toThrow('cannot contain a newline');
   });
 });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ComposeContext } from '../../compose/project.js';
-import { parseRunArgv, runFeatures } from './run.js';
+import { parseRunArgv } from './run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -21,7 +21,6 @@ async function context(sub: Command, explain = false): Promise<ComposeContext> {
   return {
     model,
     tree: loaded.tree,
-    features: runFeatures(compose.parent ?? undefined),
     parseRun: parseRunArgv,
     explain: createExplainer(explain, (s) => writeSync(2, s)),
     say: (line) => writeSync(2, `${line}\n`),
@@ -37,8 +36,8 @@ export function register(program: Command): void {
     .enablePositionalOptions()
     .addHelpText('after', `
 Containers are named PROJECT-SERVICE-N, networks PROJECT_NETWORK (the project's own
-"default" network unless a service names others); every container answers on its network
-to its service name. Top-level volumes are PROJECT_VOLUME, made by up and kept by down
+"default" network unless a service names others; a service on several has eth0, eth1...
+in the file's order); every container answers on each of its networks to its service name. Top-level volumes are PROJECT_VOLUME, made by up and kept by down
 (down -v removes them); restart: and healthcheck: are run's --restart and --health-* flags,
 and up starts a service with depends_on condition service_healthy only once the dependency
 is healthy (an unhealthy one stops up, leaving what it started, as Docker Compose does).

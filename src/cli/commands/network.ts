@@ -48,6 +48,31 @@ export function register(program: Command): void {
       writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
     });
   network
+    .command('connect')
+    .description('connect a container to a network: it gets the next interface (eth1, eth2...) and an address there, at once if it runs')
+    .argument('<network>', 'network name')
+    .argument('<container>', 'container name or id')
+    .option('--alias <name>', 'another name of the container on this network (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--explain', 'print each host command', false)
+    .action(async (net: string, ref: string, o: { alias: string[]; explain: boolean }) => {
+      const { connectNetwork } = await import('../../runtime/network-connect.js');
+      const { createExplainer } = await import('../../util/explain.js');
+      const { writeSync } = await import('node:fs');
+      await connectNetwork(net, ref, { aliases: o.alias, explain: createExplainer(o.explain, (s) => writeSync(2, s)) });
+    });
+  network
+    .command('disconnect')
+    .description('disconnect a container from a network it joined after its first (its interface is removed at once if it runs)')
+    .argument('<network>', 'network name')
+    .argument('<container>', 'container name or id')
+    .option('--explain', 'print each host command', false)
+    .action(async (net: string, ref: string, o: { explain: boolean }) => {
+      const { disconnectNetwork } = await import('../../runtime/network-connect.js');
+      const { createExplainer } = await import('../../util/explain.js');
+      const { writeSync } = await import('node:fs');
+      await disconnectNetwork(net, ref, { explain: createExplainer(o.explain, (s) => writeSync(2, s)) });
+    });
+  network
     .command('rm')
     .description('remove networks (their bridge and firewall rules); -f even with containers attached')
     .argument('<name...>', 'network names')

@@ -25,9 +25,9 @@ export function defineRun(cmd: Command): Command {
     .option('-v, --volume <SRC:CTR[:ro]|CTR>', 'SRC an absolute host path: bind it; else the volume SRC (made on first use; an empty one gets the image\'s files at CTR); CTR alone: an anonymous volume (repeatable)', collect, [])
     .option('--mount <type=...,src=...,dst=...>', 'Docker\'s long form: type=bind|volume|tmpfs, source|src, target|dst|destination, readonly, tmpfs-size (repeatable)', collect, [])
     .addOption(new Option('--tmpfs <path>', 'mount a tmpfs (repeatable)').argParser(collect).default([]))
-    .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME')
+    .option('--network <mode>', 'bridge (default), a network name, none, host, container:NAME or netns:NAME; repeat it for more networks (eth1, eth2...), each NAME or name=NAME,alias=A', collect, [])
     .option('-p, --publish <[hostip:]hostport:ctrport[/proto]>', 'publish a container port on the host (repeatable)', collect, [])
-    .option('--network-alias <name>', 'another name of the container on its network (repeatable)', collect, [])
+    .option('--network-alias <name>', 'another name of the container on its first network (repeatable)', collect, [])
     .option('-l, --label <KEY=VALUE>', 'a label kept in the container\'s record (repeatable)', collect, [])
     .option('--dns <ip>', 'DNS server for the container (repeatable)', collect, [])
     .option('--bridge-driver <driver>', 'switch for the default network when it is first made: linux or ovs')
@@ -43,8 +43,8 @@ export function defineRun(cmd: Command): Command {
     .option('--entrypoint <command>', 'replace the image\'s ENTRYPOINT (its CMD then goes too: give the arguments after the image); "" clears it')
     .option('--stop-signal <signal>', 'what minictr stop sends first (default: the image\'s STOPSIGNAL, else SIGTERM)')
     .option('--stop-timeout <seconds>', 'how long minictr stop waits before SIGKILL when -t is not given (default 10; -1: for ever)')
-    .option('--restart <policy>', 'with -d: restart when it exits: no (default), on-failure[:N], always or unless-stopped')
-    .option('--health-cmd <command>', 'with -d: command (run by /bin/sh -c in the container) that checks its health')
+    .option('--restart <policy>', 'restart when it exits: no (default), on-failure[:N], always or unless-stopped (without -d: run returns at the first exit, the policy goes on)')
+    .option('--health-cmd <command>', 'command (run by /bin/sh -c in the container) that checks its health')
     .option('--health-interval <duration>', 'time between health checks, e.g. 1s or 1m30s (default 30s)')
     .option('--health-timeout <duration>', 'longest a health check may run (default 30s)')
     .option('--health-retries <n>', 'failures in a row that make it unhealthy (default 3)')
@@ -94,13 +94,6 @@ export function parseRunArgv(argv: string[]): RunOptions {
   return out!;
 }
 
-/** Which compose keys this minictr's run can carry out (flags other branches add). */
-export function runFeatures(program?: Command): { namedVolumes: boolean; restart: boolean; health: boolean } {
-  const run = defineRun(new Command('run'));
-  const has = (flag: string): boolean => run.options.some((o) => o.long === flag);
-  return { namedVolumes: Boolean(program?.commands.some((c) => c.name() === 'volume')), restart: has('--restart'), health: has('--health-cmd') };
-}
-
 function runOptionsFrom(image: string, command: string[], o: Record<string, unknown>): RunOptions {
   return {
     image,
@@ -121,7 +114,7 @@ function runOptionsFrom(image: string, command: string[], o: Record<string, unkn
     detach: Boolean(o.detach),
     user: o.user as string | undefined,
     replicas: o.replicas as number | undefined,
-    network: o.network as string | undefined,
+    network: o.network as string[],
     publish: o.publish as string[],
     dns: o.dns as string[],
     networkAliases: o.networkAlias as string[],

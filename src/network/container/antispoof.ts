@@ -54,8 +54,9 @@ export function containerMac(ip: string): string {
 const ctrTag = (id: string): string => `minictr:ctr:${id.slice(0, 12)}`;
 /** the bridge-family table of a Linux-bridge network */
 export const bridgeTable = (net: NetworkConfig): string => `minictr-${net.bridge}`;
-/** the ebtables chain of one container */
-const ebChain = (id: string): string => `minictr-${id.slice(0, 12)}`;
+/** the ebtables chain of one container's port: minictr-ID for eth0, minictr-ID-N for its ethN
+ * (attach.ts vethName ends in -N), since ebtables chains are not per bridge */
+const ebChain = (id: string, veth: string): string => `minictr-${id.slice(0, 12)}${/-\d$/.test(veth) ? veth.slice(-2) : ''}`;
 /** an OpenFlow cookie: the first 64 bits of the container's id */
 const cookie = (id: string): string => `0x${id.slice(0, 16)}`;
 
@@ -90,7 +91,7 @@ export function ovsPortFlows(p: PortOwner): string[] {
 
 /** The ebtables commands of one port (pure), each an argv after `ebtables -t nat`. */
 export function ebtablesPortRules(p: PortOwner): string[][] {
-  const chain = ebChain(p.ctrId);
+  const chain = ebChain(p.ctrId, p.veth);
   return [
     ['-N', chain, '-P', 'DROP'],
     ['-A', chain, '-s', p.mac, '-p', 'ARP', '--arp-mac-src', p.mac, '--arp-ip-src', p.ip, '-j', 'RETURN'],
@@ -171,7 +172,7 @@ async function ebtables<T>(fn: (eb: Ebtables) => Promise<T>): Promise<T> {
 }
 
 async function removeEbtables(eb: Ebtables, ctrId: string, veth: string, explain: Explainer): Promise<void> {
-  const chain = ebChain(ctrId);
+  const chain = ebChain(ctrId, veth);
   if (!(await eb(['-L', chain], { allowFailure: true })).ok) return;
   const why = `remove the anti-spoofing chain of ${veth}`;
   await eb(['-D', 'PREROUTING', '-i', veth, '-j', chain], { explain, why, allowFailure: true });

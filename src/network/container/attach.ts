@@ -6,6 +6,12 @@
  * anti-spoofing rules let only that MAC and address send (antispoof.ts); then eth0 gets its
  * address and default route, published ports get their DNAT rules, and the network's
  * containers learn each other's names (/etc/hosts).
+ *
+ * A container on more networks (run --network a --network b, `network connect`) has one
+ * such cable per network, eth1, eth2... in order: the same veth pair, bridge port and
+ * anti-spoofing rules; its address is set from the host (nsenter into the container's
+ * network namespace, `ip addr add`), since the C child's path is over by the time a running
+ * container is connected. Only eth0 has the default route and the published ports.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +29,7 @@ import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
 import { bridgeNameFor, DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
 import { BrokenRecordError, ConflictError, NotFoundError } from '../../errors.js';
 import { isValidName } from '../../names.js';
+import { MAX_NETWORKS } from './mode.js';
 import { readBoundedFile } from '../../util/bounded-read.js';
 
 /** What a container records about its network (in its config.json). */
@@ -34,6 +41,30 @@ export interface ContainerNetwork {
   dns?: string[];
   /** --network-alias: more names in the network's /etc/hosts files */
   aliases?: string[];
+  /** the networks after the first (eth1, eth2...): --network given again, `network connect` */
+  more?: NetworkAttachment[];
+}
+
+/** One network of a container: the interface inside, its address, its names there. */
+export interface NetworkAttachment {
+  network: string;
+  ip: string;
+  /** eth0 for the first network, eth1... for the others */
+  ifname: string;
+  aliases?: string[];
+}
+
+/** Every network the container is on, eth0's first. */
+export function attachments(n: ContainerNetwork | undefined): NetworkAttachment[] {
+  if (!n?.network || !n.ip) return [];
+  return [{ network: n.network, ip: n.ip, ifname: 'eth0', ...(n.aliases ? { aliases: n.aliases } : {}) }, ...(n.more ?? [])];
+}
+
+/** The first of eth1..eth9 the container does not have. */
+export function nextIfname(n: ContainerNetwork): string {
+  const used = new Set(attachments(n).map((a) => a.ifname));
+  for (let i = 1; i < MAX_NETWORKS; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+  throw new ConflictError(`a container is on at most ${MAX_NETWORKS} networks (eth0..eth${MAX_NETWORKS - 1})`);
 }
 
 const NETWORK_LOCK = (): string => join(paths.locks(), 'networks.lock');
@@ -108,20 +139,38 @@ async function ensureNetworkReady(net: NetworkConfig, explain: Explainer): Promi
   });
 }
 
-export function vethName(containerId: string): string {
-  return `veth${containerId.slice(0, 11)}`;
+/** The host end of the container's ethN: veth + 11 hex digits of its id for eth0 (as
+ * before more networks existed), veth + 9 digits + -N for the others (15 bytes at most). */
+export function vethName(containerId: string, ifname = 'eth0'): string {
+  return ifname === 'eth0' ? `veth${containerId.slice(0, 11)}` : `veth${containerId.slice(0, 9)}-${ifname.slice(3)}`;
 }
 
-/** The same cable a lab host gets: eth0 made directly in the container's namespace (by its
- * pid, while the child waits) with the MAC the anti-spoofing rules allow, the host end
- * plugged into the network's bridge. */
-export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev', mac: string): Action[] {
-  const pair = vethPair({ ifname: 'eth0', address: mac, netns: pid, label: `eth0 (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: eth0 (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`);
+/** The same cable a lab host gets: ethN made directly in the container's namespace (by its
+ * pid) with the MAC the anti-spoofing rules allow, the host end plugged into the network's
+ * bridge. */
+export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev', mac: string, ifname = 'eth0'): Action[] {
+  const pair = vethPair({ ifname, address: mac, netns: pid, label: `${ifname} (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: ${ifname} (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`);
   if (net.driver === 'linux') return [pair, bridgePort(net.bridge, 'linux', veth), linkUp(veth)];
   const offload = datapath === 'netdev'
-    ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff('eth0', undefined, 'and none on the container\'s eth0', `/proc/${pid}/ns/net`)]
+    ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff(ifname, undefined, `and none on the container's ${ifname}`, `/proc/${pid}/ns/net`)]
     : [];
   return [pair, linkUp(veth), bridgePort(net.bridge, 'ovs', veth, { mayExist: true }), ...offload];
+}
+
+/** `ip` run inside the container's network namespace from the host (nsenter, a C program:
+ * no JavaScript enters the namespace). */
+function ipInside(pid: number, args: string[], what: string): Action {
+  return { kind: 'exec', what, argv: ['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', ...args] };
+}
+
+/** An interface after eth0, configured from the host: its address, then up (no default
+ * route: that stays eth0's). */
+export function interfaceAddress(pid: number, a: NetworkAttachment, net: NetworkConfig): Action[] {
+  const prefix = net.subnet.split('/')[1];
+  return [
+    ipInside(pid, ['addr', 'add', `${a.ip}/${prefix}`, 'dev', a.ifname], `give the container's ${a.ifname} its address on ${net.name}`),
+    ipInside(pid, ['link', 'set', a.ifname, 'up'], `bring the container's ${a.ifname} up`),
+  ];
 }
 
 /** Container networking prints only its steps' explain lines (no lab headings). */
@@ -141,26 +190,45 @@ export async function containerInterface(n: ContainerNetwork): Promise<{ ifname:
  * stays down until the child runs, so nothing is sent before the rules are in place. */
 export async function connectContainer(containerId: string, pid: number, n: ContainerNetwork, explain: Explainer): Promise<void> {
   if (!n.network || !n.ip) return;
-  const net = await getNetwork(n.network);
-  await ensureNetworkReady(net, explain);
-  const veth = vethName(containerId);
-  const mac = containerMac(n.ip);
-  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac) }], { out: explainOutput(explain) });
-  await guardPort(net, { ctrId: containerId, veth, mac, ip: n.ip }, explain);
+  for (const a of attachments(n)) await plugInterface(containerId, pid, a, explain);
   if (n.ports.length) {
     const fw = await selectFirewall(explain);
     await fw.removeContainer(containerId);
-    await fw.publish(containerId, net, n.ip, n.ports);
+    await fw.publish(containerId, await getNetwork(n.network), n.ip, n.ports);
   }
 }
 
-/** At rm: free the address, the published ports and the port's anti-spoofing rules. The
- * veth went with the netns. */
+/** One of the container's interfaces wired: the cable, its anti-spoofing rules, and for
+ * eth1... its address (eth0's is the C child's). Also `network connect` of a running one. */
+export async function plugInterface(containerId: string, pid: number, a: NetworkAttachment, explain: Explainer): Promise<void> {
+  const net = await getNetwork(a.network);
+  await ensureNetworkReady(net, explain);
+  const veth = vethName(containerId, a.ifname);
+  const mac = containerMac(a.ip);
+  const inside = a.ifname === 'eth0' ? [] : interfaceAddress(pid, a, net);
+  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
+  await guardPort(net, { ctrId: containerId, veth, mac, ip: a.ip }, explain);
+  if (inside.length) await runSteps([{ title: `configure ${a.ifname}`, actions: inside }], { out: explainOutput(explain) });
+}
+
+/** `network disconnect` of a running container: its ethN removed inside (the host end goes
+ * with it), then what `releaseInterface` frees. */
+export async function unplugInterface(containerId: string, pid: number, a: NetworkAttachment, explain: Explainer): Promise<void> {
+  await runSteps([{ title: `detach the container from ${a.network}`, actions: [ipInside(pid, ['link', 'del', a.ifname], `remove the container's ${a.ifname} (its host end ${vethName(containerId, a.ifname)} goes with it)`)] }], { out: explainOutput(explain) });
+}
+
+/** The port's anti-spoofing rules and the address of one interface (its veth is gone). */
+export async function releaseInterface(containerId: string, a: NetworkAttachment, explain: Explainer): Promise<void> {
+  await unguardPort(findNetwork(a.network), containerId, vethName(containerId, a.ifname), explain);
+  releaseAddress(a.network, a.ip, containerId);
+}
+
+/** At rm: free the addresses, the published ports and the ports' anti-spoofing rules. The
+ * veths went with the netns. */
 export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer): Promise<void> {
   if (!n?.network || !n.ip) return;
   if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
-  await unguardPort(findNetwork(n.network), containerId, vethName(containerId), explain);
-  releaseAddress(n.network, n.ip, containerId);
+  for (const a of attachments(n)) await releaseInterface(containerId, a, explain);
 }
 
 /** Every container of the network in every other's /etc/hosts (written in place: the file
@@ -169,6 +237,7 @@ export interface HostsMember {
   dir: string;
   name: string;
   hostname: string;
+  /** its aliases on this network */
   aliases?: string[];
 }
 
@@ -177,15 +246,31 @@ export function hostsLine(ip: string, c: Omit<HostsMember, 'dir'>): string {
   return `${ip}\t${[...new Set([c.name, c.hostname, ...(c.aliases ?? [])])].join(' ')}`;
 }
 
-export function refreshHosts(network: string, lookup: (id: string) => HostsMember | undefined): void {
+const SECTION = '# minictr network ';
+
+/** A hosts file's text with one network's section replaced (lines) or dropped (undefined);
+ * the container's own lines and its other networks' sections are kept, in order. Pure. */
+export function withHostsSection(text: string, network: string, lines: string[] | undefined): string {
+  const [own, ...sections] = text.split(new RegExp(`^(?=${SECTION})`, 'm'));
+  const kept = sections.filter((s) => s.split('\n')[0] !== `${SECTION}${network}`).map((s) => s.trimEnd());
+  if (lines) kept.push(`${SECTION}${network}${lines.length ? '\n' : ''}${lines.join('\n')}`);
+  return `${[own!.trimEnd(), ...kept].join('\n')}\n`;
+}
+
+export function refreshHosts(network: string, lookup: (id: string, network: string) => HostsMember | undefined): void {
   const members = [...addressesInUse(network).entries()]
-    .map(([ip, id]) => ({ ip, c: lookup(id) }))
+    .map(([ip, id]) => ({ ip, c: lookup(id, network) }))
     .filter((m): m is { ip: string; c: HostsMember } => m.c !== undefined);
   for (const { c } of members) {
     const file = join(c.dir, 'hosts');
     if (!existsSync(file)) continue;
-    const own = readFileSync(file, 'utf8').split('# minictr network')[0]!.trimEnd();
     const lines = members.filter((m) => m.c.dir !== c.dir).map((m) => hostsLine(m.ip, m.c));
-    writeFileSync(file, `${own}\n# minictr network ${network}\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
+    writeFileSync(file, withHostsSection(readFileSync(file, 'utf8'), network, lines));
   }
+}
+
+/** A container that left the network forgets its members (its other sections stay). */
+export function dropHostsSection(dir: string, network: string): void {
+  const file = join(dir, 'hosts');
+  if (existsSync(file)) writeFileSync(file, withHostsSection(readFileSync(file, 'utf8'), network, undefined));
 }
