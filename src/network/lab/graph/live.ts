@@ -40,7 +40,7 @@ interface AddrJson {
   addr_info?: { local: string; prefixlen: number; scope?: string }[];
 }
 
-interface Iface {
+export interface Iface {
   space: string; // '' = the host (initial) namespace
   name: string;
   index: number;
@@ -76,16 +76,32 @@ async function nsidNames(space: string): Promise<Map<number, string>> {
   return map;
 }
 
+/** How each namespace is read: afresh by default; the live view (src/view/) keeps the reads
+ * between kernel events and asks again only for the namespaces that changed. */
+export interface SpaceReader {
+  interfaces(space: string): Promise<Iface[]>;
+  nsids(space: string): Promise<Map<number, string>>;
+}
+
+export const freshReader: SpaceReader = { interfaces: readSpace, nsids: nsidNames };
+
+/** Interface kinds that are tunnels: named with their kind in the picture. */
+const TUNNEL_KINDS = new Set(['vxlan', 'gre', 'gretap', 'ip6gre', 'ipip', 'sit', 'ip6tnl', 'geneve', 'wireguard']);
+
+function ifaceLine(i: Iface): string {
+  return `${i.name}${i.kind && TUNNEL_KINDS.has(i.kind) ? ` (${i.kind})` : ''} ${i.addrs.join(' ')}`.trim();
+}
+
 export interface LiveFilter {
   /** Keep only these namespaces and switches (a lab's), when given. */
   names: ReadonlySet<string>;
 }
 
-export async function liveGraph(running: RunningContainer[], filter?: LiveFilter): Promise<Graph> {
+export async function liveGraph(running: RunningContainer[], filter?: LiveFilter, reader: SpaceReader = freshReader): Promise<Graph> {
   const spaces = [HOST, ...namedNamespaces()];
   const [ifaceLists, nsids, bridges] = await Promise.all([
-    Promise.all(spaces.map(readSpace)),
-    Promise.all(spaces.map(nsidNames)),
+    Promise.all(spaces.map((s) => reader.interfaces(s))),
+    Promise.all(spaces.map((s) => reader.nsids(s))),
     ovsBridges().catch(() => [] as string[]),
   ]);
   const ifaces = ifaceLists.flat();
@@ -103,7 +119,7 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
       const id = `br:${i.space}/${i.name}`;
       nodes.set(id, { id, label: i.space ? `${i.name} (in ${i.space})` : i.name, kind: 'bridge', details: i.addrs.map((a) => `${i.name} ${a}`) });
     } else if (i.space && i.name !== 'lo') {
-      nodes.get(spaceId(i.space))!.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+      nodes.get(spaceId(i.space))!.details.push(ifaceLine(i));
     }
   }
 
@@ -112,7 +128,7 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
     if (i.master && ifaces.some((b) => b.space === i.space && b.name === i.master && b.kind === 'bridge')) return `br:${i.space}/${i.master}`;
     if (i.space === HOST && ovsPortOf.has(i.name)) return `ovs:${ovsPortOf.get(i.name)}`;
     if (i.space === HOST) {
-      hostNode.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+      hostNode.details.push(ifaceLine(i));
       nodes.set('host', hostNode);
     }
     return spaceId(i.space);
