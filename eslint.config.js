@@ -19,6 +19,6 @@ export default tseslint.config(
   // the live view's page (src/view/page/): plain browser JavaScript, served as it is
   {
     files: ['src/view/page/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', cytoscape: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', URLSearchParams: 'readonly', cytoscape: 'readonly' } },
   },
 );

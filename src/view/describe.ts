@@ -35,8 +35,6 @@ export interface ContainerFacts {
   cgroupDir?: string;
   cgroupV2: boolean;
   limits: string[];
-  usage: string[];
-  pids: number[];
 }
 
 /** A container network's record (src/network/container/store.ts NetworkConfig, trimmed). */
@@ -140,8 +138,6 @@ function describeContainer(c: ContainerFacts): ViewObject {
       ...(c.network ? [`network ${c.network}${c.ip ? ` ${c.ip}` : ''}`] : []),
       ...ns,
       ...c.limits.map((l) => `limit ${l}`),
-      ...c.usage.map((u) => `uses ${u}`),
-      ...(c.pids.length ? [`processes ${c.pids.slice(0, 20).join(' ')}${c.pids.length > 20 ? ` (+${c.pids.length - 20})` : ''}`] : []),
     ],
     how: `made by minictr run (its config.json records image ${c.image}, command ${shellLine(c.command)})`,
     inspect: [
@@ -172,6 +168,12 @@ export function describeAll(g: Graph, labs: LabFacts[], containers: ContainerFac
     ...containers.map(describeContainer),
     ...labs.map(describeLab),
   ];
+}
+
+/** A running container's usage and processes as the page lists them (read when it is shown). */
+export function usageDetails(u: { usage: string[]; pids: number[] }): string[] {
+  const pids = u.pids.length ? [`processes ${u.pids.slice(0, 20).join(' ')}${u.pids.length > 20 ? ` (+${u.pids.length - 20})` : ''}`] : [];
+  return [...u.usage.map((x) => `uses ${x}`), ...pids];
 }
 
 /** A topology file's objects: nothing is up, so each says what `net up` would make. */

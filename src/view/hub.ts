@@ -1,23 +1,25 @@
 /**
  * The view's state: the last snapshot, re-read when watch.ts reports a change (debounced, one
- * read at a time, only the namespaces that changed) and pushed to every open page. With no
- * page open nothing is read; with nothing changing nothing runs, except one cheap read of
- * the running containers' cgroup usage every USAGE_MS while a page is open.
+ * read at a time, only the namespaces and containers that changed) and pushed to every open
+ * page. With no page open nothing is read; with nothing changing nothing runs. A container's
+ * cgroup usage changes all the time: it is not in the snapshot, but read when a page shows
+ * that container (usage()).
  */
 import type { Container } from '../runtime/store.js';
+import { usageDetails } from './describe.js';
 import { placeGraph, diffIds, type ViewSnapshot } from './model.js';
-import { CachedReader, readLive, usageLines } from './snapshot.js';
+import { CachedReader, ContainerFactsCache, containerUsage, readLive } from './snapshot.js';
 import { ChangeWatcher, type Change } from './watch.js';
 
 /** Events closer than this are read once: `net up` of a lab is hundreds of kernel events. */
 const DEBOUNCE_MS = 120;
-const USAGE_MS = 2000;
 
-export type Push = { event: 'snapshot'; data: ViewSnapshot } | { event: 'usage'; data: Record<string, string[]> };
+export type Push = { event: 'snapshot'; data: ViewSnapshot };
 export type Listener = (p: Push) => void;
 
 export class ViewHub {
   private readonly reader = new CachedReader();
+  private readonly facts = new ContainerFactsCache();
   private readonly watcher = new ChangeWatcher((c) => this.changed(c));
   private readonly listeners = new Set<Listener>();
   private readonly pendingNsids = new Set<number>();
@@ -25,7 +27,6 @@ export class ViewHub {
   private reading?: Promise<ViewSnapshot>;
   private dirty = true;
   private timer?: NodeJS.Timeout;
-  private usageTimer?: NodeJS.Timeout;
   private version = 0;
   private running: Container[] = [];
 
@@ -33,12 +34,13 @@ export class ViewHub {
 
   start(): void {
     this.watcher.start();
+    // the first read of a big lab takes seconds (one ip per namespace): done before a page asks
+    void this.read().catch(() => undefined);
   }
 
   close(): void {
     this.watcher.close();
     clearTimeout(this.timer);
-    clearInterval(this.usageTimer);
   }
 
   /** The current snapshot (read now if something changed since the last one). */
@@ -49,14 +51,7 @@ export class ViewHub {
 
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
-    if (!this.usageTimer) this.usageTimer = setInterval(() => this.pushUsage(), USAGE_MS);
-    return () => {
-      this.listeners.delete(l);
-      if (!this.listeners.size) {
-        clearInterval(this.usageTimer);
-        this.usageTimer = undefined;
-      }
-    };
+    return () => this.listeners.delete(l);
   }
 
   private changed(c: Change): void {
@@ -83,7 +78,7 @@ export class ViewHub {
     this.dirty = false;
     if (this.pendingNsids.size) {
       // an event from a namespace the host numbers: which name that is, from the host's list
-      const names = await this.reader.nsids('');
+      const names = await this.reader.hostNsids();
       for (const id of this.pendingNsids) {
         const name = names.get(id);
         if (name === undefined) this.reader.invalidate();
@@ -91,7 +86,7 @@ export class ViewHub {
       }
       this.pendingNsids.clear();
     }
-    const live = await readLive(this.reader);
+    const live = await readLive(this.reader, this.facts);
     this.running = live.running;
     this.watcher.refreshWatches();
     const ids = new Set(live.objects.map((o) => o.id));
@@ -103,10 +98,9 @@ export class ViewHub {
     return this.snapshot;
   }
 
-  private pushUsage(): void {
-    const usage: Record<string, string[]> = {};
-    for (const c of this.running) usage[`container:${c.config.id}`] = usageLines(c);
-    if (!Object.keys(usage).length) return;
-    for (const l of this.listeners) l({ event: 'usage', data: usage });
+  /** A running container's usage lines, by its object id (undefined: not a running one). */
+  usage(objectId: string): string[] | undefined {
+    const c = this.running.find((x) => `container:${x.config.id}` === objectId);
+    return c ? usageDetails(containerUsage(c)) : undefined;
   }
 }

@@ -5,6 +5,7 @@
  *   /api/snapshot     what the kernel has now (JSON)
  *   /api/events       the same, pushed on every change (server-sent events)
  *   /api/routes?ns=N  the routing table of a named namespace (ip -n N route), when clicked
+ *   /api/usage?id=ID  a running container's cgroup usage and processes, while it is shown
  * Every request passes guard.ts first: GET/HEAD only, the Host header, the token.
  */
 import { readFileSync } from 'node:fs';
@@ -88,6 +89,10 @@ export function viewApp(hub: ViewHub, opts: ViewServerOptions, port: () => numbe
       unsubscribe();
     }),
   );
+  app.get('/api/usage', (c) => {
+    const lines = hub.usage(c.req.query('id') ?? '');
+    return lines ? c.json(lines) : c.text('no such running container\n', 404);
+  });
   app.get('/api/routes', async (c) => {
     const ns = c.req.query('ns') ?? '';
     // only a namespace that exists by that name: the name is never taken from the request

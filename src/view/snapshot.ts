@@ -4,7 +4,7 @@
  * (network/lab/topology/status.ts), cgroup limits, usage and processes (src/cgroup). Only
  * reads: nothing here changes the host.
  */
-import { liveGraph, freshReader, type Iface, type SpaceReader } from '../network/lab/graph/live.js';
+import { liveGraph, freshReader, type SpaceRead, type SpaceReader } from '../network/lab/graph/live.js';
 import { vethName } from '../network/container/attach.js';
 import { allLabs } from '../network/lab/topology/status.js';
 import { listNetworks } from '../network/container/store.js';
@@ -20,32 +20,23 @@ import type { ViewObject } from './model.js';
 
 /** A SpaceReader that keeps each namespace's read until told it changed (by watch.ts). */
 export class CachedReader implements SpaceReader {
-  private readonly ifaces = new Map<string, Promise<Iface[]>>();
-  private readonly ids = new Map<string, Promise<Map<number, string>>>();
+  private readonly reads = new Map<string, Promise<SpaceRead>>();
 
-  interfaces(space: string): Promise<Iface[]> {
-    let p = this.ifaces.get(space);
-    if (!p) this.ifaces.set(space, (p = freshReader.interfaces(space)));
-    return p;
-  }
-
-  nsids(space: string): Promise<Map<number, string>> {
-    let p = this.ids.get(space);
-    if (!p) this.ids.set(space, (p = freshReader.nsids(space)));
+  read(space: string): Promise<SpaceRead> {
+    let p = this.reads.get(space);
+    if (!p) this.reads.set(space, (p = freshReader.read(space)));
     return p;
   }
 
   /** Forget one namespace ('' = the host), or everything. */
   invalidate(space?: string): void {
-    if (space === undefined) {
-      this.ifaces.clear();
-      this.ids.clear();
-    } else {
-      this.ifaces.delete(space);
-      this.ids.delete(space);
-      // the host's list numbers every namespace a veth from the host crossed into
-      this.ids.delete('');
-    }
+    if (space === undefined) this.reads.clear();
+    else this.reads.delete(space);
+  }
+
+  /** nsid -> name as the host numbers them (from the host's last read). */
+  async hostNsids(): Promise<Map<number, string>> {
+    return (await this.read('')).nsids;
   }
 }
 
@@ -63,7 +54,7 @@ function limitLines(c: Container): { dir?: string; v2: boolean; limits: string[]
 }
 
 /** Usage lines of a running container's cgroup: the numbers `minictr stats` shows. */
-export function usageLines(c: Container): string[] {
+function usageLines(c: Container): string[] {
   const u = readUsage(cgroupName(c.config.id));
   const out: string[] = [];
   if (u.memoryBytes !== undefined) out.push(`memory ${formatBytes(u.memoryBytes)}`);
@@ -72,6 +63,7 @@ export function usageLines(c: Container): string[] {
   return out;
 }
 
+/** What does not change while a container keeps its process and its limits: read once. */
 function containerFacts(c: Container): ContainerFacts {
   const running = isRunning(c);
   const pid = running ? c.state.pid : undefined;
@@ -90,9 +82,32 @@ function containerFacts(c: Container): ContainerFacts {
     cgroupDir: cg.dir,
     cgroupV2: cg.v2,
     limits: cg.limits,
-    usage: running ? usageLines(c) : [],
-    pids: running ? cgroupPids(cgroupName(c.config.id)) : [],
   };
+}
+
+/** Container facts by id, kept while the container's pid, status and limits are the same:
+ * with 200 containers, reading every cgroup again on each kernel event cost a second. */
+export class ContainerFactsCache {
+  private readonly facts = new Map<string, { key: string; facts: ContainerFacts }>();
+
+  get(c: Container, running: boolean): ContainerFacts {
+    const key = JSON.stringify([running ? c.state.pid : 0, c.state.status, c.state.paused, c.config.resources ?? null, c.config.name]);
+    const hit = this.facts.get(c.config.id);
+    if (hit?.key === key) return hit.facts;
+    const facts = containerFacts(c);
+    this.facts.set(c.config.id, { key, facts });
+    return facts;
+  }
+
+  /** Forget the containers that are gone. */
+  keep(ids: ReadonlySet<string>): void {
+    for (const id of this.facts.keys()) if (!ids.has(id)) this.facts.delete(id);
+  }
+}
+
+/** A container's usage now (cgroup files): asked for by a page showing that container. */
+export function containerUsage(c: Container): { usage: string[]; pids: number[] } {
+  return { usage: usageLines(c), pids: cgroupPids(cgroupName(c.config.id)) };
 }
 
 export interface LiveRead {
@@ -102,12 +117,14 @@ export interface LiveRead {
   running: Container[];
 }
 
-export async function readLive(reader: SpaceReader): Promise<LiveRead> {
+export async function readLive(reader: SpaceReader, facts = new ContainerFactsCache()): Promise<LiveRead> {
   const all = listContainers();
-  const up = all.filter(isRunning);
+  const isUp = new Map(all.map((c) => [c, isRunning(c)]));
+  const up = all.filter((c) => isUp.get(c));
   const running = up.map((c) => ({ name: c.config.name, ip: c.config.network?.ip, hostVeth: c.config.network?.network ? vethName(c.config.id) : undefined, pid: c.state.pid! }));
   const [graph, labs] = await Promise.all([liveGraph(running, undefined, reader), allLabs()]);
   const labFacts: LabFacts[] = labs.map((l) => ({ lab: l.lab, file: l.file, state: l.state, objects: l.objects }));
   const networks = listNetworks().map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
-  return { graph, objects: describeAll(graph, labFacts, all.map(containerFacts), networks), running: up };
+  facts.keep(new Set(all.map((c) => c.config.id)));
+  return { graph, objects: describeAll(graph, labFacts, all.map((c) => facts.get(c, isUp.get(c)!)), networks), running: up };
 }

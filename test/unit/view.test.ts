@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedHosts, checkListen, checkRequest, cookieToken } from '../../src/view/guard.js';
 import { parseMonitorLine } from '../../src/view/watch.js';
 import { diffIds, edgeId, placeGraph } from '../../src/view/model.js';
-import { describeAll, describePlanned, type ContainerFacts, type LabFacts } from '../../src/view/describe.js';
+import { describeAll, describePlanned, usageDetails, type ContainerFacts, type LabFacts } from '../../src/view/describe.js';
 import { parsePort } from '../../src/view/run.js';
 import type { Graph } from '../../src/network/lab/graph/model.js';
 
@@ -98,7 +98,7 @@ describe('view objects', () => {
   const web: ContainerFacts = {
     name: 'web', id: 'c0ffee', image: 'busybox', command: ['sleep', '60'], status: 'running', network: 'bridge', ip: '10.88.0.2', pid: 4242,
     namespaces: [{ kind: 'net', link: 'net:[4026532001]', host: false }, { kind: 'uts', link: 'uts:[4026531838]', host: true }],
-    cgroupDir: '/sys/fs/cgroup/unified/minictr/c0ffee', cgroupV2: true, limits: ['memory 64MiB'], usage: ['memory 1.2MiB'], pids: [4242, 4250],
+    cgroupDir: '/sys/fs/cgroup/unified/minictr/c0ffee', cgroupV2: true, limits: ['memory 64MiB'],
   };
   const objects = describeAll(graph, labs, [web], [{ name: 'bridge', bridge: 'mtb0', subnet: '10.88.0.0/16' }]);
   const byId = new Map(objects.map((o) => [o.id, o]));
@@ -117,7 +117,9 @@ describe('view objects', () => {
 
   it('a container: its namespaces (own or the host\'s), limits, usage, processes, and the commands that show them', () => {
     const c = byId.get('container:c0ffee')!;
-    expect(c.details).toEqual(expect.arrayContaining(['pid 4242 on the host', 'net:[4026532001] (its own)', "uts:[4026531838] (the host's: shared)", 'limit memory 64MiB', 'uses memory 1.2MiB', 'processes 4242 4250']));
+    expect(c.details).toEqual(expect.arrayContaining(['pid 4242 on the host', 'net:[4026532001] (its own)', "uts:[4026531838] (the host's: shared)", 'limit memory 64MiB']));
+    expect(usageDetails({ usage: ['memory 1.2MiB'], pids: [4242, 4250] })).toEqual(['uses memory 1.2MiB', 'processes 4242 4250']);
+    expect(usageDetails({ usage: [], pids: Array.from({ length: 25 }, (_, i) => i + 1) }).at(-1)).toMatch(/^processes 1 2 .* 20 \(\+5\)$/);
     expect(c.inspect).toEqual(['ls -l /proc/4242/ns', 'cat /proc/4242/cgroup', 'cat /sys/fs/cgroup/unified/minictr/c0ffee/memory.max', 'minictr inspect web', 'minictr top web']);
   });
 

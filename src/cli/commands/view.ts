@@ -18,6 +18,7 @@ command that inspects it. It serves only GET: nothing on it changes the host.
 Examples:
   minictr view                          http://127.0.0.1:8017/ on this machine only
   minictr view examples/router.yaml     ...and the picture of a topology file not yet up
+                                        (its own tab; ?view=planned opens on it)
   minictr view --listen 10.0.0.5 --token "$(openssl rand -hex 16)"   for a classroom`,
     )
     .action(async (file: string | undefined, o: { port: string; listen: string; token?: string }) => {

@@ -1,6 +1,7 @@
 // minictr view, the page: draws the snapshots the server pushes (/api/events) with cytoscape,
 // marks what appeared (green) or went away (red, kept a few seconds as a ghost), and on a
-// click shows how the object was made and the commands that inspect it. Plain browser
+// click shows how the object was made and the commands that inspect it (with, for a
+// container, its cgroup usage, asked for every 2 s while it is shown). Plain browser
 // JavaScript, served as it is: no build step. It only reads (GET); the server refuses the rest.
 'use strict';
 
@@ -17,7 +18,9 @@ let mode = 'live';
 let selected;
 const objects = new Map(); // id -> object, including ghosts of what just went
 const marks = new Map(); // id -> 'appeared' | 'gone'
-const usage = new Map(); // container object id -> usage lines, between snapshots
+let usageLines = []; // the selected container's usage, read every USAGE_MS while it is shown
+let usageTimer;
+const USAGE_MS = 2000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -84,7 +87,9 @@ function applySnapshot(s) {
   for (const o of s.objects) objects.set(o.id, o);
   $('tab-planned').hidden = !s.planned;
   if (s.planned) $('tab-planned').textContent = `planned: ${s.planned.picture.title}`;
-  if (mode === 'live') drawLive();
+  // ?view=planned opens on the topology file's picture (minictr view FILE)
+  if (!previous && s.planned && new URLSearchParams(window.location.search).get('view') === 'planned') setMode('planned');
+  else if (mode === 'live') drawLive();
   renderLists();
   if (selected) showDetails(selected);
   $('status').textContent = `live · ${s.objects.length} objects · updated ${new Date(s.at).toLocaleTimeString()}`;
@@ -168,6 +173,18 @@ function renderLists() {
 
 function select(id) {
   selected = id;
+  clearInterval(usageTimer);
+  usageLines = [];
+  if (id.startsWith('container:') && mode === 'live') {
+    const poll = async () => {
+      const r = await fetch(`api/usage?id=${encodeURIComponent(id)}`);
+      if (selected !== id) return;
+      usageLines = r.ok ? await r.json() : [];
+      showDetails(id);
+    };
+    void poll();
+    usageTimer = setInterval(poll, USAGE_MS);
+  }
   cy.$(':selected').unselect();
   cy.getElementById(id).select();
   showDetails(id);
@@ -181,11 +198,9 @@ function showDetails(id) {
     d.replaceChildren(el('p', { class: 'hint' }, 'It went away.'));
     return;
   }
-  const lines = o.details.filter((l) => !(usage.has(id) && l.startsWith('uses ')));
-  const used = usage.get(id) || [];
   const parts = [
     el('h2', {}, o.label),
-    el('ul', {}, ...[...lines, ...used.map((u) => `uses ${u}`)].map((l) => el('li', {}, l))),
+    el('ul', {}, ...[...o.details, ...(id === selected ? usageLines : [])].map((l) => el('li', {}, l))),
     el('p', {}, el('strong', {}, 'How it was made: '), o.how),
   ];
   if (marks.get(id) === 'gone') parts.push(el('p', { class: 'hint' }, 'It just went away.'));
@@ -206,10 +221,6 @@ async function showRoutes(d, ns, id) {
 function connect() {
   const events = new EventSource('api/events');
   events.addEventListener('snapshot', (e) => applySnapshot(JSON.parse(e.data)));
-  events.addEventListener('usage', (e) => {
-    for (const [id, lines] of Object.entries(JSON.parse(e.data))) usage.set(id, lines);
-    if (selected && usage.has(selected)) showDetails(selected);
-  });
   events.onerror = () => {
     $('status').textContent = 'disconnected: reconnecting…';
     $('status').className = 'down';
@@ -218,6 +229,8 @@ function connect() {
 
 window.addEventListener('DOMContentLoaded', () => {
   cy = cytoscape({ container: $('graph'), style: style(), layout: { name: 'preset' }, wheelSensitivity: 0.3, textureOnViewport: true, minZoom: 0.05, maxZoom: 4 });
+  // for bench/view.sh and for the curious in the browser's console
+  window.minictrCy = cy;
   cy.on('tap', 'node, edge', (e) => select(e.target.id()));
   $('tab-live').addEventListener('click', () => setMode('live'));
   $('tab-planned').addEventListener('click', () => setMode('planned'));
