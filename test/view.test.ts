@@ -6,7 +6,7 @@
  * test-artifacts/view.png.
  */
 import { execa, type ResultPromise } from 'execa';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,15 @@ function raw(opts: { host: string; port: number; method?: string; headers?: Reco
   });
 }
 
+/** The container's first process, from its cgroup (the kernel's list): the one whose parent
+ * is outside it. */
+function initPid(id: string): number {
+  const dir = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup/memory', '/sys/fs/cgroup'].map((r) => `${r}/minictr/${id}`).find((d) => existsSync(`${d}/cgroup.procs`))!;
+  const pids = readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+  const parent = (p: number): number => Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
+  return pids.find((p) => !pids.includes(parent(p)))!;
+}
+
 /** A global address of the host that is not loopback (the machine's own), if it has one. */
 async function otherAddress(): Promise<string | undefined> {
   const r = await sh('ip', ['-j', '-4', 'addr', 'show', 'scope', 'global']);
@@ -98,7 +107,8 @@ describe('minictr view', () => {
       const up = await minictr(['net', 'up', file]);
       expect(up.exitCode, up.stderr).toBe(0);
       await page.goto(view!.url);
-      for (const id of [`ns:${p}h0`, `ns:${p}h1`, `br:/${p}s`, `lab:${p}`]) await item(page, id).waitFor({ timeout: 5000 });
+      // the first picture reads every namespace of the machine: seconds when it has hundreds
+      for (const id of [`ns:${p}h0`, `ns:${p}h1`, `br:/${p}s`, `lab:${p}`]) await item(page, id).waitFor({ timeout: 20_000 });
 
       // a click says how it was made (the lab's journal) and what shows it
       await item(page, `ns:${p}h0`).click();
@@ -133,6 +143,36 @@ describe('minictr view', () => {
       await minictr(['net', 'down', p]);
     }
     expect(await leftovers(p)).toEqual([]);
+  });
+
+  it('shows a container with its namespaces as the kernel has them, its limit and its usage', async () => {
+    const name = uniq('vwc', 6);
+    const page = await browser!.newPage();
+    try {
+      const r = await minictr(['run', '-d', '--network', 'none', '-m', '32m', '--name', name, 'busybox', 'sleep', '60']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const id = r.stdout.trim();
+      const pid = initPid(id);
+      await page.goto(view!.url);
+      await item(page, `container:${id}`).click();
+      const details = page.locator('#details');
+      // the pid's namespaces as /proc has them: its own net and mnt, the host's user namespace
+      const ns = (kind: string): string => readlinkSync(`/proc/${pid}/ns/${kind}`);
+      await expect.poll(() => details.innerText()).toContain(`${ns('net')} (its own)`);
+      const text = await details.innerText();
+      expect(ns('mnt')).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+      expect(text).toContain(`${ns('mnt')} (its own)`);
+      expect(text).toContain(`ls -l /proc/${pid}/ns`);
+      expect(text).toContain('limit memory 32');
+      // usage is read while it is shown: the cgroup's processes are the kernel's
+      await expect.poll(() => details.innerText()).toContain(`processes ${pid}`);
+      expect(await details.innerText()).toMatch(/uses memory \d/);
+      await minictr(['rm', '-f', name]);
+      await expect.poll(() => item(page, `container:${id}`).getAttribute('data-state'), { timeout: 3000 }).toBe('gone');
+    } finally {
+      await page.close();
+      await minictr(['rm', '-f', name]);
+    }
   });
 
   it('refuses every method but GET and HEAD, and a foreign Host header', async () => {

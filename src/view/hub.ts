@@ -13,6 +13,9 @@ import { ChangeWatcher, type Change } from './watch.js';
 
 /** Events closer than this are read once: `net up` of a lab is hundreds of kernel events. */
 const DEBOUNCE_MS = 120;
+/** At most one read per this long while changes keep coming (a busy machine sends hundreds
+ * of link and address events a second): a change is still on the page within a second. */
+const MIN_GAP_MS = 500;
 
 export type Push = { event: 'snapshot'; data: ViewSnapshot };
 export type Listener = (p: Push) => void;
@@ -28,6 +31,7 @@ export class ViewHub {
   private dirty = true;
   private timer?: NodeJS.Timeout;
   private version = 0;
+  private lastRead = 0;
   private running: Container[] = [];
 
   constructor(private readonly planned?: ViewSnapshot['planned']) {}
@@ -59,10 +63,15 @@ export class ViewHub {
     else if ('nsid' in c) this.pendingNsids.add(c.nsid);
     this.dirty = true;
     if (!this.listeners.size || this.timer) return;
+    const wait = Math.max(DEBOUNCE_MS, this.lastRead + MIN_GAP_MS - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.read().catch(() => undefined);
-    }, DEBOUNCE_MS);
+      void this.read().catch((err: unknown) => {
+        // say so where the view was started, and try again: the page keeps the last picture
+        process.stderr.write(`minictr view: reading what the kernel has failed (${(err as Error).message.split('\n')[0]}); trying again\n`);
+        this.changed({ state: true });
+      });
+    }, wait);
   }
 
   private read(): Promise<ViewSnapshot> {
@@ -70,12 +79,24 @@ export class ViewHub {
       // one read at a time; a change during it is read right after
       return this.reading.then(() => (this.dirty ? this.read() : this.snapshot!));
     }
-    this.reading = this.readOnce().finally(() => (this.reading = undefined));
+    this.reading = this.readOnce().finally(() => {
+      this.reading = undefined;
+      this.lastRead = Date.now();
+    });
     return this.reading;
   }
 
   private async readOnce(): Promise<ViewSnapshot> {
     this.dirty = false;
+    try {
+      return await this.readNow();
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  private async readNow(): Promise<ViewSnapshot> {
     if (this.pendingNsids.size) {
       // an event from a namespace the host numbers: which name that is, from the host's list
       const names = await this.reader.hostNsids();

@@ -40,7 +40,8 @@ export class CachedReader implements SpaceReader {
   }
 }
 
-const HOST_NS = namespaces(1);
+// the host's namespaces are the view's own (pid 1 may be beyond our reach in a sandbox)
+const HOST_NS = namespaces(process.pid);
 
 function limitLines(c: Container): { dir?: string; v2: boolean; limits: string[] } {
   const info = cgroupInfo(cgroupName(c.config.id));
