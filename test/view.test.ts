@@ -110,6 +110,8 @@ describe('minictr view', () => {
       // the first picture reads every namespace of the machine: seconds when it has hundreds
       for (const id of [`ns:${p}h0`, `ns:${p}h1`, `br:/${p}s`, `lab:${p}`]) await item(page, id).waitFor({ timeout: 20_000 });
 
+      // it was up before the page opened: nothing of it is marked new
+      expect(await item(page, `ns:${p}h0`).getAttribute('data-state')).toBe('present');
       // a click says how it was made (the lab's journal) and what shows it
       await item(page, `ns:${p}h0`).click();
       const details = page.locator('#details');

@@ -76,6 +76,8 @@ function mark(id, how) {
 /** A new snapshot: what went stays a few seconds as a red ghost, what is new is green. */
 function applySnapshot(s) {
   const previous = snapshot;
+  // the same picture twice (it was read for this page and pushed to every page): once is enough
+  if (previous && s.version <= previous.version) return;
   snapshot = s;
   const ids = new Set(s.objects.map((o) => o.id));
   if (previous) {
