@@ -22,8 +22,8 @@ module.exports = {
     {
       name: 'no-orphans',
       severity: 'error',
-      comment: 'a module nothing imports is dead code (entry points and declarations excepted)',
-      from: { orphan: true, path: '^src/', pathNot: ['^src/cli/(main|oci-main)\\.ts$', '\\.d\\.ts$'] },
+      comment: 'a module nothing imports is dead code (entry points, declarations and the browser files of the view, which its server reads, excepted)',
+      from: { orphan: true, path: '^src/', pathNot: ['^src/cli/(main|oci-main)\\.ts$', '\\.d\\.ts$', '^src/view/page/'] },
       to: {},
     },
   ],

@@ -16,4 +16,9 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  // the live view's page (src/view/page/): plain browser JavaScript, served as it is
+  {
+    files: ['src/view/page/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', URLSearchParams: 'readonly', cytoscape: 'readonly' } },
+  },
 );

@@ -24,6 +24,8 @@ PACKAGES=(
   openvswitch-switch ethtool iptables nftables
   # network tests: a DNS server in an "upstream" namespace
   dnsmasq-base
+  # the live view's test (test/view.test.ts): Debian's browser, driven headless by playwright-core
+  chromium
   # the VM suite (test/vm/vm.sh: Debian's kernel under QEMU, a busybox initramfs)
   qemu-system-x86 linux-image-amd64 cpio
   # benchmarks, Vagrantfile check

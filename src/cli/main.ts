@@ -12,7 +12,7 @@ import { commands, type Register } from './commands/index.js';
 import { register as registerRun } from './commands/run.js';
 
 /** The whole CLI, or (only) just the one command a hot path needs: `minictr run ...` parses
- * the same with run alone, and registering the other 37 commands (their options and help)
+ * the same with run alone, and registering the other 38 commands (their options and help)
  * was 5-16 ms of every run (BENCHMARKS.md, bench/profile-run.sh). */
 export function buildProgram(only?: Register): Command {
   const program = new Command('minictr')

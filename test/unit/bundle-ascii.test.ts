@@ -23,6 +23,8 @@ describe('the CLI bundle', () => {
       logLevel: 'silent',
       supported: { 'dynamic-import': false },
       define: { 'import.meta.url': '__bundle_url' },
+      // as package.json's build: the view's web framework is loaded from node_modules by `view` alone
+      external: ['hono', '@hono/node-server'],
     });
     const text = r.outputFiles[0]!.text;
     const lines = text.split('\n');

@@ -30,6 +30,7 @@ import { register as buildCmd } from './build.js';
 import { register as exportCmd } from './export.js';
 import { register as historyCmd } from './history.js';
 import { register as netCmd } from './net.js';
+import { register as viewCmd } from './view.js';
 import { register as tagCmd } from './tag.js';
 import { register as pushCmd } from './push.js';
 import { register as saveCmd } from './save.js';
@@ -42,4 +43,4 @@ import { register as composeCmd } from './compose.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, composeCmd, netCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];
+export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, composeCmd, netCmd, viewCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];

@@ -40,7 +40,7 @@ interface AddrJson {
   addr_info?: { local: string; prefixlen: number; scope?: string }[];
 }
 
-interface Iface {
+export interface Iface {
   space: string; // '' = the host (initial) namespace
   name: string;
   index: number;
@@ -53,10 +53,19 @@ interface Iface {
 
 const HOST = '';
 
-async function readSpace(space: string): Promise<Iface[]> {
-  const res = await runTool('ip', [...(space ? ['-n', space] : []), '-j', '-d', 'addr', 'show'], { allowFailure: true });
-  if (res.exitCode !== 0) return [];
-  return (JSON.parse(res.stdout || '[]') as AddrJson[]).map((l) => ({
+/** What one namespace has: its interfaces, and the nsids it numbers other namespaces by. */
+export interface SpaceRead {
+  ifaces: Iface[];
+  /** nsid -> namespace name, as seen from this namespace */
+  nsids: Map<number, string>;
+}
+
+/** One `ip -b` per namespace for both (a spawn into a namespace costs more than the reads). */
+async function readSpace(space: string): Promise<SpaceRead> {
+  const res = await runTool('ip', [...(space ? ['-n', space] : []), '-j', '-d', '-b', '-'], { input: 'addr show\nnetns list-id\n', allowFailure: true });
+  const [addrs, ids] = res.stdout.split('\n').filter((l) => l.startsWith('['));
+  if (res.exitCode !== 0 || addrs === undefined) return { ifaces: [], nsids: new Map() };
+  const ifaces = (JSON.parse(addrs) as AddrJson[]).map((l) => ({
     space,
     name: l.ifname,
     index: l.ifindex,
@@ -66,14 +75,24 @@ async function readSpace(space: string): Promise<Iface[]> {
     kind: l.linkinfo?.info_kind,
     addrs: (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen}`),
   }));
+  const nsids = new Map<number, string>();
+  for (const r of JSON.parse(ids ?? '[]') as { nsid: number; name?: string }[]) if (r.name !== undefined) nsids.set(r.nsid, r.name);
+  return { ifaces, nsids };
 }
 
-/** nsid -> namespace name, as seen from `space` (`ip netns list-id` prints the names). */
-async function nsidNames(space: string): Promise<Map<number, string>> {
-  const res = await runTool('ip', [...(space ? ['-n', space] : []), 'netns', 'list-id'], { allowFailure: true });
-  const map = new Map<number, string>();
-  for (const m of res.stdout.matchAll(/nsid (\d+) \(iproute2 netns name: ([^)]+)\)/g)) map.set(Number(m[1]), m[2]!);
-  return map;
+/** How each namespace is read: afresh by default; the live view (src/view/) keeps the reads
+ * between kernel events and asks again only for the namespaces that changed. */
+export interface SpaceReader {
+  read(space: string): Promise<SpaceRead>;
+}
+
+export const freshReader: SpaceReader = { read: readSpace };
+
+/** Interface kinds that are tunnels: named with their kind in the picture. */
+const TUNNEL_KINDS = new Set(['vxlan', 'gre', 'gretap', 'ip6gre', 'ipip', 'sit', 'ip6tnl', 'geneve', 'wireguard']);
+
+function ifaceLine(i: Iface): string {
+  return `${i.name}${i.kind && TUNNEL_KINDS.has(i.kind) ? ` (${i.kind})` : ''} ${i.addrs.join(' ')}`.trim();
 }
 
 export interface LiveFilter {
@@ -81,15 +100,11 @@ export interface LiveFilter {
   names: ReadonlySet<string>;
 }
 
-export async function liveGraph(running: RunningContainer[], filter?: LiveFilter): Promise<Graph> {
+export async function liveGraph(running: RunningContainer[], filter?: LiveFilter, reader: SpaceReader = freshReader): Promise<Graph> {
   const spaces = [HOST, ...namedNamespaces()];
-  const [ifaceLists, nsids, bridges] = await Promise.all([
-    Promise.all(spaces.map(readSpace)),
-    Promise.all(spaces.map(nsidNames)),
-    ovsBridges().catch(() => [] as string[]),
-  ]);
-  const ifaces = ifaceLists.flat();
-  const nsidOf = new Map(spaces.map((s, i) => [s, nsids[i]!]));
+  const [reads, bridges] = await Promise.all([Promise.all(spaces.map((s) => reader.read(s))), ovsBridges().catch(() => [] as string[])]);
+  const ifaces = reads.flatMap((r) => r.ifaces);
+  const nsidOf = new Map(spaces.map((s, i) => [s, reads[i]!.nsids]));
   const ovsPortOf = new Map<string, string>();
   for (const br of bridges) for (const p of await listPorts(br).catch(() => [])) ovsPortOf.set(p, br);
 
@@ -103,7 +118,7 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
       const id = `br:${i.space}/${i.name}`;
       nodes.set(id, { id, label: i.space ? `${i.name} (in ${i.space})` : i.name, kind: 'bridge', details: i.addrs.map((a) => `${i.name} ${a}`) });
     } else if (i.space && i.name !== 'lo') {
-      nodes.get(spaceId(i.space))!.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+      nodes.get(spaceId(i.space))!.details.push(ifaceLine(i));
     }
   }
 
@@ -112,13 +127,14 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
     if (i.master && ifaces.some((b) => b.space === i.space && b.name === i.master && b.kind === 'bridge')) return `br:${i.space}/${i.master}`;
     if (i.space === HOST && ovsPortOf.has(i.name)) return `ovs:${ovsPortOf.get(i.name)}`;
     if (i.space === HOST) {
-      hostNode.details.push(`${i.name} ${i.addrs.join(' ')}`.trim());
+      hostNode.details.push(ifaceLine(i));
       nodes.set('host', hostNode);
     }
     return spaceId(i.space);
   };
 
   const veths = ifaces.filter((i) => i.kind === 'veth');
+  const vethAt = new Map(veths.map((v) => [`${v.space}/${v.index}`, v]));
   const done = new Set<Iface>();
   const edges: GraphEdge[] = [];
   for (const v of veths) {
@@ -131,7 +147,7 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
       // No name: the host namespace (or an unnamed one, such as a container's).
       peerSpaces = named !== undefined ? [named] : [HOST];
     }
-    const peer = veths.find((p) => !done.has(p) && peerSpaces.includes(p.space) && p.index === v.peerIndex && p.peerIndex === v.index);
+    const peer = peerSpaces.map((s) => vethAt.get(`${s}/${v.peerIndex}`)).find((p) => p && !done.has(p) && p.peerIndex === v.index);
     const label = (i: Iface): string => `${i.name}${i.addrs[0] ? ` ${i.addrs[0]}` : ''}`;
     if (peer) {
       done.add(peer);
@@ -146,15 +162,19 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
   // minictr containers: those that joined a named namespace (--network netns:NAME) are
   // listed in it; one on a bridge network is the far end of its host veth (veth + id prefix)
   const containers = running.map((c) => ({ ...c, netnsInode: netnsInode(`/proc/${c.pid}/ns/net`) }));
-  for (const c of containers) {
-    if (!c.netnsInode) continue;
-    for (const space of spaces.slice(1)) {
-      if (netnsInode(`${NETNS_DIR}/${space}`) === c.netnsInode) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
-    }
+  // each namespace's inode once (not once per container: 200 containers x 200 hosts is 40,000 stats)
+  const spaceByInode = new Map<number, string[]>();
+  for (const space of spaces.slice(1)) {
+    const ino = netnsInode(`${NETNS_DIR}/${space}`);
+    if (ino !== undefined) spaceByInode.set(ino, [...(spaceByInode.get(ino) ?? []), space]);
   }
+  for (const c of containers) {
+    for (const space of (c.netnsInode && spaceByInode.get(c.netnsInode)) || []) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
+  }
+  const byHostVeth = new Map(containers.filter((c) => c.hostVeth).map((c) => [c.hostVeth!, c]));
   for (const e of edges) {
     const hostVeth = /^(veth[0-9a-f]{11})/.exec(e.fromLabel ?? '')?.[1];
-    const c = hostVeth ? containers.find((x) => x.hostVeth === hostVeth) : undefined;
+    const c = hostVeth ? byHostVeth.get(hostVeth) : undefined;
     if (c && e.to.startsWith('other:')) {
       nodes.delete(e.to);
       e.to = `ctr:${c.name}`;
