@@ -16,6 +16,7 @@ import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, r
 import { ConflictError } from '../../../errors.js';
 import { runTool } from '../../../util/tool.js';
 import type { Action, Created, Step } from '../../host/actions.js';
+import { planContainersDown, storedContainers } from './containers.js';
 import { bridgeExternalIds, ensureOvsRunning, ovsInstalled, ovsRunning } from '../../host/ovs.js';
 import type { NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
@@ -144,14 +145,16 @@ export interface DownPlan {
   foreign: Created[];
 }
 
-const LABEL: Record<Created['kind'], string> = { netns: 'namespace', link: 'link', 'ovs-bridge': 'OVS bridge', 'etc-netns': '/etc/netns/' };
+const LABEL: Record<Created['kind'], string> = { netns: 'namespace', link: 'link', 'ovs-bridge': 'OVS bridge', 'etc-netns': '/etc/netns/', container: 'container' };
 
 export function describe(c: Created): string {
   return c.kind === 'etc-netns' ? `/etc/netns/${c.name}` : `${LABEL[c.kind]} ${c.name}`;
 }
 
 export async function planDown(lab: string, created: readonly Created[]): Promise<DownPlan> {
-  const foreign: Created[] = [];
+  // containers first: each holds its namespace open, and a namespace in use is not down's
+  const containers = await planContainersDown(lab, created);
+  const foreign: Created[] = [...containers.foreign];
   const wantOvs = unique(created, 'ovs-bridge');
   let ovs = new Map<string, Record<string, string>>();
   if (wantOvs.length && (await ovsInstalled())) {
@@ -195,6 +198,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
   }
   return {
     steps: [
+      { title: 'Remove the container nodes', actions: containers.actions },
       { title: 'Remove the switches', actions: switches },
       { title: 'Remove the veth pairs and bridges', actions: cables },
       { title: 'Remove the namespaces', actions: namespaces },
@@ -215,12 +219,16 @@ export interface DownResult {
   found: boolean;
 }
 
-/** Namespaces and host links of the list that exist now. */
-function stillThere(created: readonly Created[]): Created[] {
+/** Namespaces, host links and containers of the list that exist now. */
+async function stillThere(created: readonly Created[]): Promise<Created[]> {
   const netns = new Set(namedNamespaces());
   const links = new Set(hostLinks());
-  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)));
+  const containers = created.some((c) => c.kind === 'container') ? await storedContainers() : new Map<string, unknown>();
+  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)) || (c.kind === 'container' && containers.has(c.name)));
 }
+
+/** What a killed up's last command can still be making: looked for again by afterOrphans. */
+const LATE = new Set<Created['kind']>(['netns', 'link', 'container']);
 
 /**
  * An up killed with SIGKILL can leave its last command running: an `ip -batch` that had read
@@ -235,23 +243,23 @@ const ORPHAN_WAIT_MS = 300;
 
 async function afterOrphans(lab: string, created: readonly Created[], foreign: readonly Created[], out: NetOutput): Promise<Created[]> {
   const key = (c: Created): string => `${c.kind}:${c.name}`;
-  const kept = foreign.filter((c) => c.kind !== 'netns' && c.kind !== 'link');
+  const kept = foreign.filter((c) => !LATE.has(c.kind));
   let pending = new Set(foreign.filter((c) => !kept.includes(c)).map(key));
   for (let pass = 0; pass < ORPHAN_PASSES; pass++) {
     await new Promise((res) => setTimeout(res, ORPHAN_WAIT_MS));
-    const there = stillThere(created);
+    const there = await stillThere(created);
     if (there.length === 0 || (there.length === pending.size && there.every((c) => pending.has(key(c))))) {
       return inOrder([...kept, ...there]);
     }
     out.explain.note(`lab ${lab}: ${there.length} of its objects are there again (a command of the up that was killed still ran): removing them too`);
     pending = new Set((await teardown(lab, there, out)).map(key));
   }
-  return inOrder([...kept, ...stillThere(created)]);
+  return inOrder([...kept, ...(await stillThere(created))]);
 }
 
 /** In the order down removes them, as planDown lists them. */
 function inOrder(list: Created[]): Created[] {
-  const rank: Record<Created['kind'], number> = { 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
+  const rank: Record<Created['kind'], number> = { container: -1, 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
   return list.sort((a, b) => rank[a.kind] - rank[b.kind]);
 }
 
