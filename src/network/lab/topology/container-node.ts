@@ -75,7 +75,9 @@ function bindOf(c: FieldChecker, raw: unknown, path: string, file: string): stri
   if (mode !== undefined && mode !== 'ro' && mode !== 'rw') c.fail(path, `the mode ${JSON.stringify(mode.slice(0, 10))} must be ro or rw`);
   // a relative host path is the lab file's, as containerlab reads it
   const host = isAbsolute(source) ? normalize(source) : resolve(dirname(resolve(file)), source);
-  return [host, normalize(target), ...(mode ? [mode] : [])].join(':');
+  // one path one way: /data/ and /data are the same mount point
+  const inside = normalize(target).replace(/(.)\/+$/, '$1');
+  return [host, inside, ...(mode ? [mode] : [])].join(':');
 }
 
 /** The host's container, checked; undefined when it has no image (a bare namespace). */
