@@ -40,8 +40,10 @@ beforeAll(async () => {
   expect(up.exitCode, up.stderr).toBe(0);
 });
 
+/** Every lab file a test brings up, down at the end whatever the test did. */
+const made: string[] = [file];
 afterAll(async () => {
-  await minictr(['net', 'down', '-q', file]);
+  for (const f of made) await minictr(['net', 'down', '-q', f]);
 });
 
 describe('a container as a lab node', () => {
@@ -144,6 +146,7 @@ describe('container nodes that go wrong', () => {
   it('a missing image is refused before any step, naming the field', async () => {
     const q = uniq('m', 5);
     const f = writeTopology(q, { name: q, hosts: { [`${q}a`]: {}, [`${q}c`]: { image: `nosuch${q}:1` } }, links: [{ endpoints: [`${q}a`, `${q}c`] }] });
+    made.push(f);
     const r = await minictr(['net', 'up', f]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toBe(`minictr: ${f}: hosts.${q}c.image: image "nosuch${q}:1" is not in the local store (minictr pull, load or build it first); nothing was created`);
@@ -158,6 +161,7 @@ describe('container nodes that go wrong', () => {
       hosts: { [`${q}a`]: { image: 'busybox', cmd: 'sleep 3600' }, [`${q}b`]: { image: 'busybox', binds: ['/etc/hostname:/etc'] } },
       links: [{ endpoints: [`${q}a`, `${q}b`] }],
     });
+    made.push(f);
     const r = await minictr(['net', 'up', '-q', f]);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/Not a directory.*rolled back: nothing was left/s);
@@ -168,6 +172,7 @@ describe('container nodes that go wrong', () => {
   it('net down after an up killed while its container starts removes the container too', async () => {
     const q = uniq('k', 5);
     const f = writeTopology(q, { name: q, hosts: { [`${q}a`]: {}, [`${q}c`]: { image: 'busybox', cmd: 'sleep 3600' } }, links: [{ endpoints: [`${q}a`, `${q}c`] }] });
+    made.push(f);
     const journal = join(process.env.MINICTR_RUN!, 'net', `${q}.journal`);
     const child = execa(BIN, ['net', 'up', '-q', f], { reject: false });
     // killed once the journal names the container: its minictr run is then on its way

@@ -5,7 +5,7 @@
  * of a lab, a container is journaled before it is made and carries the lab's mark (the label
  * minictr-lab=LAB), so `down` removes only the lab's own, after a clean up or a killed one.
  */
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { NotFoundError, UsageError } from '../../../errors.js';
 import { MINICTR_BIN } from '../../../util/self.js';
 import type { Action, Created, Step } from '../../host/actions.js';
@@ -92,10 +92,43 @@ export async function containerClashes(topo: Topology): Promise<string[]> {
   return topo.hosts.filter((h) => h.container && stored.has(h.container.name)).map((h) => `container ${h.container!.name}`);
 }
 
+/** Processes running `minictr run` for one of the lab's containers (the label says which lab). */
+function labRunsInFlight(lab: string): number[] {
+  const label = `${MARK_KEY}=${lab}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // this minictr's command, or another checkout's: any of them makes the lab's containers
+    const at = argv.findIndex((a) => a === MINICTR_BIN || a.endsWith('/bin/minictr'));
+    if (at >= 0 && argv[at + 1] === 'run' && argv.some((a, i) => a === label && argv[i - 1] === '--label')) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** How long down waits for a `minictr run` of the lab still on its way. */
+const RUN_WAIT_MS = 60_000;
+
+/**
+ * A container's `minictr run` can outlive what started it: the other runs of a failed step
+ * go on while it rolls back, and an up killed with SIGKILL leaves its run to finish alone. It
+ * would make its container after down looked, in a namespace down then removes: so down first
+ * waits for every run of the lab's to end (each ends in a few seconds, made or failed).
+ */
+async function afterLabRuns(lab: string): Promise<void> {
+  for (const end = Date.now() + RUN_WAIT_MS; labRunsInFlight(lab).length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+}
+
 /** `down`'s first step: the journal's containers that carry the lab's mark; the others are left alone. */
 export async function planContainersDown(lab: string, created: readonly Created[]): Promise<{ actions: Action[]; foreign: Created[] }> {
   const wanted = [...new Set(created.filter((c) => c.kind === 'container').map((c) => c.name))];
   if (!wanted.length) return { actions: [], foreign: [] };
+  await afterLabRuns(lab);
   const stored = await storedContainers();
   const actions: Action[] = [];
   const foreign: Created[] = [];
