@@ -82,7 +82,8 @@ export interface LiveFilter {
 }
 
 export async function liveGraph(running: RunningContainer[], filter?: LiveFilter): Promise<Graph> {
-  const spaces = [HOST, ...namedNamespaces()];
+  // a lab's picture reads the lab's namespaces only: a machine can have hundreds of others
+  const spaces = [HOST, ...namedNamespaces().filter((n) => !filter || filter.names.has(n))];
   const [ifaceLists, nsids, bridges] = await Promise.all([
     Promise.all(spaces.map(readSpace)),
     Promise.all(spaces.map(nsidNames)),
