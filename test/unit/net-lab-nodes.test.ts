@@ -17,7 +17,7 @@ import { renderJson } from '../../src/network/lab/graph/json.js';
 import { containerStep, runArgv } from '../../src/network/lab/topology/containers.js';
 import { planUp } from '../../src/network/lab/topology/plan.js';
 import { routesOf, savedDocument, type HostNow } from '../../src/network/lab/topology/save.js';
-import { validateTopology, type Topology } from '../../src/network/lab/topology/schema.js';
+import { parseTopology, validateTopology, type Topology } from '../../src/network/lab/topology/schema.js';
 import { MINICTR_BIN } from '../../src/util/self.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/net-graph.schema.json', import.meta.url), 'utf8')) as object;
@@ -57,6 +57,15 @@ describe('container nodes in a topology file', () => {
     // a list is the argv as it is; env as KEY=VALUE strings too
     const listed = validateTopology(lab({ c1: { image: 'alpine:3.20', cmd: ['sh', '-c', 'echo a b'], env: ['A=1'] } }), 'lab.yaml');
     expect(listed.hosts[0]!.container).toMatchObject({ image: 'alpine:3.20', cmd: ['sh', '-c', 'echo a b'], env: ['A=1'], binds: [] });
+  });
+
+  it('examples/container-nodes.yaml', async () => {
+    const text = readFileSync(new URL('../../examples/container-nodes.yaml', import.meta.url), 'utf8');
+    const t = await parseTopology(text, 'examples/container-nodes.yaml');
+    expect(t.hosts.map((h) => [h.name, h.container?.name])).toEqual([['web', 'container-nodes-web'], ['client', undefined]]);
+    expect(t.hosts[0]!.container!.cmd![0]).toBe('sh');
+    // what its comment says to run is the container's name
+    expect(text).toContain(`minictr exec ${t.hosts[0]!.container!.name} ps`);
   });
 
   it('a change to a container node changes the lab hash (up rebuilds it)', () => {
