@@ -123,11 +123,11 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
     if (sig) throw new InterruptedError(sig);
   };
   // Everything that can be known without changing the machine, before anything is changed.
+  await checkContainerNodes(topo, opts.file ?? topo.name);
   const ovs = await detectOvs(topo, out);
   const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
   checkPlan(planUp(topo, env), opts.file ?? topo.name);
   await checkTools(topo, env);
-  await checkContainerNodes(topo, opts.file ?? topo.name);
   const previous = readJournal(topo.name);
   if (previous?.complete && previous.hash === topo.hash && (await allPresent(previous.created))) {
     out.result(`lab ${topo.name} is already up`);
