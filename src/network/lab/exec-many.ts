@@ -5,6 +5,7 @@
  * host, in the order the hosts were named.
  */
 import { NotFoundError, UsageError } from '../../errors.js';
+import { mapLimited } from '../../util/limited.js';
 import { runTool } from '../../util/tool.js';
 import { checkNetnsName } from '../host/names.js';
 import { netnsExists } from '../host/netns.js';
@@ -31,18 +32,7 @@ export async function execOnHosts(hosts: readonly string[], argv: readonly strin
   if (argv.length === 0) throw new UsageError('exec on many hosts needs a command (after --)');
   const missing = hosts.filter((h) => !netnsExists(h));
   if (missing.length) throw new NotFoundError(`no namespace ${missing.join(', ')} (see minictr net status)`);
-  const out = new Array<HostOutput>(hosts.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < hosts.length) {
-      const i = next++;
-      const host = hosts[i]!;
-      const r = await runTool('ip', ['netns', 'exec', host, ...argv], { allowFailure: true });
-      out[i] = { host, ...r };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, hosts.length) }, worker));
-  return out;
+  return mapLimited(hosts, width, async (host) => ({ host, ...(await runTool('ip', ['netns', 'exec', host, ...argv], { allowFailure: true })) }));
 }
 
 /** Each line as "HOST: line"; a last line without its newline gets one. */

@@ -14,6 +14,7 @@
  */
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { ConflictError } from '../../../errors.js';
+import { mapLimited } from '../../../util/limited.js';
 import { runTool } from '../../../util/tool.js';
 import type { Action, Created, Step } from '../../host/actions.js';
 import { planContainersDown, storedContainers } from './containers.js';
@@ -71,20 +72,6 @@ function cableActions(links: string[], all: readonly LinkJson[]): Action[] {
     ...links.map((l): Action => ({ kind: 'ip', what: `mark ${l} for removal`, args: ['link', 'set', 'dev', l, 'group', String(group)] })),
     { kind: 'ip', what: `remove the ${links.length} marked links at once`, args: ['link', 'del', 'group', String(group)] },
   ];
-}
-
-/** Run jobs at most width at a time. */
-async function limited<T, R>(items: readonly T[], width: number, job: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await job(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
 }
 
 function ifalias(link: string): string | undefined {
@@ -183,7 +170,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
   // read before the first `ip -n NS` below: each of those runs inside the namespace it reads,
   // and would make it look used
   const used = wantNs.length ? netnsInodesInUse() : new Set<number>();
-  const verdicts = await limited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
+  const verdicts = await mapLimited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
   const namespaces: Action[] = [];
   wantNs.forEach((n, i) => {
     if (verdicts[i] === 'ours') namespaces.push({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] });
