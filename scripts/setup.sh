@@ -22,6 +22,8 @@ PACKAGES=(
   containerd podman conmon buildah containernetworking-plugins
   # minictr net: Open vSwitch, ethtool (checksum offload), tc (iproute2)
   openvswitch-switch ethtool iptables nftables
+  # net capture (tcpdump in a lab namespace); its tests read the pcap back with tcpdump -r
+  tcpdump
   # network tests: a DNS server in an "upstream" namespace
   dnsmasq-base
   # the live view's test (test/view.test.ts): Debian's browser, driven headless by playwright-core

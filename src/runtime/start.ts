@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MINICTR_BIN } from '../util/self.js';
 import { ConflictError, InterruptedError, NotFoundError } from '../errors.js';
 import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { resolveImage } from '../image/resolve.js';
@@ -54,9 +54,6 @@ export interface StartOptions {
    * caller turns its upper dir into a layer, then removes it) */
   keepFiles?: boolean;
 }
-
-/** This minictr's entry point, as the monitor and the systemd unit (system service) run it. */
-export const MINICTR_BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
  * resolves to undefined once the command has been exec'd. A failure before exec removes

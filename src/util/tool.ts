@@ -43,7 +43,7 @@ export interface ToolOptions {
 }
 
 /** Debian packages of the tools a fresh machine may lack. */
-const PACKAGE: Record<string, string> = { setfattr: 'attr', getfattr: 'attr', ethtool: 'ethtool', 'ovs-vsctl': 'openvswitch-switch', nft: 'nftables', iptables: 'iptables', zstd: 'zstd', xz: 'xz-utils', ps: 'procps' };
+const PACKAGE: Record<string, string> = { setfattr: 'attr', getfattr: 'attr', ethtool: 'ethtool', 'ovs-vsctl': 'openvswitch-switch', nft: 'nftables', iptables: 'iptables', zstd: 'zstd', xz: 'xz-utils', ps: 'procps', tcpdump: 'tcpdump' };
 
 function notFound(cmd: string, e: NodeJS.ErrnoException): Error {
   const pkg = PACKAGE[cmd.slice(cmd.lastIndexOf('/') + 1)];

@@ -130,7 +130,7 @@ describe('validateTopology: refusals name the file and the field', () => {
     ['no hosts', (d) => { d.hosts = {}; }, 'lab.yaml: hosts: a topology needs at least one host'],
     ['hosts as a list', (d) => { d.hosts = ['a', 'b']; }, 'lab.yaml: hosts: must be a mapping'],
     ['a bad host name', (d) => { d.hosts['a b'] = {}; }, 'lab.yaml: hosts.a b: "a b" is not a valid lab host name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
-    ['an unknown host key', (d) => { d.hosts.a.ip = '10.0.0.1'; }, 'lab.yaml: hosts.a: unknown key "ip" (expected one of: addresses, routes, sysctls)'],
+    ['an unknown host key', (d) => { d.hosts.a.ip = '10.0.0.1'; }, 'lab.yaml: hosts.a: unknown key "ip" (expected one of: addresses, routes, sysctls, image, cmd, env, binds)'],
     ['a switch type', (d) => { d.switches.sw.type = 'vde'; }, 'lab.yaml: switches.sw.type: "vde" must be ovs or linux'],
     ['an unknown switch key', (d) => { d.switches.sw.stp = true; }, 'lab.yaml: switches.sw: unknown key "stp" (expected one of: type)'],
     ['a switch name too long for an interface', (d) => { d.switches = { 'switch-number-one': {} }; d.links = []; }, 'lab.yaml: switches.switch-number-one: "switch-number-one" is not a valid interface name (longer than 15 characters)'],
@@ -218,6 +218,7 @@ describe('planUp', () => {
       ['Bring the links up and add the addresses', true],
       ['Add forwarding, routes and impairments', false],
       ['Name the hosts', true],
+      ["Start the container nodes (each joins its host's namespace)", false],
     ]);
   });
 

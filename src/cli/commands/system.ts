@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--explain', 'print each host command', false)
     .action(async (o: { install: boolean; explain: boolean }) => {
       const { serviceUnit, UNIT_NAME } = await import('../../system/boot.js');
-      const { MINICTR_BIN } = await import('../../runtime/start.js');
+      const { MINICTR_BIN } = await import('../../util/self.js');
       const { writeSync, writeFileSync } = await import('node:fs');
       const unit = serviceUnit({ node: process.execPath, bin: MINICTR_BIN, env: process.env });
       if (!o.install) {

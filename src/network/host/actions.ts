@@ -7,7 +7,7 @@ import { shellLine } from '../../util/shell.js';
 
 /** A kernel or OVS object a step creates; recorded in the lab's journal before it is made. */
 export interface Created {
-  kind: 'netns' | 'link' | 'ovs-bridge' | 'etc-netns';
+  kind: 'netns' | 'link' | 'ovs-bridge' | 'etc-netns' | 'container';
   name: string;
 }
 

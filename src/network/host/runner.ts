@@ -101,10 +101,21 @@ function schedule(todo: readonly Step[], classMode: boolean): Step[][][] {
   return waves;
 }
 
+/**
+ * A concurrent step runs beside the step before it in the plan, or beside what that one ran
+ * beside when it is empty and concurrent too. Beside an empty step that is not, it would move
+ * up next to one it needs done (a lab without switches: addresses beside the veths being made).
+ */
+function besideNonEmpty(steps: readonly Step[], i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && steps[j]!.actions.length === 0 && steps[j]!.concurrent) j--;
+  return j >= 0 && steps[j]!.actions.length > 0;
+}
+
 /** Runs the steps; returns how many were shown (non-empty), for callers that add their own. */
 export async function runSteps(steps: readonly Step[], opts: RunOptions): Promise<number> {
   const { out } = opts;
-  const todo = steps.filter((s) => s.actions.length > 0);
+  const todo = steps.flatMap((s, i) => (s.actions.length === 0 ? [] : [s.concurrent && !besideNonEmpty(steps, i) ? { ...s, concurrent: false } : s]));
   const total = todo.length + (opts.numbered?.extraSteps ?? 0);
   let index = 0;
   for (const wave of schedule(todo, !!opts.between)) {

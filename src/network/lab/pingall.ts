@@ -4,24 +4,12 @@
 import type { Topology } from './topology/schema.js';
 import { primaryAddress } from './topology/schema.js';
 import { ping, type PingResult } from '../host/ping.js';
+import { mapLimited } from '../../util/limited.js';
 
 export interface PingMatrix {
   hosts: string[];
   /** results[from][to]; undefined on the diagonal or when `to` has no address. */
   results: Map<string, Map<string, PingResult>>;
-}
-
-async function limited<T>(jobs: (() => Promise<T>)[], width: number): Promise<T[]> {
-  const out: T[] = new Array<T>(jobs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
-  return out;
 }
 
 export async function pingAll(topos: readonly Topology[]): Promise<PingMatrix> {
@@ -34,7 +22,7 @@ export async function pingAll(topos: readonly Topology[]): Promise<PingMatrix> {
     }
   }
   const results = new Map<string, Map<string, PingResult>>(hosts.map((h) => [h.name, new Map()]));
-  for (const r of await limited(jobs, 16)) results.get(r.from)!.set(r.to, r);
+  for (const r of await mapLimited(jobs, 16, (job) => job())) results.get(r.from)!.set(r.to, r);
   return { hosts: hosts.map((h) => h.name), results };
 }
 

@@ -6,9 +6,11 @@ export function register(net: Command): void {
     .description("draw a topology file, or with --live what the kernel has now (including hand-made ip objects)")
     .argument('[file]', 'topology file (without it: --live)')
     .option('--live', "read the kernel's real state: namespaces, veth peers, bridges, OVS ports, addresses")
-    .option('-o, --output <file>', 'write to FILE; .svg, .dot or .mmd picks the format')
-    .addOption(new Option('-f, --format <format>', 'format on stdout when there is no -o').choices(['svg', 'dot', 'mmd']).default('svg'))
-    .action(async (file: string | undefined, opts: { live?: boolean; output?: string; format: 'svg' | 'dot' | 'mmd' }) => {
+    .option('-o, --output <file>', 'write to FILE; .svg, .dot, .mmd or .json picks the format')
+    .addOption(new Option('-f, --format <format>', 'format on stdout when there is no -o').choices(['svg', 'dot', 'mmd', 'json']).default('svg'))
+    .option('--json', 'JSON for other tools: nodes, interfaces and addresses, links, containers (docs/net-graph.schema.json); = -f json')
+    .action(async (file: string | undefined, opts: { live?: boolean; output?: string; format: 'svg' | 'dot' | 'mmd' | 'json'; json?: boolean }) => {
+      if (opts.json) opts.format = 'json';
       const { writeGraph, render, formatOf } = await import('../../../network/lab/graph/write.js');
       if (opts.output) formatOf(opts.output); // a bad extension fails before any work
       let graph;

@@ -4,7 +4,7 @@ export function register(net: Command): void {
   net
     .command('up')
     .description('build a YAML topology (checked whole first; atomic: a failure or Ctrl-C rolls back; idempotent)')
-    .argument('<file>', 'topology file (see examples/*.yaml)')
+    .argument('<file>', 'topology file (see examples/*.yaml), or a directory written by net save')
     .option('-q, --quiet', 'do not show the equivalent commands')
     .option('--max-hosts <n>', 'allow more hosts than 1000 (or MINICTR_LAB_MAX_HOSTS)')
     .option('--max-switches <n>', 'allow more switches than 1000 (or MINICTR_LAB_MAX_SWITCHES)')
@@ -15,6 +15,8 @@ export function register(net: Command): void {
       const { upTopology } = await import('../../../network/lab/topology/up.js');
       const { createOutput } = await import('../../../network/host/output.js');
       const { resolve } = await import('node:path');
+      const { labFileOf } = await import('../../../network/lab/topology/save.js');
+      file = labFileOf(file);
       const limits = labLimits({ hosts: opts.maxHosts, switches: opts.maxSwitches, links: opts.maxLinks });
       const topo = await loadTopology(file, limits);
       const out = createOutput(!opts.quiet);

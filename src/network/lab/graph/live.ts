@@ -101,7 +101,8 @@ export interface LiveFilter {
 }
 
 export async function liveGraph(running: RunningContainer[], filter?: LiveFilter, reader: SpaceReader = freshReader): Promise<Graph> {
-  const spaces = [HOST, ...namedNamespaces()];
+  // a lab's picture reads the lab's namespaces only: a machine can have hundreds of others
+  const spaces = [HOST, ...namedNamespaces().filter((n) => !filter || filter.names.has(n))];
   const [reads, bridges] = await Promise.all([Promise.all(spaces.map((s) => reader.read(s))), ovsBridges().catch(() => [] as string[])]);
   const ifaces = reads.flatMap((r) => r.ifaces);
   const nsidOf = new Map(spaces.map((s, i) => [s, reads[i]!.nsids]));
@@ -110,15 +111,17 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
 
   const nodes = new Map<string, GraphNode>();
   const spaceId = (s: string): string => (s === HOST ? 'host' : `ns:${s}`);
-  for (const s of spaces.slice(1)) nodes.set(spaceId(s), { id: spaceId(s), label: s, kind: 'netns', details: [] });
-  const hostNode: GraphNode = { id: 'host', label: 'host', kind: 'host', details: [] };
-  for (const br of bridges) nodes.set(`ovs:${br}`, { id: `ovs:${br}`, label: br, kind: 'ovs', details: [] });
+  for (const s of spaces.slice(1)) nodes.set(spaceId(s), { id: spaceId(s), label: s, kind: 'netns', details: [], interfaces: [] });
+  const hostNode: GraphNode = { id: 'host', label: 'host', kind: 'host', details: [], interfaces: [] };
+  for (const br of bridges) nodes.set(`ovs:${br}`, { id: `ovs:${br}`, label: br, kind: 'ovs', details: [], interfaces: [] });
   for (const i of ifaces) {
     if (i.kind === 'bridge') {
       const id = `br:${i.space}/${i.name}`;
-      nodes.set(id, { id, label: i.space ? `${i.name} (in ${i.space})` : i.name, kind: 'bridge', details: i.addrs.map((a) => `${i.name} ${a}`) });
+      nodes.set(id, { id, label: i.space ? `${i.name} (in ${i.space})` : i.name, kind: 'bridge', details: i.addrs.map((a) => `${i.name} ${a}`), interfaces: [{ name: i.name, addresses: i.addrs }] });
     } else if (i.space && i.name !== 'lo') {
-      nodes.get(spaceId(i.space))!.details.push(ifaceLine(i));
+      const node = nodes.get(spaceId(i.space))!;
+      node.details.push(ifaceLine(i));
+      node.interfaces!.push({ name: i.name, addresses: i.addrs });
     }
   }
 
@@ -128,6 +131,7 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
     if (i.space === HOST && ovsPortOf.has(i.name)) return `ovs:${ovsPortOf.get(i.name)}`;
     if (i.space === HOST) {
       hostNode.details.push(ifaceLine(i));
+      hostNode.interfaces!.push({ name: i.name, addresses: i.addrs });
       nodes.set('host', hostNode);
     }
     return spaceId(i.space);
@@ -151,11 +155,11 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
     const label = (i: Iface): string => `${i.name}${i.addrs[0] ? ` ${i.addrs[0]}` : ''}`;
     if (peer) {
       done.add(peer);
-      edges.push({ from: attach(v), to: attach(peer), fromLabel: label(v), toLabel: label(peer) });
+      edges.push({ from: attach(v), to: attach(peer), fromLabel: label(v), toLabel: label(peer), fromIfname: v.name, toIfname: peer.name });
     } else if (v.peerIndex !== undefined) {
       const id = `other:${v.space}/${v.peerNsid ?? 'self'}`;
       nodes.set(id, { id, label: `nsid ${v.peerNsid ?? '?'}`, kind: 'other', details: [] });
-      edges.push({ from: attach(v), to: id, fromLabel: label(v), toLabel: `ifindex ${v.peerIndex}` });
+      edges.push({ from: attach(v), to: id, fromLabel: label(v), toLabel: `ifindex ${v.peerIndex}`, fromIfname: v.name });
     }
   }
 
@@ -169,7 +173,12 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
     if (ino !== undefined) spaceByInode.set(ino, [...(spaceByInode.get(ino) ?? []), space]);
   }
   for (const c of containers) {
-    for (const space of (c.netnsInode && spaceByInode.get(c.netnsInode)) || []) nodes.get(spaceId(space))?.details.push(`container ${c.name}`);
+    for (const space of (c.netnsInode && spaceByInode.get(c.netnsInode)) || []) {
+      const node = nodes.get(spaceId(space));
+      if (!node) continue;
+      node.details.push(`container ${c.name}`);
+      node.container = { name: c.name };
+    }
   }
   const byHostVeth = new Map(containers.filter((c) => c.hostVeth).map((c) => [c.hostVeth!, c]));
   for (const e of edges) {
@@ -179,7 +188,8 @@ export async function liveGraph(running: RunningContainer[], filter?: LiveFilter
       nodes.delete(e.to);
       e.to = `ctr:${c.name}`;
       e.toLabel = `eth0 ${c.ip ?? ''}`.trim();
-      nodes.set(e.to, { id: e.to, label: `container ${c.name}`, kind: 'netns', details: [] });
+      e.toIfname = 'eth0';
+      nodes.set(e.to, { id: e.to, label: `container ${c.name}`, kind: 'netns', details: [], interfaces: [{ name: 'eth0', addresses: c.ip ? [c.ip] : [] }], container: { name: c.name } });
     }
   }
 

@@ -11,6 +11,16 @@ export interface GraphNode {
   kind: NodeKind;
   /** One line per interface: "eth0-r 10.0.0.1/24". */
   details: string[];
+  /** The same interfaces as data, for --json (docs/net-graph.schema.json) */
+  interfaces?: GraphInterface[];
+  /** A container whose network namespace this is (a lab's container node) */
+  container?: { name: string; image?: string };
+}
+
+export interface GraphInterface {
+  name: string;
+  /** address/prefix, as ip addr shows them (link-local ones left out) */
+  addresses: string[];
 }
 
 export interface GraphEdge {
@@ -18,6 +28,9 @@ export interface GraphEdge {
   to: string;
   fromLabel: string;
   toLabel: string;
+  /** the interface at each end, by name alone, for --json (absent where the far end is unknown) */
+  fromIfname?: string;
+  toIfname?: string;
   /** Impairments and the like, shown in the middle of the cable. */
   note?: string;
 }

@@ -14,8 +14,10 @@
  */
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { ConflictError } from '../../../errors.js';
+import { mapLimited } from '../../../util/limited.js';
 import { runTool } from '../../../util/tool.js';
 import type { Action, Created, Step } from '../../host/actions.js';
+import { planContainersDown, storedContainers } from './containers.js';
 import { bridgeExternalIds, ensureOvsRunning, ovsInstalled, ovsRunning } from '../../host/ovs.js';
 import type { NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
@@ -70,20 +72,6 @@ function cableActions(links: string[], all: readonly LinkJson[]): Action[] {
     ...links.map((l): Action => ({ kind: 'ip', what: `mark ${l} for removal`, args: ['link', 'set', 'dev', l, 'group', String(group)] })),
     { kind: 'ip', what: `remove the ${links.length} marked links at once`, args: ['link', 'del', 'group', String(group)] },
   ];
-}
-
-/** Run jobs at most width at a time. */
-async function limited<T, R>(items: readonly T[], width: number, job: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await job(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
 }
 
 function ifalias(link: string): string | undefined {
@@ -144,14 +132,16 @@ export interface DownPlan {
   foreign: Created[];
 }
 
-const LABEL: Record<Created['kind'], string> = { netns: 'namespace', link: 'link', 'ovs-bridge': 'OVS bridge', 'etc-netns': '/etc/netns/' };
+const LABEL: Record<Created['kind'], string> = { netns: 'namespace', link: 'link', 'ovs-bridge': 'OVS bridge', 'etc-netns': '/etc/netns/', container: 'container' };
 
 export function describe(c: Created): string {
   return c.kind === 'etc-netns' ? `/etc/netns/${c.name}` : `${LABEL[c.kind]} ${c.name}`;
 }
 
 export async function planDown(lab: string, created: readonly Created[]): Promise<DownPlan> {
-  const foreign: Created[] = [];
+  // containers first: each holds its namespace open, and a namespace in use is not down's
+  const containers = await planContainersDown(lab, created);
+  const foreign: Created[] = [...containers.foreign];
   const wantOvs = unique(created, 'ovs-bridge');
   let ovs = new Map<string, Record<string, string>>();
   if (wantOvs.length && (await ovsInstalled())) {
@@ -180,7 +170,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
   // read before the first `ip -n NS` below: each of those runs inside the namespace it reads,
   // and would make it look used
   const used = wantNs.length ? netnsInodesInUse() : new Set<number>();
-  const verdicts = await limited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
+  const verdicts = await mapLimited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
   const namespaces: Action[] = [];
   wantNs.forEach((n, i) => {
     if (verdicts[i] === 'ours') namespaces.push({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] });
@@ -195,6 +185,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
   }
   return {
     steps: [
+      { title: 'Remove the container nodes', actions: containers.actions },
       { title: 'Remove the switches', actions: switches },
       { title: 'Remove the veth pairs and bridges', actions: cables },
       { title: 'Remove the namespaces', actions: namespaces },
@@ -215,12 +206,16 @@ export interface DownResult {
   found: boolean;
 }
 
-/** Namespaces and host links of the list that exist now. */
-function stillThere(created: readonly Created[]): Created[] {
+/** Namespaces, host links and containers of the list that exist now. */
+async function stillThere(created: readonly Created[]): Promise<Created[]> {
   const netns = new Set(namedNamespaces());
   const links = new Set(hostLinks());
-  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)));
+  const containers = created.some((c) => c.kind === 'container') ? await storedContainers() : new Map<string, unknown>();
+  return created.filter((c) => (c.kind === 'netns' && netns.has(c.name)) || (c.kind === 'link' && links.has(c.name)) || (c.kind === 'container' && containers.has(c.name)));
 }
+
+/** What a killed up's last command can still be making: looked for again by afterOrphans. */
+const LATE = new Set<Created['kind']>(['netns', 'link', 'container']);
 
 /**
  * An up killed with SIGKILL can leave its last command running: an `ip -batch` that had read
@@ -235,23 +230,23 @@ const ORPHAN_WAIT_MS = 300;
 
 async function afterOrphans(lab: string, created: readonly Created[], foreign: readonly Created[], out: NetOutput): Promise<Created[]> {
   const key = (c: Created): string => `${c.kind}:${c.name}`;
-  const kept = foreign.filter((c) => c.kind !== 'netns' && c.kind !== 'link');
+  const kept = foreign.filter((c) => !LATE.has(c.kind));
   let pending = new Set(foreign.filter((c) => !kept.includes(c)).map(key));
   for (let pass = 0; pass < ORPHAN_PASSES; pass++) {
     await new Promise((res) => setTimeout(res, ORPHAN_WAIT_MS));
-    const there = stillThere(created);
+    const there = await stillThere(created);
     if (there.length === 0 || (there.length === pending.size && there.every((c) => pending.has(key(c))))) {
       return inOrder([...kept, ...there]);
     }
     out.explain.note(`lab ${lab}: ${there.length} of its objects are there again (a command of the up that was killed still ran): removing them too`);
     pending = new Set((await teardown(lab, there, out)).map(key));
   }
-  return inOrder([...kept, ...stillThere(created)]);
+  return inOrder([...kept, ...(await stillThere(created))]);
 }
 
 /** In the order down removes them, as planDown lists them. */
 function inOrder(list: Created[]): Created[] {
-  const rank: Record<Created['kind'], number> = { 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
+  const rank: Record<Created['kind'], number> = { container: -1, 'ovs-bridge': 0, link: 1, netns: 2, 'etc-netns': 3 };
   return list.sort((a, b) => rank[a.kind] - rank[b.kind]);
 }
 

@@ -32,6 +32,7 @@ export const ENTRY_RULES: Readonly<Record<Created['kind'], NameKind>> = {
   'etc-netns': 'lab host',
   link: 'interface',
   'ovs-bridge': 'interface',
+  container: 'container',
 };
 
 /** The biggest journal read: a lab of 100,000 objects is about 6 MB. */

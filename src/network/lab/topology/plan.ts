@@ -7,6 +7,7 @@ import { UsageError } from '../../../errors.js';
 import { isValidName } from '../../../names.js';
 import type { Action, Step } from '../../host/actions.js';
 import { bridgePort, linkAlias, linkUp, linuxBridge, ovsBridge, txChecksumOff, vethPair, type VethEnd } from '../../host/links.js';
+import { containerStep } from './containers.js';
 import { ENTRY_RULES } from './journal.js';
 import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
 import { primaryAddress, type Endpoint, type Impairment, type Topology } from './schema.js';
@@ -170,6 +171,7 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
     { title: 'Bring the links up and add the addresses', actions: upAndAddr, concurrent: true },
     { title: 'Add forwarding, routes and impairments', actions: routing },
     { title: 'Name the hosts', actions: names, concurrent: true },
+    containerStep(topo, env.etcNetnsExisting),
   ];
 }
 

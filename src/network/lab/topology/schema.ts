@@ -14,6 +14,7 @@ import { checkName } from '../../../names.js';
 import { checkNamespacedSysctl } from '../../../spec/sysctl.js';
 import { readBoundedFile } from '../../../util/bounded-read.js';
 import { checkIfName } from '../../host/names.js';
+import { containerNodeOf, CONTAINER_KEYS, type ContainerNode } from './container-node.js';
 import { DEFAULT_LIMITS, MAX_LIST, MAX_VALUE_BYTES, raiseHint, type LabLimits } from './limits.js';
 
 export type SwitchKind = 'ovs' | 'linux';
@@ -34,6 +35,8 @@ export interface Host {
   interfaces: Interface[];
   routes: Route[];
   sysctls: Record<string, string>;
+  /** `image:` given: the host's namespace is a container's (container-node.ts) */
+  container?: ContainerNode;
 }
 
 export interface Switch {
@@ -457,7 +460,7 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
 
   const hosts: Host[] = hostNames.map((h) => {
     const path = `hosts.${h}`;
-    const o = c.object(hostRaw[h], path, ['addresses', 'routes', 'sysctls']);
+    const o = c.object(hostRaw[h], path, ['addresses', 'routes', 'sysctls', ...CONTAINER_KEYS]);
     const names = ifaces.get(h)!;
     const addrs = c.map(o.addresses, `${path}.addresses`);
     for (const ifn of Object.keys(addrs)) {
@@ -517,7 +520,8 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
       if (Object.hasOwn(sysctls, key)) c.fail(`${path}.sysctls.${k}`, `is ${key} again`);
       sysctls[key] = c.string(v, `${path}.sysctls.${k}`);
     }
-    return { name: h, interfaces, routes, sysctls };
+    const container = containerNodeOf(c, o, { lab: name, host: h, path, file });
+    return { name: h, interfaces, routes, sysctls, ...(container ? { container } : {}) };
   });
 
   const body = { name, hosts, switches, links };

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Created } from '../../host/actions.js';
 import { hostLinks, namedNamespaces, ovsBridges } from '../../host/state.js';
+import { containersPresent } from './containers.js';
 import { JournalError, listJournals, readJournal } from './journal.js';
 
 export interface ObjectStatus extends Created {
@@ -26,6 +27,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const netns = new Set(namedNamespaces());
   const links = new Set(hostLinks());
   const bridges = j.created.some((c) => c.kind === 'ovs-bridge') ? new Set(await ovsBridges()) : new Set<string>();
+  const running = await containersPresent(j.created);
   const seen = new Set<string>();
   const objects: ObjectStatus[] = [];
   for (const c of j.created) {
@@ -33,7 +35,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     if (seen.has(key)) continue;
     seen.add(key);
     const present =
-      c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : c.kind === 'ovs-bridge' ? bridges.has(c.name) : existsSync(`/etc/netns/${c.name}`);
+      c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : c.kind === 'ovs-bridge' ? bridges.has(c.name) : c.kind === 'container' ? running.has(c.name) : existsSync(`/etc/netns/${c.name}`);
     objects.push({ ...c, present });
   }
   const state = j.complete && objects.every((o) => o.present) ? 'up' : 'partial';
@@ -56,6 +58,7 @@ const KIND_LABEL: Record<Created['kind'], string> = {
   link: 'link',
   'ovs-bridge': 'OVS bridge',
   'etc-netns': '/etc/netns',
+  container: 'container',
 };
 
 export function formatStatus(s: LabStatus, detail: boolean): string {

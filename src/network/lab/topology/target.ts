@@ -8,6 +8,7 @@ import { checkName } from '../../../names.js';
 import { DEMO_LAB, demoTopology } from '../demo-topology.js';
 import { listJournals, readJournal } from './journal.js';
 import { labLimits } from './limits.js';
+import { labFileOf } from './save.js';
 import { loadLabName, loadTopology, type Topology } from './schema.js';
 
 /**
@@ -16,7 +17,7 @@ import { loadLabName, loadTopology, type Topology } from './schema.js';
  * checked before it reaches a path.
  */
 export async function labName(target: string): Promise<string> {
-  if (existsSync(target) || /\.ya?ml$/.test(target)) return loadLabName(target, labLimits());
+  if (existsSync(target) || /\.ya?ml$/.test(target)) return loadLabName(labFileOf(target), labLimits());
   return checkName('lab', target);
 }
 

@@ -13,6 +13,7 @@ import { quietOutput, type NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces } from '../../host/state.js';
 import { netemAvailable } from '../../host/tc.js';
+import { checkContainerNodes, containerClashes, containersPresent } from './containers.js';
 import { describe, downLabLocked, teardown } from './down.js';
 import { withLabLock } from './lock.js';
 import { JournalWriter, readJournal, removeJournal } from './journal.js';
@@ -55,7 +56,7 @@ async function detectOvs(topo: Topology, out: NetOutput): Promise<OvsState> {
 }
 
 /** Everything a name in the topology would collide with, checked before anything is made. */
-function checkClashes(topo: Topology, ovsBridges: readonly string[]): void {
+async function checkClashes(topo: Topology, ovsBridges: readonly string[]): Promise<void> {
   const netns = new Set(namedNamespaces());
   const links = new Set(hostLinks());
   const bridges = new Set(ovsBridges);
@@ -66,6 +67,7 @@ function checkClashes(topo: Topology, ovsBridges: readonly string[]): void {
     else if (bridges.has(s.name)) clashes.push(`OVS bridge ${s.name}`);
   }
   for (const l of topo.links) for (const e of [l.a, l.b]) if (e.kind === 'switch' && links.has(e.ifname)) clashes.push(`link ${e.ifname}`);
+  clashes.push(...(await containerClashes(topo)));
   if (clashes.length) {
     throw new ConflictError(`name clash: ${clashes.join(', ')} already exist${clashes.length === 1 ? 's' : ''}; nothing was created`);
   }
@@ -83,10 +85,11 @@ async function checkTools(topo: Topology, env: PlanEnv): Promise<void> {
   }
 }
 
-function allPresent(created: readonly Created[]): boolean {
+async function allPresent(created: readonly Created[]): Promise<boolean> {
   const netns = new Set(namedNamespaces());
   const links = new Set(hostLinks());
-  return created.every((c) => (c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : true));
+  const running = await containersPresent(created);
+  return created.every((c) => (c.kind === 'netns' ? netns.has(c.name) : c.kind === 'link' ? links.has(c.name) : c.kind === 'container' ? running.has(c.name) : true));
 }
 
 /**
@@ -120,12 +123,13 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
     if (sig) throw new InterruptedError(sig);
   };
   // Everything that can be known without changing the machine, before anything is changed.
+  await checkContainerNodes(topo, opts.file ?? topo.name);
   const ovs = await detectOvs(topo, out);
   const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
   checkPlan(planUp(topo, env), opts.file ?? topo.name);
   await checkTools(topo, env);
   const previous = readJournal(topo.name);
-  if (previous?.complete && previous.hash === topo.hash && allPresent(previous.created)) {
+  if (previous?.complete && previous.hash === topo.hash && (await allPresent(previous.created))) {
     out.result(`lab ${topo.name} is already up`);
     return { changed: false, env, steps: 0 };
   }
@@ -134,7 +138,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
     out.explain.note(`lab ${topo.name} is ${previous.complete ? 'changed or damaged' : 'half built (an earlier up was interrupted)'}: removing it first`);
     await downLabLocked(topo.name, out);
   }
-  checkClashes(topo, ovs.bridges);
+  await checkClashes(topo, ovs.bridges);
   env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
   checkpoint();
 
