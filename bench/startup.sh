@@ -103,8 +103,9 @@ buildah_import_base bench-debian "$DEBIAN_TAR"
 CL=$WORK/class; mkdir -p "$CL"
 class_dockerfile bench-debian >"$CL/myDocker.dockerfile"
 bud=("${BUD[@]}" bud --layers --runtime /usr/sbin/runc --network host -f "$CL/myDocker.dockerfile" -t localhost/class "$CL")
-"${bud[@]}" >/dev/null 2>&1 # cold: apt through the mirror
-bin/minictr build --progress plain -f "$CL/myDocker.dockerfile" -t class "$CL" >/dev/null
+# cold: apt through the mirror (its output only when it fails)
+"${bud[@]}" >"$WORK/cold.log" 2>&1 || { tail -20 "$WORK/cold.log" >&2; exit 1; }
+bin/minictr build --progress plain -f "$CL/myDocker.dockerfile" -t class "$CL" >"$WORK/cold.log" 2>&1 || { tail -20 "$WORK/cold.log" >&2; exit 1; }
 bcmds=("${bud[*]}")
 for m in "${minictrs[@]}"; do bcmds+=("$m build --progress plain -f $CL/myDocker.dockerfile -t class $CL"); done
 bcmds+=("node -e 0")
