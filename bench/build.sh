@@ -15,6 +15,7 @@
 # MINICTR_BRIDGE_SUBNET, unless set), removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${1:-3}
 WARM_RUNS=${WARM_RUNS:-$RUNS}
 shift || true
@@ -46,11 +47,8 @@ BB_DIR=$(node --input-type=module -e "
   console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
 tar --numeric-owner -C "$BB_DIR" -cf "$WORK/busybox.tar" .
 bin/minictr import "$DEBIAN_TAR" bench-debian >/dev/null
-for base in busybox:"$WORK/busybox.tar" bench-debian:"$DEBIAN_TAR"; do
-  c=$("${BUD[@]}" from scratch)
-  "${BUD[@]}" add "$c" "${base#*:}" / >/dev/null
-  "${BUD[@]}" commit --rm "$c" "localhost/${base%%:*}" >/dev/null 2>&1
-done
+buildah_import_base busybox "$WORK/busybox.tar"
+buildah_import_base bench-debian "$DEBIAN_TAR"
 
 # the contexts
 NN=$WORK/nonet; mkdir -p "$NN/conf/sub" "$NN/data/two"
@@ -72,7 +70,7 @@ EOF
 echo alpha >"$NN/a.txt"; echo bravo >"$NN/b.txt"; echo port=8080 >"$NN/conf/app.conf"
 echo deep >"$NN/conf/sub/deep.conf"; echo 1 >"$NN/data/one"; echo 3 >"$NN/data/two/three"
 CL=$WORK/class; mkdir -p "$CL"
-printf 'ARG BASE=bench-debian\nFROM ${BASE}\nRUN apt update -y\nRUN apt install -y nano\nCMD ["/bin/bash"]\n' >"$CL/myDocker.dockerfile"
+class_dockerfile bench-debian >"$CL/myDocker.dockerfile"
 
 now() { date +%s.%N; }
 # measure cold|warm CMD...: time CMD RUNS (or WARM_RUNS) times; prints "mean ± sd s" (sample sd)

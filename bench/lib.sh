@@ -10,3 +10,17 @@ make_runc_bundle() {
     s.root = { path: process.argv[2], readonly: true };
     fs.writeFileSync(f, JSON.stringify(s, null, 2));" "$1/config.json" "$2"
 }
+
+# class_dockerfile BASE: the class's Dockerfile (issue 14) on the image BASE (an ARG's default).
+class_dockerfile() {
+  printf 'ARG BASE=%s\nFROM ${BASE}\nRUN apt update -y\nRUN apt install -y nano\nCMD ["/bin/bash"]\n' "$1"
+}
+
+# buildah_import_base NAME TAR: the rootfs tarball TAR as buildah's image localhost/NAME, in the
+# storage of the caller's BUD array (buildah and its --root/--runroot flags).
+buildah_import_base() {
+  local c
+  c=$("${BUD[@]}" from scratch)
+  "${BUD[@]}" add "$c" "$2" / >/dev/null
+  "${BUD[@]}" commit --rm "$c" "localhost/$1" >/dev/null 2>&1
+}

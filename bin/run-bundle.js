@@ -2,25 +2,28 @@
 // a V8 code cache. Node 20 has no module compile cache, so the bundle is run as a vm.Script
 // with the cachedData an earlier run of the same command left in dist/bundle/cache/: V8 then
 // skips parsing and compiling what that run compiled. A cache V8 rejects (another node, a new
-// build) is written again; one that cannot be written is simply not used.
-import { mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// build) is written again; one that cannot be written is simply not used. CommonJS
+// (bin/package.json): loaded by require from bin/minictr and bin/minictr-oci, no ESM loader.
+'use strict';
+const { mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
 /** a run longer than this leaves the cache to a later one (see below) */
 const CACHE_WRITE_MAX_SECONDS = 1;
 
-const BUNDLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bundle');
+const BUNDLE_DIR = join(__dirname, '..', 'dist', 'bundle');
 
-// MINICTR_PROFILE=1: phase marks on stderr (src/util/profile.ts; bench/profile-run.sh)
-const mark = process.env.MINICTR_PROFILE === '1'
+// MINICTR_PROFILE=1: phase marks on stderr (src/util/profile.ts; bench/profile-run.sh). Off,
+// `performance` is not touched: the global's first use loads perf_hooks (11 modules, ~1 ms).
+const PROFILE = process.env.MINICTR_PROFILE === '1';
+const mark = PROFILE
   ? (phase, ms = performance.now()) => writeSync(2, `minictr-profile ${ms.toFixed(2)} ${phase}\n`)
   : () => undefined;
 
-export function runBundle(name) {
-  mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
+function runBundle(name) {
+  if (PROFILE) mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
   mark('entry-loaded');
   const file = join(BUNDLE_DIR, `${name}.cjs`);
   // one cache per command: each holds the functions its own path compiled
@@ -57,3 +60,5 @@ export function runBundle(name) {
   mark('bundle-loaded');
   module.exports.main(process.argv);
 }
+
+module.exports = { runBundle };

@@ -23,7 +23,6 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { MinictrError, NotFoundError, UsageError } from '../errors.js';
 import { makeTempDir, sweepStaleTemp } from '../image/files.js';
 import { parseReference, tagKey } from '../image/reference.js';
@@ -43,6 +42,7 @@ import { RootView } from './rootfs.js';
 import { Progress } from './progress.js';
 import { expandWord, WordError } from './words.js';
 import { readBoundedFile } from '../util/bounded-read.js';
+import { monotonicMs } from '../util/clock.js';
 
 export interface BuildOptions {
   context: string;
@@ -78,7 +78,7 @@ function asRecord(s: State): ImageRecord {
 const DOCKERFILE_MAX = 4 * 1024 * 1024;
 
 export async function buildImage(opts: BuildOptions): Promise<ImageRecord> {
-  const started = performance.now();
+  const started = monotonicMs();
   const keys = opts.tags.map((t) => {
     const ref = parseReference(t);
     if (ref.digest) throw new UsageError(`invalid tag ${t}: build -t takes NAME[:TAG], not a digest`);
@@ -173,7 +173,7 @@ class Runner {
     const total = stage.steps.length + 1;
     const label = (i: number): string => `[${stage.name ? `${stage.name} ` : ''}${i}/${total}]`;
     let state: State;
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     const n = ++this.n;
     if (stage.base.kind === 'scratch') state = { layers: [], config: {}, history: [] };
     else if (stage.base.kind === 'stage') state = structuredClone(done.get(stage.base.index)!);
@@ -199,7 +199,7 @@ class Runner {
           this.progress.line(`${head} 0.0s`);
           continue;
         }
-        const t = performance.now();
+        const t = monotonicMs();
         const r = await this.step(stage, step, state, vars, args, done, cmdSet, head, sn);
         if (step.kind === 'CMD') cmdSet = true;
         state = r.state;

@@ -9,8 +9,8 @@
  * rewritten in place and cleared when the step ends. A failed RUN's last lines are shown in
  * both modes.
  */
-import { performance } from 'node:perf_hooks';
 import { readNewBytes } from './tail.js';
+import { monotonicMs } from '../util/clock.js';
 
 const KEEP = 12;
 
@@ -28,7 +28,7 @@ export class Progress {
   ) {}
 
   seconds(since: number): string {
-    return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+    return `${((monotonicMs() - since) / 1000).toFixed(1)}s`;
   }
 
   private clearStatus(): void {

@@ -8,21 +8,21 @@ import { Command, CommanderError } from 'commander';
 import { InterruptedError, MinictrError } from '../errors.js';
 import { checkStateRoots } from '../paths.js';
 import { profileMark } from '../util/profile.js';
-import { commands, type Register } from './commands/index.js';
-import { register as registerRun } from './commands/run.js';
+import { commandEntry, commands, type Register } from './commands/index.js';
 
-/** The whole CLI, or (only) just the one command a hot path needs: `minictr run ...` parses
- * the same with run alone, and registering the other 38 commands (their options and help)
- * was 5-16 ms of every run (BENCHMARKS.md, bench/profile-run.sh). */
-export function buildProgram(only?: Register): Command {
+/** The whole CLI, or only the commands given: `minictr ps ...` parses the same with ps alone,
+ * and registering all 38 commands (their options and help) was 10-17 ms of every command
+ * (BENCHMARKS.md, bench/startup.sh). */
+export function buildProgram(only?: readonly Register[]): Command {
   const program = new Command('minictr')
     .description('An educational Linux container runtime and network-namespace toolkit')
     .version('0.1.0')
     .enablePositionalOptions()
     .exitOverride()
-    // a usage error is one line and a hint, as docker prints it, not the whole help
-    .configureOutput({ writeErr: (s) => writeSync(2, s.replace(/^error: /, 'minictr: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) });
-  for (const register of only ? [only] : commands) register(program);
+    // a usage error is one line and a hint, as docker prints it, not the whole help;
+    // --version and help written as the commands write (process.stdout's stream: ~1 ms)
+    .configureOutput({ writeOut: (s) => writeSync(1, s), writeErr: (s) => writeSync(2, s.replace(/^error: /, 'minictr: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) });
+  for (const register of only ?? commands) register(program);
   hintOnError(program);
   return program;
 }
@@ -53,15 +53,23 @@ function verbOf(argv: string[]): string | undefined {
   return argv.slice(2).find((a) => !a.startsWith('-'));
 }
 
+/** What a command line needs registered: `minictr NAME ...` only NAME's entry, `minictr
+ * --version` nothing; anything else (help, no command, an unknown one: its "did you mean"
+ * looks at every name, an option before the command) the whole CLI. */
+export function commandsFor(words: readonly string[]): readonly Register[] | undefined {
+  const [first] = words;
+  if (words.length === 1 && (first === '--version' || first === '-V')) return [];
+  const named = first === undefined || first.startsWith('-') ? undefined : commandEntry(first);
+  return named ? [named.register] : undefined;
+}
+
 export async function main(argv: string[]): Promise<void> {
   let code: number;
   try {
     checkStateRoots();
-    // `run` is the command whose start-up is measured against crun's (issue 18): it builds
-    // only itself; a top-level --help or -V before it still sees every command
-    const words = argv.slice(2);
-    const onlyRun = verbOf(argv) === 'run' && !words.slice(0, words.indexOf('run')).length;
-    const result: unknown = await buildProgram(onlyRun ? registerRun : undefined).parseAsync(argv);
+    // start-up is measured against crun's and buildah's (issue 18): a command builds only
+    // itself; a top-level --help before it still sees every command
+    const result: unknown = await buildProgram(commandsFor(argv.slice(2))).parseAsync(argv);
     void result;
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

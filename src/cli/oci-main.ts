@@ -13,6 +13,7 @@ import { MinictrError } from '../errors.js';
 import { OCI_VERSION } from '../spec/config.js';
 import { logLine, setLog, type RawGlobals } from './oci/context.js';
 import { ociVerbs } from './oci/index.js';
+import { monotonicMs } from '../util/clock.js';
 
 export const VERSION = '0.1.0';
 
@@ -67,7 +68,7 @@ function traceFile(argv: string[]): string | undefined {
 function trace(argv: string[], code: number, started: number): void {
   const file = traceFile(argv);
   if (!file) return;
-  const record = { time: new Date(started).toISOString(), argv: argv.slice(1), exitCode: code, durationMs: Math.round((performance.now() - t0) * 10) / 10, pid: process.pid };
+  const record = { time: new Date(started).toISOString(), argv: argv.slice(1), exitCode: code, durationMs: Math.round((monotonicMs() - t0) * 10) / 10, pid: process.pid };
   try {
     appendFileSync(file, `${JSON.stringify(record)}\n`);
   } catch {
@@ -75,7 +76,7 @@ function trace(argv: string[], code: number, started: number): void {
   }
 }
 
-const t0 = performance.now();
+const t0 = monotonicMs();
 
 /** A global flag's value, read before parsing: errors of the parse itself go to --log too. */
 function flag(argv: string[], name: string): string | undefined {

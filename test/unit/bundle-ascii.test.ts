@@ -3,29 +3,18 @@
  * ASCII. One non-ASCII character anywhere (esbuild escapes them in strings, not in regular
  * expression literals) makes Node decode the whole 1.2 MB file as UTF-8 and V8 hold and
  * scan it as a two-byte string: about 2 ms more on every start (readFileSync and the code
- * cache check in bin/run-bundle.js). The bundle is made here as `npm run build` makes it,
- * in memory.
+ * cache check in bin/run-bundle.js). The bundle is made here as `npm run build` makes it
+ * (scripts/bundle.mjs), in memory.
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundleOptions } from '../../scripts/bundle.mjs';
 import { parseDuration } from '../../src/build/plan.js';
 import { parseGoDuration } from '../../src/runtime/healthcheck.js';
 
 describe('the CLI bundle', () => {
   it('is ASCII only, so Node reads it as a one-byte string', async () => {
-    const r = await build({
-      entryPoints: ['src/cli/main.ts'],
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      supported: { 'dynamic-import': false },
-      define: { 'import.meta.url': '__bundle_url' },
-      // as package.json's build: the view's web framework is loaded from node_modules by `view` alone
-      external: ['hono', '@hono/node-server'],
-    });
+    const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main.ts'], write: false, logLevel: 'silent' });
     const text = r.outputFiles[0]!.text;
     const lines = text.split('\n');
     const offending = lines.flatMap((l, i) => (/[\u0080-\uffff]/.test(l) ? [`${i + 1}: ${l.trim().slice(0, 120)}`] : []));

@@ -43,4 +43,34 @@ import { register as composeCmd } from './compose.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run, psCmd, execCmd, logsCmd, startCmd, stopCmd, restartCmd, killCmd, waitCmd, inspectCmd, topCmd, statsCmd, updateCmd, pauseCmd, unpauseCmd, rm, pull, pushCmd, tagCmd, images, buildCmd, commit, exportCmd, historyCmd, importImage, saveCmd, loadCmd, rmi, loginCmd, networkCmd, volumeCmd, composeCmd, netCmd, viewCmd, doctorCmd, infoCmd, systemCmd, restartPolicyCmd, healthProbeCmd];
+/** A command file's register function and the top-level command names it registers (login.ts
+ * registers login and logout): `minictr NAME ...` builds only that entry's commands
+ * (main.ts). test/unit/cli-commands.test.ts checks the names against what each registers. */
+export interface CommandEntry {
+  readonly names: readonly string[];
+  readonly register: Register;
+}
+
+const entry = (register: Register, ...names: string[]): CommandEntry => ({ names, register });
+
+export const commandEntries: readonly CommandEntry[] = [
+  entry(run, 'run'), entry(psCmd, 'ps'), entry(execCmd, 'exec'), entry(logsCmd, 'logs'),
+  entry(startCmd, 'start'), entry(stopCmd, 'stop'), entry(restartCmd, 'restart'),
+  entry(killCmd, 'kill'), entry(waitCmd, 'wait'), entry(inspectCmd, 'inspect'), entry(topCmd, 'top'),
+  entry(statsCmd, 'stats'), entry(updateCmd, 'update'), entry(pauseCmd, 'pause'),
+  entry(unpauseCmd, 'unpause'), entry(rm, 'rm'), entry(pull, 'pull'), entry(pushCmd, 'push'),
+  entry(tagCmd, 'tag'), entry(images, 'images'), entry(buildCmd, 'build'), entry(commit, 'commit'),
+  entry(exportCmd, 'export'), entry(historyCmd, 'history'), entry(importImage, 'import'),
+  entry(saveCmd, 'save'), entry(loadCmd, 'load'), entry(rmi, 'rmi'),
+  entry(loginCmd, 'login', 'logout'), entry(networkCmd, 'network'), entry(volumeCmd, 'volume'),
+  entry(composeCmd, 'compose'), entry(netCmd, 'net'), entry(viewCmd, 'view'), entry(doctorCmd, 'doctor'),
+  entry(infoCmd, 'info'), entry(systemCmd, 'system'), entry(restartPolicyCmd, 'restart-policy'),
+  entry(healthProbeCmd, 'health-probe'),
+];
+
+export const commands: Register[] = commandEntries.map((e) => e.register);
+
+/** The entry that registers top-level command NAME (a name or an alias), if any. */
+export function commandEntry(name: string): CommandEntry | undefined {
+  return commandEntries.find((e) => e.names.includes(name));
+}

@@ -1,0 +1,53 @@
+// The CLI bundles, dist/bundle/main.cjs and oci-main.cjs (`npm run build`, and the prepare
+// script on `npm ci`): esbuild puts src/cli/main.ts and oci-main.ts with everything they import
+// into one CommonJS file each, which bin/run-bundle.js runs with a V8 code cache. Modules that
+// a command imports lazily (`await import(...)`) stay lazy: their top level runs when called.
+// test/unit/bundle-ascii.test.ts builds with the same options.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+/** Built-in modules that a dependency requires at its top level but calls only on a path we
+ * never take, loaded when first used instead. commander requires node:child_process for
+ * executable subcommands (none here): loading it (with net, stream, dgram) was ~3-5 ms of
+ * every command's start, `minictr --version` included (BENCHMARKS.md). */
+const LAZY_BUILTINS = { 'node:child_process': /[\\/]node_modules[\\/]commander[\\/]/ };
+
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    for (const [id, importers] of Object.entries(LAZY_BUILTINS)) {
+      const filter = new RegExp(`^${id}$`);
+      b.onResolve({ filter }, (args) => (importers.test(args.importer) ? { path: id, namespace: 'lazy-builtin' } : undefined));
+    }
+    // the module's properties, each read from the real module on first use
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+export const bundleOptions = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // lazy imports become calls into the same file: no chunk files to find at run time
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazyBuiltins],
+  // loaded from node_modules by the one command that uses them (compose's schema validator,
+  // the view's web framework), so they are not on every command's start-up path
+  external: ['ajv', 'hono', '@hono/node-server'],
+  logLevel: 'warning',
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await build({
+    ...bundleOptions,
+    entryPoints: ['src/cli/main.ts', 'src/cli/oci-main.ts'],
+    outdir: 'dist/bundle',
+    outExtension: { '.js': '.cjs' },
+  });
+}
