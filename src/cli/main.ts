@@ -34,6 +34,9 @@ function hintOnError(cmd: Command, path = 'minictr'): void {
 }
 
 export function reportError(err: unknown): number {
+  // the reader went away (`minictr view --help | head`): as a shell tool, stop quietly with
+  // SIGPIPE's status instead of reporting an error nobody can read
+  if ((err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return 141;
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof MinictrError) {
     writeSync(2, `minictr: ${err.message}\n`);
