@@ -8,14 +8,18 @@ import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 
+// The describes below run their tests side by side (each has containers of its own), so the
+// containers are removed at the end (and before the host-wide checks at the bottom), not after
+// each test, which would take away another test's containers while it runs.
 const made: string[] = [];
-afterEach(async () => {
+const removeMade = async (): Promise<void> => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
-});
+};
+afterAll(removeMade);
 
 async function runD(args: string[], name = uniq('lc-')): Promise<{ name: string; id: string }> {
   const r = await minictr(['run', '-d', '--name', name, ...args]);
@@ -43,7 +47,7 @@ async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 50
   }
 }
 
-describe('run -d', () => {
+describe.concurrent('run -d', () => {
   it('prints the id, returns at once, and the container keeps running under a small monitor', async () => {
     const t0 = Date.now();
     const { name, id } = await runD(['busybox', 'sleep', '30']);
@@ -74,9 +78,10 @@ describe('run -d', () => {
   });
 });
 
-describe('logs', () => {
+describe.concurrent('logs', () => {
   it('keeps stdout and stderr apart; --tail; -f follows until exit', async () => {
-    const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 1; echo last']);
+    // "last" comes when the test says so (not after a sleep that a loaded machine outlasts)
+    const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo last']);
     await until(async () => (await minictr(['logs', name])).stdout.includes('out5'));
     const r = await minictr(['logs', name]);
     expect(r.stdout.split('\n').slice(0, 5)).toEqual(['out1', 'out2', 'out3', 'out4', 'out5']);
@@ -86,12 +91,13 @@ describe('logs', () => {
     const lines = `${tail.stdout}\n${tail.stderr}`.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => /^(out|err)[45]$/.test(l))).toBe(true);
+    expect((await minictr(['exec', name, 'touch', '/tmp/go'])).exitCode).toBe(0);
     const follow = await minictr(['logs', '-f', name]);
     expect(follow.stdout.trim().split('\n').at(-1)).toBe('last');
   });
 });
 
-describe('exec', () => {
+describe.concurrent('exec', () => {
   it('joins the container\'s namespaces and cgroup, and shows up in its ps', async () => {
     const { name } = await runD(['busybox', 'sleep', '30']);
     const pid = (await inspect(name)).State.Pid as number;
@@ -131,7 +137,7 @@ describe('exec', () => {
   });
 });
 
-describe('stop, kill, start, restart, wait, rm', () => {
+describe.concurrent('stop, kill, start, restart, wait, rm', () => {
   it('stop kills a process that ignores SIGTERM after the timeout', async () => {
     const { name } = await runD(['busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
     const t0 = Date.now();
@@ -168,30 +174,9 @@ describe('stop, kill, start, restart, wait, rm', () => {
     expect(info.State.Pid).not.toBe(pid1);
     expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('3');
   });
-
-  it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
-    const before = await leftovers();
-    const { name } = await runD(['busybox', 'sleep', '30']);
-    const pid = (await inspect(name)).State.Pid as number;
-    const r = await minictr(['rm', name]);
-    expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/is running/);
-    expect((await minictr(['rm', '-f', name])).exitCode).toBe(0);
-    made.splice(made.indexOf(name), 1);
-    expect(() => process.kill(pid, 0)).toThrow();
-    expect(newSince(before, await leftovers())).toEqual([]);
-  });
-
-  it('run -d --rm removes itself when it exits', async () => {
-    const before = await leftovers();
-    const name = uniq('rm-');
-    await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
-    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
-    expect(newSince(before, await leftovers())).toEqual([]);
-  });
 });
 
-describe('inspect and top', () => {
+describe.concurrent('inspect and top', () => {
   it('inspect shows config, state, namespaces (inode numbers from the kernel) and the cgroup', async () => {
     const { name, id } = await runD(['busybox', 'sleep', '30']);
     const info = await inspect(name);
@@ -214,7 +199,7 @@ describe('inspect and top', () => {
   });
 });
 
-describe('scale', () => {
+describe.concurrent('scale', () => {
   it('--replicas 3 starts NAME-1..NAME-3 from one invocation', async () => {
     const name = uniq('rep-');
     const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '30']);
@@ -235,7 +220,7 @@ describe('scale', () => {
   }, 120_000);
 });
 
-describe('state you can trust', () => {
+describe.concurrent('state you can trust', () => {
   it('a container recorded as running whose process is gone is shown as exited', async () => {
     const { name, id } = await runD(['busybox', 'sleep', '30']);
     const dir = join(process.env.MINICTR_ROOT!, 'containers', id);
@@ -248,6 +233,44 @@ describe('state you can trust', () => {
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).status).toBe('running');
     expect((await inspect(name)).State.Status).toBe('exited');
     expect((await minictr(['ps'])).stdout).not.toContain(name);
+  });
+
+  it('unknown containers and bad flags get one clear line and a non-zero status', async () => {
+    for (const args of [['exec', 'nope-x', 'true'], ['stop', 'nope-x'], ['logs', 'nope-x'], ['rm', 'nope-x'], ['inspect', 'nope-x'], ['kill', 'nope-x'], ['start', 'nope-x']]) {
+      const r = await minictr(args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
+    }
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const bad = await minictr(['kill', '-s', 'NOPE', name]);
+    expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
+  });
+});
+
+// What each of these leaves is compared with a host-wide snapshot (and prune removes every
+// stopped container), so they run alone, after the containers above are gone.
+describe('nothing left behind', () => {
+  beforeAll(removeMade);
+
+  it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
+    const before = await leftovers();
+    const { name } = await runD(['busybox', 'sleep', '30']);
+    const pid = (await inspect(name)).State.Pid as number;
+    const r = await minictr(['rm', name]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/is running/);
+    expect((await minictr(['rm', '-f', name])).exitCode).toBe(0);
+    made.splice(made.indexOf(name), 1);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('run -d --rm removes itself when it exits', async () => {
+    const before = await leftovers();
+    const name = uniq('rm-');
+    await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
+    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
+    expect(newSince(before, await leftovers())).toEqual([]);
   });
 
   it('SIGKILL of minictr during run: the container dies with it and prune cleans up', async () => {
@@ -263,16 +286,5 @@ describe('state you can trust', () => {
     expect(prune.exitCode).toBe(0);
     expect(prune.stdout).toContain(name);
     expect(newSince(before, await leftovers())).toEqual([]);
-  });
-
-  it('unknown containers and bad flags get one clear line and a non-zero status', async () => {
-    for (const args of [['exec', 'nope-x', 'true'], ['stop', 'nope-x'], ['logs', 'nope-x'], ['rm', 'nope-x'], ['inspect', 'nope-x'], ['kill', 'nope-x'], ['start', 'nope-x']]) {
-      const r = await minictr(args);
-      expect(r.exitCode, args.join(' ')).not.toBe(0);
-      expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
-    }
-    const { name } = await runD(['busybox', 'sleep', '30']);
-    const bad = await minictr(['kill', '-s', 'NOPE', name]);
-    expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
   });
 });
