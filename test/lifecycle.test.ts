@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 
-// The describes below run their tests side by side (each has containers of its own), so the
-// containers are removed at the end (and before the host-wide checks at the bottom), not after
-// each test, which would take away another test's containers while it runs.
+// Most describes below run their tests side by side, each with containers of its own (which
+// sleep 300 s, not 30: none ends on its own before a slowed-down test looks at it). So the
+// containers are removed at the end (and before the host-wide checks at the bottom), not
+// after each test, which would take away another test's containers while it runs.
 const made: string[] = [];
 const removeMade = async (): Promise<void> => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
@@ -37,7 +38,7 @@ async function inspect(name: string): Promise<any> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -47,15 +48,16 @@ async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 50
   }
 }
 
-describe.concurrent('run -d', () => {
+// (alone, first: it times run -d, which the concurrent tests below would slow down)
+describe('run -d', () => {
   it('prints the id, returns at once, and the container keeps running under a small monitor', async () => {
     const t0 = Date.now();
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     const info = await inspect(name);
     const pid = info.State.Pid as number;
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u000030');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u0000300');
     // its parent is minictr-monitor, a small static program, not node
     const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     expect(readFileSync(`/proc/${ppid}/comm`, 'utf8').trim()).toBe('minictr-monitor');
@@ -64,7 +66,7 @@ describe.concurrent('run -d', () => {
   });
 
   it('ps lists it (and -a the stopped ones), -q and --format json', async () => {
-    const up = await runD(['busybox', 'sleep', '30']);
+    const up = await runD(['busybox', 'sleep', '300']);
     const done = await runD(['busybox', 'true']);
     await minictr(['wait', done.name]);
     const ps = await minictr(['ps']);
@@ -99,11 +101,11 @@ describe.concurrent('logs', () => {
 
 describe.concurrent('exec', () => {
   it('joins the container\'s namespaces and cgroup, and shows up in its ps', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const pid = (await inspect(name)).State.Pid as number;
     const r = await minictr(['exec', name, 'sh', '-c', 'ps -o pid,args; for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^\s*1 .*minictr-init -- sleep 30$/m);
+    expect(r.stdout).toMatch(/^\s*1 .*minictr-init -- sleep 300$/m);
     expect(r.stdout).toMatch(/ps -o pid,args/);
     for (const n of ['pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup']) {
       expect(r.stdout).toContain(readlinkSync(`/proc/${pid}/ns/${n}`));
@@ -113,7 +115,7 @@ describe.concurrent('exec', () => {
   });
 
   it('has the container\'s security settings, -e, -w, -u, and the command\'s status', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const r = await minictr(['exec', '-e', 'X=1', '-w', '/tmp', name, 'sh', '-c', 'echo $X $(pwd); grep -E "CapEff|NoNewPrivs" /proc/self/status']);
     expect(r.stdout).toMatch(/^1 \/tmp\nCapEff:\s+00000000a80425fb\nNoNewPrivs:\s+1$/);
     const u = await minictr(['exec', '-u', '1000:1000', name, 'sh', '-c', 'id -u; id -g; grep CapEff /proc/self/status']);
@@ -125,7 +127,7 @@ describe.concurrent('exec', () => {
   });
 
   it('-it gives a terminal like run -it', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const driver = fileURLToPath(new URL('./helpers/pty-drive.py', import.meta.url));
     const steps = join(tmpdir(), `${uniq('steps-')}.json`);
     writeFileSync(steps, JSON.stringify([{ wait: '# ' }, { send: 'tty; echo "tp=$(cut -d" " -f8 /proc/$$/stat) pg=$(cut -d" " -f5 /proc/$$/stat)"\r' }, { wait: 'tp=' }, { sleep: 0.3 }, { send: 'exit 4\r' }]));
@@ -163,7 +165,7 @@ describe.concurrent('stop, kill, start, restart, wait, rm', () => {
   });
 
   it('start restarts a stopped container with its filesystem kept; restart too', async () => {
-    const { name } = await runD(['busybox', 'sh', '-c', 'echo run >> /root/history; cat /root/history | wc -l > /root/count; sleep 30']);
+    const { name } = await runD(['busybox', 'sh', '-c', 'echo run >> /root/history; cat /root/history | wc -l > /root/count; sleep 300']);
     await minictr(['stop', '-t', '0', name]);
     expect((await minictr(['start', name])).exitCode).toBe(0);
     expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('2');
@@ -178,10 +180,10 @@ describe.concurrent('stop, kill, start, restart, wait, rm', () => {
 
 describe.concurrent('inspect and top', () => {
   it('inspect shows config, state, namespaces (inode numbers from the kernel) and the cgroup', async () => {
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     const info = await inspect(name);
     expect(info.Id).toBe(id);
-    expect(info.Config.Cmd).toEqual(['sleep', '30']);
+    expect(info.Config.Cmd).toEqual(['sleep', '300']);
     expect(info.State.Status).toBe('running');
     const inside = await minictr(['exec', name, 'readlink', '/proc/1/ns/net']);
     expect(info.Namespaces.net).toBe(inside.stdout.trim());
@@ -202,7 +204,7 @@ describe.concurrent('inspect and top', () => {
 describe.concurrent('scale', () => {
   it('--replicas 3 starts NAME-1..NAME-3 from one invocation', async () => {
     const name = uniq('rep-');
-    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '30']);
+    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '300']);
     made.push(`${name}-1`, `${name}-2`, `${name}-3`);
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
     for (const i of [1, 2, 3]) expect((await inspect(`${name}-${i}`)).State.Running).toBe(true);
@@ -211,7 +213,7 @@ describe.concurrent('scale', () => {
   it('20 concurrent run -d give 20 distinct working containers', async () => {
     const names = Array.from({ length: 20 }, () => uniq('cc-'));
     made.push(...names);
-    const results = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '30'])));
+    const results = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '300'])));
     expect(results.map((r) => r.exitCode)).toEqual(names.map(() => 0));
     const ids = new Set(results.map((r) => r.stdout.trim()));
     expect(ids.size).toBe(20);
@@ -222,7 +224,7 @@ describe.concurrent('scale', () => {
 
 describe.concurrent('state you can trust', () => {
   it('a container recorded as running whose process is gone is shown as exited', async () => {
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     const dir = join(process.env.MINICTR_ROOT!, 'containers', id);
     const pid = (await inspect(name)).State.Pid as number;
     // as after a reboot: the monitor and init are gone and nothing recorded the exit
@@ -241,7 +243,7 @@ describe.concurrent('state you can trust', () => {
       expect(r.exitCode, args.join(' ')).not.toBe(0);
       expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
     }
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const bad = await minictr(['kill', '-s', 'NOPE', name]);
     expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
   });
@@ -254,7 +256,7 @@ describe('nothing left behind', () => {
 
   it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
     const before = await leftovers();
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const pid = (await inspect(name)).State.Pid as number;
     const r = await minictr(['rm', name]);
     expect(r.exitCode).not.toBe(0);
