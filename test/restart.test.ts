@@ -16,9 +16,9 @@ import { leftovers, newSince } from './helpers/container.js';
 const host = mkdtempSync(join(tmpdir(), 'minictr-restart-'));
 afterAll(() => rmSync(host, { recursive: true, force: true }));
 
-// The tests up to 'bad values' run side by side (they mostly wait out back-offs and health
-// intervals, each with containers of its own), so what they made is removed at the end, not
-// after each test (which would take away another test's containers while it runs).
+// The health check tests run side by side (they mostly wait out 1 s intervals, each with
+// containers of its own), so what the tests made is removed at the end, not after each test
+// (which would take away another test's containers while it runs).
 const made: string[] = [];
 afterAll(async () => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
@@ -86,7 +86,10 @@ function processesOf(id: string): string[] {
   return out;
 }
 
-describe.concurrent('--restart', () => {
+// (one after another: side by side with each other, the always test's container was not
+// brought back within 30 s, though it is within 2 s alone; not yet understood, see the
+// commit message)
+describe('--restart', () => {
   it('on-failure:2 runs a failing command exactly 3 times, then leaves it exited with its code', async () => {
     const runs = runsFile();
     const { name } = await runD(['--restart', 'on-failure:2', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; exit 3']);
