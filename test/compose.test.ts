@@ -78,7 +78,10 @@ async function inspect(name: string): Promise<{ Id: string; State: { Pid: number
   return (JSON.parse(r.stdout) as { Id: string; State: { Pid: number; Running: boolean } }[])[0]!;
 }
 
-describe('a three-tier application', () => {
+// Every describe has projects (names, dirs, ports) of its own and checks only what bears its
+// project's name, so the describes run side by side; the three-tier application's tests build
+// on each other and run in order (it.sequential), alongside the rest.
+describe.concurrent('a three-tier application', () => {
   const p = { dir: join(work, 'shop'), name: uniq('ct') };
   let port: number;
   const token = uniq('row-', 10);
@@ -105,7 +108,7 @@ describe('a three-tier application', () => {
     projects.push(p);
   });
 
-  it('up -d starts db, backend, proxy in order; a request to 127.0.0.1:PORT goes through every tier', async () => {
+  it.sequential('up -d starts db, backend, proxy in order; a request to 127.0.0.1:PORT goes through every tier', async () => {
     const r = await compose(p, ['up', '-d', '--explain'], env());
     expect(r.exitCode, r.stderr).toBe(0);
     // --explain: the plain minictr commands, in depends_on order
@@ -122,7 +125,7 @@ describe('a three-tier application', () => {
     first = Object.fromEntries(await Promise.all(['db', 'backend', 'proxy'].map(async (s) => [s, await inspect(`${p.name}-${s}-1`)] as const)));
   });
 
-  it('proxy is on both networks (eth0, eth1): probe, on edge only, reaches it by its edge alias and does not reach db', async () => {
+  it.sequential('proxy is on both networks (eth0, eth1): probe, on edge only, reaches it by its edge alias and does not reach db', async () => {
     const ifs = await compose(p, ['exec', 'proxy', 'ip', '-4', '-o', 'addr'], env());
     expect(ifs.stdout.split('\n').map((l) => l.split(/\s+/)[1]).filter((i) => i?.startsWith('eth'))).toEqual(['eth0', 'eth1']);
     const dbIp = (JSON.parse((await minictr(['inspect', `${p.name}-db-1`])).stdout) as { NetworkSettings: { IPAddress: string } }[])[0]!.NetworkSettings.IPAddress;
@@ -132,7 +135,7 @@ describe('a three-tier application', () => {
     expect(lines.slice(1)).toEqual(['0', '1']);
   });
 
-  it('up again changes nothing: the same containers, the same processes', async () => {
+  it.sequential('up again changes nothing: the same containers, the same processes', async () => {
     const r = await compose(p, ['up', '-d'], env());
     expect(r.exitCode, r.stderr).toBe(0);
     for (const s of ['db', 'backend', 'proxy']) {
@@ -141,7 +144,7 @@ describe('a three-tier application', () => {
     }
   });
 
-  it('--scale backend=3: three backends, each answering by its name from proxy; the rest untouched', async () => {
+  it.sequential('--scale backend=3: three backends, each answering by its name from proxy; the rest untouched', async () => {
     const r = await compose(p, ['up', '-d', '--scale', 'backend=3'], env());
     expect(r.exitCode, r.stderr).toBe(0);
     for (const s of ['db', 'backend', 'proxy']) expect((await inspect(`${p.name}-${s}-1`)).Id).toBe(first[s]!.Id);
@@ -155,7 +158,7 @@ describe('a three-tier application', () => {
     expect(lines[3]).toBe('3'); // the service name is each replica's
   });
 
-  it('a changed service is recreated, and only it; the proxy finds the new containers by name', async () => {
+  it.sequential('a changed service is recreated, and only it; the proxy finds the new containers by name', async () => {
     writeFileSync(join(p.dir, 'compose.yaml'), appYaml('v2'));
     const r = await compose(p, ['up', '-d', '--scale', 'backend=3'], env());
     expect(r.exitCode, r.stderr).toBe(0);
@@ -171,7 +174,7 @@ describe('a three-tier application', () => {
     expect(run.stdout.trim()).toBe(token);
   });
 
-  it('down removes every container, the network, its links and cgroups; down again is a no-op', async () => {
+  it.sequential('down removes every container, the network, its links and cgroups; down again is a no-op', async () => {
     const nets = JSON.parse((await minictr(['network', 'inspect', `${p.name}_default`, `${p.name}_edge`])).stdout) as { bridge: string; Containers: Record<string, unknown> }[];
     expect(nets.map((n) => Object.keys(n.Containers).length)).toEqual([5, 2]); // db, 3 backends, proxy; proxy, probe
     const ids = [...new Set(nets.flatMap((n) => Object.keys(n.Containers)))];
@@ -198,7 +201,7 @@ describe('a three-tier application', () => {
   });
 });
 
-describe('bad input: one line, non-zero, nothing started', () => {
+describe.concurrent('bad input: one line, non-zero, nothing started', () => {
   const cases: [string, string, RegExp][] = [
     ['invalid YAML', 'services:\n  a: [\n', /^minictr: .*compose\.yaml:\d+:\d+: invalid YAML: /],
     ['an unknown key', 'services:\n  a: {image: busybox, colour: red}\n', /^minictr: compose\.yaml: services\.a\.colour: unknown key/],
@@ -221,7 +224,7 @@ describe('bad input: one line, non-zero, nothing started', () => {
   });
 });
 
-describe('files compose reads whole', () => {
+describe.concurrent('files compose reads whole', () => {
   it('-f of a FIFO or /dev/zero, a FIFO .env and an env_file of /dev/zero: one line at once, nothing started', async () => {
     const p = { dir: join(work, uniq('files')), name: uniq('cf') };
     mkdirSync(p.dir);
@@ -245,7 +248,7 @@ describe('files compose reads whole', () => {
   });
 });
 
-describe('a failure midway', () => {
+describe.concurrent('a failure midway', () => {
   it('removes what that up made: a host port taken by a host process stops the second service', async () => {
     const { createServer } = await import('node:net');
     const server = createServer();
@@ -269,7 +272,7 @@ describe('a failure midway', () => {
   });
 });
 
-describe('depends_on: service_completed_successfully', () => {
+describe.concurrent('depends_on: service_completed_successfully', () => {
   const yaml = (code: number): string => `services:\n  init: {image: busybox, command: sh -c "sleep 0.3; exit ${code}"}\n  app:\n    image: busybox\n    command: sleep 60\n    depends_on: {init: {condition: service_completed_successfully}}\n`;
   it('the dependant starts once the dependency exited 0; a non-zero exit fails up and removes what it made', async () => {
     const ok = { dir: join(work, uniq('dep')), name: uniq('cd') };
@@ -294,7 +297,7 @@ describe('depends_on: service_completed_successfully', () => {
   });
 });
 
-describe('up without -d', () => {
+describe.concurrent('up without -d', () => {
   it('follows every container\'s output as SERVICE-N | line, and Ctrl-C stops the services', async () => {
     const p = { dir: join(work, uniq('att')), name: uniq('ca') };
     mkdirSync(p.dir);
@@ -327,7 +330,7 @@ describe('up without -d', () => {
   });
 });
 
-describe('run', () => {
+describe.concurrent('run', () => {
   it('a one-off container starts what its service depends on first, and --rm leaves only those', async () => {
     const p = { dir: join(work, uniq('run')), name: uniq('cr') };
     mkdirSync(p.dir);
@@ -342,7 +345,7 @@ describe('run', () => {
   });
 });
 
-describe('build:', () => {
+describe.concurrent('build:', () => {
   it('up builds a missing image from the service\'s Dockerfile (tagged PROJECT-SERVICE); compose build and up --build build it again and up recreates the container', async () => {
     const p = { dir: join(work, uniq('bld')), name: uniq('cb') };
     mkdirSync(p.dir);
@@ -385,7 +388,7 @@ describe('build:', () => {
   });
 });
 
-describe('pull and logs -f', () => {
+describe.concurrent('pull and logs -f', () => {
   it('pull fetches an image: service\'s image from a registry and skips a build: service without image:', async () => {
     const reg = await startRegistry();
     const p = { dir: join(work, uniq('pul')), name: uniq('cp') };
@@ -432,7 +435,7 @@ describe('pull and logs -f', () => {
   });
 });
 
-describe('entrypoint:, stop_signal:, stop_grace_period:, init:', () => {
+describe.concurrent('entrypoint:, stop_signal:, stop_grace_period:, init:', () => {
   it('entrypoint replaces the image\'s; stop sends stop_signal (SIGUSR1), whose trap\'s output ends the log', async () => {
     const p = { dir: join(work, uniq('sig')), name: uniq('cs') };
     mkdirSync(p.dir);
@@ -464,7 +467,7 @@ describe('entrypoint:, stop_signal:, stop_grace_period:, init:', () => {
   });
 });
 
-describe('config', () => {
+describe.concurrent('config', () => {
   it('prints the resolved file: -f files merged, variables from the environment and .env', async () => {
     const p = { dir: join(work, uniq('cfg')), name: uniq('cc') };
     mkdirSync(p.dir);
@@ -477,7 +480,7 @@ describe('config', () => {
   });
 });
 
-describe('named volumes', () => {
+describe.concurrent('named volumes', () => {
   it('a file written into PROJECT_data survives down and up; down -v removes that volume (and not an external one)', async () => {
     const p = { dir: join(work, uniq('vol')), name: uniq('cv') };
     const ext = uniq('ext');
@@ -523,7 +526,7 @@ async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boole
   }
 }
 
-describe('restart: with deploy.replicas / --scale', () => {
+describe.concurrent('restart: with deploy.replicas / --scale', () => {
   it('--scale backend=3 with restart: always: a replica killed from the host comes back (new pid) and answers by name', async () => {
     const p = { dir: join(work, uniq('rs')), name: uniq('cs') };
     mkdirSync(p.dir);
@@ -568,7 +571,7 @@ describe('restart: with deploy.replicas / --scale', () => {
   });
 });
 
-describe('healthcheck: and depends_on condition: service_healthy', () => {
+describe.concurrent('healthcheck: and depends_on condition: service_healthy', () => {
   const yaml = (check: string, dbCommand: string): string =>
     `services:\n  db:\n    image: busybox\n    command: ${dbCommand}\n    healthcheck: {test: ${check}, interval: 1s, timeout: 1s, retries: 3}\n  web:\n    image: busybox\n    command: sleep 60\n    depends_on: {db: {condition: service_healthy}}\n`;
 

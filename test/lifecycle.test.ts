@@ -8,14 +8,19 @@ import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 
+// Most describes below run their tests side by side, each with containers of its own (which
+// sleep 300 s, not 30: none ends on its own before a slowed-down test looks at it). So the
+// containers are removed at the end (and before the host-wide checks at the bottom), not
+// after each test, which would take away another test's containers while it runs.
 const made: string[] = [];
-afterEach(async () => {
+const removeMade = async (): Promise<void> => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
-});
+};
+afterAll(removeMade);
 
 async function runD(args: string[], name = uniq('lc-')): Promise<{ name: string; id: string }> {
   const r = await minictr(['run', '-d', '--name', name, ...args]);
@@ -33,7 +38,7 @@ async function inspect(name: string): Promise<any> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -43,15 +48,16 @@ async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 50
   }
 }
 
+// (alone, first: it times run -d, which the concurrent tests below would slow down)
 describe('run -d', () => {
   it('prints the id, returns at once, and the container keeps running under a small monitor', async () => {
     const t0 = Date.now();
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     const info = await inspect(name);
     const pid = info.State.Pid as number;
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u000030');
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u0000300');
     // its parent is minictr-monitor, a small static program, not node
     const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     expect(readFileSync(`/proc/${ppid}/comm`, 'utf8').trim()).toBe('minictr-monitor');
@@ -60,7 +66,7 @@ describe('run -d', () => {
   });
 
   it('ps lists it (and -a the stopped ones), -q and --format json', async () => {
-    const up = await runD(['busybox', 'sleep', '30']);
+    const up = await runD(['busybox', 'sleep', '300']);
     const done = await runD(['busybox', 'true']);
     await minictr(['wait', done.name]);
     const ps = await minictr(['ps']);
@@ -74,9 +80,10 @@ describe('run -d', () => {
   });
 });
 
-describe('logs', () => {
+describe.concurrent('logs', () => {
   it('keeps stdout and stderr apart; --tail; -f follows until exit', async () => {
-    const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 1; echo last']);
+    // "last" comes when the test says so (not after a sleep that a loaded machine outlasts)
+    const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo last']);
     await until(async () => (await minictr(['logs', name])).stdout.includes('out5'));
     const r = await minictr(['logs', name]);
     expect(r.stdout.split('\n').slice(0, 5)).toEqual(['out1', 'out2', 'out3', 'out4', 'out5']);
@@ -86,18 +93,21 @@ describe('logs', () => {
     const lines = `${tail.stdout}\n${tail.stderr}`.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines.every((l) => /^(out|err)[45]$/.test(l))).toBe(true);
+    // (its status is not checked: the container may end, and take the exec'd touch with it,
+    // before touch itself exits; -f below ending with "last" shows the file was made)
+    await minictr(['exec', name, 'touch', '/tmp/go']);
     const follow = await minictr(['logs', '-f', name]);
     expect(follow.stdout.trim().split('\n').at(-1)).toBe('last');
   });
 });
 
-describe('exec', () => {
+describe.concurrent('exec', () => {
   it('joins the container\'s namespaces and cgroup, and shows up in its ps', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const pid = (await inspect(name)).State.Pid as number;
     const r = await minictr(['exec', name, 'sh', '-c', 'ps -o pid,args; for n in pid mnt net uts ipc cgroup; do readlink /proc/self/ns/$n; done; cat /proc/self/cgroup']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^\s*1 .*minictr-init -- sleep 30$/m);
+    expect(r.stdout).toMatch(/^\s*1 .*minictr-init -- sleep 300$/m);
     expect(r.stdout).toMatch(/ps -o pid,args/);
     for (const n of ['pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup']) {
       expect(r.stdout).toContain(readlinkSync(`/proc/${pid}/ns/${n}`));
@@ -107,7 +117,7 @@ describe('exec', () => {
   });
 
   it('has the container\'s security settings, -e, -w, -u, and the command\'s status', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const r = await minictr(['exec', '-e', 'X=1', '-w', '/tmp', name, 'sh', '-c', 'echo $X $(pwd); grep -E "CapEff|NoNewPrivs" /proc/self/status']);
     expect(r.stdout).toMatch(/^1 \/tmp\nCapEff:\s+00000000a80425fb\nNoNewPrivs:\s+1$/);
     const u = await minictr(['exec', '-u', '1000:1000', name, 'sh', '-c', 'id -u; id -g; grep CapEff /proc/self/status']);
@@ -119,7 +129,7 @@ describe('exec', () => {
   });
 
   it('-it gives a terminal like run -it', async () => {
-    const { name } = await runD(['busybox', 'sleep', '30']);
+    const { name } = await runD(['busybox', 'sleep', '300']);
     const driver = fileURLToPath(new URL('./helpers/pty-drive.py', import.meta.url));
     const steps = join(tmpdir(), `${uniq('steps-')}.json`);
     writeFileSync(steps, JSON.stringify([{ wait: '# ' }, { send: 'tty; echo "tp=$(cut -d" " -f8 /proc/$$/stat) pg=$(cut -d" " -f5 /proc/$$/stat)"\r' }, { wait: 'tp=' }, { sleep: 0.3 }, { send: 'exit 4\r' }]));
@@ -131,7 +141,7 @@ describe('exec', () => {
   });
 });
 
-describe('stop, kill, start, restart, wait, rm', () => {
+describe.concurrent('stop, kill, start, restart, wait, rm', () => {
   it('stop kills a process that ignores SIGTERM after the timeout', async () => {
     const { name } = await runD(['busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
     const t0 = Date.now();
@@ -157,7 +167,7 @@ describe('stop, kill, start, restart, wait, rm', () => {
   });
 
   it('start restarts a stopped container with its filesystem kept; restart too', async () => {
-    const { name } = await runD(['busybox', 'sh', '-c', 'echo run >> /root/history; cat /root/history | wc -l > /root/count; sleep 30']);
+    const { name } = await runD(['busybox', 'sh', '-c', 'echo run >> /root/history; cat /root/history | wc -l > /root/count; sleep 300']);
     await minictr(['stop', '-t', '0', name]);
     expect((await minictr(['start', name])).exitCode).toBe(0);
     expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('2');
@@ -168,35 +178,14 @@ describe('stop, kill, start, restart, wait, rm', () => {
     expect(info.State.Pid).not.toBe(pid1);
     expect((await minictr(['exec', name, 'cat', '/root/count'])).stdout.trim()).toBe('3');
   });
-
-  it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
-    const before = await leftovers();
-    const { name } = await runD(['busybox', 'sleep', '30']);
-    const pid = (await inspect(name)).State.Pid as number;
-    const r = await minictr(['rm', name]);
-    expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/is running/);
-    expect((await minictr(['rm', '-f', name])).exitCode).toBe(0);
-    made.splice(made.indexOf(name), 1);
-    expect(() => process.kill(pid, 0)).toThrow();
-    expect(newSince(before, await leftovers())).toEqual([]);
-  });
-
-  it('run -d --rm removes itself when it exits', async () => {
-    const before = await leftovers();
-    const name = uniq('rm-');
-    await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
-    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
-    expect(newSince(before, await leftovers())).toEqual([]);
-  });
 });
 
-describe('inspect and top', () => {
+describe.concurrent('inspect and top', () => {
   it('inspect shows config, state, namespaces (inode numbers from the kernel) and the cgroup', async () => {
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     const info = await inspect(name);
     expect(info.Id).toBe(id);
-    expect(info.Config.Cmd).toEqual(['sleep', '30']);
+    expect(info.Config.Cmd).toEqual(['sleep', '300']);
     expect(info.State.Status).toBe('running');
     const inside = await minictr(['exec', name, 'readlink', '/proc/1/ns/net']);
     expect(info.Namespaces.net).toBe(inside.stdout.trim());
@@ -214,10 +203,10 @@ describe('inspect and top', () => {
   });
 });
 
-describe('scale', () => {
+describe.concurrent('scale', () => {
   it('--replicas 3 starts NAME-1..NAME-3 from one invocation', async () => {
     const name = uniq('rep-');
-    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '30']);
+    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, 'busybox', 'sleep', '300']);
     made.push(`${name}-1`, `${name}-2`, `${name}-3`);
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
     for (const i of [1, 2, 3]) expect((await inspect(`${name}-${i}`)).State.Running).toBe(true);
@@ -226,7 +215,7 @@ describe('scale', () => {
   it('20 concurrent run -d give 20 distinct working containers', async () => {
     const names = Array.from({ length: 20 }, () => uniq('cc-'));
     made.push(...names);
-    const results = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '30'])));
+    const results = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '300'])));
     expect(results.map((r) => r.exitCode)).toEqual(names.map(() => 0));
     const ids = new Set(results.map((r) => r.stdout.trim()));
     expect(ids.size).toBe(20);
@@ -235,9 +224,9 @@ describe('scale', () => {
   }, 120_000);
 });
 
-describe('state you can trust', () => {
+describe.concurrent('state you can trust', () => {
   it('a container recorded as running whose process is gone is shown as exited', async () => {
-    const { name, id } = await runD(['busybox', 'sleep', '30']);
+    const { name, id } = await runD(['busybox', 'sleep', '300']);
     const dir = join(process.env.MINICTR_ROOT!, 'containers', id);
     const pid = (await inspect(name)).State.Pid as number;
     // as after a reboot: the monitor and init are gone and nothing recorded the exit
@@ -248,6 +237,44 @@ describe('state you can trust', () => {
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).status).toBe('running');
     expect((await inspect(name)).State.Status).toBe('exited');
     expect((await minictr(['ps'])).stdout).not.toContain(name);
+  });
+
+  it('unknown containers and bad flags get one clear line and a non-zero status', async () => {
+    for (const args of [['exec', 'nope-x', 'true'], ['stop', 'nope-x'], ['logs', 'nope-x'], ['rm', 'nope-x'], ['inspect', 'nope-x'], ['kill', 'nope-x'], ['start', 'nope-x']]) {
+      const r = await minictr(args);
+      expect(r.exitCode, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
+    }
+    const { name } = await runD(['busybox', 'sleep', '300']);
+    const bad = await minictr(['kill', '-s', 'NOPE', name]);
+    expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
+  });
+});
+
+// What each of these leaves is compared with a host-wide snapshot (and prune removes every
+// stopped container), so they run alone, after the containers above are gone.
+describe('nothing left behind', () => {
+  beforeAll(removeMade);
+
+  it('rm refuses a running container; rm -f kills it; nothing is left', async () => {
+    const before = await leftovers();
+    const { name } = await runD(['busybox', 'sleep', '300']);
+    const pid = (await inspect(name)).State.Pid as number;
+    const r = await minictr(['rm', name]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/is running/);
+    expect((await minictr(['rm', '-f', name])).exitCode).toBe(0);
+    made.splice(made.indexOf(name), 1);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('run -d --rm removes itself when it exits', async () => {
+    const before = await leftovers();
+    const name = uniq('rm-');
+    await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
+    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
+    expect(newSince(before, await leftovers())).toEqual([]);
   });
 
   it('SIGKILL of minictr during run: the container dies with it and prune cleans up', async () => {
@@ -263,16 +290,5 @@ describe('state you can trust', () => {
     expect(prune.exitCode).toBe(0);
     expect(prune.stdout).toContain(name);
     expect(newSince(before, await leftovers())).toEqual([]);
-  });
-
-  it('unknown containers and bad flags get one clear line and a non-zero status', async () => {
-    for (const args of [['exec', 'nope-x', 'true'], ['stop', 'nope-x'], ['logs', 'nope-x'], ['rm', 'nope-x'], ['inspect', 'nope-x'], ['kill', 'nope-x'], ['start', 'nope-x']]) {
-      const r = await minictr(args);
-      expect(r.exitCode, args.join(' ')).not.toBe(0);
-      expect(r.stderr.trim()).toBe('minictr: no such container: nope-x');
-    }
-    const { name } = await runD(['busybox', 'sleep', '30']);
-    const bad = await minictr(['kill', '-s', 'NOPE', name]);
-    expect(bad.stderr.trim()).toBe('minictr: invalid signal "NOPE"');
   });
 });

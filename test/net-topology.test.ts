@@ -6,14 +6,17 @@ import { execa } from 'execa';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { ensureOvsRunning, haveOvs, leftovers, netnsNames, pingCmd, sh, star, writeTopology } from './net-helpers.js';
 
 const OVS = await haveOvs();
+// Every test's lab has names of its own (and leftovers() looks only at that prefix), so the
+// tests run side by side; the labs come down at the end, not after each test (which would
+// take down another test's lab while it runs).
 const labs: string[] = [];
-afterEach(async () => {
-  for (const file of labs.splice(0)) await minictr(['net', 'down', '-q', file]);
+afterAll(async () => {
+  await Promise.all(labs.splice(0).map((file) => minictr(['net', 'down', '-q', file])));
 });
 
 async function up(doc: unknown, name: string): Promise<{ file: string; r: Awaited<ReturnType<typeof minictr>> }> {
@@ -27,7 +30,7 @@ async function pingFrom(ns: string, addr: string): Promise<{ ok: boolean; out: s
   return { ok: r.exitCode === 0, out: r.stdout };
 }
 
-describe('net up/down', () => {
+describe.concurrent('net up/down', () => {
   it('up, up again (no change), down, up again', async () => {
     const p = uniq('t', 5);
     const { file, r } = await up(star(p, 2), p);

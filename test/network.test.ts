@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
@@ -24,12 +24,18 @@ beforeAll(async () => {
   debian = await debianImage();
 }, 600_000);
 
+// The first two describes run side by side (containers and networks of their own); the rest
+// change or compare host-wide state (the FORWARD policy, the host's links, leak snapshots)
+// and run one after another, once those containers are removed. Containers are removed
+// between the two parts and at the end, not after each test (which would take away a
+// test's containers while it runs).
 const made: string[] = [];
 const networks: string[] = [];
-afterEach(async () => {
+const removeMade = async (): Promise<void> => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
-});
+};
 afterAll(async () => {
+  await removeMade();
   for (const n of networks) await minictr(['network', 'rm', '-f', n]);
 });
 
@@ -58,7 +64,7 @@ async function userNetwork(driver: 'linux' | 'ovs'): Promise<string> {
   return name;
 }
 
-describe('bridge traffic', () => {
+describe.concurrent('bridge traffic', () => {
   for (const [label, net] of [['default bridge', async () => 'bridge'], ['user network (linux)', () => userNetwork('linux')], ['user network (ovs, userspace datapath)', () => userNetwork('ovs')]] as const) {
     it(`${label}: ping and TCP between containers, by address and by name`, async () => {
       const network = await net();
@@ -86,9 +92,22 @@ describe('bridge traffic', () => {
   });
 });
 
+describe.concurrent('addresses', () => {
+  it('20 concurrent run -d get distinct addresses', async () => {
+    const names = Array.from({ length: 20 }, () => uniq('ip-'));
+    made.push(...names);
+    const rs = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '60'])));
+    expect(rs.map((r) => r.exitCode)).toEqual(names.map(() => 0));
+    const ips = await Promise.all(names.map(ipOf));
+    expect(ips.every((ip) => ip.startsWith(process.env.MINICTR_BRIDGE_SUBNET!.split('.').slice(0, 2).join('.') + '.'))).toBe(true);
+    expect(new Set(ips).size).toBe(20);
+  }, 120_000);
+});
+
 describe('outbound NAT and DNS', () => {
   let up: Upstream;
   beforeAll(async () => {
+    await removeMade();
     up = await startUpstream();
   });
   afterAll(async () => up?.stop());
@@ -172,16 +191,6 @@ describe('--network modes', () => {
 });
 
 describe('addresses and cleanup', () => {
-  it('20 concurrent run -d get distinct addresses', async () => {
-    const names = Array.from({ length: 20 }, () => uniq('ip-'));
-    made.push(...names);
-    const rs = await Promise.all(names.map((n) => minictr(['run', '-d', '--name', n, 'busybox', 'sleep', '60'])));
-    expect(rs.map((r) => r.exitCode)).toEqual(names.map(() => 0));
-    const ips = await Promise.all(names.map(ipOf));
-    expect(ips.every((ip) => ip.startsWith(process.env.MINICTR_BRIDGE_SUBNET!.split('.').slice(0, 2).join('.') + '.'))).toBe(true);
-    expect(new Set(ips).size).toBe(20);
-  }, 120_000);
-
   it('rm releases the address, the veth and the port rules', async () => {
     const before = await leftovers();
     const port = 20000 + Math.floor(Math.random() * 20000);

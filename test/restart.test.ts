@@ -3,10 +3,10 @@
  * container's process ends under minictr-monitor. Facts: runs counted by a line each run
  * appends to a bind-mounted host file, processes and cgroups read from /proc and /sys.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findStaticBusybox } from '../src/image/busybox.js';
 import { minictr, uniq } from './helpers/cli.js';
 import { pushImage, startRegistry } from './helpers/registry.js';
@@ -16,14 +16,17 @@ import { leftovers, newSince } from './helpers/container.js';
 const host = mkdtempSync(join(tmpdir(), 'minictr-restart-'));
 afterAll(() => rmSync(host, { recursive: true, force: true }));
 
+// The health check tests run side by side (they mostly wait out 1 s intervals, each with
+// containers of its own), so what the tests made is removed at the end, not after each test
+// (which would take away another test's containers while it runs).
 const made: string[] = [];
-afterEach(async () => {
+afterAll(async () => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
+async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -62,9 +65,11 @@ async function psStatus(name: string): Promise<string | undefined> {
 }
 
 /** What appeared since `before` and is this test's: this state root's container dirs and
- * names, and kernel objects naming one of `keys` (other engineers' objects come and go). */
-async function newOf(before: Awaited<ReturnType<typeof leftovers>>, keys: string[]): Promise<string[]> {
-  return newSince(before, await leftovers()).filter((l) => l.startsWith('container ') || keys.some((k) => l.includes(k)));
+ * names, and kernel objects naming one of `keys` (other engineers' objects come and go).
+ * Among tests running side by side, `ownOnly` leaves out the container dirs and names of the
+ * others: a container's dir is named by its id, its name entry by its name. */
+async function newOf(before: Awaited<ReturnType<typeof leftovers>>, keys: string[], ownOnly = false): Promise<string[]> {
+  return newSince(before, await leftovers()).filter((l) => (!ownOnly && l.startsWith('container ')) || keys.some((k) => l.includes(k)));
 }
 
 /** Host processes whose command line names the container (its init, monitor, restarter). */
@@ -81,6 +86,9 @@ function processesOf(id: string): string[] {
   return out;
 }
 
+// (one after another: side by side with each other, the always test's container was not
+// brought back within 30 s, though it is within 2 s alone; not yet understood, see the
+// commit message)
 describe('--restart', () => {
   it('on-failure:2 runs a failing command exactly 3 times, then leaves it exited with its code', async () => {
     const runs = runsFile();
@@ -101,19 +109,17 @@ describe('--restart', () => {
 
   it('always brings back a command that exited 0 (a new process); stop, and kill, end it for good', async () => {
     const runs = runsFile();
-    writeFileSync(join(runs.dir, 'secs'), '1');
-    // each run lasts as long as the host file secs says
-    const { name, id } = await runD(['--restart', 'always', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; sleep $(cat /h/secs)']);
+    // the first run lasts 1 s, every later one 60 s: a run brought back stays up while the
+    // test looks at it (a loaded machine outlasted a second 1 s run between inspect and ps)
+    const { name, id } = await runD(['--restart', 'always', '-v', `${runs.dir}:/h`, 'busybox', 'sh', '-c', 'echo run >> /h/runs; [ $(wc -l < /h/runs) -gt 1 ] && exec sleep 60; sleep 1']);
     const first = (await inspect(name)).State.Pid as number;
     const again = await until('a second process', async () => {
       const i = await inspect(name);
       return i.State.Running && i.State.Pid !== first ? i : undefined;
     });
     expect(existsSync(`/proc/${first}`)).toBe(false);
-    // the new process is the container's init, unless that run (1 s) has ended meanwhile and
-    // its pid is gone or taken: then inspect shows the container has moved on
-    const cmdline = ((): string => { try { return readFileSync(`/proc/${again.State.Pid}/cmdline`, 'utf8'); } catch { return ''; } })();
-    if (!cmdline.includes('minictr-init')) expect((await inspect(name)).State.Pid).not.toBe(again.State.Pid);
+    // the new process is the container's init (that run lasts 60 s: it is still there)
+    expect(readFileSync(`/proc/${again.State.Pid}/cmdline`, 'utf8')).toContain('minictr-init');
     expect(again.RestartCount).toBeGreaterThanOrEqual(1);
     expect(runs.count()).toBeGreaterThanOrEqual(2);
     expect(await psStatus(name)).toMatch(/^Up /);
@@ -127,7 +133,6 @@ describe('--restart', () => {
     expect(processesOf(id)).toEqual([]);
 
     // a start by hand counts from 0 again; kill is never undone either
-    writeFileSync(join(runs.dir, 'secs'), '60');
     expect((await minictr(['start', name])).exitCode).toBe(0);
     const started = await inspect(name);
     expect(started.RestartCount).toBe(0);
@@ -154,7 +159,7 @@ describe('--restart', () => {
     expect(runs.count()).toBe(n);
     expect(processesOf(id)).toEqual([]);
     expect(hostCgroupDirs(id)).toEqual([]);
-    expect(await newOf(before, [id, id.slice(0, 12), name])).toEqual([]);
+    expect(await newOf(before, [id, id.slice(0, 11), name], true)).toEqual([]);
   });
 });
 
@@ -176,7 +181,7 @@ describe('--restart without -d (as Docker)', () => {
   });
 });
 
-describe('--health-cmd', () => {
+describe.concurrent('--health-cmd', () => {
   it('starting, then unhealthy, then healthy once the checked file exists in the container', async () => {
     const { name, id } = await runD(['--health-cmd', 'test -f /tmp/ok', '--health-interval', '1s', '--health-retries', '2', 'busybox', 'sleep', '60']);
     expect(await psStatus(name)).toMatch(/^Up .* \(health: starting\)$/);
@@ -207,7 +212,7 @@ describe('--health-cmd', () => {
   });
 });
 
-describe("the image's HEALTHCHECK", () => {
+describe.concurrent("the image's HEALTHCHECK", () => {
   it('is run as the image says; --no-healthcheck turns it off', async () => {
     const reg = await startRegistry();
     try {
@@ -229,9 +234,9 @@ describe("the image's HEALTHCHECK", () => {
       });
       const ref = `${reg.host}/${repo}:v1`;
       expect((await minictr(['pull', '-q', ref])).exitCode).toBe(0);
-      const { name } = await runD([ref]);
+      const on = await runD([ref]);
       const well = await until('healthy', async () => {
-        const i = await inspect(name);
+        const i = await inspect(on.name);
         return i.State.Health?.Status === 'healthy' ? i : undefined;
       });
       expect(well.Config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'test -f /etc/ready && echo ready'], Interval: 500_000_000, Retries: 1 });
@@ -243,7 +248,8 @@ describe("the image's HEALTHCHECK", () => {
       expect(i.State.Health).toBeUndefined();
       expect(i.Config.Healthcheck).toBeUndefined();
       expect(await psStatus(off.name)).toMatch(/^Up [^(]*$/);
-      await minictr(['rm', '-f', ...made.splice(0)]);
+      for (const c of [on.name, off.name]) made.splice(made.indexOf(c), 1);
+      await minictr(['rm', '-f', on.name, off.name]);
       expect((await minictr(['rmi', ref])).exitCode).toBe(0);
     } finally {
       await reg.stop();

@@ -21,7 +21,9 @@ beforeAll(async () => {
   expect(r.exitCode).toBe(0);
 });
 
-describe('processes', () => {
+// Every test has containers of its own: the describes run their tests side by side. Those that
+// compare a host-wide snapshot run alone, at the end (bad input leaves nothing behind).
+describe.concurrent('processes', () => {
   it('PID 1 is minictr-init and ps shows only the container', async () => {
     const r = await inBusybox('ps -o pid,comm');
     expect(r.exitCode).toBe(0);
@@ -51,7 +53,7 @@ describe('processes', () => {
   });
 });
 
-describe('namespaces', () => {
+describe.concurrent('namespaces', () => {
   it('has its own hostname and leaves the host\'s alone', async () => {
     const before = hostname();
     const r = await inBusybox('hostname', ['--hostname', 'ctr-host']);
@@ -69,7 +71,7 @@ describe('namespaces', () => {
   });
 });
 
-describe('filesystem isolation', () => {
+describe.concurrent('filesystem isolation', () => {
   const marker = `/minictr-marker-${uniq('')}`;
   beforeAll(() => writeFileSync(marker, 'host'));
   afterAll(() => rmSync(marker, { force: true }));
@@ -125,7 +127,7 @@ describe('filesystem isolation', () => {
   });
 });
 
-describe('security baseline', () => {
+describe.concurrent('security baseline', () => {
   it('has exactly Docker\'s 14 capabilities', async () => {
     const r = await inBusybox('grep ^Cap /proc/self/status');
     const caps = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split(/:\s+/)));
@@ -167,7 +169,7 @@ describe('security baseline', () => {
   });
 });
 
-describe('exit status', () => {
+describe.concurrent('exit status', () => {
   it.each([
     ['true', 0],
     ['exit 7', 7],
@@ -182,14 +184,6 @@ describe('exit status', () => {
     expect(r.stderr).toMatch(/\/etc\/passwd: Permission denied/);
   });
 
-  it('127 when the command is not found, and nothing is left behind', async () => {
-    const before = await leftovers();
-    const r = await minictr(['run', '--rm', 'busybox', 'no-such-command']);
-    expect(r.exitCode).toBe(127);
-    expect(r.stderr).toMatch(/no-such-command: No such file or directory/);
-    expect(newSince(before, await leftovers())).toEqual([]);
-  });
-
   it('SIGTERM sent to minictr reaches the command', async () => {
     const run = execa(BIN, ['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], { reject: false });
     await new Promise<void>((resolve) => run.stdout!.once('data', () => resolve()));
@@ -200,7 +194,7 @@ describe('exit status', () => {
   });
 });
 
-describe('stdio', () => {
+describe.concurrent('stdio', () => {
   it('pipes work with -i', async () => {
     const r = await minictr(['run', '--rm', '-i', 'busybox', 'cat'], { input: 'hi through a pipe\n' });
     expect(r.stdout).toBe('hi through a pipe');
@@ -223,7 +217,7 @@ describe('stdio', () => {
   });
 });
 
-describe('volumes', () => {
+describe.concurrent('volumes', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'minictr-vol-'));
@@ -251,6 +245,14 @@ describe('volumes', () => {
 });
 
 describe('bad input leaves nothing behind', () => {
+  it('127 when the command is not found, and nothing is left behind', async () => {
+    const before = await leftovers();
+    const r = await minictr(['run', '--rm', 'busybox', 'no-such-command']);
+    expect(r.exitCode).toBe(127);
+    expect(r.stderr).toMatch(/no-such-command: No such file or directory/);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
   it.each([
     ['a missing image, not on the registry either', ['run', '--rm', '127.0.0.1:9/no-such-image:1.0', 'true'], /cannot reach registry 127\.0\.0\.1:9/],
     ['an invalid name', ['run', '--rm', '--name', '../x', 'busybox', 'true'], /invalid container name "\.\.\/x"/],
