@@ -10,9 +10,10 @@ export function fromTopology(topo: Topology): Graph {
         label: h.name,
         kind: 'netns',
         details: h.interfaces.map((i) => `${i.name} ${i.addresses.join(' ')}`.trim()),
+        ...(h.machine ? { machine: h.machine } : {}),
       }),
     ),
-    ...topo.switches.map((s): GraphNode => ({ id: s.name, label: s.name, kind: s.kind === 'ovs' ? 'ovs' : 'bridge', details: [] })),
+    ...topo.switches.map((s): GraphNode => ({ id: s.name, label: s.name, kind: s.kind === 'ovs' ? 'ovs' : 'bridge', details: [], ...(s.machine ? { machine: s.machine } : {}) })),
   ];
   const edges: GraphEdge[] = topo.links.map((l) => ({
     from: l.a.node,
@@ -21,5 +22,12 @@ export function fromTopology(topo: Topology): Graph {
     toLabel: l.b.ifname,
     note: l.impair ? Object.entries(l.impair).map(([k, v]) => `${k} ${v}`).join(', ') : undefined,
   }));
-  return { title: topo.name, nodes, edges };
+  for (const t of topo.tunnels) {
+    const id = t.type === 'vxlan' ? `vxlan ${t.vni}` : `gre${t.vni !== undefined ? ` key ${t.vni}` : ''}`;
+    const [a, b] = t.ends;
+    if (!b && !nodes.some((n) => n.id === t.remote)) nodes.push({ id: t.remote!, label: t.remote!, kind: 'other', details: ['(remote, outside the file)'] });
+    edges.push({ from: a!.node, to: b?.node ?? t.remote!, fromLabel: a!.ifname, toLabel: b?.ifname ?? '', note: `${id}, MTU ${t.mtu}`, tunnel: true });
+  }
+  const machines = topo.machines.map((m) => ({ name: m.name, address: m.address }));
+  return { title: topo.name, nodes, edges, ...(machines.length ? { machines } : {}) };
 }

@@ -11,6 +11,8 @@ export interface GraphNode {
   kind: NodeKind;
   /** One line per interface: "eth0-r 10.0.0.1/24". */
   details: string[];
+  /** The machine it is placed on (a lab across machines): drawn inside that machine's frame. */
+  machine?: string;
 }
 
 export interface GraphEdge {
@@ -20,12 +22,21 @@ export interface GraphEdge {
   toLabel: string;
   /** Impairments and the like, shown in the middle of the cable. */
   note?: string;
+  /** A VXLAN or GRE tunnel between machines, not a cable: drawn dashed. */
+  tunnel?: boolean;
+}
+
+/** A machine of a lab across machines: a frame around its nodes. */
+export interface GraphMachine {
+  name: string;
+  address: string;
 }
 
 export interface Graph {
   title: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  machines?: GraphMachine[];
 }
 
 export const KIND_TEXT: Record<NodeKind, string> = {
