@@ -135,7 +135,8 @@ describe("one machine's part", () => {
     expect(l).toContain('ip link add s1-2 mtu 1450 type vxlan id 100 local 192.168.56.11 remote 192.168.56.12 dstport 4789 dev eth1');
     expect(l).toContain('ip link set s1-2 alias minictr-lab:two');
     expect(l).toContain('ip link set s1-2 master s1');
-    expect(l).toContain('ip link set s1-2 up');
+    expect(l).toContain("ip link set s1-2 up");
+    expect(l.indexOf("ip link set s1-2 up")).toBeLessThan(l.indexOf("ip link set s1 up"));
     expect(l.indexOf('ip link set s1-2 master s1')).toBeLessThan(l.indexOf('ip link set s1 up'));
     const made = planUp(partOf(topo, 'vm1', 'lab.yaml'), env('absent')).flatMap((s) => s.actions.flatMap((a) => a.creates ?? []));
     expect(made).toContainEqual({ kind: 'link', name: 's1-2' });

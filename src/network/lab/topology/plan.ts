@@ -114,8 +114,7 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
       }
     }
   }
-  const tunnelPlan = tunnelActions(tunnels, kindOf, env.ovs === 'kernel');
-  switches.push(...tunnelPlan.make.flatMap((a) => marked(lab, a)));
+  switches.push(...tunnelActions(tunnels, kindOf, env.ovs === 'kernel').flatMap((a) => marked(lab, a)));
   for (const s of topo.switches) {
     if (kindOf.get(s.name) === 'linux') switches.push(linkUp(s.name, undefined, `bridge ${s.name} up`));
   }
@@ -126,7 +125,6 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
       if (e.kind === 'switch') upAndAddr.push(linkUp(e.ifname));
     }
   }
-  upAndAddr.push(...tunnelPlan.up);
   for (const h of topo.hosts) {
     upAndAddr.push(linkUp('lo', h.name, `${h.name}: lo up`));
     for (const i of h.interfaces) {

@@ -44,10 +44,11 @@ export async function checkTunnelsHere(tunnels: readonly LocalTunnel[], file: st
   const addrs = JSON.parse((await runTool('ip', ['-j', 'addr', 'show'])).stdout) as AddrJson[];
   const mine = new Set(addrs.flatMap((l) => (l.addr_info ?? []).map((a) => a.local)));
   for (const t of tunnels) {
-    if (t.dev && !existsSync(`/sys/class/net/${t.dev}`)) fail(t.devField!, `no device ${t.dev} on this machine`);
     if (t.local && !mine.has(t.local)) fail(t.localField!, `${t.local} is not an address of this machine (is this the machine given to --machine?)`);
+    if (t.dev && !existsSync(`/sys/class/net/${t.dev}`)) fail(t.devField!, `no device ${t.dev} on this machine`);
     if (mine.has(t.remote)) fail(t.remoteField, `${t.remote} is an address of this machine itself, not of the tunnel's other end`);
-    const route = await runTool('ip', ['-j', 'route', 'get', t.remote, ...(t.local ? ['from', t.local] : []), ...(t.dev ? ['oif', t.dev] : [])], { allowFailure: true });
+    // no oif: given one, the kernel answers even without a route ("assume it is on link")
+    const route = await runTool('ip', ['-j', 'route', 'get', t.remote], { allowFailure: true });
     if (route.exitCode !== 0) fail(t.remoteField, `${t.remote} is unreachable from this machine (ip route get: ${route.stderr.trim().replace(/^RTNETLINK answers: /, '') || 'no route'})`);
     const via = (JSON.parse(route.stdout || '[]') as RouteJson[])[0];
     if (via?.type && via.type !== 'unicast') fail(t.remoteField, `${t.remote} is a ${via.type} address here, not a machine to tunnel to`);

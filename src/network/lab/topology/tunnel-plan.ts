@@ -9,16 +9,12 @@ import { bridgePort, linkUp } from '../../host/links.js';
 import type { Topology } from './schema.js';
 import { domainMtus, kernelTunnelArgs, ovsTunnelArgs, tunnelWhat, type LocalTunnel } from './tunnel.js';
 
-export interface TunnelPlan {
-  /** Made and plugged in (the switch step). */
-  make: Action[];
-  /** Brought up (with the cables). */
-  up: Action[];
-}
-
-export function tunnelActions(tunnels: readonly LocalTunnel[], kindOf: ReadonlyMap<string, 'ovs' | 'linux'>, ovsKernel: boolean): TunnelPlan {
+/**
+ * Made, plugged in and up, all in the switch step: the step after it (links up, addresses)
+ * runs at the same time as it, so nothing there may wait for a device made here.
+ */
+export function tunnelActions(tunnels: readonly LocalTunnel[], kindOf: ReadonlyMap<string, 'ovs' | 'linux'>, ovsKernel: boolean): Action[] {
   const make: Action[] = [];
-  const up: Action[] = [];
   for (const t of tunnels) {
     const kind = kindOf.get(t.switch) ?? 'linux';
     if (kind === 'ovs' && ovsKernel) {
@@ -26,10 +22,9 @@ export function tunnelActions(tunnels: readonly LocalTunnel[], kindOf: ReadonlyM
       continue;
     }
     make.push({ kind: 'ip', what: tunnelWhat(t), args: kernelTunnelArgs(t), creates: [{ kind: 'link', name: t.ifname }] });
-    make.push(bridgePort(t.switch, kind, t.ifname));
-    up.push(linkUp(t.ifname));
+    make.push(bridgePort(t.switch, kind, t.ifname), linkUp(t.ifname));
   }
-  return { make, up };
+  return make;
 }
 
 /** The MTU of each switch's layer-2 domain that has a tunnel (switches cabled to switches). */
