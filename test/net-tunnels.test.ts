@@ -4,14 +4,15 @@
  * two joined by a veth "underlay" with addresses of their own. Each side runs
  * `net up FILE --machine vmN` inside its machine, as a person would on two VMs; red on one,
  * green on the other, ping and TCP across the VXLAN tunnel, checked from inside the lab's
- * namespaces and by the kernel's own view of the devices. GRE needs ip_gre, which this kernel
- * lacks: that case is skipped here and run in the VM suite (test/vm).
+ * namespaces and by the kernel's own view of the devices (test/helpers/machines.ts says how a
+ * machine is emulated). GRE needs ip_gre, which this kernel lacks: skipped here; the VM suite
+ * runs it, with Open vSwitch on the kernel datapath (net-tunnels-ovs.test.ts).
  */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, uniq } from './helpers/cli.js';
+import { uniq } from './helpers/cli.js';
+import { machineLinks as linksOf, minictrOn, type Run } from './helpers/machines.js';
 import { leftovers, sh, writeTopology } from './net-helpers.js';
 
 const GRE = existsSync('/sys/module/ip_gre') || (await sh('modprobe', ['-q', 'ip_gre'])).exitCode === 0;
@@ -23,21 +24,7 @@ const underlay = { vm1: `198.18.${octet}.1`, vm2: `198.18.${octet}.2` };
 const red = `${p}red`;
 const green = `${p}grn`;
 
-/**
- * minictr run as on the machine itself: in its network namespace, with a sysfs of that
- * namespace in a mount namespace of its own (so /sys/class/net is the machine's links) while
- * /run/netns stays shared with the host (the lab's namespaces are visible to the test).
- */
-async function onMachine(m: MachineName, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const script = 'mount --make-rprivate /sys && mount -t sysfs none /sys && exec "$@"';
-  const r = await execa('nsenter', [`--net=/run/netns/${machines[m]}`, 'unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', script, 'sh', BIN, ...args], {
-    reject: false,
-    stdin: 'ignore',
-    timeout: 60_000,
-    env: { MINICTR_RUN: join(process.env.MINICTR_RUN ?? '/tmp', `${p}-${m}`) },
-  });
-  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
-}
+const onMachine = (m: MachineName, args: string[]): Promise<Run> => minictrOn(machines[m], `${p}-${m}`, args);
 
 function lab(edit: (d: Record<string, any>) => void = () => {}): Record<string, any> {
   const d: Record<string, any> = {
@@ -52,18 +39,12 @@ function lab(edit: (d: Record<string, any>) => void = () => {}): Record<string, 
 }
 
 /** What a machine has besides lo and its underlay end: nothing, after down. */
-async function machineLinks(m: MachineName): Promise<string[]> {
-  const r = await sh('ip', ['-n', machines[m], '-o', 'link', 'show']);
-  return r.stdout
-    .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter((n): n is string => !!n && n !== 'lo' && !n.startsWith(`${p}u`));
-}
+const machineLinks = (m: MachineName): Promise<string[]> => linksOf(machines[m], `${p}u`);
 
 /** The lab's leftovers on the host (the machines themselves are the test's own). */
 const labLeftovers = async (): Promise<string[]> => (await leftovers(p)).filter((x) => !Object.values(machines).some((m) => x === `netns ${m}`));
 
-const inNs = (ns: string, argv: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> => sh('ip', ['netns', 'exec', ns, ...argv]);
+const inNs = (ns: string, argv: string[]): Promise<Run> => sh('ip', ['netns', 'exec', ns, ...argv]);
 
 beforeAll(async () => {
   for (const ns of Object.values(machines)) expect((await sh('ip', ['netns', 'add', ns])).exitCode).toBe(0);

@@ -5,6 +5,7 @@
  * Nothing is executed.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { equivalent } from '../../src/network/host/actions.js';
@@ -14,7 +15,7 @@ import { renderMermaid } from '../../src/network/lab/graph/mermaid.js';
 import { renderSvg } from '../../src/network/lab/graph/svg.js';
 import { hostsFile, planUp, type PlanEnv } from '../../src/network/lab/topology/plan.js';
 import { describePlacement, partOf } from '../../src/network/lab/topology/placement.js';
-import { validateTopology, type Topology } from '../../src/network/lab/topology/schema.js';
+import { parseTopology, validateTopology, type Topology } from '../../src/network/lab/topology/schema.js';
 import { overhead } from '../../src/network/lab/topology/tunnel.js';
 
 const env = (ovs: PlanEnv['ovs']): PlanEnv => ({ ovs, etcNetnsExisting: new Set() });
@@ -152,7 +153,7 @@ describe("one machine's part", () => {
   it('Open vSwitch on the kernel datapath: an OVS tunnel port; on the userspace one: the kernel device as a port', () => {
     const ovs = validateTopology(across((d) => (d.switches.s1.type = 'ovs')), 'lab.yaml');
     const kernel = lines(partOf(ovs, 'vm1', 'lab.yaml'), env('kernel'));
-    expect(kernel).toContain('ovs-vsctl add-port s1 s1-2 -- set interface s1-2 type=vxlan options:remote_ip=192.168.56.12 options:local_ip=192.168.56.11 options:key=100 options:dst_port=4789 mtu_request=1450');
+    expect(kernel).toContain('ovs-vsctl add-port s1 s1-2 -- set interface s1-2 type=vxlan options:remote_ip=192.168.56.12 options:local_ip=192.168.56.11 options:key=100 options:dst_port=4789');
     expect(kernel.join('\n')).not.toContain('type vxlan');
     const netdev = lines(partOf(ovs, 'vm1', 'lab.yaml'), env('netdev'));
     expect(netdev).toContain('ip link add s1-2 mtu 1450 type vxlan id 100 local 192.168.56.11 remote 192.168.56.12 dstport 4789 dev eth1');
@@ -214,5 +215,19 @@ describe('the whole lab, with its machine boundaries', () => {
     const svg = renderSvg(g);
     expect(svg.match(/<g class="machine"/g)).toHaveLength(2);
     expect(svg).toContain('<line class="tunnel"');
+  });
+});
+
+describe('examples/two-machines/lab.yaml', () => {
+  it('parses, and each machine builds its half: OVS vxlan ports facing each other', async () => {
+    const text = readFileSync(new URL('../../examples/two-machines/lab.yaml', import.meta.url), 'utf8');
+    const topo = await parseTopology(text, 'lab.yaml');
+    const vm1 = lines(partOf(topo, 'vm1', 'lab.yaml'), env('kernel'));
+    const vm2 = lines(partOf(topo, 'vm2', 'lab.yaml'), env('kernel'));
+    expect(vm1).toContain('ovs-vsctl add-port ovs1 vx-vm2 -- set interface vx-vm2 type=vxlan options:remote_ip=192.168.56.12 options:local_ip=192.168.56.11 options:key=42 options:dst_port=4789');
+    expect(vm2).toContain('ovs-vsctl add-port ovs2 vx-vm1 -- set interface vx-vm1 type=vxlan options:remote_ip=192.168.56.11 options:local_ip=192.168.56.12 options:key=42 options:dst_port=4789');
+    expect(vm1).toContain('ip link add eth0-r mtu 1450 netns red type veth peer name veth-r mtu 1450');
+    expect(vm1).not.toContain('ip netns add green');
+    expect(vm1.join('\n')).toContain('10.0.0.2 green'); // named in red's /etc/hosts all the same
   });
 });

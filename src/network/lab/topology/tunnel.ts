@@ -216,7 +216,8 @@ export function ovsTunnelArgs(bridge: string, t: LocalTunnel): string[] {
   const opts = [`options:remote_ip=${t.remote}`, ...(t.local ? [`options:local_ip=${t.local}`] : [])];
   if (t.vni !== undefined) opts.push(`options:key=${t.vni}`);
   if (t.type === 'vxlan') opts.push(`options:dst_port=${t.dstPort}`);
-  return ['add-port', bridge, t.ifname, '--', 'set', 'interface', t.ifname, `type=${t.type}`, ...opts, `mtu_request=${t.mtu}`];
+  // no mtu_request: a tunnel vport's MTU is not OVS's to set; the lab's cables carry the inner MTU
+  return ['add-port', bridge, t.ifname, '--', 'set', 'interface', t.ifname, `type=${t.type}`, ...opts];
 }
 
 export function tunnelWhat(t: LocalTunnel): string {
