@@ -103,6 +103,10 @@ describe('a lab across two machines (network namespaces joined by an underlay)',
     expect(sent.exitCode, sent.stderr).toBe(0);
     expect(String((await server).stdout)).toBe(`across ${p}`);
 
+    const all = await onMachine('vm1', ['net', 'pingall', file]);
+    expect(all.exitCode, all.stdout + all.stderr).toBe(0);
+    expect(all.stdout).toContain('2/2 reachable');
+
     const st = await onMachine('vm1', ['net', 'status', file]);
     expect(st.stdout).toMatch(new RegExp(`^${p}\\s+up\\s+\\S+ objects\\s+on vm1`));
     expect(st.stdout).toContain(`vm1 ${underlay.vm1} (this machine): hosts ${red}; switches ${p}s1`);

@@ -28,11 +28,14 @@ export async function minictrOn(ns: string | undefined, state: string, args: str
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** The links of a machine (a namespace) other than lo and those starting with keep. */
+/** The devices a tunnel module makes in every namespace as it loads (ip_gre, ip_tunnel, sit...). */
+const FALLBACK = /^(gre0|gretap0|erspan0|ip6gre0|ip6tnl0|ip_vti0|ip6_vti0|sit0|tunl0)$/;
+
+/** The links of a machine (a namespace) other than lo, the kernel's fallback tunnel devices and those starting with keep. */
 export async function machineLinks(ns: string, keep: string): Promise<string[]> {
   const r = await execa('ip', ['-n', ns, '-o', 'link', 'show'], { reject: false });
   return String(r.stdout)
     .split('\n')
     .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter((n): n is string => !!n && n !== 'lo' && !n.startsWith(keep));
+    .filter((n): n is string => !!n && n !== 'lo' && !FALLBACK.test(n) && !n.startsWith(keep));
 }
