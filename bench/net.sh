@@ -12,16 +12,17 @@
 #
 # Needs root, hyperfine, and a built CLI (npm run build). Uses the fixed names red, green,
 # ovs1, l{h,s}1..200 and tm-*: do not run it while the test suite runs.
-#   bench/net.sh [--bridge ovs|linux] [--runs N] [--export FILE.md]
+#   bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,two] [--export FILE.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BRIDGE=auto RUNS=10 EXPORT=
+BRIDGE=auto RUNS=10 EXPORT= ONLY=demo,linear,two
 while [ $# -gt 0 ]; do
   case "$1" in
-    --bridge) BRIDGE=$2; shift 2;; --runs) RUNS=$2; shift 2;; --export) EXPORT=$2; shift 2;;
-    *) echo "usage: bench/net.sh [--bridge ovs|linux] [--runs N] [--export FILE.md]" >&2; exit 2;;
+    --bridge) BRIDGE=$2; shift 2;; --runs) RUNS=$2; shift 2;; --export) EXPORT=$2; shift 2;; --only) ONLY=$2; shift 2;;
+    *) echo "usage: bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,two] [--export FILE.md]" >&2; exit 2;;
   esac
 done
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/net.sh: run as root" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "bench/net.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 [ -f dist/bundle/main.cjs ] || [ -f dist/cli/main.js ] || npm run build >/dev/null
@@ -47,6 +48,7 @@ cleanup() {
 trap cleanup EXIT
 MINICTR="$PWD/bin/minictr"
 
+if want demo; then
 # ---- 1. the demo's setup --------------------------------------------------------------
 sed "s/type: ovs/type: $BRIDGE/" examples/red-green.yaml > "$W/red-green.yaml"
 {
@@ -84,6 +86,8 @@ hyperfine -N --warmup 2 --runs "$RUNS" --prepare "$RESET_DEMO" --prepare "$RESET
   -n "raw ip/ovs-vsctl script" "bash $W/demo-up.sh" \
   ${EXPORT:+--export-markdown "$W/demo.md"}
 $RESET_DEMO
+
+fi
 
 # ---- 2. linear,N ----------------------------------------------------------------------
 # linear_files N: the lab file and the raw up/down scripts of Mininet's linear,N
@@ -125,6 +129,7 @@ linear_files() {
   printf '%s\n' "$MINICTR net down -q linear$N >/dev/null 2>&1; bash $W/linear$N-down.sh >/dev/null 2>&1; true" > "$W/reset-linear$N.sh"
 }
 
+if want linear; then
 N=50
 linear_files $N
 RESET_LINEAR="bash $W/reset-linear$N.sh"
@@ -153,6 +158,9 @@ hyperfine -N --runs "$((RUNS < 5 ? RUNS : 5))" --prepare "$RESET_LINEAR" \
   ${EXPORT:+--export-markdown "$W/linear200-up.md"}
 $RESET_LINEAR
 
+fi
+
+if want two; then
 # ---- 3. two machines ----------------------------------------------------------------------
 # Two emulated machines, tm-m1 and tm-m2 (198.18.254.1 and .2 on a veth underlay), each running
 # minictr inside it; the lab file is examples/two-machines with Linux bridges and its own names.
@@ -212,13 +220,16 @@ hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET_TWO" \
   ${EXPORT:+--export-markdown "$W/two-cycle.md"}
 $RESET_TWO
 
+fi
+
 if [ -n "$EXPORT" ]; then
   { echo "### minictr net ($(uname -r), $(nproc) CPUs, bridge: $BRIDGE$([ $NETDEV = 1 ] && echo ', OVS userspace datapath'))"; echo
-    echo "Demo setup (red/green):"; echo; cat "$W/demo.md"; echo
-    echo "linear,50 up:"; echo; cat "$W/linear-up.md"; echo
-    echo "linear,50 up + down:"; echo; cat "$W/linear-cycle.md"; echo
-    echo "linear,200 up:"; echo; cat "$W/linear200-up.md"; echo
-    echo "Two machines (emulated), up:"; echo; cat "$W/two-up.md"; echo
-    echo "Two machines (emulated), up + down:"; echo; cat "$W/two-cycle.md"; } > "$EXPORT"
+    section() { [ -f "$W/$2" ] && { echo "$1:"; echo; cat "$W/$2"; echo; }; true; }
+    section "Demo setup (red/green)" demo.md
+    section "linear,50 up" linear-up.md
+    section "linear,50 up + down" linear-cycle.md
+    section "linear,200 up" linear200-up.md
+    section "Two machines (emulated), up" two-up.md
+    section "Two machines (emulated), up + down" two-cycle.md; } > "$EXPORT"
   echo "wrote $EXPORT"
 fi
