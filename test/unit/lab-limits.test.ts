@@ -211,7 +211,7 @@ describe('cross-checks: addresses, routes, names in one namespace', () => {
     ['a host that climbs out of /etc/netns', (d) => { d.hosts['../../etc'] = {}; }, 'lab.yaml: hosts.../../etc: "../../etc" is not a valid lab host name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
     ['a host name too long', (d) => { d.hosts['h'.repeat(65)] = {}; }, `lab.yaml: hosts.${'h'.repeat(40)}…: "${'h'.repeat(40)}…" is not a valid lab host name (longer than 64 characters)`],
     ['a link naming an unknown host', (d) => { d.links[0].endpoints = ['nobody:eth0', 'sw']; }, 'lab.yaml: links[0].endpoints[0]: unknown node "nobody" (not in hosts or switches)'],
-    ['an unknown key, cut short', (d) => { d.hosts.a['k'.repeat(100)] = 1; }, `lab.yaml: hosts.a: unknown key "${'k'.repeat(40)}…" (expected one of: addresses, routes, sysctls, image, cmd, env, binds)`],
+    ['an unknown key, cut short', (d) => { d.hosts.a['k'.repeat(100)] = 1; }, `lab.yaml: hosts.a: unknown key "${'k'.repeat(40)}…" (expected one of: addresses, routes, sysctls, machine, image, cmd, env, binds)`],
   ])('%s', (_what, edit, message) => {
     expect(refusal(edited(edit))).toBe(message);
   });

@@ -124,15 +124,15 @@ describe('validateTopology: good files', () => {
 
 describe('validateTopology: refusals name the file and the field', () => {
   it.each<[string, (d: Record<string, any>) => void, string]>([
-    ['an unknown top-level key', (d) => { d.nodes = {}; }, 'lab.yaml: unknown key "nodes" (expected one of: name, hosts, switches, links)'],
+    ['an unknown top-level key', (d) => { d.nodes = {}; }, 'lab.yaml: unknown key "nodes" (expected one of: name, machines, hosts, switches, links)'],
     ['a bad lab name', (d) => { d.name = '-lab'; }, 'lab.yaml: name: "-lab" is not a valid lab name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
     ['an empty name', (d) => { d.name = ''; }, 'lab.yaml: name: must be a non-empty string'],
     ['no hosts', (d) => { d.hosts = {}; }, 'lab.yaml: hosts: a topology needs at least one host'],
     ['hosts as a list', (d) => { d.hosts = ['a', 'b']; }, 'lab.yaml: hosts: must be a mapping'],
     ['a bad host name', (d) => { d.hosts['a b'] = {}; }, 'lab.yaml: hosts.a b: "a b" is not a valid lab host name (1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit)'],
-    ['an unknown host key', (d) => { d.hosts.a.ip = '10.0.0.1'; }, 'lab.yaml: hosts.a: unknown key "ip" (expected one of: addresses, routes, sysctls, image, cmd, env, binds)'],
+    ['an unknown host key', (d) => { d.hosts.a.ip = '10.0.0.1'; }, 'lab.yaml: hosts.a: unknown key "ip" (expected one of: addresses, routes, sysctls, machine, image, cmd, env, binds)'],
     ['a switch type', (d) => { d.switches.sw.type = 'vde'; }, 'lab.yaml: switches.sw.type: "vde" must be ovs or linux'],
-    ['an unknown switch key', (d) => { d.switches.sw.stp = true; }, 'lab.yaml: switches.sw: unknown key "stp" (expected one of: type)'],
+    ['an unknown switch key', (d) => { d.switches.sw.stp = true; }, 'lab.yaml: switches.sw: unknown key "stp" (expected one of: type, machine)'],
     ['a switch name too long for an interface', (d) => { d.switches = { 'switch-number-one': {} }; d.links = []; }, 'lab.yaml: switches.switch-number-one: "switch-number-one" is not a valid interface name (longer than 15 characters)'],
     ['a host that is also a switch', (d) => { d.hosts.sw = {}; }, 'lab.yaml: hosts.sw: "sw" is both a host and a switch'],
     ['links as a mapping', (d) => { d.links = { l1: {} }; }, 'lab.yaml: links: must be a list'],

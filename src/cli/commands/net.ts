@@ -25,6 +25,8 @@ Examples:
   minictr net demo                      red/green lab with every ip/ovs-vsctl command shown
   minictr net demo --keep               ...and leave it up: ip netns exec red ping 10.0.0.2
   minictr net up examples/router.yaml   build a topology from a file
+  minictr net up examples/two-machines/lab.yaml --machine vm1
+                                        this machine's part of a lab across machines (VXLAN/GRE)
   minictr net exec h1 -- ping -c1 h2    run a command in a lab host (names resolve)
   minictr net exec --all -- ip -br addr every lab host, each line prefixed by its host
   minictr net capture h1:eth0 -w h1.pcap tcpdump in h1's namespace, into a pcap

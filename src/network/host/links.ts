@@ -12,6 +12,8 @@ export interface VethEnd {
   ifname: string;
   /** its MAC address, when the caller chooses it (a container's eth0) */
   address?: string;
+  /** its MTU, when not the default 1500 (a lab cable into a tunnel's switch) */
+  mtu?: number;
   netns?: string | number;
   /** how the explain text names it, e.g. "red:eth0" */
   label?: string;
@@ -20,7 +22,12 @@ export interface VethEnd {
 export type SwitchKind = 'linux' | 'ovs';
 export type OvsDatapath = 'system' | 'netdev';
 
-const side = (e: VethEnd): string[] => [e.ifname, ...(e.address ? ['address', e.address] : []), ...(e.netns !== undefined ? ['netns', String(e.netns)] : [])];
+const side = (e: VethEnd): string[] => [
+  e.ifname,
+  ...(e.address ? ['address', e.address] : []),
+  ...(e.mtu !== undefined ? ['mtu', String(e.mtu)] : []),
+  ...(e.netns !== undefined ? ['netns', String(e.netns)] : []),
+];
 const label = (e: VethEnd): string => e.label ?? e.ifname;
 
 /** `ip link add A [address MAC] [netns X] type veth peer name B [netns Y]`: both ends made where they live. */

@@ -1,6 +1,8 @@
 /**
  * Mininet's pingall: every host pings every other host once; the result is a matrix.
  */
+import { existsSync } from 'node:fs';
+import { NETNS_DIR } from '../host/state.js';
 import type { Topology } from './topology/schema.js';
 import { primaryAddress } from './topology/schema.js';
 import { ping, type PingResult } from '../host/ping.js';
@@ -14,8 +16,11 @@ export interface PingMatrix {
 
 export async function pingAll(topos: readonly Topology[]): Promise<PingMatrix> {
   const hosts = topos.flatMap((t) => t.hosts);
+  // a lab across machines: only the hosts of this machine's part can ping (they ping every host)
+  const placed = new Set(topos.filter((t) => t.machines.length).flatMap((t) => t.hosts));
+  const sources = hosts.filter((h) => !placed.has(h) || existsSync(`${NETNS_DIR}/${h.name}`));
   const jobs: (() => Promise<PingResult>)[] = [];
-  for (const a of hosts) {
+  for (const a of sources) {
     for (const b of hosts) {
       const addr = primaryAddress(b);
       if (a !== b && addr) jobs.push(async () => ({ ...(await ping(a.name, addr)), to: b.name }));

@@ -15,6 +15,8 @@ export interface GraphNode {
   interfaces?: GraphInterface[];
   /** A container whose network namespace this is (a lab's container node) */
   container?: { name: string; image?: string };
+  /** The machine it is placed on (a lab across machines): drawn inside that machine's frame. */
+  machine?: string;
 }
 
 export interface GraphInterface {
@@ -33,12 +35,21 @@ export interface GraphEdge {
   toIfname?: string;
   /** Impairments and the like, shown in the middle of the cable. */
   note?: string;
+  /** A VXLAN or GRE tunnel between machines, not a cable: drawn dashed. */
+  tunnel?: boolean;
+}
+
+/** A machine of a lab across machines: a frame around its nodes. */
+export interface GraphMachine {
+  name: string;
+  address: string;
 }
 
 export interface Graph {
   title: string;
   nodes: GraphNode[];
   edges: GraphEdge[];
+  machines?: GraphMachine[];
 }
 
 export const KIND_TEXT: Record<NodeKind, string> = {

@@ -23,13 +23,27 @@ export function renderSvg(g: Graph): string {
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="30" y="28" font-size="16" font-weight="bold">${xml(g.title)}</text>`,
   ];
+  // a lab across machines: a dashed frame around each machine's boxes, named with its address
+  for (const m of g.machines ?? []) {
+    const mine = [...boxes.values()].filter((b) => b.node.machine === m.name);
+    if (!mine.length) continue;
+    const x = Math.min(...mine.map((b) => b.x)) - 12;
+    const y = Math.min(...mine.map((b) => b.y)) - 28;
+    const w = Math.max(...mine.map((b) => b.x + b.w)) + 12 - x;
+    const h = Math.max(...mine.map((b) => b.y + b.h)) + 12 - y;
+    out.push(`<g class="machine" id="machine-${xml(m.name)}">`);
+    out.push(`<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="6" fill="none" stroke="#64748b" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${x + 8}" y="${y + 16}" fill="#334155" font-weight="bold">${xml(`${m.name} ${m.address}`)}</text>`);
+    out.push('</g>');
+  }
   for (const e of g.edges) {
     const a = boxes.get(e.from);
     const b = boxes.get(e.to);
     if (!a || !b) continue;
     const [x1, y1] = center(a);
     const [x2, y2] = center(b);
-    out.push(`<line class="cable" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="#475569" stroke-width="2"/>`);
+    const dash = e.tunnel ? ' stroke-dasharray="8 5"' : '';
+    out.push(`<line class="${e.tunnel ? 'tunnel' : 'cable'}" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="#475569" stroke-width="2"${dash}/>`);
     const at = (t: number): [number, number] => [x1 + (x2 - x1) * t, y1 + (y2 - y1) * t];
     const len = Math.hypot(x2 - x1, y2 - y1) || 1;
     // How far along the cable a label must start to clear its box entirely.

@@ -22,6 +22,8 @@ export interface JournalState {
   lab: string;
   hash: string;
   file?: string;
+  /** The machine this is the part of, for a lab placed on machines. */
+  machine?: string;
   complete: boolean;
   created: Created[];
 }
@@ -91,7 +93,7 @@ function readJournalText(lab: string): string | undefined {
   }
 }
 
-const KEYS = new Set(['lab', 'hash', 'file', 'started', 'created', 'complete']);
+const KEYS = new Set(['lab', 'hash', 'file', 'machine', 'started', 'created', 'complete']);
 
 /** The journal's records, each checked; a JournalError names the line of the first bad one. */
 export function parseJournal(lab: string, text: string, where = journalPath(lab)): JournalState {
@@ -122,6 +124,10 @@ export function parseJournal(lab: string, text: string, where = journalPath(lab)
     if (r.file !== undefined) {
       if (typeof r.file !== 'string' || !r.file.startsWith('/') || r.file.length > 4096 || /[\0\n]/.test(r.file)) bad('file is not an absolute path');
       state.file = r.file;
+    }
+    if (r.machine !== undefined) {
+      if (typeof r.machine !== 'string' || !isValidName('lab host', r.machine)) bad('machine is not a machine name');
+      state.machine = r.machine;
     }
     if (r.started !== undefined && (typeof r.started !== 'string' || r.started.length > 64)) bad('started is not a time');
     if (r.created !== undefined) {
@@ -178,13 +184,13 @@ export function removeJournal(lab: string): void {
 export class JournalWriter {
   private readonly fd: number;
 
-  constructor(lab: string, hash: string, file?: string) {
+  constructor(lab: string, hash: string, file?: string, machine?: string) {
     const path = journalPath(lab);
     ensureNetDir();
     if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new JournalError(`journal ${path} is a symlink: refused`);
     // never through a symlink planted since: O_NOFOLLOW
     this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
-    this.append({ lab, hash, file, started: new Date().toISOString() });
+    this.append({ lab, hash, file, machine, started: new Date().toISOString() });
   }
 
   private append(rec: object): void {

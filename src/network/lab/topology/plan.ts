@@ -10,7 +10,9 @@ import { bridgePort, linkAlias, linkUp, linuxBridge, ovsBridge, txChecksumOff, v
 import { containerStep } from './containers.js';
 import { ENTRY_RULES } from './journal.js';
 import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
+import { localTunnels } from './placement.js';
 import { primaryAddress, type Endpoint, type Impairment, type Topology } from './schema.js';
+import { innerMtus, tunnelActions } from './tunnel-plan.js';
 
 export type OvsMode = 'kernel' | 'netdev' | 'absent';
 
@@ -37,9 +39,13 @@ function marked(lab: string, made: Action): Action[] {
   return [made, ...links.map((l) => linkAlias(l.name, linkMark(lab), undefined, `mark ${l.name} as lab ${lab}'s (net down removes only what carries the mark)`))];
 }
 
-/** A cable: host ends are made in their namespace, switch ends on the host. */
-function vethAction(a: Endpoint, b: Endpoint): Action {
-  const end = (e: Endpoint): VethEnd => (e.kind === 'host' ? { ifname: e.ifname, netns: e.node, label: `${e.node}:${e.ifname}` } : { ifname: e.ifname, label: `${e.node}/${e.ifname}` });
+/** A cable: host ends are made in their namespace, switch ends on the host; mtu: into a tunnel's switch. */
+function vethAction(a: Endpoint, b: Endpoint, mtu?: number): Action {
+  const end = (e: Endpoint): VethEnd => ({
+    ifname: e.ifname,
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(e.kind === 'host' ? { netns: e.node, label: `${e.node}:${e.ifname}` } : { label: `${e.node}/${e.ifname}` }),
+  });
   const [first, second] = a.kind === 'host' || b.kind !== 'host' ? [a, b] : [b, a];
   return vethPair(end(first), end(second));
 }
@@ -62,7 +68,8 @@ export function needsNetem(topo: Topology): boolean {
 
 export function hostsFile(topo: Topology): string {
   const lines = [hostsMarker(topo.name), '127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
-  for (const h of topo.hosts) {
+  // a part of a placed lab names the hosts of the other machines too
+  for (const h of [...topo.hosts, ...(topo.part?.elsewhere ?? [])]) {
     const addr = primaryAddress(h);
     if (addr) lines.push(`${addr} ${h.name}`);
   }
@@ -80,7 +87,10 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
   }));
   for (const h of topo.hosts) namespaces.push(linkAlias('lo', linkMark(lab), h.name, `${h.name}: mark the namespace as lab ${lab}'s (on its lo)`));
 
-  const veths: Action[] = topo.links.flatMap((l) => marked(lab, vethAction(l.a, l.b)));
+  const tunnels = localTunnels(topo);
+  const mtus = innerMtus(topo, tunnels);
+  const mtuOf = (e: Endpoint): number | undefined => (e.kind === 'switch' ? mtus.get(e.node) : undefined);
+  const veths: Action[] = topo.links.flatMap((l) => marked(lab, vethAction(l.a, l.b, mtuOf(l.a) ?? mtuOf(l.b))));
 
   const switches: Action[] = [];
   const netdev = env.ovs === 'netdev';
@@ -105,6 +115,7 @@ export function planUp(topo: Topology, env: PlanEnv): Step[] {
       }
     }
   }
+  switches.push(...tunnelActions(tunnels, kindOf, env.ovs === 'kernel').flatMap((a) => marked(lab, a)));
   for (const s of topo.switches) {
     if (kindOf.get(s.name) === 'linux') switches.push(linkUp(s.name, undefined, `bridge ${s.name} up`));
   }

@@ -16,6 +16,8 @@ import { readBoundedFile } from '../../../util/bounded-read.js';
 import { checkIfName } from '../../host/names.js';
 import { containerNodeOf, CONTAINER_KEYS, type ContainerNode } from './container-node.js';
 import { DEFAULT_LIMITS, MAX_LIST, MAX_VALUE_BYTES, raiseHint, type LabLimits } from './limits.js';
+import { checkMachines, checkPlacement, type Machine, type Part } from './placement.js';
+import { checkTunnel, checkTunnelSet, TUNNEL_KEYS, type RawTunnel, type Tunnel } from './tunnel.js';
 
 export type SwitchKind = 'ovs' | 'linux';
 
@@ -37,11 +39,14 @@ export interface Host {
   sysctls: Record<string, string>;
   /** `image:` given: the host's namespace is a container's (container-node.ts) */
   container?: ContainerNode;
+  /** The machine it lives on (placement.ts), when the lab lists machines. */
+  machine?: string;
 }
 
 export interface Switch {
   name: string;
   kind: SwitchKind;
+  machine?: string;
 }
 
 export interface Endpoint {
@@ -68,8 +73,14 @@ export interface Topology {
   hosts: Host[];
   switches: Switch[];
   links: Link[];
+  /** The machines a lab spans (placement.ts); [] for a lab on one machine. */
+  machines: Machine[];
+  /** Links of type vxlan or gre (tunnel.ts). */
+  tunnels: Tunnel[];
   /** Hash of the definition: `up` of an unchanged file is a no-op. */
   hash: string;
+  /** Set when this is one machine's part of a placed lab (placement.ts partOf). */
+  part?: Part;
 }
 
 type Obj = Record<string, unknown>;
@@ -379,7 +390,7 @@ function checkCount(c: Checker, n: number, max: number, key: 'hosts' | 'switches
 
 export function validateTopology(doc: unknown, file: string, limits: LabLimits = DEFAULT_LIMITS): Topology {
   const c: Checker = new Checker(file);
-  const top = c.object(doc, '', ['name', 'hosts', 'switches', 'links']);
+  const top = c.object(doc, '', ['name', 'machines', 'hosts', 'switches', 'links']);
   // sizes first: nothing below walks a list or a key it has not counted
   const switchRaw = c.map(top.switches, 'switches');
   const hostRaw = c.map(top.hosts, 'hosts');
@@ -393,12 +404,12 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
   const switches: Switch[] = [];
   const switchNames = new Set<string>();
   for (const [sw, raw] of Object.entries(switchRaw)) {
-    const o = c.object(raw, `switches.${seg(sw)}`, ['type']);
+    const o = c.object(raw, `switches.${seg(sw)}`, ['type', 'machine']);
     checkIfName(sw, `${file}: switches.${seg(sw)}`);
     if (sw === 'lo') c.fail(`switches.${sw}`, 'lo is the loopback every namespace already has');
     const kind: string = o.type === undefined ? 'linux' : c.string(o.type, `switches.${sw}.type`);
     if (kind !== 'ovs' && kind !== 'linux') c.fail(`switches.${sw}.type`, `${shownValue(kind)} must be ovs or linux`);
-    switches.push({ name: sw, kind });
+    switches.push({ name: sw, kind, ...(o.machine !== undefined ? { machine: c.string(o.machine, `switches.${sw}.machine`) } : {}) });
     switchNames.add(sw);
   }
 
@@ -414,8 +425,15 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
   const ifaces = new Map<string, string[]>(hostNames.map((h) => [h, []]));
   const ports = new Map<string, number>();
   const links: Link[] = [];
+  const tunnelRaw: RawTunnel[] = [];
+  // where each cable is in links[] (tunnels are among them), for messages after this loop
+  const cableAt: number[] = [];
   linkRaw.forEach((raw, i) => {
     const path = `links[${i}]`;
+    if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && (raw as Obj).type !== undefined) {
+      tunnelRaw.push({ raw: c.object(raw, path, TUNNEL_KEYS), index: i });
+      return;
+    }
     const o = c.object(raw, path, ['endpoints', 'delay', 'jitter', 'loss', 'rate']);
     const ends = c.list(o.endpoints, `${path}.endpoints`);
     if (ends.length !== 2) c.fail(`${path}.endpoints`, 'must list exactly two endpoints like [red:eth0, ovs1]');
@@ -444,11 +462,27 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
     }) as [Endpoint, Endpoint];
     if (a.node === b.node) c.fail(`${path}.endpoints`, 'a link needs two different nodes');
     links.push({ a, b, impair: checkImpairment(c, o, path) });
+    cableAt.push(i);
   });
 
-  // Names that land in the host's namespace (bridges, switch-side veth ends) must be unique there.
+  const fail = (p: string, msg: string): never => c.fail(p, msg);
+  const nextPort = (sw: string): string => {
+    const n = (ports.get(sw) ?? 0) + 1;
+    ports.set(sw, n);
+    return `${sw}-${n}`;
+  };
+  const tunnels = tunnelRaw.map((t) => checkTunnel(fail, t, switchNames, hostSet, nextPort));
+
+  // Names that land in the host's namespace (bridges, switch-side veth ends, tunnel devices) must be unique there.
   const hostNsNames = new Map<string, string>();
   for (const s of switches) hostNsNames.set(s.name, `switch ${s.name}`);
+  for (const t of tunnels) {
+    for (const e of t.ends) {
+      const prev = hostNsNames.get(e.ifname);
+      if (prev) c.fail(`links[${t.index}]`, `port name ${e.ifname} is already used by ${prev}`);
+      hostNsNames.set(e.ifname, `links[${t.index}]`);
+    }
+  }
   for (const [i, l] of links.entries()) {
     for (const e of [l.a, l.b]) {
       if (e.kind !== 'switch') continue;
@@ -460,7 +494,7 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
 
   const hosts: Host[] = hostNames.map((h) => {
     const path = `hosts.${h}`;
-    const o = c.object(hostRaw[h], path, ['addresses', 'routes', 'sysctls', ...CONTAINER_KEYS]);
+    const o = c.object(hostRaw[h], path, ['addresses', 'routes', 'sysctls', 'machine', ...CONTAINER_KEYS]);
     const names = ifaces.get(h)!;
     const addrs = c.map(o.addresses, `${path}.addresses`);
     for (const ifn of Object.keys(addrs)) {
@@ -521,12 +555,16 @@ export function validateTopology(doc: unknown, file: string, limits: LabLimits =
       sysctls[key] = c.string(v, `${path}.sysctls.${k}`);
     }
     const container = containerNodeOf(c, o, { lab: name, host: h, path, file });
-    return { name: h, interfaces, routes, sysctls, ...(container ? { container } : {}) };
+    return { name: h, interfaces, routes, sysctls, ...(container ? { container } : {}), ...(o.machine !== undefined ? { machine: c.string(o.machine, `${path}.machine`) } : {}) };
   });
 
-  const body = { name, hosts, switches, links };
+  const machines = checkMachines(fail, top.machines);
+  checkPlacement(fail, machines, hosts, switches, links.map((l, k) => ({ ...l, index: cableAt[k]! })), tunnels);
+  checkTunnelSet(fail, tunnels, (n) => hosts.find((h) => h.name === n)?.machine ?? switches.find((s) => s.name === n)?.machine);
+  // a file of one machine and no tunnels hashes as it did before machines and tunnels existed
+  const body = { name, hosts, switches, links, ...(machines.length ? { machines } : {}), ...(tunnels.length ? { tunnels } : {}) };
   const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { ...body, hash };
+  return { ...body, machines, tunnels, hash };
 }
 
 /**
@@ -554,7 +592,7 @@ export async function loadLabName(file: string, limits: LabLimits = DEFAULT_LIMI
 }
 
 /** Where a host is reachable: its first address, without the prefix. */
-export function primaryAddress(h: Host): string | undefined {
+export function primaryAddress<H extends Pick<Host, 'interfaces'>>(h: H): string | undefined {
   for (const i of h.interfaces) for (const a of i.addresses) if (a.includes('.')) return a.split('/')[0];
   return h.interfaces.flatMap((i) => i.addresses)[0]?.split('/')[0];
 }

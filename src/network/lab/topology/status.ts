@@ -15,6 +15,8 @@ export interface ObjectStatus extends Created {
 export interface LabStatus {
   lab: string;
   file?: string;
+  /** The machine this is the part of (a lab placed on machines). */
+  machine?: string;
   state: 'up' | 'partial' | 'down' | 'broken';
   objects: ObjectStatus[];
   /** why a broken journal was refused */
@@ -39,7 +41,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     objects.push({ ...c, present });
   }
   const state = j.complete && objects.every((o) => o.present) ? 'up' : 'partial';
-  return { lab, file: j.file, state, objects };
+  return { lab, file: j.file, ...(j.machine ? { machine: j.machine } : {}), state, objects };
 }
 
 export async function allLabs(): Promise<LabStatus[]> {
@@ -64,7 +66,7 @@ const KIND_LABEL: Record<Created['kind'], string> = {
 export function formatStatus(s: LabStatus, detail: boolean): string {
   if (s.state === 'broken') return `${s.lab}\tbroken\t${s.reason ?? ''}`;
   const present = s.objects.filter((o) => o.present).length;
-  const head = `${s.lab}\t${s.state}\t${present}/${s.objects.length} objects${s.file ? `\t${s.file}` : ''}`;
+  const head = `${s.lab}\t${s.state}\t${present}/${s.objects.length} objects${s.machine ? `\ton ${s.machine}` : ''}${s.file ? `\t${s.file}` : ''}`;
   if (!detail) return head;
   const lines = s.objects.map((o) => `  ${KIND_LABEL[o.kind].padEnd(11)} ${o.name.padEnd(16)} ${o.present ? 'present' : 'missing'}`);
   return [head, ...lines].join('\n');

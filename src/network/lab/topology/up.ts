@@ -18,7 +18,9 @@ import { describe, downLabLocked, teardown } from './down.js';
 import { withLabLock } from './lock.js';
 import { JournalWriter, readJournal, removeJournal } from './journal.js';
 import { checkPlan, effectiveKind, needsNetem, planUp, type OvsMode, type PlanEnv } from './plan.js';
+import { localTunnels } from './placement.js';
 import type { Topology } from './schema.js';
+import { checkTunnelsHere } from './tunnel-check.js';
 
 export interface UpOptions {
   out: NetOutput;
@@ -68,6 +70,7 @@ async function checkClashes(topo: Topology, ovsBridges: readonly string[]): Prom
   }
   for (const l of topo.links) for (const e of [l.a, l.b]) if (e.kind === 'switch' && links.has(e.ifname)) clashes.push(`link ${e.ifname}`);
   clashes.push(...(await containerClashes(topo)));
+  for (const t of localTunnels(topo)) if (links.has(t.ifname)) clashes.push(`link ${t.ifname}`);
   if (clashes.length) {
     throw new ConflictError(`name clash: ${clashes.join(', ')} already exist${clashes.length === 1 ? 's' : ''}; nothing was created`);
   }
@@ -128,6 +131,8 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
   const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
   checkPlan(planUp(topo, env), opts.file ?? topo.name);
   await checkTools(topo, env);
+  const ovsPorts = new Set(topo.switches.filter((s) => env.ovs === 'kernel' && effectiveKind(topo, s.name, env) === 'ovs').map((s) => s.name));
+  await checkTunnelsHere(localTunnels(topo), opts.file ?? topo.name, ovsPorts);
   const previous = readJournal(topo.name);
   if (previous?.complete && previous.hash === topo.hash && (await allPresent(previous.created))) {
     out.result(`lab ${topo.name} is already up`);
@@ -142,7 +147,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
   env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
   checkpoint();
 
-  const journal = new JournalWriter(topo.name, topo.hash, opts.file);
+  const journal = new JournalWriter(topo.name, topo.hash, opts.file, topo.part?.machine);
   const created: Created[] = [];
   let steps: number;
   try {
