@@ -200,9 +200,25 @@ describe('net graph --json', () => {
     expect(doc.links[0]).toMatchObject({ a: { node: 'h1', interface: 'eth0' }, note: 'delay 5ms' });
   });
 
+  it('a lab across machines: its machines, each node\'s machine and the tunnel are in the document, and it validates', () => {
+    const placed = {
+      name: 'two',
+      machines: { vm1: { address: '192.168.56.11', dev: 'eth1' }, vm2: { address: '192.168.56.12', dev: 'eth1' } },
+      hosts: { red: { machine: 'vm1', addresses: { eth0: '10.0.0.1/24' } }, green: { machine: 'vm2', addresses: { eth0: '10.0.0.2/24' } } },
+      switches: { s1: { machine: 'vm1' }, s2: { machine: 'vm2' } },
+      links: [{ endpoints: ['red:eth0', 's1'] }, { endpoints: ['green:eth0', 's2'] }, { type: 'vxlan', endpoints: ['s1', 's2'], vni: 100 }],
+    };
+    const doc = JSON.parse(renderJson(fromTopology(validateTopology(placed, 'lab.yaml')))) as { nodes: { id: string; machine?: string }[]; links: { a: { node: string }; b: { node: string }; tunnel?: boolean }[]; machines: unknown };
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.machines).toEqual([{ name: 'vm1', address: '192.168.56.11' }, { name: 'vm2', address: '192.168.56.12' }]);
+    expect(doc.nodes.map((n) => [n.id, n.machine])).toEqual([['red', 'vm1'], ['green', 'vm2'], ['s1', 'vm1'], ['s2', 'vm2']]);
+    expect(doc.links.filter((l) => l.tunnel).map((l) => [l.a.node, l.b.node])).toEqual([['s1', 's2']]);
+  });
+
   it('the schema can fail: a document off its shape is refused', () => {
     expect(validate({ version: 1, title: 't', nodes: [{ id: 'a', name: 'a', kind: 'router', interfaces: [] }], links: [], machines: [] })).toBe(false);
     expect(validate({ version: 1, title: 't', nodes: [], links: [{ a: { node: 'x' }, b: { node: 'y', label: '' } }], machines: [] })).toBe(false);
     expect(validate({ version: 1, title: 't', nodes: [], links: [], machines: [], extra: 1 })).toBe(false);
+    expect(validate({ version: 1, title: 't', nodes: [], links: [], machines: ['vm1'] })).toBe(false);
   });
 });

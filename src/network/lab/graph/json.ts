@@ -28,10 +28,11 @@ export function renderJson(g: Graph): string {
       kind: n.kind,
       interfaces: n.interfaces ?? [],
       ...(n.container ? { container: n.container } : {}),
+      ...(n.machine ? { machine: n.machine } : {}),
     })),
-    links: g.edges.map((e) => ({ a: end(e, 'from'), b: end(e, 'to'), ...(e.note ? { note: e.note } : {}) })),
-    // where each node runs, once a lab spans machines; one machine (this one) until then
-    machines: [] as string[],
+    links: g.edges.map((e) => ({ a: end(e, 'from'), b: end(e, 'to'), ...(e.note ? { note: e.note } : {}), ...(e.tunnel ? { tunnel: true } : {}) })),
+    // the machines a lab across machines spans (topology `machines:`); none for a lab on one
+    machines: (g.machines ?? []).map((m) => ({ name: m.name, address: m.address })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }
