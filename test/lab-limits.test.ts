@@ -109,7 +109,7 @@ afterAll(async () => {
 });
 
 describe('net up: the file itself', () => {
-  it('/dev/zero, a FIFO, a directory; over 1 MiB or MINICTR_LAB_MAX_BYTES; a 2 MB value; a long lab name', async () => {
+  it('/dev/zero, a FIFO, a directory with no saved lab.yaml; over 1 MiB or MINICTR_LAB_MAX_BYTES; a 2 MB value; a long lab name', async () => {
     const fifo = join(dir, 'fifo.yaml');
     await sh('mkfifo', [fifo]);
     const big = file('big.yaml', `${stringify(good())}# ${'x'.repeat(1024 * 1024)}\n`);
@@ -119,7 +119,8 @@ describe('net up: the file itself', () => {
     await refused(
       { args: ['net', 'up', '/dev/zero'], message: 'lab file /dev/zero is not a regular file' },
       { args: ['net', 'up', fifo], message: `lab file ${fifo} is not a regular file` },
-      { args: ['net', 'up', dir], message: `lab file ${dir} is not a regular file` },
+      // a directory is a saved lab (net save LAB DIR): without its lab.yaml there is no file to read
+      { args: ['net', 'up', dir], message: `lab file ${join(dir, 'lab.yaml')} does not exist`, status: 1 },
       { args: ['net', 'up', big], message: /^minictr: lab file \S+ is \d+ bytes, more than the 1048576 allowed \(MINICTR_LAB_MAX_BYTES raises it\)$/ },
       { args: ['net', 'up', small], message: /^minictr: lab file \S+ is \d+ bytes, more than the 100 allowed \(MINICTR_LAB_MAX_BYTES raises it\)$/, env: { MINICTR_LAB_MAX_BYTES: '100' } },
       { args: ['net', 'up', small], message: 'MINICTR_LAB_MAX_BYTES: "lots" is not a whole number of at least 1', env: { MINICTR_LAB_MAX_BYTES: 'lots' } },

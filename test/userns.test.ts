@@ -285,7 +285,7 @@ describe('run --userns=remap', () => {
     try {
       const before = await leftovers();
       // --explain, to learn the container's id (its cgroup's name) and see the step refused
-      const r = await ctr(['run', '--rm', '--explain', '--userns=remap', '--network', 'none', 'busybox', 'true'], { MINICTR_ROOT: join(ram, 'lib'), MINICTR_IMPORT_MAX_BYTES: '64M' }); // ramfs reports no free space
+      const r = await ctr(['run', '--rm', '--explain=full', '--userns=remap', '--network', 'none', 'busybox', 'true'], { MINICTR_ROOT: join(ram, 'lib'), MINICTR_IMPORT_MAX_BYTES: '64M' }); // ramfs reports no free space
       expect(r.exitCode).toBe(125);
       const said = r.stderr.split('\n').filter((l) => !l.startsWith('  '));
       expect(said).toHaveLength(1);
