@@ -139,7 +139,7 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
     return;
   }
   // in both places: the backend at rm need not be the one at start
-  if (await haveTool('ebtables')) await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
+  if (await ebtablesMayHoldRules()) await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
   if (!net || !(await haveTool('nft'))) return; // an nft table goes with its network
   const stale = await nftTagged(net, ctrTag(ctrId));
   if (stale.length) {
@@ -162,6 +162,16 @@ async function nftTagged(net: NetworkConfig, tag: string): Promise<number[]> {
   if (!list.ok) return [];
   const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> }).nftables;
   return items.filter((i) => i.rule?.comment === tag).map((i) => i.rule!.handle);
+}
+
+/** Whether ebtables can hold rules of ours. ebtables-nft makes the `bridge nat` table on any
+ * call, a listing too: rm of a container the nftables backend guarded would leave that empty
+ * table on the host. With the nf_tables variant no table means no rules, so look first. */
+async function ebtablesMayHoldRules(): Promise<boolean> {
+  if (!(await haveTool('ebtables'))) return false;
+  const version = await hostCommand('ebtables', ['--version'], { allowFailure: true });
+  if (!version.stdout.includes('nf_tables') || !(await haveTool('nft'))) return true;
+  return (await hostCommand('nft', ['list', 'table', 'bridge', 'nat'], { allowFailure: true })).ok;
 }
 
 type Ebtables = (args: string[], opts?: { explain?: Explainer; why?: string; allowFailure?: boolean }) => ReturnType<typeof hostCommand>;
