@@ -6,12 +6,13 @@
  * reused pid is not taken for the holder); a holder that is gone (an up killed with SIGKILL)
  * leaves a stale lock, which the next command takes over.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError } from '../../../errors.js';
 import { checkName } from '../../../names.js';
 import { paths } from '../../../paths.js';
 import { createFileExclusive } from '../../../util/json-file.js';
+import { processStartTime } from '../../../util/proc.js';
 import { ensureNetDir } from './journal.js';
 
 interface Holder {
@@ -21,17 +22,6 @@ interface Holder {
 
 export function lockPath(lab: string): string {
   return join(paths.net(), `${checkName('lab', lab)}.lock`);
-}
-
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name (field 2) is in parentheses and may hold spaces: count after its end
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** The holder a lock file names, or undefined when it names none that could be alive. */
@@ -56,14 +46,14 @@ function readHolder(file: string): Holder | undefined {
 }
 
 function alive(h: Holder): boolean {
-  return startTime(h.pid) === h.start;
+  return processStartTime(h.pid) === h.start;
 }
 
 /** Run fn holding the lab's lock; a ConflictError, before anything is done, if another holds it. */
 export async function withLabLock<T>(lab: string, fn: () => Promise<T>): Promise<T> {
   const file = lockPath(lab);
   ensureNetDir();
-  const me: Holder = { pid: process.pid, start: startTime(process.pid) ?? '' };
+  const me: Holder = { pid: process.pid, start: processStartTime(process.pid) ?? '' };
   for (let attempt = 0; ; attempt++) {
     try {
       createFileExclusive(file, `${JSON.stringify(me)}\n`);
