@@ -3,7 +3,8 @@
  * that the host port is free (no other container publishes it, nothing on the host is bound
  * to it).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { hostPids, processComm, processFdLinks } from '../../util/proc.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { ipToInt } from './cidr.js';
 import type { PortMapping } from './firewall.js';
@@ -110,29 +111,8 @@ function hostSockets(proto: 'tcp' | 'udp'): HostSocket[] {
 /** "node (pid 1234)": the process that holds the socket, found by its inode in /proc/PID/fd. */
 function socketOwner(inode: number): string | undefined {
   const link = `socket:[${inode}]`;
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== link) continue;
-      } catch {
-        continue;
-      }
-      let comm = '?';
-      try {
-        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      } catch {
-        /* it just exited */
-      }
-      return `${comm} (pid ${pid})`;
-    }
-  }
-  return undefined;
+  const owner = hostPids().find((pid) => processFdLinks(pid).includes(link));
+  return owner === undefined ? undefined : `${processComm(owner) ?? '?'} (pid ${owner})`;
 }
 
 /**

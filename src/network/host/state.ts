@@ -2,7 +2,8 @@
  * What exists right now in the host's view: named namespaces (/run/netns, the iproute2
  * convention), links in the host namespace (/sys/class/net) and OVS bridges.
  */
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { hostPids, namespaceLink } from '../../util/proc.js';
 import { listBridges, ovsRunning } from './ovs.js';
 import { haveTool, runTool } from '../../util/tool.js';
 
@@ -53,14 +54,9 @@ export function netnsInode(ns: string): number | undefined {
 /** The network namespaces some process is in, by inode. */
 export function netnsInodesInUse(): Set<number> {
   const used = new Set<number>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const m = /^net:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/net`));
-      if (m) used.add(Number(m[1]));
-    } catch {
-      /* gone, or a kernel thread */
-    }
+  for (const pid of hostPids()) {
+    const m = /^net:\[(\d+)\]$/.exec(namespaceLink(pid, 'net') ?? '');
+    if (m) used.add(Number(m[1]));
   }
   return used;
 }

@@ -5,9 +5,10 @@
  * of a lab, a container is journaled before it is made and carries the lab's mark (the label
  * minictr-lab=LAB), so `down` removes only the lab's own, after a clean up or a killed one.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { NotFoundError, UsageError } from '../../../errors.js';
 import { MINICTR_BIN } from '../../../util/self.js';
+import { hostPids, processArgv } from '../../../util/proc.js';
 import type { Action, Created, Step } from '../../host/actions.js';
 import { MARK_KEY } from './marks.js';
 import type { Host, Topology } from './schema.js';
@@ -95,20 +96,13 @@ export async function containerClashes(topo: Topology): Promise<string[]> {
 /** Processes running `minictr run` for one of the lab's containers (the label says which lab). */
 function labRunsInFlight(lab: string): number[] {
   const label = `${MARK_KEY}=${lab}`;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
+  return hostPids().filter((pid) => {
+    const argv = pid === process.pid ? undefined : processArgv(pid);
+    if (!argv) return false; // this process, or gone meanwhile
     // this minictr's command, or another checkout's: any of them makes the lab's containers
     const at = argv.findIndex((a) => a === MINICTR_BIN || a.endsWith('/bin/minictr'));
-    if (at >= 0 && argv[at + 1] === 'run' && argv.some((a, i) => a === label && argv[i - 1] === '--label')) pids.push(Number(entry));
-  }
-  return pids;
+    return at >= 0 && argv[at + 1] === 'run' && argv.some((a, i) => a === label && argv[i - 1] === '--label');
+  });
 }
 
 /** How long down waits for a `minictr run` of the lab still on its way. */
