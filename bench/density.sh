@@ -17,9 +17,9 @@ trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; rm -rf "$
 
 avail_kib() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
 now() { date +%s.%N; }
-report() { # name start mid end mem_before mem_during
+report() { # name start started remove-start removed mem_before mem_during
   printf '%-28s start %6.2f s   remove %6.2f s   %6.2f MiB/container\n' "$1" \
-    "$(echo "$3 - $2" | bc)" "$(echo "$4 - $3" | bc)" "$(echo "($5 - $6) / 1024 / $N" | bc -l)"
+    "$(echo "$3 - $2" | bc)" "$(echo "$5 - $4" | bc)" "$(echo "($6 - $7) / 1024 / $N" | bc -l)"
 }
 
 bin/minictr run --rm busybox true  # build the image once
@@ -36,9 +36,11 @@ if row replicas; then
 m0=$(avail_kib); t0=$(now)
 bin/minictr run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
 t1=$(now); m1=$(avail_kib)
-bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+ids=$(bin/minictr ps -q) # crun and runc are given names they know: the listing is not timed
+tr=$(now)
+bin/minictr rm -f $ids >/dev/null
 t2=$(now)
-report "minictr run -d --replicas $N" "$t0" "$t1" "$t2" "$m0" "$m1"
+report "minictr run -d --replicas $N" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
 fi
 
 # minictr: a loop of run -d (one CLI process per container)
@@ -46,9 +48,11 @@ if row loop; then
 m0=$(avail_kib); t0=$(now)
 for i in $(seq "$N"); do bin/minictr run -d "${NET[@]}" busybox sleep 600 >/dev/null; done
 t1=$(now); m1=$(avail_kib)
-bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+ids=$(bin/minictr ps -q)
+tr=$(now)
+bin/minictr rm -f $ids >/dev/null
 t2=$(now)
-report "minictr run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+report "minictr run -d (loop)" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
 fi
 
 # crun and runc: detached containers from one bundle per runtime
@@ -68,6 +72,6 @@ for rt in crun runc; do
   t1=$(now); m1=$(avail_kib)
   for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" delete -f "$rt-$i" >/dev/null 2>&1; done
   t2=$(now)
-  report "$rt run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+  report "$rt run -d (loop)" "$t0" "$t1" "$t1" "$t2" "$m0" "$m1"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
