@@ -36,7 +36,7 @@ procs() { # label pids...: PSS + page tables + kernel stack (16 KiB a task), per
     "$label" "$n" "$(echo "$pss / $N" | bc -l)" "$(echo "$pte / $N" | bc -l)" "$(echo "$n * 16 / $N" | bc -l)"
 }
 
-bin/minictr run --rm busybox true >/dev/null # the image, once
+bin/minictr run --rm --network none busybox true >/dev/null # the image, once
 ROOTFS=$(node --input-type=module -e "
   const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');

@@ -22,7 +22,7 @@ report() { # name start started remove-start removed mem_before mem_during
     "$(echo "$3 - $2" | bc)" "$(echo "$5 - $4" | bc)" "$(echo "($6 - $7) / 1024 / $N" | bc -l)"
 }
 
-bin/minictr run --rm busybox true  # build the image once
+bin/minictr run --rm --network none busybox true  # build the image once (no bridge left on the host)
 ROOTFS=$(node --input-type=module -e "
   const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');
