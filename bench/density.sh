@@ -3,9 +3,12 @@
 # runc doing the same. Reports wall time and the host memory each container costs (the
 # drop in MemAvailable while all N run, divided by N).
 #   bench/density.sh [N]    (default 200; run as root from the repository)
+#   ROWS="replicas crun" bench/density.sh 200    only those rows (replicas loop crun runc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
+ROWS=${ROWS:-replicas loop crun runc}
+row() { [[ " $ROWS " == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/minictr-density.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
 # like runc's and crun's default spec: a network namespace with only lo
@@ -14,36 +17,47 @@ trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; rm -rf "$
 
 avail_kib() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
 now() { date +%s.%N; }
-report() { # name start mid end mem_before mem_during
+report() { # name start started remove-start removed mem_before mem_during
   printf '%-28s start %6.2f s   remove %6.2f s   %6.2f MiB/container\n' "$1" \
-    "$(echo "$3 - $2" | bc)" "$(echo "$4 - $3" | bc)" "$(echo "($5 - $6) / 1024 / $N" | bc -l)"
+    "$(echo "$3 - $2" | bc)" "$(echo "$5 - $4" | bc)" "$(echo "($6 - $7) / 1024 / $N" | bc -l)"
 }
 
-bin/minictr run --rm busybox true  # build the image once
+bin/minictr run --rm --network none busybox true  # build the image once (no bridge left on the host)
 ROOTFS=$(node --input-type=module -e "
   const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');
   console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
-# minictr --replicas N: one CLI process, one monitor per container
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# minictr --replicas N: one CLI process
+if row replicas; then
 m0=$(avail_kib); t0=$(now)
 bin/minictr run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
 t1=$(now); m1=$(avail_kib)
-bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+ids=$(bin/minictr ps -q) # crun and runc are given names they know: the listing is not timed
+tr=$(now)
+bin/minictr rm -f $ids >/dev/null
 t2=$(now)
-report "minictr run -d --replicas $N" "$t0" "$t1" "$t2" "$m0" "$m1"
+report "minictr run -d --replicas $N" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
+fi
 
 # minictr: a loop of run -d (one CLI process per container)
+if row loop; then
 m0=$(avail_kib); t0=$(now)
 for i in $(seq "$N"); do bin/minictr run -d "${NET[@]}" busybox sleep 600 >/dev/null; done
 t1=$(now); m1=$(avail_kib)
-bin/minictr rm -f $(bin/minictr ps -q) >/dev/null
+ids=$(bin/minictr ps -q)
+tr=$(now)
+bin/minictr rm -f $ids >/dev/null
 t2=$(now)
-report "minictr run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+report "minictr run -d (loop)" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
+fi
 
 # crun and runc: detached containers from one bundle per runtime
 for rt in crun runc; do
+  row "$rt" || continue
   B=$WORK/bundle-$rt; mkdir -p "$B"; (cd "$B" && runc spec)
   node -e "
     const fs = require('fs'); const f = process.argv[1];
@@ -58,5 +72,6 @@ for rt in crun runc; do
   t1=$(now); m1=$(avail_kib)
   for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" delete -f "$rt-$i" >/dev/null 2>&1; done
   t2=$(now)
-  report "$rt run -d (loop)" "$t0" "$t1" "$t2" "$m0" "$m1"
+  report "$rt run -d (loop)" "$t0" "$t1" "$t1" "$t2" "$m0" "$m1"
 done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -269,6 +269,22 @@ describe('nothing left behind', () => {
     expect(newSince(before, await leftovers())).toEqual([]);
   });
 
+  it('rm -f of many removes them side by side: each ref reported in the order given, a bad one named, nothing left', async () => {
+    const before = await leftovers();
+    const base = uniq('many-');
+    const r0 = await minictr(['run', '-d', '--replicas', '3', '--name', base, 'busybox', 'sleep', '300']);
+    expect(r0.exitCode).toBe(0);
+    const names = [1, 2, 3].map((i) => `${base}-${i}`);
+    const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
+    const missing = uniq('nope-');
+    const r = await minictr(['rm', '-f', names[2]!, missing, names[0]!, names[1]!]);
+    expect(r.stdout.trim().split('\n')).toEqual([names[2], names[0], names[1]]);
+    expect(r.stderr.trim()).toBe(`minictr: no such container: ${missing}`);
+    expect(r.exitCode).not.toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
   it('run -d --rm removes itself when it exits', async () => {
     const before = await leftovers();
     const name = uniq('rm-');

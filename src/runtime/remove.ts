@@ -8,10 +8,40 @@ import { BrokenRecordError, ConflictError } from '../errors.js';
 import { destroyContainer, destroyBroken } from './destroy.js';
 import { stoppedByUser, withContainerLock } from './lifecycle.js';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { mapLimited } from '../util/limited.js';
 import { cgroupName, exitFile, findBroken, findContainer, isRunning, type Container } from './store.js';
+
+/** How many containers one `rm` removes at once: their waits (the kill, the monitor's last
+ * write) and the file system's journal commits overlap instead of adding up. */
+const REMOVE_CONCURRENCY = 16;
+
+/**
+ * `rm` of many containers: each is removed as by removeContainer, up to REMOVE_CONCURRENCY
+ * at a time; its dir is moved out of the store under its lock and deleted after (should this
+ * process die first, the next command's sweep of stale temp dirs removes it). The outcome of
+ * each ref, in the order given: its name, or the error.
+ */
+export async function removeContainers(refs: readonly string[], force: boolean, opts: { volumes?: boolean } = {}): Promise<({ name: string } | { error: unknown })[]> {
+  return mapLimited(refs, REMOVE_CONCURRENCY, async (ref) => {
+    try {
+      const { name, left } = await removeContainerFiles(ref, force, { ...opts, deferDir: true });
+      if (left) await rm(left, { recursive: true, force: true, maxRetries: 3 });
+      return { name };
+    } catch (error) {
+      return { error };
+    }
+  });
+}
 
 /** Removes the container; returns its name (or, for a broken record, its id). */
 export async function removeContainer(ref: string, force: boolean, opts: { volumes?: boolean } = {}): Promise<string> {
+  return (await removeContainerFiles(ref, force, opts)).name;
+}
+
+/** removeContainer; with deferDir, the container's dir is only moved out of the store and
+ * returned as left, for the caller to delete. */
+async function removeContainerFiles(ref: string, force: boolean, opts: { volumes?: boolean; deferDir?: boolean }): Promise<{ name: string; left?: string }> {
   let c: Container;
   try {
     c = findContainer(ref);
@@ -20,15 +50,15 @@ export async function removeContainer(ref: string, force: boolean, opts: { volum
     const broken = err instanceof BrokenRecordError && force ? findBroken(ref) : undefined;
     if (!broken) throw err;
     await destroyBroken(broken);
-    return broken.id;
+    return { name: broken.id };
   }
   return withContainerLock(c, async () => {
-    await removeLocked(findContainer(c.config.id), force, opts.volumes ?? false);
-    return c.config.name;
+    const left = await removeLocked(findContainer(c.config.id), force, opts.volumes ?? false, opts.deferDir ?? false);
+    return { name: c.config.name, left };
   });
 }
 
-async function removeLocked(c: Container, force: boolean, volumes: boolean): Promise<void> {
+async function removeLocked(c: Container, force: boolean, volumes: boolean, deferDir: boolean): Promise<string | undefined> {
   if (isRunning(c) && !force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
   // rm wins over the restart policy: a pending restart is ended, the exit below never undone
   stoppedByUser(c);
@@ -43,7 +73,7 @@ async function removeLocked(c: Container, force: boolean, volumes: boolean): Pro
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
-  await destroyContainer(c, undefined, { volumes });
+  return destroyContainer(c, undefined, { volumes, deferDir });
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {

@@ -411,7 +411,9 @@ export function findContainer(ref: string): Container {
       if (c) return c;
     }
     if (/^[0-9a-f]{1,64}$/.test(ref)) {
-      const matches = listContainers().filter((c) => c.config.id.startsWith(ref));
+      // only the dirs the prefix names are read (rm of 200 ids: not 200 reads of the store each)
+      const ids = storeEntries(paths.containers()).filter((e) => ID_RE.test(e) && e.startsWith(ref));
+      const matches = ids.map(readContainer).filter((c): c is Container => c !== undefined);
       if (matches.length === 1) return matches[0]!;
       if (matches.length > 1) throw new ConflictError(`container id prefix "${ref}" is ambiguous`);
     }

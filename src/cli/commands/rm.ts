@@ -8,19 +8,20 @@ export function register(program: Command): void {
     .option('-f, --force', 'kill a running container first', false)
     .option('-v, --volumes', 'remove the container\'s anonymous volumes too (named volumes are kept)', false)
     .action(async (refs: string[], o: { force: boolean; volumes: boolean }) => {
-      const { removeContainer } = await import('../../runtime/remove.js');
+      const { removeContainers } = await import('../../runtime/remove.js');
       const { MinictrError } = await import('../../errors.js');
       const { writeSync } = await import('node:fs');
       let failed = 0;
-      for (const ref of refs) {
-        try {
-          await removeContainer(ref, o.force, { volumes: o.volumes });
-          writeSync(1, `${ref}\n`);
-        } catch (err) {
-          if (!(err instanceof MinictrError)) throw err;
-          writeSync(2, `minictr: ${err.message}\n`);
-          failed = err.exitCode;
+      // removed side by side (runtime/remove.ts), reported in the order given
+      const outcomes = await removeContainers(refs, o.force, { volumes: o.volumes });
+      for (const [i, r] of outcomes.entries()) {
+        if (!('error' in r)) {
+          writeSync(1, `${refs[i]}\n`);
+          continue;
         }
+        if (!(r.error instanceof MinictrError)) throw r.error;
+        writeSync(2, `minictr: ${r.error.message}\n`);
+        failed = r.error.exitCode;
       }
       if (failed) process.exitCode = failed;
     });
