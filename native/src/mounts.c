@@ -374,6 +374,18 @@ static int open_dev_null(const char *masking) {
   return fd;
 }
 
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000 /* Linux 5.8 */
+#endif
+
+/* Is p the root of a mount? (statx's STATX_ATTR_MOUNT_ROOT; an older kernel that does not
+ * report it answers no, and the path is bound onto itself as before) */
+static int is_mount_root(const char *p) {
+  struct statx sx;
+  if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, 0, &sx) < 0) return 0;
+  return (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 void ctr_mask_paths(const struct ctr_config *c) {
   struct stat st;
   int null_fd = -1;
@@ -394,8 +406,15 @@ void ctr_mask_paths(const struct ctr_config *c) {
   for (size_t i = 0; i < c->n_readonly; i++) {
     const char *p = c->readonly[i];
     if (stat(p, &st) < 0) continue;
-    ctr_explain("make a path read-only", "mount --bind -o ro %s %s", p, p);
-    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) ctr_fail("mount(%s, %s, rbind)", p, p);
+    if (is_mount_root(p)) {
+      /* already a mount of its own (the v1 layout's tmpfs on /sys/fs/cgroup): made read-only
+       * where it is. A bind of it onto itself would copy every mount below it as well (nine
+       * on a hybrid host), kernel memory each container pays for nothing. */
+      ctr_explain("make a mount read-only", "mount -o remount,bind,ro %s", p);
+    } else {
+      ctr_explain("make a path read-only", "mount --bind -o ro %s %s", p, p);
+      if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) ctr_fail("mount(%s, %s, rbind)", p, p);
+    }
     if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
       ctr_fail("mount(%s, remount,bind,ro)", p);
   }
