@@ -24,3 +24,9 @@ buildah_import_base() {
   "${BUD[@]}" add "$c" "$2" / >/dev/null
   "${BUD[@]}" commit --rm "$c" "localhost/$1" >/dev/null 2>&1
 }
+
+# load_average: the machine's load, printed before each table (the numbers are side by side
+# within one table; a busy machine shows in it)
+load_average() {
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}

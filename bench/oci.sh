@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # minictr-oci against runc and crun on one bundle, side by side (hyperfine):
 #   `run` of a container that runs `true` (create + start + wait + delete)
-#   `state` and `kill ID SIGCONT` of a running container: what engines call most often
+#   `state` and `kill ID SIGCONT` of a running container, `delete` of a created one: what
+#   engines call most often, beside `node -e 0` (the floor of any Node program)
 #   podman run --rm with --runtime minictr-oci, runc and crun (crun where it accepts the host)
-# Run as root from the repository: bench/oci.sh [--runs N] [--export-markdown FILE]
+# Run as root from the repository: bench/oci.sh [--runs N] [--other DIR] [--export-markdown FILE]
+#   --other DIR   the minictr-oci rows for another checkout too (DIR/bin/minictr-oci, built):
+#                 before and after in one run
+# NODE_EXTRA_CA_CERTS is unset: with it node parses every certificate of the bundle it names
+# at start-up (~400 M instructions, ~50 ms, for Debian's ca-certificates), in `node -e 0` too;
+# engines start their runtime without it (conmon keeps almost no environment).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+unset NODE_EXTRA_CA_CERTS
 RUNS=30
+OTHER=
 HF_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2;;
+    --other) OTHER=$(cd "$2" && pwd)/bin/minictr-oci; shift 2;;
     *) HF_ARGS+=("$1"); shift;;
   esac
 done
@@ -21,8 +31,8 @@ OCI="$PWD/bin/minictr-oci"
 PODMAN=(podman --root "$WORK/pm/root" --runroot "$WORK/pm/run" --tmpdir "$WORK/pm/tmp" --storage-driver overlay
         --cgroup-manager cgroupfs --events-backend file)
 cleanup() {
-  for r in "$WORK/oci" "$WORK/runc" "$WORK/crun"; do
-    for id in long-m long-r; do "$OCI" --root "$r" delete -f "$id" >/dev/null 2>&1; runc --root "$r" delete -f "$id" >/dev/null 2>&1; done
+  for r in "$WORK/oci" "$WORK/oci-other" "$WORK/runc" "$WORK/crun"; do
+    for id in long-m long-r del-m del-r; do "$OCI" --root "$r" delete -f "$id" >/dev/null 2>&1; runc --root "$r" delete -f "$id" >/dev/null 2>&1; done
   done
   "${PODMAN[@]}" rm -af >/dev/null 2>&1 || true
   "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true
@@ -58,14 +68,31 @@ hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" \
   "$CRUN --root $WORK/crun run --bundle $WORK/true bench-c" \
   "node -e 0" 2>/dev/null || true
 
-echo "## state and kill of a running container"
-"$OCI" --root "$WORK/oci" create --bundle "$WORK/sleep" long-m </dev/null >/dev/null 2>&1 && "$OCI" --root "$WORK/oci" start long-m
+echo "## state and kill of a running container, delete of a created one"
+ocis=("$OCI")
+[ -z "$OTHER" ] || ocis+=("$OTHER")
+verbs=()
+for o in "${ocis[@]}"; do
+  r=$WORK/oci; [ "$o" = "$OCI" ] || r=$WORK/oci-other
+  "$o" --root "$r" create --bundle "$WORK/sleep" long-m </dev/null >/dev/null 2>&1 && "$o" --root "$r" start long-m
+  verbs+=("$o --root $r state long-m" "$o --root $r kill long-m SIGCONT")
+done
 runc --root "$WORK/runc" create --bundle "$WORK/sleep" long-r </dev/null >/dev/null 2>&1 && runc --root "$WORK/runc" start long-r
-hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" \
-  "$OCI --root $WORK/oci state long-m" \
+load_average
+hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${verbs[@]}" \
   "runc --root $WORK/runc state long-r" \
-  "$OCI --root $WORK/oci kill long-m SIGCONT" \
-  "runc --root $WORK/runc kill long-r SIGCONT" 2>/dev/null || true
+  "runc --root $WORK/runc kill long-r SIGCONT" \
+  "node -e 0" 2>/dev/null || true
+# delete: each run removes a container created (not started) by --prepare
+dels=()
+for o in "${ocis[@]}"; do
+  r=$WORK/oci; [ "$o" = "$OCI" ] || r=$WORK/oci-other
+  dels+=(--prepare "$o --root $r create --bundle $WORK/sleep del-m" "$o --root $r delete del-m")
+done
+load_average
+hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${dels[@]}" \
+  --prepare "runc --root $WORK/runc create --bundle $WORK/sleep del-r" "runc --root $WORK/runc delete del-r" \
+  --prepare true "node -e 0" 2>/dev/null || true
 
 echo "## podman run --rm"
 tar -C "$ROOTFS" -c . | "${PODMAN[@]}" import - localhost/bench:1 >/dev/null

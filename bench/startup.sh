@@ -19,6 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+# as bench/oci.sh: with NODE_EXTRA_CA_CERTS node parses its certificates on every start
+unset NODE_EXTRA_CA_CERTS
 RUNS=30
 OTHER=
 SNAPSHOT=0

@@ -6,7 +6,6 @@
 // (bin/package.json): loaded by require from bin/minictr and bin/minictr-oci, no ESM loader.
 'use strict';
 const { mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
-const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
@@ -22,9 +21,23 @@ const mark = PROFILE
   ? (phase, ms = performance.now()) => writeSync(2, `minictr-profile ${ms.toFixed(2)} ${phase}\n`)
   : () => undefined;
 
-function runBundle(name) {
+/**
+ * Run the first of the bundles whose main(argv) takes the command line: one returns false
+ * for a command line it leaves to the next (oci-fast declines all but state, kill and
+ * delete, for oci-main); the last takes any.
+ */
+async function runBundle(...names) {
   if (PROFILE) mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
   mark('entry-loaded');
+  for (const name of names) {
+    const bundle = loadBundle(name);
+    mark('bundle-loaded');
+    if ((await bundle.main(process.argv)) !== false) return;
+  }
+}
+
+/** dist/bundle/NAME.cjs's exports, its top level run from the code cache of this command */
+function loadBundle(name) {
   const file = join(BUNDLE_DIR, `${name}.cjs`);
   // one cache per command: each holds the functions its own path compiled
   const verb = process.argv.slice(2).find((a) => /^[a-z][a-z-]{0,30}$/.test(a)) ?? 'none';
@@ -56,9 +69,13 @@ function runBundle(name) {
     });
   }
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, BUNDLE_DIR);
-  mark('bundle-loaded');
-  module.exports.main(process.argv);
+  // this file's own require: the bundles require node's built-in modules and the few
+  // externals in node_modules (scripts/bundle.mjs), found from bin/ as from dist/bundle/;
+  // createRequire(file) loaded node:module and with it the ESM loader, source maps and dns
+  // utils, five built-ins that Node 20 compiles from source on every start (~10 M
+  // instructions of each command's ~35 M above `node empty.js`, BENCHMARKS.md)
+  script.runInThisContext()(module.exports, require, module, file, BUNDLE_DIR);
+  return module.exports;
 }
 
 module.exports = { runBundle };

@@ -1,7 +1,8 @@
-// The CLI bundles, dist/bundle/main.cjs and oci-main.cjs (`npm run build`, and the prepare
-// script on `npm ci`): esbuild puts src/cli/main.ts and oci-main.ts with everything they import
-// into one CommonJS file each, which bin/run-bundle.js runs with a V8 code cache. Modules that
-// a command imports lazily (`await import(...)`) stay lazy: their top level runs when called.
+// The CLI bundles, dist/bundle/main.cjs, oci-main.cjs and oci-fast.cjs (minictr-oci's state,
+// kill and delete without commander) (`npm run build`, and the prepare script on `npm ci`):
+// esbuild puts each entry in src/cli/ with everything it imports into one CommonJS file,
+// which bin/run-bundle.js runs with a V8 code cache. Modules that a command imports lazily
+// (`await import(...)`) stay lazy: their top level runs when called.
 // test/unit/bundle-ascii.test.ts builds with the same options.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +47,7 @@ export const bundleOptions = {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await build({
     ...bundleOptions,
-    entryPoints: ['src/cli/main.ts', 'src/cli/oci-main.ts'],
+    entryPoints: ['src/cli/main.ts', 'src/cli/oci-main.ts', 'src/cli/oci-fast.ts'],
     outdir: 'dist/bundle',
     outExtension: { '.js': '.cjs' },
   });

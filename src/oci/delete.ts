@@ -8,7 +8,6 @@ import { thawIfFrozen } from '../cgroup/freezer.js';
 import type { Explainer } from '../util/explain.js';
 import { processLives } from '../util/proc.js';
 import { OciError } from './errors.js';
-import { runHostHooks } from '../runtime/hooks.js';
 import { stateOf, statusOf } from './status.js';
 import { loadRecord, removeContainerDir } from './store.js';
 
@@ -39,9 +38,13 @@ export async function deleteContainer(root: string, id: string, force: boolean, 
     await removeCgroup(r.cgroupName, { explain });
   }
   removeContainerDir(root, id);
-  if (r.complete) {
+  const poststop = r.spec.hooks?.poststop;
+  if (r.complete && poststop?.length) {
     try {
-      await runHostHooks('poststop', r.spec.hooks?.poststop, state, explain);
+      // imported here: the hook runner brings node:child_process (with net and stream, ~3 ms
+      // of start-up), which a container without poststop hooks never needs
+      const { runHostHooks } = await import('../runtime/hooks.js');
+      await runHostHooks('poststop', poststop, state, explain);
     } catch (err) {
       process.stderr.write(`minictr-oci: warning: ${(err as Error).message}\n`);
     }
