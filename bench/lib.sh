@@ -24,3 +24,9 @@ buildah_import_base() {
   "${BUD[@]}" add "$c" "$2" / >/dev/null
   "${BUD[@]}" commit --rm "$c" "localhost/$1" >/dev/null 2>&1
 }
+
+# load_avg: the 1, 5 and 15 minute load averages, for the heading of each table (results on a
+# shared machine are read against the load they were measured at).
+load_avg() {
+  cut -d' ' -f1-3 /proc/loadavg
+}

@@ -82,7 +82,11 @@ function groups(actions: readonly Action[]): Action[][] {
   return out;
 }
 
-async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void): Promise<void> {
+/** Said once per run, before the first group the addon does: what runs the `ip -n` lines shown. */
+const ADDON_NOTE =
+  'the `ip -n NS` lines above are sent as the same rtnetlink requests (and /proc/sys writes) by one child of minictr that setns\'s into each namespace in turn (native/src/netns-many.c), not an ip process per namespace';
+
+async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void, said: { addon: boolean }): Promise<void> {
   // One chain's steps back to back: consecutive host commands of two steps share one batch.
   const stepOf = new Map<Action, Step>(chain.flatMap((s) => s.actions.map((a) => [a, s] as const)));
   const shown = new Set<Step>();
@@ -97,6 +101,10 @@ async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: S
         heading(step);
       }
       opts.out.explain.step(a.what, equivalent(a));
+    }
+    if (!said.addon && runnerOf(group[0]!) === 'netns') {
+      said.addon = true;
+      opts.out.explain.note(ADDON_NOTE);
     }
     const created = group.flatMap((a) => a.creates ?? []);
     if (created.length && opts.record) opts.record(created);
@@ -139,13 +147,14 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions): Promis
   const todo = steps.flatMap((s, i) => (s.actions.length === 0 ? [] : [s.concurrent && !besideNonEmpty(steps, i) ? { ...s, concurrent: false } : s]));
   const total = todo.length + (opts.numbered?.extraSteps ?? 0);
   let index = 0;
+  const said = { addon: false };
   for (const wave of schedule(todo, !!opts.between)) {
     const first = wave[0]![0]!;
     if (index > 0 && opts.between) await opts.between(first, index);
     const numbers = new Map<Step, number>();
     for (const step of wave.flat()) numbers.set(step, ++index);
     const heading = (step: Step): void => out.heading(opts.numbered ? `Step ${numbers.get(step)}/${total}: ${step.title}` : step.title);
-    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts, heading)));
+    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts, heading, said)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
