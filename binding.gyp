@@ -24,7 +24,8 @@
         "native/src/addon-seccomp.c",
         "native/src/devices.c",
         "native/src/addon-devices.c",
-        "native/src/addon-files.c"
+        "native/src/addon-files.c",
+        "native/src/netns-many.c"
       ],
       "libraries": ["-lseccomp"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

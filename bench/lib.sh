@@ -25,8 +25,13 @@ buildah_import_base() {
   "${BUD[@]}" commit --rm "$c" "localhost/$1" >/dev/null 2>&1
 }
 
-# load_average: the machine's load, printed before each table (the numbers are side by side
-# within one table; a busy machine shows in it)
+# load_avg: the 1, 5 and 15 minute load averages, for the heading of each table (results on a
+# shared machine are read against the load they were measured at).
+load_avg() {
+  cut -d' ' -f1-3 /proc/loadavg
+}
+
+# load_average: the same as a line of its own, printed before a table
 load_average() {
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "load average: $(load_avg)"
 }

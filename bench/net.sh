@@ -3,23 +3,28 @@
 #
 #   1. The demo's setup (red/green, one switch; no pings): `net demo --keep --no-proof`, and
 #      `net up` of examples/red-green.yaml, vs a shell script of the lab's raw commands.
-#   2. A 50-host linear chain of Linux bridges (Mininet's `linear,50`): up, and up+down,
-#      vs the equivalent raw script; and linear,200 up (the issue's goal: within 2 s, and at
-#      least 5x faster than the raw commands one by one).
+#   2. Mininet's `linear,N` (N hosts, N Linux bridges in a chain, 2N-1 veth pairs) for N = 50
+#      and 200: up, and up+down, vs the equivalent raw script (issue 16's goal for linear,200:
+#      up within 2 s, and at least 5x faster than the raw commands one by one).
 #   3. The two-machine lab (examples/two-machines with Linux bridges): two emulated machines
 #      (network namespaces joined by a veth underlay, as test/helpers/machines.ts makes them),
 #      `net up --machine vmN` inside each, up and up+down, vs the raw commands in each.
 #
 # Needs root, hyperfine, and a built CLI (npm run build). Uses the fixed names red, green,
 # ovs1, l{h,s}1..200 and tm-*: do not run it while the test suite runs.
-#   bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,two] [--export FILE.md]
+#   bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,linear200,two] [--export FILE.md]
+# MINICTR_BIN=/path/to/bin/minictr measures another build (an older checkout) the same way;
+# MINICTR_BASELINE=/path/to/bin/minictr adds that build's rows to the linear tables, side by side.
+# Each table's heading has the load average it was measured at (a shared machine is noisy:
+# compare the ratios, and hyperfine's User/System CPU times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BRIDGE=auto RUNS=10 EXPORT= ONLY=demo,linear,two
+. bench/lib.sh
+BRIDGE=auto RUNS=10 EXPORT= ONLY=demo,linear,linear200,two
 while [ $# -gt 0 ]; do
   case "$1" in
     --bridge) BRIDGE=$2; shift 2;; --runs) RUNS=$2; shift 2;; --export) EXPORT=$2; shift 2;; --only) ONLY=$2; shift 2;;
-    *) echo "usage: bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,two] [--export FILE.md]" >&2; exit 2;;
+    *) echo "usage: bench/net.sh [--bridge ovs|linux] [--runs N] [--only demo,linear,linear200,two] [--export FILE.md]" >&2; exit 2;;
   esac
 done
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
@@ -46,7 +51,23 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-MINICTR="$PWD/bin/minictr"
+MINICTR="${MINICTR_BIN:-$PWD/bin/minictr}"
+
+# measure TITLE FILE RUNS WARMUP RESET NAME CMD [NAME CMD]...: one hyperfine table of the
+# commands side by side (RESET before each run of each), exported as $W/FILE for --export.
+SECTIONS=()
+measure() {
+  local title=$1 file=$2 runs=$3 warmup=$4 reset=$5 args=() before
+  shift 5
+  while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
+  before=$(load_avg)
+  echo "== $title (load $before)"
+  hyperfine -N --warmup "$warmup" --runs "$runs" --prepare "$reset" "${args[@]}" ${EXPORT:+--export-markdown "$W/$file"}
+  $reset
+  echo "   load after: $(load_avg)"
+  [ -z "$EXPORT" ] || sed -i "1i load average before: $before, after: $(load_avg)\n" "$W/$file"
+  SECTIONS+=("$title|$file")
+}
 
 if want demo; then
 # ---- 1. the demo's setup --------------------------------------------------------------
@@ -79,13 +100,10 @@ EOS
 printf '%s\n' "$MINICTR net down -q red-green >/dev/null 2>&1; bash $W/demo-down.sh >/dev/null 2>&1; true" > "$W/reset-demo.sh"
 RESET_DEMO="bash $W/reset-demo.sh"
 
-echo "== demo setup ($BRIDGE$([ $NETDEV = 1 ] && echo ', userspace datapath'))"
-hyperfine -N --warmup 2 --runs "$RUNS" --prepare "$RESET_DEMO" --prepare "$RESET_DEMO" --prepare "$RESET_DEMO" \
-  -n "minictr net demo --keep --no-proof" "$MINICTR net demo --bridge $BRIDGE --keep --no-proof --quiet" \
-  -n "minictr net up red-green.yaml" "$MINICTR net up -q $W/red-green.yaml" \
-  -n "raw ip/ovs-vsctl script" "bash $W/demo-up.sh" \
-  ${EXPORT:+--export-markdown "$W/demo.md"}
-$RESET_DEMO
+measure "Demo setup ($BRIDGE$([ $NETDEV = 1 ] && echo ', userspace datapath'))" demo.md "$RUNS" 2 "$RESET_DEMO" \
+  "minictr net demo --keep --no-proof" "$MINICTR net demo --bridge $BRIDGE --keep --no-proof --quiet" \
+  "minictr net up red-green.yaml" "$MINICTR net up -q $W/red-green.yaml" \
+  "raw ip/ovs-vsctl script" "bash $W/demo-up.sh"
 
 fi
 
@@ -129,36 +147,24 @@ linear_files() {
   printf '%s\n' "$MINICTR net down -q linear$N >/dev/null 2>&1; bash $W/linear$N-down.sh >/dev/null 2>&1; true" > "$W/reset-linear$N.sh"
 }
 
-if want linear; then
-N=50
-linear_files $N
-RESET_LINEAR="bash $W/reset-linear$N.sh"
-echo "== linear,$N: up"
-hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET_LINEAR" --prepare "$RESET_LINEAR" \
-  -n "minictr net up (linear,$N)" "$MINICTR net up -q $W/linear$N.yaml" \
-  -n "raw ip script (linear,$N)" "bash $W/linear$N-up.sh" \
-  ${EXPORT:+--export-markdown "$W/linear-up.md"}
-$RESET_LINEAR
+# linear N RUNS WARMUP: up, and up + down, of linear,N beside its raw script
+linear() {
+  local n=$1 runs=$2 warmup=$3 reset="bash $W/reset-linear$1.sh"
+  local base=${MINICTR_BASELINE:-}
+  linear_files "$n"
+  measure "linear,$n up" "linear$n-up.md" "$runs" "$warmup" "$reset" \
+    "minictr net up (linear,$n)" "$MINICTR net up -q $W/linear$n.yaml" \
+    ${base:+"baseline net up (linear,$n)" "$base net up -q $W/linear$n.yaml"} \
+    "raw ip script (linear,$n)" "bash $W/linear$n-up.sh"
+  measure "linear,$n up + down" "linear$n-cycle.md" "$runs" "$warmup" "$reset" \
+    "minictr net up + down (linear,$n)" "bash -c '$MINICTR net up -q $W/linear$n.yaml && $MINICTR net down -q linear$n'" \
+    ${base:+"baseline net up + down (linear,$n)" "bash -c '$base net up -q $W/linear$n.yaml && $base net down -q linear$n'"} \
+    "raw ip script up + down (linear,$n)" "bash -c 'bash $W/linear$n-up.sh && bash $W/linear$n-down.sh'"
+}
+want linear && linear 50 "$RUNS" 1
+# linear,200: ~2000 raw commands a run, so at most 5 runs and no warmup
+want linear200 && linear 200 "$((RUNS < 5 ? RUNS : 5))" 0
 
-echo "== linear,$N: up + down"
-hyperfine --warmup 1 --runs "$RUNS" --prepare "$RESET_LINEAR" --prepare "$RESET_LINEAR" \
-  -n "minictr net up + down (linear,$N)" "$MINICTR net up -q $W/linear$N.yaml && $MINICTR net down -q $W/linear$N.yaml" \
-  -n "raw ip script up + down (linear,$N)" "bash $W/linear$N-up.sh && bash $W/linear$N-down.sh" \
-  ${EXPORT:+--export-markdown "$W/linear-cycle.md"}
-$RESET_LINEAR
-
-# linear,200: ~2000 raw commands a run, so fewer runs (at most 5)
-N=200
-linear_files $N
-RESET_LINEAR="bash $W/reset-linear$N.sh"
-echo "== linear,$N: up"
-hyperfine -N --runs "$((RUNS < 5 ? RUNS : 5))" --prepare "$RESET_LINEAR" \
-  -n "minictr net up (linear,$N)" "$MINICTR net up -q $W/linear$N.yaml" \
-  -n "raw ip script (linear,$N)" "bash $W/linear$N-up.sh" \
-  ${EXPORT:+--export-markdown "$W/linear200-up.md"}
-$RESET_LINEAR
-
-fi
 
 if want two; then
 # ---- 3. two machines ----------------------------------------------------------------------
@@ -207,29 +213,17 @@ cat > "$W/two-reset.sh" <<EOS
 bash $W/two-down.sh >/dev/null 2>&1; bash $W/two-raw-down.sh >/dev/null 2>&1; true
 EOS
 RESET_TWO="bash $W/two-reset.sh"
-echo "== two machines (emulated): up"
-hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET_TWO" \
-  -n "minictr net up --machine vm1, then vm2" "bash $W/two-up.sh" \
-  -n "raw ip commands on each machine" "bash $W/two-raw-up.sh" \
-  ${EXPORT:+--export-markdown "$W/two-up.md"}
-$RESET_TWO
-echo "== two machines (emulated): up + down"
-hyperfine -N --warmup 1 --runs "$RUNS" --prepare "$RESET_TWO" \
-  -n "minictr net up + down on each machine" "bash -c 'bash $W/two-up.sh && bash $W/two-down.sh'" \
-  -n "raw ip commands up + down" "bash -c 'bash $W/two-raw-up.sh && bash $W/two-raw-down.sh'" \
-  ${EXPORT:+--export-markdown "$W/two-cycle.md"}
-$RESET_TWO
+measure "Two machines (emulated), up" two-up.md "$RUNS" 1 "$RESET_TWO" \
+  "minictr net up --machine vm1, then vm2" "bash $W/two-up.sh" \
+  "raw ip commands on each machine" "bash $W/two-raw-up.sh"
+measure "Two machines (emulated), up + down" two-cycle.md "$RUNS" 1 "$RESET_TWO" \
+  "minictr net up + down on each machine" "bash -c 'bash $W/two-up.sh && bash $W/two-down.sh'" \
+  "raw ip commands up + down" "bash -c 'bash $W/two-raw-up.sh && bash $W/two-raw-down.sh'"
 
 fi
 
 if [ -n "$EXPORT" ]; then
   { echo "### minictr net ($(uname -r), $(nproc) CPUs, bridge: $BRIDGE$([ $NETDEV = 1 ] && echo ', OVS userspace datapath'))"; echo
-    section() { [ -f "$W/$2" ] && { echo "$1:"; echo; cat "$W/$2"; echo; }; true; }
-    section "Demo setup (red/green)" demo.md
-    section "linear,50 up" linear-up.md
-    section "linear,50 up + down" linear-cycle.md
-    section "linear,200 up" linear200-up.md
-    section "Two machines (emulated), up" two-up.md
-    section "Two machines (emulated), up + down" two-cycle.md; } > "$EXPORT"
+    for s in "${SECTIONS[@]}"; do echo "${s%%|*}:"; echo; cat "$W/${s#*|}"; echo; done; } > "$EXPORT"
   echo "wrote $EXPORT"
 fi

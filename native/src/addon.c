@@ -385,6 +385,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "detachDeviceFilter", NULL, ctr_js_detach_device_filter, NULL, NULL, NULL, napi_default, NULL },
     { "readFileInRoot", NULL, ctr_js_read_file_in_root, NULL, NULL, NULL, napi_default, NULL },
     { "lstatInRoot", NULL, ctr_js_lstat_in_root, NULL, NULL, NULL, napi_default, NULL },
+    { "netnsApply", NULL, ctr_js_netns_apply, NULL, NULL, NULL, napi_default, NULL },
+    { "netnsInspect", NULL, ctr_js_netns_inspect, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

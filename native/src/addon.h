@@ -16,5 +16,7 @@ napi_value ctr_js_attach_device_filter(napi_env env, napi_callback_info info);
 napi_value ctr_js_detach_device_filter(napi_env env, napi_callback_info info);
 napi_value ctr_js_read_file_in_root(napi_env env, napi_callback_info info);
 napi_value ctr_js_lstat_in_root(napi_env env, napi_callback_info info);
+napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info);
+napi_value ctr_js_netns_inspect(napi_env env, napi_callback_info info);
 
 #endif

@@ -149,6 +149,12 @@ export interface NativeAddon {
   readFileInRoot(root: string, path: string, maxBytes: number): RootFileRead;
   /** lstat of path resolved inside root (undefined: missing), with its overlay attributes. */
   lstatInRoot(root: string, path: string): RootEntry | undefined;
+  /** Run a program of per-namespace operations (src/network/host/netns-ops.ts) in a forked C
+   *  child; rejects with an Error carrying step, errno, op (the failed one's index) and reason. */
+  netnsApply(program: Buffer): Promise<void>;
+  /** Each namespace's loopback facts (src/network/host/netns-ops.ts), or the errno of one that
+   *  cannot be entered; one forked C child for all. */
+  netnsInspect(paths: string[]): Promise<({ links: number; loUp: boolean; loAlias: string; loAddresses: number } | { errno: number })[]>;
 }
 
 let addon: NativeAddon | undefined;

@@ -2,14 +2,16 @@
  * Executes steps: explains each action, journals what it will create, then runs runs of
  * same-kind actions together (ip/tc batches per namespace, one ovs-vsctl transaction).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InterruptedError } from '../../errors.js';
 import { equivalent, type Action, type Created, type Step } from './actions.js';
 import { runBatches } from './batch.js';
+import { netnsOps, runInNamespaces, type NetnsAction } from './netns-ops.js';
 import { runTool } from '../../util/tool.js';
 import { runOvs } from './ovs.js';
 import type { NetOutput } from './output.js';
+import { profileMark } from '../../util/profile.js';
 
 export interface RunOptions {
   out: NetOutput;
@@ -24,8 +26,16 @@ export interface RunOptions {
 }
 
 
+/** What runs an action: its kind's tool, or the addon for what it does inside a namespace. */
+type Runner = Action['kind'] | 'netns';
+
+function runnerOf(a: Action): Runner {
+  return (a.kind === 'ip' || a.kind === 'exec') && netnsOps(a) ? 'netns' : a.kind;
+}
+
 async function runGroup(group: Action[]): Promise<void> {
   const first = group[0]!;
+  if (runnerOf(first) === 'netns') return runInNamespaces(group as NetnsAction[]);
   switch (first.kind) {
     case 'ip':
     case 'tc':
@@ -40,21 +50,31 @@ async function runGroup(group: Action[]): Promise<void> {
       );
       return;
     case 'file':
-      for (const a of group as Extract<Action, { kind: 'file' }>[]) {
-        mkdirSync(dirname(a.path), { recursive: true });
-        writeFileSync(a.path, a.content);
-      }
+      // not sync: a lab's 200 hosts files would hold up the ip batches running beside them
+      await Promise.all(
+        (group as Extract<Action, { kind: 'file' }>[]).map(async (a) => {
+          await mkdir(dirname(a.path), { recursive: true });
+          await writeFile(a.path, a.content);
+        }),
+      );
       return;
   }
 }
 
-/** Split into maximal runs of one kind; an ip run restarts when a host command follows a namespace one. */
+/**
+ * Split into maximal runs of one runner; an ip run restarts when a host command follows a
+ * namespace one. What the addon does in namespaces (links up, addresses, routes, sysctls) is
+ * one run whatever tool it stands for, so one child does a whole step's namespaces.
+ */
 function groups(actions: readonly Action[]): Action[][] {
   const out: Action[][] = [];
+  let lastRunner: Runner | undefined;
   for (const a of actions) {
     const cur = out[out.length - 1];
     const last = cur?.[cur.length - 1];
-    const sameKind = last && last.kind === a.kind;
+    const runner = runnerOf(a);
+    const sameKind = last && lastRunner === runner;
+    lastRunner = runner;
     const orderBreak = sameKind && (a.kind === 'ip' || a.kind === 'tc') && !('ns' in a && a.ns) && 'ns' in last && !!last.ns;
     if (cur && sameKind && !orderBreak) cur.push(a);
     else out.push([a]);
@@ -62,7 +82,11 @@ function groups(actions: readonly Action[]): Action[][] {
   return out;
 }
 
-async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void): Promise<void> {
+/** Said once per run, before the first group the addon does: what runs the `ip -n` lines shown. */
+const ADDON_NOTE =
+  'the `ip -n NS` lines above are sent as the same rtnetlink requests (and /proc/sys writes) by one child of minictr that setns\'s into each namespace in turn (native/src/netns-many.c), not an ip process per namespace';
+
+async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void, said: { addon: boolean }): Promise<void> {
   // One chain's steps back to back: consecutive host commands of two steps share one batch.
   const stepOf = new Map<Action, Step>(chain.flatMap((s) => s.actions.map((a) => [a, s] as const)));
   const shown = new Set<Step>();
@@ -78,9 +102,14 @@ async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: S
       }
       opts.out.explain.step(a.what, equivalent(a));
     }
+    if (!said.addon && runnerOf(group[0]!) === 'netns') {
+      said.addon = true;
+      opts.out.explain.note(ADDON_NOTE);
+    }
     const created = group.flatMap((a) => a.creates ?? []);
     if (created.length && opts.record) opts.record(created);
     await runGroup(group);
+    profileMark(`net: ${group.length} ${runnerOf(group[0]!)} (${stepOf.get(group[0]!)!.title})`);
   }
 }
 
@@ -118,13 +147,14 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions): Promis
   const todo = steps.flatMap((s, i) => (s.actions.length === 0 ? [] : [s.concurrent && !besideNonEmpty(steps, i) ? { ...s, concurrent: false } : s]));
   const total = todo.length + (opts.numbered?.extraSteps ?? 0);
   let index = 0;
+  const said = { addon: false };
   for (const wave of schedule(todo, !!opts.between)) {
     const first = wave[0]![0]!;
     if (index > 0 && opts.between) await opts.between(first, index);
     const numbers = new Map<Step, number>();
     for (const step of wave.flat()) numbers.set(step, ++index);
     const heading = (step: Step): void => out.heading(opts.numbered ? `Step ${numbers.get(step)}/${total}: ${step.title}` : step.title);
-    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts, heading)));
+    const results = await Promise.allSettled(wave.map((chain) => runChain(chain, opts, heading, said)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -14,16 +14,17 @@
  */
 import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { ConflictError } from '../../../errors.js';
-import { mapLimited } from '../../../util/limited.js';
 import { runTool } from '../../../util/tool.js';
 import type { Action, Created, Step } from '../../host/actions.js';
 import { planContainersDown, storedContainers } from './containers.js';
 import { bridgeExternalIds, ensureOvsRunning, ovsInstalled, ovsRunning } from '../../host/ovs.js';
 import type { NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
-import { hostLinks, namedNamespaces, netnsInode, netnsInodesInUse, netnsLinks } from '../../host/state.js';
+import { inspectNamespaces, type LoopbackFacts } from '../../host/netns-ops.js';
+import { hostLinks, namedNamespaces, netnsInode, netnsInodesInUse } from '../../host/state.js';
 import { readJournal, removeJournal } from './journal.js';
 import { withLabLock } from './lock.js';
+import { profileMark } from '../../../util/profile.js';
 import { hostsMarker, linkMark, MARK_KEY } from './marks.js';
 
 function unique(created: readonly Created[], kind: Created['kind']): string[] {
@@ -102,18 +103,16 @@ function firstLine(path: string): string | undefined {
 type Verdict = 'ours' | 'gone' | 'foreign';
 
 /** A namespace: marked on its lo, or exactly as `ip netns add` made it and unused. */
-async function namespaceVerdict(lab: string, ns: string, inUse: ReadonlySet<number>): Promise<Verdict> {
-  const links = await netnsLinks(ns);
-  if (!links) return namedNamespaces().includes(ns) ? 'foreign' : 'gone';
-  const lo = links.find((l) => l.ifname === 'lo');
-  if (lo?.ifalias === linkMark(lab)) return 'ours';
-  const bare = links.length === 1 && lo && !lo.ifalias && !lo.flags?.includes('UP') && !lo.addr_info?.length;
+function namespaceVerdict(lab: string, ns: string, facts: LoopbackFacts | undefined, inUse: ReadonlySet<number>): Verdict {
+  if (!facts) return namedNamespaces().includes(ns) ? 'foreign' : 'gone';
+  if (facts.loAlias === linkMark(lab)) return 'ours';
+  const bare = facts.links === 1 && facts.loAlias === '' && !facts.loUp && facts.loAddresses === 0;
   const ino = netnsInode(ns);
   return bare && ino !== undefined && !inUse.has(ino) ? 'ours' : 'foreign';
 }
 
 /** /etc/netns/HOST: rm its hosts file if it is the lab's, and the directory if nothing else is in it. */
-function etcNetnsVerdict(lab: string, host: string): { verdict: Verdict; argv?: string[] } {
+function etcNetnsVerdict(lab: string, host: string): { verdict: Verdict; targets?: string[] } {
   const dir = `/etc/netns/${host}`;
   const st = lstatSync(dir, { throwIfNoEntry: false });
   if (!st) return { verdict: 'gone' };
@@ -123,7 +122,7 @@ function etcNetnsVerdict(lab: string, host: string): { verdict: Verdict; argv?: 
   if (hasHosts && (!lstatSync(`${dir}/hosts`).isFile() || firstLine(`${dir}/hosts`) !== hostsMarker(lab))) return { verdict: 'foreign' };
   // rm -d removes the directory only when empty, after the file before it: never recursive
   const targets = [...(hasHosts ? [`${dir}/hosts`] : []), ...(entries.every((e) => e === 'hosts') ? [dir] : [])];
-  return { verdict: 'ours', argv: ['rm', '-f', '-d', '--', ...targets] };
+  return { verdict: 'ours', targets };
 }
 
 export interface DownPlan {
@@ -167,22 +166,29 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
 
   const present = new Set(namedNamespaces());
   const wantNs = unique(created, 'netns').filter((n) => present.has(n));
-  // read before the first `ip -n NS` below: each of those runs inside the namespace it reads,
-  // and would make it look used
+  // read before the namespaces are inspected: the child that reads them is inside each in
+  // turn, and would make it look used
   const used = wantNs.length ? netnsInodesInUse() : new Set<number>();
-  const verdicts = await mapLimited(wantNs, 16, (n) => namespaceVerdict(lab, n, used));
+  const facts = await inspectNamespaces(wantNs);
+  const verdicts = wantNs.map((n, i) => namespaceVerdict(lab, n, facts[i], used));
   const namespaces: Action[] = [];
   wantNs.forEach((n, i) => {
     if (verdicts[i] === 'ours') namespaces.push({ kind: 'ip', what: `remove namespace ${n}`, args: ['netns', 'del', n] });
     else if (verdicts[i] === 'foreign') foreign.push({ kind: 'netns', name: n });
   });
 
-  const names: Action[] = [];
+  // one rm for all of them (a file before its directory): an rm per host was 200 processes
+  const targets: string[] = [];
+  const named: string[] = [];
   for (const h of unique(created, 'etc-netns')) {
     const v = etcNetnsVerdict(lab, h);
     if (v.verdict === 'foreign') foreign.push({ kind: 'etc-netns', name: h });
-    else if (v.argv) names.push({ kind: 'exec', what: `remove ${h}'s host names`, argv: v.argv });
+    else if (v.targets) {
+      targets.push(...v.targets);
+      named.push(h);
+    }
   }
+  const names: Action[] = targets.length ? [{ kind: 'exec', what: `remove the host names of ${named.length === 1 ? named[0] : `${named.length} hosts`}`, argv: ['rm', '-f', '-d', '--', ...targets] }] : [];
   return {
     steps: [
       { title: 'Remove the container nodes', actions: containers.actions },
@@ -198,6 +204,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
 /** Remove what the lab made; returns the entries left alone (not the lab's). */
 export async function teardown(lab: string, created: readonly Created[], out: NetOutput): Promise<Created[]> {
   const plan = await planDown(lab, created);
+  profileMark('net down: planned');
   await runSteps(plan.steps, { out });
   return plan.foreign;
 }

@@ -21,6 +21,7 @@ import { checkPlan, effectiveKind, needsNetem, planUp, type OvsMode, type PlanEn
 import { localTunnels } from './placement.js';
 import type { Topology } from './schema.js';
 import { checkTunnelsHere } from './tunnel-check.js';
+import { profileMark } from '../../../util/profile.js';
 
 export interface UpOptions {
   out: NetOutput;
@@ -126,6 +127,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
     if (sig) throw new InterruptedError(sig);
   };
   // Everything that can be known without changing the machine, before anything is changed.
+  profileMark('net up: topology read');
   await checkContainerNodes(topo, opts.file ?? topo.name);
   const ovs = await detectOvs(topo, out);
   const env: PlanEnv = { ovs: ovs.mode, etcNetnsExisting: new Set() };
@@ -146,6 +148,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
   await checkClashes(topo, ovs.bridges);
   env.etcNetnsExisting = new Set(topo.hosts.filter((h) => existsSync(`/etc/netns/${h.name}`)).map((h) => h.name));
   checkpoint();
+  profileMark('net up: checked');
 
   const journal = new JournalWriter(topo.name, topo.hash, opts.file, topo.part?.machine);
   const created: Created[] = [];
@@ -179,5 +182,6 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
     throw err;
   }
   journal.complete();
+  profileMark('net up: built');
   return { changed: true, env, steps };
 }

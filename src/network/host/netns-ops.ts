@@ -1,0 +1,183 @@
+/**
+ * A lab's per-namespace steps without an `ip` process per namespace. Each `ip -n NS -batch -`
+ * costs a spawn plus iproute2's netns_switch (setns, a private mount namespace, a fresh sysfs)
+ * for a few netlink requests; for a 200-host lab that was ~400 processes and most of `net up`.
+ * The addon's netnsApply (native/src/netns-many.c) forks one C child that setns's into each
+ * namespace in turn and sends the same rtnetlink requests.
+ *
+ * Only the forms below are taken; anything else (tc, another ip form) stays with `ip`. The
+ * action is explained as the `ip -n NS ...` line it is (actions.ts equivalent), and that line is
+ * built from the same args this module translates, so what is shown is what is done.
+ */
+import { availableParallelism } from 'node:os';
+import { CommandError } from '../../errors.js';
+import { isValidName } from '../../names.js';
+import { native } from '../../native/index.js';
+import { equivalent, type ExecAction, type IpAction } from './actions.js';
+import { NETNS_DIR } from './state.js';
+
+/** One operation in a namespace, as netns-many.c reads it. */
+export type NetnsOp =
+  | { op: 'up'; dev: string }
+  | { op: 'alias'; dev: string; text: string }
+  | { op: 'addr'; dev: string; cidr: string }
+  | { op: 'route'; to: string; via?: string; dev?: string }
+  | { op: 'sysctl'; key: string; value: string };
+
+/** An action the addon can do in its namespace. */
+export type NetnsAction = (IpAction | ExecAction) & { ns: string };
+
+const CIDR = /^([0-9.]+|[0-9a-fA-F:.]+)(\/\d{1,3})?$/;
+const SYSCTL_KEY = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$/;
+const plain = (s: string): boolean => !s.includes('\0') && s.length > 0;
+
+/** The addon's operations for an action, or undefined when `ip` (or the tool) must run it. */
+export function netnsOps(a: IpAction | ExecAction | { kind: string; ns?: string }): NetnsOp[] | undefined {
+  if (!a.ns || !isValidName('network namespace', a.ns)) return undefined;
+  if (a.kind === 'ip') return ipOp((a as IpAction).args);
+  if (a.kind === 'exec') return sysctlOps((a as ExecAction).argv);
+  return undefined;
+}
+
+function ipOp(args: readonly string[]): NetnsOp[] | undefined {
+  if (!args.every(plain)) return undefined;
+  const [obj, verb, ...rest] = args;
+  if (obj === 'link' && verb === 'set' && rest.length === 2 && rest[1] === 'up' && isValidName('interface', rest[0]!)) {
+    return [{ op: 'up', dev: rest[0]! }];
+  }
+  if (obj === 'link' && verb === 'set' && rest.length === 3 && rest[1] === 'alias' && isValidName('interface', rest[0]!)) {
+    return [{ op: 'alias', dev: rest[0]!, text: rest[2]! }];
+  }
+  if (obj === 'addr' && verb === 'add' && rest.length === 3 && rest[1] === 'dev' && CIDR.test(rest[0]!) && isValidName('interface', rest[2]!)) {
+    return [{ op: 'addr', cidr: rest[0]!, dev: rest[2]! }];
+  }
+  if (obj === 'route' && verb === 'add' && rest.length >= 1) {
+    const [to, ...opts] = rest;
+    if (to !== 'default' && !CIDR.test(to!)) return undefined;
+    const route: NetnsOp & { op: 'route' } = { op: 'route', to: to! };
+    for (let i = 0; i < opts.length; i += 2) {
+      const [key, value] = [opts[i], opts[i + 1]];
+      if (value === undefined) return undefined;
+      if (key === 'via' && !route.via && CIDR.test(value) && !value.includes('/')) route.via = value;
+      else if (key === 'dev' && !route.dev && isValidName('interface', value)) route.dev = value;
+      else return undefined;
+    }
+    return [route];
+  }
+  return undefined;
+}
+
+/** `sysctl -q -w K=V ...` (what plan.ts runs in a lab host) */
+function sysctlOps(argv: readonly string[]): NetnsOp[] | undefined {
+  const [tool, q, w, ...kv] = argv;
+  if (tool !== 'sysctl' || q !== '-q' || w !== '-w' || kv.length === 0) return undefined;
+  const ops: NetnsOp[] = [];
+  for (const pair of kv) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (eq < 0 || !SYSCTL_KEY.test(key) || value.includes('\0')) return undefined;
+    ops.push({ op: 'sysctl', key, value });
+  }
+  return ops;
+}
+
+const fields = (op: NetnsOp): string[] => {
+  switch (op.op) {
+    case 'up':
+      return ['up', op.dev];
+    case 'alias':
+      return ['alias', op.dev, op.text];
+    case 'addr':
+      return ['addr', op.dev, op.cidr];
+    case 'route':
+      return ['route', op.to, op.via ?? '', op.dev ?? ''];
+    case 'sysctl':
+      return ['sysctl', op.key, op.value];
+  }
+};
+
+/** The program netnsApply runs: NUL-terminated fields, a `netns PATH` record before each namespace's ops. */
+export function encodeProgram(jobs: readonly { path: string; ops: readonly NetnsOp[] }[]): Buffer {
+  const out: string[] = [];
+  for (const j of jobs) out.push('netns', j.path, ...j.ops.flatMap(fields));
+  return Buffer.from(out.map((f) => `${f}\0`).join(''), 'utf8');
+}
+
+/** Namespaces in order of first appearance, each with its actions in order. */
+function byNamespace(actions: readonly NetnsAction[]): [string, NetnsAction[]][] {
+  const map = new Map<string, NetnsAction[]>();
+  for (const a of actions) {
+    let list = map.get(a.ns);
+    if (!list) map.set(a.ns, (list = []));
+    list.push(a);
+  }
+  return [...map];
+}
+
+/** Split namespaces into at most n runs of about equal size, in order. */
+export function chunks<T>(items: readonly T[], n: number): T[][] {
+  const size = Math.ceil(items.length / Math.max(1, n));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface NetnsApplyError extends Error {
+  op?: number;
+  reason?: string;
+}
+
+/**
+ * Run actions netnsOps accepts: namespaces in order within a child, one child per CPU (two at
+ * most: the requests take rtnl, one lock for the whole machine). A failure names the `ip`
+ * line of the action it came from, with what `ip` would have said.
+ */
+export async function runInNamespaces(actions: readonly NetnsAction[]): Promise<void> {
+  if (actions.length === 0) return;
+  const workers = Math.min(2, availableParallelism());
+  const results = await Promise.allSettled(
+    chunks(byNamespace(actions), workers).map(async (part) => {
+      const owner: NetnsAction[] = [];
+      const jobs = part.map(([ns, list]) => ({
+        path: `${NETNS_DIR}/${ns}`,
+        ops: list.flatMap((a) => {
+          const ops = netnsOps(a)!;
+          for (let i = 0; i < ops.length; i++) owner.push(a);
+          return ops;
+        }),
+      }));
+      try {
+        await native().netnsApply(encodeProgram(jobs));
+      } catch (err) {
+        const e = err as NetnsApplyError;
+        // op: the failed operation; a namespace that could not be entered reports its first one
+        const failed = (e.op !== undefined && e.op >= 0 ? owner[e.op] : undefined) ?? owner[0]!;
+        throw new CommandError(equivalent(failed), e.reason ?? e.message);
+      }
+    }),
+  );
+  // every child has finished before anyone rolls back what they made
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** What `net down` asks of a namespace before it removes it (down.ts namespaceVerdict). */
+export interface LoopbackFacts {
+  /** links in the namespace */
+  links: number;
+  loUp: boolean;
+  /** lo's alias ('' when it has none) */
+  loAlias: string;
+  loAddresses: number;
+}
+
+/**
+ * Each named namespace's loopback facts, one C child for all of them (an `ip -n NS -d -j addr
+ * show` each was 200 processes for a 200-host lab); undefined for one that cannot be read.
+ */
+export async function inspectNamespaces(names: readonly string[]): Promise<(LoopbackFacts | undefined)[]> {
+  if (names.length === 0) return [];
+  const answers = await native().netnsInspect(names.map((n) => `${NETNS_DIR}/${n}`));
+  return answers.map((a) => ('errno' in a ? undefined : a));
+}
