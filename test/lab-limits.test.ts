@@ -178,11 +178,13 @@ describe('net up: counts, ranges and references, before the first step', () => {
 
 describe('net down / net status: the name, and a journal that is not trusted', () => {
   it('net down and net status refuse a name that is a path, or too long', async () => {
-    const bad = 'invalid lab name "../../x": 1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit';
+    // a path that names no directory (one that does is a saved lab: net down DIR)
+    const path = `../../${P}-no-such-dir`;
+    const bad = `invalid lab name "${path}": 1-64 of A-Z a-z 0-9 _ . -, starting with a letter or digit`;
     const long = `invalid lab name "${'a'.repeat(40)}…": longer than 64 characters`;
     await refused(
-      { args: ['net', 'down', '../../x'], message: bad },
-      { args: ['net', 'status', '../../x'], message: bad },
+      { args: ['net', 'down', path], message: bad },
+      { args: ['net', 'status', path], message: bad },
       { args: ['net', 'down', 'a'.repeat(65)], message: long },
       { args: ['net', 'status', 'a'.repeat(65)], message: long },
     );
