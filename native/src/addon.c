@@ -26,9 +26,9 @@
 
 /* The one way every Node-API function reports a failed step: an Error with .step and .errno
  * (src/native/index.ts isStepError), as the child reports a step name plus errno. */
-napi_value ctr_js_throw_step(napi_env env, const char *step, int err) {
-  char msg[CTR_MAX_STEP + 128];
-  snprintf(msg, sizeof msg, "%s: %s", step, strerror(err));
+napi_value ctr_js_step_error(napi_env env, const char *step, int err, const char *reason) {
+  char msg[CTR_MAX_STEP + 300];
+  snprintf(msg, sizeof msg, "%s: %s", step, reason ? reason : strerror(err));
   napi_value m, e, s, code;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
   napi_create_error(env, NULL, m, &e);
@@ -36,7 +36,11 @@ napi_value ctr_js_throw_step(napi_env env, const char *step, int err) {
   napi_set_named_property(env, e, "step", s);
   napi_create_int32(env, err, &code);
   napi_set_named_property(env, e, "errno", code);
-  napi_throw(env, e);
+  return e;
+}
+
+napi_value ctr_js_throw_step(napi_env env, const char *step, int err) {
+  napi_throw(env, ctr_js_step_error(env, step, err, NULL));
   return NULL;
 }
 

@@ -8,6 +8,9 @@
 #include <node_api.h>
 
 /* throws an Error with .step and .errno; returns NULL for the caller to return */
+/* The Error every addon failure is: "STEP: REASON" (strerror(err) when reason is NULL), with
+ * .step and .errno; ctr_js_throw_step throws it, async work rejects with it. */
+napi_value ctr_js_step_error(napi_env env, const char *step, int err, const char *reason);
 napi_value ctr_js_throw_step(napi_env env, const char *step, int err);
 
 napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info);

@@ -367,15 +367,7 @@ static void nsm_complete(napi_env env, napi_status status, void *data) {
     napi_get_undefined(env, &u);
     napi_resolve_deferred(env, j->deferred, u);
   } else {
-    char msg[CTR_MAX_STEP + 300];
-    snprintf(msg, sizeof msg, "%s: %s", j->rep.step, j->rep.reason);
-    napi_value m, e, v;
-    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-    napi_create_error(env, NULL, m, &e);
-    napi_create_string_utf8(env, j->rep.step, NAPI_AUTO_LENGTH, &v);
-    napi_set_named_property(env, e, "step", v);
-    napi_create_int32(env, j->rep.err, &v);
-    napi_set_named_property(env, e, "errno", v);
+    napi_value e = ctr_js_step_error(env, j->rep.step, j->rep.err, j->rep.reason), v;
     napi_create_int32(env, j->rep.op, &v);
     napi_set_named_property(env, e, "op", v);
     napi_create_string_utf8(env, j->rep.reason, NAPI_AUTO_LENGTH, &v);

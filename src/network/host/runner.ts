@@ -68,13 +68,10 @@ async function runGroup(group: Action[]): Promise<void> {
  */
 function groups(actions: readonly Action[]): Action[][] {
   const out: Action[][] = [];
-  let lastRunner: Runner | undefined;
   for (const a of actions) {
     const cur = out[out.length - 1];
     const last = cur?.[cur.length - 1];
-    const runner = runnerOf(a);
-    const sameKind = last && lastRunner === runner;
-    lastRunner = runner;
+    const sameKind = last && runnerOf(last) === runnerOf(a);
     const orderBreak = sameKind && (a.kind === 'ip' || a.kind === 'tc') && !('ns' in a && a.ns) && 'ns' in last && !!last.ns;
     if (cur && sameKind && !orderBreak) cur.push(a);
     else out.push([a]);
