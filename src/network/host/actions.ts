@@ -81,3 +81,16 @@ export interface Step {
    */
   concurrent?: boolean;
 }
+
+/** Actions grouped by the namespace they run in ('' for the host's), each group in order, the
+ * namespaces in order of first appearance: the ip batches and the addon's children alike. */
+export function byNamespace<A extends { ns?: string }>(actions: readonly A[]): Map<string, A[]> {
+  const map = new Map<string, A[]>();
+  for (const a of actions) {
+    const key = a.ns ?? '';
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    list.push(a);
+  }
+  return map;
+}

@@ -4,7 +4,7 @@
  * namespaces run in parallel. A failing line is mapped back to the action that produced it.
  */
 import { CommandError } from '../../errors.js';
-import { equivalent, type IpAction, type TcAction } from './actions.js';
+import { byNamespace, equivalent, type IpAction, type TcAction } from './actions.js';
 import { runTool } from '../../util/tool.js';
 import { quoteArg } from '../../util/shell.js';
 
@@ -35,13 +35,7 @@ export async function runBatch(tool: 'ip' | 'tc', ns: string | undefined, action
 
 /** Run a mixed list of ip (or tc) actions: grouped by namespace, namespaces in parallel. */
 export async function runBatches(tool: 'ip' | 'tc', actions: readonly BatchAction[]): Promise<void> {
-  const byNs = new Map<string, BatchAction[]>();
-  for (const a of actions) {
-    const key = a.ns ?? '';
-    let list = byNs.get(key);
-    if (!list) byNs.set(key, (list = []));
-    list.push(a);
-  }
+  const byNs = byNamespace(actions);
   // The host's commands go first: they create what the namespaces' commands then configure.
   const host = byNs.get('');
   if (host) await runBatch(tool, undefined, host);

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { CommandError } from '../../errors.js';
 import { isValidName } from '../../names.js';
 import { native } from '../../native/index.js';
-import { equivalent, type ExecAction, type IpAction } from './actions.js';
+import { byNamespace, equivalent, type ExecAction, type IpAction } from './actions.js';
 import { NETNS_DIR } from './state.js';
 
 /** One operation in a namespace, as netns-many.c reads it. */
@@ -104,17 +104,6 @@ export function encodeProgram(jobs: readonly { path: string; ops: readonly Netns
   return Buffer.from(out.map((f) => `${f}\0`).join(''), 'utf8');
 }
 
-/** Namespaces in order of first appearance, each with its actions in order. */
-function byNamespace(actions: readonly NetnsAction[]): [string, NetnsAction[]][] {
-  const map = new Map<string, NetnsAction[]>();
-  for (const a of actions) {
-    let list = map.get(a.ns);
-    if (!list) map.set(a.ns, (list = []));
-    list.push(a);
-  }
-  return [...map];
-}
-
 /** Split namespaces into at most n runs of about equal size, in order. */
 export function chunks<T>(items: readonly T[], n: number): T[][] {
   const size = Math.ceil(items.length / Math.max(1, n));
@@ -137,7 +126,7 @@ export async function runInNamespaces(actions: readonly NetnsAction[]): Promise<
   if (actions.length === 0) return;
   const workers = Math.min(2, availableParallelism());
   const results = await Promise.allSettled(
-    chunks(byNamespace(actions), workers).map(async (part) => {
+    chunks([...byNamespace(actions)], workers).map(async (part) => {
       const owner: NetnsAction[] = [];
       const jobs = part.map(([ns, list]) => ({
         path: `${NETNS_DIR}/${ns}`,
