@@ -5,7 +5,7 @@
  * (Node 20's zlib has neither).
  */
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { streamTool } from '../util/tool.js';
 
@@ -68,17 +68,3 @@ export function decompress(fd: number, compression: Compression): Decompressed {
   };
 }
 
-/** A pass-through that hands each chunk's size to `count` first; a throw there fails the stream. */
-export function meter(count: (bytes: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      try {
-        count(chunk.length);
-      } catch (err) {
-        cb(err as Error);
-        return;
-      }
-      cb(null, chunk);
-    },
-  });
-}

@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { CommandError, MinictrError } from '../errors.js';
 import { streamTool, TAR_NOISE } from '../util/tool.js';
 import type { Explainer } from '../util/explain.js';
-import { decompress, decompressShell, meter, type Compression } from './decompress.js';
+import { decompress, decompressShell, type Compression } from './decompress.js';
+import { meter } from './meter.js';
 
 export function tarExtractArgs(dir: string): string[] {
   return [

@@ -15,12 +15,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Explainer } from '../util/explain.js';
 import { runTool } from '../util/tool.js';
 import { archiveChanges } from './commit.js';
+import { digestMeter } from './meter.js';
 import { layerDir } from './store.js';
 import { readSplit, SplitMismatchError, splitSize, splitStream } from './tar-split.js';
 import { overlayChanges } from './whiteout.js';
@@ -78,15 +79,7 @@ export async function layerSource(digest: string, scratch: string, explain: Expl
 
 /** gzip the layer's tar into `out`: the blob a registry gets. */
 export async function gzipLayer(src: LayerSource, out: string): Promise<{ digest: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  await pipeline(Readable.from(src.chunks()), createGzip(), meter, createWriteStream(out, { mode: 0o600 }));
-  return { digest: `sha256:${hash.digest('hex')}`, size };
+  const meter = digestMeter();
+  await pipeline(Readable.from(src.chunks()), createGzip(), meter.stream, createWriteStream(out, { mode: 0o600 }));
+  return { digest: meter.digest(), size: meter.size };
 }

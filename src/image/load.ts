@@ -14,11 +14,10 @@
  *  3. each layer: prepareLayer (tar-check.ts + GNU tar, as pull), into temp dirs;
  * and only then the images are committed to the store. Any failure: one line, nothing stored.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { MinictrError, UsageError } from '../errors.js';
@@ -32,6 +31,7 @@ import { historyOf, imageConfigOf, parseConfig } from './pull.js';
 import { parseReference, tagKey } from './reference.js';
 import { commitImage, layerExists, type ImageRecord, type PreparedLayer } from './store.js';
 import { CorruptTarError, TarEntryChecker, UnsafeTarError } from './tar-check.js';
+import { digestMeter } from './meter.js';
 
 export interface LoadOptions {
   /** the archive; undefined: stdin (not a terminal) */
@@ -89,18 +89,10 @@ async function unpack(input: Readable, dir: string, display: string, budget: Unp
         links.set(name, resolved);
       } else if (header.type === 'file' || header.type === 'contiguous-file') {
         const file = join(dir, `m${n}`);
-        const hash = createHash('sha256');
-        let size = 0;
-        const meter = new Transform({
-          transform(chunk: Buffer, _e, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            cb(null, chunk);
-          },
-        });
-        pipeline(body, meter, createWriteStream(file, { mode: 0o600 })).then(
+        const meter = digestMeter();
+        pipeline(body, meter.stream, createWriteStream(file, { mode: 0o600 })).then(
           () => {
-            files.set(name, { file, size, digest: `sha256:${hash.digest('hex')}` });
+            files.set(name, { file, size: meter.size, digest: meter.digest() });
             next();
           },
           (err: Error) => fail(err),

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { MinictrError, NotFoundError } from '../errors.js';
@@ -25,6 +25,7 @@ import { shellLine } from '../util/shell.js';
 import { DEFAULT_REGISTRY } from './reference.js';
 import { DigestMismatchError } from './layer.js';
 import { MANIFEST_ACCEPT, type Descriptor } from './manifest.js';
+import { digestMeter } from './meter.js';
 
 /** The registry could not be reached, or answered something that is not the API. */
 
@@ -526,30 +527,20 @@ export class RegistryClient {
     const short = desc.digest.slice(7, 19);
     const res = await this.get(`blobs/${desc.digest}`, undefined, false, `download layer ${short} (${desc.size} bytes) and check its sha256 as it arrives`, ['-o', file]);
     if (!res.ok || !res.body) throw await this.failure(res, `layer ${desc.digest}`);
-    const hash = createHash('sha256');
-    let done = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        done += chunk.length;
-        if (done > desc.size) {
-          cb(new DigestMismatchError(`layer ${short}: the registry sent more than the ${desc.size} bytes the manifest says`));
-          return;
-        }
-        hash.update(chunk);
-        onBytes(done);
-        cb(null, chunk);
-      },
+    const meter = digestMeter((done) => {
+      if (done > desc.size) throw new DigestMismatchError(`layer ${short}: the registry sent more than the ${desc.size} bytes the manifest says`);
+      onBytes(done);
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter, createWriteStream(file, { mode: 0o600 }));
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter.stream, createWriteStream(file, { mode: 0o600 }));
     } catch (err) {
       if (err instanceof MinictrError || this.opts.signal?.aborted) throw err;
-      throw new RegistryError(`layer ${short}: the download was cut short after ${done} of ${desc.size} bytes (${networkReason(err)})`);
+      throw new RegistryError(`layer ${short}: the download was cut short after ${meter.size} of ${desc.size} bytes (${networkReason(err)})`);
     }
-    if (done !== desc.size) {
-      throw new DigestMismatchError(`layer ${short}: got ${done} of ${desc.size} bytes (truncated download)`);
+    if (meter.size !== desc.size) {
+      throw new DigestMismatchError(`layer ${short}: got ${meter.size} of ${desc.size} bytes (truncated download)`);
     }
-    const digest = `sha256:${hash.digest('hex')}`;
+    const digest = meter.digest();
     if (digest !== desc.digest) {
       throw new DigestMismatchError(`layer ${short}: the downloaded data has digest ${digest}, expected ${desc.digest} (corrupted blob)`);
     }

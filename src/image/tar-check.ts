@@ -19,13 +19,12 @@
  *
  * The same pass computes the layer digest: sha256 of the uncompressed tar stream.
  */
-import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream, { type Header } from 'tar-stream';
 import { MinictrError } from '../errors.js';
-import { decompress, meter, type Compression } from './decompress.js';
+import { decompress, type Compression } from './decompress.js';
+import { digestMeter } from './meter.js';
 import type { UnpackBudget } from './limits.js';
 
 export type { Compression } from './decompress.js';
@@ -208,7 +207,6 @@ function corruptMessage(err: Error): string {
  */
 export async function scanTarball(fh: FileHandle, compression: Compression, display: string, budget: UnpackBudget, tap?: (chunk: Buffer) => void): Promise<TarScan> {
   const checker = new TarEntryChecker();
-  const hash = createHash('sha256');
   let tarBytes = 0;
   /** the first reason to refuse the archive (unsafe, or over a limit); the parse error it causes is only its echo */
   let refused: Error | undefined;
@@ -236,26 +234,20 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
     body.resume();
   });
 
-  const counter = meter((n) => {
-    tarBytes += n;
+  const hasher = digestMeter((size, chunk) => {
+    tarBytes = size;
     try {
-      budget.addBytes(n);
+      budget.addBytes(chunk.length);
     } catch (err) {
       refused ??= err as Error;
       throw err;
     }
-  });
-  const hasher = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      tap?.(chunk);
-      cb(null, chunk);
-    },
+    tap?.(chunk);
   });
   const input = decompress(fh.fd, compression);
   let decompressFailure: string | undefined;
   try {
-    const parsed = await pipeline(input.output, counter, hasher, extract).then(
+    const parsed = await pipeline(input.output, hasher.stream, extract).then(
       () => undefined,
       (err: unknown) => err as Error,
     );
@@ -274,6 +266,6 @@ export async function scanTarball(fh: FileHandle, compression: Compression, disp
   if (refused) throw refused;
   if (decompressFailure) throw new CorruptTarError(`${display} is not a valid tarball: ${decompressFailure}`);
   if (checker.entries === 0) throw new CorruptTarError(`${display} is not a valid tarball: it has no entries`);
-  return { digest: `sha256:${hash.digest('hex')}`, tarBytes, size: checker.size, entries: checker.entries, whiteouts: checker.whiteouts };
+  return { digest: hasher.digest(), tarBytes, size: checker.size, entries: checker.entries, whiteouts: checker.whiteouts };
 }
 
