@@ -35,11 +35,12 @@ export const files = {
   cpuUsage: unified ? inside('cpu', 'cpu.stat') : inside('cpuacct', 'cpuacct.usage'),
 };
 
-/** Every directory named after the container id below any cgroup hierarchy on the host. */
-export function hostCgroupDirs(id: string): string[] {
+/** Every cgroup directory below `top` (at most `maxDepth` levels down) whose name is one of names. */
+export function cgroupDirsNamed(names: Iterable<string>, top = '/sys/fs/cgroup', maxDepth = 4): string[] {
+  const wanted = new Set(names);
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
-    if (depth > 3) return;
+    if (depth > maxDepth) return;
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -49,12 +50,17 @@ export function hostCgroupDirs(id: string): string[] {
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = join(dir, e.name);
-      if (e.name === id) out.push(p);
-      else walk(p, depth + 1);
+      if (wanted.has(e.name)) out.push(p);
+      walk(p, depth + 1);
     }
   };
-  walk('/sys/fs/cgroup', 0);
+  walk(top, 0);
   return out;
+}
+
+/** Every directory named after the container id below any cgroup hierarchy on the host. */
+export function hostCgroupDirs(id: string): string[] {
+  return cgroupDirsNamed([id]);
 }
 
 /** A real fork bomb (every process forks forever and ignores failures), built static so it

@@ -22,6 +22,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findStaticBusybox } from '../../src/image/busybox.js';
+import { cgroupDirsNamed } from './cgroup.js';
 import { uniq } from './cli.js';
 import { testBase } from './image-fixtures.js';
 
@@ -93,26 +94,10 @@ export async function unmountUnder(dir: string): Promise<string[]> {
 
 /** Every cgroup directory below minictr-oci/ (in any hierarchy) whose name is one of names. */
 export function ociCgroupDirs(names: string[]): string[] {
-  const wanted = new Set(names);
   const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 4) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = join(dir, e.name);
-      if (wanted.has(e.name)) out.push(p);
-      walk(p, depth + 1);
-    }
-  };
   // /sys/fs/cgroup/minictr-oci (v2), /sys/fs/cgroup/<controller>/minictr-oci (v1, hybrid)
   const tops = [join('/sys/fs/cgroup', 'minictr-oci'), ...safeReaddir('/sys/fs/cgroup').map((c) => join('/sys/fs/cgroup', c, 'minictr-oci'))];
-  for (const t of tops) if (existsSync(t)) walk(t, 0);
+  for (const t of tops) if (existsSync(t)) out.push(...cgroupDirsNamed(names, t, 4));
   return out.sort();
 }
 
