@@ -164,6 +164,10 @@ void ctr_send_msg(const struct ctr_msg *m, int fd_to_pass);
 /* syscalls.c: raw syscalls glibc may lack */
 long ctr_clone3(int flags, int cgroup_fd);
 int ctr_pivot_root(const char *new_root, const char *put_old);
+/* this thread's ids, by the raw system calls (no glibc __nptl_setxid: syscalls.c) */
+int ctr_setresuid(uid_t uid);
+int ctr_setresgid(gid_t gid);
+int ctr_setgroups(size_t n, const gid_t *groups);
 int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
 int ctr_bind_fd(int fd, const char *target);
