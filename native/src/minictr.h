@@ -113,6 +113,8 @@ struct ctr_config {
   char *net_gateway;       /* "10.88.0.1" */
   int die_with_parent;
   int cgroup_fd;           /* >= 0: clone3(CLONE_INTO_CGROUP) into it */
+  char **cgroup_tasks;     /* v1 `tasks` files the child writes "0" to, to join (child.c) */
+  size_t n_cgroup_tasks;
   int init_fd;             /* sealed memfd holding minictr-init: PID 1, or (--exec) the trampoline to the command */
   int exec_fifo_fd;        /* >= 0 (O_PATH): report ready, then block opening it until `start` reads */
   struct ctr_hook *create_hooks; size_t n_create_hooks; /* OCI createContainer: before pivot_root */

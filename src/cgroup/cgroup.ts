@@ -4,8 +4,10 @@
  * containers; it only insists that a name lies below a minictr-owned top (OWNED_TOPS):
  * minictr never writes into cgroups it did not make. A cgroup is created and limited before
  * the process that will live in it exists: on a cgroup2 hierarchy that process is cloned
- * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written to each
- * controller's cgroup.procs while it still waits for the parent's "go".
+ * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies the child writes "0" to
+ * each controller's `tasks` as its first step after the parent's "go" (native/src/child.c),
+ * or, when host-side hooks must see it placed first, the parent writes its pid to each
+ * controller's cgroup.procs while it still waits.
  */
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,8 +34,12 @@ export interface Cgroup {
   readonly paths: CgroupPaths;
   /** open fd of v2Path for clone3(CLONE_INTO_CGROUP), or -1 */
   readonly cloneFd: number;
-  /** place a process: the v1 hierarchies always, cgroup2 when clone3 could not */
-  attach(pid: number, clonedInto: boolean): void;
+  /** v1 `tasks` files a single-threaded child writes "0" to, to join itself (cheaper than
+   * the parent writing its pid: no global threadgroup lock, native/src/child.c) */
+  readonly childTasksFiles: string[];
+  /** place a process: cgroup2 when clone3 could not; the v1 hierarchies unless the child
+   * joins them itself (childJoinsV1: childTasksFiles went into its spawn record) */
+  attach(pid: number, clonedInto: boolean, childJoinsV1: boolean): void;
   /** cgroup.procs files a process must be written to, to join (for `enter` without clone3) */
   procsFiles(): string[];
   /** close cloneFd once the container is started */
@@ -149,9 +155,10 @@ export function createCgroup(name: string, explain: Explainer, opts: CreateOptio
     get cloneFd() {
       return cloneFd;
     },
-    attach(pid, clonedInto) {
+    childTasksFiles: v1Dirs(p).map((d) => join(d, 'tasks')),
+    attach(pid, clonedInto, childJoinsV1) {
       if (p.v2 && !clonedInto) writeCgroupFile(join(p.v2, 'cgroup.procs'), String(pid), explain, 'move the process into its cgroup');
-      for (const d of v1Dirs(p)) writeCgroupFile(join(d, 'cgroup.procs'), String(pid), explain, 'move the process into its v1 cgroup (before it is released)');
+      if (!childJoinsV1) for (const d of v1Dirs(p)) writeCgroupFile(join(d, 'cgroup.procs'), String(pid), explain, 'move the process into its v1 cgroup (before it is released)');
     },
     procsFiles() {
       return p.dirs.map((d) => join(d, 'cgroup.procs'));
