@@ -147,6 +147,38 @@ describe('minictr view', () => {
     expect(await leftovers(p)).toEqual([]);
   });
 
+  it('shows a change inside a namespace the host has no nsid for (its events never reach the host)', async () => {
+    const ns = uniq('vwn', 6);
+    const page = await browser!.newPage();
+    try {
+      await sh('ip', ['netns', 'add', ns]);
+      await page.goto(view!.url);
+      await item(page, `ns:${ns}`).waitFor({ timeout: 20_000 });
+      await item(page, `ns:${ns}`).click();
+      const details = page.locator('#details');
+      await expect.poll(() => details.innerText()).toContain('(namespace)');
+      // nothing in it crosses to the host: the host numbers it not, and the view must not make it
+      const listId = async (): Promise<string> => (await sh('ip', ['netns', 'list-id'])).stdout;
+      expect(await listId()).not.toContain(ns);
+      await sh('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
+      await sh('ip', ['-n', ns, 'addr', 'add', '10.78.3.1/24', 'dev', 'a0']);
+      const made = Date.now();
+      await expect.poll(() => details.innerText(), { timeout: 2500, interval: 50 }).toContain('a0 10.78.3.1/24');
+      const seenAfter = Date.now() - made;
+      // the address as the namespace itself has it, and still no nsid: the view changed nothing
+      expect((await sh('ip', ['-n', ns, '-br', 'addr', 'show', 'a0'])).stdout).toContain('10.78.3.1/24');
+      expect(await listId()).not.toContain(ns);
+      expect(seenAfter).toBeLessThan(2500);
+      // deleted: the view's socket in it must not keep it (and its veth pair) alive
+      await sh('ip', ['netns', 'del', ns]);
+      await expect.poll(() => item(page, `ns:${ns}`).getAttribute('data-state'), { timeout: 2500 }).toBe('gone');
+    } finally {
+      await page.close();
+      await sh('ip', ['netns', 'del', ns]);
+    }
+    expect(await leftovers(ns)).toEqual([]);
+  });
+
   it('shows a container with its namespaces as the kernel has them, its limit and its usage', async () => {
     const name = uniq('vwc', 6);
     const page = await browser!.newPage();

@@ -1,10 +1,10 @@
 /**
- * The live view's pure parts: who may read it (guard.ts), what an `ip monitor` line names,
+ * The live view's pure parts: who may read it (guard.ts), what a minictr-netwatch line names,
  * what appeared or went, and how each object says it was made (describe.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { allowedHosts, checkListen, checkRequest, cookieToken } from '../../src/view/guard.js';
-import { parseMonitorLine } from '../../src/view/watch.js';
+import { netnsPath, parseNetwatchLine } from '../../src/view/watch.js';
 import { diffIds, edgeId, placeGraph } from '../../src/view/model.js';
 import { describeAll, describePlanned, usageDetails, type ContainerFacts, type LabFacts } from '../../src/view/describe.js';
 import { parsePort } from '../../src/view/run.js';
@@ -60,10 +60,19 @@ describe('view guard', () => {
 });
 
 describe('view changes', () => {
-  it('reads which namespace an ip monitor line is from', () => {
-    expect(parseMonitorLine('[nsid current]64: vwtA@if2: <BROADCAST> mtu 1500')).toEqual({ space: '' });
-    expect(parseMonitorLine('[nsid 12]2: eth0    inet 10.99.1.1/24 scope global')).toEqual({ nsid: 12 });
-    expect(parseMonitorLine('Deleted 64: vwtA')).toBeUndefined();
+  it('reads which namespace a minictr-netwatch line is from', () => {
+    expect(parseNetwatchLine('host')).toEqual({ change: { space: '' } });
+    expect(parseNetwatchLine('nsid 12')).toEqual({ change: { nsid: 12 } });
+    expect(parseNetwatchLine('ns /run/netns/vwX-1')).toEqual({ change: { space: 'vwX-1' } });
+    expect(parseNetwatchLine('ns /proc/4242/ns/net')).toEqual({ change: { pid: 4242 } });
+    expect(parseNetwatchLine('ready')).toEqual({ ready: true });
+    expect(parseNetwatchLine('error /run/netns/gone 2')).toEqual({ failed: '/run/netns/gone' });
+    // nothing else names a namespace: not a path below /run/netns, not another file of /proc
+    for (const bad of ['ns /run/netns/a/b', 'ns /proc/1/ns/mnt', 'ns /etc/passwd', 'nsid x', 'nsid -1', 'Deleted 64: vwtA', '']) expect(parseNetwatchLine(bad), bad).toBeUndefined();
+  });
+
+  it('names the path minictr-netwatch opens the way its lines name it back', () => {
+    for (const of of [{ space: 'red' }, { pid: 77 }] as const) expect(parseNetwatchLine(`ns ${netnsPath(of)}`)).toEqual({ change: of });
   });
 
   it('marks what appeared and what went, nothing on the first snapshot', () => {
