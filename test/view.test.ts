@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
-import { leftovers, sh, star, writeTopology } from './net-helpers.js';
+import { ensureOvsRunning, haveOvs, leftovers, sh, star, writeTopology } from './net-helpers.js';
+
+/** OVS tests need ovs-vsctl; without it they are skipped (said in the test's name). */
+const OVS = await haveOvs();
 
 const ARTIFACTS = join(import.meta.dirname, '../test-artifacts');
 
@@ -177,6 +180,31 @@ describe('minictr view', () => {
       await sh('ip', ['netns', 'del', ns]);
     }
     expect(await leftovers(ns)).toEqual([]);
+  });
+
+  it.skipIf(!OVS)('shows an OVS bridge made by hand with ovs-vsctl (skipped: ovs-vsctl not installed)', async () => {
+    await ensureOvsRunning();
+    const br = uniq('vwo', 6);
+    const page = await browser!.newPage();
+    try {
+      await page.goto(view!.url);
+      await page.locator('#lists li').first().waitFor({ timeout: 20_000 });
+      // the userspace datapath: this kernel has no openvswitch module
+      await sh('ovs-vsctl', ['--timeout=10', 'add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev']);
+      const made = Date.now();
+      await item(page, `ovs:${br}`).waitFor({ timeout: 2500 });
+      const seenAfter = Date.now() - made;
+      expect(await item(page, `ovs:${br}`).getAttribute('data-state')).toBe('appeared');
+      // as OVS itself has it
+      expect((await sh('ovs-vsctl', ['br-exists', br])).exitCode).toBe(0);
+      await sh('ovs-vsctl', ['--timeout=10', 'del-br', br]);
+      await expect.poll(() => item(page, `ovs:${br}`).getAttribute('data-state'), { timeout: 2500 }).toBe('gone');
+      expect(seenAfter).toBeLessThan(2500);
+    } finally {
+      await page.close();
+      await sh('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-br', br]);
+    }
+    expect(await leftovers(br)).toEqual([]);
   });
 
   it('shows a container with its namespaces as the kernel has them, its limit and its usage', async () => {

@@ -5,6 +5,9 @@
  *     (NETLINK_LISTEN_ALL_NSID, as `ip monitor all-nsid`), and of each namespace the view names
  *     to it (watch()): the ones with no nsid in the host, whose events the host never hears
  *     (`ip netns add X; ip -n X addr add ...`, a `--network none` container's)
+ *   - an OVSDB monitor of the Bridge, Port and Interface tables (network/host/ovsdb.ts):
+ *     `ovs-vsctl add-br` / `add-port` by hand; it connects again each second while
+ *     ovsdb-server is not running (started after the view, or never: OVS not installed)
  *   - inotify (fs.watch) on /run/netns: `ip netns add` / `del`, by hand or by a lab
  *   - inotify on minictr's state dirs: containers (each one's dir: state.json), lab journals,
  *     network records
@@ -14,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NETNS_DIR } from '../network/host/state.js';
+import { OvsdbMonitor } from '../network/host/ovsdb.js';
 import { netwatchBinaryPath } from '../native/index.js';
 import { paths } from '../paths.js';
 
@@ -57,12 +61,17 @@ export class ChangeWatcher {
   /** the namespace paths minictr-netwatch listens in */
   private readonly spaces = new Set<string>();
   private readyWaiters: (() => void)[] = [];
+  private readonly ovs: OvsdbMonitor;
 
-  constructor(private readonly onChange: (c: Change) => void) {}
+  constructor(private readonly onChange: (c: Change) => void) {
+    // what the picture shows of OVS: bridges and their ports (the ports' names are their interfaces')
+    this.ovs = new OvsdbMonitor({ Bridge: ['name', 'ports'], Port: ['name'] }, () => this.onChange({ state: true }));
+  }
 
   /** Watching, from the moment the promise resolves: the first read after it misses nothing. */
   start(): Promise<void> {
     this.refreshWatches();
+    this.ovs.start();
     return this.startMonitor();
   }
 
@@ -183,6 +192,7 @@ export class ChangeWatcher {
 
   close(): void {
     this.closed = true;
+    this.ovs.close();
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
     this.monitor?.stdin?.end();
