@@ -237,6 +237,36 @@ describe('minictr view', () => {
     }
   });
 
+  it("shows a --network none container's namespace, and a change in it, which the host never hears", async () => {
+    const name = uniq('vwz', 6);
+    const page = await browser!.newPage();
+    try {
+      const r = await minictr(['run', '-d', '--network', 'none', '--name', name, 'busybox', 'sleep', '60']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const id = r.stdout.trim();
+      const pid = initPid(id);
+      await page.goto(view!.url);
+      await item(page, `container:${id}`).click({ timeout: 20_000 });
+      const details = page.locator('#details');
+      // its own namespace's loopback, as the kernel has it inside
+      const inside = (await sh('nsenter', ['-t', String(pid), '-n', 'ip', '-br', 'addr', 'show', 'lo'])).stdout;
+      expect(inside).toContain('127.0.0.1/8');
+      await expect.poll(() => details.innerText(), { timeout: 5000 }).toContain('interface lo 127.0.0.1/8');
+      expect(await details.innerText()).toContain(`nsenter -t ${pid} -n ip addr`);
+      // a link made in it from outside minictr: no veth reaches the host, no nsid is assigned
+      await sh('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
+      await sh('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'add', '10.78.4.1/24', 'dev', 'a0']);
+      const made = Date.now();
+      await expect.poll(() => details.innerText(), { timeout: 2500, interval: 50 }).toContain('interface a0 10.78.4.1/24 (down)');
+      const seenAfter = Date.now() - made;
+      expect((await sh('nsenter', ['-t', String(pid), '-n', 'ip', '-br', 'addr', 'show', 'a0'])).stdout).toContain('10.78.4.1/24');
+      expect(seenAfter).toBeLessThan(2500);
+    } finally {
+      await page.close();
+      await minictr(['rm', '-f', name]);
+    }
+  });
+
   it('refuses every method but GET and HEAD, and a foreign Host header', async () => {
     const { port } = view!;
     const host = `127.0.0.1:${port}`;

@@ -8,7 +8,7 @@
 import type { Container } from '../runtime/store.js';
 import { usageDetails } from './describe.js';
 import { placeGraph, diffIds, type ViewSnapshot } from './model.js';
-import { CachedReader, ContainerFactsCache, containerUsage, readLive } from './snapshot.js';
+import { CachedReader, ContainerFactsCache, ContainerNetReader, containerUsage, netnsUnseenFromHost, readLive } from './snapshot.js';
 import { ChangeWatcher, netnsPath, type Change } from './watch.js';
 import { namedNamespaces } from '../network/host/state.js';
 
@@ -24,6 +24,7 @@ export type Listener = (p: Push) => void;
 export class ViewHub {
   private readonly reader = new CachedReader();
   private readonly facts = new ContainerFactsCache();
+  private readonly nets = new ContainerNetReader();
   private readonly watcher = new ChangeWatcher((c) => this.changed(c));
   private readonly listeners = new Set<Listener>();
   private readonly pendingNsids = new Set<number>();
@@ -65,6 +66,7 @@ export class ViewHub {
   private changed(c: Change): void {
     if ('space' in c) this.reader.invalidate(c.space);
     else if ('nsid' in c) this.pendingNsids.add(c.nsid);
+    else if ('pid' in c) this.nets.invalidate(c.pid);
     this.dirty = true;
     if (!this.listeners.size || this.timer) return;
     const wait = Math.max(DEBOUNCE_MS, this.lastRead + MIN_GAP_MS - Date.now());
@@ -118,7 +120,7 @@ export class ViewHub {
       }
       this.pendingNsids.clear();
     }
-    const live = await readLive(this.reader, this.facts);
+    const live = await readLive(this.reader, this.facts, this.nets);
     this.running = live.running;
     this.watcher.refreshWatches();
     this.watcher.listenIn(await this.unnumbered());
@@ -141,10 +143,7 @@ export class ViewHub {
     const want = new Set<string>();
     // a name is one line of the helper's input: printable, no space (`ip netns add` allows more)
     for (const space of namedNamespaces()) if (!numbered.has(space) && /^[!-~]+$/.test(space)) want.add(netnsPath({ space }));
-    for (const c of this.running) {
-      const mode = c.config.network?.mode ?? '';
-      if (c.state.pid && (mode === 'none' || mode.startsWith('container:'))) want.add(netnsPath({ pid: c.state.pid }));
-    }
+    for (const c of this.running) if (c.state.pid && netnsUnseenFromHost(c)) want.add(netnsPath({ pid: c.state.pid }));
     return want;
   }
 

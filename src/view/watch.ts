@@ -122,13 +122,25 @@ export class ChangeWatcher {
   listenIn(want: ReadonlySet<string>): void {
     const lines: string[] = [];
     for (const p of this.spaces) if (!want.has(p)) lines.push(`del ${p}`);
-    for (const p of want) if (!this.spaces.has(p)) lines.push(`add ${p}`);
+    const added = [...want].filter((p) => !this.spaces.has(p));
+    lines.push(...added.map((p) => `add ${p}`));
     if (!lines.length) return;
     for (const l of lines) {
       if (l.startsWith('del ')) this.spaces.delete(l.slice(4));
       else this.spaces.add(l.slice(4));
     }
+    const ready = this.nextReady();
     this.monitor?.stdin?.write(lines.map((l) => `${l}\n`).join(''));
+    // the namespace was read before its socket was bound: what changed in between was not
+    // heard, so each one new is read again once the helper listens in it
+    if (added.length) {
+      void ready.then(() => {
+        for (const p of added) {
+          const c = this.spaces.has(p) ? parseNetwatchLine(`ns ${p}`) : undefined;
+          if (c && 'change' in c) this.onChange(c.change);
+        }
+      });
+    }
   }
 
   /** Stop listening in one namespace now (it was deleted: our socket must not keep it). */

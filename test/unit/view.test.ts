@@ -8,6 +8,7 @@ import { netnsPath, parseNetwatchLine } from '../../src/view/watch.js';
 import { diffIds, edgeId, placeGraph } from '../../src/view/model.js';
 import { describeAll, describePlanned, usageDetails, type ContainerFacts, type LabFacts } from '../../src/view/describe.js';
 import { parsePort } from '../../src/view/run.js';
+import { interfaceLines } from '../../src/view/snapshot.js';
 import type { Graph } from '../../src/network/lab/graph/model.js';
 
 describe('view guard', () => {
@@ -73,6 +74,16 @@ describe('view changes', () => {
 
   it('names the path minictr-netwatch opens the way its lines name it back', () => {
     for (const of of [{ space: 'red' }, { pid: 77 }] as const) expect(parseNetwatchLine(`ns ${netnsPath(of)}`)).toEqual({ change: of });
+  });
+
+  it("lists a container namespace's interfaces from ip -j addr show", () => {
+    const json = JSON.stringify([
+      { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }, { family: 'inet6', local: '::1', prefixlen: 128 }] },
+      { ifindex: 2, ifname: 'a0', flags: ['BROADCAST', 'MULTICAST'], addr_info: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }] },
+      { ifindex: 3, ifname: 'b0', flags: ['UP'] },
+    ]);
+    expect(interfaceLines(json)).toEqual(['lo 127.0.0.1/8 ::1/128', 'a0 10.0.0.1/24 (down)', 'b0']);
+    for (const bad of ['', 'not json', '{}', '[{"ifname": 3}]']) expect(interfaceLines(bad), bad).toEqual([]);
   });
 
   it('marks what appeared and what went, nothing on the first snapshot', () => {
