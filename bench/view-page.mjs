@@ -67,7 +67,13 @@ try {
     }
     // a change inside a namespace the host has no nsid for (minictr-netwatch's socket in it)
     execFileSync('ip', ['netns', 'add', ns]);
-    await page.locator(`#lists li[data-id="ns:${ns}"]`).click({ timeout: 60_000 });
+    // clicked from the page itself: on a busy machine the list is redrawn faster than a
+    // locator's click waits for it to hold still
+    await page.waitForFunction((id) => {
+      const li = document.querySelector(`#lists li[data-id="${id}"]`);
+      li?.click();
+      return !!li;
+    }, `ns:${ns}`, { timeout: 60_000, polling: 50 });
     execFileSync('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
     for (let i = 0; i < 3; i++) {
       const addr = `10.215.${i}.1/24`;
