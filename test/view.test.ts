@@ -182,7 +182,7 @@ describe('minictr view', () => {
     expect(await leftovers(ns)).toEqual([]);
   });
 
-  it.skipIf(!OVS)('shows an OVS bridge made by hand with ovs-vsctl (skipped: ovs-vsctl not installed)', async () => {
+  it.skipIf(!OVS)('shows an OVS bridge made by hand with ovs-vsctl (needs ovs-vsctl: skipped without it)', async () => {
     await ensureOvsRunning();
     const br = uniq('vwo', 6);
     const page = await browser!.newPage();
