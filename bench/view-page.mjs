@@ -79,7 +79,8 @@ try {
       const addr = `10.215.${i}.1/24`;
       const c0 = Date.now();
       execFileSync('ip', ['-n', ns, 'addr', 'add', addr, 'dev', 'a0']);
-      await page.waitForFunction((a) => document.querySelector('#details')?.innerText.includes(a), `a0 ${addr}`, { timeout: 60_000, polling: 50 });
+      // the interface's line lists every address it has: this round's is the new one
+      await page.waitForFunction((a) => document.querySelector('#details')?.innerText.includes(a), addr, { timeout: 60_000, polling: 50 });
       console.log(JSON.stringify({ nsidLessChangeSeenMs: Date.now() - c0 }));
     }
     execFileSync('ip', ['netns', 'del', ns]);

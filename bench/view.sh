@@ -35,10 +35,11 @@ trap cleanup EXIT
 
 # clock ticks of a process and its children (minictr-netwatch)
 ticks() {
-  local total=0 p
+  local total=0 p s
   for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-    [ -r /proc/"$p"/stat ] || continue
-    total=$((total + $(awk '{print $14 + $15}' /proc/"$p"/stat)))
+    # a short-lived child (an ip or nsenter of a read) may end between the listing and the read
+    s=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null) || continue
+    [ -n "$s" ] && total=$((total + s))
   done
   echo "$total"
 }
@@ -78,7 +79,7 @@ printf 'lab of %d hosts up in %.1f s, %d containers up in %.1f s\n' "$HOSTS" "$(
 # the page: hosts + their cables + containers + the lab
 node bench/view-page.mjs "$URL" $((2 * HOSTS + N)) > "$WORK/page.json" &
 PAGE=$!
-wait "$PAGE"
+wait "$PAGE" || echo "page: the page driver failed (its output below)"
 echo "page: $(cat "$WORK/page.json")"
 
 node -e '
