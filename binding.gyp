@@ -50,6 +50,16 @@
         "outputs": ["<(PRODUCT_DIR)/minictr-monitor"],
         "action": ["sh", "native/build-static.sh", "native/monitor/monitor.c", "<(PRODUCT_DIR)/minictr-monitor"]
       }]
+    },
+    {
+      "target_name": "minictr-netwatch",
+      "type": "none",
+      "actions": [{
+        "action_name": "build-minictr-netwatch",
+        "inputs": ["native/netwatch/netwatch.c", "native/build-static.sh"],
+        "outputs": ["<(PRODUCT_DIR)/minictr-netwatch"],
+        "action": ["sh", "native/build-static.sh", "native/netwatch/netwatch.c", "<(PRODUCT_DIR)/minictr-netwatch"]
+      }]
     }
   ]
 }

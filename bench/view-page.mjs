@@ -1,6 +1,7 @@
 // Drives the live view's page in headless chromium for bench/view.sh: how long the first
 // full picture takes, how smooth panning and zooming is (frame times from requestAnimationFrame),
-// and how long a namespace made with `ip netns add` takes to appear and to be marked gone.
+// and how long a namespace made with `ip netns add` takes to appear and to be marked gone, an
+// address added inside a namespace the host has no nsid for, and an OVS bridge made by `ovs-vsctl add-br`.
 //   node bench/view-page.mjs URL MIN_OBJECTS
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -64,9 +65,45 @@ try {
       // its ghost goes after a few seconds; the next round adds it again
       await page.locator(`#lists li[data-id="ns:${ns}"]`).waitFor({ state: 'detached', timeout: 60_000 });
     }
+    // a change inside a namespace the host has no nsid for (minictr-netwatch's socket in it)
+    execFileSync('ip', ['netns', 'add', ns]);
+    // clicked from the page itself: on a busy machine the list is redrawn faster than a
+    // locator's click waits for it to hold still
+    await page.waitForFunction((id) => {
+      const li = document.querySelector(`#lists li[data-id="${id}"]`);
+      li?.click();
+      return !!li;
+    }, `ns:${ns}`, { timeout: 60_000, polling: 50 });
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
+    for (let i = 0; i < 3; i++) {
+      const addr = `10.215.${i}.1/24`;
+      const c0 = Date.now();
+      execFileSync('ip', ['-n', ns, 'addr', 'add', addr, 'dev', 'a0']);
+      // the interface's line lists every address it has: this round's is the new one
+      await page.waitForFunction((a) => document.querySelector('#details')?.innerText.includes(a), addr, { timeout: 60_000, polling: 50 });
+      console.log(JSON.stringify({ nsidLessChangeSeenMs: Date.now() - c0 }));
+    }
+    execFileSync('ip', ['netns', 'del', ns]);
+    // an OVS bridge made by hand (the OVSDB monitor), when OVS runs
+    let ovs = false;
+    try {
+      execFileSync('ovs-vsctl', ['--timeout=2', 'show'], { stdio: 'ignore' });
+      ovs = true;
+    } catch {}
+    for (let i = 0; ovs && i < 3; i++) {
+      const o0 = Date.now();
+      execFileSync('ovs-vsctl', ['--timeout=10', 'add-br', ns, '--', 'set', 'bridge', ns, 'datapath_type=netdev']);
+      await page.locator(`#lists li[data-id="ovs:${ns}"]`).waitFor({ timeout: 60_000 });
+      console.log(JSON.stringify({ ovsAddBrSeenMs: Date.now() - o0 }));
+      execFileSync('ovs-vsctl', ['--timeout=10', 'del-br', ns]);
+      await page.locator(`#lists li[data-id="ovs:${ns}"]`).waitFor({ state: 'detached', timeout: 60_000 });
+    }
   } finally {
     try {
       execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {}
+    try {
+      execFileSync('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-br', ns], { stdio: 'ignore' });
     } catch {}
   }
 } finally {

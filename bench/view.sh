@@ -2,14 +2,15 @@
 # The live view (minictr view): the server's CPU when nothing changes, and the page's
 # smoothness with many objects.
 #   bench/view.sh [CONTAINERS] [HOSTS] [IDLE_SECONDS]   (default 200 200 30; root, from the repository)
-# 1. idle CPU of the server (its node process and its `ip monitor` child, /proc/PID/stat
+# 1. idle CPU of the server (its node process and its minictr-netwatch child, /proc/PID/stat
 #    utime+stime) over IDLE_SECONDS with no page open, on an empty machine
 # 2. CONTAINERS busybox containers (run -d --replicas, --network none as bench/density.sh:
 #    on a bridge network each start also adds a port and its firewall rules, and only 169
 #    of 200 were up after 15 minutes on the shared 2-CPU machine) and a lab of HOSTS hosts on one Linux
 #    bridge come up; the page is opened in headless chromium:
 #    time to the first full picture, frame times while panning and zooming for 4 s, how long
-#    an `ip netns add` takes to appear on it and an `ip netns del` to be marked gone
+#    an `ip netns add` takes to appear on it and an `ip netns del` to be marked gone, an address
+#    added inside a namespace the host has no nsid for, an `ovs-vsctl add-br` (when OVS runs)
 # 3. idle CPU of the server again, IDLE_SECONDS with the page open, and the kernel events
 #    other processes on the machine caused meanwhile (each one is read: they are not idle)
 set -euo pipefail
@@ -32,12 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# clock ticks of a process and its children (the ip monitor)
+# clock ticks of a process and its children (minictr-netwatch)
 ticks() {
-  local total=0 p
+  local total=0 p s
   for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-    [ -r /proc/"$p"/stat ] || continue
-    total=$((total + $(awk '{print $14 + $15}' /proc/"$p"/stat)))
+    # a short-lived child (an ip or nsenter of a read) may end between the listing and the read
+    s=$(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null) || continue
+    [ -n "$s" ] && total=$((total + s))
   done
   echo "$total"
 }
@@ -77,7 +79,7 @@ printf 'lab of %d hosts up in %.1f s, %d containers up in %.1f s\n' "$HOSTS" "$(
 # the page: hosts + their cables + containers + the lab
 node bench/view-page.mjs "$URL" $((2 * HOSTS + N)) > "$WORK/page.json" &
 PAGE=$!
-wait "$PAGE"
+wait "$PAGE" || echo "page: the page driver failed (its output below)"
 echo "page: $(cat "$WORK/page.json")"
 
 node -e '

@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
-import { leftovers, sh, star, writeTopology } from './net-helpers.js';
+import { ensureOvsRunning, haveOvs, leftovers, sh, star, writeTopology } from './net-helpers.js';
+
+/** OVS tests need ovs-vsctl; without it they are skipped (said in the test's name). */
+const OVS = await haveOvs();
 
 const ARTIFACTS = join(import.meta.dirname, '../test-artifacts');
 
@@ -147,6 +150,64 @@ describe('minictr view', () => {
     expect(await leftovers(p)).toEqual([]);
   });
 
+  it('shows a change inside a namespace the host has no nsid for (its events never reach the host)', async () => {
+    const ns = uniq('vwn', 6);
+    const page = await browser!.newPage();
+    try {
+      await sh('ip', ['netns', 'add', ns]);
+      await page.goto(view!.url);
+      await item(page, `ns:${ns}`).waitFor({ timeout: 20_000 });
+      await item(page, `ns:${ns}`).click();
+      const details = page.locator('#details');
+      await expect.poll(() => details.innerText()).toContain('(namespace)');
+      // nothing in it crosses to the host: the host numbers it not, and the view must not make it
+      const listId = async (): Promise<string> => (await sh('ip', ['netns', 'list-id'])).stdout;
+      expect(await listId()).not.toContain(ns);
+      await sh('ip', ['-n', ns, 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
+      await sh('ip', ['-n', ns, 'addr', 'add', '10.78.3.1/24', 'dev', 'a0']);
+      const made = Date.now();
+      await expect.poll(() => details.innerText(), { timeout: 2500, interval: 50 }).toContain('a0 10.78.3.1/24');
+      const seenAfter = Date.now() - made;
+      // the address as the namespace itself has it, and still no nsid: the view changed nothing
+      expect((await sh('ip', ['-n', ns, '-br', 'addr', 'show', 'a0'])).stdout).toContain('10.78.3.1/24');
+      expect(await listId()).not.toContain(ns);
+      expect(seenAfter).toBeLessThan(2500);
+      // deleted: the view's socket in it must not keep it (and its veth pair) alive
+      await sh('ip', ['netns', 'del', ns]);
+      await expect.poll(() => item(page, `ns:${ns}`).getAttribute('data-state'), { timeout: 2500 }).toBe('gone');
+    } finally {
+      await page.close();
+      await sh('ip', ['netns', 'del', ns]);
+    }
+    expect(await leftovers(ns)).toEqual([]);
+  });
+
+  it.skipIf(!OVS)('shows an OVS bridge made by hand with ovs-vsctl (needs ovs-vsctl: skipped without it)', async () => {
+    await ensureOvsRunning();
+    const br = uniq('vwo', 6);
+    const page = await browser!.newPage();
+    try {
+      await page.goto(view!.url);
+      // its first snapshot is drawn (the machine may have no object at all: no list item to wait for)
+      await expect.poll(() => page.locator('#status').innerText(), { timeout: 20_000 }).toMatch(/^live · \d+ objects/);
+      // the userspace datapath: this kernel has no openvswitch module
+      await sh('ovs-vsctl', ['--timeout=10', 'add-br', br, '--', 'set', 'bridge', br, 'datapath_type=netdev']);
+      const made = Date.now();
+      await item(page, `ovs:${br}`).waitFor({ timeout: 2500 });
+      const seenAfter = Date.now() - made;
+      expect(await item(page, `ovs:${br}`).getAttribute('data-state')).toBe('appeared');
+      // as OVS itself has it
+      expect((await sh('ovs-vsctl', ['br-exists', br])).exitCode).toBe(0);
+      await sh('ovs-vsctl', ['--timeout=10', 'del-br', br]);
+      await expect.poll(() => item(page, `ovs:${br}`).getAttribute('data-state'), { timeout: 2500 }).toBe('gone');
+      expect(seenAfter).toBeLessThan(2500);
+    } finally {
+      await page.close();
+      await sh('ovs-vsctl', ['--timeout=10', '--if-exists', 'del-br', br]);
+    }
+    expect(await leftovers(br)).toEqual([]);
+  });
+
   it('shows a container with its namespaces as the kernel has them, its limit and its usage', async () => {
     const name = uniq('vwc', 6);
     const page = await browser!.newPage();
@@ -171,6 +232,36 @@ describe('minictr view', () => {
       expect(await details.innerText()).toMatch(/uses memory \d/);
       await minictr(['rm', '-f', name]);
       await expect.poll(() => item(page, `container:${id}`).getAttribute('data-state'), { timeout: 3000 }).toBe('gone');
+    } finally {
+      await page.close();
+      await minictr(['rm', '-f', name]);
+    }
+  });
+
+  it("shows a --network none container's namespace, and a change in it, which the host never hears", async () => {
+    const name = uniq('vwz', 6);
+    const page = await browser!.newPage();
+    try {
+      const r = await minictr(['run', '-d', '--network', 'none', '--name', name, 'busybox', 'sleep', '60']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const id = r.stdout.trim();
+      const pid = initPid(id);
+      await page.goto(view!.url);
+      await item(page, `container:${id}`).click({ timeout: 20_000 });
+      const details = page.locator('#details');
+      // its own namespace's loopback, as the kernel has it inside
+      const inside = (await sh('nsenter', ['-t', String(pid), '-n', 'ip', '-br', 'addr', 'show', 'lo'])).stdout;
+      expect(inside).toContain('127.0.0.1/8');
+      await expect.poll(() => details.innerText(), { timeout: 5000 }).toContain('interface lo 127.0.0.1/8');
+      expect(await details.innerText()).toContain(`nsenter -t ${pid} -n ip addr`);
+      // a link made in it from outside minictr: no veth reaches the host, no nsid is assigned
+      await sh('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0']);
+      await sh('nsenter', ['-t', String(pid), '-n', 'ip', 'addr', 'add', '10.78.4.1/24', 'dev', 'a0']);
+      const made = Date.now();
+      await expect.poll(() => details.innerText(), { timeout: 2500, interval: 50 }).toContain('interface a0 10.78.4.1/24 (down)');
+      const seenAfter = Date.now() - made;
+      expect((await sh('nsenter', ['-t', String(pid), '-n', 'ip', '-br', 'addr', 'show', 'a0'])).stdout).toContain('10.78.4.1/24');
+      expect(seenAfter).toBeLessThan(2500);
     } finally {
       await page.close();
       await minictr(['rm', '-f', name]);

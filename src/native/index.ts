@@ -179,6 +179,11 @@ export function monitorBinaryPath(): string {
   return join(BUILD_DIR, 'minictr-monitor');
 }
 
+/** minictr-netwatch, the static listener to namespaces the host has no nsid for (src/view/watch.ts). */
+export function netwatchBinaryPath(): string {
+  return join(BUILD_DIR, 'minictr-netwatch');
+}
+
 /** The static init binary built next to the addon; exec'd from a sealed memfd as PID 1. */
 export function initBinaryPath(): string {
   return join(BUILD_DIR, 'minictr-init');

@@ -35,6 +35,8 @@ export interface ContainerFacts {
   cgroupDir?: string;
   cgroupV2: boolean;
   limits: string[];
+  /** its network namespace's interfaces, when no veth from the host reaches it (--network none) */
+  interfaces?: string[];
 }
 
 /** A container network's record (src/network/container/store.ts NetworkConfig, trimmed). */
@@ -137,11 +139,13 @@ function describeContainer(c: ContainerFacts): ViewObject {
       ...(c.pid ? [`pid ${c.pid} on the host`] : []),
       ...(c.network ? [`network ${c.network}${c.ip ? ` ${c.ip}` : ''}`] : []),
       ...ns,
+      ...(c.interfaces ?? []).map((l) => `interface ${l}`),
       ...c.limits.map((l) => `limit ${l}`),
     ],
     how: `made by minictr run (its config.json records image ${c.image}, command ${shellLine(c.command)})`,
     inspect: [
       ...(c.pid ? [shellLine(['ls', '-l', `/proc/${c.pid}/ns`]), shellLine(['cat', `/proc/${c.pid}/cgroup`])] : []),
+      ...(c.pid && c.interfaces ? [shellLine(['nsenter', '-t', String(c.pid), '-n', 'ip', 'addr'])] : []),
       ...(limitFile ? [shellLine(['cat', limitFile])] : []),
       shellLine(['minictr', 'inspect', c.name]),
       ...(c.pid ? [shellLine(['minictr', 'top', c.name])] : []),

@@ -8,8 +8,9 @@
 import type { Container } from '../runtime/store.js';
 import { usageDetails } from './describe.js';
 import { placeGraph, diffIds, type ViewSnapshot } from './model.js';
-import { CachedReader, ContainerFactsCache, containerUsage, readLive } from './snapshot.js';
-import { ChangeWatcher, type Change } from './watch.js';
+import { CachedReader, ContainerFactsCache, ContainerNetReader, containerUsage, netnsUnseenFromHost, readLive } from './snapshot.js';
+import { ChangeWatcher, netnsPath, type Change } from './watch.js';
+import { namedNamespaces } from '../network/host/state.js';
 
 /** Events closer than this are read once: `net up` of a lab is hundreds of kernel events. */
 const DEBOUNCE_MS = 120;
@@ -23,6 +24,7 @@ export type Listener = (p: Push) => void;
 export class ViewHub {
   private readonly reader = new CachedReader();
   private readonly facts = new ContainerFactsCache();
+  private readonly nets = new ContainerNetReader();
   private readonly watcher = new ChangeWatcher((c) => this.changed(c));
   private readonly listeners = new Set<Listener>();
   private readonly pendingNsids = new Set<number>();
@@ -37,9 +39,12 @@ export class ViewHub {
   constructor(private readonly planned?: ViewSnapshot['planned']) {}
 
   start(): void {
-    this.watcher.start();
-    // the first read of a big lab takes seconds (one ip per namespace): done before a page asks
-    void this.read().catch(() => undefined);
+    // listening first, then the first read: nothing that changes between the two is missed
+    // (the first read of a big lab takes seconds, one ip per namespace: done before a page asks)
+    void this.watcher
+      .start()
+      .then(() => this.read())
+      .catch(() => undefined);
   }
 
   close(): void {
@@ -61,6 +66,7 @@ export class ViewHub {
   private changed(c: Change): void {
     if ('space' in c) this.reader.invalidate(c.space);
     else if ('nsid' in c) this.pendingNsids.add(c.nsid);
+    else if ('pid' in c) this.nets.invalidate(c.pid);
     this.dirty = true;
     if (!this.listeners.size || this.timer) return;
     const wait = Math.max(DEBOUNCE_MS, this.lastRead + MIN_GAP_MS - Date.now());
@@ -98,18 +104,26 @@ export class ViewHub {
 
   private async readNow(): Promise<ViewSnapshot> {
     if (this.pendingNsids.size) {
-      // an event from a namespace the host numbers: which name that is, from the host's list
-      const names = await this.reader.hostNsids();
+      // an event from a namespace the host numbers: which name that is, from the host's list;
+      // an nsid the last list lacks is a new one: the host's list is read again (one ip), not
+      // every namespace (at 200 namespaces that was seconds for a first `ip netns add`)
+      let names = await this.reader.hostNsids();
+      if ([...this.pendingNsids].some((id) => !names.has(id))) {
+        this.reader.invalidate('');
+        names = await this.reader.hostNsids();
+      }
+      // still unknown: an unnamed namespace (a container's on a bridge), whose host end is
+      // the host's own event
       for (const id of this.pendingNsids) {
         const name = names.get(id);
-        if (name === undefined) this.reader.invalidate();
-        else this.reader.invalidate(name);
+        if (name !== undefined) this.reader.invalidate(name);
       }
       this.pendingNsids.clear();
     }
-    const live = await readLive(this.reader, this.facts);
+    const live = await readLive(this.reader, this.facts, this.nets);
     this.running = live.running;
     this.watcher.refreshWatches();
+    this.watcher.listenIn(await this.unnumbered());
     const ids = new Set(live.objects.map((o) => o.id));
     const { appeared, gone } = diffIds(this.snapshot ? new Set(this.snapshot.objects.map((o) => o.id)) : undefined, ids);
     const same = this.snapshot && !appeared.length && !gone.length && JSON.stringify(this.snapshot.objects) === JSON.stringify(live.objects);
@@ -117,6 +131,20 @@ export class ViewHub {
     this.snapshot = { version: ++this.version, at: new Date().toISOString(), live: placeGraph(live.graph), objects: live.objects, appeared, gone, planned: this.planned };
     for (const l of this.listeners) l({ event: 'snapshot', data: this.snapshot });
     return this.snapshot;
+  }
+
+  /**
+   * The namespaces whose events the host does not hear: named ones with no nsid in the host,
+   * and the namespaces of containers with no veth to the host (--network none, or sharing
+   * one of those). minictr-netwatch listens in these.
+   */
+  private async unnumbered(): Promise<Set<string>> {
+    const numbered = new Set((await this.reader.hostNsids()).values());
+    const want = new Set<string>();
+    // a name is one line of the helper's input: printable, no space (`ip netns add` allows more)
+    for (const space of namedNamespaces()) if (!numbered.has(space) && /^[!-~]+$/.test(space)) want.add(netnsPath({ space }));
+    for (const c of this.running) if (c.state.pid && netnsUnseenFromHost(c)) want.add(netnsPath({ pid: c.state.pid }));
+    return want;
   }
 
   /** A running container's usage lines, by its object id (undefined: not a running one). */

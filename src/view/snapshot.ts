@@ -14,6 +14,7 @@ import { cgroupInfo } from '../cgroup/info.js';
 import { readUsage } from '../cgroup/usage.js';
 import { cgroupPids } from '../cgroup/cgroup.js';
 import { formatBytes } from '../cgroup/limits.js';
+import { runTool } from '../util/tool.js';
 import type { Graph } from '../network/lab/graph/model.js';
 import { describeAll, type ContainerFacts, type LabFacts } from './describe.js';
 import type { ViewObject } from './model.js';
@@ -106,6 +107,65 @@ export class ContainerFactsCache {
   }
 }
 
+/**
+ * Does no veth from the host reach this container's network namespace (--network none, or
+ * sharing such a container's)? Then the host's picture has nothing of it and the host hears
+ * none of its events: its interfaces are read into the container's object, and
+ * minictr-netwatch listens in it.
+ */
+export function netnsUnseenFromHost(c: Container): boolean {
+  const mode = c.config.network?.mode ?? '';
+  return mode === 'none' || mode.startsWith('container:');
+}
+
+interface LinkJson {
+  ifname?: unknown;
+  flags?: unknown;
+  addr_info?: { local?: unknown; prefixlen?: unknown }[];
+}
+
+/** `ip -j addr show` as lines: `lo 127.0.0.1/8`, `a0 10.0.0.1/24 (down)`. */
+export function interfaceLines(json: string): string[] {
+  let links: LinkJson[];
+  try {
+    links = JSON.parse(json) as LinkJson[];
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(links)) return [];
+  return links
+    .filter((l) => typeof l.ifname === 'string')
+    .map((l) => {
+      const addrs = (l.addr_info ?? []).filter((a) => typeof a.local === 'string').map((a) => `${String(a.local)}/${Number(a.prefixlen)}`);
+      const up = Array.isArray(l.flags) && l.flags.includes('UP');
+      return [l.ifname as string, ...addrs, ...(up ? [] : ['(down)'])].join(' ');
+    });
+}
+
+/** Those namespaces' interfaces by the container's pid, kept until minictr-netwatch says one changed. */
+export class ContainerNetReader {
+  private readonly reads = new Map<number, Promise<string[]>>();
+
+  read(pid: number): Promise<string[]> {
+    let p = this.reads.get(pid);
+    if (!p) {
+      // nsenter is the C child that enters it; node itself never joins a namespace
+      p = runTool('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-j', 'addr', 'show'], { allowFailure: true }).then((r) => (r.exitCode === 0 ? interfaceLines(r.stdout) : []));
+      this.reads.set(pid, p);
+    }
+    return p;
+  }
+
+  invalidate(pid: number): void {
+    this.reads.delete(pid);
+  }
+
+  /** Forget the pids that are no longer running containers'. */
+  keep(pids: ReadonlySet<number>): void {
+    for (const pid of this.reads.keys()) if (!pids.has(pid)) this.reads.delete(pid);
+  }
+}
+
 /** A container's usage now (cgroup files): asked for by a page showing that container. */
 export function containerUsage(c: Container): { usage: string[]; pids: number[] } {
   return { usage: usageLines(c), pids: cgroupPids(cgroupName(c.config.id)) };
@@ -118,14 +178,22 @@ export interface LiveRead {
   running: Container[];
 }
 
-export async function readLive(reader: SpaceReader, facts = new ContainerFactsCache()): Promise<LiveRead> {
+export async function readLive(reader: SpaceReader, facts = new ContainerFactsCache(), net = new ContainerNetReader()): Promise<LiveRead> {
   const all = listContainers();
   const isUp = new Map(all.map((c) => [c, isRunning(c)]));
   const up = all.filter((c) => isUp.get(c));
   const running = up.map((c) => ({ name: c.config.name, ip: c.config.network?.ip, hostVeth: c.config.network?.network ? vethName(c.config.id) : undefined, pid: c.state.pid! }));
-  const [graph, labs] = await Promise.all([liveGraph(running, undefined, reader), allLabs()]);
+  const unseen = up.filter(netnsUnseenFromHost);
+  const [graph, labs, unseenNets] = await Promise.all([liveGraph(running, undefined, reader), allLabs(), Promise.all(unseen.map((c) => net.read(c.state.pid!)))]);
+  const interfacesOf = new Map(unseen.map((c, i) => [c.config.id, unseenNets[i]!]));
   const labFacts: LabFacts[] = labs.map((l) => ({ lab: l.lab, file: l.file, state: l.state, objects: l.objects }));
   const networks = listNetworks().map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet }));
   facts.keep(new Set(all.map((c) => c.config.id)));
-  return { graph, objects: describeAll(graph, labFacts, all.map((c) => facts.get(c, isUp.get(c)!)), networks), running: up };
+  net.keep(new Set(unseen.map((c) => c.state.pid!)));
+  const containerFacts = all.map((c) => {
+    const f = facts.get(c, isUp.get(c)!);
+    const interfaces = interfacesOf.get(c.config.id);
+    return interfaces ? { ...f, interfaces } : f;
+  });
+  return { graph, objects: describeAll(graph, labFacts, containerFacts, networks), running: up };
 }

@@ -1,13 +1,14 @@
 /**
- * The live view's pure parts: who may read it (guard.ts), what an `ip monitor` line names,
+ * The live view's pure parts: who may read it (guard.ts), what a minictr-netwatch line names,
  * what appeared or went, and how each object says it was made (describe.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { allowedHosts, checkListen, checkRequest, cookieToken } from '../../src/view/guard.js';
-import { parseMonitorLine } from '../../src/view/watch.js';
+import { netnsPath, parseNetwatchLine } from '../../src/view/watch.js';
 import { diffIds, edgeId, placeGraph } from '../../src/view/model.js';
 import { describeAll, describePlanned, usageDetails, type ContainerFacts, type LabFacts } from '../../src/view/describe.js';
 import { parsePort } from '../../src/view/run.js';
+import { interfaceLines } from '../../src/view/snapshot.js';
 import type { Graph } from '../../src/network/lab/graph/model.js';
 
 describe('view guard', () => {
@@ -60,10 +61,29 @@ describe('view guard', () => {
 });
 
 describe('view changes', () => {
-  it('reads which namespace an ip monitor line is from', () => {
-    expect(parseMonitorLine('[nsid current]64: vwtA@if2: <BROADCAST> mtu 1500')).toEqual({ space: '' });
-    expect(parseMonitorLine('[nsid 12]2: eth0    inet 10.99.1.1/24 scope global')).toEqual({ nsid: 12 });
-    expect(parseMonitorLine('Deleted 64: vwtA')).toBeUndefined();
+  it('reads which namespace a minictr-netwatch line is from', () => {
+    expect(parseNetwatchLine('host')).toEqual({ change: { space: '' } });
+    expect(parseNetwatchLine('nsid 12')).toEqual({ change: { nsid: 12 } });
+    expect(parseNetwatchLine('ns /run/netns/vwX-1')).toEqual({ change: { space: 'vwX-1' } });
+    expect(parseNetwatchLine('ns /proc/4242/ns/net')).toEqual({ change: { pid: 4242 } });
+    expect(parseNetwatchLine('ready')).toEqual({ ready: true });
+    expect(parseNetwatchLine('error /run/netns/gone 2')).toEqual({ failed: '/run/netns/gone' });
+    // nothing else names a namespace: not a path below /run/netns, not another file of /proc
+    for (const bad of ['ns /run/netns/a/b', 'ns /proc/1/ns/mnt', 'ns /etc/passwd', 'nsid x', 'nsid -1', 'Deleted 64: vwtA', '']) expect(parseNetwatchLine(bad), bad).toBeUndefined();
+  });
+
+  it('names the path minictr-netwatch opens the way its lines name it back', () => {
+    for (const of of [{ space: 'red' }, { pid: 77 }] as const) expect(parseNetwatchLine(`ns ${netnsPath(of)}`)).toEqual({ change: of });
+  });
+
+  it("lists a container namespace's interfaces from ip -j addr show", () => {
+    const json = JSON.stringify([
+      { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }, { family: 'inet6', local: '::1', prefixlen: 128 }] },
+      { ifindex: 2, ifname: 'a0', flags: ['BROADCAST', 'MULTICAST'], addr_info: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }] },
+      { ifindex: 3, ifname: 'b0', flags: ['UP'] },
+    ]);
+    expect(interfaceLines(json)).toEqual(['lo 127.0.0.1/8 ::1/128', 'a0 10.0.0.1/24 (down)', 'b0']);
+    for (const bad of ['', 'not json', '{}', '[{"ifname": 3}]']) expect(interfaceLines(bad), bad).toEqual([]);
   });
 
   it('marks what appeared and what went, nothing on the first snapshot', () => {

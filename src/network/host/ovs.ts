@@ -4,13 +4,13 @@
  * kernels lack; both are detected here so the lab still works, with a note saying what changed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { release } from 'node:os';
 import { MinictrError } from '../../errors.js';
 import { equivalent, type OvsAction } from './actions.js';
 import { hostCommand } from '../../util/host-command.js';
 import { haveTool, runTool } from '../../util/tool.js';
 import { kernelConfigOption } from './tc.js';
+import { ovsdbSelect } from './ovsdb.js';
 import type { Explainer } from '../../util/explain.js';
 
 export const OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl';
@@ -68,7 +68,7 @@ export async function hasKernelDatapath(): Promise<boolean> {
 }
 
 /**
- * Bridge names, read from ovsdb over its unix socket with one JSON-RPC "select" (RFC 7047):
+ * Bridge names, read from ovsdb over its unix socket with one JSON-RPC "select" (ovsdb.ts):
  * the same answer as `ovs-vsctl list-br` without a process spawn on every `up`.
  */
 export async function listBridges(): Promise<string[]> {
@@ -76,35 +76,6 @@ export async function listBridges(): Promise<string[]> {
   if (rows) return rows.map((r) => String(r.name)).sort();
   const res = await runTool('ovs-vsctl', ['--timeout=5', 'list-br']);
   return res.stdout.split('\n').filter(Boolean);
-}
-
-function ovsdbSelect(table: string, columns: string[]): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(`${OVS_RUN_DIR}/db.sock`);
-    let buf = '';
-    const timer = setTimeout(() => sock.destroy(new Error('ovsdb: timeout')), 3000);
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    sock.on('connect', () => {
-      sock.write(JSON.stringify({ id: 0, method: 'transact', params: ['Open_vSwitch', { op: 'select', table, where: [], columns }] }));
-    });
-    sock.on('data', (d) => {
-      buf += d.toString('utf8');
-      let msg: { id?: number; result?: { rows?: Record<string, unknown>[] }[]; error?: unknown };
-      try {
-        msg = JSON.parse(buf) as typeof msg;
-      } catch {
-        return; // incomplete: wait for more
-      }
-      clearTimeout(timer);
-      sock.end();
-      const rows = msg.result?.[0]?.rows;
-      if (msg.error || !rows) reject(new Error('ovsdb: bad answer'));
-      else resolve(rows);
-    });
-  });
 }
 
 type OvsMap = ['map', [string, string][]];

@@ -20,6 +20,7 @@ const objects = new Map(); // id -> object, including ghosts of what just went
 const marks = new Map(); // id -> 'appeared' | 'gone'
 let usageLines = []; // the selected container's usage, read every USAGE_MS while it is shown
 let usageTimer;
+let routesShown = { id: undefined, text: '' }; // the selected namespace's routes, last read
 const USAGE_MS = 2000;
 
 const $ = (id) => document.getElementById(id);
@@ -211,13 +212,24 @@ function showDetails(id) {
     parts.push(el('ul', {}, ...o.inspect.map((c) => el('li', {}, el('code', {}, c)))));
   }
   d.replaceChildren(...parts);
-  if (mode === 'live' && (o.kind === 'netns' || o.kind === 'host') && !id.startsWith('ctr:')) showRoutes(d, o.kind === 'host' ? '' : id.slice(3), id);
+  if (mode === 'live' && (o.kind === 'netns' || o.kind === 'host') && !id.startsWith('ctr:')) {
+    // the last read stays shown while the next one is asked for: on a busy machine snapshots
+    // come faster than a read of the routes, which would otherwise never be on screen
+    if (routesShown.id === id) putRoutes(d, routesShown.text);
+    showRoutes(d, o.kind === 'host' ? '' : id.slice(3), id);
+  }
+}
+
+function putRoutes(d, text) {
+  for (const old of d.querySelectorAll('.routes')) old.remove();
+  d.append(el('div', { class: 'routes' }, el('p', {}, el('strong', {}, 'Routes now: ')), el('pre', {}, text)));
 }
 
 async function showRoutes(d, ns, id) {
   const r = await fetch(`api/routes?ns=${encodeURIComponent(ns)}`);
   if (!r.ok || selected !== id) return;
-  d.append(el('p', {}, el('strong', {}, 'Routes now: ')), el('pre', {}, (await r.text()) || '(none)'));
+  routesShown = { id, text: (await r.text()) || '(none)' };
+  putRoutes(d, routesShown.text);
 }
 
 function connect() {
