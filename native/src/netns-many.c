@@ -21,6 +21,8 @@
  *
  * The program is a list of NUL-terminated fields, records of a fixed arity each:
  *   netns PATH | up DEV | alias DEV TEXT | addr DEV CIDR | route TO VIA DEV | sysctl KEY VALUE
+ *   | veth DEV MASTER UP PEER PEER_MAC PEER_PID (UP: non-empty for up; a container's cable,
+ *     made from the host's namespace: /proc/self/ns/net)
  * (an empty field is "not given"; KEY is the dotted name). src/network/host/netns-ops.ts
  * writes it from the plan's actions, which is also what explain output prints.
  */
@@ -33,6 +35,8 @@
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
 #include <net/if.h>
 #include <node_api.h>
 #include <sched.h>
@@ -256,6 +260,55 @@ static int nsm_sysctl(struct nsm_ctx *c, const char *key, const char *value) {
   return 0;
 }
 
+/* ip link add DEV [master BR] [up] type veth peer name PEER [address MAC] [netns PID]: one
+ * RTM_NEWLINK makes the pair, plugs DEV into BR and brings it up, and makes PEER directly in
+ * the namespace of process PID (by an fd on /proc/PID/ns/net: IFLA_NET_NS_FD), down. */
+static int nsm_veth(struct nsm_ctx *c, const char *dev, const char *master, const char *up, const char *peer, const char *mac, const char *pid) {
+  struct nsm_req r;
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+  if (*up) { ifi.ifi_flags = IFF_UP; ifi.ifi_change = IFF_UP; }
+  nsm_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
+  nsm_attr(&r, IFLA_IFNAME, dev, strlen(dev) + 1);
+  if (*master) {
+    int m = nsm_ifindex(c, master);
+    if (m < 0) return nsm_fail(c, errno, NULL, "master %s", master);
+    nsm_attr(&r, IFLA_MASTER, &m, sizeof m);
+  }
+  struct rtattr *info = nsm_tail(&r);
+  nsm_attr(&r, IFLA_LINKINFO, NULL, 0);
+  nsm_attr(&r, IFLA_INFO_KIND, "veth", 4);
+  struct rtattr *data = nsm_tail(&r);
+  nsm_attr(&r, IFLA_INFO_DATA, NULL, 0);
+  struct rtattr *pinfo = nsm_tail(&r);
+  nsm_attr(&r, VETH_INFO_PEER, NULL, 0);
+  struct ifinfomsg pifi = { .ifi_family = AF_UNSPEC };
+  memcpy(nsm_tail(&r), &pifi, sizeof pifi); /* the peer's own ifinfomsg, then its attributes */
+  r.h.nlmsg_len += NLMSG_ALIGN(sizeof pifi);
+  int nsfd = -1, rc = 0;
+  if (nsm_attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1) < 0) return nsm_fail(c, errno, NULL, "veth peer %s", peer);
+  if (*mac) {
+    unsigned char a[6];
+    if (sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 6)
+      return nsm_fail(c, EINVAL, "invalid MAC address", "address %s", mac);
+    nsm_attr(&r, IFLA_ADDRESS, a, sizeof a);
+  }
+  if (*pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%.20s/ns/net", pid);
+    nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
+    nsm_attr(&r, IFLA_NET_NS_FD, &nsfd, sizeof nsfd);
+  }
+  char *end = nsm_tail(&r);
+  pinfo->rta_len = (unsigned short)(end - (char *)pinfo);
+  data->rta_len = (unsigned short)(end - (char *)data);
+  info->rta_len = (unsigned short)(end - (char *)info);
+  char reason[256];
+  if (nsm_talk(c, &r, reason, sizeof reason) < 0) rc = nsm_fail(c, errno, reason, "RTM_NEWLINK(%s, veth)", dev);
+  if (nsfd >= 0) close(nsfd);
+  return rc;
+}
+
 static int nsm_enter(struct nsm_ctx *c, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
@@ -276,7 +329,7 @@ static int nsm_enter(struct nsm_ctx *c, const char *path) {
 /* Runs the whole program; 0, or -1 with rep filled in. */
 static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
   struct nsm_ctx c = { .nl = -1, .dgram = -1, .rep = rep };
-  const char *f[4];
+  const char *f[7];
   size_t pos = 0;
   int op = -1, entered = 0;
   rep->op = -1;
@@ -302,6 +355,7 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
     else if (strcmp(f[0], "addr") == 0) { FIELDS(2); rc = nsm_addr(&c, f[1], f[2]); }
     else if (strcmp(f[0], "route") == 0) { FIELDS(3); rc = nsm_route(&c, f[1], f[2], f[3]); }
     else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(&c, f[1], f[2]); }
+    else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(&c, f[1], f[2], f[3], f[4], f[5], f[6]); }
     else rc = nsm_fail(&c, EINVAL, "unknown operation", "%s", f[0]);
     if (rc < 0) return -1;
   }

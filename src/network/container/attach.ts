@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { withLock } from '../../util/lock.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
-import type { Action } from '../host/actions.js';
+import { equivalent, type Action, type IpAction } from '../host/actions.js';
+import { runHostVeth } from '../host/netns-ops.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
@@ -149,8 +150,11 @@ export function vethName(containerId: string, ifname = 'eth0'): string {
  * pid) with the MAC the anti-spoofing rules allow, the host end plugged into the network's
  * bridge. */
 export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev', mac: string, ifname = 'eth0'): Action[] {
-  const pair = vethPair({ ifname, address: mac, netns: pid, label: `${ifname} (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: ${ifname} (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`);
-  if (net.driver === 'linux') return [pair, bridgePort(net.bridge, 'linux', veth), linkUp(veth)];
+  const inside = { ifname, address: mac, netns: pid, label: `${ifname} (in the container, pid ${pid})` };
+  const what = `veth pair: ${ifname} (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`;
+  // a Linux bridge takes its port in the same request: plugged in and up as it is made
+  if (net.driver === 'linux') return [vethPair({ ifname: veth, master: net.bridge, up: true }, inside, `${what}, plugged in and up`)];
+  const pair = vethPair(inside, { ifname: veth }, what);
   const offload = datapath === 'netdev'
     ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff(ifname, undefined, `and none on the container's ${ifname}`, `/proc/${pid}/ns/net`)]
     : [];
@@ -206,7 +210,14 @@ export async function plugInterface(containerId: string, pid: number, a: Network
   const veth = vethName(containerId, a.ifname);
   const mac = containerMac(a.ip);
   const inside = a.ifname === 'eth0' ? [] : interfaceAddress(pid, a, net);
-  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
+  if (net.driver === 'linux') {
+    // one rtnetlink request from the addon's child, explained as the `ip link add` it is
+    const [link] = containerLink(pid, veth, net, 'system', mac, a.ifname) as [IpAction];
+    explain.step(link.what, equivalent(link));
+    await runHostVeth(link);
+  } else {
+    await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
+  }
   await guardPort(net, { ctrId: containerId, veth, mac, ip: a.ip }, explain);
   if (inside.length) await runSteps([{ title: `configure ${a.ifname}`, actions: inside }], { out: explainOutput(explain) });
 }

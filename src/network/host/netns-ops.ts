@@ -22,7 +22,8 @@ export type NetnsOp =
   | { op: 'alias'; dev: string; text: string }
   | { op: 'addr'; dev: string; cidr: string }
   | { op: 'route'; to: string; via?: string; dev?: string }
-  | { op: 'sysctl'; key: string; value: string };
+  | { op: 'sysctl'; key: string; value: string }
+  | { op: 'veth'; dev: string; master?: string; up: boolean; peer: string; peerAddress?: string; peerPid?: number };
 
 /** An action the addon can do in its namespace. */
 export type NetnsAction = (IpAction | ExecAction) & { ns: string };
@@ -94,8 +95,51 @@ const fields = (op: NetnsOp): string[] => {
       return ['route', op.to, op.via ?? '', op.dev ?? ''];
     case 'sysctl':
       return ['sysctl', op.key, op.value];
+    case 'veth':
+      return ['veth', op.dev, op.master ?? '', op.up ? 'up' : '', op.peer, op.peerAddress ?? '', op.peerPid === undefined ? '' : String(op.peerPid)];
   }
 };
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/**
+ * A container's cable, `ip link add DEV [master BR] [up] type veth peer name PEER [address MAC]
+ * [netns PID]` (links.ts vethPair), as the addon's one RTM_NEWLINK; undefined for any other
+ * form (a lab's cables, with named namespaces, stay with `ip`).
+ */
+export function vethOp(args: readonly string[]): (NetnsOp & { op: 'veth' }) | undefined {
+  if (!args.every(plain)) return undefined;
+  const [obj, verb, dev, ...rest] = args;
+  if (obj !== 'link' || verb !== 'add' || !dev || !isValidName('interface', dev)) return undefined;
+  const op: NetnsOp & { op: 'veth' } = { op: 'veth', dev, up: false, peer: '' };
+  let i = 0;
+  for (; rest[i] !== 'type'; i++) {
+    if (rest[i] === 'master' && op.master === undefined && rest[i + 1] && isValidName('interface', rest[i + 1]!)) op.master = rest[++i];
+    else if (rest[i] === 'up' && !op.up) op.up = true;
+    else return undefined;
+  }
+  if (rest[i + 1] !== 'veth' || rest[i + 2] !== 'peer' || rest[i + 3] !== 'name' || !rest[i + 4] || !isValidName('interface', rest[i + 4]!)) return undefined;
+  op.peer = rest[i + 4]!;
+  for (i += 5; i < rest.length; i += 2) {
+    const [key, value] = [rest[i], rest[i + 1]];
+    if (key === 'address' && op.peerAddress === undefined && value && MAC.test(value)) op.peerAddress = value;
+    else if (key === 'netns' && op.peerPid === undefined && value && /^[1-9]\d{0,9}$/.test(value)) op.peerPid = Number(value);
+    else return undefined;
+  }
+  return op;
+}
+
+/** An `ip link add ... type veth` of the host's namespace (vethOp's form) sent by the addon's
+ * child: no `ip` process. A failure names the `ip` line, with what `ip` would have said. */
+export async function runHostVeth(a: IpAction): Promise<void> {
+  const op = vethOp(a.args);
+  if (a.ns || !op) throw new CommandError(equivalent(a), 'not a veth pair the addon makes');
+  try {
+    await native().netnsApply(encodeProgram([{ path: '/proc/self/ns/net', ops: [op] }]));
+  } catch (err) {
+    throw new CommandError(equivalent(a), (err as NetnsApplyError).reason ?? (err as Error).message);
+  }
+}
 
 /** The program netnsApply runs: NUL-terminated fields, a `netns PATH` record before each namespace's ops. */
 export function encodeProgram(jobs: readonly { path: string; ops: readonly NetnsOp[] }[]): Buffer {
