@@ -64,7 +64,7 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
       if (id !== b.id) continue;
       releaseAddress(net.name, ip, id);
       // its bridge port's anti-spoofing rules, found by its id
-      await unguardPort(net, b.id, vethName(b.id), explain);
+      await unguardPort(net, b.id, vethName(b.id), explain, ip);
       onNetwork = true;
     }
   }

@@ -7,8 +7,12 @@
  * everything else from the port is dropped before the bridge learns from it or forwards it.
  *
  * - Linux bridge with nft: a bridge-family table of the network's own, `bridge
- *   minictr-BRIDGE`, one prerouting chain, three rules per port (keyed on the host-side veth,
- *   tagged minictr:ctr:ID like the firewall's); the table goes with its network.
+ *   minictr-BRIDGE`, whose chain `ports` (hook prerouting) has three fixed rules that look the
+ *   frame up in three sets: arp_ok (veth . MAC . ARP sender MAC . ARP sender IP) and ip_ok
+ *   (veth . MAC . IPv4 source) accept, guarded (veth) drops the rest. A port is guarded by
+ *   adding its elements (commented minictr:ctr:ID like the firewall's rules) and released by
+ *   deleting them: one `nft -f -` each, no listing of rules and handles first. The table goes
+ *   with its network.
  * - Linux bridge without nft: ebtables, a chain per container (minictr-ID, policy DROP) that
  *   the nat table's PREROUTING jumps to for frames from its veth. ebtables-nft fails when two
  *   run at once, so minictr's calls take a lock (and --concurrent, ebtables-legacy's own).
@@ -17,7 +21,9 @@
  *   port at 100; the bridge's own NORMAL flow (priority 0) switches what is allowed.
  *
  * MINICTR_BRIDGE_FIREWALL=nftables|ebtables chooses for Linux bridges (default: nftables when
- * nft is installed); removal looks in both, so it never depends on what the environment says.
+ * nft is installed); removal never depends on what the environment says: a port guarded with
+ * ebtables leaves a marker file in the run dir (net/ebtables/CHAIN) that rm looks for, and the
+ * nft elements are deleted whatever the environment says.
  *
  * The container's MAC is chosen, not read back: 02:42 and its IPv4 address (as Docker made
  * them), set when the veth pair is created. So the rules can be written from what is already
@@ -25,7 +31,8 @@
  * because the address is, and it stays the same at every restart, so neighbours' ARP entries
  * and these rules never go stale.
  */
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MinictrError } from '../../errors.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
@@ -57,6 +64,8 @@ export const bridgeTable = (net: NetworkConfig): string => `minictr-${net.bridge
 /** the ebtables chain of one container's port: minictr-ID for eth0, minictr-ID-N for its ethN
  * (attach.ts vethName ends in -N), since ebtables chains are not per bridge */
 const ebChain = (id: string, veth: string): string => `minictr-${id.slice(0, 12)}${/-\d$/.test(veth) ? veth.slice(-2) : ''}`;
+/** left while a port has an ebtables chain: what tells rm to look there (no ebtables run) */
+const ebtablesMarker = (id: string, veth: string): string => join(paths.net(), 'ebtables', ebChain(id, veth));
 /** an OpenFlow cookie: the first 64 bits of the container's id */
 const cookie = (id: string): string => `0x${id.slice(0, 16)}`;
 
@@ -68,14 +77,37 @@ export async function linuxBackend(): Promise<BridgeGuardBackend> {
   return (await haveTool('nft')) ? 'nftables' : 'ebtables';
 }
 
-/** The nft rules of one port (pure: the same text is explained and run). */
-export function nftPortRules(net: NetworkConfig, p: PortOwner): string[] {
-  const at = `add rule bridge ${bridgeTable(net)} prerouting iifname "${p.veth}"`;
-  const tag = `comment "${ctrTag(p.ctrId)}"`;
+/** The chain of the network's bridge table and the sets its rules look frames up in. */
+const GUARD_CHAIN = 'ports';
+
+/** The network's table, its sets and its chain's three rules (pure): declared again at every
+ * guard in the same nft run, so a table removed by hand comes back whole; the chain is flushed
+ * and refilled in that one transaction, so no frame ever sees it empty. */
+export function nftGuardTable(net: NetworkConfig): string[] {
+  const t = `bridge ${bridgeTable(net)}`;
   return [
-    `${at} ether saddr ${p.mac} arp saddr ether ${p.mac} arp saddr ip ${p.ip} accept ${tag}`,
-    `${at} ether saddr ${p.mac} ip saddr ${p.ip} accept ${tag}`,
-    `${at} drop ${tag}`,
+    `add table ${t}`,
+    `add set ${t} arp_ok { typeof iifname . ether saddr . arp saddr ether . arp saddr ip; }`,
+    `add set ${t} ip_ok { typeof iifname . ether saddr . ip saddr; }`,
+    `add set ${t} guarded { typeof iifname; }`,
+    `add chain ${t} ${GUARD_CHAIN} { type filter hook prerouting priority filter; policy accept; }`,
+    `flush chain ${t} ${GUARD_CHAIN}`,
+    `add rule ${t} ${GUARD_CHAIN} iifname . ether saddr . arp saddr ether . arp saddr ip @arp_ok accept`,
+    `add rule ${t} ${GUARD_CHAIN} iifname . ether saddr . ip saddr @ip_ok accept`,
+    `add rule ${t} ${GUARD_CHAIN} iifname @guarded drop`,
+  ];
+}
+
+/** The set elements of one port (pure: the same text is explained and run). verb: add to guard
+ * it; delete to release it (after an add of the same elements, so the run cannot fail on one
+ * that is not there: nft 1.0.6 has no `destroy element`). */
+export function nftPortElements(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): string[] {
+  const t = `bridge ${bridgeTable(net)}`;
+  const tag = p.ctrId ? ` comment "${ctrTag(p.ctrId)}"` : '';
+  return [
+    `${verb} element ${t} arp_ok { "${p.veth}" . ${p.mac} . ${p.mac} . ${p.ip}${tag} }`,
+    `${verb} element ${t} ip_ok { "${p.veth}" . ${p.mac} . ${p.ip}${tag} }`,
+    `${verb} element ${t} guarded { "${p.veth}"${tag} }`,
   ];
 }
 
@@ -114,24 +146,21 @@ export async function guardPort(net: NetworkConfig, p: PortOwner, explain: Expla
   if ((await linuxBackend()) === 'ebtables') {
     await ebtables(async (eb) => {
       await removeEbtables(eb, p.ctrId, p.veth, explain);
+      // before the chain exists: rm finds a half-made one by it
+      mkdirSync(dirname(ebtablesMarker(p.ctrId, p.veth)), { recursive: true });
+      writeFileSync(ebtablesMarker(p.ctrId, p.veth), '');
       for (const args of ebtablesPortRules(p)) await eb(args, { explain, why });
     });
     return;
   }
-  const stale = await nftTagged(net, ctrTag(p.ctrId));
-  const script = [
-    `table bridge ${bridgeTable(net)} {`,
-    '  chain prerouting { type filter hook prerouting priority filter; policy accept; }',
-    '}',
-    ...stale.map((h) => `delete rule bridge ${bridgeTable(net)} prerouting handle ${h}`),
-    ...nftPortRules(net, p),
-    '',
-  ].join('\n');
+  // the elements are keyed by the veth, named by the container: an earlier start's are the same
+  const script = [...nftGuardTable(net), ...nftPortElements(net, p, 'add'), ''].join('\n');
   await hostCommand('nft', ['-f', '-'], { explain, why, input: script });
 }
 
-/** At rm: the port's rules go with the container. net is undefined when its network is gone. */
-export async function unguardPort(net: NetworkConfig | undefined, ctrId: string, veth: string, explain: Explainer): Promise<void> {
+/** At rm: the port's rules go with the container. net is undefined when its network is gone
+ * (its bridge table went with it); ip is the port's address, which its elements are keyed by. */
+export async function unguardPort(net: NetworkConfig | undefined, ctrId: string, veth: string, explain: Explainer, ip?: string): Promise<void> {
   if (net?.driver === 'ovs') {
     const why = `remove the anti-spoofing flows and the port of ${veth}`;
     await hostCommand('ovs-ofctl', ['del-flows', net.bridge, `cookie=${cookie(ctrId)}/-1`], { explain, why, allowFailure: true });
@@ -139,13 +168,15 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
     return;
   }
   // in both places: the backend at rm need not be the one at start
-  if (await ebtablesMayHoldRules()) await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
-  if (!net || !(await haveTool('nft'))) return; // an nft table goes with its network
-  const stale = await nftTagged(net, ctrTag(ctrId));
-  if (stale.length) {
-    const script = stale.map((h) => `delete rule bridge ${bridgeTable(net)} prerouting handle ${h}`).join('\n') + '\n';
-    await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing rules of ${veth}`, input: script });
+  if (existsSync(ebtablesMarker(ctrId, veth))) {
+    await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
+    rmSync(ebtablesMarker(ctrId, veth), { force: true });
   }
+  if (!net || ip === undefined || !(await haveTool('nft'))) return;
+  const port = { veth, mac: containerMac(ip), ip };
+  // fails only when the table or its sets are not there, and then neither are the elements
+  const script = [...nftPortElements(net, port, 'add'), ...nftPortElements(net, port, 'delete'), ''].join('\n');
+  await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing elements of ${veth}`, input: script, allowFailure: true });
 }
 
 /** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge).
@@ -154,24 +185,6 @@ export async function removeNetworkGuard(net: NetworkConfig, explain: Explainer)
   if (!(await haveTool('nft'))) return;
   const exists = await hostCommand('nft', ['list', 'table', 'bridge', bridgeTable(net)], { allowFailure: true });
   if (exists.ok) await hostCommand('nft', ['delete', 'table', 'bridge', bridgeTable(net)], { explain, why: `remove the anti-spoofing table of ${net.name}`, allowFailure: true });
-}
-
-/** handles of the rules tagged `tag` in the network's bridge table */
-async function nftTagged(net: NetworkConfig, tag: string): Promise<number[]> {
-  const list = await hostCommand('nft', ['-j', 'list', 'table', 'bridge', bridgeTable(net)], { allowFailure: true });
-  if (!list.ok) return [];
-  const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> }).nftables;
-  return items.filter((i) => i.rule?.comment === tag).map((i) => i.rule!.handle);
-}
-
-/** Whether ebtables can hold rules of ours. ebtables-nft makes the `bridge nat` table on any
- * call, a listing too: rm of a container the nftables backend guarded would leave that empty
- * table on the host. With the nf_tables variant no table means no rules, so look first. */
-async function ebtablesMayHoldRules(): Promise<boolean> {
-  if (!(await haveTool('ebtables'))) return false;
-  const version = await hostCommand('ebtables', ['--version'], { allowFailure: true });
-  if (!version.stdout.includes('nf_tables') || !(await haveTool('nft'))) return true;
-  return (await hostCommand('nft', ['list', 'table', 'bridge', 'nat'], { allowFailure: true })).ok;
 }
 
 type Ebtables = (args: string[], opts?: { explain?: Explainer; why?: string; allowFailure?: boolean }) => ReturnType<typeof hostCommand>;

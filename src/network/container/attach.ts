@@ -230,7 +230,7 @@ export async function unplugInterface(containerId: string, pid: number, a: Netwo
 
 /** The port's anti-spoofing rules and the address of one interface (its veth is gone). */
 export async function releaseInterface(containerId: string, a: NetworkAttachment, explain: Explainer): Promise<void> {
-  await unguardPort(findNetwork(a.network), containerId, vethName(containerId, a.ifname), explain);
+  await unguardPort(findNetwork(a.network), containerId, vethName(containerId, a.ifname), explain, a.ip);
   releaseAddress(a.network, a.ip, containerId);
 }
 
