@@ -111,7 +111,8 @@ describe('run --explain: the firewall', () => {
       ]);
       // printed right when they are added: the anti-spoofing rules after the veth is on the bridge
       const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
-      expect(at(/^\$ ip link add \S+ master /)).toBeLessThan(at(/^add rule bridge /));
+      // the port's elements, sent by the addon's child right after it made the veth
+      expect(at(/^\$ ip link add \S+ master /)).toBeLessThan(at(/^\$ nft add element bridge /));
       // and the kernel has each one as printed (nft lists "& dnat == 0" as "! dnat", and a set
       // of one as its element)
       const canonical = (body: string): string => body.replace('ct status & dnat == 0', 'ct status ! dnat').replace(/\{ ("[^"]*") \}/, '$1');
@@ -120,15 +121,16 @@ describe('run --explain: the firewall', () => {
         const listed = (await execa('nft', ['list', 'chain', family!, table!, chain!])).stdout.split('\n').map((l) => l.trim());
         expect(listed, rule).toContain(canonical(body!));
       }
-      // the port itself is three set elements, each in its set as printed
-      const elements = lines.filter((l) => l.startsWith(`add element bridge minictr-${bridge} `));
+      // the port itself is three set elements (printed as the nft commands they are), each in
+      // its set as printed
+      const elements = lines.filter((l) => l.startsWith(`$ nft add element bridge minictr-${bridge} `));
       expect(elements).toEqual([
-        `add element bridge minictr-${bridge} arp_ok { "${veth}" . ${mac} . ${mac} . ${ip} ${tagCtr} }`,
-        `add element bridge minictr-${bridge} ip_ok { "${veth}" . ${mac} . ${ip} ${tagCtr} }`,
-        `add element bridge minictr-${bridge} guarded { "${veth}" ${tagCtr} }`,
+        `$ nft add element bridge minictr-${bridge} arp_ok '{ "${veth}" . ${mac} . ${mac} . ${ip} ${tagCtr} }'`,
+        `$ nft add element bridge minictr-${bridge} ip_ok '{ "${veth}" . ${mac} . ${ip} ${tagCtr} }'`,
+        `$ nft add element bridge minictr-${bridge} guarded '{ "${veth}" ${tagCtr} }'`,
       ]);
       for (const el of elements) {
-        const [, family, table, set, body] = /^add element (\S+) (\S+) (\S+) \{ (.*) \}$/.exec(el)!;
+        const [, family, table, set, body] = /^\$ nft add element (\S+) (\S+) (\S+) '\{ (.*) \}'$/.exec(el)!;
         expect((await execa('nft', ['list', 'set', family!, table!, set!])).stdout, el).toContain(body!);
       }
     } finally {

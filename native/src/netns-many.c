@@ -23,6 +23,7 @@
  *   netns PATH | up DEV | alias DEV TEXT | addr DEV CIDR | route TO VIA DEV | sysctl KEY VALUE
  *   | veth DEV MASTER UP PEER PEER_MAC PEER_PID (UP: non-empty for up; a container's cable,
  *     made from the host's namespace: /proc/self/ns/net)
+ *   | nftelem add|delete FAMILY TABLE SET KEY_HEX COMMENT (FAMILY: NFPROTO_* as a number)
  * (an empty field is "not given"; KEY is the dotted name). src/network/host/netns-ops.ts
  * writes it from the plan's actions, which is also what explain output prints.
  */
@@ -37,6 +38,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
 #include <linux/veth.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
 #include <node_api.h>
 #include <sched.h>
@@ -309,6 +313,68 @@ static int nsm_veth(struct nsm_ctx *c, const char *dev, const char *master, cons
   return rc;
 }
 
+/* nft add|delete element FAMILY TABLE SET { KEY [comment TEXT] }: one nf_tables batch
+ * (NFNL_MSG_BATCH_BEGIN, NEWSETELEM or DELSETELEM, BATCH_END) on a NETLINK_NETFILTER socket,
+ * what `nft -f -` sends for that line, without the nft process. KEY is the element's bytes
+ * in hex, as the set stores them (netns-ops.ts nftKey: each field of a concatenation padded
+ * to 4 bytes); the comment is nftnl's userdata TLV (type 0, length, text and its NUL). A
+ * delete of an element that is not there (ENOENT) is no failure: rm may find it gone. */
+static int nsm_nftelem(const char *verb, const char *family, const char *table, const char *set, const char *keyhex, const char *comment) {
+  int del = strcmp(verb, "delete") == 0;
+  unsigned char key[64];
+  size_t klen = strlen(keyhex) / 2;
+  if (strlen(keyhex) % 2 || klen == 0 || klen > sizeof key || strlen(comment) > 200) { errno = EINVAL; return -1; }
+  for (size_t i = 0; i < klen; i++)
+    if (sscanf(keyhex + 2 * i, "%2hhx", &key[i]) != 1) { errno = EINVAL; return -1; }
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (nl < 0) return -1;
+  struct { struct nsm_req begin, msg, end; } b;
+  struct nfgenmsg batch = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES) };
+  nsm_begin(&b.begin, NFNL_MSG_BATCH_BEGIN, 0, &batch, sizeof batch);
+  nsm_begin(&b.end, NFNL_MSG_BATCH_END, 0, &batch, sizeof batch);
+  b.begin.h.nlmsg_flags = b.end.h.nlmsg_flags = NLM_F_REQUEST; /* no acks for the markers */
+  struct nfgenmsg m = { .nfgen_family = (unsigned char)atoi(family), .version = NFNETLINK_V0 };
+  nsm_begin(&b.msg, (NFNL_SUBSYS_NFTABLES << 8) | (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM), del ? 0 : NLM_F_CREATE, &m, sizeof m);
+  nsm_attr(&b.msg, NFTA_SET_ELEM_LIST_TABLE, table, strlen(table) + 1);
+  nsm_attr(&b.msg, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
+  struct rtattr *list = nsm_tail(&b.msg);
+  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
+  struct rtattr *el = nsm_tail(&b.msg);
+  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_LIST_ELEM, NULL, 0);
+  struct rtattr *k = nsm_tail(&b.msg);
+  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_SET_ELEM_KEY, NULL, 0);
+  nsm_attr(&b.msg, NFTA_DATA_VALUE, key, klen);
+  k->rta_len = (unsigned short)((char *)nsm_tail(&b.msg) - (char *)k);
+  if (*comment && !del) {
+    unsigned char ud[204] = { 0, (unsigned char)(strlen(comment) + 1) };
+    memcpy(ud + 2, comment, strlen(comment) + 1);
+    nsm_attr(&b.msg, NFTA_SET_ELEM_USERDATA, ud, strlen(comment) + 3);
+  }
+  char *end = nsm_tail(&b.msg);
+  el->rta_len = (unsigned short)(end - (char *)el);
+  list->rta_len = (unsigned short)(end - (char *)list);
+  b.begin.h.nlmsg_seq = 1; b.msg.h.nlmsg_seq = 2; b.end.h.nlmsg_seq = 3;
+  /* the three messages back to back, as one datagram */
+  char out[3 * sizeof(struct nsm_req)];
+  size_t len = 0;
+  memcpy(out + len, &b.begin, b.begin.h.nlmsg_len); len += NLMSG_ALIGN(b.begin.h.nlmsg_len);
+  memcpy(out + len, &b.msg, b.msg.h.nlmsg_len); len += NLMSG_ALIGN(b.msg.h.nlmsg_len);
+  memcpy(out + len, &b.end, b.end.h.nlmsg_len); len += NLMSG_ALIGN(b.end.h.nlmsg_len);
+  struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+  int err = 0;
+  if (sendto(nl, out, len, 0, (struct sockaddr *)&to, sizeof to) < 0) err = errno;
+  /* the kernel runs the batch inside sendto: its ack is queued by now */
+  char buf[4096];
+  ssize_t n = err ? -1 : recv(nl, buf, sizeof buf, 0);
+  if (n < 0 && !err) err = errno;
+  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n))
+    if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == 2) err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  close(nl);
+  if (del && err == ENOENT) err = 0;
+  if (err) { errno = err; return -1; }
+  return 0;
+}
+
 static int nsm_enter(struct nsm_ctx *c, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
@@ -356,6 +422,10 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
     else if (strcmp(f[0], "route") == 0) { FIELDS(3); rc = nsm_route(&c, f[1], f[2], f[3]); }
     else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(&c, f[1], f[2]); }
     else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(&c, f[1], f[2], f[3], f[4], f[5], f[6]); }
+    else if (strcmp(f[0], "nftelem") == 0) {
+      FIELDS(6);
+      rc = nsm_nftelem(f[1], f[2], f[3], f[4], f[5], f[6]) < 0 ? nsm_fail(&c, errno, NULL, "nft %s element", f[1]) : 0;
+    }
     else rc = nsm_fail(&c, EINVAL, "unknown operation", "%s", f[0]);
     if (rc < 0) return -1;
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, UsageError } from '../../src/errors.js';
 import { equivalent, type IpAction } from '../../src/network/host/actions.js';
 import { vethPair } from '../../src/network/host/links.js';
-import { containerMac, ebtablesPortRules, nftGuardTable, nftPortElements, ovsPortFlows } from '../../src/network/container/antispoof.js';
+import { containerMac, ebtablesPortRules, nftGuardTable, nftPortElements, nftPortOps, ovsPortFlows } from '../../src/network/container/antispoof.js';
 import { containerLink } from '../../src/network/container/attach.js';
 import { vethOp } from '../../src/network/host/netns-ops.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';
@@ -321,6 +321,17 @@ describe('anti-spoofing rules of a bridge port', () => {
       `delete element ${t} ip_ok { "veth3f2a9c1b0d4" . 02:42:0a:59:00:07 . 10.89.0.7 }`,
       `delete element ${t} guarded { "veth3f2a9c1b0d4" }`,
     ]);
+  });
+
+  it('the addon sends those elements with the bytes nft stores: each field of the key padded to 4 bytes, the comment as nft\'s userdata', () => {
+    const [arp, ipOk, guarded] = nftPortOps(net, port, 'add');
+    const veth = Buffer.alloc(16);
+    veth.write('veth3f2a9c1b0d4');
+    const mac = '0242 0a59 0007 0000'.replace(/ /g, '');
+    expect(arp).toEqual({ op: 'nftelem', verb: 'add', family: 7, table: 'minictr-mctr-backend', set: 'arp_ok', key: `${veth.toString('hex')}${mac}${mac}0a590007`, comment: 'minictr:ctr:3f2a9c1b0d4e' });
+    expect(ipOk).toMatchObject({ set: 'ip_ok', key: `${veth.toString('hex')}${mac}0a590007` });
+    expect(guarded).toMatchObject({ set: 'guarded', key: veth.toString('hex') });
+    expect(nftPortOps(net, { veth: port.veth, mac: port.mac, ip: port.ip }, 'delete').map((o) => [o.op === 'nftelem' && o.verb, o.op === 'nftelem' && o.comment])).toEqual([['delete', ''], ['delete', ''], ['delete', '']]);
   });
 
   it('Open vSwitch: the same as flows on the port, with the container\'s id as cookie', () => {

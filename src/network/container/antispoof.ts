@@ -40,6 +40,7 @@ import { hostCommand } from '../../util/host-command.js';
 import { withLock } from '../../util/lock.js';
 import { haveTool } from '../../util/tool.js';
 import { ipToInt } from './cidr.js';
+import { NFPROTO_BRIDGE, runHostOps, type NetnsOp } from '../host/netns-ops.js';
 import type { NetworkConfig } from './store.js';
 
 /** One container's port on its network's bridge. */
@@ -98,18 +99,69 @@ export function nftGuardTable(net: NetworkConfig): string[] {
   ];
 }
 
-/** The set elements of one port (pure: the same text is explained and run). verb: add to guard
- * it; delete to release it (after an add of the same elements, so the run cannot fail on one
- * that is not there: nft 1.0.6 has no `destroy element`). */
+/** One field of a set element's key: how nft prints it and the bytes the set stores. */
+type KeyField = { kind: 'ifname' | 'mac' | 'ip'; text: string };
+
+/** A field's bytes as the kernel keeps a concatenation: each padded to 4 bytes (an interface
+ * name is IFNAMSIZ, 16, NUL-padded; a MAC 6 + 2; an IPv4 address 4, network order). */
+function keyBytes(f: KeyField): Buffer {
+  if (f.kind === 'ifname') {
+    const b = Buffer.alloc(16);
+    b.write(f.text, 'latin1');
+    return b;
+  }
+  if (f.kind === 'mac') return Buffer.concat([Buffer.from(f.text.split(':').map((x) => parseInt(x, 16))), Buffer.alloc(2)]);
+  return Buffer.from(f.text.split('.').map(Number));
+}
+
+/** The three elements of one port, each its set and its key's fields (pure). */
+function portElements(p: Omit<PortOwner, 'ctrId'>): { set: string; key: KeyField[] }[] {
+  const veth: KeyField = { kind: 'ifname', text: `"${p.veth}"` };
+  const mac: KeyField = { kind: 'mac', text: p.mac };
+  const ip: KeyField = { kind: 'ip', text: p.ip };
+  return [
+    { set: 'arp_ok', key: [veth, mac, mac, ip] },
+    { set: 'ip_ok', key: [veth, mac, ip] },
+    { set: 'guarded', key: [veth] },
+  ];
+}
+
+/** The set elements of one port as nft lines (pure: the text the addon's requests are made
+ * from too, nftPortOps). verb: add to guard it; delete to release it. */
 export function nftPortElements(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): string[] {
   const t = `bridge ${bridgeTable(net)}`;
   const tag = p.ctrId ? ` comment "${ctrTag(p.ctrId)}"` : '';
-  return [
-    `${verb} element ${t} arp_ok { "${p.veth}" . ${p.mac} . ${p.mac} . ${p.ip}${tag} }`,
-    `${verb} element ${t} ip_ok { "${p.veth}" . ${p.mac} . ${p.ip}${tag} }`,
-    `${verb} element ${t} guarded { "${p.veth}"${tag} }`,
-  ];
+  return portElements(p).map((e) => `${verb} element ${t} ${e.set} { ${e.key.map((f) => f.text).join(' . ')}${tag} }`);
 }
+
+/** The same elements as the addon's nf_tables requests (netns-many.c nftelem; pure). */
+export function nftPortOps(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): NetnsOp[] {
+  return portElements(p).map((e) => ({
+    op: 'nftelem',
+    verb,
+    family: NFPROTO_BRIDGE,
+    table: bridgeTable(net),
+    set: e.set,
+    key: Buffer.concat(e.key.map((f) => keyBytes({ ...f, text: f.kind === 'ifname' ? f.text.slice(1, -1) : f.text }))).toString('hex'),
+    comment: p.ctrId ? ctrTag(p.ctrId) : '',
+  }));
+}
+
+/** The port's elements explained as the nft commands a shell would run for them. */
+export function explainElements(explain: Explainer, why: string, lines: string[]): void {
+  explain.step(why, lines.map((l) => `nft ${l.replace(/ \{ (.*) \}$/, " '{ $1 }'")}`).join('\n    $ '));
+  explain.note(NFT_ADDON_NOTE);
+}
+
+/** At the network's first start since boot (attach.ts ensureNetworkReady): its bridge table,
+ * sets and rules, so that a port is only its elements. */
+export async function ensureNetworkGuard(net: NetworkConfig, explain: Explainer): Promise<void> {
+  if (net.driver !== 'linux' || (await linuxBackend()) !== 'nftables') return;
+  await hostCommand('nft', ['-f', '-'], { explain, why: `anti-spoofing table of ${net.name}: three rules that look each port up in sets`, input: [...nftGuardTable(net), ''].join('\n') });
+}
+
+/** the note under the element lines: what sends them */
+export const NFT_ADDON_NOTE = 'the `nft add/delete element` lines above are sent as the same nf_tables netlink batches by a child of minictr (native/src/netns-many.c), not an nft process';
 
 /** The OpenFlow flows of one port (pure). */
 export function ovsPortFlows(p: PortOwner): string[] {
@@ -169,12 +221,16 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
   }
   // in both places: the backend at rm need not be the one at start
   if (existsSync(ebtablesMarker(ctrId, veth))) {
-    await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
-    rmSync(ebtablesMarker(ctrId, veth), { force: true });
+    // the marker stays while the chain does: the next rm tries again
+    if (await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain))) rmSync(ebtablesMarker(ctrId, veth), { force: true });
   }
   if (!net || ip === undefined || !(await haveTool('nft'))) return;
   const port = { veth, mac: containerMac(ip), ip };
-  // fails only when the table or its sets are not there, and then neither are the elements
+  // no nft process: the addon's child sends the deletes (one not there is no failure)
+  explainElements(explain, `remove the anti-spoofing elements of ${veth}`, nftPortElements(net, port, 'delete'));
+  if ((await runHostOps(nftPortOps(net, port, 'delete'))) === undefined) return;
+  // the addon could not (a kernel without nf_tables netlink for us): nft, which cannot fail on
+  // a missing element after an add of the same
   const script = [...nftPortElements(net, port, 'add'), ...nftPortElements(net, port, 'delete'), ''].join('\n');
   await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing elements of ${veth}`, input: script, allowFailure: true });
 }
@@ -194,11 +250,24 @@ async function ebtables<T>(fn: (eb: Ebtables) => Promise<T>): Promise<T> {
   return withLock(join(paths.locks(), 'ebtables.lock'), () => fn((args, opts = {}) => hostCommand('ebtables', ['--concurrent', '-t', 'nat', ...args], opts)));
 }
 
-async function removeEbtables(eb: Ebtables, ctrId: string, veth: string, explain: Explainer): Promise<void> {
+async function removeEbtables(eb: Ebtables, ctrId: string, veth: string, explain: Explainer): Promise<boolean> {
   const chain = ebChain(ctrId, veth);
-  if (!(await eb(['-L', chain], { allowFailure: true })).ok) return;
   const why = `remove the anti-spoofing chain of ${veth}`;
-  await eb(['-D', 'PREROUTING', '-i', veth, '-j', chain], { explain, why, allowFailure: true });
-  await eb(['-F', chain], { explain, allowFailure: true });
-  await eb(['-X', chain], { explain, allowFailure: true });
+  // from the table's listing: `-L CHAIN` of ebtables-nft 1.8.9 fails the same way ("is
+  // incompatible") for a missing chain and for a transaction that committed under it
+  const present = async (): Promise<boolean | undefined> => {
+    const list = await eb(['-L'], { allowFailure: true });
+    return list.ok ? list.stdout.includes(`Bridge chain: ${chain},`) : undefined;
+  };
+  // ebtables-nft gives up when another nf_tables transaction (another container's elements,
+  // another state dir's ebtables) commits under it: tried again until the chain is gone
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const there = await present();
+    if (there === false) return true;
+    if (!there) continue;
+    await eb(['-D', 'PREROUTING', '-i', veth, '-j', chain], { explain: attempt ? undefined : explain, why, allowFailure: true });
+    await eb(['-F', chain], { explain: attempt ? undefined : explain, allowFailure: true });
+    await eb(['-X', chain], { explain: attempt ? undefined : explain, allowFailure: true });
+  }
+  return (await present()) === false;
 }

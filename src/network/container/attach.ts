@@ -23,7 +23,7 @@ import { runHostVeth } from '../host/netns-ops.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
-import { containerMac, guardPort, removeNetworkGuard, unguardPort } from './antispoof.js';
+import { containerMac, ensureNetworkGuard, explainElements, guardPort, linuxBackend, nftPortElements, nftPortOps, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
@@ -135,6 +135,7 @@ async function ensureNetworkReady(net: NetworkConfig, explain: Explainer): Promi
     await ensureBridge(net, explain);
     const fw = await selectFirewall(explain);
     await fw.ensureNetwork(net, listNetworks());
+    await ensureNetworkGuard(net, explain);
     mkdirSync(join(paths.net(), 'ready'), { recursive: true });
     writeFileSync(marker, fw.backend);
   });
@@ -210,15 +211,21 @@ export async function plugInterface(containerId: string, pid: number, a: Network
   const veth = vethName(containerId, a.ifname);
   const mac = containerMac(a.ip);
   const inside = a.ifname === 'eth0' ? [] : interfaceAddress(pid, a, net);
+  const port = { ctrId: containerId, veth, mac, ip: a.ip };
   if (net.driver === 'linux') {
-    // one rtnetlink request from the addon's child, explained as the `ip link add` it is
+    // one rtnetlink request from the addon's child, explained as the `ip link add` it is, and
+    // with nft the port's set elements from the same child: no process
     const [link] = containerLink(pid, veth, net, 'system', mac, a.ifname) as [IpAction];
     explain.step(link.what, equivalent(link));
-    await runHostVeth(link);
+    const elements = (await linuxBackend()) === 'nftables';
+    if (elements) explainElements(explain, `anti-spoofing on ${veth}: only ${mac} / ${a.ip} may send from it`, nftPortElements(net, port, 'add'));
+    const notAdded = await runHostVeth(link, elements ? nftPortOps(net, port, 'add') : []);
+    // ebtables; or the network's table is gone (removed by hand): nft makes it again
+    if (!elements || notAdded !== undefined) await guardPort(net, port, explain);
   } else {
     await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
+    await guardPort(net, port, explain);
   }
-  await guardPort(net, { ctrId: containerId, veth, mac, ip: a.ip }, explain);
   if (inside.length) await runSteps([{ title: `configure ${a.ifname}`, actions: inside }], { out: explainOutput(explain) });
 }
 

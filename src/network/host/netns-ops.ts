@@ -23,7 +23,12 @@ export type NetnsOp =
   | { op: 'addr'; dev: string; cidr: string }
   | { op: 'route'; to: string; via?: string; dev?: string }
   | { op: 'sysctl'; key: string; value: string }
-  | { op: 'veth'; dev: string; master?: string; up: boolean; peer: string; peerAddress?: string; peerPid?: number };
+  | { op: 'veth'; dev: string; master?: string; up: boolean; peer: string; peerAddress?: string; peerPid?: number }
+  /** nft add|delete element: key is the element's bytes in hex, comment its nft comment */
+  | { op: 'nftelem'; verb: 'add' | 'delete'; family: number; table: string; set: string; key: string; comment: string };
+
+/** NFPROTO_BRIDGE (linux/netfilter.h): nft's bridge family */
+export const NFPROTO_BRIDGE = 7;
 
 /** An action the addon can do in its namespace. */
 export type NetnsAction = (IpAction | ExecAction) & { ns: string };
@@ -97,6 +102,8 @@ const fields = (op: NetnsOp): string[] => {
       return ['sysctl', op.key, op.value];
     case 'veth':
       return ['veth', op.dev, op.master ?? '', op.up ? 'up' : '', op.peer, op.peerAddress ?? '', op.peerPid === undefined ? '' : String(op.peerPid)];
+    case 'nftelem':
+      return ['nftelem', op.verb, String(op.family), op.table, op.set, op.key, op.comment];
   }
 };
 
@@ -129,17 +136,37 @@ export function vethOp(args: readonly string[]): (NetnsOp & { op: 'veth' }) | un
   return op;
 }
 
-/** An `ip link add ... type veth` of the host's namespace (vethOp's form) sent by the addon's
- * child: no `ip` process. A failure names the `ip` line, with what `ip` would have said. */
-export async function runHostVeth(a: IpAction): Promise<void> {
+/**
+ * An `ip link add ... type veth` of the host's namespace (vethOp's form), then more operations
+ * there (a port's nft elements), sent by the addon's one child: no `ip` or `nft` process. A
+ * failure of the veth names the `ip` line, with what `ip` would have said; a failure of a later
+ * operation is returned (its reason), for the caller to do that part another way.
+ */
+export async function runHostVeth(a: IpAction, then: readonly NetnsOp[] = []): Promise<string | undefined> {
   const op = vethOp(a.args);
   if (a.ns || !op) throw new CommandError(equivalent(a), 'not a veth pair the addon makes');
   try {
-    await native().netnsApply(encodeProgram([{ path: '/proc/self/ns/net', ops: [op] }]));
+    await native().netnsApply(encodeProgram([{ path: HOST_NETNS, ops: [op, ...then] }]));
+    return undefined;
   } catch (err) {
-    throw new CommandError(equivalent(a), (err as NetnsApplyError).reason ?? (err as Error).message);
+    const e = err as NetnsApplyError;
+    if (e.op !== undefined && e.op > 0) return e.reason ?? e.message;
+    throw new CommandError(equivalent(a), e.reason ?? e.message);
   }
 }
+
+/** Operations in the host's namespace by the addon's child; undefined, or why one failed. */
+export async function runHostOps(ops: readonly NetnsOp[]): Promise<string | undefined> {
+  try {
+    await native().netnsApply(encodeProgram([{ path: HOST_NETNS, ops }]));
+    return undefined;
+  } catch (err) {
+    return (err as NetnsApplyError).reason ?? (err as Error).message;
+  }
+}
+
+/** the host's network namespace, as the addon's child (forked by minictr) sees it */
+const HOST_NETNS = '/proc/self/ns/net';
 
 /** The program netnsApply runs: NUL-terminated fields, a `netns PATH` record before each namespace's ops. */
 export function encodeProgram(jobs: readonly { path: string; ops: readonly NetnsOp[] }[]): Buffer {
