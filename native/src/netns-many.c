@@ -313,65 +313,93 @@ static int nsm_veth(struct nsm_ctx *c, const char *dev, const char *master, cons
   return rc;
 }
 
-/* nft add|delete element FAMILY TABLE SET { KEY [comment TEXT] }: one nf_tables batch
- * (NFNL_MSG_BATCH_BEGIN, NEWSETELEM or DELSETELEM, BATCH_END) on a NETLINK_NETFILTER socket,
- * what `nft -f -` sends for that line, without the nft process. KEY is the element's bytes
- * in hex, as the set stores them (netns-ops.ts nftKey: each field of a concatenation padded
- * to 4 bytes); the comment is nftnl's userdata TLV (type 0, length, text and its NUL). A
- * delete of an element that is not there (ENOENT) is no failure: rm may find it gone. */
-static int nsm_nftelem(const char *verb, const char *family, const char *table, const char *set, const char *keyhex, const char *comment) {
+/* nft add|delete element FAMILY TABLE SET { KEY [comment TEXT] }: the element's NEWSETELEM or
+ * DELSETELEM message, what `nft -f -` sends for that line. KEY is the element's bytes in hex,
+ * as the set stores them (antispoof.ts nftPortOps: each field of a concatenation padded to 4
+ * bytes); the comment is nftnl's userdata TLV (type 0, length, text and its NUL). */
+static int nsm_nftmsg(struct nsm_req *r, unsigned seq, const char *verb, const char *family, const char *table, const char *set, const char *keyhex, const char *comment) {
   int del = strcmp(verb, "delete") == 0;
   unsigned char key[64];
   size_t klen = strlen(keyhex) / 2;
-  if (strlen(keyhex) % 2 || klen == 0 || klen > sizeof key || strlen(comment) > 200) { errno = EINVAL; return -1; }
+  if ((!del && strcmp(verb, "add") != 0) || strlen(keyhex) % 2 || klen == 0 || klen > sizeof key || strlen(comment) > 200) { errno = EINVAL; return -1; }
   for (size_t i = 0; i < klen; i++)
     if (sscanf(keyhex + 2 * i, "%2hhx", &key[i]) != 1) { errno = EINVAL; return -1; }
-  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (nl < 0) return -1;
-  struct { struct nsm_req begin, msg, end; } b;
-  struct nfgenmsg batch = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES) };
-  nsm_begin(&b.begin, NFNL_MSG_BATCH_BEGIN, 0, &batch, sizeof batch);
-  nsm_begin(&b.end, NFNL_MSG_BATCH_END, 0, &batch, sizeof batch);
-  b.begin.h.nlmsg_flags = b.end.h.nlmsg_flags = NLM_F_REQUEST; /* no acks for the markers */
   struct nfgenmsg m = { .nfgen_family = (unsigned char)atoi(family), .version = NFNETLINK_V0 };
-  nsm_begin(&b.msg, (NFNL_SUBSYS_NFTABLES << 8) | (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM), del ? 0 : NLM_F_CREATE, &m, sizeof m);
-  nsm_attr(&b.msg, NFTA_SET_ELEM_LIST_TABLE, table, strlen(table) + 1);
-  nsm_attr(&b.msg, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
-  struct rtattr *list = nsm_tail(&b.msg);
-  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
-  struct rtattr *el = nsm_tail(&b.msg);
-  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_LIST_ELEM, NULL, 0);
-  struct rtattr *k = nsm_tail(&b.msg);
-  nsm_attr(&b.msg, NLA_F_NESTED | NFTA_SET_ELEM_KEY, NULL, 0);
-  nsm_attr(&b.msg, NFTA_DATA_VALUE, key, klen);
-  k->rta_len = (unsigned short)((char *)nsm_tail(&b.msg) - (char *)k);
+  nsm_begin(r, (NFNL_SUBSYS_NFTABLES << 8) | (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM), del ? 0 : NLM_F_CREATE, &m, sizeof m);
+  r->h.nlmsg_seq = seq;
+  nsm_attr(r, NFTA_SET_ELEM_LIST_TABLE, table, strlen(table) + 1);
+  nsm_attr(r, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
+  struct rtattr *list = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
+  struct rtattr *el = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_LIST_ELEM, NULL, 0);
+  struct rtattr *k = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_SET_ELEM_KEY, NULL, 0);
+  nsm_attr(r, NFTA_DATA_VALUE, key, klen);
+  k->rta_len = (unsigned short)((char *)nsm_tail(r) - (char *)k);
   if (*comment && !del) {
     unsigned char ud[204] = { 0, (unsigned char)(strlen(comment) + 1) };
     memcpy(ud + 2, comment, strlen(comment) + 1);
-    nsm_attr(&b.msg, NFTA_SET_ELEM_USERDATA, ud, strlen(comment) + 3);
+    nsm_attr(r, NFTA_SET_ELEM_USERDATA, ud, strlen(comment) + 3);
   }
-  char *end = nsm_tail(&b.msg);
+  char *end = nsm_tail(r);
   el->rta_len = (unsigned short)(end - (char *)el);
   list->rta_len = (unsigned short)(end - (char *)list);
-  b.begin.h.nlmsg_seq = 1; b.msg.h.nlmsg_seq = 2; b.end.h.nlmsg_seq = 3;
-  /* the three messages back to back, as one datagram */
-  char out[3 * sizeof(struct nsm_req)];
+  return 0;
+}
+
+#define NSM_MAX_ELEMS 8
+
+/* Elements f[i][0..5] (verb family table set key comment) in ONE nf_tables batch
+ * (NFNL_MSG_BATCH_BEGIN, the messages, BATCH_END) on a NETLINK_NETFILTER socket: one
+ * transaction, so one commit (a delete's commit waits for the kernel's RCU; three of them were
+ * ~20 ms on a loaded machine). 0, or -1 with errno: the first message's error (the kernel
+ * then undoes the whole batch). */
+static int nsm_nftbatch(const char *f[][6], int n) {
+  static struct nsm_req msgs[NSM_MAX_ELEMS + 2];
+  struct nfgenmsg batch = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES) };
+  nsm_begin(&msgs[0], NFNL_MSG_BATCH_BEGIN, 0, &batch, sizeof batch);
+  nsm_begin(&msgs[n + 1], NFNL_MSG_BATCH_END, 0, &batch, sizeof batch);
+  msgs[0].h.nlmsg_flags = msgs[n + 1].h.nlmsg_flags = NLM_F_REQUEST; /* no acks for the markers */
+  msgs[0].h.nlmsg_seq = 1;
+  msgs[n + 1].h.nlmsg_seq = (unsigned)n + 2;
+  for (int i = 0; i < n; i++)
+    if (nsm_nftmsg(&msgs[i + 1], (unsigned)i + 2, f[i][0], f[i][1], f[i][2], f[i][3], f[i][4], f[i][5]) < 0) return -1;
+  static char out[sizeof msgs];
   size_t len = 0;
-  memcpy(out + len, &b.begin, b.begin.h.nlmsg_len); len += NLMSG_ALIGN(b.begin.h.nlmsg_len);
-  memcpy(out + len, &b.msg, b.msg.h.nlmsg_len); len += NLMSG_ALIGN(b.msg.h.nlmsg_len);
-  memcpy(out + len, &b.end, b.end.h.nlmsg_len); len += NLMSG_ALIGN(b.end.h.nlmsg_len);
+  for (int i = 0; i < n + 2; i++) {
+    memcpy(out + len, &msgs[i], msgs[i].h.nlmsg_len);
+    len += NLMSG_ALIGN(msgs[i].h.nlmsg_len);
+  }
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (nl < 0) return -1;
   struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-  int err = 0;
+  int err = 0, acked = 0;
   if (sendto(nl, out, len, 0, (struct sockaddr *)&to, sizeof to) < 0) err = errno;
-  /* the kernel runs the batch inside sendto: its ack is queued by now */
-  char buf[4096];
-  ssize_t n = err ? -1 : recv(nl, buf, sizeof buf, 0);
-  if (n < 0 && !err) err = errno;
-  for (struct nlmsghdr *h = (struct nlmsghdr *)buf; n > 0 && NLMSG_OK(h, (unsigned)n); h = NLMSG_NEXT(h, n))
-    if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == 2) err = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  /* the kernel runs the batch inside sendto: every ack (or error) is queued by now */
+  char buf[8192];
+  while (!err && acked < n) {
+    ssize_t got = recv(nl, buf, sizeof buf, acked ? MSG_DONTWAIT : 0);
+    if (got < 0) { if (errno != EAGAIN && errno != EINTR) err = errno; if (errno == EAGAIN) break; continue; }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)got); h = NLMSG_NEXT(h, got)) {
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      acked++;
+      int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (e && !err) err = e;
+    }
+  }
   close(nl);
-  if (del && err == ENOENT) err = 0;
   if (err) { errno = err; return -1; }
+  return 0;
+}
+
+/* Consecutive nftelem records as one batch; deletes that fail because one of them is not
+ * there (ENOENT: rm may find some gone) are sent again one by one, a missing one no failure. */
+static int nsm_nftelems(const char *f[][6], int n) {
+  if (nsm_nftbatch(f, n) == 0) return 0;
+  if (errno != ENOENT || strcmp(f[0][0], "delete") != 0) return -1;
+  for (int i = 0; i < n; i++)
+    if (nsm_nftbatch(&f[i], 1) < 0 && errno != ENOENT) return -1;
   return 0;
 }
 
@@ -423,8 +451,20 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
     else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(&c, f[1], f[2]); }
     else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(&c, f[1], f[2], f[3], f[4], f[5], f[6]); }
     else if (strcmp(f[0], "nftelem") == 0) {
-      FIELDS(6);
-      rc = nsm_nftelem(f[1], f[2], f[3], f[4], f[5], f[6]) < 0 ? nsm_fail(&c, errno, NULL, "nft %s element", f[1]) : 0;
+      /* this and the nftelem records right after it (of the same verb): one batch */
+      static const char *el[NSM_MAX_ELEMS][6];
+      int n = 0;
+      for (;;) {
+        FIELDS(6);
+        memcpy(el[n++], &f[1], sizeof el[0]);
+        size_t next = pos;
+        if (n == NSM_MAX_ELEMS || next >= len || strcmp(prog + next, "nftelem") != 0) break;
+        const char *verb = prog + next + sizeof "nftelem";
+        if (next + sizeof "nftelem" >= len || strcmp(verb, el[0][0]) != 0) break;
+        pos = next + sizeof "nftelem";
+        op++;
+      }
+      rc = nsm_nftelems(el, n) < 0 ? nsm_fail(&c, errno, NULL, "nft %s element", el[0][0]) : 0;
     }
     else rc = nsm_fail(&c, EINVAL, "unknown operation", "%s", f[0]);
     if (rc < 0) return -1;
