@@ -11,8 +11,10 @@
  *   frame up in three sets: arp_ok (veth . MAC . ARP sender MAC . ARP sender IP) and ip_ok
  *   (veth . MAC . IPv4 source) accept, guarded (veth) drops the rest. A port is guarded by
  *   adding its elements (commented minictr:ctr:ID like the firewall's rules) and released by
- *   deleting them: one `nft -f -` each, no listing of rules and handles first. The table goes
- *   with its network.
+ *   deleting them, no listing of rules and handles first: the elements are sent as nf_tables
+ *   netlink batches by the addon's child that made the veth (netns-many.c), no nft process;
+ *   the table is made once per network (ensureNetworkGuard), again by nft should it be gone.
+ *   The table goes with its network.
  * - Linux bridge without nft: ebtables, a chain per container (minictr-ID, policy DROP) that
  *   the nat table's PREROUTING jumps to for frames from its veth. ebtables-nft fails when two
  *   run at once, so minictr's calls take a lock (and --concurrent, ebtables-legacy's own).
