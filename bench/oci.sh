@@ -30,9 +30,15 @@ WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 OCI="$PWD/bin/minictr-oci"
 PODMAN=(podman --root "$WORK/pm/root" --runroot "$WORK/pm/run" --tmpdir "$WORK/pm/tmp" --storage-driver overlay
         --cgroup-manager cgroupfs --events-backend file)
+# under set -e a failing delete (a container that is not there) would end the trap before
+# the rest of the cleanup: each step may fail
 cleanup() {
   for r in "$WORK/oci" "$WORK/oci-other" "$WORK/runc" "$WORK/crun"; do
-    for id in long-m long-r del-m del-r; do "$OCI" --root "$r" delete -f "$id" >/dev/null 2>&1; runc --root "$r" delete -f "$id" >/dev/null 2>&1; done
+    for id in long-m long-r del-m del-r; do
+      "$OCI" --root "$r" delete -f "$id" >/dev/null 2>&1 || true
+      [ -z "$OTHER" ] || "$OTHER" --root "$r" delete -f "$id" >/dev/null 2>&1 || true
+      runc --root "$r" delete -f "$id" >/dev/null 2>&1 || true
+    done
   done
   "${PODMAN[@]}" rm -af >/dev/null 2>&1 || true
   "${PODMAN[@]}" system reset -f >/dev/null 2>&1 || true

@@ -21,26 +21,48 @@ const mark = PROFILE
   ? (phase, ms = performance.now()) => writeSync(2, `minictr-profile ${ms.toFixed(2)} ${phase}\n`)
   : () => undefined;
 
+/** minictr-oci's global flags that take a value as the next word (src/cli/oci/context.ts's
+ * OCI_GLOBAL_FLAGS; test/unit/run-bundle.test.ts keeps the two in step) */
+const OCI_VALUE_FLAGS = ['--root', '--log', '--log-format', '--rootless', '--criu'];
+
+/**
+ * The command's verb, which names its code cache: the first word that is neither a flag nor
+ * the value of one of valueFlags (`minictr-oci --log-format json state X` is `state`, not
+ * `json`); 'none' when there is none or it does not look like a verb (a cache file name).
+ */
+function cacheVerb(args, valueFlags = []) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('-')) {
+      if (valueFlags.includes(a)) i++;
+      continue;
+    }
+    return /^[a-z][a-z-]{0,30}$/.test(a) ? a : 'none';
+  }
+  return 'none';
+}
+
 /**
  * Run the first of the bundles whose main(argv) takes the command line: one returns false
  * for a command line it leaves to the next (oci-fast declines all but state, kill and
- * delete, for oci-main); the last takes any.
+ * delete, for oci-main); the last takes any. valueFlags: the global flags whose value is
+ * the next word (cacheVerb).
  */
-async function runBundle(...names) {
+async function runBundle(names, { valueFlags = [] } = {}) {
   if (PROFILE) mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
   mark('entry-loaded');
+  const verb = cacheVerb(process.argv.slice(2), valueFlags);
   for (const name of names) {
-    const bundle = loadBundle(name);
+    const bundle = loadBundle(name, verb);
     mark('bundle-loaded');
     if ((await bundle.main(process.argv)) !== false) return;
   }
 }
 
 /** dist/bundle/NAME.cjs's exports, its top level run from the code cache of this command */
-function loadBundle(name) {
+function loadBundle(name, verb) {
   const file = join(BUNDLE_DIR, `${name}.cjs`);
   // one cache per command: each holds the functions its own path compiled
-  const verb = process.argv.slice(2).find((a) => /^[a-z][a-z-]{0,30}$/.test(a)) ?? 'none';
   const cacheFile = join(BUNDLE_DIR, 'cache', `${name}-${verb}.v8`);
   const source = readFileSync(file, 'utf8');
   let cachedData;
@@ -78,4 +100,4 @@ function loadBundle(name) {
   return module.exports;
 }
 
-module.exports = { runBundle };
+module.exports = { runBundle, cacheVerb, OCI_VALUE_FLAGS };

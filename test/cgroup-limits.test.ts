@@ -28,7 +28,7 @@ describe('--explain=full', () => {
     const memFile = unified ? 'memory.max' : 'memory.limit_in_bytes';
     expect(r.stderr).toMatch(new RegExp(`\\$ echo 67108864 > /sys/fs/cgroup/(memory/)?minictr/[0-9a-f]{64}/${memFile}\\n`));
     expect(r.stderr).toMatch(/\$ echo 30 > \/sys\/fs\/cgroup\/(pids\/)?minictr\/[0-9a-f]{64}\/pids\.max\n/);
-    // v1: the pid is written to each controller's cgroup.procs before the child is released
-    if (!unified) expect(r.stderr).toMatch(/\$ echo \d+ > \/sys\/fs\/cgroup\/memory\/minictr\/[0-9a-f]{64}\/cgroup\.procs\n/);
+    // v1: the child joins each controller's cgroup itself, writing 0 (itself) to its tasks
+    if (!unified) expect(r.stderr).toMatch(/\$ echo 0 > \/sys\/fs\/cgroup\/memory\/minictr\/[0-9a-f]{64}\/tasks\n/);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Containers come and go at once (compose --scale, run --replicas, several terminals): each
- * makes its cgroup below the shared minictr/ parent, and the last one out removes that parent
- * when it is empty. A run that made the parent (or found it) could then lose it between its
- * mkdir and its writes to it (v1 cpuset.cpus/mems, v2 subtree_control): ENOENT, or ENODEV while
- * the kernel takes the dir down. Four processes make and remove cgroups as fast as they can;
+ * makes its cgroup below the shared minictr/ parent. That parent is now kept between runs, but
+ * an older minictr (or a prune) may still remove it when it is empty, and a run that made it
+ * (or found it) could then lose it between its mkdir and its writes to it (v1 cpuset, v2
+ * subtree_control): ENOENT, or ENODEV while the kernel takes the dir down. Four processes make and remove cgroups as fast as they can;
  * none may fail, and none may leave a cgroup behind. (Seen first as 1 failed `run --rm` in 450
  * under load; this loop fails a few times a second without the retry.)
  */

@@ -65,6 +65,31 @@ describe('run -d', () => {
     expect(rssKiB).toBeLessThanOrEqual(1024);
   });
 
+  it('its monitor keeps the time of each log record without ever touching its vDSO', async () => {
+    // The vDSO's page tables would be a third of the monitor's (the monitor reads the clock with
+    // the raw syscall): the kernel's smaps shows whether any vDSO page was ever faulted in.
+    const before = Date.now();
+    const { name } = await runD(['busybox', 'sh', '-c', 'echo tick; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo tock; exec sleep 300']);
+    await until(async () => (await minictr(['logs', name])).stdout.includes('tick'));
+    await minictr(['exec', name, 'touch', '/tmp/go']);
+    await until(async () => (await minictr(['logs', name])).stdout.includes('tock'));
+    const after = Date.now();
+    const pid = (await inspect(name)).State.Pid as number;
+    const monitor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    expect(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+    const smaps = readFileSync(`/proc/${monitor}/smaps`, 'utf8');
+    const vdso = /\[vdso\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
+    if (vdso) expect(Number(vdso[1])).toBe(0); // (a kernel without a vDSO has nothing to touch)
+    // the times come from that syscall: each record's is the wall clock of its writing
+    const stamped = (await minictr(['logs', '-t', name])).stdout.trim().split('\n');
+    expect(stamped.map((l) => l.split(' ')[1])).toEqual(['tick', 'tock']);
+    for (const l of stamped) {
+      const t = Date.parse(l.split(' ')[0]!);
+      expect(t).toBeGreaterThanOrEqual(before - 1000);
+      expect(t).toBeLessThanOrEqual(after + 1000);
+    }
+  });
+
   it('ps lists it (and -a the stopped ones), -q and --format json', async () => {
     const up = await runD(['busybox', 'sleep', '300']);
     const done = await runD(['busybox', 'true']);

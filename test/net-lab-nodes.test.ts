@@ -56,7 +56,7 @@ describe('a container as a lab node', () => {
     expect((await sh('ip', ['netns', 'identify', pid])).stdout.trim()).toBe(node);
     // inside it: its hostname, its env, the lab's names, and the bare host's answer
     const r = await minictr(['exec', ctr, 'sh', '-c', `hostname; echo $LAB_ROLE; ping -c1 -W2 ${bare}`]);
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`${node}\nclient\n`);
     expect(r.stdout).toMatch(/PING \S+ \(10\.93\.0\.1\)/);
     expect(r.stdout).toContain('1 packets received');
@@ -175,15 +175,54 @@ describe('container nodes that go wrong', () => {
     made.push(f);
     const journal = join(process.env.MINICTR_RUN!, 'net', `${q}.journal`);
     const child = execa(BIN, ['net', 'up', '-q', f], { reject: false });
-    // killed once the journal names the container: its minictr run is then on its way
+    // killed once the journal names the container's run: its minictr run is then on its way
     const t0 = Date.now();
-    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"kind":"container"')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
+    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"run":')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
     child.kill('SIGKILL');
     await child;
     expect(readFileSync(journal, 'utf8')).not.toContain('"complete"');
+    // the journal names the run on its way, as the process /proc shows: down waits for it
+    const run = await journaledRun(journal, `${q}-${q}c`);
+    expect(run).toBeDefined();
     const down = await minictr(['net', 'down', '-q', f]);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await containerNames(`${q}-`)).toEqual([]);
     expect(await leftovers(q)).toEqual([]);
   });
+
+  // not more than RUN_WAIT_MS (60 s): a down that waited for a run that was killed would time out
+  it('net down after an up and its container run were both killed leaves nothing, without waiting for the dead run', { timeout: 45_000 }, async () => {
+    const q = uniq('j', 5);
+    const f = writeTopology(q, { name: q, hosts: { [`${q}a`]: {}, [`${q}c`]: { image: 'busybox', cmd: 'sleep 3600' } }, links: [{ endpoints: [`${q}a`, `${q}c`] }] });
+    made.push(f);
+    const journal = join(process.env.MINICTR_RUN!, 'net', `${q}.journal`);
+    const child = execa(BIN, ['net', 'up', '-q', f], { reject: false });
+    const t0 = Date.now();
+    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"run":')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
+    child.kill('SIGKILL');
+    await child;
+    const run = await journaledRun(journal, `${q}-${q}c`);
+    expect(run).toBeDefined();
+    process.kill(run!, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${run}/cmdline`) && readFileSync(`/proc/${run}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++) await new Promise((res) => setTimeout(res, 20));
+    const down = await minictr(['net', 'down', '-q', f]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(existsSync(journal)).toBe(false);
+    expect(await containerNames(`${q}-`)).toEqual([]);
+    expect(await leftovers(q)).toEqual([]);
+  });
 });
+
+/**
+ * The pid of the journal's run of a container, checked against /proc: a live process whose
+ * command line is `minictr run ... --name NAME` (undefined if the journal has none).
+ */
+async function journaledRun(journal: string, name: string): Promise<number | undefined> {
+  const recs = readFileSync(journal, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { run?: { name: string; pid: number } });
+  const pid = recs.find((r) => r.run?.name === name)?.run?.pid;
+  if (pid === undefined) return undefined;
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  expect(argv).toContain('run');
+  expect(argv[argv.indexOf('--name') + 1]).toBe(name);
+  return pid;
+}

@@ -79,6 +79,46 @@ describe.concurrent('net up/down', () => {
     expect(await leftovers(p)).toEqual([]);
   });
 
+  it('down of a chain of Linux bridges removes its links as one group beside the namespaces: a held namespace keeps no cable, up again at once works', async () => {
+    const p = uniq('g', 5);
+    const n = 4; // 4 host cables + 3 between switches + 4 bridges: above down's group threshold
+    const hosts: Record<string, unknown> = {};
+    const switches: Record<string, unknown> = {};
+    const links: unknown[] = [];
+    for (let i = 0; i < n; i++) {
+      hosts[`${p}h${i}`] = { addresses: { eth0: `10.76.0.${i + 1}/24` } };
+      switches[`${p}s${i}`] = { type: 'linux' };
+      links.push({ endpoints: [`${p}h${i}:eth0`, `${p}s${i}`] });
+      if (i) links.push({ endpoints: [`${p}s${i - 1}`, `${p}s${i}`] });
+    }
+    const doc = { name: p, hosts, switches, links };
+    const { file, r } = await up(doc, p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    // a process keeps h0's namespace alive after its name is gone: its eth0 goes only with its
+    // host end, which down deletes itself (the kernel's namespace teardown would not run)
+    const holder = execa('ip', ['netns', 'exec', `${p}h0`, 'sleep', '60'], { reject: false });
+    try {
+      for (let i = 0; i < 100 && (await sh('ip', ['netns', 'pids', `${p}h0`])).stdout.trim() === ''; i++) await new Promise((res) => setTimeout(res, 20));
+      const pid = (await sh('ip', ['netns', 'pids', `${p}h0`])).stdout.trim().split('\n')[0]!;
+      expect(pid).toMatch(/^\d+$/);
+      const down = await minictr(['net', 'down', file]);
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stderr).toMatch(/\$ ip link del group \d+/);
+      expect(down.stderr).toContain(`$ ip netns del ${p}h0`);
+      expect(await leftovers(p)).toEqual([]);
+      const inside = await sh('nsenter', ['-t', pid, '-n', 'ip', '-o', 'link', 'show']);
+      expect(inside.stdout.trim().split('\n').map((l) => l.split(': ')[1])).toEqual(['lo']);
+    } finally {
+      holder.kill('SIGKILL');
+      await holder;
+    }
+    const again = await minictr(['net', 'up', '-q', file]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((await pingFrom(`${p}h${n - 1}`, '10.76.0.1')).ok).toBe(true); // across every bridge
+    expect((await minictr(['net', 'down', '-q', file])).exitCode).toBe(0);
+    expect(await leftovers(p)).toEqual([]);
+  });
+
   it('examples/router.yaml routes between its two subnets through the router namespace', async () => {
     const p = uniq('r', 4);
     // The example with every name made unique to this run.

@@ -4,7 +4,7 @@
  * case runs in its own MINICTR_ROOT/MINICTR_RUN (a broken record must not disturb other
  * tests) and compares the store and the kernel's objects before and after.
  */
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ let base: string;
 let env: Record<string, string>;
 const cli = (args: string[], extra: Record<string, string> = {}): Promise<CliResult> => minictr(args, { env: { ...env, ...extra } });
 const root = (): string => env.MINICTR_ROOT!;
+const OVS = execaSync('sh', ['-c', 'command -v ovs-vsctl'], { reject: false }).exitCode === 0;
 
 /** every path below the state roots, with its size: "nothing changed" is this, equal */
 function storeSnapshot(): string[] {
@@ -159,6 +160,34 @@ describe('broken records are reported and kept', () => {
     expect(existsSync(dir)).toBe(false);
     expect(existsSync(join(root(), 'containers', '.names', name))).toBe(false);
     expect((await cli(['system', 'check'])).stdout).toBe('no broken records');
+  });
+
+  it.skipIf(!OVS)('rm -f of a broken record on two OVS networks removes both of its switch ports (eth0 and eth1) and their flows (skipped without Open vSwitch)', async () => {
+    const [n1, n2, name] = [uniq('bo1-'), uniq('bo2-'), uniq('bovs-')];
+    for (const n of [n1, n2]) expect((await cli(['network', 'create', '--driver', 'ovs', n])).exitCode).toBe(0);
+    const bridges = (JSON.parse((await cli(['network', 'inspect', n1, n2])).stdout) as { bridge: string }[]).map((n) => n.bridge);
+    const ports = async (br: string): Promise<string[]> => (await execa('ovs-vsctl', ['--timeout=5', 'list-ports', br])).stdout.split('\n').filter(Boolean);
+    // the flows minictr gave the container (its id is their cookie), as ovs-ofctl lists them
+    const flows = async (br: string, id: string): Promise<number> => (await execa('ovs-ofctl', ['dump-flows', br, `cookie=0x${id.slice(0, 16)}/-1`])).stdout.split('\n').filter((l) => l.includes('cookie=')).length;
+    try {
+      expect((await cli(['run', '-d', '--name', name, '--network', n1, 'busybox', 'sleep', '300'])).exitCode).toBe(0);
+      expect((await cli(['network', 'connect', n2, name])).exitCode).toBe(0);
+      const id = (JSON.parse((await cli(['inspect', name])).stdout)[0] as { Id: string }).Id;
+      // as OVS sees them: the container's port on each switch, and flows that name it
+      const before = await Promise.all(bridges.map(ports));
+      expect(before.map((p) => p.length)).toEqual([1, 1]);
+      expect(before[1]![0]).toMatch(/-1$/);
+      for (const br of bridges) expect(await flows(br, id)).toBeGreaterThan(0);
+      truncateSync(join(root(), 'containers', id, 'config.json'), 20);
+      const rm = await cli(['rm', '-f', name]);
+      expect(rm.exitCode, rm.stderr).toBe(0);
+      expect(await Promise.all(bridges.map(ports))).toEqual([[], []]);
+      for (const br of bridges) expect(await flows(br, id)).toBe(0);
+      expect(existsSync(join(root(), 'containers', id))).toBe(false);
+    } finally {
+      await cli(['rm', '-f', name]);
+      for (const n of [n1, n2]) await cli(['network', 'rm', '-f', n]);
+    }
   });
 
   it('an --rm container with a garbled state.json, and a name entry that is a directory, are kept', async () => {

@@ -5,10 +5,11 @@
  * container runs with --network none (no bridge needed), every name is unique to this run,
  * and the file checks its own leftovers at the end.
  */
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
+import { processStartTime } from '../src/util/proc.js';
 import { storeSnapshot, testBase } from './helpers/image-fixtures.js';
 
 const volumesDir = (): string => join(process.env.MINICTR_ROOT!, 'volumes');
@@ -163,6 +164,22 @@ describe('named volumes', () => {
     expect((await runSh(['-v', '/scratch'], 'echo x > /scratch/x')).exitCode).toBe(0);
     expect(volumeNames()).toEqual(before);
   });
+
+  it('a run without volumes does not take the volumes lock: it starts while another process holds it', async () => {
+    const lock = join(process.env.MINICTR_RUN!, 'locks', 'volumes.lock');
+    const mine = `${process.pid} ${processStartTime(process.pid)}\n`;
+    mkdirSync(join(lock, '..'), { recursive: true });
+    writeFileSync(lock, mine, { flag: 'wx' });
+    try {
+      // with the lock taken this would wait for it (up to 120 s): the test's timeout fails it
+      const r = await runSh(['--mount', 'type=tmpfs,target=/scratch'], 'grep -c " /scratch tmpfs " /proc/mounts');
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('1');
+      expect(readFileSync(lock, 'utf8')).toBe(mine);
+    } finally {
+      rmSync(lock);
+    }
+  }, 20_000);
 
   it('--mount type=tmpfs is a tmpfs of its tmpfs-size (from /proc/mounts inside); type=bind a host path', async () => {
     const r = await runSh(['--mount', 'type=tmpfs,target=/t,tmpfs-size=1m', '--mount', `type=bind,src=${hostDir},dst=/h,readonly`], 'grep -E " /(t|h) " /proc/mounts');

@@ -7,7 +7,8 @@
  *
  * It is the container init's parent: the addon forks it from node, clones the container from
  * it, then execs this small static binary in its place, so it keeps the parent's right to
- * waitpid() while using a few hundred KiB instead of a copy of node. It:
+ * waitpid() while using a few hundred KiB instead of a copy of node (fewer still: it never touches
+ * its vDSO, see read_clock, and has one log buffer, of which only pages used are touched). It:
  *   - copies the container's stdout/stderr (pipes, or a pty master sent on --ctl-fd) into
  *     --log as framed records: 1 byte stream (1 out, 2 err), 8 bytes time in ns, 4 bytes
  *     length (little-endian), then the bytes;
@@ -30,13 +31,23 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int log_fd = -1;
 
+/* clock_gettime(2) as the raw syscall, never libc's vDSO call: the kernel maps the vDSO in a
+ * part of the address space of its own, far from the text and the stack, and the first call
+ * into it faults in page tables for it alone (8-12 KiB, a third of this process's, kept as long
+ * as the container runs; BENCHMARKS.md "Where a detached container's memory goes"). A syscall
+ * per log record or health tick costs far less than that on every detached container. */
+static void read_clock(clockid_t clock, struct timespec *ts) {
+  if (syscall(SYS_clock_gettime, clock, ts) < 0) { ts->tv_sec = 0; ts->tv_nsec = 0; }
+}
+
 static long long now_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  read_clock(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -53,28 +64,31 @@ static void write_all(int fd, const void *buf, size_t len) {
   }
 }
 
-static void log_record(int stream, const char *data, size_t len) {
-  unsigned char hdr[13];
+/* One record's frame: the header, then the bytes read straight behind it (no second copy).
+ * It lives on pump's stack: a 64 KiB .bss would add a mapping and a page for libc's own
+ * variables behind it, and in main's frame every call would go below it, touching a deep page
+ * for good; this way only a container that writes something touches those pages. */
+#define FRAME_SIZE (13 + 65536)
+
+/* Frames the len bytes already read into frame + 13 and appends them to the log. */
+static void log_record(unsigned char *frame, int stream, size_t len) {
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  read_clock(CLOCK_REALTIME, &ts);
   uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
   uint32_t l = (uint32_t)len;
-  hdr[0] = (unsigned char)stream;
-  for (int i = 0; i < 8; i++) hdr[1 + i] = (unsigned char)(ns >> (8 * i));
-  for (int i = 0; i < 4; i++) hdr[9 + i] = (unsigned char)(l >> (8 * i));
-  char frame[13 + 65536];
-  memcpy(frame, hdr, 13);
-  memcpy(frame + 13, data, len);
+  frame[0] = (unsigned char)stream;
+  for (int i = 0; i < 8; i++) frame[1 + i] = (unsigned char)(ns >> (8 * i));
+  for (int i = 0; i < 4; i++) frame[9 + i] = (unsigned char)(l >> (8 * i));
   write_all(log_fd, frame, 13 + len); /* one write per record: readers never see half a header */
 }
 
 /* Returns 0 at EOF/EIO (the writer side is gone). */
 static int pump(int fd, int stream) {
-  char buf[65536];
-  ssize_t n = read(fd, buf, sizeof buf);
+  unsigned char frame[FRAME_SIZE];
+  ssize_t n = read(fd, frame + 13, FRAME_SIZE - 13);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
   if (n <= 0) return 0;
-  log_record(stream, buf, (size_t)n);
+  log_record(frame, stream, (size_t)n);
   return 1;
 }
 
@@ -94,7 +108,9 @@ static int recv_fd(int sock) {
 
 static void write_exit_file(const char *path, int status) {
   char tmp[4096], body[256], when[64];
-  time_t now = time(NULL);
+  struct timespec ts;
+  read_clock(CLOCK_REALTIME, &ts);
+  time_t now = ts.tv_sec;
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);

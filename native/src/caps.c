@@ -39,9 +39,9 @@ void ctr_apply_creds(const struct ctr_creds *c) {
     ctr_explain("become the requested user and groups", "setpriv --reuid=%d --regid=%d --groups=%s", c->uid, c->gid,
                 *groups ? groups : "''");
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) ctr_fail("prctl(PR_SET_KEEPCAPS)");
-    if (setgroups(c->n_groups, c->groups) < 0) ctr_fail("setgroups(%s)", *groups ? groups : "none");
-    if (setresgid((gid_t)c->gid, (gid_t)c->gid, (gid_t)c->gid) < 0) ctr_fail("setresgid(%d)", c->gid);
-    if (setresuid((uid_t)c->uid, (uid_t)c->uid, (uid_t)c->uid) < 0) ctr_fail("setresuid(%d)", c->uid);
+    if (ctr_setgroups(c->n_groups, c->groups) < 0) ctr_fail("setgroups(%s)", *groups ? groups : "none");
+    if (ctr_setresgid((gid_t)c->gid) < 0) ctr_fail("setresgid(%d)", c->gid);
+    if (ctr_setresuid((uid_t)c->uid) < 0) ctr_fail("setresuid(%d)", c->uid);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) ctr_fail("prctl(PR_SET_KEEPCAPS, 0)");
   }
 

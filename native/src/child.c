@@ -3,7 +3,7 @@
  * init). This file is only the order of the steps; each step lives with its kernel concern.
  * Order matters and is the lesson:
  *   wait for the parent's host-side work (cgroups, user namespace maps, network) ->
- *   join namespaces -> build the filesystem -> createContainer hooks -> pivot_root ->
+ *   join the v1 cgroups -> join namespaces -> build the filesystem -> createContainer hooks -> pivot_root ->
  *   sysctls, masks, read-only root -> hostname -> network -> terminal -> cwd ->
  *   rlimits, keyring, personality -> capabilities, user -> (OCI: ready, wait for start,
  *   startContainer hooks) -> seccomp -> exec minictr-init from a sealed memfd.
@@ -49,6 +49,23 @@ static void wait_for_start(const struct ctr_config *c) {
   close(c->exec_fifo_fd);
 }
 
+/* v1 hierarchies: join the container's cgroup by writing "0" (the writer itself) to each
+ * controller's `tasks` file, before anything else runs here. The kernel skips its global
+ * cgroup_threadgroup_rwsem for a thread that moves itself (cgroup_procs_write_start: no pid,
+ * one thread), a lock whose write side waits for an RCU grace period: the parent writing our
+ * pid to cgroup.procs paid ~10 ms on the first hierarchy. We are one thread, so `tasks` moves
+ * the whole process. Done before we become the user namespace's root: the file is host
+ * root's, and so are we until then. (cgroup2: cloned straight into it, CLONE_INTO_CGROUP.) */
+static void join_cgroups(const struct ctr_config *c) {
+  for (size_t i = 0; i < c->n_cgroup_tasks; i++) {
+    const char *file = c->cgroup_tasks[i];
+    ctr_explain("join the container's v1 cgroup (the child writes 0: itself)", "echo 0 > %s", file);
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) ctr_fail("write(%s, 0)", file);
+    close(fd);
+  }
+}
+
 /* The state hooks get: the parent wrote it (JSON.stringify) as "creating"; once `start` has
  * been called the container is "created" (runtime-spec lifecycle), which is what the
  * startContainer hooks must read. */
@@ -85,6 +102,7 @@ int ctr_child_main(struct ctr_config *c) {
   go[n] = '\0';
   c->hook_state = go + 1;
 
+  join_cgroups(c);
   if (c->clone_flags & CLONE_NEWUSER) ctr_become_userns_root();
   if (setsid() < 0) ctr_fail("setsid()");
   if (c->unshare_cgroupns) {

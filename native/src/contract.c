@@ -25,7 +25,7 @@ static const struct field spawn_fields[] = {
   F(rootPropagation), F(noPivot), F(mounts), F(devices), F(symlinks), F(masked), F(readonly),
   F(sysctls), O(hostname), O(domainname), F(cwd), F(command), F(initMode), F(env), F(creds),
   F(tty), O(ttyRows), O(ttyCols), F(stdio), F(preserveFds), F(loopbackUp), O(netConfig),
-  F(dieWithParent), F(cgroupFd), F(initPath), O(execFifo), O(hooks), F(explainFd), O(detach),
+  F(dieWithParent), F(cgroupFd), O(cgroupTasks), F(initPath), O(execFifo), O(hooks), F(explainFd), O(detach),
   F(rootFromParent), O(explainNames), O(pauseSteps),
 };
 static const struct field creds_fields[] = {
@@ -358,6 +358,7 @@ int ctr_read_spawn(napi_env env, napi_value spec, struct ctr_config *c, struct c
   c->loopback_up = get_bool(&r, spec, "loopbackUp");
   c->die_with_parent = get_bool(&r, spec, "dieWithParent");
   c->cgroup_fd = (int)get_int(&r, spec, "cgroupFd", -1);
+  c->cgroup_tasks = get_strv(&r, spec, "cgroupTasks", 0, &c->n_cgroup_tasks);
 
   napi_value v, arr;
   if (present(&r, spec, "creds", &v)) read_creds(&r, v, &c->creds);
@@ -488,7 +489,7 @@ void ctr_free_spawn(struct ctr_config *c, struct ctr_detach *d) {
   free(c->explain_names);
   for (size_t i = 0; i < c->n_sysctls; i++) { free(c->sysctls[i].key); free(c->sysctls[i].value); }
   free(c->sysctls);
-  free_strv(c->masked, 0); free_strv(c->readonly, 0); free_strv(c->envp, 0);
+  free_strv(c->masked, 0); free_strv(c->readonly, 0); free_strv(c->envp, 0); free_strv(c->cgroup_tasks, 0);
   free_init_argv(c->argv, c->command_index);
   free_creds(&c->creds);
   free_hooks(c->create_hooks, c->n_create_hooks); free_hooks(c->start_hooks, c->n_start_hooks);

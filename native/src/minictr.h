@@ -113,6 +113,8 @@ struct ctr_config {
   char *net_gateway;       /* "10.88.0.1" */
   int die_with_parent;
   int cgroup_fd;           /* >= 0: clone3(CLONE_INTO_CGROUP) into it */
+  char **cgroup_tasks;     /* v1 `tasks` files the child writes "0" to, to join (child.c) */
+  size_t n_cgroup_tasks;
   int init_fd;             /* sealed memfd holding minictr-init: PID 1, or (--exec) the trampoline to the command */
   int exec_fifo_fd;        /* >= 0 (O_PATH): report ready, then block opening it until `start` reads */
   struct ctr_hook *create_hooks; size_t n_create_hooks; /* OCI createContainer: before pivot_root */
@@ -164,6 +166,10 @@ void ctr_send_msg(const struct ctr_msg *m, int fd_to_pass);
 /* syscalls.c: raw syscalls glibc may lack */
 long ctr_clone3(int flags, int cgroup_fd);
 int ctr_pivot_root(const char *new_root, const char *put_old);
+/* this thread's ids, by the raw system calls (no glibc __nptl_setxid: syscalls.c) */
+int ctr_setresuid(uid_t uid);
+int ctr_setresgid(gid_t gid);
+int ctr_setgroups(size_t n, const gid_t *groups);
 int ctr_openat2_in_root(int rootfd, const char *path, int flags);
 int ctr_close_range(unsigned first, unsigned last, unsigned flags);
 int ctr_bind_fd(int fd, const char *target);

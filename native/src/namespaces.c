@@ -39,8 +39,8 @@ void ctr_join_namespaces(const struct ctr_config *c) {
 void ctr_become_userns_root(void) {
   ctr_explain("become root of the new user namespace (the parent wrote uid_map and gid_map)",
               "setresgid(0, 0, 0); setresuid(0, 0, 0)");
-  if (setresgid(0, 0, 0) < 0) ctr_fail("setresgid(0) in the user namespace");
-  if (setresuid(0, 0, 0) < 0) ctr_fail("setresuid(0) in the user namespace");
+  if (ctr_setresgid(0) < 0) ctr_fail("setresgid(0) in the user namespace");
+  if (ctr_setresuid(0) < 0) ctr_fail("setresuid(0) in the user namespace");
 }
 
 /* Written through the container's own /proc, so they land in its namespaces. The keys were

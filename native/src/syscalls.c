@@ -1,7 +1,7 @@
 /*
  * Raw system calls that glibc 2.36 either lacks or wraps in ways unsafe after clone():
- * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat, and the new mount
- * API (open_tree, move_mount, mount_setattr).
+ * clone3 (CLONE_INTO_CGROUP), pivot_root, openat2, close_range, execveat, the new mount
+ * API (open_tree, move_mount, mount_setattr), and setresuid/setresgid/setgroups.
  */
 #include "minictr.h"
 
@@ -92,6 +92,33 @@ int ctr_bind_fd(int fd, const char *target) {
   close(tree);
   errno = e;
   return rc;
+}
+
+/* glibc's setresuid, setresgid and setgroups are POSIX's process-wide ones: they go through
+ * __nptl_setxid, which signals every other thread glibc thinks the process has and waits for
+ * each to change its own ids. After clone3 of a multithreaded node the child is one thread,
+ * but glibc's thread list is node's: it signals threads that are not there and, rarely, waits
+ * for ever. The kernel calls change the calling thread, which here is the whole process. */
+#if defined(SYS_setresuid32)
+#define CTR_SYS_SETRESUID SYS_setresuid32
+#define CTR_SYS_SETRESGID SYS_setresgid32
+#define CTR_SYS_SETGROUPS SYS_setgroups32
+#else
+#define CTR_SYS_SETRESUID SYS_setresuid
+#define CTR_SYS_SETRESGID SYS_setresgid
+#define CTR_SYS_SETGROUPS SYS_setgroups
+#endif
+
+int ctr_setresuid(uid_t uid) {
+  return (int)syscall(CTR_SYS_SETRESUID, uid, uid, uid);
+}
+
+int ctr_setresgid(gid_t gid) {
+  return (int)syscall(CTR_SYS_SETRESGID, gid, gid, gid);
+}
+
+int ctr_setgroups(size_t n, const gid_t *groups) {
+  return (int)syscall(CTR_SYS_SETGROUPS, n, groups);
 }
 
 int ctr_close_range(unsigned first, unsigned last, unsigned flags) {

@@ -4,8 +4,10 @@
  * containers; it only insists that a name lies below a minictr-owned top (OWNED_TOPS):
  * minictr never writes into cgroups it did not make. A cgroup is created and limited before
  * the process that will live in it exists: on a cgroup2 hierarchy that process is cloned
- * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies its pid is written to each
- * controller's cgroup.procs while it still waits for the parent's "go".
+ * straight into it (clone3 CLONE_INTO_CGROUP); on v1 hierarchies the child writes "0" to
+ * each controller's `tasks` as its first step after the parent's "go" (native/src/child.c),
+ * or, when host-side hooks must see it placed first, the parent writes its pid to each
+ * controller's cgroup.procs while it still waits.
  */
 import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,8 +34,12 @@ export interface Cgroup {
   readonly paths: CgroupPaths;
   /** open fd of v2Path for clone3(CLONE_INTO_CGROUP), or -1 */
   readonly cloneFd: number;
-  /** place a process: the v1 hierarchies always, cgroup2 when clone3 could not */
-  attach(pid: number, clonedInto: boolean): void;
+  /** v1 `tasks` files a single-threaded child writes "0" to, to join itself (cheaper than
+   * the parent writing its pid: no global threadgroup lock, native/src/child.c) */
+  readonly childTasksFiles: string[];
+  /** place a process: cgroup2 when clone3 could not; the v1 hierarchies unless the child
+   * joins them itself (childJoinsV1: childTasksFiles went into its spawn record) */
+  attach(pid: number, clonedInto: boolean, childJoinsV1: boolean): void;
   /** cgroup.procs files a process must be written to, to join (for `enter` without clone3) */
   procsFiles(): string[];
   /** close cloneFd once the container is started */
@@ -42,7 +48,9 @@ export interface Cgroup {
 
 /** mkdir each ancestor of the cgroup (minictr/, minictr-oci/default/ ...) in a hierarchy and
  * make it usable: v2 controllers enabled for its children, v1 cpuset given CPUs and memory
- * nodes (an empty cpuset refuses processes). */
+ * nodes (an empty cpuset refuses processes) and cgroup.clone_children (its children are born
+ * with them). The owned tops (minictr/, minictr-oci/) are shared by every container and kept
+ * between runs: on a warm host this is one stat per hierarchy (and one read for cpuset). */
 function ensureParents(root: string, name: string, kind: 'v2' | Controller[], layout: CgroupLayout, explain: Explainer): void {
   const parts = name.split('/');
   for (let i = 1; i < parts.length; i++) ensureParent(root, parts.slice(0, i).join('/'), kind, layout, explain);
@@ -66,17 +74,20 @@ function ensureParent(root: string, rel: string, kind: 'v2' | Controller[], layo
     if (missing.length) {
       writeCgroupFile(join(parent, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '), explain, 'enable the controllers for the containers below minictr/');
     }
-  } else if (kind.includes('cpuset')) {
+  } else if (kind.includes('cpuset') && readCgroupFile(join(parent, 'cgroup.clone_children')) !== '1') {
+    // once per parent: its CPUs and memory nodes, then clone_children so that every cgroup
+    // made below it starts with them (no copy per container)
     copyCpuset(join(parent, '..'), parent, explain);
+    writeCgroupFile(join(parent, 'cgroup.clone_children'), '1', explain, 'v1 cpuset: new cgroups below start with this one\'s CPUs and memory nodes');
   }
 }
 
 /** v1 cpuset: a new cgroup starts with no CPUs and no memory nodes; give it its parent's. */
-function copyCpuset(from: string, to: string, explain: Explainer, cpus?: string): void {
-  for (const [file, value] of [['cpuset.cpus', cpus], ['cpuset.mems', undefined]] as const) {
-    if (!value && readCgroupFile(join(to, file))) continue;
-    const v = value ?? readCgroupFile(join(from, file)) ?? '';
-    writeCgroupFile(join(to, file), v, explain, value ? 'pin to these CPUs (--cpuset-cpus)' : `v1 cpuset: give the new cgroup its parent's ${file === 'cpuset.cpus' ? 'CPUs' : 'memory nodes'} (it starts with none)`);
+function copyCpuset(from: string, to: string, explain: Explainer): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems'] as const) {
+    if (readCgroupFile(join(to, file))) continue;
+    const v = readCgroupFile(join(from, file)) ?? '';
+    writeCgroupFile(join(to, file), v, explain, `v1 cpuset: give the new cgroup its parent's ${file === 'cpuset.cpus' ? 'CPUs' : 'memory nodes'} (it starts with none)`);
   }
 }
 
@@ -113,7 +124,8 @@ function makeDirs(p: CgroupPaths, limits: CgroupLimits | undefined, explain: Exp
         throw err;
       }
     }
-    if (kind !== 'v2' && kind.includes('cpuset')) copyCpuset(join(dir, '..'), dir, explain, limits?.cpusetCpus);
+    // born with its parent's CPUs and memory nodes (clone_children, ensureParent)
+    if (kind !== 'v2' && kind.includes('cpuset') && limits?.cpusetCpus) writeCgroupFile(join(dir, 'cpuset.cpus'), limits.cpusetCpus, explain, 'pin to these CPUs (--cpuset-cpus)');
   }
 }
 
@@ -149,9 +161,10 @@ export function createCgroup(name: string, explain: Explainer, opts: CreateOptio
     get cloneFd() {
       return cloneFd;
     },
-    attach(pid, clonedInto) {
+    childTasksFiles: v1Dirs(p).map((d) => join(d, 'tasks')),
+    attach(pid, clonedInto, childJoinsV1) {
       if (p.v2 && !clonedInto) writeCgroupFile(join(p.v2, 'cgroup.procs'), String(pid), explain, 'move the process into its cgroup');
-      for (const d of v1Dirs(p)) writeCgroupFile(join(d, 'cgroup.procs'), String(pid), explain, 'move the process into its v1 cgroup (before it is released)');
+      if (!childJoinsV1) for (const d of v1Dirs(p)) writeCgroupFile(join(d, 'cgroup.procs'), String(pid), explain, 'move the process into its v1 cgroup (before it is released)');
     },
     procsFiles() {
       return p.dirs.map((d) => join(d, 'cgroup.procs'));
@@ -198,9 +211,10 @@ function populated(p: CgroupPaths): boolean {
   return p.dirs.some((d) => (readCgroupFile(join(d, 'cgroup.procs')) ?? '').trim() !== '');
 }
 
-/** rmdir the container's cgroup in every hierarchy, then minictr/ itself where it is left
- * empty (another container may be using it: then it stays). ifEmpty: leave a cgroup that
- * still has processes (it may belong to a container of another MINICTR_ROOT). */
+/** rmdir the container's cgroup in every hierarchy, then the ancestors its name made below
+ * the owned top where they are left empty (minictr-oci/<parent>/); the tops themselves
+ * (minictr/, minictr-oci/) are shared and kept for the next container. ifEmpty: leave a
+ * cgroup that still has processes (it may belong to a container of another MINICTR_ROOT). */
 function removeCgroupDirsSync(p: CgroupPaths, opts: { ifEmpty: boolean; explain: Explainer }): boolean {
   if (opts.ifEmpty && populated(p)) return false;
   for (let attempt = 0; ; attempt++) {
@@ -223,11 +237,11 @@ function removeCgroupDirsSync(p: CgroupPaths, opts: { ifEmpty: boolean; explain:
     killCgroupProcesses(p);
     sleepSync(20);
   }
-  // then the ancestors this name made, from the closest up to the owned top, where empty
+  // then the ancestors this name made, from the closest up to (not including) the owned top
   const depth = p.name.split('/').length;
   for (const d of p.dirs) {
     let parent = d;
-    for (let i = 1; i < depth; i++) {
+    for (let i = 1; i < depth - 1; i++) {
       parent = join(parent, '..');
       try {
         rmdirSync(parent);

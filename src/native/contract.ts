@@ -48,6 +48,8 @@ export interface SpawnRecord {
   netConfig?: NetConfigRecord;
   dieWithParent: boolean;
   cgroupFd: number;
+  /** v1 `tasks` files the child writes "0" to before its other steps (it joins itself) */
+  cgroupTasks?: string[];
   initPath: string;
   /** OCI create: the child reports ready, then waits until this fifo is opened (start) */
   execFifo?: string;

@@ -58,13 +58,18 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
   const { addressesInUse, releaseAddress } = await import('../network/container/ipam.js');
   const { unguardPort } = await import('../network/container/antispoof.js');
   const { vethName } = await import('../network/container/attach.js');
+  const { MAX_NETWORKS } = await import('../network/container/mode.js');
+  // the record said which ethN each network is; without it, every host end the id can name
+  const veths = Array.from({ length: MAX_NETWORKS }, (_, i) => vethName(b.id, `eth${i}`));
   let onNetwork = false;
   for (const net of listNetworks()) {
     for (const [ip, id] of addressesInUse(net.name)) {
       if (id !== b.id) continue;
       releaseAddress(net.name, ip, id);
-      // its bridge port's anti-spoofing rules, found by its id
-      await unguardPort(net, b.id, vethName(b.id), explain, ip);
+      // its bridge ports' anti-spoofing rules, found by its id; an OVS port outlives its veth
+      // (the record stays in the switch's database), so each of the id's ports on the bridge
+      const ports = net.driver === 'ovs' ? new Set(await ovsPortsOf(net.bridge)) : undefined;
+      for (const veth of ports ? veths.filter((v) => ports.has(v)) : [vethName(b.id)]) await unguardPort(net, b.id, veth, explain, ip);
       onNetwork = true;
     }
   }
@@ -76,4 +81,11 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
     const e = readNameEntry(n);
     if (e && 'id' in e && e.id === b.id) unlinkSync(join(namesDir(), n));
   }
+}
+
+/** The ports of an OVS bridge ([] when OVS or the bridge is not there). */
+async function ovsPortsOf(bridge: string): Promise<string[]> {
+  const { listPorts, ovsRunning } = await import('../network/host/ovs.js');
+  if (!(await ovsRunning())) return [];
+  return listPorts(bridge).catch(() => []);
 }

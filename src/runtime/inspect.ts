@@ -1,5 +1,5 @@
 /**
- * `minictr inspect` and `minictr ps`: what a container is, as JSON, and as a table. The
+ * `minictr inspect`: what a container is, as JSON (`minictr ps`'s table is ps.ts). The
  * namespaces are read from the kernel (/proc/PID/ns/*), so a student can compare their
  * inode numbers with `ls -l /proc/$$/ns` inside; Spec is the OCI config.json it runs from,
  * the same record `minictr-oci` takes from an engine.
@@ -10,13 +10,12 @@ import { formatDeviceRule } from '../cgroup/devices.js';
 import { cgroupInfo } from '../cgroup/info.js';
 import { compileSeccomp, describeSeccomp } from '../security/seccomp.js';
 import type { OciSpec } from '../spec/config.js';
-import { humanDuration, table } from '../util/format.js';
-import { healthSuffix } from './healthcheck.js';
 import { DEFAULT_SECURITY, securityOptStrings, ULIMIT_NAMES } from './security-options.js';
 import { RLIM_INFINITY } from './security-spec.js';
 import { attachments } from '../network/container/attach.js';
 import { containerMac } from '../network/container/antispoof.js';
-import { cgroupName, isRestarting, isRunning, readHealth, specFile, type BrokenContainer, type Container } from './store.js';
+import { portsText } from './ps.js';
+import { cgroupName, isRestarting, isRunning, readHealth, specFile, type Container } from './store.js';
 
 const NAMESPACES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'uts'] as const;
 
@@ -180,10 +179,6 @@ function readSpec(c: Container): OciSpec | null {
   }
 }
 
-export function portsText(c: Container): string[] {
-  return (c.config.network?.ports ?? []).map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`);
-}
-
 function networkSettings(c: Container): Record<string, unknown> {
   const n = c.config.network;
   return {
@@ -199,59 +194,4 @@ function networkSettings(c: Container): Record<string, unknown> {
 function stateExtras(c: Container): Record<string, unknown> {
   const { status: _s, pid: _p, pidStart: _ps, startedAt: _sa, finishedAt: _f, exitCode: _e, error: _er, detached: _d, restartCount: _rc, backoffMs: _b, stoppedByUser: _u, restarting: _r, ...rest } = c.state as unknown as Record<string, unknown>;
   return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), v]));
-}
-
-/** "2 minutes": how long since, in docker's words (the same as images and history) */
-function ago(iso: string | undefined): string {
-  return iso ? humanDuration(Math.max(0, Date.now() - Date.parse(iso))) : '';
-}
-
-export function statusText(c: Container): string {
-  if (isRunning(c)) return `Up ${ago(c.state.startedAt)}${healthSuffix(readHealth(c))}`;
-  // as docker ps: the last exit code, while the policy's back-off runs
-  if (isRestarting(c)) return `Restarting (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
-  if (c.state.status === 'created') return 'Created';
-  return `Exited (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
-}
-
-export interface PsRow {
-  ID: string;
-  Image: string;
-  Command: string;
-  CreatedAt: string;
-  Status: string;
-  State: string;
-  Ports: string;
-  Names: string;
-}
-
-export function psRow(c: Container): PsRow {
-  return {
-    ID: c.config.id.slice(0, 12),
-    Image: c.config.image,
-    Command: JSON.stringify(c.config.command.join(' ').slice(0, 40)),
-    CreatedAt: c.config.created,
-    Status: statusText(c),
-    State: isRunning(c) ? 'running' : isRestarting(c) ? 'restarting' : c.state.status,
-    Ports: portsText(c).join(', '),
-    Names: c.config.name,
-  };
-}
-
-/** A container whose record cannot be read: listed (it may be running), never guessed at. */
-export function brokenPsRow(b: BrokenContainer): PsRow {
-  return { ID: b.id.slice(0, 12), Image: '?', Command: '?', CreatedAt: '', Status: 'Broken record', State: 'broken', Ports: '', Names: '?' };
-}
-
-export function formatPs(containers: Container[], broken: BrokenContainer[] = []): string {
-  const rows: string[][] = [];
-  for (const c of containers) {
-    const r = psRow(c);
-    rows.push([r.ID, r.Image, r.Command, `${ago(c.config.created)} ago`, r.Status, r.Ports, r.Names]);
-  }
-  for (const b of broken) {
-    const r = brokenPsRow(b);
-    rows.push([r.ID, r.Image, r.Command, '?', r.Status, r.Ports, r.Names]);
-  }
-  return table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows);
 }

@@ -32,6 +32,8 @@ export interface NativeSpecOptions {
   initPath: string;
   stdio: [number, number, number];
   cgroupFd: number;
+  /** v1 `tasks` files the child writes "0" to, to join its cgroups itself */
+  cgroupTasks?: string[];
   explainFd: number;
   /** explain lines write these values as $name */
   explainNames?: ExplainNameRecord[];
@@ -227,6 +229,7 @@ export function toSpawnRecord(spec: OciSpec, o: NativeSpecOptions): SpawnRecord 
     ...(o.netConfig ? { netConfig: o.netConfig } : {}),
     dieWithParent: o.dieWithParent,
     cgroupFd: o.cgroupFd,
+    ...(o.cgroupTasks?.length ? { cgroupTasks: o.cgroupTasks } : {}),
     initPath: o.initPath,
     ...(o.execFifo ? { execFifo: o.execFifo } : {}),
     ...(childHooks

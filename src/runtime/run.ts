@@ -127,8 +127,11 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {
     // volumes made (or found) and the container's record written under the volumes lock: no
-    // `volume rm` in between; ports checked again under their lock: two runs cannot both take one
-    const container = await withVolumesLock(async () => {
+    // `volume rm` in between; ports checked again under their lock: two runs cannot both take one.
+    // A run without volumes has nothing `volume rm` could take away: no lock (4 syscalls and a
+    // /proc read of the holder's start time, every run)
+    const usesVolumes = mountRequests.some((r) => r.type === 'volume');
+    const container = await (usesVolumes ? withVolumesLock : <T>(fn: () => Promise<T>): Promise<T> => fn())(async () => {
       const mounts = prepareMounts(mountRequests, explain);
       try {
         const c = !ports.length

@@ -4,15 +4,13 @@
  * /etc/hosts, /etc/hostname and /etc/resolv.conf. Names are reserved atomically with an
  * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BrokenRecordError, ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
 import type { BrokenRecord } from '../util/broken.js';
 import { createFileExclusive, writeJsonFileSync } from '../util/json-file.js';
-import { ownerTag } from '../util/lock.js';
-import { processStartTime } from '../util/proc.js';
+import { ownerTag, processStartTime } from '../util/proc.js';
 import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
 import type { ContainerNetwork } from '../network/container/attach.js';
@@ -117,6 +115,15 @@ export function validateContainerName(name: string): void {
 const ADJECTIVES = ['brave', 'calm', 'eager', 'fancy', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nifty', 'quiet', 'swift', 'tender', 'vivid', 'witty'];
 const SCIENTISTS = ['babbage', 'curie', 'dijkstra', 'engelbart', 'hopper', 'kernighan', 'lamport', 'lovelace', 'mccarthy', 'noether', 'ritchie', 'shannon', 'thompson', 'torvalds', 'turing', 'wozniak'];
 
+/** n random bytes. Node's global Web Crypto, not node:crypto: that module (and the ~20 it
+ * loads) is then read only by the commands that make something, not by every reader of the
+ * store (`ps`, `inspect`, `logs`). */
+function randomBytes(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
 function randomName(): string {
   const [a, b] = randomBytes(2);
   return `${ADJECTIVES[a! % ADJECTIVES.length]}_${SCIENTISTS[b! % SCIENTISTS.length]}`;
@@ -152,7 +159,7 @@ function reserveName(name: string | undefined, id: string): string {
 }
 
 export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'created' | 'hostname'> & { name?: string; hostname?: string }): Container {
-  const id = randomBytes(32).toString('hex');
+  const id = hex(randomBytes(32));
   if (config.name !== undefined) validateContainerName(config.name);
   const name = reserveName(config.name, id);
   const dir = containerDir(id);
@@ -451,7 +458,7 @@ export function deleteContainerFiles(c: Container): void {
  */
 export function retireContainerFiles(c: Container): string | undefined {
   const [pid, start] = ownerTag().split(' ');
-  const dest = join(paths.tmp(), `rm-${pid}.${start}-${randomBytes(6).toString('hex')}`);
+  const dest = join(paths.tmp(), `rm-${pid}.${start}-${hex(randomBytes(6))}`);
   try {
     mkdirSync(paths.tmp(), { recursive: true, mode: 0o700 });
     renameSync(c.dir, dest);

@@ -49,7 +49,9 @@ export interface PreparedMounts {
  * caller holds the volumes lock until the container's record is written. */
 export function prepareMounts(requests: MountRequest[], explain: Explainer = silent): PreparedMounts {
   const out: PreparedMounts = { mounts: [], created: [], copyUp: [] };
-  const scan = scanContainers();
+  // which containers use which volume: read only when there is a volume to ask about
+  let scanned: ReturnType<typeof scanContainers> | undefined;
+  const scan = (): ReturnType<typeof scanContainers> => (scanned ??= scanContainers());
   try {
     for (const r of requests) {
       if (r.type === 'bind') out.mounts.push({ type: 'bind', source: r.source, target: r.target, readonly: r.readonly });
@@ -64,7 +66,7 @@ export function prepareMounts(requests: MountRequest[], explain: Explainer = sil
         }
         // copy-up only into a volume no other container mounts: nothing else can write into
         // it while the child copies (Docker copies whenever it is empty)
-        if (volumeIsEmpty(name) && !volumeUsers(name, scan).length) out.copyUp.push(r.target);
+        if (volumeIsEmpty(name) && !volumeUsers(name, scan()).length) out.copyUp.push(r.target);
         out.mounts.push({ type: 'volume', source: volumeData(name), target: r.target, readonly: r.readonly, volume: name, ...(anonymous ? { anonymous } : {}) });
       }
     }

@@ -7,17 +7,13 @@
  * to debug. PID reuse is handled by also recording the process start time from /proc.
  */
 import { open, readFile, unlink, mkdir, stat } from 'node:fs/promises';
-import { processStartTime } from './proc.js';
+import { ownerTag, processStartTime } from './proc.js';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MinictrError } from '../errors.js';
 
-/** "PID STARTTIME" of this process: written into lock files and temp dir names. */
-export { processStartTime };
-
-export function ownerTag(): string {
-  return `${process.pid} ${processStartTime(process.pid) ?? '0'}`;
-}
+/** "PID STARTTIME" of this process (util/proc.ts): written into lock files and temp dir names. */
+export { ownerTag, processStartTime };
 
 /** Is the process recorded as "PID STARTTIME" still the same running process? */
 export function ownerAlive(owner: string): boolean {

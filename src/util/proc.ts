@@ -24,6 +24,11 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/** "PID STARTTIME" of this process: written into lock files and temp dir names. */
+export function ownerTag(): string {
+  return `${process.pid} ${processStartTime(process.pid) ?? '0'}`;
+}
+
 /** Is the process recorded as pid + start time still the same one, and not a zombie? */
 export function processLives(pid: number, start: string | undefined): boolean {
   const state = processState(pid);

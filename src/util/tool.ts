@@ -40,6 +40,9 @@ export interface ToolOptions {
   label?: string;
   /** lines of stderr that say nothing (tar's "Exiting with failure status ...") */
   noise?: RegExp;
+  /** Called with the child's pid as soon as it exists, before it can have done anything of
+   * its own (a lab's journal records a `minictr run` by it). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Debian packages of the tools a fresh machine may lack. */
@@ -77,6 +80,7 @@ export function runTool(cmd: string, args: readonly string[], opts: ToolOptions 
       return;
     }
     for (const fd of files) closeSync(fd);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     let timedOut = false;
     const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), opts.timeoutMs) : undefined;
     const out: Buffer[] = [];

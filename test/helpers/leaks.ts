@@ -17,11 +17,16 @@ export interface KernelSnapshot {
   firewall: string[];
 }
 
+/** minictr's shared parents, kept between runs (src/cgroup/cgroup.ts): not leaks themselves,
+ * but every cgroup below them is (a container's, an OCI parent's) */
+const SHARED_CGROUP_TOPS = new Set(['minictr', 'minictr-oci']);
+
+/** every cgroup minictr made: any dir named like minictr, and everything below its tops */
 function listCgroups(): string[] {
   const out: string[] = [];
   const root = '/sys/fs/cgroup';
-  const walk = (dir: string, depth: number): void => {
-    if (depth > 3) return;
+  const walk = (dir: string, depth: number, below: boolean, hierarchyRoot: boolean): void => {
+    if (depth > 4) return;
     let entries: string[];
     try {
       entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -30,11 +35,13 @@ function listCgroups(): string[] {
     }
     for (const e of entries) {
       const p = join(dir, e);
-      if (e.includes('minictr')) out.push(p);
-      walk(p, depth + 1);
+      const top = hierarchyRoot && SHARED_CGROUP_TOPS.has(e);
+      if ((below || e.includes('minictr')) && !top) out.push(p);
+      // /sys/fs/cgroup is a hierarchy (unified) or holds one per v1 controller (and unified/)
+      walk(p, depth + 1, below || top, dir === root && !top);
     }
   };
-  walk(root, 0);
+  walk(root, 0, false, true);
   return out.sort();
 }
 

@@ -336,7 +336,17 @@ describe('journals: read only from $MINICTR_RUN/net, by checked names, every ent
       file: '/labs/lab1.yaml',
       complete: true,
       created: [{ kind: 'netns', name: 'h1' }, { kind: 'link', name: 's1-h1' }, { kind: 'ovs-bridge', name: 's1' }, { kind: 'etc-netns', name: 'h1' }],
+      runs: [],
     });
+  });
+
+  it('a container run is on its way from its "run" record to its "ran" record', () => {
+    const runs = ['{"run":{"name":"lab1-c1","pid":4242,"start":"123456"}}', '{"run":{"name":"lab1-c2","pid":4243,"start":"123457"}}'];
+    expect(parseJournal('lab1', [good[0], ...runs].join('\n') + '\n', 'j').runs).toEqual([
+      { name: 'lab1-c1', pid: 4242, start: '123456' },
+      { name: 'lab1-c2', pid: 4243, start: '123457' },
+    ]);
+    expect(parseJournal('lab1', [good[0], ...runs, '{"ran":"lab1-c1"}'].join('\n') + '\n', 'j').runs).toEqual([{ name: 'lab1-c2', pid: 4243, start: '123457' }]);
   });
 
   it('a torn last line (killed mid-write) is ignored; a torn line before it is not', () => {
@@ -361,6 +371,12 @@ describe('journals: read only from $MINICTR_RUN/net, by checked names, every ent
     ['{"hash":"../x"}', 'line 2: hash is not a hex digest'],
     ['{"file":"relative.yaml"}', 'line 2: file is not an absolute path'],
     ['{"complete":"yes"}', 'line 2: complete is not true'],
+    ['{"run":{"name":"../x","pid":5,"start":"1"}}', 'line 2: run.name is not a container name'],
+    ['{"run":{"name":"c1","pid":-1,"start":"1"}}', 'line 2: run.pid is not a process id'],
+    ['{"run":{"name":"c1","pid":1.5,"start":"1"}}', 'line 2: run.pid is not a process id'],
+    ['{"run":{"name":"c1","pid":5,"start":"1; rm"}}', 'line 2: run.start is not a process start time'],
+    ['{"run":{"name":"c1","pid":5,"start":"1","cmd":"x"}}', 'line 2: run is not {name, pid, start}'],
+    ['{"ran":7}', 'line 2: ran is not a container name'],
     ['[1,2]', 'line 2: not a JSON record'],
   ])('refuses %s', (line, why) => {
     expect(() => parseJournal('lab1', `${good[0]}\n${line}\n`, 'j')).toThrow(new JournalError(`journal j: ${why}: refused, nothing was removed`));

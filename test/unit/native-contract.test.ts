@@ -49,7 +49,7 @@ const spawn: Required<SpawnRecord> = {
   rootPropagation: 0, noPivot: false, mounts: [mount], devices: [device], symlinks: [symlink], masked: [], readonly: [],
   sysctls: [sysctl], hostname: 'unit', domainname: 'unit', cwd: '/', command: ['true'], initMode: 'exec', env: [], creds, tty: false,
   ttyRows: 24, ttyCols: 80, stdio: [0, 1, 2], preserveFds: 0, loopbackUp: false, netConfig, dieWithParent: false, cgroupFd: -1,
-  initPath: `${NOWHERE}/minictr-init`, execFifo: `${NOWHERE}/exec.fifo`, hooks, explainFd: -1, detach, rootFromParent: false,
+  cgroupTasks: [`${NOWHERE}/tasks`], initPath: `${NOWHERE}/minictr-init`, execFifo: `${NOWHERE}/exec.fifo`, hooks, explainFd: -1, detach, rootFromParent: false,
   explainNames: [explainName], pauseSteps: false,
 };
 const enter: Required<EnterRecord> = {
@@ -63,7 +63,7 @@ const idmap: Required<IdmapRecord> = { pid: 0, layers: [`${NOWHERE}/layer`], upp
 const RECORDS: Record<string, { record: object; optional: object }> = {
   spawn: {
     record: spawn,
-    optional: { overlay: true, hostname: true, domainname: true, ttyRows: true, ttyCols: true, netConfig: true, execFifo: true, hooks: true, detach: true, explainNames: true, pauseSteps: true } satisfies KeySet<OptionalKeys<SpawnRecord>>,
+    optional: { overlay: true, hostname: true, domainname: true, ttyRows: true, ttyCols: true, netConfig: true, execFifo: true, hooks: true, detach: true, explainNames: true, pauseSteps: true, cgroupTasks: true } satisfies KeySet<OptionalKeys<SpawnRecord>>,
   },
   creds: { record: creds, optional: { keyring: true, seccomp: true } satisfies KeySet<OptionalKeys<CredsRecord>> },
   enter: { record: enter, optional: { cwd: true, creds: true } satisfies KeySet<OptionalKeys<EnterRecord>> },

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .option('--format <format>', '"json" prints one JSON object per line')
     .action(async (o: { all: boolean; quiet: boolean; format?: string }) => {
       const { scanContainers, isRestarting, isRunning } = await import('../../runtime/store.js');
-      const { brokenPsRow, formatPs, psRow } = await import('../../runtime/inspect.js');
+      const { brokenPsRow, formatPs, psRow } = await import('../../runtime/ps.js');
       const { UsageError } = await import('../../errors.js');
       const { writeSync } = await import('node:fs');
       if (o.format !== undefined && o.format !== 'json') throw new UsageError(`unknown --format "${o.format}": only json is supported`);

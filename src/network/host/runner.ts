@@ -23,6 +23,8 @@ export interface RunOptions {
   numbered?: { extraSteps: number };
   /** Checked between groups: a signal's name stops the run with an InterruptedError (Ctrl-C). */
   stopRequested?: () => 'SIGINT' | 'SIGTERM' | undefined;
+  /** An exec action's process: started (its pid, before it did anything), then ended. */
+  processes?: { started(a: Action, pid: number): void; ended(a: Action): void };
 }
 
 
@@ -33,7 +35,7 @@ function runnerOf(a: Action): Runner {
   return (a.kind === 'ip' || a.kind === 'exec') && netnsOps(a) ? 'netns' : a.kind;
 }
 
-async function runGroup(group: Action[]): Promise<void> {
+async function runGroup(group: Action[], processes?: RunOptions['processes']): Promise<void> {
   const first = group[0]!;
   if (runnerOf(first) === 'netns') return runInNamespaces(group as NetnsAction[]);
   switch (first.kind) {
@@ -44,9 +46,14 @@ async function runGroup(group: Action[]): Promise<void> {
       return runOvs(group as never);
     case 'exec':
       await Promise.all(
-        (group as Extract<Action, { kind: 'exec' }>[]).map((a) =>
-          runTool(a.ns ? 'ip' : a.argv[0]!, a.ns ? ['netns', 'exec', a.ns, ...a.argv] : a.argv.slice(1)),
-        ),
+        (group as Extract<Action, { kind: 'exec' }>[]).map(async (a) => {
+          const onSpawn = processes ? (pid: number): void => processes.started(a, pid) : undefined;
+          try {
+            await runTool(a.ns ? 'ip' : a.argv[0]!, a.ns ? ['netns', 'exec', a.ns, ...a.argv] : a.argv.slice(1), { onSpawn });
+          } finally {
+            processes?.ended(a);
+          }
+        }),
       );
       return;
     case 'file':
@@ -105,7 +112,7 @@ async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: S
     }
     const created = group.flatMap((a) => a.creates ?? []);
     if (created.length && opts.record) opts.record(created);
-    await runGroup(group);
+    await runGroup(group, opts.processes);
     profileMark(`net: ${group.length} ${runnerOf(group[0]!)} (${stepOf.get(group[0]!)!.title})`);
   }
 }

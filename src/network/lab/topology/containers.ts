@@ -8,8 +8,10 @@
 import { statSync } from 'node:fs';
 import { NotFoundError, UsageError } from '../../../errors.js';
 import { MINICTR_BIN } from '../../../util/self.js';
-import { hostPids, processArgv } from '../../../util/proc.js';
+import { processLives, processStartTime } from '../../../util/proc.js';
 import type { Action, Created, Step } from '../../host/actions.js';
+import type { RunOptions } from '../../host/runner.js';
+import { readJournal, type JournalRun, type JournalWriter } from './journal.js';
 import { MARK_KEY } from './marks.js';
 import type { Host, Topology } from './schema.js';
 
@@ -93,16 +95,28 @@ export async function containerClashes(topo: Topology): Promise<string[]> {
   return topo.hosts.filter((h) => h.container && stored.has(h.container.name)).map((h) => `container ${h.container!.name}`);
 }
 
-/** Processes running `minictr run` for one of the lab's containers (the label says which lab). */
-function labRunsInFlight(lab: string): number[] {
-  const label = `${MARK_KEY}=${lab}`;
-  return hostPids().filter((pid) => {
-    const argv = pid === process.pid ? undefined : processArgv(pid);
-    if (!argv) return false; // this process, or gone meanwhile
-    // this minictr's command, or another checkout's: any of them makes the lab's containers
-    const at = argv.findIndex((a) => a === MINICTR_BIN || a.endsWith('/bin/minictr'));
-    return at >= 0 && argv[at + 1] === 'run' && argv.some((a, i) => a === label && argv[i - 1] === '--label');
-  });
+/** The container a `minictr run` action makes (containerStep's actions), if it is one. */
+const runOf = (a: Action): string | undefined => (a.kind === 'exec' ? a.creates?.find((c) => c.kind === 'container')?.name : undefined);
+
+/** up's journaling of its container runs: each is recorded when spawned, cleared when it ended. */
+export function containerRunJournal(journal: JournalWriter): NonNullable<RunOptions['processes']> {
+  return {
+    started(a, pid) {
+      const name = runOf(a);
+      const start = processStartTime(pid);
+      // no start time: it is gone already (a run that failed at once), nothing to wait for
+      if (name && start) journal.runStarted({ name, pid, start });
+    },
+    ended(a) {
+      const name = runOf(a);
+      if (name) journal.runEnded(name);
+    },
+  };
+}
+
+/** The lab's runs its journal has on their way whose process still lives (a killed one does not). */
+function labRunsInFlight(runs: readonly JournalRun[]): JournalRun[] {
+  return runs.filter((r) => processLives(r.pid, r.start));
 }
 
 /** How long down waits for a `minictr run` of the lab still on its way. */
@@ -112,10 +126,12 @@ const RUN_WAIT_MS = 60_000;
  * A container's `minictr run` can outlive what started it: the other runs of a failed step
  * go on while it rolls back, and an up killed with SIGKILL leaves its run to finish alone. It
  * would make its container after down looked, in a namespace down then removes: so down first
- * waits for every run of the lab's to end (each ends in a few seconds, made or failed).
+ * waits for every run the journal has on its way to end (each ends in a few seconds, made or
+ * failed). Runs are only started by an up holding the lab's lock, so none starts meanwhile.
  */
 async function afterLabRuns(lab: string): Promise<void> {
-  for (const end = Date.now() + RUN_WAIT_MS; labRunsInFlight(lab).length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  const runs = readJournal(lab)?.runs ?? [];
+  for (const end = Date.now() + RUN_WAIT_MS; labRunsInFlight(runs).length && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** `down`'s first step: the journal's containers that carry the lab's mark; the others are left alone. */

@@ -37,6 +37,8 @@ interface LinkJson {
   group?: string | number;
   /** The peer's name, when the peer is in the same namespace. */
   link?: string;
+  /** Set when the peer is in another namespace (a host's eth0). */
+  link_netnsid?: number;
 }
 
 /**
@@ -53,26 +55,45 @@ function withoutPeers(links: string[], byName: ReadonlyMap<string, LinkJson>): s
   return [...kept];
 }
 
-/** Above this many links, delete them as one group (see cableActions). */
+/** Above this many links, delete them as one group (see cableSteps). */
 const GROUP_DELETE_MIN = 8;
+
+interface CableSteps {
+  /** Steps that remove the links, in order. */
+  steps: Step[];
+  /**
+   * Whether the namespaces may go while the links are deleted: the group delete is one
+   * request, and the group is never empty when it runs, because it holds a link no namespace
+   * teardown removes (a bridge, or a veth with both ends here).
+   */
+  namespacesBeside: boolean;
+}
 
 /**
  * Each `ip link del` waits for the kernel's RCU grace periods (~20-40 ms a device). Deleting
  * a whole link group is one netlink request that unregisters them all together, about four
- * times faster for a 50-host lab. The group number is one no link uses now.
+ * times faster for a 50-host lab. The group number is one no link uses now. Most of what is
+ * left is the kernel's: a bridge's unregistering waits for an rcu_barrier (br_multicast_dev_del)
+ * and each of its ports for a grace period, with RTNL held, ~20 ms a bridge on this machine;
+ * the namespaces and hosts files, which need no RTNL, are removed beside it meanwhile.
  */
-function cableActions(links: string[], all: readonly LinkJson[]): Action[] {
+function cableSteps(links: string[], all: readonly LinkJson[]): CableSteps {
+  const title = 'Remove the veth pairs and bridges';
   if (links.length < GROUP_DELETE_MIN) {
-    return links.map((l) => ({ kind: 'ip', what: `remove ${l}`, args: ['link', 'del', l] }));
+    return { steps: [{ title, actions: links.map((l) => ({ kind: 'ip', what: `remove ${l}`, args: ['link', 'del', l] })) }], namespacesBeside: false };
   }
   const used = new Set(all.map((l) => String(l.group ?? 'default')));
   let group = 0;
   do group = 100000 + Math.floor(Math.random() * 2_000_000_000);
   while (used.has(String(group)));
-  return [
-    ...links.map((l): Action => ({ kind: 'ip', what: `mark ${l} for removal`, args: ['link', 'set', 'dev', l, 'group', String(group)] })),
-    { kind: 'ip', what: `remove the ${links.length} marked links at once`, args: ['link', 'del', 'group', String(group)] },
-  ];
+  const byName = new Map(all.map((l) => [l.ifname, l]));
+  return {
+    steps: [
+      { title, actions: links.map((l): Action => ({ kind: 'ip', what: `mark ${l} for removal`, args: ['link', 'set', 'dev', l, 'group', String(group)] })) },
+      { title: 'Remove the marked links at once', actions: [{ kind: 'ip', what: `remove the ${links.length} marked links at once`, args: ['link', 'del', 'group', String(group)] }] },
+    ],
+    namespacesBeside: links.some((l) => byName.get(l)?.link_netnsid === undefined),
+  };
 }
 
 function ifalias(link: string): string | undefined {
@@ -162,7 +183,7 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
     else foreign.push({ kind: 'link', name: l });
   }
   const all = ours.length > 1 ? (JSON.parse((await runTool('ip', ['-j', 'link', 'show'])).stdout) as LinkJson[]) : [];
-  const cables = cableActions(withoutPeers(ours, new Map(all.map((l) => [l.ifname, l]))), all);
+  const cables = cableSteps(withoutPeers(ours, new Map(all.map((l) => [l.ifname, l]))), all);
 
   const present = new Set(namedNamespaces());
   const wantNs = unique(created, 'netns').filter((n) => present.has(n));
@@ -193,9 +214,9 @@ export async function planDown(lab: string, created: readonly Created[]): Promis
     steps: [
       { title: 'Remove the container nodes', actions: containers.actions },
       { title: 'Remove the switches', actions: switches },
-      { title: 'Remove the veth pairs and bridges', actions: cables },
-      { title: 'Remove the namespaces', actions: namespaces },
-      { title: 'Remove the host names', actions: names },
+      ...cables.steps,
+      { title: 'Remove the namespaces', actions: namespaces, concurrent: cables.namespacesBeside },
+      { title: 'Remove the host names', actions: names, concurrent: cables.namespacesBeside },
     ],
     foreign,
   };

@@ -9,6 +9,13 @@
  * only if it is a regular file (not a symlink) of a bounded size, and every record and every
  * name in it is checked again, by the rule of its kind, before down or status uses it. A
  * journal that fails is refused whole, with its path and line, and left for a person to see.
+ *
+ * A container node's `minictr run` is a process of its own, which outlives an up killed with
+ * SIGKILL: it is journaled too ({"run": {name, pid, start}} as soon as it is spawned, before
+ * it makes anything; {"ran": name} once it ended), so `down` knows from state which runs may
+ * still be making a container of the lab. A run that was killed itself never writes its
+ * "ran": its pid and start time no longer name a live process, and the next command that reads
+ * the journal treats it as ended (down and up's rebuild remove the journal with it).
  */
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +25,14 @@ import { paths } from '../../../paths.js';
 import type { Created } from '../../host/actions.js';
 import { readOpenFile } from '../../../util/bounded-read.js';
 
+/** A container node's `minictr run` on its way: the process (pid + start time) and its container. */
+export interface JournalRun {
+  name: string;
+  pid: number;
+  /** field 22 of /proc/PID/stat when it was spawned: pid and start name one process for good */
+  start: string;
+}
+
 export interface JournalState {
   lab: string;
   hash: string;
@@ -26,6 +41,8 @@ export interface JournalState {
   machine?: string;
   complete: boolean;
   created: Created[];
+  /** Runs journaled as started and not as ended (each may have been killed since). */
+  runs: JournalRun[];
 }
 
 /** The rule each kind of journal entry is held to: what `up` creates, nothing else. */
@@ -93,11 +110,11 @@ function readJournalText(lab: string): string | undefined {
   }
 }
 
-const KEYS = new Set(['lab', 'hash', 'file', 'machine', 'started', 'created', 'complete']);
+const KEYS = new Set(['lab', 'hash', 'file', 'machine', 'started', 'created', 'complete', 'run', 'ran']);
 
 /** The journal's records, each checked; a JournalError names the line of the first bad one. */
 export function parseJournal(lab: string, text: string, where = journalPath(lab)): JournalState {
-  const state: JournalState = { lab, hash: '', complete: false, created: [] };
+  const state: JournalState = { lab, hash: '', complete: false, created: [], runs: [] };
   const lines = text.split('\n');
   // the last line is complete only when the text ends with a newline
   if (lines[lines.length - 1] === '') lines.pop();
@@ -142,6 +159,18 @@ export function parseJournal(lab: string, text: string, where = journalPath(lab)
         state.created.push({ kind, name: e.name });
       }
     }
+    if (r.run !== undefined) {
+      const run = r.run as Record<string, unknown> | null;
+      if (run === null || typeof run !== 'object' || Object.keys(run).some((k) => k !== 'name' && k !== 'pid' && k !== 'start')) bad('run is not {name, pid, start}');
+      if (typeof run.name !== 'string' || !isValidName('container', run.name)) bad('run.name is not a container name');
+      if (!Number.isSafeInteger(run.pid) || (run.pid as number) < 2) bad('run.pid is not a process id');
+      if (typeof run.start !== 'string' || !/^\d{1,20}$/.test(run.start)) bad('run.start is not a process start time');
+      state.runs.push({ name: run.name, pid: run.pid as number, start: run.start });
+    }
+    if (r.ran !== undefined) {
+      if (typeof r.ran !== 'string' || !isValidName('container', r.ran)) bad('ran is not a container name');
+      state.runs = state.runs.filter((x) => x.name !== r.ran);
+    }
     if (r.complete !== undefined) {
       if (r.complete !== true) bad('complete is not true');
       state.complete = true;
@@ -183,6 +212,7 @@ export function removeJournal(lab: string): void {
 /** An open journal being written by `up`. */
 export class JournalWriter {
   private readonly fd: number;
+  private closed = false;
 
   constructor(lab: string, hash: string, file?: string, machine?: string) {
     const path = journalPath(lab);
@@ -202,12 +232,24 @@ export class JournalWriter {
     this.append({ created });
   }
 
+  /** A container's `minictr run` was spawned (pid, start time) and has not made anything yet. */
+  runStarted(run: JournalRun): void {
+    this.append({ run });
+  }
+
+  /** It ended (made the container or failed). After close (a rollback): its process is gone
+   * anyway, which is what readers go by. */
+  runEnded(name: string): void {
+    if (!this.closed) this.append({ ran: name });
+  }
+
   complete(): void {
     this.append({ complete: true });
     this.close();
   }
 
   close(): void {
+    this.closed = true;
     try {
       closeSync(this.fd);
     } catch {

@@ -13,7 +13,7 @@ import { quietOutput, type NetOutput } from '../../host/output.js';
 import { runSteps } from '../../host/runner.js';
 import { hostLinks, namedNamespaces } from '../../host/state.js';
 import { netemAvailable } from '../../host/tc.js';
-import { checkContainerNodes, containerClashes, containersPresent } from './containers.js';
+import { checkContainerNodes, containerClashes, containerRunJournal, containersPresent } from './containers.js';
 import { describe, downLabLocked, teardown } from './down.js';
 import { withLabLock } from './lock.js';
 import { JournalWriter, readJournal, removeJournal } from './journal.js';
@@ -163,6 +163,7 @@ async function up(topo: Topology, opts: UpOptions, stop: () => 'SIGINT' | 'SIGTE
         journal.record(c);
         created.push(...c);
       },
+      processes: containerRunJournal(journal),
     });
   } catch (caught) {
     // a terminal's Ctrl-C reaches the running ip too: its failure is the interrupt
