@@ -8,15 +8,19 @@
 #   runc run / crun run on the same busybox rootfs
 #   unshare ... chroot ROOTFS true (namespaces alone, no runtime)
 #   node -e 0 (the floor of any Node CLI)
-# Run as root from the repository: bench/run.sh [--runs N] [--export-markdown FILE]
+# Run as root from the repository: bench/run.sh [--runs N] [--other DIR] [--export-markdown FILE]
+#   --other DIR   the --network none and bridge rows for another checkout too (DIR/bin/minictr,
+#                 built), with its own state dirs and bridge, in the same hyperfine run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=30
+OTHER=
 HF_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2;;
+    --other) OTHER=$(cd "$2" && pwd)/bin/minictr; shift 2;;
     *) HF_ARGS+=("$1"); shift;;
   esac
 done
@@ -25,8 +29,11 @@ WORK=$(mktemp -d /tmp/minictr-bench.XXXXXX)
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
 # BENCH_SUBNET: another one when a second bench runs on the same machine
 export MINICTR_BRIDGE_NAME=mbench$$ MINICTR_BRIDGE_SUBNET=${BENCH_SUBNET:-10.87.0.0/16}
+# the other checkout: its own state dirs and bridge (another subnet), so neither sees the other's
+OTHER_ENV="env MINICTR_ROOT=$WORK/other-lib MINICTR_RUN=$WORK/other-run MINICTR_BRIDGE_NAME=mbencho$$ MINICTR_BRIDGE_SUBNET=${BENCH_OTHER_SUBNET:-10.88.0.0/16}"
 cleanup() {
   bin/minictr network rm -f bridge >/dev/null 2>&1 || true
+  [ -z "$OTHER" ] || $OTHER_ENV "$OTHER" network rm -f bridge >/dev/null 2>&1 || true
   for id in $(ls "$WORK/bundle-state" 2>/dev/null); do runc --root "$WORK/bundle-state" delete -f "$id" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
 }
@@ -54,5 +61,11 @@ cmds=(
   "unshare --pid --fork --mount --uts --ipc --net --mount-proc chroot $ROOTFS true"
   "node -e 0"
 )
+if [ -n "$OTHER" ]; then
+  $OTHER_ENV "$OTHER" run --rm busybox true
+  cmds+=("$OTHER_ENV $OTHER run --rm --network none busybox true" "$OTHER_ENV $OTHER run --rm --network bridge busybox true")
+fi
+load_average
 hyperfine -N --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${cmds[@]}" 2>/dev/null || \
   hyperfine --warmup 3 --runs "$RUNS" "${HF_ARGS[@]}" "${cmds[@]}"
+load_average

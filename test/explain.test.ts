@@ -103,15 +103,16 @@ describe('run --explain: the firewall', () => {
         expect.stringMatching(new RegExp(`^add rule ip minictr postrouting ip saddr [0-9./]+ oifname != "${bridge}" masquerade ${tagNet}$`)),
         `add rule ip minictr postrouting ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade ${tagNet}`,
         `add rule ip minictr input iifname "${bridge}" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop ${tagNet}`,
-        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" ether saddr ${mac} arp saddr ether ${mac} arp saddr ip ${ip} accept ${tagCtr}`,
-        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" ether saddr ${mac} ip saddr ${ip} accept ${tagCtr}`,
-        `add rule bridge minictr-${bridge} prerouting iifname "${veth}" drop ${tagCtr}`,
+        `add rule bridge minictr-${bridge} ports iifname . ether saddr . arp saddr ether . arp saddr ip @arp_ok accept`,
+        `add rule bridge minictr-${bridge} ports iifname . ether saddr . ip saddr @ip_ok accept`,
+        `add rule bridge minictr-${bridge} ports iifname @guarded drop`,
         `add rule ip minictr prerouting fib daddr type local tcp dport ${port} dnat to ${ip}:80 ${tagCtr}`,
         `add rule ip minictr output fib daddr type local tcp dport ${port} dnat to ${ip}:80 ${tagCtr}`,
       ]);
       // printed right when they are added: the anti-spoofing rules after the veth is on the bridge
       const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
-      expect(at(/^\$ ip link set \S+ master /)).toBeLessThan(at(/^add rule bridge /));
+      // the port's elements, sent by the addon's child right after it made the veth
+      expect(at(/^\$ ip link add \S+ master /)).toBeLessThan(at(/^\$ nft add element bridge /));
       // and the kernel has each one as printed (nft lists "& dnat == 0" as "! dnat", and a set
       // of one as its element)
       const canonical = (body: string): string => body.replace('ct status & dnat == 0', 'ct status ! dnat').replace(/\{ ("[^"]*") \}/, '$1');
@@ -119,6 +120,18 @@ describe('run --explain: the firewall', () => {
         const [, family, table, chain, body] = /^add rule (\S+) (\S+) (\S+) (.*)$/.exec(rule)!;
         const listed = (await execa('nft', ['list', 'chain', family!, table!, chain!])).stdout.split('\n').map((l) => l.trim());
         expect(listed, rule).toContain(canonical(body!));
+      }
+      // the port itself is three set elements (printed as the nft commands they are), each in
+      // its set as printed
+      const elements = lines.filter((l) => l.startsWith(`$ nft add element bridge minictr-${bridge} `));
+      expect(elements).toEqual([
+        `$ nft add element bridge minictr-${bridge} arp_ok '{ "${veth}" . ${mac} . ${mac} . ${ip} ${tagCtr} }'`,
+        `$ nft add element bridge minictr-${bridge} ip_ok '{ "${veth}" . ${mac} . ${ip} ${tagCtr} }'`,
+        `$ nft add element bridge minictr-${bridge} guarded '{ "${veth}" ${tagCtr} }'`,
+      ]);
+      for (const el of elements) {
+        const [, family, table, set, body] = /^\$ nft add element (\S+) (\S+) (\S+) '\{ (.*) \}'$/.exec(el)!;
+        expect((await execa('nft', ['list', 'set', family!, table!, set!])).stdout, el).toContain(body!);
       }
     } finally {
       await minictr(['rm', '-f', name], { env });

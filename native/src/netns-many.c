@@ -21,6 +21,9 @@
  *
  * The program is a list of NUL-terminated fields, records of a fixed arity each:
  *   netns PATH | up DEV | alias DEV TEXT | addr DEV CIDR | route TO VIA DEV | sysctl KEY VALUE
+ *   | veth DEV MASTER UP PEER PEER_MAC PEER_PID (UP: non-empty for up; a container's cable,
+ *     made from the host's namespace: /proc/self/ns/net)
+ *   | nftelem add|delete FAMILY TABLE SET KEY_HEX COMMENT (FAMILY: NFPROTO_* as a number)
  * (an empty field is "not given"; KEY is the dotted name). src/network/host/netns-ops.ts
  * writes it from the plan's actions, which is also what explain output prints.
  */
@@ -33,6 +36,11 @@
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
 #include <node_api.h>
 #include <sched.h>
@@ -256,6 +264,145 @@ static int nsm_sysctl(struct nsm_ctx *c, const char *key, const char *value) {
   return 0;
 }
 
+/* ip link add DEV [master BR] [up] type veth peer name PEER [address MAC] [netns PID]: one
+ * RTM_NEWLINK makes the pair, plugs DEV into BR and brings it up, and makes PEER directly in
+ * the namespace of process PID (by an fd on /proc/PID/ns/net: IFLA_NET_NS_FD), down. */
+static int nsm_veth(struct nsm_ctx *c, const char *dev, const char *master, const char *up, const char *peer, const char *mac, const char *pid) {
+  struct nsm_req r;
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+  if (*up) { ifi.ifi_flags = IFF_UP; ifi.ifi_change = IFF_UP; }
+  nsm_begin(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
+  nsm_attr(&r, IFLA_IFNAME, dev, strlen(dev) + 1);
+  if (*master) {
+    int m = nsm_ifindex(c, master);
+    if (m < 0) return nsm_fail(c, errno, NULL, "master %s", master);
+    nsm_attr(&r, IFLA_MASTER, &m, sizeof m);
+  }
+  struct rtattr *info = nsm_tail(&r);
+  nsm_attr(&r, IFLA_LINKINFO, NULL, 0);
+  nsm_attr(&r, IFLA_INFO_KIND, "veth", 4);
+  struct rtattr *data = nsm_tail(&r);
+  nsm_attr(&r, IFLA_INFO_DATA, NULL, 0);
+  struct rtattr *pinfo = nsm_tail(&r);
+  nsm_attr(&r, VETH_INFO_PEER, NULL, 0);
+  struct ifinfomsg pifi = { .ifi_family = AF_UNSPEC };
+  memcpy(nsm_tail(&r), &pifi, sizeof pifi); /* the peer's own ifinfomsg, then its attributes */
+  r.h.nlmsg_len += NLMSG_ALIGN(sizeof pifi);
+  int nsfd = -1, rc = 0;
+  if (nsm_attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1) < 0) return nsm_fail(c, errno, NULL, "veth peer %s", peer);
+  if (*mac) {
+    unsigned char a[6];
+    if (sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]) != 6)
+      return nsm_fail(c, EINVAL, "invalid MAC address", "address %s", mac);
+    nsm_attr(&r, IFLA_ADDRESS, a, sizeof a);
+  }
+  if (*pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%.20s/ns/net", pid);
+    nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
+    nsm_attr(&r, IFLA_NET_NS_FD, &nsfd, sizeof nsfd);
+  }
+  char *end = nsm_tail(&r);
+  pinfo->rta_len = (unsigned short)(end - (char *)pinfo);
+  data->rta_len = (unsigned short)(end - (char *)data);
+  info->rta_len = (unsigned short)(end - (char *)info);
+  char reason[256];
+  if (nsm_talk(c, &r, reason, sizeof reason) < 0) rc = nsm_fail(c, errno, reason, "RTM_NEWLINK(%s, veth)", dev);
+  if (nsfd >= 0) close(nsfd);
+  return rc;
+}
+
+/* nft add|delete element FAMILY TABLE SET { KEY [comment TEXT] }: the element's NEWSETELEM or
+ * DELSETELEM message, what `nft -f -` sends for that line. KEY is the element's bytes in hex,
+ * as the set stores them (antispoof.ts nftPortOps: each field of a concatenation padded to 4
+ * bytes); the comment is nftnl's userdata TLV (type 0, length, text and its NUL). */
+static int nsm_nftmsg(struct nsm_req *r, unsigned seq, const char *verb, const char *family, const char *table, const char *set, const char *keyhex, const char *comment) {
+  int del = strcmp(verb, "delete") == 0;
+  unsigned char key[64];
+  size_t klen = strlen(keyhex) / 2;
+  if ((!del && strcmp(verb, "add") != 0) || strlen(keyhex) % 2 || klen == 0 || klen > sizeof key || strlen(comment) > 200) { errno = EINVAL; return -1; }
+  for (size_t i = 0; i < klen; i++)
+    if (sscanf(keyhex + 2 * i, "%2hhx", &key[i]) != 1) { errno = EINVAL; return -1; }
+  struct nfgenmsg m = { .nfgen_family = (unsigned char)atoi(family), .version = NFNETLINK_V0 };
+  nsm_begin(r, (NFNL_SUBSYS_NFTABLES << 8) | (del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM), del ? 0 : NLM_F_CREATE, &m, sizeof m);
+  r->h.nlmsg_seq = seq;
+  nsm_attr(r, NFTA_SET_ELEM_LIST_TABLE, table, strlen(table) + 1);
+  nsm_attr(r, NFTA_SET_ELEM_LIST_SET, set, strlen(set) + 1);
+  struct rtattr *list = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
+  struct rtattr *el = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_LIST_ELEM, NULL, 0);
+  struct rtattr *k = nsm_tail(r);
+  nsm_attr(r, NLA_F_NESTED | NFTA_SET_ELEM_KEY, NULL, 0);
+  nsm_attr(r, NFTA_DATA_VALUE, key, klen);
+  k->rta_len = (unsigned short)((char *)nsm_tail(r) - (char *)k);
+  if (*comment && !del) {
+    unsigned char ud[204] = { 0, (unsigned char)(strlen(comment) + 1) };
+    memcpy(ud + 2, comment, strlen(comment) + 1);
+    nsm_attr(r, NFTA_SET_ELEM_USERDATA, ud, strlen(comment) + 3);
+  }
+  char *end = nsm_tail(r);
+  el->rta_len = (unsigned short)(end - (char *)el);
+  list->rta_len = (unsigned short)(end - (char *)list);
+  return 0;
+}
+
+#define NSM_MAX_ELEMS 8
+
+/* Elements f[i][0..5] (verb family table set key comment) in ONE nf_tables batch
+ * (NFNL_MSG_BATCH_BEGIN, the messages, BATCH_END) on a NETLINK_NETFILTER socket: one
+ * transaction, so one commit (a delete's commit waits for the kernel's RCU; three of them were
+ * ~20 ms on a loaded machine). 0, or -1 with errno: the first message's error (the kernel
+ * then undoes the whole batch). */
+static int nsm_nftbatch(const char *f[][6], int n) {
+  static struct nsm_req msgs[NSM_MAX_ELEMS + 2];
+  struct nfgenmsg batch = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES) };
+  nsm_begin(&msgs[0], NFNL_MSG_BATCH_BEGIN, 0, &batch, sizeof batch);
+  nsm_begin(&msgs[n + 1], NFNL_MSG_BATCH_END, 0, &batch, sizeof batch);
+  msgs[0].h.nlmsg_flags = msgs[n + 1].h.nlmsg_flags = NLM_F_REQUEST; /* no acks for the markers */
+  msgs[0].h.nlmsg_seq = 1;
+  msgs[n + 1].h.nlmsg_seq = (unsigned)n + 2;
+  for (int i = 0; i < n; i++)
+    if (nsm_nftmsg(&msgs[i + 1], (unsigned)i + 2, f[i][0], f[i][1], f[i][2], f[i][3], f[i][4], f[i][5]) < 0) return -1;
+  static char out[sizeof msgs];
+  size_t len = 0;
+  for (int i = 0; i < n + 2; i++) {
+    memcpy(out + len, &msgs[i], msgs[i].h.nlmsg_len);
+    len += NLMSG_ALIGN(msgs[i].h.nlmsg_len);
+  }
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (nl < 0) return -1;
+  struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+  int err = 0, acked = 0;
+  if (sendto(nl, out, len, 0, (struct sockaddr *)&to, sizeof to) < 0) err = errno;
+  /* the kernel runs the batch inside sendto: every ack (or error) is queued by now */
+  char buf[8192];
+  while (!err && acked < n) {
+    ssize_t got = recv(nl, buf, sizeof buf, acked ? MSG_DONTWAIT : 0);
+    if (got < 0) { if (errno != EAGAIN && errno != EINTR) err = errno; if (errno == EAGAIN) break; continue; }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)got); h = NLMSG_NEXT(h, got)) {
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      acked++;
+      int e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      if (e && !err) err = e;
+    }
+  }
+  close(nl);
+  if (err) { errno = err; return -1; }
+  return 0;
+}
+
+/* Consecutive nftelem records as one batch; deletes that fail because one of them is not
+ * there (ENOENT: rm may find some gone) are sent again one by one, a missing one no failure. */
+static int nsm_nftelems(const char *f[][6], int n) {
+  if (nsm_nftbatch(f, n) == 0) return 0;
+  if (errno != ENOENT || strcmp(f[0][0], "delete") != 0) return -1;
+  for (int i = 0; i < n; i++)
+    if (nsm_nftbatch(&f[i], 1) < 0 && errno != ENOENT) return -1;
+  return 0;
+}
+
 static int nsm_enter(struct nsm_ctx *c, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
@@ -276,7 +423,7 @@ static int nsm_enter(struct nsm_ctx *c, const char *path) {
 /* Runs the whole program; 0, or -1 with rep filled in. */
 static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
   struct nsm_ctx c = { .nl = -1, .dgram = -1, .rep = rep };
-  const char *f[4];
+  const char *f[7];
   size_t pos = 0;
   int op = -1, entered = 0;
   rep->op = -1;
@@ -302,6 +449,23 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
     else if (strcmp(f[0], "addr") == 0) { FIELDS(2); rc = nsm_addr(&c, f[1], f[2]); }
     else if (strcmp(f[0], "route") == 0) { FIELDS(3); rc = nsm_route(&c, f[1], f[2], f[3]); }
     else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(&c, f[1], f[2]); }
+    else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(&c, f[1], f[2], f[3], f[4], f[5], f[6]); }
+    else if (strcmp(f[0], "nftelem") == 0) {
+      /* this and the nftelem records right after it (of the same verb): one batch */
+      static const char *el[NSM_MAX_ELEMS][6];
+      int n = 0;
+      for (;;) {
+        FIELDS(6);
+        memcpy(el[n++], &f[1], sizeof el[0]);
+        size_t next = pos;
+        if (n == NSM_MAX_ELEMS || next >= len || strcmp(prog + next, "nftelem") != 0) break;
+        const char *verb = prog + next + sizeof "nftelem";
+        if (next + sizeof "nftelem" >= len || strcmp(verb, el[0][0]) != 0) break;
+        pos = next + sizeof "nftelem";
+        op++;
+      }
+      rc = nsm_nftelems(el, n) < 0 ? nsm_fail(&c, errno, NULL, "nft %s element", el[0][0]) : 0;
+    }
     else rc = nsm_fail(&c, EINVAL, "unknown operation", "%s", f[0]);
     if (rc < 0) return -1;
   }

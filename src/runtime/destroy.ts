@@ -69,7 +69,7 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
       // its bridge ports' anti-spoofing rules, found by its id; an OVS port outlives its veth
       // (the record stays in the switch's database), so each of the id's ports on the bridge
       const ports = net.driver === 'ovs' ? new Set(await ovsPortsOf(net.bridge)) : undefined;
-      for (const veth of ports ? veths.filter((v) => ports.has(v)) : [vethName(b.id)]) await unguardPort(net, b.id, veth, explain);
+      for (const veth of ports ? veths.filter((v) => ports.has(v)) : [vethName(b.id)]) await unguardPort(net, b.id, veth, explain, ip);
       onNetwork = true;
     }
   }

@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConflictError, UsageError } from '../../src/errors.js';
-import { equivalent } from '../../src/network/host/actions.js';
+import { equivalent, type IpAction } from '../../src/network/host/actions.js';
 import { vethPair } from '../../src/network/host/links.js';
-import { containerMac, ebtablesPortRules, nftPortRules, ovsPortFlows } from '../../src/network/container/antispoof.js';
+import { containerMac, ebtablesPortRules, nftGuardTable, nftPortElements, nftPortOps, ovsPortFlows } from '../../src/network/container/antispoof.js';
+import { containerLink } from '../../src/network/container/attach.js';
+import { vethOp } from '../../src/network/host/netns-ops.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';
 import type { PortMapping } from '../../src/network/container/firewall.js';
 import { formatNetworkMode, parseNetworkFlags, parseNetworkMode, type NetworkMode } from '../../src/network/container/mode.js';
@@ -282,13 +284,54 @@ describe('anti-spoofing rules of a bridge port', () => {
     expect(a.creates).toEqual([{ kind: 'link', name: port.veth }]);
   });
 
-  it('nftables (bridge family): its own MAC with its own address in ARP or IPv4, nothing else', () => {
-    const tag = 'comment "minictr:ctr:3f2a9c1b0d4e"';
-    expect(nftPortRules(net, port)).toEqual([
-      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" ether saddr 02:42:0a:59:00:07 arp saddr ether 02:42:0a:59:00:07 arp saddr ip 10.89.0.7 accept ${tag}`,
-      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" ether saddr 02:42:0a:59:00:07 ip saddr 10.89.0.7 accept ${tag}`,
-      `add rule bridge minictr-mctr-backend prerouting iifname "veth3f2a9c1b0d4" drop ${tag}`,
+  it('a Linux bridge\'s cable is one `ip link add`: the host end plugged in and up, eth0 in the container with that MAC', () => {
+    const [a, ...rest] = containerLink(4242, port.veth, net, 'system', port.mac);
+    expect(rest).toEqual([]);
+    expect(equivalent(a!)).toBe(`ip link add ${port.veth} master mctr-backend up type veth peer name eth0 address ${port.mac} netns 4242`);
+    // the addon sends what that line says, read back from the same args
+    expect(vethOp((a as IpAction).args)).toEqual({ op: 'veth', dev: port.veth, master: 'mctr-backend', up: true, peer: 'eth0', peerAddress: port.mac, peerPid: 4242 });
+  });
+
+  it('the addon takes only that form of `ip link add`: anything else stays with ip', () => {
+    expect(vethOp(['link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b'])).toEqual({ op: 'veth', dev: 'a', up: false, peer: 'b' });
+    expect(vethOp(['link', 'add', 'a', 'type', 'bridge'])).toBeUndefined();
+    expect(vethOp(['link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b', 'netns', 'red'])).toBeUndefined();
+    expect(vethOp(['link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b', 'address', 'zz:42:0a:59:00:07'])).toBeUndefined();
+    expect(vethOp(['link', 'add', 'a', 'master', '../x', 'type', 'veth', 'peer', 'name', 'b'])).toBeUndefined();
+    expect(vethOp(['link', 'add', 'a', 'mtu', '9000', 'type', 'veth', 'peer', 'name', 'b'])).toBeUndefined();
+  });
+
+  it('nftables (bridge family): three fixed rules that look the port up in sets; a port is its three elements', () => {
+    const t = 'bridge minictr-mctr-backend';
+    expect(nftGuardTable(net).filter((l) => l.startsWith('add rule '))).toEqual([
+      `add rule ${t} ports iifname . ether saddr . arp saddr ether . arp saddr ip @arp_ok accept`,
+      `add rule ${t} ports iifname . ether saddr . ip saddr @ip_ok accept`,
+      `add rule ${t} ports iifname @guarded drop`,
     ]);
+    // flushed and refilled in the same run: the rules never pile up
+    expect(nftGuardTable(net).indexOf(`flush chain ${t} ports`)).toBeLessThan(nftGuardTable(net).findIndex((l) => l.startsWith('add rule ')));
+    const tag = 'comment "minictr:ctr:3f2a9c1b0d4e"';
+    expect(nftPortElements(net, port, 'add')).toEqual([
+      `add element ${t} arp_ok { "veth3f2a9c1b0d4" . 02:42:0a:59:00:07 . 02:42:0a:59:00:07 . 10.89.0.7 ${tag} }`,
+      `add element ${t} ip_ok { "veth3f2a9c1b0d4" . 02:42:0a:59:00:07 . 10.89.0.7 ${tag} }`,
+      `add element ${t} guarded { "veth3f2a9c1b0d4" ${tag} }`,
+    ]);
+    expect(nftPortElements(net, { veth: port.veth, mac: port.mac, ip: port.ip }, 'delete')).toEqual([
+      `delete element ${t} arp_ok { "veth3f2a9c1b0d4" . 02:42:0a:59:00:07 . 02:42:0a:59:00:07 . 10.89.0.7 }`,
+      `delete element ${t} ip_ok { "veth3f2a9c1b0d4" . 02:42:0a:59:00:07 . 10.89.0.7 }`,
+      `delete element ${t} guarded { "veth3f2a9c1b0d4" }`,
+    ]);
+  });
+
+  it('the addon sends those elements with the bytes nft stores: each field of the key padded to 4 bytes, the comment as nft\'s userdata', () => {
+    const [arp, ipOk, guarded] = nftPortOps(net, port, 'add');
+    const veth = Buffer.alloc(16);
+    veth.write('veth3f2a9c1b0d4');
+    const mac = '0242 0a59 0007 0000'.replace(/ /g, '');
+    expect(arp).toEqual({ op: 'nftelem', verb: 'add', family: 7, table: 'minictr-mctr-backend', set: 'arp_ok', key: `${veth.toString('hex')}${mac}${mac}0a590007`, comment: 'minictr:ctr:3f2a9c1b0d4e' });
+    expect(ipOk).toMatchObject({ set: 'ip_ok', key: `${veth.toString('hex')}${mac}0a590007` });
+    expect(guarded).toMatchObject({ set: 'guarded', key: veth.toString('hex') });
+    expect(nftPortOps(net, { veth: port.veth, mac: port.mac, ip: port.ip }, 'delete').map((o) => [o.op === 'nftelem' && o.verb, o.op === 'nftelem' && o.comment])).toEqual([['delete', ''], ['delete', ''], ['delete', '']]);
   });
 
   it('Open vSwitch: the same as flows on the port, with the container\'s id as cookie', () => {

@@ -7,8 +7,14 @@
  * everything else from the port is dropped before the bridge learns from it or forwards it.
  *
  * - Linux bridge with nft: a bridge-family table of the network's own, `bridge
- *   minictr-BRIDGE`, one prerouting chain, three rules per port (keyed on the host-side veth,
- *   tagged minictr:ctr:ID like the firewall's); the table goes with its network.
+ *   minictr-BRIDGE`, whose chain `ports` (hook prerouting) has three fixed rules that look the
+ *   frame up in three sets: arp_ok (veth . MAC . ARP sender MAC . ARP sender IP) and ip_ok
+ *   (veth . MAC . IPv4 source) accept, guarded (veth) drops the rest. A port is guarded by
+ *   adding its elements (commented minictr:ctr:ID like the firewall's rules) and released by
+ *   deleting them, no listing of rules and handles first: the elements are sent as nf_tables
+ *   netlink batches by the addon's child that made the veth (netns-many.c), no nft process;
+ *   the table is made once per network (ensureNetworkGuard), again by nft should it be gone.
+ *   The table goes with its network.
  * - Linux bridge without nft: ebtables, a chain per container (minictr-ID, policy DROP) that
  *   the nat table's PREROUTING jumps to for frames from its veth. ebtables-nft fails when two
  *   run at once, so minictr's calls take a lock (and --concurrent, ebtables-legacy's own).
@@ -17,7 +23,9 @@
  *   port at 100; the bridge's own NORMAL flow (priority 0) switches what is allowed.
  *
  * MINICTR_BRIDGE_FIREWALL=nftables|ebtables chooses for Linux bridges (default: nftables when
- * nft is installed); removal looks in both, so it never depends on what the environment says.
+ * nft is installed); removal never depends on what the environment says: a port guarded with
+ * ebtables leaves a marker file in the run dir (net/ebtables/CHAIN) that rm looks for, and the
+ * nft elements are deleted whatever the environment says.
  *
  * The container's MAC is chosen, not read back: 02:42 and its IPv4 address (as Docker made
  * them), set when the veth pair is created. So the rules can be written from what is already
@@ -25,7 +33,8 @@
  * because the address is, and it stays the same at every restart, so neighbours' ARP entries
  * and these rules never go stale.
  */
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MinictrError } from '../../errors.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
@@ -33,6 +42,7 @@ import { hostCommand } from '../../util/host-command.js';
 import { withLock } from '../../util/lock.js';
 import { haveTool } from '../../util/tool.js';
 import { ipToInt } from './cidr.js';
+import { NFPROTO_BRIDGE, runHostOps, type NetnsOp } from '../host/netns-ops.js';
 import type { NetworkConfig } from './store.js';
 
 /** One container's port on its network's bridge. */
@@ -57,6 +67,8 @@ export const bridgeTable = (net: NetworkConfig): string => `minictr-${net.bridge
 /** the ebtables chain of one container's port: minictr-ID for eth0, minictr-ID-N for its ethN
  * (attach.ts vethName ends in -N), since ebtables chains are not per bridge */
 const ebChain = (id: string, veth: string): string => `minictr-${id.slice(0, 12)}${/-\d$/.test(veth) ? veth.slice(-2) : ''}`;
+/** left while a port has an ebtables chain: what tells rm to look there (no ebtables run) */
+const ebtablesMarker = (id: string, veth: string): string => join(paths.net(), 'ebtables', ebChain(id, veth));
 /** an OpenFlow cookie: the first 64 bits of the container's id */
 const cookie = (id: string): string => `0x${id.slice(0, 16)}`;
 
@@ -68,16 +80,90 @@ export async function linuxBackend(): Promise<BridgeGuardBackend> {
   return (await haveTool('nft')) ? 'nftables' : 'ebtables';
 }
 
-/** The nft rules of one port (pure: the same text is explained and run). */
-export function nftPortRules(net: NetworkConfig, p: PortOwner): string[] {
-  const at = `add rule bridge ${bridgeTable(net)} prerouting iifname "${p.veth}"`;
-  const tag = `comment "${ctrTag(p.ctrId)}"`;
+/** The chain of the network's bridge table and the sets its rules look frames up in. */
+const GUARD_CHAIN = 'ports';
+
+/** The network's table, its sets and its chain's three rules (pure): declared again at every
+ * guard in the same nft run, so a table removed by hand comes back whole; the chain is flushed
+ * and refilled in that one transaction, so no frame ever sees it empty. */
+export function nftGuardTable(net: NetworkConfig): string[] {
+  const t = `bridge ${bridgeTable(net)}`;
   return [
-    `${at} ether saddr ${p.mac} arp saddr ether ${p.mac} arp saddr ip ${p.ip} accept ${tag}`,
-    `${at} ether saddr ${p.mac} ip saddr ${p.ip} accept ${tag}`,
-    `${at} drop ${tag}`,
+    `add table ${t}`,
+    `add set ${t} arp_ok { typeof iifname . ether saddr . arp saddr ether . arp saddr ip; }`,
+    `add set ${t} ip_ok { typeof iifname . ether saddr . ip saddr; }`,
+    `add set ${t} guarded { typeof iifname; }`,
+    `add chain ${t} ${GUARD_CHAIN} { type filter hook prerouting priority filter; policy accept; }`,
+    `flush chain ${t} ${GUARD_CHAIN}`,
+    `add rule ${t} ${GUARD_CHAIN} iifname . ether saddr . arp saddr ether . arp saddr ip @arp_ok accept`,
+    `add rule ${t} ${GUARD_CHAIN} iifname . ether saddr . ip saddr @ip_ok accept`,
+    `add rule ${t} ${GUARD_CHAIN} iifname @guarded drop`,
   ];
 }
+
+/** One field of a set element's key: how nft prints it and the bytes the set stores. */
+type KeyField = { kind: 'ifname' | 'mac' | 'ip'; text: string };
+
+/** A field's bytes as the kernel keeps a concatenation: each padded to 4 bytes (an interface
+ * name is IFNAMSIZ, 16, NUL-padded; a MAC 6 + 2; an IPv4 address 4, network order). */
+function keyBytes(f: KeyField): Buffer {
+  if (f.kind === 'ifname') {
+    const b = Buffer.alloc(16);
+    b.write(f.text, 'latin1');
+    return b;
+  }
+  if (f.kind === 'mac') return Buffer.concat([Buffer.from(f.text.split(':').map((x) => parseInt(x, 16))), Buffer.alloc(2)]);
+  return Buffer.from(f.text.split('.').map(Number));
+}
+
+/** The three elements of one port, each its set and its key's fields (pure). */
+function portElements(p: Omit<PortOwner, 'ctrId'>): { set: string; key: KeyField[] }[] {
+  const veth: KeyField = { kind: 'ifname', text: `"${p.veth}"` };
+  const mac: KeyField = { kind: 'mac', text: p.mac };
+  const ip: KeyField = { kind: 'ip', text: p.ip };
+  return [
+    { set: 'arp_ok', key: [veth, mac, mac, ip] },
+    { set: 'ip_ok', key: [veth, mac, ip] },
+    { set: 'guarded', key: [veth] },
+  ];
+}
+
+/** The set elements of one port as nft lines (pure: the text the addon's requests are made
+ * from too, nftPortOps). verb: add to guard it; delete to release it. */
+export function nftPortElements(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): string[] {
+  const t = `bridge ${bridgeTable(net)}`;
+  const tag = p.ctrId ? ` comment "${ctrTag(p.ctrId)}"` : '';
+  return portElements(p).map((e) => `${verb} element ${t} ${e.set} { ${e.key.map((f) => f.text).join(' . ')}${tag} }`);
+}
+
+/** The same elements as the addon's nf_tables requests (netns-many.c nftelem; pure). */
+export function nftPortOps(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): NetnsOp[] {
+  return portElements(p).map((e) => ({
+    op: 'nftelem',
+    verb,
+    family: NFPROTO_BRIDGE,
+    table: bridgeTable(net),
+    set: e.set,
+    key: Buffer.concat(e.key.map((f) => keyBytes({ ...f, text: f.kind === 'ifname' ? f.text.slice(1, -1) : f.text }))).toString('hex'),
+    comment: p.ctrId ? ctrTag(p.ctrId) : '',
+  }));
+}
+
+/** The port's elements explained as the nft commands a shell would run for them. */
+export function explainElements(explain: Explainer, why: string, lines: string[]): void {
+  explain.step(why, lines.map((l) => `nft ${l.replace(/ \{ (.*) \}$/, " '{ $1 }'")}`).join('\n    $ '));
+  explain.note(NFT_ADDON_NOTE);
+}
+
+/** At the network's first start since boot (attach.ts ensureNetworkReady): its bridge table,
+ * sets and rules, so that a port is only its elements. */
+export async function ensureNetworkGuard(net: NetworkConfig, explain: Explainer): Promise<void> {
+  if (net.driver !== 'linux' || (await linuxBackend()) !== 'nftables') return;
+  await hostCommand('nft', ['-f', '-'], { explain, why: `anti-spoofing table of ${net.name}: three rules that look each port up in sets`, input: [...nftGuardTable(net), ''].join('\n') });
+}
+
+/** the note under the element lines: what sends them */
+export const NFT_ADDON_NOTE = 'the `nft add/delete element` lines above are sent as the same nf_tables netlink batches by a child of minictr (native/src/netns-many.c), not an nft process';
 
 /** The OpenFlow flows of one port (pure). */
 export function ovsPortFlows(p: PortOwner): string[] {
@@ -114,24 +200,21 @@ export async function guardPort(net: NetworkConfig, p: PortOwner, explain: Expla
   if ((await linuxBackend()) === 'ebtables') {
     await ebtables(async (eb) => {
       await removeEbtables(eb, p.ctrId, p.veth, explain);
+      // before the chain exists: rm finds a half-made one by it
+      mkdirSync(dirname(ebtablesMarker(p.ctrId, p.veth)), { recursive: true });
+      writeFileSync(ebtablesMarker(p.ctrId, p.veth), '');
       for (const args of ebtablesPortRules(p)) await eb(args, { explain, why });
     });
     return;
   }
-  const stale = await nftTagged(net, ctrTag(p.ctrId));
-  const script = [
-    `table bridge ${bridgeTable(net)} {`,
-    '  chain prerouting { type filter hook prerouting priority filter; policy accept; }',
-    '}',
-    ...stale.map((h) => `delete rule bridge ${bridgeTable(net)} prerouting handle ${h}`),
-    ...nftPortRules(net, p),
-    '',
-  ].join('\n');
+  // the elements are keyed by the veth, named by the container: an earlier start's are the same
+  const script = [...nftGuardTable(net), ...nftPortElements(net, p, 'add'), ''].join('\n');
   await hostCommand('nft', ['-f', '-'], { explain, why, input: script });
 }
 
-/** At rm: the port's rules go with the container. net is undefined when its network is gone. */
-export async function unguardPort(net: NetworkConfig | undefined, ctrId: string, veth: string, explain: Explainer): Promise<void> {
+/** At rm: the port's rules go with the container. net is undefined when its network is gone
+ * (its bridge table went with it); ip is the port's address, which its elements are keyed by. */
+export async function unguardPort(net: NetworkConfig | undefined, ctrId: string, veth: string, explain: Explainer, ip?: string): Promise<void> {
   if (net?.driver === 'ovs') {
     const why = `remove the anti-spoofing flows and the port of ${veth}`;
     await hostCommand('ovs-ofctl', ['del-flows', net.bridge, `cookie=${cookie(ctrId)}/-1`], { explain, why, allowFailure: true });
@@ -139,13 +222,19 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
     return;
   }
   // in both places: the backend at rm need not be the one at start
-  if (await ebtablesMayHoldRules()) await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain));
-  if (!net || !(await haveTool('nft'))) return; // an nft table goes with its network
-  const stale = await nftTagged(net, ctrTag(ctrId));
-  if (stale.length) {
-    const script = stale.map((h) => `delete rule bridge ${bridgeTable(net)} prerouting handle ${h}`).join('\n') + '\n';
-    await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing rules of ${veth}`, input: script });
+  if (existsSync(ebtablesMarker(ctrId, veth))) {
+    // the marker stays while the chain does: the next rm tries again
+    if (await ebtables((eb) => removeEbtables(eb, ctrId, veth, explain))) rmSync(ebtablesMarker(ctrId, veth), { force: true });
   }
+  if (!net || ip === undefined || !(await haveTool('nft'))) return;
+  const port = { veth, mac: containerMac(ip), ip };
+  // no nft process: the addon's child sends the deletes (one not there is no failure)
+  explainElements(explain, `remove the anti-spoofing elements of ${veth}`, nftPortElements(net, port, 'delete'));
+  if ((await runHostOps(nftPortOps(net, port, 'delete'))) === undefined) return;
+  // the addon could not (a kernel without nf_tables netlink for us): nft, which cannot fail on
+  // a missing element after an add of the same
+  const script = [...nftPortElements(net, port, 'add'), ...nftPortElements(net, port, 'delete'), ''].join('\n');
+  await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing elements of ${veth}`, input: script, allowFailure: true });
 }
 
 /** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge).
@@ -156,24 +245,6 @@ export async function removeNetworkGuard(net: NetworkConfig, explain: Explainer)
   if (exists.ok) await hostCommand('nft', ['delete', 'table', 'bridge', bridgeTable(net)], { explain, why: `remove the anti-spoofing table of ${net.name}`, allowFailure: true });
 }
 
-/** handles of the rules tagged `tag` in the network's bridge table */
-async function nftTagged(net: NetworkConfig, tag: string): Promise<number[]> {
-  const list = await hostCommand('nft', ['-j', 'list', 'table', 'bridge', bridgeTable(net)], { allowFailure: true });
-  if (!list.ok) return [];
-  const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { handle: number; comment?: string } }> }).nftables;
-  return items.filter((i) => i.rule?.comment === tag).map((i) => i.rule!.handle);
-}
-
-/** Whether ebtables can hold rules of ours. ebtables-nft makes the `bridge nat` table on any
- * call, a listing too: rm of a container the nftables backend guarded would leave that empty
- * table on the host. With the nf_tables variant no table means no rules, so look first. */
-async function ebtablesMayHoldRules(): Promise<boolean> {
-  if (!(await haveTool('ebtables'))) return false;
-  const version = await hostCommand('ebtables', ['--version'], { allowFailure: true });
-  if (!version.stdout.includes('nf_tables') || !(await haveTool('nft'))) return true;
-  return (await hostCommand('nft', ['list', 'table', 'bridge', 'nat'], { allowFailure: true })).ok;
-}
-
 type Ebtables = (args: string[], opts?: { explain?: Explainer; why?: string; allowFailure?: boolean }) => ReturnType<typeof hostCommand>;
 
 /** ebtables -t nat calls, one at a time (see the top). */
@@ -181,11 +252,24 @@ async function ebtables<T>(fn: (eb: Ebtables) => Promise<T>): Promise<T> {
   return withLock(join(paths.locks(), 'ebtables.lock'), () => fn((args, opts = {}) => hostCommand('ebtables', ['--concurrent', '-t', 'nat', ...args], opts)));
 }
 
-async function removeEbtables(eb: Ebtables, ctrId: string, veth: string, explain: Explainer): Promise<void> {
+async function removeEbtables(eb: Ebtables, ctrId: string, veth: string, explain: Explainer): Promise<boolean> {
   const chain = ebChain(ctrId, veth);
-  if (!(await eb(['-L', chain], { allowFailure: true })).ok) return;
   const why = `remove the anti-spoofing chain of ${veth}`;
-  await eb(['-D', 'PREROUTING', '-i', veth, '-j', chain], { explain, why, allowFailure: true });
-  await eb(['-F', chain], { explain, allowFailure: true });
-  await eb(['-X', chain], { explain, allowFailure: true });
+  // from the table's listing: `-L CHAIN` of ebtables-nft 1.8.9 fails the same way ("is
+  // incompatible") for a missing chain and for a transaction that committed under it
+  const present = async (): Promise<boolean | undefined> => {
+    const list = await eb(['-L'], { allowFailure: true });
+    return list.ok ? list.stdout.includes(`Bridge chain: ${chain},`) : undefined;
+  };
+  // ebtables-nft gives up when another nf_tables transaction (another container's elements,
+  // another state dir's ebtables) commits under it: tried again until the chain is gone
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const there = await present();
+    if (there === false) return true;
+    if (!there) continue;
+    await eb(['-D', 'PREROUTING', '-i', veth, '-j', chain], { explain: attempt ? undefined : explain, why, allowFailure: true });
+    await eb(['-F', chain], { explain: attempt ? undefined : explain, allowFailure: true });
+    await eb(['-X', chain], { explain: attempt ? undefined : explain, allowFailure: true });
+  }
+  return (await present()) === false;
 }

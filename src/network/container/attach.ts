@@ -18,11 +18,12 @@ import { join } from 'node:path';
 import { withLock } from '../../util/lock.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
-import type { Action } from '../host/actions.js';
+import { equivalent, type Action, type IpAction } from '../host/actions.js';
+import { runHostVeth } from '../host/netns-ops.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
-import { containerMac, guardPort, removeNetworkGuard, unguardPort } from './antispoof.js';
+import { containerMac, ensureNetworkGuard, explainElements, guardPort, linuxBackend, nftPortElements, nftPortOps, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
@@ -134,6 +135,7 @@ async function ensureNetworkReady(net: NetworkConfig, explain: Explainer): Promi
     await ensureBridge(net, explain);
     const fw = await selectFirewall(explain);
     await fw.ensureNetwork(net, listNetworks());
+    await ensureNetworkGuard(net, explain);
     mkdirSync(join(paths.net(), 'ready'), { recursive: true });
     writeFileSync(marker, fw.backend);
   });
@@ -149,8 +151,11 @@ export function vethName(containerId: string, ifname = 'eth0'): string {
  * pid) with the MAC the anti-spoofing rules allow, the host end plugged into the network's
  * bridge. */
 export function containerLink(pid: number, veth: string, net: NetworkConfig, datapath: 'system' | 'netdev', mac: string, ifname = 'eth0'): Action[] {
-  const pair = vethPair({ ifname, address: mac, netns: pid, label: `${ifname} (in the container, pid ${pid})` }, { ifname: veth }, `veth pair: ${ifname} (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`);
-  if (net.driver === 'linux') return [pair, bridgePort(net.bridge, 'linux', veth), linkUp(veth)];
+  const inside = { ifname, address: mac, netns: pid, label: `${ifname} (in the container, pid ${pid})` };
+  const what = `veth pair: ${ifname} (${mac}) created directly in the container's network namespace, ${veth} on ${net.bridge}`;
+  // a Linux bridge takes its port in the same request: plugged in and up as it is made
+  if (net.driver === 'linux') return [vethPair({ ifname: veth, master: net.bridge, up: true }, inside, `${what}, plugged in and up`)];
+  const pair = vethPair(inside, { ifname: veth }, what);
   const offload = datapath === 'netdev'
     ? [txChecksumOff(veth, undefined, `userspace datapath: no TX checksum offload on ${veth}`), txChecksumOff(ifname, undefined, `and none on the container's ${ifname}`, `/proc/${pid}/ns/net`)]
     : [];
@@ -206,8 +211,21 @@ export async function plugInterface(containerId: string, pid: number, a: Network
   const veth = vethName(containerId, a.ifname);
   const mac = containerMac(a.ip);
   const inside = a.ifname === 'eth0' ? [] : interfaceAddress(pid, a, net);
-  await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
-  await guardPort(net, { ctrId: containerId, veth, mac, ip: a.ip }, explain);
+  const port = { ctrId: containerId, veth, mac, ip: a.ip };
+  if (net.driver === 'linux') {
+    // one rtnetlink request from the addon's child, explained as the `ip link add` it is, and
+    // with nft the port's set elements from the same child: no process
+    const [link] = containerLink(pid, veth, net, 'system', mac, a.ifname) as [IpAction];
+    explain.step(link.what, equivalent(link));
+    const elements = (await linuxBackend()) === 'nftables';
+    if (elements) explainElements(explain, `anti-spoofing on ${veth}: only ${mac} / ${a.ip} may send from it`, nftPortElements(net, port, 'add'));
+    const notAdded = await runHostVeth(link, elements ? nftPortOps(net, port, 'add') : []);
+    // ebtables; or the network's table is gone (removed by hand): nft makes it again
+    if (!elements || notAdded !== undefined) await guardPort(net, port, explain);
+  } else {
+    await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
+    await guardPort(net, port, explain);
+  }
   if (inside.length) await runSteps([{ title: `configure ${a.ifname}`, actions: inside }], { out: explainOutput(explain) });
 }
 
@@ -219,7 +237,7 @@ export async function unplugInterface(containerId: string, pid: number, a: Netwo
 
 /** The port's anti-spoofing rules and the address of one interface (its veth is gone). */
 export async function releaseInterface(containerId: string, a: NetworkAttachment, explain: Explainer): Promise<void> {
-  await unguardPort(findNetwork(a.network), containerId, vethName(containerId, a.ifname), explain);
+  await unguardPort(findNetwork(a.network), containerId, vethName(containerId, a.ifname), explain, a.ip);
   releaseAddress(a.network, a.ip, containerId);
 }
 

@@ -15,6 +15,10 @@ export interface VethEnd {
   /** its MTU, when not the default 1500 (a lab cable into a tunnel's switch) */
   mtu?: number;
   netns?: string | number;
+  /** the bridge it is plugged into at creation (`master BR`: the same request makes it) */
+  master?: string;
+  /** up at creation */
+  up?: boolean;
   /** how the explain text names it, e.g. "red:eth0" */
   label?: string;
 }
@@ -27,10 +31,12 @@ const side = (e: VethEnd): string[] => [
   ...(e.address ? ['address', e.address] : []),
   ...(e.mtu !== undefined ? ['mtu', String(e.mtu)] : []),
   ...(e.netns !== undefined ? ['netns', String(e.netns)] : []),
+  ...(e.master !== undefined ? ['master', e.master] : []),
+  ...(e.up ? ['up'] : []),
 ];
 const label = (e: VethEnd): string => e.label ?? e.ifname;
 
-/** `ip link add A [address MAC] [netns X] type veth peer name B [netns Y]`: both ends made where they live. */
+/** `ip link add A [address MAC] [netns X] [master BR] [up] type veth peer name B [...]`: both ends made where they live. */
 export function vethPair(a: VethEnd, b: VethEnd, what?: string): Action {
   // host-side ends are what the journal must remember: a namespace's own go with it
   const creates: Created[] = [a, b].filter((e) => e.netns === undefined).map((e) => ({ kind: 'link', name: e.ifname }));

@@ -22,7 +22,13 @@ export type NetnsOp =
   | { op: 'alias'; dev: string; text: string }
   | { op: 'addr'; dev: string; cidr: string }
   | { op: 'route'; to: string; via?: string; dev?: string }
-  | { op: 'sysctl'; key: string; value: string };
+  | { op: 'sysctl'; key: string; value: string }
+  | { op: 'veth'; dev: string; master?: string; up: boolean; peer: string; peerAddress?: string; peerPid?: number }
+  /** nft add|delete element: key is the element's bytes in hex, comment its nft comment */
+  | { op: 'nftelem'; verb: 'add' | 'delete'; family: number; table: string; set: string; key: string; comment: string };
+
+/** NFPROTO_BRIDGE (linux/netfilter.h): nft's bridge family */
+export const NFPROTO_BRIDGE = 7;
 
 /** An action the addon can do in its namespace. */
 export type NetnsAction = (IpAction | ExecAction) & { ns: string };
@@ -94,8 +100,73 @@ const fields = (op: NetnsOp): string[] => {
       return ['route', op.to, op.via ?? '', op.dev ?? ''];
     case 'sysctl':
       return ['sysctl', op.key, op.value];
+    case 'veth':
+      return ['veth', op.dev, op.master ?? '', op.up ? 'up' : '', op.peer, op.peerAddress ?? '', op.peerPid === undefined ? '' : String(op.peerPid)];
+    case 'nftelem':
+      return ['nftelem', op.verb, String(op.family), op.table, op.set, op.key, op.comment];
   }
 };
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/**
+ * A container's cable, `ip link add DEV [master BR] [up] type veth peer name PEER [address MAC]
+ * [netns PID]` (links.ts vethPair), as the addon's one RTM_NEWLINK; undefined for any other
+ * form (a lab's cables, with named namespaces, stay with `ip`).
+ */
+export function vethOp(args: readonly string[]): (NetnsOp & { op: 'veth' }) | undefined {
+  if (!args.every(plain)) return undefined;
+  const [obj, verb, dev, ...rest] = args;
+  if (obj !== 'link' || verb !== 'add' || !dev || !isValidName('interface', dev)) return undefined;
+  const op: NetnsOp & { op: 'veth' } = { op: 'veth', dev, up: false, peer: '' };
+  let i = 0;
+  for (; rest[i] !== 'type'; i++) {
+    if (rest[i] === 'master' && op.master === undefined && rest[i + 1] && isValidName('interface', rest[i + 1]!)) op.master = rest[++i];
+    else if (rest[i] === 'up' && !op.up) op.up = true;
+    else return undefined;
+  }
+  if (rest[i + 1] !== 'veth' || rest[i + 2] !== 'peer' || rest[i + 3] !== 'name' || !rest[i + 4] || !isValidName('interface', rest[i + 4]!)) return undefined;
+  op.peer = rest[i + 4]!;
+  for (i += 5; i < rest.length; i += 2) {
+    const [key, value] = [rest[i], rest[i + 1]];
+    if (key === 'address' && op.peerAddress === undefined && value && MAC.test(value)) op.peerAddress = value;
+    else if (key === 'netns' && op.peerPid === undefined && value && /^[1-9]\d{0,9}$/.test(value)) op.peerPid = Number(value);
+    else return undefined;
+  }
+  return op;
+}
+
+/**
+ * An `ip link add ... type veth` of the host's namespace (vethOp's form), then more operations
+ * there (a port's nft elements), sent by the addon's one child: no `ip` or `nft` process. A
+ * failure of the veth names the `ip` line, with what `ip` would have said; a failure of a later
+ * operation is returned (its reason), for the caller to do that part another way.
+ */
+export async function runHostVeth(a: IpAction, then: readonly NetnsOp[] = []): Promise<string | undefined> {
+  const op = vethOp(a.args);
+  if (a.ns || !op) throw new CommandError(equivalent(a), 'not a veth pair the addon makes');
+  try {
+    await native().netnsApply(encodeProgram([{ path: HOST_NETNS, ops: [op, ...then] }]));
+    return undefined;
+  } catch (err) {
+    const e = err as NetnsApplyError;
+    if (e.op !== undefined && e.op > 0) return e.reason ?? e.message;
+    throw new CommandError(equivalent(a), e.reason ?? e.message);
+  }
+}
+
+/** Operations in the host's namespace by the addon's child; undefined, or why one failed. */
+export async function runHostOps(ops: readonly NetnsOp[]): Promise<string | undefined> {
+  try {
+    await native().netnsApply(encodeProgram([{ path: HOST_NETNS, ops }]));
+    return undefined;
+  } catch (err) {
+    return (err as NetnsApplyError).reason ?? (err as Error).message;
+  }
+}
+
+/** the host's network namespace, as the addon's child (forked by minictr) sees it */
+const HOST_NETNS = '/proc/self/ns/net';
 
 /** The program netnsApply runs: NUL-terminated fields, a `netns PATH` record before each namespace's ops. */
 export function encodeProgram(jobs: readonly { path: string; ops: readonly NetnsOp[] }[]): Buffer {
