@@ -6,32 +6,21 @@
  * Ctrl-C at a stop leaves nothing: no container record, cgroup, mount or process.
  */
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
+import { ptyDrive, type PtyStep } from './helpers/pty.js';
 
-const DRIVER = fileURLToPath(new URL('./helpers/pty-drive.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'minictr-step-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-type Step = { wait: string } | { send: string } | { capture: string; as: string } | { sh: string };
-
-async function drive(steps: Step[], cmd: string[]): Promise<{ out: string; sh: string[]; exit: number }> {
-  const file = join(dir, `${uniq('steps-')}.json`);
-  writeFileSync(file, JSON.stringify(steps));
-  const r = await execa('python3', [DRIVER, file, '--', ...cmd], { reject: false, timeout: 60_000 });
-  const m = /EXIT (-?\d+)\s*$/.exec(r.stdout);
-  const sh = r.stdout.split(/\nSH \d+:\n/).slice(1).map((s) => s.replace(/\nEXIT -?\d+\s*$/, ''));
-  return { out: r.stdout, sh, exit: m ? Number(m[1]) : -1 };
-}
+const drive = (steps: PtyStep[], cmd: string[]) => ptyDrive(dir, steps, cmd);
 
 const PID = { capture: String.raw`\(host pid (\d+)\)`, as: 'PID' };
 const ID = { capture: 'ID=([0-9a-f]{64})', as: 'ID' };
-const enter = (step: string): Step[] => [{ wait: `press Enter for: ${step} --` }, { send: '\r' }];
+const enter = (step: string): PtyStep[] => [{ wait: `press Enter for: ${step} --` }, { send: '\r' }];
 
 describe('run --step', () => {
   it('stops before each step with its pid, and the state is there at each stop', async () => {

@@ -6,13 +6,14 @@
  * test-artifacts/view.png.
  */
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
+import { ptyDrive, type PtyStep } from './helpers/pty.js';
 import { ensureOvsRunning, haveOvs, leftovers, sh, star, writeTopology } from './net-helpers.js';
 
 /** OVS tests need ovs-vsctl; without it they are skipped (said in the test's name). */
@@ -265,6 +266,64 @@ describe('minictr view', () => {
     } finally {
       await page.close();
       await minictr(['rm', '-f', name]);
+    }
+  });
+
+  it('while `run --step` is paused, the page has the container, and a step it takes shows up by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minictr-view-step-'));
+    // "another terminal": the snapshot the page is pushed (/api/snapshot, the same hub), polled
+    // until the container's object says NEEDLE; it is read again only when a change was heard
+    const poll = join(dir, 'poll.py');
+    writeFileSync(
+      poll,
+      [
+        'import json, sys, time, urllib.request',
+        'url, oid, needle = sys.argv[1:4]',
+        't0 = time.time(); o = None',
+        'while time.time() - t0 < 5:',
+        "    snap = json.load(urllib.request.urlopen(url + 'api/snapshot'))",
+        "    o = next((x for x in snap['objects'] if x['id'] == oid), None)",
+        "    if o and needle in '\\n'.join(o['details'] + o['inspect']):",
+        "        print('seen after %d ms' % ((time.time() - t0) * 1000)); print('\\n'.join(o['details'])); sys.exit(0)",
+        '    time.sleep(0.05)',
+        "print('not seen'); print(json.dumps(o))",
+      ].join('\n'),
+    );
+    const look = (needle: string) => ({ sh: `python3 ${poll} ${view!.url} container:$ID "${needle}"; nsenter -t $PID -n ip -br addr show lo` });
+    const enter = (step: string): PtyStep[] => [{ wait: `press Enter for: ${step} --` }, { send: '\r' }];
+    try {
+      const { out, sh: seen, exit } = await ptyDrive(
+        dir,
+        [
+          ...enter('cgroup'),
+          ...enter('clone'),
+          { wait: 'press Enter for: rootfs --' },
+          { capture: String.raw`\(host pid (\d+)\)`, as: 'PID' },
+          { capture: 'ID=([0-9a-f]{64})', as: 'ID' },
+          // 0: paused before its root is built: the container is on the page, with its pid
+          look('pid $PID on the host'),
+          { send: '\r' },
+          ...enter('pivot_root'),
+          ...enter('hostname'),
+          ...enter('network'),
+          { wait: 'press Enter for: creds --' },
+          // 1: the network step brought lo up inside its namespace (no nsid in the host: only
+          // minictr-netwatch hears it); paused again, the page has it
+          look('interface lo 127.0.0.1/8'),
+          { send: '\r' },
+          ...enter('exec'),
+        ],
+        [BIN, 'run', '--rm', '--step', '--network', 'none', 'busybox', 'true'],
+      );
+      expect(exit, out).toBe(0);
+      expect(seen[0], out).toMatch(/^seen after \d+ ms/);
+      expect(seen[0]).not.toContain('interface lo 127.0.0.1/8');
+      expect(seen[0]).not.toMatch(/\b127\.0\.0\.1\/8/); // nor in the kernel's own answer
+      expect(seen[1], out).toMatch(/^seen after \d+ ms/);
+      expect(seen[1]).toMatch(/lo +UNKNOWN +127\.0\.0\.1\/8/); // the kernel's, from inside
+      expect(Number(/seen after (\d+) ms/.exec(seen[1]!)![1])).toBeLessThan(2500);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

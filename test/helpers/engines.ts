@@ -29,7 +29,6 @@ import { testBase } from './image-fixtures.js';
 export const OCI_BIN = fileURLToPath(new URL('../../bin/minictr-oci', import.meta.url));
 /** The OCI runtime the engines are given: minictr-oci, unless the environment says otherwise. */
 export const OCI_RUNTIME = process.env.MINICTR_TEST_OCI_RUNTIME || OCI_BIN;
-const DRIVER = fileURLToPath(new URL('./pty-drive.py', import.meta.url));
 
 /** One engine command that hangs is killed (and fails its test) rather than the whole file. */
 const CMD_TIMEOUT_MS = 60_000;
@@ -239,18 +238,7 @@ export async function busyboxRootfs(dir: string, extra: Record<string, RootfsFil
 // ---------------------------------------------------------------------------------------------
 // A terminal
 
-export type PtyStep = { wait: string } | { send: string } | { resize: [number, number] } | { sleep: number };
-
-/** Run cmd on a real pseudo-terminal (30 rows, 100 columns) driven by steps, as a person at a
- * keyboard (test/helpers/pty-drive.py); what the terminal showed and the exit status. */
-export async function ptyDrive(dir: string, steps: PtyStep[], cmd: string[], env?: Record<string, string>): Promise<{ out: string; exit: number }> {
-  const file = join(dir, `pty-${uniq('', 8)}.json`);
-  writeFileSync(file, JSON.stringify(steps));
-  const r = await execa('python3', [DRIVER, file, '--', ...cmd], { reject: false, timeout: CMD_TIMEOUT_MS, killSignal: 'SIGKILL', env });
-  rmSync(file, { force: true });
-  const m = /EXIT (-?\d+)\s*$/.exec(r.stdout);
-  return { out: r.stdout, exit: m ? Number(m[1]) : -1 };
-}
+export { ptyDrive, type PtyStep } from './pty.js';
 
 // ---------------------------------------------------------------------------------------------
 // containerd
