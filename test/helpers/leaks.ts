@@ -21,6 +21,13 @@ export interface KernelSnapshot {
  * but every cgroup below them is (a container's, an OCI parent's) */
 const SHARED_CGROUP_TOPS = new Set(['minictr', 'minictr-oci']);
 
+/** The shared parents that exist now, in every hierarchy (v2, each v1 controller, unified/). */
+export function sharedCgroupTops(): string[] {
+  const root = '/sys/fs/cgroup';
+  const hierarchies = [root, ...readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !SHARED_CGROUP_TOPS.has(e.name)).map((e) => join(root, e.name))];
+  return hierarchies.flatMap((h) => [...SHARED_CGROUP_TOPS].map((t) => join(h, t))).filter((d) => existsSync(d));
+}
+
 /** every cgroup minictr made: any dir named like minictr, and everything below its tops */
 function listCgroups(): string[] {
   const out: string[] = [];
