@@ -169,17 +169,23 @@ describe('container nodes that go wrong', () => {
     expect(await leftovers(q)).toEqual([]);
   });
 
-  it('net down after an up killed while its container starts removes the container too', async () => {
-    const q = uniq('k', 5);
+  /** `net up` of a lab with a bare host and a container node, SIGKILLed once its journal names
+   * the container's run (its minictr run is then on its way). */
+  async function upKilledWhileItsRunStarts(q: string): Promise<{ f: string; journal: string }> {
     const f = writeTopology(q, { name: q, hosts: { [`${q}a`]: {}, [`${q}c`]: { image: 'busybox', cmd: 'sleep 3600' } }, links: [{ endpoints: [`${q}a`, `${q}c`] }] });
     made.push(f);
     const journal = join(process.env.MINICTR_RUN!, 'net', `${q}.journal`);
     const child = execa(BIN, ['net', 'up', '-q', f], { reject: false });
-    // killed once the journal names the container's run: its minictr run is then on its way
     const t0 = Date.now();
     while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"run":')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
     child.kill('SIGKILL');
     await child;
+    return { f, journal };
+  }
+
+  it('net down after an up killed while its container starts removes the container too', async () => {
+    const q = uniq('k', 5);
+    const { f, journal } = await upKilledWhileItsRunStarts(q);
     expect(readFileSync(journal, 'utf8')).not.toContain('"complete"');
     // the journal names the run on its way, as the process /proc shows: down waits for it
     const run = await journaledRun(journal, `${q}-${q}c`);
@@ -193,14 +199,7 @@ describe('container nodes that go wrong', () => {
   // not more than RUN_WAIT_MS (60 s): a down that waited for a run that was killed would time out
   it('net down after an up and its container run were both killed leaves nothing, without waiting for the dead run', { timeout: 45_000 }, async () => {
     const q = uniq('j', 5);
-    const f = writeTopology(q, { name: q, hosts: { [`${q}a`]: {}, [`${q}c`]: { image: 'busybox', cmd: 'sleep 3600' } }, links: [{ endpoints: [`${q}a`, `${q}c`] }] });
-    made.push(f);
-    const journal = join(process.env.MINICTR_RUN!, 'net', `${q}.journal`);
-    const child = execa(BIN, ['net', 'up', '-q', f], { reject: false });
-    const t0 = Date.now();
-    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('"run":')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 2));
-    child.kill('SIGKILL');
-    await child;
+    const { f, journal } = await upKilledWhileItsRunStarts(q);
     const run = await journaledRun(journal, `${q}-${q}c`);
     expect(run).toBeDefined();
     process.kill(run!, 'SIGKILL');
