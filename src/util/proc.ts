@@ -55,15 +55,6 @@ export function namespaceLink(pid: number, ns: 'net' | 'pid' | 'mnt' | 'uts' | '
   }
 }
 
-/** A process's argv (/proc/PID/cmdline split at its NULs), or undefined if it is gone. */
-export function processArgv(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return undefined;
-  }
-}
-
 /** A process's command name (/proc/PID/comm), or undefined if it is gone. */
 export function processComm(pid: number): string | undefined {
   try {
