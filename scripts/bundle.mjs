@@ -5,13 +5,27 @@
 // (`await import(...)`) stay lazy: their top level runs when called.
 // test/unit/bundle-ascii.test.ts builds with the same options.
 import { build } from 'esbuild';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** Built-in modules that a dependency requires at its top level but calls only on a path we
- * never take, loaded when first used instead. commander requires node:child_process for
- * executable subcommands (none here): loading it (with net, stream, dgram) was ~3-5 ms of
- * every command's start, `minictr --version` included (BENCHMARKS.md). */
-const LAZY_BUILTINS = { 'node:child_process': /[\\/]node_modules[\\/]commander[\\/]/ };
+const require = createRequire(import.meta.url);
+
+/** Built-in modules loaded when first used instead of at the top of the module that imports
+ * them, by importer. commander requires node:child_process for executable subcommands (none
+ * here): loading it (with net, stream, dgram) was ~3-5 ms of every command's start, `minictr
+ * --version` included. Our own modules import built-ins at their top, and Node 20 compiles
+ * each built-in from source on first load: `ps` loaded 41 (child_process, net, streams,
+ * readline, fs/promises), `run` 70 (crypto and zlib too), most for paths the command does not
+ * take (BENCHMARKS.md, "The CLI's own start-up"). Named imports only (src/ has no default or
+ * namespace import of these): esbuild reads the name from the module at each use. */
+const OUR_MODULES = /[\\/]src[\\/]/;
+const LAZY_BUILTINS = {
+  'node:child_process': /[\\/]node_modules[\\/]commander[\\/]|[\\/]src[\\/]/,
+  ...Object.fromEntries(
+    ['node:crypto', 'node:fs/promises', 'node:net', 'node:os', 'node:readline', 'node:stream', 'node:stream/promises', 'node:stream/web', 'node:timers/promises', 'node:zlib']
+      .map((id) => [id, OUR_MODULES]),
+  ),
+};
 
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -20,9 +34,14 @@ const lazyBuiltins = {
       const filter = new RegExp(`^${id}$`);
       b.onResolve({ filter }, (args) => (importers.test(args.importer) ? { path: id, namespace: 'lazy-builtin' } : undefined));
     }
-    // the module's properties, each read from the real module on first use
+    // the module's properties, each read from the real module on first use. esbuild gives an
+    // ES module's named import a namespace object (__toESM) that copies the key list, one
+    // getter per key: the keys are this node's (the one that builds the bundle, `npm ci`),
+    // listed here so that making the namespace does not load the module
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= require(${JSON.stringify(args.path)}))[k] });`,
+      contents: `let m; const real = () => (m ??= require(${JSON.stringify(args.path)}));
+const keys = ${JSON.stringify(Object.getOwnPropertyNames(require(args.path)))};
+module.exports = new Proxy({}, { get: (_, k) => real()[k], has: (_, k) => k in real(), ownKeys: () => keys });`,
       loader: 'js',
     }));
   },
