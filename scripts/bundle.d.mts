@@ -2,3 +2,4 @@
 import type { BuildOptions } from 'esbuild';
 
 export declare const bundleOptions: BuildOptions;
+export declare const BUNDLE_ENTRIES: string[];

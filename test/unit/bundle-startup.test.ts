@@ -15,21 +15,26 @@ import { bundleOptions } from '../../scripts/bundle.mjs';
 const scratch = mkdtempSync(join(tmpdir(), 'minictr-unit-bundle-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** `minictr ARGS` from a fresh bundle: what it printed and the built-in modules it loaded */
-async function start(args: string[]): Promise<{ out: string; modules: string[] }> {
-  const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main.ts'], write: false, logLevel: 'silent' });
-  const file = join(scratch, 'main.cjs');
+/** `minictr ARGS` from a fresh bundle of entry (src/cli/NAME.ts): what it printed, what its
+ * main returned (false: it declined the command line), and the built-in modules it loaded */
+async function start(args: string[], entry = 'main'): Promise<{ out: string; modules: string[]; returned: string }> {
+  const r = await build({ ...bundleOptions, entryPoints: [`src/cli/${entry}.ts`], write: false, logLevel: 'silent' });
+  const file = join(scratch, `${entry}.cjs`);
   writeFileSync(file, r.outputFiles[0]!.text);
   const probe = [
     `process.on('exit', () => process._rawDebug('MODULES ' + JSON.stringify(process.moduleLoadList)));`,
-    `require(${JSON.stringify(file)}).main(['node', 'minictr', ...${JSON.stringify(args)}]);`,
+    `Promise.resolve(require(${JSON.stringify(file)}).main(['node', 'minictr', ...${JSON.stringify(args)}])).then((v) => process._rawDebug('RETURNED ' + v));`,
   ].join('\n');
   const env = { ...process.env, MINICTR_ROOT: join(scratch, 'root'), MINICTR_RUN: join(scratch, 'run') };
   const p = spawnSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' });
   const line = p.stderr.split('\n').find((l) => l.startsWith('MODULES '));
   expect(line, p.stderr).toBeDefined();
-  return { out: p.stdout, modules: JSON.parse(line!.slice('MODULES '.length)) as string[] };
+  const returned = p.stderr.split('\n').find((l) => l.startsWith('RETURNED '))?.slice('RETURNED '.length) ?? '(exited)';
+  return { out: p.stdout, modules: JSON.parse(line!.slice('MODULES '.length)) as string[], returned };
 }
+
+/** the built-ins a command's start has no use for (scripts/bundle.mjs LAZY_BUILTINS) */
+const UNUSED_AT_START = ['child_process', 'crypto', 'zlib', 'net', 'readline', 'fs/promises', 'stream'].map((m) => `NativeModule ${m}`);
 
 describe('the CLI bundle at start', () => {
   it('minictr --version prints the version and loads no node:child_process', async () => {
@@ -51,4 +56,27 @@ describe('the CLI bundle at start', () => {
     writeFileSync(file, r.outputFiles[0]!.text);
     expect(spawnSync(process.execPath, [file], { encoding: 'utf8' }).status).toBe(7);
   }, 30_000);
+
+  it('minictr ps (its own bundle) lists no containers and loads none of the built-ins our modules import for other paths', async () => {
+    const { out, modules, returned } = await start(['ps'], 'main-ps');
+    expect(out).toMatch(/^CONTAINER ID +IMAGE/);
+    expect(returned).toBe('(exited)');
+    expect(modules.filter((m) => UNUSED_AT_START.includes(m))).toEqual([]);
+  }, 30_000);
+});
+
+describe('the one-command bundles decline what they do not hold (bin/minictr then runs main.cjs)', () => {
+  it('--version from version-main prints what commander prints for it', async () => {
+    const [fast, full] = await Promise.all([start(['--version'], 'version-main'), start(['--version'])]);
+    expect(fast.out).toBe(full.out);
+    expect(fast.modules).not.toContain('NativeModule child_process');
+    expect((await start(['-V'], 'version-main')).out).toBe(full.out);
+  }, 30_000);
+
+  it('each returns false, having printed nothing, for a command line of another command', async () => {
+    for (const [entry, args] of [['main-run', ['ps']], ['main-ps', ['run', 'busybox']], ['main-run', ['--help']], ['version-main', ['--version', 'ps']], ['version-main', ['ps']]] as const) {
+      const r = await start([...args], entry);
+      expect({ entry, args, out: r.out, returned: r.returned }).toEqual({ entry, args, out: '', returned: 'false' });
+    }
+  }, 60_000);
 });

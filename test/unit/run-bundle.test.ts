@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { OCI_GLOBAL_FLAGS } from '../../src/cli/oci/context.js';
 
-const { cacheVerb, OCI_VALUE_FLAGS } = createRequire(import.meta.url)('../../bin/run-bundle.js') as {
+const { cacheVerb, minictrBundles, OCI_VALUE_FLAGS } = createRequire(import.meta.url)('../../bin/run-bundle.js') as {
   cacheVerb: (args: string[], valueFlags?: string[]) => string;
+  minictrBundles: (args: string[]) => string[];
   OCI_VALUE_FLAGS: string[];
 };
 
@@ -30,5 +31,20 @@ describe('the code cache verb (bin/run-bundle.js)', () => {
 
   it("knows exactly minictr-oci's global flags that take a value", () => {
     expect([...OCI_VALUE_FLAGS].sort()).toEqual(OCI_GLOBAL_FLAGS.filter((f) => f.value).map((f) => f.flag).sort());
+  });
+});
+
+describe('the bundles bin/minictr tries (bin/run-bundle.js minictrBundles)', () => {
+  it('run, ps and --version first from their own bundle, then main.cjs (which takes what they decline)', () => {
+    expect(minictrBundles(['run', '--rm', 'busybox', 'true'])).toEqual(['main-run', 'main']);
+    expect(minictrBundles(['ps', '-a'])).toEqual(['main-ps', 'main']);
+    expect(minictrBundles(['--version'])).toEqual(['version-main', 'main']);
+    expect(minictrBundles(['-V'])).toEqual(['version-main', 'main']);
+  });
+
+  it('any other first word, none, or an inherited property name: main.cjs alone', () => {
+    for (const words of [[], ['images'], ['--help', 'run'], ['-d', 'run'], ['constructor'], ['toString'], ['__proto__']]) {
+      expect(minictrBundles(words), words.join(' ')).toEqual(['main']);
+    }
   });
 });
