@@ -5,7 +5,7 @@
 // build) is written again; one that cannot be written is simply not used. CommonJS
 // (bin/package.json): loaded by require from bin/minictr and bin/minictr-oci, no ESM loader.
 'use strict';
-const { mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
+const { constants: { O_NONBLOCK }, fstatSync, mkdirSync, readFileSync, renameSync, writeFileSync, writeSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
@@ -61,12 +61,62 @@ function cacheVerb(args, valueFlags = []) {
  */
 async function runBundle(names, { valueFlags = [] } = {}) {
   if (PROFILE) mark('node-bootstrapped', performance.nodeTiming.bootstrapComplete);
+  exitWithoutTeardown();
   mark('entry-loaded');
   const verb = cacheVerb(process.argv.slice(2), valueFlags);
   for (const name of names) {
     const bundle = loadBundle(name, verb);
     mark('bundle-loaded');
     if ((await bundle.main(process.argv)) !== false) return;
+  }
+}
+
+/** The addon as the bundles load it (src/native/index.ts: build/Release/minictr_native.node) */
+const ADDON_FILE = join(__dirname, '..', 'build', 'Release', 'minictr_native.node');
+
+/**
+ * process.exit(code) emits 'exit' and then calls process.reallyExit(code), node's exit:
+ * it joins node's platform and libuv threads and runs its static destructors, ~1.5-2 ms of
+ * a `run` after its last line (BENCHMARKS.md). Once every 'exit' listener has run (the code
+ * cache below is written in one), the addon's exitNow ends the process at once instead, when
+ * it is safe to: a command that loaded the addon anyway (its dlopen would cost about what
+ * this saves), no request in flight (an async write that node's exit would let its thread
+ * pool finish; stdout and stderr are synchronous on Linux), no terminal among fds 0-2 (node
+ * restores its mode). fds 0-2 get back the O_NONBLOCK they had at start, as node's exit
+ * does: it is read here from /proc/self/fdinfo before any stream is made, and at exit only
+ * for the same file (inode). Otherwise node exits as always.
+ */
+function exitWithoutTeardown() {
+  const atStart = [0, 1, 2].map(stdioAtStart);
+  const reallyExit = process.reallyExit;
+  process.reallyExit = function exitNow(code) {
+    const addon = require.cache[ADDON_FILE]?.exports;
+    if (typeof addon?.exitNow === 'function' && typeof process._getActiveRequests === 'function' && process._getActiveRequests().length === 0) {
+      const nonblocking = atStart.map((s, fd) => (s && sameInode(fd, s.ino) ? s.nonblocking : -1));
+      // returns only when it declines
+      addon.exitNow(code, PROFILE ? `minictr-profile ${performance.now().toFixed(2)} exit-now\n` : '', nonblocking);
+    }
+    return reallyExit.call(process, code);
+  };
+}
+
+/** fd's O_NONBLOCK (1 or 0) and inode now, from /proc; undefined if unreadable or closed */
+function stdioAtStart(fd) {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+    const flags = /^flags:\s*([0-7]+)$/m.exec(info);
+    const ino = /^ino:\s*(\d+)$/m.exec(info);
+    return flags && ino ? { nonblocking: (parseInt(flags[1], 8) & O_NONBLOCK) ? 1 : 0, ino: Number(ino[1]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameInode(fd, ino) {
+  try {
+    return fstatSync(fd).ino === ino;
+  } catch {
+    return false;
   }
 }
 
@@ -113,4 +163,4 @@ function loadBundle(name, verb) {
   return module.exports;
 }
 
-module.exports = { runBundle, minictrBundles, cacheVerb, OCI_VALUE_FLAGS };
+module.exports = { runBundle, minictrBundles, cacheVerb, exitWithoutTeardown, OCI_VALUE_FLAGS };

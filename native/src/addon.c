@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <node_api.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,6 +364,54 @@ WRAP_BEGIN(js_send_fd_to_socket, 2)
   return rc < 0 ? ctr_js_throw_step(env, step, e) : NULL;
 }
 
+/* exitNow(code, note, nonblockingAtStart): end the process at once with _exit(code), for
+ * bin/run-bundle.js once every 'exit' listener has run: node's own exit then joins its platform
+ * and libuv threads and runs its static destructors, ~1.5-2 ms of a `run` after its last line
+ * (BENCHMARKS.md). As node's exit does (its ResetStdio), fds 0-2 get back the O_NONBLOCK they
+ * had when the process started (nonblockingAtStart[fd]: 1 or 0; anything else: not known),
+ * since a pipe's end is shared with the shell's other processes (node makes a pipe it writes
+ * to non-blocking). note (MINICTR_PROFILE's mark) is written to stderr last. It does nothing
+ * and returns false for a terminal (node restores its mode, which only node knows) or a
+ * non-blocking fd whose start is not known. */
+static napi_value js_exit_now(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  size_t argc = 3;
+  int32_t code = 0;
+  int at_start[3] = { -1, -1, -1 };
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, a[0], &code) != napi_ok) code = 1;
+  bool is_array = false;
+  if (argc >= 3 && napi_is_array(env, a[2], &is_array) == napi_ok && is_array) {
+    for (uint32_t i = 0; i < 3; i++) {
+      napi_value v;
+      if (napi_get_element(env, a[2], i, &v) == napi_ok && napi_get_value_int32(env, v, &at_start[i]) != napi_ok) at_start[i] = -1;
+    }
+  }
+  int flags[3];
+  for (int fd = 0; fd <= 2; fd++) {
+    flags[fd] = fcntl(fd, F_GETFL);
+    bool unknown = at_start[fd] != 0 && at_start[fd] != 1;
+    if (isatty(fd) || (flags[fd] != -1 && (flags[fd] & O_NONBLOCK) && unknown)) {
+      napi_value no;
+      napi_get_boolean(env, false, &no);
+      return no;
+    }
+  }
+  for (int fd = 0; fd <= 2; fd++) {
+    if (flags[fd] == -1 || (at_start[fd] != 0 && at_start[fd] != 1)) continue;
+    int want = at_start[fd] ? (flags[fd] | O_NONBLOCK) : (flags[fd] & ~O_NONBLOCK);
+    if (want != flags[fd]) fcntl(fd, F_SETFL, want);
+  }
+  char note[128];
+  size_t len = 0;
+  if (argc >= 2 && napi_get_value_string_utf8(env, a[1], note, sizeof note, &len) == napi_ok && len > 0) {
+    ssize_t w = write(2, note, len);
+    (void)w;
+  }
+  fflush(NULL);
+  _exit(code & 0xff);
+}
+
 static napi_value js_contract(napi_env env, napi_callback_info info) {
   return ctr_contract_fields(env);
 }
@@ -381,6 +430,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "unshare", NULL, js_unshare, NULL, NULL, NULL, napi_default, NULL },
     { "sethostname", NULL, js_sethostname, NULL, NULL, NULL, napi_default, NULL },
     { "contract", NULL, js_contract, NULL, NULL, NULL, napi_default, NULL },
+    { "exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_default, NULL },
     { "mkfifo", NULL, js_mkfifo, NULL, NULL, NULL, napi_default, NULL },
     { "sendFdToSocket", NULL, js_send_fd_to_socket, NULL, NULL, NULL, napi_default, NULL },
     { "compileSeccomp", NULL, ctr_js_compile_seccomp, NULL, NULL, NULL, napi_default, NULL },
