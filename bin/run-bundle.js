@@ -71,6 +71,9 @@ async function runBundle(names, { valueFlags = [] } = {}) {
   }
 }
 
+/** node's flags that make it write something at its exit */
+const WRITES_AT_EXIT = /--(cpu-prof|heap-prof|prof\b|trace-events|report-|inspect|debug)/;
+
 /** The addon as the bundles load it (src/native/index.ts: build/Release/minictr_native.node) */
 const ADDON_FILE = join(__dirname, '..', 'build', 'Release', 'minictr_native.node');
 
@@ -84,9 +87,12 @@ const ADDON_FILE = join(__dirname, '..', 'build', 'Release', 'minictr_native.nod
  * pool finish; stdout and stderr are synchronous on Linux), no terminal among fds 0-2 (node
  * restores its mode). fds 0-2 get back the O_NONBLOCK they had at start, as node's exit
  * does: it is read here from /proc/self/fdinfo before any stream is made, and at exit only
- * for the same file (inode). Otherwise node exits as always.
+ * for the same file (inode). Not either when node is asked to write something at its exit
+ * (coverage, a CPU or heap profile, trace events, a report, an inspector session). Otherwise
+ * node exits as always.
  */
 function exitWithoutTeardown() {
+  if (process.env.NODE_V8_COVERAGE || WRITES_AT_EXIT.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
   const atStart = [0, 1, 2].map(stdioAtStart);
   const reallyExit = process.reallyExit;
   process.reallyExit = function exitNow(code) {
