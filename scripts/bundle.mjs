@@ -6,10 +6,7 @@
 // (`await import(...)`) stay lazy: their top level runs when called.
 // test/unit/bundle-ascii.test.ts builds with the same options.
 import { build } from 'esbuild';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-
-const require = createRequire(import.meta.url);
 
 /** Built-in modules loaded when first used instead of at the top of the module that imports
  * them, by importer. commander requires node:child_process for executable subcommands (none
@@ -28,25 +25,32 @@ const LAZY_BUILTINS = {
   ),
 };
 
+/** What an import of a lazy built-in becomes: an external module of this prefix, which the
+ * bundle's require (LAZY_REQUIRE) answers with a proxy. External, not a bundled module: esbuild
+ * gives an ES module's import of a bundled CommonJS one a namespace object (__toESM) that copies
+ * every key, one getter each, in every importing module: for the 27 imports on run's path that
+ * was ~3-6 ms, more than loading the built-ins saved. An external one is a plain require. */
+const LAZY_PREFIX = 'minictr-lazy:';
+
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
     for (const [id, importers] of Object.entries(LAZY_BUILTINS)) {
       const filter = new RegExp(`^${id}$`);
-      b.onResolve({ filter }, (args) => (importers.test(args.importer) ? { path: id, namespace: 'lazy-builtin' } : undefined));
+      b.onResolve({ filter }, (args) => (importers.test(args.importer) ? { path: `${LAZY_PREFIX}${id}`, external: true } : undefined));
     }
-    // the module's properties, each read from the real module on first use. esbuild gives an
-    // ES module's named import a namespace object (__toESM) that copies the key list, one
-    // getter per key: the keys are this node's (the one that builds the bundle, `npm ci`),
-    // listed here so that making the namespace does not load the module
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents: `let m; const real = () => (m ??= require(${JSON.stringify(args.path)}));
-const keys = ${JSON.stringify(Object.getOwnPropertyNames(require(args.path)))};
-module.exports = new Proxy({}, { get: (_, k) => real()[k], has: (_, k) => k in real(), ownKeys: () => keys });`,
-      loader: 'js',
-    }));
   },
 };
+
+/** The bundle's first lines: its require (the one it is run with, bin/run-bundle.js's or
+ * node's) answers a lazy built-in with a proxy whose properties are read from the real module
+ * on first use; `var` keeps the value of the parameter it shadows until it is assigned. */
+const LAZY_REQUIRE = `var require = ((load) => {
+  const lazy = (id) => { let m; const real = () => (m ??= load(id));
+    return new Proxy({}, { get: (_, k) => real()[k], has: (_, k) => k in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(real(), k); return d && { ...d, configurable: true }; } }); };
+  const proxies = new Map();
+  return Object.assign((id) => (id.startsWith(${JSON.stringify(LAZY_PREFIX)}) ? (proxies.get(id) ?? proxies.set(id, lazy(id.slice(${LAZY_PREFIX.length}))).get(id)) : load(id)), load);
+})(require);`;
 
 /** Each CLI bundle's entry: main (every command), the commands that start often from bundles
  * of their own (main-run, main-ps, version-main: ~0.3-0.6 MB and 50 KB against main's 1.4
@@ -61,7 +65,7 @@ export const bundleOptions = {
   // lazy imports become calls into the same file: no chunk files to find at run time
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__bundle_url' },
-  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: `${LAZY_REQUIRE}\nconst __bundle_url = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [lazyBuiltins],
   // loaded from node_modules by the one command that uses them (compose's schema validator,
   // the view's web framework), so they are not on every command's start-up path

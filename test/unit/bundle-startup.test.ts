@@ -51,7 +51,7 @@ describe('the CLI bundle at start', () => {
       "new Command('t').command('x', 'an executable subcommand', { executableFile: '/bin/sh' }).parse(['node', 't', 'x', '-c', 'exit 7']);",
     ].join('\n');
     const r = await build({ ...bundleOptions, stdin: { contents: entry, resolveDir: process.cwd(), loader: 'ts' }, write: false, logLevel: 'silent' });
-    expect(r.outputFiles[0]!.text).toContain('lazy-builtin:node:child_process');
+    expect(r.outputFiles[0]!.text).toContain('minictr-lazy:node:child_process');
     const file = join(scratch, 'spawns.cjs');
     writeFileSync(file, r.outputFiles[0]!.text);
     expect(spawnSync(process.execPath, [file], { encoding: 'utf8' }).status).toBe(7);
