@@ -86,24 +86,47 @@ const ADDON_FILE = join(__dirname, '..', 'build', 'Release', 'minictr_native.nod
  * this saves), no request in flight (an async write that node's exit would let its thread
  * pool finish; stdout and stderr are synchronous on Linux), no terminal among fds 0-2 (node
  * restores its mode). fds 0-2 get back the O_NONBLOCK they had at start, as node's exit
- * does: it is read here from /proc/self/fdinfo before any stream is made, and at exit only
- * for the same file (inode). Not either when node is asked to write something at its exit
+ * does: it is read from /proc/self/fdinfo just before node makes a stream on the fd, and put
+ * back at exit only on the same file (inode). Not either when node is asked to write something at its exit
  * (coverage, a CPU or heap profile, trace events, a report, an inspector session). Otherwise
  * node exits as always.
  */
 function exitWithoutTeardown() {
   if (process.env.NODE_V8_COVERAGE || WRITES_AT_EXIT.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return;
-  const atStart = [0, 1, 2].map(stdioAtStart);
+  const atStart = watchStdioStreams();
   const reallyExit = process.reallyExit;
   process.reallyExit = function exitNow(code) {
     const addon = require.cache[ADDON_FILE]?.exports;
     if (typeof addon?.exitNow === 'function' && typeof process._getActiveRequests === 'function' && process._getActiveRequests().length === 0) {
-      const nonblocking = atStart.map((s, fd) => (s && sameInode(fd, s.ino) ? s.nonblocking : -1));
+      // 2: no stream was made on the fd, node did not touch it; -1: not known
+      const nonblocking = atStart.map((s, fd) => (s === undefined ? 2 : s && sameInode(fd, s.ino) ? s.nonblocking : -1));
       // returns only when it declines
       addon.exitNow(code, PROFILE ? `minictr-profile ${performance.now().toFixed(2)} exit-now\n` : '', nonblocking);
     }
     return reallyExit.call(process, code);
   };
+}
+
+/** fds 0-2 as they were before node made a stream on each (process.stdin, stdout, stderr:
+ * made on first use, which changes the fd's O_NONBLOCK), read then: undefined for an fd
+ * whose stream was never made (reading all three at start was ~1 ms of every command) */
+function watchStdioStreams() {
+  const atStart = [undefined, undefined, undefined];
+  ['stdin', 'stdout', 'stderr'].forEach((name, fd) => {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    if (!d?.get || !d.configurable) {
+      atStart[fd] = null; // not known
+      return;
+    }
+    Object.defineProperty(process, name, {
+      ...d,
+      get() {
+        if (atStart[fd] === undefined) atStart[fd] = stdioAtStart(fd) ?? null;
+        return d.get.call(this);
+      },
+    });
+  });
+  return atStart;
 }
 
 /** fd's O_NONBLOCK (1 or 0) and inode now, from /proc; undefined if unreadable or closed */

@@ -368,7 +368,8 @@ WRAP_BEGIN(js_send_fd_to_socket, 2)
  * bin/run-bundle.js once every 'exit' listener has run: node's own exit then joins its platform
  * and libuv threads and runs its static destructors, ~1.5-2 ms of a `run` after its last line
  * (BENCHMARKS.md). As node's exit does (its ResetStdio), fds 0-2 get back the O_NONBLOCK they
- * had when the process started (nonblockingAtStart[fd]: 1 or 0; anything else: not known),
+ * had when the process started (nonblockingAtStart[fd]: 1 or 0; 2: untouched, kept as it is;
+ * anything else: not known),
  * since a pipe's end is shared with the shell's other processes (node makes a pipe it writes
  * to non-blocking). note (MINICTR_PROFILE's mark) is written to stderr last. It does nothing
  * and returns false for a terminal (node restores its mode, which only node knows) or a
@@ -390,7 +391,7 @@ static napi_value js_exit_now(napi_env env, napi_callback_info info) {
   int flags[3];
   for (int fd = 0; fd <= 2; fd++) {
     flags[fd] = fcntl(fd, F_GETFL);
-    bool unknown = at_start[fd] != 0 && at_start[fd] != 1;
+    bool unknown = at_start[fd] < 0 || at_start[fd] > 2;
     if (isatty(fd) || (flags[fd] != -1 && (flags[fd] & O_NONBLOCK) && unknown)) {
       napi_value no;
       napi_get_boolean(env, false, &no);
@@ -398,7 +399,7 @@ static napi_value js_exit_now(napi_env env, napi_callback_info info) {
     }
   }
   for (int fd = 0; fd <= 2; fd++) {
-    if (flags[fd] == -1 || (at_start[fd] != 0 && at_start[fd] != 1)) continue;
+    if (flags[fd] == -1 || at_start[fd] < 0 || at_start[fd] > 1) continue;
     int want = at_start[fd] ? (flags[fd] | O_NONBLOCK) : (flags[fd] & ~O_NONBLOCK);
     if (want != flags[fd]) fcntl(fd, F_SETFL, want);
   }
