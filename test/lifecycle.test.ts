@@ -280,6 +280,18 @@ describe.concurrent('scale', () => {
     }
   });
 
+  it('--replicas 33: the first 32 under one minictr-monitor, the 33rd under a second one', async () => {
+    const name = uniq('rep4-');
+    const r = await minictr(['run', '-d', '--replicas', '33', '--name', name, 'busybox', 'sleep', '300']);
+    const names = Array.from({ length: 33 }, (_, i) => `${name}-${i + 1}`);
+    made.push(...names);
+    expect(r.exitCode).toBe(0);
+    const parents = await Promise.all(names.map(async (n) => parentOf((await inspect(n)).State.Pid as number)));
+    expect(new Set(parents.slice(0, 32)).size).toBe(1);
+    expect(parents[32]).not.toBe(parents[0]);
+    for (const p of [parents[0]!, parents[32]!]) expect(readFileSync(`/proc/${p}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+  }, 60_000);
+
   it('replicas that exit with different codes have each its own recorded; rm -f of one leaves the others running', async () => {
     const name = uniq('rep2-');
     // each exits with a code of its own, made from its hostname (its id), once /s/HOSTNAME exists
