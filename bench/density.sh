@@ -4,8 +4,12 @@
 # drop in MemAvailable while all N run, divided by N).
 #   bench/density.sh [N]    (default 200; run as root from the repository)
 #   ROWS="replicas crun" bench/density.sh 200    only those rows (replicas loop crun runc)
+#   bench/density.sh --other DIR 200    the replicas row also with DIR's minictr (a checkout,
+#                                       built), right after ours: before/after in one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+OTHER=
+if [ "${1:-}" = --other ]; then OTHER=$(cd "$2" && pwd); shift 2; fi
 N=${1:-200}
 ROWS=${ROWS:-replicas loop crun runc}
 row() { [[ " $ROWS " == *" $1 "* ]]; }
@@ -31,16 +35,21 @@ sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# minictr --replicas N: one CLI process
+# minictr --replicas N: one CLI process (and the same with --other's minictr)
+replicas_row() { # minictr label
+  local m0 t0 t1 m1 ids tr t2
+  m0=$(avail_kib); t0=$(now)
+  "$1" run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
+  t1=$(now); m1=$(avail_kib)
+  ids=$("$1" ps -q) # crun and runc are given names they know: the listing is not timed
+  tr=$(now)
+  "$1" rm -f $ids >/dev/null
+  t2=$(now)
+  report "$2" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
+}
 if row replicas; then
-m0=$(avail_kib); t0=$(now)
-bin/minictr run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
-t1=$(now); m1=$(avail_kib)
-ids=$(bin/minictr ps -q) # crun and runc are given names they know: the listing is not timed
-tr=$(now)
-bin/minictr rm -f $ids >/dev/null
-t2=$(now)
-report "minictr run -d --replicas $N" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
+  replicas_row bin/minictr "minictr run -d --replicas $N"
+  [ -z "$OTHER" ] || replicas_row "$OTHER/bin/minictr" "  the same, $(basename "$OTHER")"
 fi
 
 # minictr: a loop of run -d (one CLI process per container)

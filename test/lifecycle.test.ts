@@ -4,7 +4,7 @@
  * Facts are read from the kernel (/proc, the container's own view), not from our state.
  */
 import { execa } from 'execa';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,30 @@ async function inspect(name: string): Promise<any> {
   return JSON.parse(r.stdout)[0];
 }
 
+/** A process's parent, as the kernel has it (/proc/PID/stat, field 4). */
+const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A container's log file as the monitor framed it: "STREAM TEXT" per record (1 out, 2 err). */
+function logRecords(file: string): string[] {
+  const b = readFileSync(file);
+  const out: string[] = [];
+  for (let at = 0; at + 13 <= b.length;) {
+    const len = b.readUInt32LE(at + 9);
+    out.push(`${b[at]} ${b.subarray(at + 13, at + 13 + len).toString()}`);
+    at += 13 + len;
+  }
+  return out;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
@@ -59,7 +83,7 @@ describe('run -d', () => {
     const pid = info.State.Pid as number;
     expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('sleep\u0000300');
     // its parent is minictr-monitor, a small static program, not node
-    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const ppid = parentOf(pid);
     expect(readFileSync(`/proc/${ppid}/comm`, 'utf8').trim()).toBe('minictr-monitor');
     const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${ppid}/status`, 'utf8'))![1]);
     expect(rssKiB).toBeLessThanOrEqual(1024);
@@ -75,7 +99,7 @@ describe('run -d', () => {
     await until(async () => (await minictr(['logs', name])).stdout.includes('tock'));
     const after = Date.now();
     const pid = (await inspect(name)).State.Pid as number;
-    const monitor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const monitor = parentOf(pid);
     expect(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim()).toBe('minictr-monitor');
     const smaps = readFileSync(`/proc/${monitor}/smaps`, 'utf8');
     const vdso = /\[vdso\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
@@ -237,6 +261,79 @@ describe.concurrent('scale', () => {
     for (const i of [1, 2, 3]) expect((await inspect(`${name}-${i}`)).State.Running).toBe(true);
   });
 
+  it('--replicas 12 runs under one minictr-monitor, the parent of all twelve inits; each log holds its own output only', async () => {
+    // 12: the monitor keeps 37 fds from the process that cloned them (more than a fixed 32)
+    const name = uniq('rep1-');
+    const r = await minictr(['run', '-d', '--replicas', '12', '--name', name, 'busybox', 'sh', '-c', 'echo "out $(hostname)"; echo "err $(hostname)" >&2; sleep 300']);
+    const names = Array.from({ length: 12 }, (_, i) => `${name}-${i + 1}`);
+    made.push(...names);
+    expect(r.exitCode).toBe(0);
+    const ids = r.stdout.trim().split('\n');
+    const parents = await Promise.all(names.map(async (n) => parentOf((await inspect(n)).State.Pid as number)));
+    expect(new Set(parents).size).toBe(1);
+    expect(readFileSync(`/proc/${parents[0]}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+    for (const id of ids) {
+      const host = id.slice(0, 12);
+      const file = join(process.env.MINICTR_ROOT!, 'containers', id, 'container.log');
+      await until(() => logRecords(file).length >= 2 || undefined);
+      expect(logRecords(file).sort()).toEqual([`1 out ${host}\n`, `2 err ${host}\n`]);
+    }
+  });
+
+  it('--replicas 33: the first 32 under one minictr-monitor, the 33rd under a second one', async () => {
+    const name = uniq('rep4-');
+    const r = await minictr(['run', '-d', '--replicas', '33', '--name', name, 'busybox', 'sleep', '300']);
+    const names = Array.from({ length: 33 }, (_, i) => `${name}-${i + 1}`);
+    made.push(...names);
+    expect(r.exitCode).toBe(0);
+    const parents = await Promise.all(names.map(async (n) => parentOf((await inspect(n)).State.Pid as number)));
+    expect(new Set(parents.slice(0, 32)).size).toBe(1);
+    expect(parents[32]).not.toBe(parents[0]);
+    for (const p of [parents[0]!, parents[32]!]) expect(readFileSync(`/proc/${p}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+  }, 60_000);
+
+  it('replicas that exit with different codes have each its own recorded; rm -f of one leaves the others running', async () => {
+    const name = uniq('rep2-');
+    // each exits with a code of its own, made from its hostname (its id), once /s/HOSTNAME exists
+    const dir = mkdtempSync(join(tmpdir(), 'minictr-rep-'));
+    const r = await minictr(['run', '-d', '--replicas', '3', '--name', name, '-v', `${dir}:/s`, 'busybox', 'sh', '-c', 'until [ -e /s/$(hostname) ]; do sleep 0.1; done; exit $(( 0x$(hostname | cut -c1-2) % 200 + 1 ))']);
+    const names = [1, 2, 3].map((i) => `${name}-${i}`);
+    made.push(...names);
+    expect(r.exitCode).toBe(0);
+    const ids = r.stdout.trim().split('\n');
+    const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
+    const monitor = parentOf(pids[0]!);
+    expect((await minictr(['rm', '-f', names[1]!])).exitCode).toBe(0);
+    await until(() => !alive(pids[1]!) || undefined);
+    expect([alive(pids[0]!), alive(pids[2]!), alive(monitor)]).toEqual([true, true, true]);
+    expect(pids.filter((p) => p !== pids[1]).map(parentOf)).toEqual([monitor, monitor]);
+    for (const k of [0, 2]) {
+      writeFileSync(join(dir, ids[k]!.slice(0, 12)), '');
+      const c = await until(async () => { const s = (await inspect(names[k]!)).State; return s.Status === 'exited' ? s : undefined; });
+      expect(c.ExitCode).toBe(parseInt(ids[k]!.slice(0, 2), 16) % 200 + 1);
+    }
+    await until(() => !alive(monitor) || undefined); // the last one gone, its monitor is too
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--replicas 3 --rm: each is removed as it exits, while the others still run', async () => {
+    const name = uniq('rep3-');
+    const dir = mkdtempSync(join(tmpdir(), 'minictr-rep-'));
+    const r = await minictr(['run', '-d', '--rm', '--replicas', '3', '--name', name, '-v', `${dir}:/s`, 'busybox', 'sh', '-c', 'until [ -e /s/$(hostname) ]; do sleep 0.1; done']);
+    const names = [1, 2, 3].map((i) => `${name}-${i}`);
+    made.push(...names);
+    expect(r.exitCode).toBe(0);
+    const ids = r.stdout.trim().split('\n');
+    const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
+    for (const [k, id] of ids.entries()) {
+      writeFileSync(join(dir, id.slice(0, 12)), '');
+      await until(async () => (await minictr(['inspect', names[k]!])).exitCode !== 0 || undefined);
+      expect(existsSync(join(process.env.MINICTR_ROOT!, 'containers', id))).toBe(false);
+      expect(pids.slice(k + 1).map(alive)).toEqual(pids.slice(k + 1).map(() => true));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('20 concurrent run -d give 20 distinct working containers', async () => {
     const names = Array.from({ length: 20 }, () => uniq('cc-'));
     made.push(...names);
@@ -255,7 +352,7 @@ describe.concurrent('state you can trust', () => {
     const dir = join(process.env.MINICTR_ROOT!, 'containers', id);
     const pid = (await inspect(name)).State.Pid as number;
     // as after a reboot: the monitor and init are gone and nothing recorded the exit
-    const monitor = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    const monitor = parentOf(pid);
     process.kill(monitor, 'SIGKILL');
     process.kill(pid, 'SIGKILL');
     await until(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
@@ -307,6 +404,25 @@ describe('nothing left behind', () => {
     expect(r.stderr.trim()).toBe(`minictr: no such container: ${missing}`);
     expect(r.exitCode).not.toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('kill -9 of the monitor of --replicas 3: ps still shows all three, rm -f removes all, nothing is left', async () => {
+    const before = await leftovers();
+    const base = uniq('mk-');
+    const r0 = await minictr(['run', '-d', '--replicas', '3', '--name', base, 'busybox', 'sleep', '300']);
+    expect(r0.exitCode).toBe(0);
+    const names = [1, 2, 3].map((i) => `${base}-${i}`);
+    const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
+    const monitor = parentOf(pids[0]!);
+    expect(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim()).toBe('minictr-monitor');
+    process.kill(monitor, 'SIGKILL');
+    await until(() => !alive(monitor) || undefined);
+    expect(pids.map(alive)).toEqual([true, true, true]);
+    const ps = (await minictr(['ps'])).stdout;
+    for (const n of names) expect(ps).toContain(n);
+    expect((await minictr(['rm', '-f', ...names])).exitCode).toBe(0);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(newSince(before, await leftovers())).toEqual([]);
   });
 

@@ -75,15 +75,14 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   char err[CTR_MAX_STEP + 128];
   if (ctr_read_spawn(env, spec, &c, &d, &detached, err, sizeof err) < 0) { napi_throw_type_error(env, NULL, err); return NULL; }
 
+  if (detached) {
+    ctr_free_spawn(&c, &d);
+    napi_throw_type_error(env, NULL, "spawn: a record with detach goes to spawnDetached([record...])");
+    return NULL;
+  }
   int wanted_cgroup = c.cgroup_fd;
   struct ctr_spawn_result r;
-  int rc, ctl_fd = -1;
-  if (detached) {
-    pid_t monitor = 0;
-    rc = ctr_spawn_detached(&c, &d, &r, &monitor, &ctl_fd);
-  } else {
-    rc = ctr_spawn(&c, &r);
-  }
+  int rc = ctr_spawn(&c, &r);
   int into_cgroup = wanted_cgroup >= 0 && c.cgroup_fd >= 0;
   ctr_free_spawn(&c, &d);
   if (rc < 0) return ctr_js_throw_step(env, r.step, r.err);
@@ -92,10 +91,67 @@ static napi_value js_spawn(napi_env env, napi_callback_info info) {
   napi_create_object(env, &out);
   set_int(env, out, "pid", r.pid);
   set_int(env, out, "syncFd", r.sync_fd);
-  set_int(env, out, "ctlFd", ctl_fd);
+  set_int(env, out, "ctlFd", -1);
   napi_value b;
   napi_get_boolean(env, into_cgroup, &b);
   napi_set_named_property(env, out, "intoCgroup", b);
+  return out;
+}
+
+/* spawnDetached([record...]): the containers (each record with its detach part) cloned under
+ * one minictr-monitor (detach.c); { ctlFd, children: [{ pid, syncFd, intoCgroup }] } in the
+ * records' order. A failure leaves none of them. */
+static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value list = arg0(env, info, 1, argv);
+  bool is_array = false;
+  if (list) napi_is_array(env, list, &is_array);
+  uint32_t n = 0;
+  if (is_array) napi_get_array_length(env, list, &n);
+  if (!is_array || n == 0 || n > CTR_MONITOR_MAX_CONTAINERS) {
+    napi_throw_type_error(env, NULL, "spawnDetached([record...]): 1 to " CTR_STR(CTR_MONITOR_MAX_CONTAINERS) " records");
+    return NULL;
+  }
+  struct ctr_config *cs = calloc(n, sizeof *cs);
+  struct ctr_detach *ds = calloc(n, sizeof *ds);
+  struct ctr_spawn_result *rs = calloc(n, sizeof *rs);
+  if (!cs || !ds || !rs) { free(cs); free(ds); free(rs); napi_throw_error(env, NULL, "spawnDetached: out of memory"); return NULL; }
+  char err[CTR_MAX_STEP + 160];
+  uint32_t read = 0;
+  for (; read < n; read++) {
+    napi_value rec;
+    int detached = 0;
+    char e[CTR_MAX_STEP + 128];
+    napi_get_element(env, list, read, &rec);
+    if (ctr_read_spawn(env, rec, &cs[read], &ds[read], &detached, e, sizeof e) < 0) { snprintf(err, sizeof err, "records[%u]: %s", read, e); break; }
+    if (!detached) { ctr_free_spawn(&cs[read], &ds[read]); snprintf(err, sizeof err, "records[%u]: detach: missing", read); break; }
+  }
+  int rc = -1, ctl_fd = -1;
+  if (read == n) rc = ctr_spawn_detached(cs, ds, (int)n, rs, &ctl_fd);
+  int into_cgroup[n];
+  for (uint32_t i = 0; i < read; i++) {
+    into_cgroup[i] = cs[i].cgroup_fd >= 0;
+    ctr_free_spawn(&cs[i], &ds[i]);
+  }
+  free(cs); free(ds);
+  if (read < n) { free(rs); napi_throw_type_error(env, NULL, err); return NULL; }
+  if (rc < 0) { napi_value t = ctr_js_throw_step(env, rs[0].step, rs[0].err); free(rs); return t; }
+
+  napi_value out, children;
+  napi_create_object(env, &out);
+  set_int(env, out, "ctlFd", ctl_fd);
+  napi_create_array_with_length(env, n, &children);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value ch, b;
+    napi_create_object(env, &ch);
+    set_int(env, ch, "pid", rs[i].pid);
+    set_int(env, ch, "syncFd", rs[i].sync_fd);
+    napi_get_boolean(env, into_cgroup[i], &b);
+    napi_set_named_property(env, ch, "intoCgroup", b);
+    napi_set_element(env, children, i, ch);
+  }
+  napi_set_named_property(env, out, "children", children);
+  free(rs);
   return out;
 }
 
@@ -273,11 +329,13 @@ static napi_value js_set_winsize(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 2; napi_value a[2];
+  size_t argc = 3; napi_value a[3];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   int32_t sock = -1, fd = -1;
-  if (argc == 2) { napi_get_value_int32(env, a[0], &sock); napi_get_value_int32(env, a[1], &fd); }
-  if (ctr_send_fd(sock, fd) < 0) return ctr_js_throw_step(env, "sendmsg(SCM_RIGHTS)", errno);
+  uint32_t index = 0;
+  if (argc >= 2) { napi_get_value_int32(env, a[0], &sock); napi_get_value_int32(env, a[1], &fd); }
+  if (argc >= 3) napi_get_value_uint32(env, a[2], &index);
+  if (ctr_send_fd(sock, fd, index) < 0) return ctr_js_throw_step(env, "sendmsg(SCM_RIGHTS)", errno);
   return NULL;
 }
 
@@ -420,6 +478,7 @@ static napi_value js_contract(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
+    { "spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_default, NULL },
     { "start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL },
     { "resume", NULL, js_resume, NULL, NULL, NULL, napi_default, NULL },
     { "idmappedOverlay", NULL, js_idmapped_overlay, NULL, NULL, NULL, napi_default, NULL },

@@ -268,8 +268,20 @@ struct ctr_detach {
   char **health_probe;     /* argv the monitor runs every health_interval_ms while it runs, or NULL */
   int64_t health_interval_ms;
 };
-int ctr_spawn_detached(struct ctr_config *c, struct ctr_detach *d, struct ctr_spawn_result *r, pid_t *monitor_pid, int *ctl_fd);
-int ctr_send_fd(int sock, int fd);
+/* the most arguments of a detached container's health probe, and of its exit command */
+#define CTR_DETACH_MAX_ARGS 32
+/* The most containers one monitor keeps (src/runtime/launch.ts groups by it). Each container
+ * inherits the fd table of the process that clones it, sized by its highest open fd, and its
+ * init keeps it: that process holds ~6 fds per container of the group, so at 32 the table has
+ * 256 slots (2 KiB), at 128 it had 1024 (8 KiB, more than a 32nd of a monitor). */
+#define CTR_MONITOR_MAX_CONTAINERS 32
+#define CTR_STR_(x) #x
+#define CTR_STR(x) CTR_STR_(x)
+/* Clone n containers (cs[i] with ds[i]) under one minictr-monitor (detach.c). Each rs[i] gets
+ * the container's pid and sync socket; on failure (rs[0] says which step) none is left. */
+int ctr_spawn_detached(struct ctr_config *cs, struct ctr_detach *ds, int n, struct ctr_spawn_result *rs, int *ctl_fd);
+/* The pty master of the container of that index (in its monitor's argv) to its monitor. */
+int ctr_send_fd(int sock, int fd, uint32_t index);
 
 struct ctr_enter_config {
   pid_t target;            /* a process in the container */

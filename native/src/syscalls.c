@@ -133,10 +133,10 @@ int ctr_execveat(int fd, const char *path, char *const argv[], char *const envp[
  * fds open (epoll, eventfds, sockets, files) and none of them may reach the container;
  * fds 3 .. first_closed-1 are the ones an engine asked to preserve (OCI --preserve-fds). */
 void ctr_close_fds_except(const int *keep, size_t n, int first_closed) {
-  int sorted[32];
+  int sorted[n > 0 ? n : 1]; /* a monitor keeps 3 fds for each of up to 128 containers */
   size_t m = 0;
   if (first_closed < 3) first_closed = 3;
-  for (size_t i = 0; i < n && m < 32; i++)
+  for (size_t i = 0; i < n; i++)
     if (keep[i] >= first_closed) sorted[m++] = keep[i];
   for (size_t i = 1; i < m; i++)
     for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {

@@ -105,9 +105,14 @@ export interface RootEntry {
 }
 
 export interface NativeAddon {
-  /** ctlFd (detached only, else -1): socket to the monitor, to hand it the pty master */
+  /** a container's child, waiting for start() (a record with detach goes to spawnDetached) */
   spawn(spec: SpawnRecord): { pid: number; syncFd: number; intoCgroup: boolean; ctlFd: number };
-  sendFd(socket: number, fd: number): void;
+  /** `run -d` (--replicas N): the containers of these records (each with its detach part)
+   * cloned under one minictr-monitor, in the records' order; ctlFd: the socket to hand it the
+   * pty masters (sendFd with the container's index). A failure leaves none of them. */
+  spawnDetached(specs: SpawnRecord[]): { ctlFd: number; children: { pid: number; syncFd: number; intoCgroup: boolean }[] };
+  /** hand the monitor on socket the pty master of its container number index (default 0) */
+  sendFd(socket: number, fd: number, index?: number): void;
   /** release the child (state: the JSON its hooks read; rootFd: its root, with
    * rootFromParent); returns once it exec'd (or, with execFifo, is ready) */
   start(syncFd: number, state?: string, rootFd?: number): StartResult;

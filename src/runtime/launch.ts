@@ -15,7 +15,7 @@ import { createCgroup, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
 import { applyDeviceRules, DEFAULT_DEVICE_RULES, deviceCgroupTarget } from '../cgroup/devices.js';
 import { limitsFromResources } from '../cgroup/resources.js';
 import { MinictrError } from '../errors.js';
-import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type NativeStepError, type NetConfigRecord } from '../native/index.js';
+import { CLONE, initBinaryPath, isStepError, native, type DetachRecord, type NativeAddon, type NativeStepError, type NetConfigRecord, type SpawnRecord } from '../native/index.js';
 import { runHostHooks } from './hooks.js';
 import type { StepName, StepPauser } from './step-pause.js';
 import type { OciIdMapping, OciSpec, OciState } from '../spec/config.js';
@@ -82,8 +82,11 @@ export interface Launched {
   pid: number;
   /** the pty master when process.terminal (-1 otherwise) */
   ptyMaster: number;
-  /** detached (run -d): the socket to hand the monitor the pty master, else -1 */
+  /** detached (run -d): the socket to hand the monitor the pty master (shared by the
+   * containers of one monitor: launchDetached's caller closes it), else -1 */
   ctlFd: number;
+  /** detached: the container's index among its monitor's, for sendFd */
+  monitorIndex: number;
   cgroup: Cgroup;
 }
 
@@ -124,7 +127,87 @@ function idmappedRoot(pid: number, parts: NonNullable<LaunchOptions['idmappedOve
   }
 }
 
+/** A container made ready to clone: its cgroup made and limited, its spawn record built. */
+interface PreparedLaunch {
+  o: LaunchOptions;
+  record: SpawnRecord;
+  cgroup: Cgroup;
+  childJoinsV1: boolean;
+}
+
+/** The child as the addon cloned it (spawn, or one of spawnDetached's children). */
+interface SpawnedChild {
+  pid: number;
+  syncFd: number;
+  intoCgroup: boolean;
+}
+
+/** The most containers one minictr-monitor keeps (CTR_MONITOR_MAX_CONTAINERS,
+ * native/src/minictr.h, which says why 32): a bigger group is cloned under one monitor per
+ * so many. */
+export const MONITOR_MAX_CONTAINERS = 32;
+
 export async function launch(o: LaunchOptions): Promise<Launched> {
+  if (o.detach) {
+    const { results, ctlFds } = await launchDetached([o]);
+    const r = results[0]!;
+    if (r instanceof Error) {
+      for (const fd of ctlFds) native().close(fd);
+      throw r;
+    }
+    return r;
+  }
+  const p = await prepareLaunch(o);
+  let child: SpawnedChild;
+  try {
+    child = native().spawn(p.record);
+  } catch (err) {
+    throw await abortPrepared(p, err);
+  }
+  return finishLaunch(p, child, { fd: -1, index: 0 });
+}
+
+/** Containers of one `run -d --replicas N` (or one `run -d`), MONITOR_MAX_CONTAINERS at a
+ * time: each prepared, all cloned by one process that then becomes their monitor, then each
+ * started in turn. A container that fails is its own result (an Error, what it made undone);
+ * the others go on. The caller closes ctlFds once it has handed the monitors their pty
+ * masters. */
+export async function launchDetached(os: LaunchOptions[]): Promise<{ results: (Launched | Error)[]; ctlFds: number[] }> {
+  const results: (Launched | Error)[] = new Array(os.length);
+  const ctlFds: number[] = [];
+  // group by group: the cloning process inherits every fd node holds (see MONITOR_MAX_CONTAINERS)
+  for (let at = 0; at < os.length; at += MONITOR_MAX_CONTAINERS) {
+    const group: { i: number; p: PreparedLaunch }[] = [];
+    for (const [k, o] of os.slice(at, at + MONITOR_MAX_CONTAINERS).entries()) {
+      try {
+        group.push({ i: at + k, p: await prepareLaunch(o) });
+      } catch (err) {
+        results[at + k] = asError(err);
+      }
+    }
+    if (!group.length) continue;
+    let spawned: ReturnType<NativeAddon['spawnDetached']>;
+    try {
+      spawned = native().spawnDetached(group.map(({ p }) => ({ ...p.record, detach: p.o.detach })));
+    } catch (err) {
+      for (const { i, p } of group) results[i] = await abortPrepared(p, err);
+      continue;
+    }
+    ctlFds.push(spawned.ctlFd);
+    for (const [k, { i, p }] of group.entries()) {
+      try {
+        results[i] = await finishLaunch(p, spawned.children[k]!, { fd: spawned.ctlFd, index: k });
+      } catch (err) {
+        results[i] = asError(err);
+      }
+    }
+  }
+  return { results, ctlFds };
+}
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+async function prepareLaunch(o: LaunchOptions): Promise<PreparedLaunch> {
   const spec = o.spec;
   const limits = limitsFromResources(spec.linux?.resources);
   checkLimitsSupported(limits);
@@ -140,9 +223,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
   profileMark('seccomp-compiled');
   if (o.pause) await o.pause.before('cgroup'); // run --step (a plain run does not even await)
   const cgroup = createCgroup(o.cgroupName, o.explain, { limits, killLeftovers: o.killLeftoverCgroup });
-  let pid = -1;
-  let pausedFd = -1;
-  const addon = native();
+  const p: PreparedLaunch = { o, cgroup, childJoinsV1: false, record: undefined as unknown as SpawnRecord };
   try {
     const rules = spec.linux?.resources?.devices;
     // as runc: the devices every container is given stay usable whatever the rules say
@@ -150,8 +231,8 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
     // The child joins its v1 cgroups itself, right after "go" (native/src/child.c: ~1 ms
     // against ~15 ms for the parent's writes of its pid), unless prestart/createRuntime hooks
     // run before "go": they must find the process in its cgroups (runc places it before them).
-    const childJoinsV1 = !spec.hooks?.prestart?.length && !spec.hooks?.createRuntime?.length;
-    const record = toSpawnRecord(spec, {
+    p.childJoinsV1 = !spec.hooks?.prestart?.length && !spec.hooks?.createRuntime?.length;
+    p.record = toSpawnRecord(spec, {
       bundle: o.bundle,
       overlay: o.overlay,
       rootFromParent: o.idmappedOverlay !== undefined,
@@ -160,7 +241,7 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       initPath: initBinaryPath(),
       stdio: o.stdio,
       cgroupFd: cgroup.cloneFd,
-      cgroupTasks: childJoinsV1 ? cgroup.childTasksFiles : undefined,
+      cgroupTasks: p.childJoinsV1 ? cgroup.childTasksFiles : undefined,
       explainFd: o.explainFd,
       dieWithParent: o.dieWithParent,
       noPivot: o.noPivot,
@@ -174,11 +255,31 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
       explainNames: o.explain.names.length ? [...o.explain.names] : undefined,
       pauseSteps: o.pause !== undefined,
     });
-    if (o.idmappedOverlay && !(record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
+    if (o.idmappedOverlay && !(p.record.cloneFlags & CLONE.NEWUSER)) throw new ContainerStartError('idmapped layers need a user namespace in the spec');
     profileMark('before-spawn');
     if (o.pause) await o.pause.before('clone');
-    const child = addon.spawn(o.detach ? { ...record, detach: o.detach } : record);
-    pid = child.pid;
+    return p;
+  } catch (err) {
+    throw await abortPrepared(p, err);
+  }
+}
+
+/** Undo a prepared launch whose child was never cloned; the error to throw. */
+async function abortPrepared(p: PreparedLaunch, err: unknown): Promise<Error> {
+  p.cgroup.release();
+  await removeCgroup(p.o.cgroupName).catch(() => undefined);
+  return isStepError(err) ? ContainerStartError.fromStep(err) : asError(err);
+}
+
+/** The parent's part once the child is cloned and waiting: id maps, cgroups, hooks, the
+ * caller's host-side work, then "go". A failure kills the child and removes its cgroup. */
+async function finishLaunch(p: PreparedLaunch, child: SpawnedChild, ctl: { fd: number; index: number }): Promise<Launched> {
+  const { o, record, cgroup, childJoinsV1 } = p;
+  const spec = o.spec;
+  const addon = native();
+  const pid = child.pid;
+  let pausedFd = -1;
+  try {
     profileMark('spawned');
     let rootFd = -1;
     try {
@@ -208,20 +309,15 @@ export async function launch(o: LaunchOptions): Promise<Launched> {
         if (started.ptyMaster >= 0) ptyMaster = started.ptyMaster;
       }
       profileMark('execed');
-      return { pid, ptyMaster, ctlFd: child.ctlFd, cgroup };
-    } catch (err) {
-      if (child.ctlFd >= 0) addon.close(child.ctlFd);
-      throw err;
+      return { pid, ptyMaster, ctlFd: ctl.fd, monitorIndex: ctl.index, cgroup };
     } finally {
       // the child has its own reference (SCM_RIGHTS); a failed start drops the last one here
       if (rootFd >= 0) addon.close(rootFd);
     }
   } catch (err) {
     if (pausedFd >= 0) addon.close(pausedFd);
-    if (pid > 0) {
-      signalProcess(pid, 'SIGKILL');
-      if (!o.detach) await addon.wait(pid).catch(() => undefined);
-    }
+    signalProcess(pid, 'SIGKILL');
+    if (!o.detach) await addon.wait(pid).catch(() => undefined);
     cgroup.release();
     await removeCgroup(o.cgroupName).catch(() => undefined);
     if (isStepError(err)) throw ContainerStartError.fromStep(err);

@@ -21,7 +21,8 @@ import { containerCapabilities, containerSeccomp } from './security-spec.js';
 import { deleteVolumeFiles, volumeData } from '../volume/store.js';
 import { mergeHealthcheck, parseHealthFlags } from './healthcheck.js';
 import { parseRestartPolicy } from './restart-policy.js';
-import { startContainer } from './start.js';
+import { destroyContainer } from './destroy.js';
+import { startContainer, startDetached } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
 import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
 import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
@@ -182,14 +183,27 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     profileMark('container-created');
     return (await startContainer(container, { detach: false, explain: explaining, explainFull: opts.explainFull, step: opts.step, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
-  // -d (and --replicas N: NAME-1..NAME-N from this one process, one monitor each)
-  for (let i = 1; i <= replicas; i++) {
-    const name = replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name;
-    const container = await create(name);
-    await startContainer(container, { detach: true, explain: opts.explain, explainFull: opts.explainFull, image, copyUp: prepared.get(container.config.id)?.copyUp });
-    if (opts.onStarted) opts.onStarted(container);
-    else writeSync(1, `${container.config.id}\n`);
+  // -d, and --replicas N: NAME-1..NAME-N from this one process, made first, then cloned under
+  // one monitor (start.ts startDetached) and started one after the other
+  const made: Container[] = [];
+  try {
+    for (let i = 1; i <= replicas; i++) made.push(await create(replicas > 1 && opts.name ? `${opts.name}-${i}` : opts.name));
+  } catch (err) {
+    // none runs yet: the ones made go too, the run leaves nothing
+    for (const c of made) {
+      await destroyContainer(c, silent, { volumes: true });
+      await removeUnusedVolumes(prepared.get(c.config.id)?.created ?? []);
+    }
+    throw err;
   }
+  const failures = await startDetached(made.map((c) => ({ container: c, image, copyUp: prepared.get(c.config.id)?.copyUp })), { explain: opts.explain, explainFull: opts.explainFull });
+  for (const [k, c] of made.entries()) {
+    if (failures[k]) continue;
+    if (opts.onStarted) opts.onStarted(c);
+    else writeSync(1, `${c.config.id}\n`);
+  }
+  const failed = failures.find((f) => f !== undefined);
+  if (failed) throw failed;
   return 0;
 }
 

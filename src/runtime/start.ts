@@ -8,7 +8,7 @@ import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINICTR_BIN } from '../util/self.js';
 import { ConflictError, InterruptedError, NotFoundError } from '../errors.js';
-import { oomKilled, removeCgroup, type Cgroup } from '../cgroup/cgroup.js';
+import { oomKilled, removeCgroup } from '../cgroup/cgroup.js';
 import { resolveImage } from '../image/resolve.js';
 import { layerDirs, type ImageRecord } from '../image/store.js';
 import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../native/index.js';
@@ -21,7 +21,7 @@ import { profileMark } from '../util/profile.js';
 import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
-import { ContainerStartError, launch, type LaunchOptions } from './launch.js';
+import { ContainerStartError, launch, launchDetached, MONITOR_MAX_CONTAINERS, type Launched, type LaunchOptions } from './launch.js';
 import { createStepPauser, type StepPauser } from './step-pause.js';
 import { buildContainerSpec } from './spec.js';
 import { destroyContainer, hostsEntry } from './destroy.js';
@@ -56,14 +56,95 @@ export interface StartOptions {
 }
 
 /** Start the container's first process. Attached: resolves to its exit status. Detached:
- * resolves to undefined once the command has been exec'd. A failure before exec removes
- * what the start made (and the container itself if it was run with --rm). */
+ * resolves to undefined once the command has been exec'd (one case of startDetached). A
+ * failure before exec removes what the start made (and the container itself if it was run
+ * with --rm). */
 export async function startContainer(container: Container, opts: StartOptions): Promise<number | undefined> {
+  if (opts.detach) {
+    const [failed] = await startDetached([{ container, image: opts.image, copyUp: opts.copyUp }], opts);
+    if (failed) throw failed;
+    return undefined;
+  }
   const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+  const pause = opts.step ? createStepPauser(cgroupName(container.config.id), (s) => writeSync(2, s)) : undefined;
+  let plan: StartPlan | undefined;
+  try {
+    plan = await prepareStart(container, opts, explain, pause);
+    return await run(plan);
+  } catch (err) {
+    throw await failStart(container, err, pause);
+  } finally {
+    if (plan && plan.devNull >= 0) closeSync(plan.devNull);
+  }
+}
+
+/** One container of startDetached: run -d's, or one of run -d --replicas N's. */
+export interface DetachedStart {
+  container: Container;
+  image?: ImageRecord;
+  copyUp?: string[];
+}
+
+/** `run -d` and `start`: the containers, each prepared (spec, /etc files, network config),
+ * cloned under one minictr-monitor for each group of MONITOR_MAX_CONTAINERS, then each
+ * started in turn (launchDetached). Resolves
+ * to each one's failure (undefined: it runs), in the order given; a failed one is undone
+ * as a failed startContainer is. */
+export async function startDetached(items: DetachedStart[], opts: { explain: boolean; explainFull?: boolean }): Promise<(Error | undefined)[]> {
+  const failures: (Error | undefined)[] = new Array(items.length).fill(undefined);
+  // a monitor's worth at a time: the fds of each plan (its /dev/null) are open only while
+  // its group is cloned (launch.ts MONITOR_MAX_CONTAINERS)
+  for (let at = 0; at < items.length; at += MONITOR_MAX_CONTAINERS) {
+    const plans: { i: number; plan: StartPlan }[] = [];
+    try {
+      for (const [k, item] of items.slice(at, at + MONITOR_MAX_CONTAINERS).entries()) {
+        try {
+          const explain = createExplainer(opts.explain, (s) => writeSync(2, s));
+          plans.push({ i: at + k, plan: await prepareStart(item.container, { ...opts, detach: true, image: item.image, copyUp: item.copyUp }, explain) });
+        } catch (err) {
+          failures[at + k] = await failStart(item.container, err);
+        }
+      }
+      const { results, ctlFds } = await launchDetached(plans.map(({ plan }) => launchOptions(plan)));
+      try {
+        for (const [k, { i, plan }] of plans.entries()) {
+          const launched = results[k]!;
+          try {
+            if (launched instanceof Error) throw launched;
+            handToMonitor(plan, launched);
+          } catch (err) {
+            failures[i] = await failStart(plan.container, err);
+          }
+        }
+      } finally {
+        for (const fd of ctlFds) native().close(fd);
+      }
+    } finally {
+      for (const { plan } of plans) if (plan.devNull >= 0) closeSync(plan.devNull);
+    }
+  }
+  return failures;
+}
+
+/** Everything a container's start needs before its child is cloned. */
+interface StartPlan {
+  container: Container;
+  spec: OciSpec;
+  overlay?: string;
+  idmappedOverlay?: LaunchOptions['idmappedOverlay'];
+  stdio: [number, number, number];
+  /** opened for stdin (closed by the caller once the child has it), or -1 */
+  devNull: number;
+  netConfig?: Awaited<ReturnType<typeof import('../network/container/attach.js').containerInterface>>;
+  opts: StartOptions;
+  explain: Explainer;
+  pause?: StepPauser;
+}
+
+async function prepareStart(container: Container, opts: StartOptions, explain: Explainer, pause?: StepPauser): Promise<StartPlan> {
   const image = opts.image ?? (await resolveImage(container.config.imageId));
   const cfg = container.config;
   let devNull = -1;
-  const pause = opts.step ? createStepPauser(cgroupName(cfg.id), (s) => writeSync(2, s)) : undefined;
   try {
     rmSync(exitFile(container.dir), { force: true });
     rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
@@ -100,28 +181,38 @@ export async function startContainer(container: Container, opts: StartOptions): 
       netConfig = await containerInterface(cfg.network);
     }
     const [upperdir, workdir] = [join(container.dir, 'upper'), join(container.dir, 'work')];
-    return await run(container, spec, {
+    return {
+      container,
+      spec,
       // --userns=remap: the layers are idmapped for the container's root (launch.ts)
       ...(cfg.userns ? { idmappedOverlay: { layers, upperdir, workdir, rootfs: spec.root!.path } } : { overlay: `lowerdir=${layers.join(':')},upperdir=${upperdir},workdir=${workdir}` }),
       stdio: [cfg.interactive || devNull < 0 ? 0 : devNull, opts.output ?? 1, opts.output ?? 2],
+      devNull,
       netConfig,
       opts,
       explain,
       pause,
-    });
+    };
   } catch (err) {
-    // Ctrl-C at a run --step pause: the run is called off, nothing of it is left
-    if (cfg.autoRemove || (pause && err instanceof InterruptedError)) await destroyContainer(container);
-    else {
-      await removeCgroup(cgroupName(cfg.id));
-      container.state = { ...carriedState(container.state), status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
-      saveState(container);
-    }
-    if (isStepError(err)) throw new ContainerStartError(err.message);
-    throw err;
-  } finally {
     if (devNull >= 0) closeSync(devNull);
+    throw err;
   }
+}
+
+/** A start that failed before its command ran: what it made goes (the container too with
+ * --rm, or when run --step was called off), else its record says exited 125. The error to
+ * throw. */
+async function failStart(container: Container, err: unknown, pause?: StepPauser): Promise<Error> {
+  const cfg = container.config;
+  // Ctrl-C at a run --step pause: the run is called off, nothing of it is left
+  if (cfg.autoRemove || (pause && err instanceof InterruptedError)) await destroyContainer(container);
+  else {
+    await removeCgroup(cgroupName(cfg.id));
+    container.state = { ...carriedState(container.state), status: 'exited', exitCode: 125, error: err instanceof Error ? err.message : String(err) };
+    saveState(container);
+  }
+  if (isStepError(err)) return new ContainerStartError(err.message);
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** --rm: the container has left the store; its files (its upper dir can be large) are
@@ -182,82 +273,87 @@ async function wireNetwork(container: Container, pid: number, explain: Explainer
   for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
 }
 
-interface RunParts {
-  overlay?: string;
-  idmappedOverlay?: LaunchOptions['idmappedOverlay'];
-  stdio: [number, number, number];
-  netConfig?: Awaited<ReturnType<typeof import('../network/container/attach.js').containerInterface>>;
-  opts: StartOptions;
-  explain: Explainer;
-  pause?: StepPauser;
+/** The launch of a planned start; attached, beforeStart also waits for the child's exit and
+ * forwards our signals to it (onAttached). */
+function launchOptions(p: StartPlan, onAttached?: (pid: number) => void): LaunchOptions {
+  const { container, spec, opts, explain } = p;
+  const cfg = container.config;
+  return {
+    id: cfg.id,
+    bundle: container.dir,
+    spec,
+    cgroupName: cgroupName(cfg.id),
+    killLeftoverCgroup: true,
+    overlay: p.overlay,
+    idmappedOverlay: p.idmappedOverlay,
+    initMode: 'pid1',
+    stdio: p.stdio,
+    explain,
+    explainFd: opts.explain ? 2 : -1,
+    dieWithParent: !opts.detach,
+    newKeyring: true,
+    seccompCache: true,
+    volumeCopyUp: opts.copyUp,
+    netConfig: p.netConfig,
+    detach: opts.detach ? detachRecord(container) : undefined,
+    state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
+    pause: p.pause,
+    beforeStart: async (pid) => {
+      onAttached?.(pid);
+      container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+      saveState(container);
+      await wireNetwork(container, pid, explain, p.pause);
+    },
+  };
 }
 
-async function run(container: Container, spec: OciSpec, p: RunParts): Promise<number | undefined> {
-  const { opts, explain } = p;
+/** A detached container has exec'd: its monitor gets the pty master (-t: the shell lives on,
+ * its output goes to the log); the parent's end of the cgroup is let go. */
+function handToMonitor(p: StartPlan, launched: Launched): void {
+  const addon = native();
+  try {
+    if (launched.ptyMaster >= 0) {
+      addon.sendFd(launched.ctlFd, launched.ptyMaster, launched.monitorIndex);
+      addon.close(launched.ptyMaster);
+    }
+  } catch (err) {
+    signalProcess(launched.pid, 'SIGKILL');
+    throw err;
+  } finally {
+    launched.cgroup.release();
+  }
+  p.explain.note(`container ${p.container.config.name} is running as host PID ${launched.pid}`);
+}
+
+/** Attached: the container runs as our child; its exit status once it has exited. */
+async function run(p: StartPlan): Promise<number> {
+  const { container, spec, opts, explain } = p;
   const cfg = container.config;
   const addon = native();
   let stopForwarding: (() => void) | undefined;
   let terminal: TerminalSession | undefined;
   let exited: Promise<{ exitCode: number }> | undefined;
-  let cgroup: Cgroup | undefined;
   try {
-    const launched = await launch({
-      id: cfg.id,
-      bundle: container.dir,
-      spec,
-      cgroupName: cgroupName(cfg.id),
-      killLeftoverCgroup: true,
-      overlay: p.overlay,
-      idmappedOverlay: p.idmappedOverlay,
-      initMode: 'pid1',
-      stdio: p.stdio,
-      explain,
-      explainFd: opts.explain ? 2 : -1,
-      dieWithParent: !opts.detach,
-      newKeyring: true,
-      seccompCache: true,
-      volumeCopyUp: opts.copyUp,
-      netConfig: p.netConfig,
-      detach: opts.detach ? detachRecord(container) : undefined,
-      state: (pid) => ({ ociVersion: OCI_VERSION, id: cfg.id, status: 'creating', pid, bundle: container.dir, annotations: spec.annotations }),
-      pause: p.pause,
-      beforeStart: async (pid) => {
-        if (!opts.detach) {
-          exited = addon.wait(pid);
-          // should the child fail a step, launch() reaps it itself and this waitpid may be the
-          // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
-          exited.catch(() => undefined);
-        }
-        container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
-        saveState(container);
-        if (!opts.detach) stopForwarding = forwardSignals(pid);
-        await wireNetwork(container, pid, explain, p.pause);
-      },
-    });
-    cgroup = launched.cgroup;
-    const { ptyMaster, pid } = launched;
+    const launched = await launch(launchOptions(p, (pid) => {
+      exited = addon.wait(pid);
+      // should the child fail a step, launch() reaps it itself and this waitpid may be the
+      // one that finds no child (ECHILD): nobody awaits it then, and it must not crash us
+      exited.catch(() => undefined);
+      stopForwarding = forwardSignals(pid);
+    }));
+    const { ptyMaster, pid, cgroup } = launched;
     try {
-      if (opts.detach) {
-        // the monitor keeps the pty master: the shell lives on, its output goes to the log
-        if (ptyMaster >= 0) {
-          addon.sendFd(launched.ctlFd, ptyMaster);
-          addon.close(ptyMaster);
-        }
-      } else if (spec.process?.terminal && ptyMaster >= 0) {
-        terminal = attachTerminal(ptyMaster, cfg.interactive);
-      }
+      if (spec.process?.terminal && ptyMaster >= 0) terminal = attachTerminal(ptyMaster, cfg.interactive);
     } catch (err) {
       signalProcess(pid, 'SIGKILL');
       if (exited) await exited;
       throw err;
     } finally {
-      if (launched.ctlFd >= 0) addon.close(launched.ctlFd);
       cgroup.release();
     }
     explain.note(`container ${cfg.name} is running as host PID ${pid}`);
-    if (!exited) return undefined;
 
-    const result = await exited;
+    const result = await exited!;
     profileMark('exited');
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };

@@ -183,6 +183,13 @@ describe('the addon refuses a bad record before doing anything', () => {
     expect(spawnWith({ ...spawn, joinNamespaces: [], execFifo: undefined, detach: undefined }).message).toBe(`spawn record: load ${NOWHERE}/minictr-init: No such file or directory (see src/native/contract.ts)`);
   });
 
+  it('spawnDetached takes 1 to 32 records and names the one at fault', () => {
+    const group = (records: unknown): Error => thrown(() => native().spawnDetached(records as SpawnRecord[]));
+    const range = 'spawnDetached([record...]): 1 to 32 records';
+    expect([group([]).message, group(Array(33).fill(base)).message, group(base).message]).toEqual([range, range, range]);
+    expect(group([{ ...base, bogus: 1 }, base]).message).toBe('records[0]: spawn record: spawn: unknown key "bogus" (see src/native/contract.ts)');
+  });
+
   it('every optional key may be left out', () => {
     const optional = Object.keys(RECORDS.spawn!.optional) as (keyof SpawnRecord)[];
     let r: SpawnRecord = { ...spawn, joinNamespaces: [], creds: without(without(creds, 'keyring'), 'seccomp'), mounts: [without(mount, 'data')] };
