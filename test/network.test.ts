@@ -5,7 +5,7 @@
  * Traffic stays on this host: in namespaces the tests make, and on loopback.
  */
 import { execa } from 'execa';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
@@ -204,6 +204,51 @@ describe('addresses and cleanup', () => {
     expect(existsSync(join(ipsDir, ip))).toBe(false);
     expect((await execa('nft', ['list', 'table', 'ip', 'minictr'])).stdout).not.toContain(`dport ${port}`);
     expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('run --rm: after the exit its port\'s elements and veth go, and only then its address', async () => {
+    const before = await leftovers();
+    const bridge = JSON.parse((await minictr(['network', 'inspect', 'bridge'])).stdout)[0].bridge as string;
+    const ipsDir = join(process.env.MINICTR_ROOT!, 'networks', 'bridge', 'ips');
+    // the hostname is the id's first 12 digits: the host end is veth + its first 11
+    const r = await minictr(['run', '--rm', 'busybox', 'sh', '-c', "hostname; ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [host, ip] = r.stdout.trim().split('\n') as [string, string];
+    const veth = `veth${host.slice(0, 11)}`;
+    const elementOf = async (): Promise<boolean> => (await execa('nft', ['list', 'set', 'bridge', `minictr-${bridge}`, 'guarded'])).stdout.includes(`"${veth}"`);
+    // sampled until all is gone: whenever the address is free, the elements and the veth are gone
+    let samples = 0;
+    for (const end = Date.now() + 10_000; Date.now() < end; samples++) {
+      const [leased, linked, guarded] = [existsSync(join(ipsDir, ip)), existsSync(`/sys/class/net/${veth}`), await elementOf()];
+      if (!leased) {
+        expect({ linked, guarded }).toEqual({ linked: false, guarded: false });
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    expect(existsSync(join(ipsDir, ip))).toBe(false);
+    expect(newSince(before, await leftovers())).toEqual([]);
+  });
+
+  it('system prune frees a lease whose container is gone, its port\'s elements first', async () => {
+    const bridge = JSON.parse((await minictr(['network', 'inspect', 'bridge'])).stdout)[0].bridge as string;
+    const ipsDir = join(process.env.MINICTR_ROOT!, 'networks', 'bridge', 'ips');
+    // what a --rm run's background release leaves when it is killed: a lease of an id with no
+    // container, and that id's port elements (its veth went with the container's namespace)
+    const id = [...Array(64)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
+    const subnet = process.env.MINICTR_BRIDGE_SUBNET!.split('.').slice(0, 2).join('.');
+    const ip = `${subnet}.250.${2 + Math.floor(Math.random() * 250)}`;
+    const veth = `veth${id.slice(0, 11)}`;
+    mkdirSync(ipsDir, { recursive: true });
+    writeFileSync(join(ipsDir, ip), id, { flag: 'wx' });
+    await execa('nft', ['add', 'element', 'bridge', `minictr-${bridge}`, 'guarded', `{ "${veth}" }`]);
+    const guarded = async (): Promise<boolean> => (await execa('nft', ['list', 'set', 'bridge', `minictr-${bridge}`, 'guarded'])).stdout.includes(`"${veth}"`);
+    expect(await guarded()).toBe(true);
+    const prune = await minictr(['system', 'prune']);
+    expect(prune.exitCode, prune.stderr).toBe(0);
+    expect(prune.stdout).toContain(`address ${ip} on bridge`);
+    expect(existsSync(join(ipsDir, ip))).toBe(false);
+    expect(await guarded()).toBe(false);
   });
 
   it('bad input: invalid or overlapping subnets, bad -p, a network in use', async () => {

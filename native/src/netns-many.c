@@ -11,9 +11,12 @@
  * namespace it was made in) and sends the same requests `ip` would. /proc/sys/net is looked up
  * in the opener's namespace, so sysctls need no remount.
  *
- *   netnsApply(program: Buffer) -> Promise<undefined>
+ *   netnsApply(program: Buffer, how?: 'inplace' | 'detach') -> Promise<undefined>
  *     rejects with an Error { step, errno, op, reason }: op is the index of the failed
  *     operation (records other than "netns" count, from 0), reason what `ip` would print.
+ *     inplace: a program of the host's namespace only, run in the worker thread (no fork,
+ *     no setns); detach: run by a grandchild in a session of its own, not waited for (it
+ *     resolves once that one is started; what it fails is not reported).
  *
  *   netnsInspect(paths: string[]) -> Promise<({ links, loUp, loAlias, loAddresses } | { errno })[]>
  *     what `net down` asks of each namespace before removing it (is it the lab's? down.ts):
@@ -24,6 +27,8 @@
  *   | veth DEV MASTER UP PEER PEER_MAC PEER_PID (UP: non-empty for up; a container's cable,
  *     made from the host's namespace: /proc/self/ns/net)
  *   | nftelem add|delete FAMILY TABLE SET KEY_HEX COMMENT (FAMILY: NFPROTO_* as a number)
+ *   | dellink DEV (gone already: no failure) | release PATH ID (an address lease removed if it
+ *     still holds ID: ipam.ts)
  * (an empty field is "not given"; KEY is the dotted name). src/network/host/netns-ops.ts
  * writes it from the plan's actions, which is also what explain output prints.
  */
@@ -74,6 +79,7 @@ struct nsm_report {
 };
 
 struct nsm_ctx {
+  int inplace; /* in a worker thread of minictr's, in the host's namespace: never setns */
   int nl;   /* rtnetlink socket in the current namespace */
   int dgram; /* for SIOCGIFINDEX in the current namespace */
   unsigned seq;
@@ -86,6 +92,9 @@ static int nsm_fail(struct nsm_ctx *c, int err, const char *reason, const char *
   snprintf(c->rep->reason, sizeof c->rep->reason, "%.200s", reason ? reason : strerror(err));
   return -1;
 }
+
+/* the host's network namespace as a program names it (src/network/host/netns-ops.ts) */
+#define NSM_HOST "/proc/self/ns/net"
 
 /* ---------- building requests ---------- */
 
@@ -356,7 +365,8 @@ static int nsm_nftmsg(struct nsm_req *r, unsigned seq, const char *verb, const c
  * ~20 ms on a loaded machine). 0, or -1 with errno: the first message's error (the kernel
  * then undoes the whole batch). */
 static int nsm_nftbatch(const char *f[][6], int n) {
-  static struct nsm_req msgs[NSM_MAX_ELEMS + 2];
+  /* thread-local: a host-only program runs in a worker thread, maybe beside another */
+  static _Thread_local struct nsm_req msgs[NSM_MAX_ELEMS + 2];
   struct nfgenmsg batch = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0, .res_id = htons(NFNL_SUBSYS_NFTABLES) };
   nsm_begin(&msgs[0], NFNL_MSG_BATCH_BEGIN, 0, &batch, sizeof batch);
   nsm_begin(&msgs[n + 1], NFNL_MSG_BATCH_END, 0, &batch, sizeof batch);
@@ -365,7 +375,7 @@ static int nsm_nftbatch(const char *f[][6], int n) {
   msgs[n + 1].h.nlmsg_seq = (unsigned)n + 2;
   for (int i = 0; i < n; i++)
     if (nsm_nftmsg(&msgs[i + 1], (unsigned)i + 2, f[i][0], f[i][1], f[i][2], f[i][3], f[i][4], f[i][5]) < 0) return -1;
-  static char out[sizeof msgs];
+  static _Thread_local char out[sizeof msgs];
   size_t len = 0;
   for (int i = 0; i < n + 2; i++) {
     memcpy(out + len, &msgs[i], msgs[i].h.nlmsg_len);
@@ -403,11 +413,41 @@ static int nsm_nftelems(const char *f[][6], int n) {
   return 0;
 }
 
+/* ip link del DEV: RTM_DELLINK by name; a device that is gone already is no failure (a
+ * container's host end goes with its namespace, maybe just before) */
+static int nsm_dellink(struct nsm_ctx *c, const char *dev) {
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+  struct nsm_req r;
+  nsm_begin(&r, RTM_DELLINK, 0, &ifi, sizeof ifi);
+  nsm_attr(&r, IFLA_IFNAME, dev, strlen(dev) + 1);
+  char reason[256];
+  if (nsm_talk(c, &r, reason, sizeof reason) < 0 && errno != ENODEV) return nsm_fail(c, errno, reason, "RTM_DELLINK(%s)", dev);
+  return 0;
+}
+
+/* An address lease given back (ipam.ts releaseAddress): PATH is removed if it still holds ID,
+ * the container's; one gone already, or another's, is left as it is. */
+static int nsm_release(struct nsm_ctx *c, const char *path, const char *id) {
+  char buf[129];
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 0 : nsm_fail(c, errno, NULL, "open(%s)", path);
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n < 0) return nsm_fail(c, errno, NULL, "read(%s)", path);
+  buf[n] = 0;
+  if (strcmp(buf, id) != 0) return 0;
+  if (unlink(path) < 0 && errno != ENOENT) return nsm_fail(c, errno, NULL, "unlink(%s)", path);
+  return 0;
+}
+
 static int nsm_enter(struct nsm_ctx *c, const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (c->inplace && strcmp(path, NSM_HOST) != 0) return nsm_fail(c, EINVAL, "only the host's namespace in place", "netns %s", path);
+  int fd = c->inplace ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  if (c->inplace) goto sockets;
   if (fd < 0) return nsm_fail(c, errno, NULL, "open(%s)", path);
   if (setns(fd, CLONE_NEWNET) < 0) { int e = errno; close(fd); return nsm_fail(c, e, NULL, "setns(%s, CLONE_NEWNET)", path); }
   close(fd);
+sockets:
   if (c->nl >= 0) close(c->nl);
   if (c->dgram >= 0) close(c->dgram);
   c->dgram = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -420,16 +460,27 @@ static int nsm_enter(struct nsm_ctx *c, const char *path) {
   return 0;
 }
 
-/* Runs the whole program; 0, or -1 with rep filled in. */
-static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
-  struct nsm_ctx c = { .nl = -1, .dgram = -1, .rep = rep };
+static int nsm_steps(struct nsm_ctx *c, const char *prog, size_t len);
+
+/* Runs the whole program; 0, or -1 with rep filled in. inplace: in this thread (the host's
+ * namespace only), so the sockets are closed after. */
+static int nsm_run(const char *prog, size_t len, struct nsm_report *rep, int inplace) {
+  struct nsm_ctx c = { .inplace = inplace, .nl = -1, .dgram = -1, .rep = rep };
+  int rc = nsm_steps(&c, prog, len);
+  if (c.nl >= 0) close(c.nl);
+  if (c.dgram >= 0) close(c.dgram);
+  return rc;
+}
+
+static int nsm_steps(struct nsm_ctx *c, const char *prog, size_t len) {
+  struct nsm_report *rep = c->rep;
   const char *f[7];
   size_t pos = 0;
   int op = -1, entered = 0;
   rep->op = -1;
 #define FIELDS(n) \
   for (int i_ = 0; i_ < (n); i_++) { \
-    if (pos >= len) return nsm_fail(&c, EINVAL, "truncated program", "record %s", f[0]); \
+    if (pos >= len) return nsm_fail(c, EINVAL, "truncated program", "record %s", f[0]); \
     f[1 + i_] = prog + pos; pos += strnlen(prog + pos, len - pos) + 1; \
   }
   while (pos < len) {
@@ -437,22 +488,24 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
     pos += strnlen(prog + pos, len - pos) + 1;
     if (strcmp(f[0], "netns") == 0) {
       FIELDS(1);
-      if (nsm_enter(&c, f[1]) < 0) { rep->op = op + 1; return -1; }
+      if (nsm_enter(c, f[1]) < 0) { rep->op = op + 1; return -1; }
       entered = 1;
       continue;
     }
     rep->op = ++op;
-    if (!entered) return nsm_fail(&c, EINVAL, "an operation before any netns record", "%s", f[0]);
+    if (!entered) return nsm_fail(c, EINVAL, "an operation before any netns record", "%s", f[0]);
     int rc;
-    if (strcmp(f[0], "up") == 0) { FIELDS(1); rc = nsm_link(&c, f[1], NULL); }
-    else if (strcmp(f[0], "alias") == 0) { FIELDS(2); rc = nsm_link(&c, f[1], f[2]); }
-    else if (strcmp(f[0], "addr") == 0) { FIELDS(2); rc = nsm_addr(&c, f[1], f[2]); }
-    else if (strcmp(f[0], "route") == 0) { FIELDS(3); rc = nsm_route(&c, f[1], f[2], f[3]); }
-    else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(&c, f[1], f[2]); }
-    else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(&c, f[1], f[2], f[3], f[4], f[5], f[6]); }
+    if (strcmp(f[0], "up") == 0) { FIELDS(1); rc = nsm_link(c, f[1], NULL); }
+    else if (strcmp(f[0], "alias") == 0) { FIELDS(2); rc = nsm_link(c, f[1], f[2]); }
+    else if (strcmp(f[0], "addr") == 0) { FIELDS(2); rc = nsm_addr(c, f[1], f[2]); }
+    else if (strcmp(f[0], "route") == 0) { FIELDS(3); rc = nsm_route(c, f[1], f[2], f[3]); }
+    else if (strcmp(f[0], "sysctl") == 0) { FIELDS(2); rc = nsm_sysctl(c, f[1], f[2]); }
+    else if (strcmp(f[0], "veth") == 0) { FIELDS(6); rc = nsm_veth(c, f[1], f[2], f[3], f[4], f[5], f[6]); }
+    else if (strcmp(f[0], "dellink") == 0) { FIELDS(1); rc = nsm_dellink(c, f[1]); }
+    else if (strcmp(f[0], "release") == 0) { FIELDS(2); rc = nsm_release(c, f[1], f[2]); }
     else if (strcmp(f[0], "nftelem") == 0) {
       /* this and the nftelem records right after it (of the same verb): one batch */
-      static const char *el[NSM_MAX_ELEMS][6];
+      static _Thread_local const char *el[NSM_MAX_ELEMS][6];
       int n = 0;
       for (;;) {
         FIELDS(6);
@@ -464,9 +517,9 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep) {
         pos = next + sizeof "nftelem";
         op++;
       }
-      rc = nsm_nftelems(el, n) < 0 ? nsm_fail(&c, errno, NULL, "nft %s element", el[0][0]) : 0;
+      rc = nsm_nftelems(el, n) < 0 ? nsm_fail(c, errno, NULL, "nft %s element", el[0][0]) : 0;
     }
-    else rc = nsm_fail(&c, EINVAL, "unknown operation", "%s", f[0]);
+    else rc = nsm_fail(c, EINVAL, "unknown operation", "%s", f[0]);
     if (rc < 0) return -1;
   }
 #undef FIELDS
@@ -482,10 +535,22 @@ struct nsm_job {
   size_t len;
   struct nsm_report rep;
   int failed;
+  int mode; /* NSM_CHILD, NSM_INPLACE or NSM_DETACH */
 };
+
+/* How a program is run: a child that setns's (the default); in the worker thread, for a
+ * program of the host's namespace only (no fork of node: ~2 ms of page-table copy and exit);
+ * or by a detached grandchild the caller does not wait for (work after the user's answer,
+ * e.g. a --rm container's port elements: their delete waits for an RCU grace period). */
+enum { NSM_CHILD, NSM_INPLACE, NSM_DETACH };
 
 static void nsm_execute(napi_env env, void *data) {
   struct nsm_job *j = data;
+  if (j->mode == NSM_INPLACE) {
+    memset(&j->rep, 0, sizeof j->rep);
+    j->failed = nsm_run(j->prog, j->len, &j->rep, 1) < 0;
+    return;
+  }
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) {
     j->failed = 1; j->rep.op = -1; j->rep.err = errno;
@@ -494,11 +559,25 @@ static void nsm_execute(napi_env env, void *data) {
     return;
   }
   long pid = ctr_clone3(0, -1);
+  if (pid == 0 && j->mode == NSM_DETACH) {
+    /* the grandchild does the work in a session of its own, holding none of node's fds (a
+     * pipe a caller waits on for EOF); the child returns at once: its failures are left for
+     * the next command's sweep to find */
+    long gc = ctr_clone3(0, -1);
+    if (gc != 0) _exit(gc < 0 ? 1 : 0);
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
+    ctr_close_range(3, ~0U, 0);
+    struct nsm_report rep;
+    memset(&rep, 0, sizeof rep);
+    _exit(nsm_run(j->prog, j->len, &rep, 0) == 0 ? 0 : 1);
+  }
   if (pid == 0) {
     close(p[0]);
     struct nsm_report rep;
     memset(&rep, 0, sizeof rep);
-    if (nsm_run(j->prog, j->len, &rep) == 0) _exit(0);
+    if (nsm_run(j->prog, j->len, &rep, 0) == 0) _exit(0);
     ssize_t w = write(p[1], &rep, sizeof rep);
     _exit(w == (ssize_t)sizeof rep ? 1 : 2);
   }
@@ -544,12 +623,19 @@ static void nsm_complete(napi_env env, napi_status status, void *data) {
 }
 
 napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
+  size_t argc = 2;
+  napi_value a[2];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   bool isbuf = false;
-  if (argc < 1 || napi_is_buffer(env, a[0], &isbuf) != napi_ok || !isbuf) {
-    napi_throw_type_error(env, NULL, "netnsApply(program: Buffer)");
+  char how[16] = "";
+  size_t hl = 0;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 2) napi_typeof(env, a[1], &t);
+  int bad = argc < 1 || napi_is_buffer(env, a[0], &isbuf) != napi_ok || !isbuf;
+  if (!bad && t == napi_string) bad = napi_get_value_string_utf8(env, a[1], how, sizeof how, &hl) != napi_ok || (strcmp(how, "inplace") != 0 && strcmp(how, "detach") != 0);
+  else if (!bad && t != napi_undefined) bad = 1;
+  if (bad) {
+    napi_throw_type_error(env, NULL, "netnsApply(program: Buffer, how?: 'inplace' | 'detach')");
     return NULL;
   }
   void *data;
@@ -559,6 +645,7 @@ napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info) {
   if (!j || !(j->prog = malloc(len ? len : 1))) { free(j); return ctr_js_throw_step(env, "malloc()", ENOMEM); }
   memcpy(j->prog, data, len);
   j->len = len;
+  j->mode = strcmp(how, "inplace") == 0 ? NSM_INPLACE : strcmp(how, "detach") == 0 ? NSM_DETACH : NSM_CHILD;
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_string_utf8(env, "minictr-netns-apply", NAPI_AUTO_LENGTH, &name);

@@ -156,7 +156,7 @@ export interface NativeAddon {
   lstatInRoot(root: string, path: string): RootEntry | undefined;
   /** Run a program of per-namespace operations (src/network/host/netns-ops.ts) in a forked C
    *  child; rejects with an Error carrying step, errno, op (the failed one's index) and reason. */
-  netnsApply(program: Buffer): Promise<void>;
+  netnsApply(program: Buffer, how?: 'inplace' | 'detach'): Promise<void>;
   /** Each namespace's loopback facts (src/network/host/netns-ops.ts), or the errno of one that
    *  cannot be entered; one forked C child for all. */
   netnsInspect(paths: string[]): Promise<({ links: number; loUp: boolean; loAlias: string; loAddresses: number } | { errno: number })[]>;

@@ -13,8 +13,10 @@ import { cgroupName, deleteContainerFiles, findContainer, retireContainerFiles, 
 
 /** With volumes (rm -v), or for a --rm container, its anonymous volumes go too (as Docker's).
  * deferDir: the container's dir is only moved out of the store (retireContainerFiles) and
- * returned, for the caller to remove once the user no longer waits. */
-export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean; deferDir?: boolean } = {}): Promise<string | undefined> {
+ * returned, for the caller to remove once the user no longer waits. afterExit (--rm at the
+ * end of run): what of its network the user need not wait for is released in the background
+ * (attach.ts disconnectContainer). */
+export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean; deferDir?: boolean; afterExit?: boolean } = {}): Promise<string | undefined> {
   await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
   const files = (): string | undefined => {
@@ -25,7 +27,7 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
   let left: string | undefined;
   if (n?.network) {
     const { attachments, disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
-    await disconnectContainer(c.config.id, n, explain);
+    await disconnectContainer(c.config.id, n, explain, { afterExit: opts.afterExit });
     left = files();
     for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
   } else {

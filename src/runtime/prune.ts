@@ -11,6 +11,7 @@ import { cgroupPids, listCgroups, removeCgroup } from '../cgroup/cgroup.js';
 import { staleVolumeTemps } from '../volume/store.js';
 import { sweepStaleTemp } from '../image/files.js';
 import { destroyContainer } from './destroy.js';
+import { silent } from '../util/explain.js';
 import { cgroupName, containerDir, isRunning, listNameEntries, namesDir, readNameEntry, scanContainers } from './store.js';
 
 export interface PruneReport {
@@ -62,13 +63,13 @@ export async function pruneContainers(): Promise<PruneReport> {
   }
   // addresses still held for containers that are gone (a run killed between create and rm)
   const { listNetworks } = await import('../network/container/store.js');
-  const { addressesInUse, releaseAddress } = await import('../network/container/ipam.js');
+  const { addressesInUse } = await import('../network/container/ipam.js');
+  const { releaseOrphanLease } = await import('../network/container/attach.js');
   for (const net of listNetworks()) {
     for (const [ip, id] of addressesInUse(net.name)) {
-      if (!known.has(id)) {
-        releaseAddress(net.name, ip, id);
-        removed.push(`address ${ip} on ${net.name}`);
-      }
+      if (known.has(id)) continue;
+      if (await releaseOrphanLease(net.name, ip, id, silent)) removed.push(`address ${ip} on ${net.name}`);
+      else kept.push(`address ${ip} on ${net.name} (the host end of its container's veth still exists)`);
     }
   }
   // a volume made in volumes/.tmp-* and renamed into place: one left there was interrupted

@@ -358,7 +358,7 @@ async function run(p: StartPlan): Promise<number> {
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove && !opts.keepFiles) removeAfterExit(await destroyContainer(container, undefined, { deferDir: true }));
+    if (cfg.autoRemove && !opts.keepFiles) removeAfterExit(await destroyContainer(container, undefined, { deferDir: true, afterExit: true }));
     else await removeCgroup(cgroupName(cfg.id));
     profileMark('torn-down');
     return result.exitCode;

@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, UsageError } from '../../src/errors.js';
 import { equivalent, type IpAction } from '../../src/network/host/actions.js';
 import { vethPair } from '../../src/network/host/links.js';
-import { containerMac, ebtablesPortRules, nftGuardTable, nftPortElements, nftPortOps, ovsPortFlows } from '../../src/network/container/antispoof.js';
+import { containerMac, ebtablesPortRules, nftGuardTable, nftPortActions, nftPortElements, ovsPortFlows } from '../../src/network/container/antispoof.js';
 import { containerLink } from '../../src/network/container/attach.js';
-import { vethOp } from '../../src/network/host/netns-ops.js';
+import { netnsOps, nftElementOp, vethOp } from '../../src/network/host/netns-ops.js';
 import { contains, formatSubnet, intToIp, ipToInt, overlaps, parseSubnet, subnetSize } from '../../src/network/container/cidr.js';
 import type { PortMapping } from '../../src/network/container/firewall.js';
 import { formatNetworkMode, parseNetworkFlags, parseNetworkMode, type NetworkMode } from '../../src/network/container/mode.js';
@@ -324,14 +324,39 @@ describe('anti-spoofing rules of a bridge port', () => {
   });
 
   it('the addon sends those elements with the bytes nft stores: each field of the key padded to 4 bytes, the comment as nft\'s userdata', () => {
-    const [arp, ipOk, guarded] = nftPortOps(net, port, 'add');
+    const actions = nftPortActions(net, port, 'add');
+    // explained as the nft commands they are, read back from the same args
+    expect(actions.map(equivalent)).toEqual(nftPortElements(net, port, 'add').map((l) => `nft ${l.replace(/ \{ (.*) \}$/, " '{ $1 }'")}`));
+    const [arp, ipOk, guarded] = actions.map((a) => netnsOps(a)![0]);
     const veth = Buffer.alloc(16);
     veth.write('veth3f2a9c1b0d4');
     const mac = '0242 0a59 0007 0000'.replace(/ /g, '');
     expect(arp).toEqual({ op: 'nftelem', verb: 'add', family: 7, table: 'minictr-mctr-backend', set: 'arp_ok', key: `${veth.toString('hex')}${mac}${mac}0a590007`, comment: 'minictr:ctr:3f2a9c1b0d4e' });
     expect(ipOk).toMatchObject({ set: 'ip_ok', key: `${veth.toString('hex')}${mac}0a590007` });
     expect(guarded).toMatchObject({ set: 'guarded', key: veth.toString('hex') });
-    expect(nftPortOps(net, { veth: port.veth, mac: port.mac, ip: port.ip }, 'delete').map((o) => [o.op === 'nftelem' && o.verb, o.op === 'nftelem' && o.comment])).toEqual([['delete', ''], ['delete', ''], ['delete', '']]);
+    expect(nftPortActions(net, { veth: port.veth, mac: port.mac, ip: port.ip }, 'delete').map((a) => netnsOps(a)![0]).map((o) => [o?.op === 'nftelem' && o.verb, o?.op === 'nftelem' && o.comment])).toEqual([['delete', ''], ['delete', ''], ['delete', '']]);
+  });
+
+  it('the addon takes only a port element\'s form of nft: anything else stays with nft', () => {
+    const t = ['bridge', 'minictr-x'];
+    expect(nftElementOp(['add', 'element', ...t, 'guarded', '{ "veth1" }'])).toEqual([{ op: 'nftelem', verb: 'add', family: 7, table: 'minictr-x', set: 'guarded', key: Buffer.concat([Buffer.from('veth1'), Buffer.alloc(11)]).toString('hex'), comment: '' }]);
+    for (const args of [
+      ['add', 'rule', ...t, 'ports', 'accept'],
+      ['add', 'element', ...t, 'guarded', '{ veth1 }'],
+      ['add', 'element', ...t, 'ip_ok', '{ "veth1" . 10.0.0.300 }'],
+      ['add', 'element', ...t, 'ip_ok', '{ "veth1" . 10.0.0.3/24 }'],
+      ['add', 'element', 'netdev', 'minictr-x', 'guarded', '{ "veth1" }'],
+      ['add', 'element', ...t, 'guarded', '{ "../x" }'],
+      ['delete', 'element', ...t, 'guarded', '{ "veth1" comment "c" }'],
+      ['flush', 'element', ...t, 'guarded', '{ "veth1" }'],
+      ['add', 'element', ...t, 'guarded', '{ "veth1" }', 'extra'],
+    ]) expect(nftElementOp(args), args.join(' ')).toBeUndefined();
+  });
+
+  it('in the host\'s namespace the addon takes a container\'s cable only: a lab\'s switch-to-switch veth stays with ip', () => {
+    const [cable] = containerLink(4242, port.veth, net, 'system', port.mac);
+    expect(netnsOps(cable!)).toEqual([vethOp((cable as IpAction).args)]);
+    expect(netnsOps({ kind: 'ip', what: '', args: ['link', 'add', 'sw1-p1', 'type', 'veth', 'peer', 'name', 'sw2-p1'] })).toBeUndefined();
   });
 
   it('Open vSwitch: the same as flows on the port, with the container\'s id as cookie', () => {

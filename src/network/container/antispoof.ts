@@ -11,8 +11,9 @@
  *   frame up in three sets: arp_ok (veth . MAC . ARP sender MAC . ARP sender IP) and ip_ok
  *   (veth . MAC . IPv4 source) accept, guarded (veth) drops the rest. A port is guarded by
  *   adding its elements (commented minictr:ctr:ID like the firewall's rules) and released by
- *   deleting them, no listing of rules and handles first: the elements are sent as nf_tables
- *   netlink batches by the addon's child that made the veth (netns-many.c), no nft process;
+ *   deleting them, no listing of rules and handles first: the elements are `nft` actions that
+ *   the runner has the addon's child send as one nf_tables batch, in the same child as the
+ *   veth at start (netns-ops.ts, netns-many.c), no nft process;
  *   the table is made once per network (ensureNetworkGuard), again by nft should it be gone.
  *   The table goes with its network.
  * - Linux bridge without nft: ebtables, a chain per container (minictr-ID, policy DROP) that
@@ -42,7 +43,9 @@ import { hostCommand } from '../../util/host-command.js';
 import { withLock } from '../../util/lock.js';
 import { haveTool } from '../../util/tool.js';
 import { ipToInt } from './cidr.js';
-import { NFPROTO_BRIDGE, runHostOps, type NetnsOp } from '../host/netns-ops.js';
+import type { NftAction } from '../host/actions.js';
+import { NetnsOpError, runDetached } from '../host/netns-ops.js';
+import { runSteps } from '../host/runner.js';
 import type { NetworkConfig } from './store.js';
 
 /** One container's port on its network's bridge. */
@@ -101,58 +104,32 @@ export function nftGuardTable(net: NetworkConfig): string[] {
   ];
 }
 
-/** One field of a set element's key: how nft prints it and the bytes the set stores. */
-type KeyField = { kind: 'ifname' | 'mac' | 'ip'; text: string };
-
-/** A field's bytes as the kernel keeps a concatenation: each padded to 4 bytes (an interface
- * name is IFNAMSIZ, 16, NUL-padded; a MAC 6 + 2; an IPv4 address 4, network order). */
-function keyBytes(f: KeyField): Buffer {
-  if (f.kind === 'ifname') {
-    const b = Buffer.alloc(16);
-    b.write(f.text, 'latin1');
-    return b;
-  }
-  if (f.kind === 'mac') return Buffer.concat([Buffer.from(f.text.split(':').map((x) => parseInt(x, 16))), Buffer.alloc(2)]);
-  return Buffer.from(f.text.split('.').map(Number));
-}
-
-/** The three elements of one port, each its set and its key's fields (pure). */
-function portElements(p: Omit<PortOwner, 'ctrId'>): { set: string; key: KeyField[] }[] {
-  const veth: KeyField = { kind: 'ifname', text: `"${p.veth}"` };
-  const mac: KeyField = { kind: 'mac', text: p.mac };
-  const ip: KeyField = { kind: 'ip', text: p.ip };
+/** The three elements of one port, each its set and its key's fields as nft prints them (pure). */
+function portElements(p: Omit<PortOwner, 'ctrId'>): { set: string; key: string[] }[] {
+  const veth = `"${p.veth}"`;
   return [
-    { set: 'arp_ok', key: [veth, mac, mac, ip] },
-    { set: 'ip_ok', key: [veth, mac, ip] },
+    { set: 'arp_ok', key: [veth, p.mac, p.mac, p.ip] },
+    { set: 'ip_ok', key: [veth, p.mac, p.ip] },
     { set: 'guarded', key: [veth] },
   ];
 }
 
-/** The set elements of one port as nft lines (pure: the text the addon's requests are made
- * from too, nftPortOps). verb: add to guard it; delete to release it. */
-export function nftPortElements(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): string[] {
-  const t = `bridge ${bridgeTable(net)}`;
+/** The set elements of one port as `nft` actions (pure): what the runner sends as the addon's
+ * nf_tables batch (netns-ops.ts nftElementOp reads the same args) and explains as the nft
+ * commands they are. verb: add to guard it; delete to release it. */
+export function nftPortActions(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): NftAction[] {
   const tag = p.ctrId ? ` comment "${ctrTag(p.ctrId)}"` : '';
-  return portElements(p).map((e) => `${verb} element ${t} ${e.set} { ${e.key.map((f) => f.text).join(' . ')}${tag} }`);
-}
-
-/** The same elements as the addon's nf_tables requests (netns-many.c nftelem; pure). */
-export function nftPortOps(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): NetnsOp[] {
-  return portElements(p).map((e) => ({
-    op: 'nftelem',
-    verb,
-    family: NFPROTO_BRIDGE,
-    table: bridgeTable(net),
-    set: e.set,
-    key: Buffer.concat(e.key.map((f) => keyBytes({ ...f, text: f.kind === 'ifname' ? f.text.slice(1, -1) : f.text }))).toString('hex'),
-    comment: p.ctrId ? ctrTag(p.ctrId) : '',
+  const what = verb === 'add' ? `anti-spoofing on ${p.veth}: only ${p.mac} / ${p.ip} may send from it` : `remove the anti-spoofing elements of ${p.veth}`;
+  return portElements(p).map((e, i) => ({
+    kind: 'nft',
+    what: i === 0 ? what : `and its ${e.set} element`,
+    args: [verb, 'element', 'bridge', bridgeTable(net), e.set, `{ ${e.key.join(' . ')}${tag} }`],
   }));
 }
 
-/** The port's elements explained as the nft commands a shell would run for them. */
-export function explainElements(explain: Explainer, why: string, lines: string[]): void {
-  explain.step(why, lines.map((l) => `nft ${l.replace(/ \{ (.*) \}$/, " '{ $1 }'")}`).join('\n    $ '));
-  explain.note(NFT_ADDON_NOTE);
+/** The same elements as lines of an `nft -f` script (pure). */
+export function nftPortElements(net: NetworkConfig, p: Omit<PortOwner, 'ctrId'> & { ctrId?: string }, verb: 'add' | 'delete'): string[] {
+  return nftPortActions(net, p, verb).map((a) => a.args.join(' '));
 }
 
 /** At the network's first start since boot (attach.ts ensureNetworkReady): its bridge table,
@@ -161,9 +138,6 @@ export async function ensureNetworkGuard(net: NetworkConfig, explain: Explainer)
   if (net.driver !== 'linux' || (await linuxBackend()) !== 'nftables') return;
   await hostCommand('nft', ['-f', '-'], { explain, why: `anti-spoofing table of ${net.name}: three rules that look each port up in sets`, input: [...nftGuardTable(net), ''].join('\n') });
 }
-
-/** the note under the element lines: what sends them */
-export const NFT_ADDON_NOTE = 'the `nft add/delete element` lines above are sent as the same nf_tables netlink batches by a child of minictr (native/src/netns-many.c), not an nft process';
 
 /** The OpenFlow flows of one port (pure). */
 export function ovsPortFlows(p: PortOwner): string[] {
@@ -228,13 +202,36 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
   }
   if (!net || ip === undefined || !(await haveTool('nft'))) return;
   const port = { veth, mac: containerMac(ip), ip };
-  // no nft process: the addon's child sends the deletes (one not there is no failure)
-  explainElements(explain, `remove the anti-spoofing elements of ${veth}`, nftPortElements(net, port, 'delete'));
-  if ((await runHostOps(nftPortOps(net, port, 'delete'))) === undefined) return;
+  // no nft process: the runner has the addon's child send the deletes (one not there is no failure)
+  try {
+    await runSteps([{ title: `release ${veth}`, actions: nftPortActions(net, port, 'delete') }], { out: { explain, heading() {}, result() {} } });
+    return;
+  } catch (err) {
+    if (!(err instanceof NetnsOpError)) throw err;
+  }
   // the addon could not (a kernel without nf_tables netlink for us): nft, which cannot fail on
   // a missing element after an add of the same
   const script = [...nftPortElements(net, port, 'add'), ...nftPortElements(net, port, 'delete'), ''].join('\n');
   await hostCommand('nft', ['-f', '-'], { explain, why: `remove the anti-spoofing elements of ${veth}`, input: script, allowFailure: true });
+}
+
+/**
+ * A --rm container's port after its exit, off the user's wait: its elements deleted (their
+ * commit waits for an RCU grace period, ~10 ms), its host end deleted should the kernel not
+ * have yet (it goes with the container's namespace), and only then its address lease given
+ * back (lease: ipam.ts leasePath), so an address is never leased again while its elements or
+ * its veth exist. By a detached child of the addon; false when the port is not one of
+ * elements only (OVS, ebtables, no nft), for the caller to release it the usual way. What an
+ * interrupted one leaves (a lease of a container that is gone) is what system prune frees.
+ */
+export async function releasePortInBackground(net: NetworkConfig | undefined, ctrId: string, veth: string, ip: string, lease: string): Promise<boolean> {
+  if (net?.driver !== 'linux' || existsSync(ebtablesMarker(ctrId, veth)) || !(await haveTool('nft'))) return false;
+  const port = { veth, mac: containerMac(ip), ip };
+  await runDetached(nftPortActions(net, port, 'delete'), [
+    { op: 'dellink', dev: veth },
+    { op: 'release', path: lease, id: ctrId },
+  ]);
+  return true;
 }
 
 /** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge).

@@ -18,15 +18,15 @@ import { join } from 'node:path';
 import { withLock } from '../../util/lock.js';
 import { paths } from '../../paths.js';
 import type { Explainer } from '../../util/explain.js';
-import { equivalent, type Action, type IpAction } from '../host/actions.js';
-import { runHostVeth } from '../host/netns-ops.js';
+import type { Action, NftAction } from '../host/actions.js';
+import { NetnsOpError } from '../host/netns-ops.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
-import { containerMac, ensureNetworkGuard, explainElements, guardPort, linuxBackend, nftPortElements, nftPortOps, removeNetworkGuard, unguardPort } from './antispoof.js';
+import { containerMac, ensureNetworkGuard, guardPort, linuxBackend, nftPortActions, releasePortInBackground, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
-import { addressesInUse, allocateAddress, releaseAddress } from './ipam.js';
+import { addressesInUse, allocateAddress, leasePath, releaseAddress } from './ipam.js';
 import { bridgeNameFor, DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
 import { BrokenRecordError, ConflictError, NotFoundError } from '../../errors.js';
 import { isValidName } from '../../names.js';
@@ -213,15 +213,20 @@ export async function plugInterface(containerId: string, pid: number, a: Network
   const inside = a.ifname === 'eth0' ? [] : interfaceAddress(pid, a, net);
   const port = { ctrId: containerId, veth, mac, ip: a.ip };
   if (net.driver === 'linux') {
-    // one rtnetlink request from the addon's child, explained as the `ip link add` it is, and
-    // with nft the port's set elements from the same child: no process
-    const [link] = containerLink(pid, veth, net, 'system', mac, a.ifname) as [IpAction];
-    explain.step(link.what, equivalent(link));
-    const elements = (await linuxBackend()) === 'nftables';
-    if (elements) explainElements(explain, `anti-spoofing on ${veth}: only ${mac} / ${a.ip} may send from it`, nftPortElements(net, port, 'add'));
-    const notAdded = await runHostVeth(link, elements ? nftPortOps(net, port, 'add') : []);
-    // ebtables; or the network's table is gone (removed by hand): nft makes it again
-    if (!elements || notAdded !== undefined) await guardPort(net, port, explain);
+    // the cable and, with nft, the port's set elements: one step, which the runner has one
+    // child of the addon send (one rtnetlink request, one nf_tables batch), explained as the
+    // `ip link add` and `nft add element` lines they are: no process
+    const guard = (await linuxBackend()) === 'nftables' ? nftPortActions(net, port, 'add') : [];
+    let guarded = guard.length > 0;
+    try {
+      await runSteps([{ title: `attach the container to ${net.name}`, actions: [...containerLink(pid, veth, net, 'system', mac, a.ifname), ...guard] }], { out: explainOutput(explain) });
+    } catch (err) {
+      // the network's table is gone (removed by hand): nft makes it again, with the elements
+      if (!(err instanceof NetnsOpError) || !guard.includes(err.action as NftAction)) throw err;
+      guarded = false;
+    }
+    // ebtables, or the elements that failed
+    if (!guarded) await guardPort(net, port, explain);
   } else {
     await runSteps([{ title: `attach the container to ${net.name}`, actions: containerLink(pid, veth, net, await ovsDatapathType(), mac, a.ifname) }], { out: explainOutput(explain) });
     await guardPort(net, port, explain);
@@ -241,12 +246,35 @@ export async function releaseInterface(containerId: string, a: NetworkAttachment
   releaseAddress(a.network, a.ip, containerId);
 }
 
+/**
+ * A lease whose container is gone (a --rm run's background release that was killed, a
+ * crash): its port's elements deleted, then the lease given back, but only once no host end
+ * the id names exists (the kernel removes it with the container's namespace, a little after
+ * the container ended): an address is never leased again while its elements or veth exist.
+ * False when it must wait for a later command.
+ */
+export async function releaseOrphanLease(network: string, ip: string, containerId: string, explain: Explainer): Promise<boolean> {
+  const veths = Array.from({ length: MAX_NETWORKS }, (_, i) => vethName(containerId, `eth${i}`));
+  const net = findNetwork(network);
+  // which of its ports was on this network is not known without its record: all it can name
+  for (const veth of veths) await unguardPort(net, containerId, veth, explain, ip);
+  if (veths.some((v) => linkExists(v))) return false;
+  releaseAddress(network, ip, containerId);
+  return true;
+}
+
 /** At rm: free the addresses, the published ports and the ports' anti-spoofing rules. The
- * veths went with the netns. */
-export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer): Promise<void> {
+ * veths went with the netns. afterExit (a --rm run, once its exit status is known): a port of
+ * set elements only is released by a detached child (antispoof.ts releasePortInBackground),
+ * its address after its elements and veth are gone. */
+export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer, opts: { afterExit?: boolean } = {}): Promise<void> {
   if (!n?.network || !n.ip) return;
   if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
-  for (const a of attachments(n)) await releaseInterface(containerId, a, explain);
+  for (const a of attachments(n)) {
+    const lease = opts.afterExit ? leasePath(a.network, a.ip) : undefined;
+    if (lease && (await releasePortInBackground(findNetwork(a.network), containerId, vethName(containerId, a.ifname), a.ip, lease))) continue;
+    await releaseInterface(containerId, a, explain);
+  }
 }
 
 /** Every container of the network in every other's /etc/hosts (written in place: the file

@@ -41,9 +41,14 @@ export function allocateAddress(net: NetworkConfig, containerId: string): string
 
 const IP_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
+/** The file that is the lease of ip on net (what releaseAddress removes). */
+export function leasePath(net: string, ip: string): string | undefined {
+  return IP_RE.test(ip) ? join(ipsDir(net), ip) : undefined;
+}
+
 export function releaseAddress(net: string, ip: string, containerId: string): void {
-  if (!IP_RE.test(ip)) return;
-  const f = join(ipsDir(net), ip);
+  const f = leasePath(net, ip);
+  if (!f) return;
   try {
     if (readFileSync(f, 'utf8') === containerId) rmSync(f);
   } catch {

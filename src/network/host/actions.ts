@@ -44,6 +44,14 @@ export interface ExecAction extends Base {
   argv: string[];
 }
 
+/** `nft ARGS`: one nftables command of the host's (a container port's set element). */
+export interface NftAction extends Base {
+  kind: 'nft';
+  /** the host's namespace only (a key for byNamespace) */
+  ns?: undefined;
+  args: string[];
+}
+
 /** Write a small file (e.g. /etc/netns/NAME/hosts), creating its directory. */
 export interface FileAction extends Base {
   kind: 'file';
@@ -51,7 +59,7 @@ export interface FileAction extends Base {
   content: string;
 }
 
-export type Action = IpAction | TcAction | OvsAction | ExecAction | FileAction;
+export type Action = IpAction | TcAction | OvsAction | ExecAction | NftAction | FileAction;
 
 export function equivalent(a: Action): string {
   switch (a.kind) {
@@ -63,6 +71,8 @@ export function equivalent(a: Action): string {
       return shellLine(['ovs-vsctl', ...a.args]);
     case 'exec':
       return shellLine([...(a.ns ? ['ip', 'netns', 'exec', a.ns] : []), ...a.argv]);
+    case 'nft':
+      return shellLine(['nft', ...a.args]);
     case 'file': {
       const dir = a.path.slice(0, a.path.lastIndexOf('/'));
       const lines = a.content.replace(/\n$/, '').split('\n');

@@ -32,8 +32,10 @@ export interface RunOptions {
 type Runner = Action['kind'] | 'netns';
 
 function runnerOf(a: Action): Runner {
-  return (a.kind === 'ip' || a.kind === 'exec') && netnsOps(a) ? 'netns' : a.kind;
+  return netnsOps(a) ? 'netns' : a.kind;
 }
+
+const nsOf = (a: Action): string | undefined => ('ns' in a ? a.ns : undefined);
 
 async function runGroup(group: Action[], processes?: RunOptions['processes']): Promise<void> {
   const first = group[0]!;
@@ -56,6 +58,10 @@ async function runGroup(group: Action[], processes?: RunOptions['processes']): P
         }),
       );
       return;
+    case 'nft':
+      // in order: a delete may follow the add it undoes
+      for (const a of group as Extract<Action, { kind: 'nft' }>[]) await runTool('nft', a.args);
+      return;
     case 'file':
       // not sync: a lab's 200 hosts files would hold up the ip batches running beside them
       await Promise.all(
@@ -69,9 +75,10 @@ async function runGroup(group: Action[], processes?: RunOptions['processes']): P
 }
 
 /**
- * Split into maximal runs of one runner; an ip run restarts when a host command follows a
- * namespace one. What the addon does in namespaces (links up, addresses, routes, sysctls) is
- * one run whatever tool it stands for, so one child does a whole step's namespaces.
+ * Split into maximal runs of one runner; an ip (or addon) run restarts when a host command
+ * follows a namespace one, since a run does the host's first. What the addon does (links up,
+ * addresses, routes, sysctls in namespaces; a container's cable and its port's set elements
+ * in the host's) is one run whatever tool it stands for, so one child does a whole step.
  */
 function groups(actions: readonly Action[]): Action[][] {
   const out: Action[][] = [];
@@ -79,18 +86,26 @@ function groups(actions: readonly Action[]): Action[][] {
     const cur = out[out.length - 1];
     const last = cur?.[cur.length - 1];
     const sameKind = last && runnerOf(last) === runnerOf(a);
-    const orderBreak = sameKind && (a.kind === 'ip' || a.kind === 'tc') && !('ns' in a && a.ns) && 'ns' in last && !!last.ns;
+    const orderBreak = sameKind && runnerOf(a) !== 'exec' && runnerOf(a) !== 'file' && !nsOf(a) && !!nsOf(last);
     if (cur && sameKind && !orderBreak) cur.push(a);
     else out.push([a]);
   }
   return out;
 }
 
-/** Said once per run, before the first group the addon does: what runs the `ip -n` lines shown. */
-const ADDON_NOTE =
-  'the `ip -n NS` lines above are sent as the same rtnetlink requests (and /proc/sys writes) by one child of minictr that setns\'s into each namespace in turn (native/src/netns-many.c), not an ip process per namespace';
+/** Said once per run, under the first group the addon does of each kind: what runs the lines shown. */
+const ADDON_NOTES = {
+  netns: 'the `ip -n NS` lines above are sent as the same rtnetlink requests (and /proc/sys writes) by one child of minictr that setns\'s into each namespace in turn (native/src/netns-many.c), not an ip process per namespace',
+  veth: 'the `ip link add` line above is sent as the same rtnetlink request by a child of minictr (native/src/netns-many.c), not an ip process',
+  nft: 'the `nft add/delete element` lines above are sent as the same nf_tables netlink batch by a child of minictr (native/src/netns-many.c), not an nft process',
+} as const;
 
-async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void, said: { addon: boolean }): Promise<void> {
+function addonNotes(group: readonly Action[]): (keyof typeof ADDON_NOTES)[] {
+  const kinds = new Set(group.map((a) => (a.kind === 'nft' ? 'nft' : nsOf(a) ? 'netns' : 'veth')));
+  return (['netns', 'veth', 'nft'] as const).filter((k) => kinds.has(k));
+}
+
+async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: Step) => void, said: Set<string>): Promise<void> {
   // One chain's steps back to back: consecutive host commands of two steps share one batch.
   const stepOf = new Map<Action, Step>(chain.flatMap((s) => s.actions.map((a) => [a, s] as const)));
   const shown = new Set<Step>();
@@ -106,9 +121,12 @@ async function runChain(chain: readonly Step[], opts: RunOptions, heading: (s: S
       }
       opts.out.explain.step(a.what, equivalent(a));
     }
-    if (!said.addon && runnerOf(group[0]!) === 'netns') {
-      said.addon = true;
-      opts.out.explain.note(ADDON_NOTE);
+    if (runnerOf(group[0]!) === 'netns') {
+      for (const k of addonNotes(group)) {
+        if (said.has(k)) continue;
+        said.add(k);
+        opts.out.explain.note(ADDON_NOTES[k]);
+      }
     }
     const created = group.flatMap((a) => a.creates ?? []);
     if (created.length && opts.record) opts.record(created);
@@ -151,7 +169,7 @@ export async function runSteps(steps: readonly Step[], opts: RunOptions): Promis
   const todo = steps.flatMap((s, i) => (s.actions.length === 0 ? [] : [s.concurrent && !besideNonEmpty(steps, i) ? { ...s, concurrent: false } : s]));
   const total = todo.length + (opts.numbered?.extraSteps ?? 0);
   let index = 0;
-  const said = { addon: false };
+  const said = new Set<string>();
   for (const wave of schedule(todo, !!opts.between)) {
     const first = wave[0]![0]!;
     if (index > 0 && opts.between) await opts.between(first, index);
