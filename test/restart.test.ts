@@ -101,6 +101,9 @@ describe('--restart', () => {
     expect(info.State.ExitCode).toBe(3);
     expect(info.State.Restarting).toBe(false);
     expect(info.HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+    // the third exit's `minictr restart-policy` (a node start, slow on a loaded machine)
+    // decides not to restart and ends: waited for, not assumed done within the sleep below
+    await until('the policy\'s last process ended', () => processesOf(info.Id).length === 0, 15_000);
     await sleep(1500); // longer than the next back-offs (100, 200, 400 ms): no 4th run comes
     expect(runs.count()).toBe(3);
     expect(await psStatus(name)).toMatch(/^Exited \(3\) /);
@@ -127,6 +130,9 @@ describe('--restart', () => {
     const stop = await minictr(['stop', '-t', '1', name]);
     expect(stop.exitCode).toBe(0);
     const n = runs.count();
+    // the stopped run's `minictr restart-policy` sees the stop and ends (waited for: a node
+    // start can outlast a fixed sleep on a loaded machine)
+    await until('the policy\'s process ended', () => processesOf(id).length === 0, 15_000);
     await sleep(2500); // longer than the next back-off (at most 800 ms here) and a start
     expect(runs.count()).toBe(n);
     expect((await inspect(name)).State.Status).toBe('exited');

@@ -24,7 +24,9 @@
  *   - when it exits, writes {"exitCode":N,"signal":S,"finishedAt":"..."} to --exit-file
  *     (atomically) and runs the --exit-arg command if given (run -d --rm: `minictr rm`;
  *     --restart: `minictr restart-policy`): as a child while other containers remain, exec'ed
- *     in its place for the last one. It exits when the last container is gone.
+ *     in its place for the last one, its stdout and stderr appended to on-exit.log beside
+ *     the exit file (whatever fails there is not lost on /dev/null). It exits when the last
+ *     container is gone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -164,13 +166,32 @@ static void exec_command(char **args) {
   execv(args[0], args);
 }
 
-/* Fork and exec a kept container's command (its probe, or its exit command); 0-2 are
- * /dev/null and every other fd of ours is close-on-exec. */
-static pid_t run_command(char **argv, int at, int n, const char *opt) {
+/* An exit command's stdout and stderr: on-exit.log beside its --exit-file (the container's
+ * dir), appended to, so that what fails there (`minictr restart-policy` that cannot even
+ * report to the container's log: node failing to start) can be read; else they stay on our
+ * /dev/null. */
+static void output_to_exit_log(const char *exit_path) {
+  char path[4096];
+  const char *slash = strrchr(exit_path, '/');
+  if (!slash || (size_t)(slash - exit_path) + sizeof "/on-exit.log" > sizeof path) return;
+  memcpy(path, exit_path, (size_t)(slash - exit_path));
+  strcpy(path + (slash - exit_path), "/on-exit.log");
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  dup2(fd, 1);
+  dup2(fd, 2);
+  close(fd);
+}
+
+/* Fork and exec a kept container's command (its probe, or its exit command: exit_path set);
+ * 0-2 are /dev/null (an exit command's 1-2 its on-exit.log) and every other fd of ours is
+ * close-on-exec. */
+static pid_t run_command(char **argv, int at, int n, const char *opt, const char *exit_path) {
   pid_t p = fork();
   if (p == 0) {
     char *args[MAX_CMD_ARGS + 1];
     collect(argv, at, n, opt, args);
+    if (exit_path) output_to_exit_log(exit_path);
     exec_command(args);
     _exit(127);
   }
@@ -267,7 +288,7 @@ int main(int argc, char **argv) {
       struct kept *c = &k[i];
       if (c->gone || c->exited || !c->n_health || c->probe) continue;
       if (now >= c->next_probe) {
-        c->probe = run_command(argv, c->health_at, c->n_health, "--health-arg");
+        c->probe = run_command(argv, c->health_at, c->n_health, "--health-arg", NULL);
         if (!c->probe) c->next_probe = now + c->health_interval;
         continue;
       }
@@ -321,13 +342,14 @@ int main(int argc, char **argv) {
       c->gone = 1;
       left--;
       if (c->n_exit && left == 0) last_exit = i;
-      else if (c->n_exit) run_command(argv, c->exit_at, c->n_exit, "--exit-arg");
+      else if (c->n_exit) run_command(argv, c->exit_at, c->n_exit, "--exit-arg", c->exit_path);
     }
   }
   if (last_exit >= 0) {
     /* the last one's command in this process's place, as a lone container's always was */
     char *args[MAX_CMD_ARGS + 1];
     collect(argv, k[last_exit].exit_at, k[last_exit].n_exit, "--exit-arg", args);
+    output_to_exit_log(k[last_exit].exit_path);
     exec_command(args);
   }
   return 0;

@@ -61,16 +61,14 @@ export async function pruneContainers(): Promise<PruneReport> {
     unlinkSync(join(namesDir(), n));
     removed.push(`name ${n}`);
   }
-  // addresses still held for containers that are gone (a run killed between create and rm)
+  // addresses still held for containers that are gone (a run killed between create and rm,
+  // a --rm run's background release killed): what the next run on the network also frees
   const { listNetworks } = await import('../network/container/store.js');
-  const { addressesInUse } = await import('../network/container/ipam.js');
-  const { releaseOrphanLease } = await import('../network/container/attach.js');
+  const { sweepLeases } = await import('./lease-sweep.js');
   for (const net of listNetworks()) {
-    for (const [ip, id] of addressesInUse(net.name)) {
-      if (known.has(id)) continue;
-      if (await releaseOrphanLease(net.name, ip, id, silent)) removed.push(`address ${ip} on ${net.name}`);
-      else kept.push(`address ${ip} on ${net.name} (the host end of its container's veth still exists)`);
-    }
+    const leases = await sweepLeases(net.name, silent);
+    removed.push(...leases.freed);
+    kept.push(...leases.kept);
   }
   // a volume made in volumes/.tmp-* and renamed into place: one left there was interrupted
   for (const dir of staleVolumeTemps()) {

@@ -63,3 +63,15 @@ export function nextBackoff(previousMs: number | undefined, ranMs: number): numb
   if (previousMs === undefined || previousMs <= 0 || ranMs >= BACKOFF_RESET_AFTER_MS) return BACKOFF_START_MS;
   return Math.min(previousMs * 2, BACKOFF_MAX_MS);
 }
+
+/** A failed policy restart as one record of the container's log (the monitor's framing:
+ * stream 2, time in ns, length, little-endian; logs.ts parseRecords), so that `minictr logs`
+ * shows it: the monitor runs `minictr restart-policy` with its output discarded (pure). */
+export function policyFailureRecord(message: string, nowMs: number): Buffer {
+  const data = Buffer.from(`minictr: the restart policy could not restart the container: ${message}\n`);
+  const head = Buffer.alloc(13);
+  head[0] = 2;
+  head.writeBigUInt64LE(BigInt(nowMs) * 1_000_000n, 1);
+  head.writeUInt32LE(data.length, 9);
+  return Buffer.concat([head, data]);
+}

@@ -249,6 +249,7 @@ async function reserveBridgeAddress(container: Container, mode: NetworkMode, dri
   const taken: { network: string; ip: string }[] = [];
   try {
     const { reserveAddress } = await import('../network/container/attach.js');
+    await (await import('./lease-sweep.js')).sweepLeases(mode.network); // what interrupted runs left on it (lease-sweep.ts)
     const { ip } = await reserveAddress(mode.network, container.config.id, driver);
     taken.push({ network: mode.network, ip });
     const attached = [];

@@ -1,7 +1,8 @@
 /** `run --restart`: the policy parser, when a policy restarts, Docker's back-off (src/runtime/restart-policy.ts). */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { BACKOFF_MAX_MS, formatRestartPolicy, nextBackoff, parseRestartPolicy, shouldRestart, type RestartPolicy } from '../../src/runtime/restart-policy.js';
+import { BACKOFF_MAX_MS, formatRestartPolicy, nextBackoff, parseRestartPolicy, policyFailureRecord, shouldRestart, type RestartPolicy } from '../../src/runtime/restart-policy.js';
+import { parseRecords } from '../../src/runtime/logs.js';
 import { serviceUnit, startsAtBoot } from '../../src/system/boot.js';
 
 describe('parseRestartPolicy', () => {
@@ -101,5 +102,17 @@ describe('after a reboot (system boot, system service)', () => {
     ]);
     expect(serviceUnit({ node: '/n', bin: '/a$b/100%/m"x', env: {} })).toContain('ExecStart=/n "/a$$b/100%%/m\\"x" system boot');
     expect(() => serviceUnit({ node: '/n', bin: '/a\nb', env: {} })).toThrow('cannot contain a newline');
+  });
+});
+
+describe('policyFailureRecord', () => {
+  it('is one stderr record of the log that `minictr logs` reads, with the message and the time', () => {
+    const rec = policyFailureRecord('no space left on device', 1_700_000_000_123);
+    const { records, used } = parseRecords(Buffer.concat([rec, rec]));
+    expect(used).toBe(rec.length * 2);
+    expect(records).toHaveLength(2);
+    expect(records[0]!.stream).toBe(2);
+    expect(records[0]!.timeNs).toBe(1_700_000_000_123_000_000n);
+    expect(records[0]!.data.toString()).toBe('minictr: the restart policy could not restart the container: no space left on device\n');
   });
 });
