@@ -161,6 +161,9 @@ export interface NativeAddon {
    *  without following a symlink or crossing a mount. Returns once it is started; what it
    *  fails is not reported (the next command's sweeps find what it left). */
   cleanAfterExit(program: Buffer | null, dir: string | null): void;
+  /** SHA-256 as 64 hex digits (a string is hashed as UTF-8): native/src/sha256.c, for the
+   *  seccomp cache without node:crypto. */
+  sha256Hex(data: Buffer | string): string;
   /** Each namespace's loopback facts (src/network/host/netns-ops.ts), or the errno of one that
    *  cannot be entered; one forked C child for all. */
   netnsInspect(paths: string[]): Promise<({ links: number; loUp: boolean; loAlias: string; loAddresses: number } | { errno: number })[]>;
