@@ -25,7 +25,9 @@
         "native/src/devices.c",
         "native/src/addon-devices.c",
         "native/src/addon-files.c",
-        "native/src/netns-many.c"
+        "native/src/netns-many.c",
+        "native/src/cleaner.c",
+        "native/src/sha256.c"
       ],
       "libraries": ["-lseccomp"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -1,10 +1,13 @@
 /**
  * `run --rm` hands back the command's status before its files are gone: the container leaves
- * the store at once (its dir renamed into MINICTR_ROOT/tmp, its name freed) and a detached rm
- * removes the files after minictr has exited (src/runtime/start.ts). What a crash leaves
+ * the store at once (its dir renamed into MINICTR_ROOT/tmp, its name freed) and the addon's
+ * detached cleaner removes the files after minictr has exited (src/runtime/start.ts,
+ * native/src/cleaner.c), following no symlink and crossing no mount. What a crash leaves
  * there is swept by `system prune` once its owner is gone.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
@@ -38,6 +41,49 @@ describe('run --rm', () => {
     expect(again.exitCode).toBe(0);
     // and the files go without anyone waiting for them
     await until(() => retired().every((d) => before.has(d)));
+  });
+
+  it('removes the container\'s files without following its symlinks to host files and dirs', async () => {
+    const host = mkdtempSync(join(tmpdir(), 'minictr-rm-host-'));
+    try {
+      writeFileSync(join(host, 'precious'), 'keep me');
+      mkdirSync(join(host, 'dir'));
+      writeFileSync(join(host, 'dir', 'inside'), 'keep me too');
+      const before = new Set(retired());
+      // the links' targets are host paths: inside the container they point at nothing, in the
+      // upper dir on the host (where the removal runs) at the test's files
+      const script = [`ln -s ${host}/precious /file-link`, `ln -s ${host}/dir /dir-link`, `mkdir -p /deep/a/b/c`, `ln -s ${host}/dir /deep/a/b/c/link`, 'echo x > /deep/a/b/c/f', 'mkfifo /deep/fifo'].join(' && ');
+      const r = await minictr(['run', '--rm', '--network', 'none', '--name', uniq('rm-links-'), 'busybox', 'sh', '-c', script]);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      await until(() => retired().every((d) => before.has(d)));
+      expect(readFileSync(join(host, 'precious'), 'utf8')).toBe('keep me');
+      expect(readFileSync(join(host, 'dir', 'inside'), 'utf8')).toBe('keep me too');
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
+  });
+
+  it('the cleaner does not cross a mount point in the dir it removes (and leaves the dir for the sweep)', async () => {
+    const { native } = await import('../src/native/index.js');
+    const dir = join(root(), 'tmp', `rm-4194305.1-${uniq('')}`);
+    const host = mkdtempSync(join(tmpdir(), 'minictr-rm-mnt-'));
+    mkdirSync(join(dir, 'upper', 'mnt'), { recursive: true });
+    writeFileSync(join(dir, 'upper', 'gone'), 'x');
+    writeFileSync(join(host, 'precious'), 'keep me');
+    // a bind mount of the same file system: same st_dev, another mount
+    await execa('mount', ['--bind', host, join(dir, 'upper', 'mnt')]);
+    try {
+      native().cleanAfterExit(null, dir);
+      await until(() => !existsSync(join(dir, 'upper', 'gone')));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(readFileSync(join(host, 'precious'), 'utf8')).toBe('keep me');
+      expect(existsSync(join(dir, 'upper', 'mnt', 'precious'))).toBe(true);
+    } finally {
+      await execa('umount', [join(dir, 'upper', 'mnt')], { reject: false });
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 
   it('system prune removes a retired dir whose command died before its rm ran, and keeps a live one', async () => {

@@ -501,6 +501,8 @@ static napi_value init(napi_env env, napi_value exports) {
     { "lstatInRoot", NULL, ctr_js_lstat_in_root, NULL, NULL, NULL, napi_default, NULL },
     { "netnsApply", NULL, ctr_js_netns_apply, NULL, NULL, NULL, napi_default, NULL },
     { "netnsInspect", NULL, ctr_js_netns_inspect, NULL, NULL, NULL, napi_default, NULL },
+    { "cleanAfterExit", NULL, ctr_js_clean_after_exit, NULL, NULL, NULL, napi_default, NULL },
+    { "sha256Hex", NULL, ctr_js_sha256_hex, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -21,5 +21,12 @@ napi_value ctr_js_read_file_in_root(napi_env env, napi_callback_info info);
 napi_value ctr_js_lstat_in_root(napi_env env, napi_callback_info info);
 napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info);
 napi_value ctr_js_netns_inspect(napi_env env, napi_callback_info info);
+napi_value ctr_js_clean_after_exit(napi_env env, napi_callback_info info);
+napi_value ctr_js_sha256_hex(napi_env env, napi_callback_info info);
+
+/* netns-many.c: a program of the host's namespace run in this process (the cleaner's) */
+int ctr_netns_run_program(const char *prog, size_t len);
+/* cleaner.c: a dir removed without following a symlink or crossing a mount; 0 or -1 */
+int ctr_remove_tree(const char *path);
 
 #endif

@@ -11,12 +11,12 @@
  * namespace it was made in) and sends the same requests `ip` would. /proc/sys/net is looked up
  * in the opener's namespace, so sysctls need no remount.
  *
- *   netnsApply(program: Buffer, how?: 'inplace' | 'detach') -> Promise<undefined>
+ *   netnsApply(program: Buffer, how?: 'inplace') -> Promise<undefined>
  *     rejects with an Error { step, errno, op, reason }: op is the index of the failed
  *     operation (records other than "netns" count, from 0), reason what `ip` would print.
  *     inplace: a program of the host's namespace only, run in the worker thread (no fork,
- *     no setns); detach: run by a grandchild in a session of its own, not waited for (it
- *     resolves once that one is started; what it fails is not reported).
+ *     no setns). A program run after a --rm run's exit, not waited for, is the cleaner's
+ *     (cleaner.c: ctr_netns_run_program).
  *
  *   netnsInspect(paths: string[]) -> Promise<({ links, loUp, loAlias, loAddresses } | { errno })[]>
  *     what `net down` asks of each namespace before removing it (is it the lab's? down.ts):
@@ -472,6 +472,14 @@ static int nsm_run(const char *prog, size_t len, struct nsm_report *rep, int inp
   return rc;
 }
 
+/* A program of the host's namespace run in this process, for the cleaner (cleaner.c): 0 or
+ * -1 (what failed is not reported: the cleaner has no one to tell). */
+int ctr_netns_run_program(const char *prog, size_t len) {
+  struct nsm_report rep;
+  memset(&rep, 0, sizeof rep);
+  return nsm_run(prog, len, &rep, 1);
+}
+
 static int nsm_steps(struct nsm_ctx *c, const char *prog, size_t len) {
   struct nsm_report *rep = c->rep;
   const char *f[7];
@@ -535,14 +543,12 @@ struct nsm_job {
   size_t len;
   struct nsm_report rep;
   int failed;
-  int mode; /* NSM_CHILD, NSM_INPLACE or NSM_DETACH */
+  int mode; /* NSM_CHILD or NSM_INPLACE */
 };
 
-/* How a program is run: a child that setns's (the default); in the worker thread, for a
- * program of the host's namespace only (no fork of node: ~2 ms of page-table copy and exit);
- * or by a detached grandchild the caller does not wait for (work after the user's answer,
- * e.g. a --rm container's port elements: their delete waits for an RCU grace period). */
-enum { NSM_CHILD, NSM_INPLACE, NSM_DETACH };
+/* How a program is run: a child that setns's (the default); or in the worker thread, for a
+ * program of the host's namespace only (no fork of node: ~2 ms of page-table copy and exit). */
+enum { NSM_CHILD, NSM_INPLACE };
 
 static void nsm_execute(napi_env env, void *data) {
   struct nsm_job *j = data;
@@ -559,20 +565,6 @@ static void nsm_execute(napi_env env, void *data) {
     return;
   }
   long pid = ctr_clone3(0, -1);
-  if (pid == 0 && j->mode == NSM_DETACH) {
-    /* the grandchild does the work in a session of its own, holding none of node's fds (a
-     * pipe a caller waits on for EOF); the child returns at once: its failures are left for
-     * the next command's sweep to find */
-    long gc = ctr_clone3(0, -1);
-    if (gc != 0) _exit(gc < 0 ? 1 : 0);
-    setsid();
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
-    ctr_close_range(3, ~0U, 0);
-    struct nsm_report rep;
-    memset(&rep, 0, sizeof rep);
-    _exit(nsm_run(j->prog, j->len, &rep, 0) == 0 ? 0 : 1);
-  }
   if (pid == 0) {
     close(p[0]);
     struct nsm_report rep;
@@ -632,10 +624,10 @@ napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info) {
   napi_valuetype t = napi_undefined;
   if (argc >= 2) napi_typeof(env, a[1], &t);
   int bad = argc < 1 || napi_is_buffer(env, a[0], &isbuf) != napi_ok || !isbuf;
-  if (!bad && t == napi_string) bad = napi_get_value_string_utf8(env, a[1], how, sizeof how, &hl) != napi_ok || (strcmp(how, "inplace") != 0 && strcmp(how, "detach") != 0);
+  if (!bad && t == napi_string) bad = napi_get_value_string_utf8(env, a[1], how, sizeof how, &hl) != napi_ok || strcmp(how, "inplace") != 0;
   else if (!bad && t != napi_undefined) bad = 1;
   if (bad) {
-    napi_throw_type_error(env, NULL, "netnsApply(program: Buffer, how?: 'inplace' | 'detach')");
+    napi_throw_type_error(env, NULL, "netnsApply(program: Buffer, how?: 'inplace')");
     return NULL;
   }
   void *data;
@@ -645,7 +637,7 @@ napi_value ctr_js_netns_apply(napi_env env, napi_callback_info info) {
   if (!j || !(j->prog = malloc(len ? len : 1))) { free(j); return ctr_js_throw_step(env, "malloc()", ENOMEM); }
   memcpy(j->prog, data, len);
   j->len = len;
-  j->mode = strcmp(how, "inplace") == 0 ? NSM_INPLACE : strcmp(how, "detach") == 0 ? NSM_DETACH : NSM_CHILD;
+  j->mode = strcmp(how, "inplace") == 0 ? NSM_INPLACE : NSM_CHILD;
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_string_utf8(env, "minictr-netns-apply", NAPI_AUTO_LENGTH, &name);

@@ -72,7 +72,9 @@ export function parseCpuList(list: string): number[] | undefined {
   return [...out].sort((a, b) => a - b);
 }
 
-export function parseLimits(f: LimitFlags, hostCpus: number = availableParallelism()): CgroupLimits {
+export function parseLimits(f: LimitFlags, knownCpus?: number): CgroupLimits {
+  // asked only when a CPU flag is given: node:os is then not loaded by every run
+  const cpuCount = (): number => knownCpus ?? availableParallelism();
   const l: CgroupLimits = {};
   if (f.memory !== undefined) {
     if (f.memory.trim().startsWith('-')) throw new UsageError(`invalid --memory "${f.memory}": must not be negative`);
@@ -91,6 +93,7 @@ export function parseLimits(f: LimitFlags, hostCpus: number = availableParalleli
     if (!/^-?\d*\.?\d+$/.test(v)) throw new UsageError(`invalid --cpus "${f.cpus}": expected a number of CPUs, e.g. 0.5 or 2`);
     const n = Number(v);
     if (n <= 0) throw new UsageError(`invalid --cpus ${f.cpus}: must be greater than 0`);
+    const hostCpus = cpuCount();
     if (n > hostCpus) throw new UsageError(`invalid --cpus ${f.cpus}: this host has only ${hostCpus} CPUs`);
     if (Math.round(n * CPU_PERIOD_US) < 1000) throw new UsageError(`invalid --cpus ${f.cpus}: the minimum is 0.01`);
     l.cpus = n;
@@ -101,6 +104,7 @@ export function parseLimits(f: LimitFlags, hostCpus: number = availableParalleli
   if (f.cpusetCpus !== undefined) {
     const cpus = parseCpuList(f.cpusetCpus);
     if (!cpus || cpus.length === 0) throw new UsageError(`invalid --cpuset-cpus "${f.cpusetCpus}": expected a CPU list like 0, 0-1 or 0,2`);
+    const hostCpus = cpuCount();
     const missing = cpus.filter((c) => c >= hostCpus);
     if (missing.length) throw new UsageError(`invalid --cpuset-cpus "${f.cpusetCpus}": no CPU ${missing.join(', ')} on this host (CPUs 0-${hostCpus - 1})`);
     l.cpusetCpus = f.cpusetCpus.trim();

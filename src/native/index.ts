@@ -2,7 +2,6 @@
  * The C addon (native/), loaded lazily with typed boundaries. Everything from clone() to
  * execve() happens in C; this module only describes what to do.
  */
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { profileMark } from '../util/profile.js';
@@ -156,7 +155,15 @@ export interface NativeAddon {
   lstatInRoot(root: string, path: string): RootEntry | undefined;
   /** Run a program of per-namespace operations (src/network/host/netns-ops.ts) in a forked C
    *  child; rejects with an Error carrying step, errno, op (the failed one's index) and reason. */
-  netnsApply(program: Buffer, how?: 'inplace' | 'detach'): Promise<void>;
+  netnsApply(program: Buffer, how?: 'inplace'): Promise<void>;
+  /** A --rm run's cleaner (native/src/cleaner.c): one detached C process, in a session of its
+   *  own, that runs program (of the host's namespace: a port's release) and then removes dir
+   *  without following a symlink or crossing a mount. Returns once it is started; what it
+   *  fails is not reported (the next command's sweeps find what it left). */
+  cleanAfterExit(program: Buffer | null, dir: string | null): void;
+  /** SHA-256 as 64 hex digits (a string is hashed as UTF-8): native/src/sha256.c, for the
+   *  seccomp cache without node:crypto. */
+  sha256Hex(data: Buffer | string): string;
   /** Each namespace's loopback facts (src/network/host/netns-ops.ts), or the errno of one that
    *  cannot be entered; one forked C child for all. */
   netnsInspect(paths: string[]): Promise<({ links: number; loUp: boolean; loAlias: string; loAddresses: number } | { errno: number })[]>;
@@ -166,9 +173,11 @@ let addon: NativeAddon | undefined;
 
 export function native(): NativeAddon {
   if (!addon) {
-    const require = createRequire(import.meta.url);
     profileMark('before-addon');
-    addon = require(addonPath()) as NativeAddon;
+    // process.dlopen, not createRequire: node:module would load node's ESM loader on every run
+    const mod = { exports: {} };
+    process.dlopen(mod, addonPath());
+    addon = mod.exports as NativeAddon;
     profileMark('addon-loaded');
   }
   return addon;

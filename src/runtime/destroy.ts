@@ -11,12 +11,19 @@ import { join } from 'node:path';
 import { removeAnonymousVolumes } from './volumes.js';
 import { cgroupName, deleteContainerFiles, findContainer, retireContainerFiles, listNameEntries, namesDir, readNameEntry, type BrokenContainer, type Container } from './store.js';
 
+/** What destroyContainer leaves for its caller to do once the user no longer waits. */
+export interface LeftForLater {
+  /** deferDir: the container's dir, moved out of the store (retireContainerFiles) */
+  dir?: string;
+  /** afterExit: the release of its network ports, a program for the addon's cleaner */
+  network?: Buffer;
+}
+
 /** With volumes (rm -v), or for a --rm container, its anonymous volumes go too (as Docker's).
- * deferDir: the container's dir is only moved out of the store (retireContainerFiles) and
- * returned, for the caller to remove once the user no longer waits. afterExit (--rm at the
- * end of run): what of its network the user need not wait for is released in the background
- * (attach.ts disconnectContainer). */
-export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean; deferDir?: boolean; afterExit?: boolean } = {}): Promise<string | undefined> {
+ * deferDir: the container's dir is only moved out of the store and returned, for the caller
+ * to remove. afterExit (--rm at the end of run): what of its network the user need not wait
+ * for is returned too (attach.ts disconnectContainer); run hands both to its cleaner. */
+export async function destroyContainer(c: Container, explain: Explainer = silent, opts: { volumes?: boolean; deferDir?: boolean; afterExit?: boolean } = {}): Promise<LeftForLater> {
   await removeCgroup(cgroupName(c.config.id));
   const n = c.config.network;
   const files = (): string | undefined => {
@@ -24,14 +31,14 @@ export async function destroyContainer(c: Container, explain: Explainer = silent
     deleteContainerFiles(c);
     return undefined;
   };
-  let left: string | undefined;
+  const left: LeftForLater = {};
   if (n?.network) {
     const { attachments, disconnectContainer, refreshHosts } = await import('../network/container/attach.js');
-    await disconnectContainer(c.config.id, n, explain, { afterExit: opts.afterExit });
-    left = files();
+    left.network = await disconnectContainer(c.config.id, n, explain, { afterExit: opts.afterExit });
+    left.dir = files();
     for (const a of attachments(n)) refreshHosts(a.network, hostsEntry);
   } else {
-    left = files();
+    left.dir = files();
   }
   if (opts.volumes || c.config.autoRemove) await removeAnonymousVolumes(c);
   return left;

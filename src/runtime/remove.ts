@@ -73,7 +73,7 @@ async function removeLocked(c: Container, force: boolean, volumes: boolean, defe
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
-  return destroyContainer(c, undefined, { volumes, deferDir });
+  return (await destroyContainer(c, undefined, { volumes, deferDir })).dir;
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {

@@ -3,7 +3,6 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINICTR_BIN } from '../util/self.js';
@@ -24,7 +23,7 @@ import { healthTiming } from './healthcheck.js';
 import { ContainerStartError, launch, launchDetached, MONITOR_MAX_CONTAINERS, type Launched, type LaunchOptions } from './launch.js';
 import { createStepPauser, type StepPauser } from './step-pause.js';
 import { buildContainerSpec } from './spec.js';
-import { destroyContainer, hostsEntry } from './destroy.js';
+import { destroyContainer, hostsEntry, type LeftForLater } from './destroy.js';
 import { carriedState, cgroupName, exitFile, healthFile, findContainer, isRunning, logFile, saveState, specFile, type Container } from './store.js';
 import { attachTerminal, terminalSize, type TerminalSession } from './terminal.js';
 import { forwardSignals, signalProcess } from './signals.js';
@@ -215,15 +214,17 @@ async function failStart(container: Container, err: unknown, pause?: StepPauser)
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** --rm: the container has left the store; its files (its upper dir can be large) are
- * removed by a detached rm that outlives this process, so the exit status is not held up by
- * them. A dir the rm does not remove is swept by the next system prune (or pull, import). */
-function removeAfterExit(dir: string | undefined): void {
-  if (!dir) return;
+/** --rm: the container has left the store; its port's release (network) and its files (its
+ * upper dir can be large) are done by the addon's cleaner, one detached C process that
+ * outlives this one, so the exit status is not held up by them (no node:child_process, no
+ * fork of node for an rm). A dir it does not remove is swept by the next system prune (or
+ * pull, import), a lease it does not free by system prune. */
+function cleanAfterExit(left: LeftForLater): void {
+  if (!left.dir && !left.network) return;
   try {
-    spawn('/bin/rm', ['-rf', '--', dir], { detached: true, stdio: 'ignore' }).on('error', () => undefined).unref();
+    native().cleanAfterExit(left.network ?? null, left.dir ?? null);
   } catch {
-    /* left to sweepStaleTemp */
+    /* left to sweepStaleTemp and system prune */
   }
 }
 
@@ -358,7 +359,7 @@ async function run(p: StartPlan): Promise<number> {
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
     container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
-    if (cfg.autoRemove && !opts.keepFiles) removeAfterExit(await destroyContainer(container, undefined, { deferDir: true, afterExit: true }));
+    if (cfg.autoRemove && !opts.keepFiles) cleanAfterExit(await destroyContainer(container, undefined, { deferDir: true, afterExit: true }));
     else await removeCgroup(cgroupName(cfg.id));
     profileMark('torn-down');
     return result.exitCode;

@@ -44,7 +44,7 @@ import { withLock } from '../../util/lock.js';
 import { haveTool } from '../../util/tool.js';
 import { ipToInt } from './cidr.js';
 import type { NftAction } from '../host/actions.js';
-import { NetnsOpError, runDetached } from '../host/netns-ops.js';
+import { hostProgram, NetnsOpError } from '../host/netns-ops.js';
 import { runSteps } from '../host/runner.js';
 import type { NetworkConfig } from './store.js';
 
@@ -220,18 +220,18 @@ export async function unguardPort(net: NetworkConfig | undefined, ctrId: string,
  * commit waits for an RCU grace period, ~10 ms), its host end deleted should the kernel not
  * have yet (it goes with the container's namespace), and only then its address lease given
  * back (lease: ipam.ts leasePath), so an address is never leased again while its elements or
- * its veth exist. By a detached child of the addon; false when the port is not one of
- * elements only (OVS, ebtables, no nft), for the caller to release it the usual way. What an
- * interrupted one leaves (a lease of a container that is gone) is what system prune frees.
+ * its veth exist. The program of the run's cleaner (native cleanAfterExit), which the caller
+ * starts; undefined when the port is not one of elements only (OVS, ebtables, no nft), for the
+ * caller to release it the usual way. What an interrupted one leaves (a lease of a container
+ * that is gone) is what system prune frees.
  */
-export async function releasePortInBackground(net: NetworkConfig | undefined, ctrId: string, veth: string, ip: string, lease: string): Promise<boolean> {
-  if (net?.driver !== 'linux' || existsSync(ebtablesMarker(ctrId, veth)) || !(await haveTool('nft'))) return false;
+export async function portReleaseAfterExit(net: NetworkConfig | undefined, ctrId: string, veth: string, ip: string, lease: string): Promise<Buffer | undefined> {
+  if (net?.driver !== 'linux' || existsSync(ebtablesMarker(ctrId, veth)) || !(await haveTool('nft'))) return undefined;
   const port = { veth, mac: containerMac(ip), ip };
-  await runDetached(nftPortActions(net, port, 'delete'), [
+  return hostProgram(nftPortActions(net, port, 'delete'), [
     { op: 'dellink', dev: veth },
     { op: 'release', path: lease, id: ctrId },
   ]);
-  return true;
 }
 
 /** At network rm: the network's bridge table (Linux bridges; OVS flows go with the bridge).

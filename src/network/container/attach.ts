@@ -23,7 +23,7 @@ import { NetnsOpError } from '../host/netns-ops.js';
 import { bridgePort, linkUp, txChecksumOff, vethPair } from '../host/links.js';
 import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
-import { containerMac, ensureNetworkGuard, guardPort, linuxBackend, nftPortActions, releasePortInBackground, removeNetworkGuard, unguardPort } from './antispoof.js';
+import { containerMac, ensureNetworkGuard, guardPort, linuxBackend, nftPortActions, portReleaseAfterExit, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, leasePath, releaseAddress } from './ipam.js';
@@ -265,16 +265,19 @@ export async function releaseOrphanLease(network: string, ip: string, containerI
 
 /** At rm: free the addresses, the published ports and the ports' anti-spoofing rules. The
  * veths went with the netns. afterExit (a --rm run, once its exit status is known): a port of
- * set elements only is released by a detached child (antispoof.ts releasePortInBackground),
- * its address after its elements and veth are gone. */
-export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer, opts: { afterExit?: boolean } = {}): Promise<void> {
-  if (!n?.network || !n.ip) return;
+ * set elements only is not released here but returned as a program for the run's cleaner
+ * (antispoof.ts portReleaseAfterExit: its address after its elements and veth are gone). */
+export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer, opts: { afterExit?: boolean } = {}): Promise<Buffer | undefined> {
+  if (!n?.network || !n.ip) return undefined;
   if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
+  const later: Buffer[] = [];
   for (const a of attachments(n)) {
     const lease = opts.afterExit ? leasePath(a.network, a.ip) : undefined;
-    if (lease && (await releasePortInBackground(findNetwork(a.network), containerId, vethName(containerId, a.ifname), a.ip, lease))) continue;
-    await releaseInterface(containerId, a, explain);
+    const program = lease ? await portReleaseAfterExit(findNetwork(a.network), containerId, vethName(containerId, a.ifname), a.ip, lease) : undefined;
+    if (program) later.push(program);
+    else await releaseInterface(containerId, a, explain);
   }
+  return later.length ? Buffer.concat(later) : undefined;
 }
 
 /** Every container of the network in every other's /etc/hosts (written in place: the file

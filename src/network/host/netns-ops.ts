@@ -267,19 +267,20 @@ export async function runInNamespaces(actions: readonly NetnsAction[]): Promise<
 }
 
 /**
- * Actions of the host's namespace (netnsOps' forms), then more operations, by a detached
- * child of the addon that the caller does not wait for: what the user need not wait for
- * (a --rm container's port elements, whose delete waits for an RCU grace period, its host
- * end, then its address lease, in that order). Nothing is reported; what it did not do is
- * found by the next command (system prune: a lease of a container that is gone).
+ * Actions of the host's namespace (netnsOps' forms), then more operations, as the program of
+ * a --rm run's cleaner (native cleanAfterExit), which the caller does not wait for: what the
+ * user need not wait for (a --rm container's port elements, whose delete waits for an RCU
+ * grace period, its host end, then its address lease, in that order). Nothing is reported;
+ * what it did not do is found by the next command (system prune: a lease of a container that
+ * is gone).
  */
-export async function runDetached(actions: readonly NetnsAction[], then: readonly NetnsOp[]): Promise<void> {
+export function hostProgram(actions: readonly NetnsAction[], then: readonly NetnsOp[]): Buffer {
   const ops = actions.map((a) => {
     const o = a.ns === undefined ? netnsOps(a) : undefined;
     if (!o) throw new CommandError(equivalent(a), 'not an operation of the host\'s namespace the addon does');
     return o;
   });
-  await native().netnsApply(encodeProgram([{ path: HOST_NETNS, ops: [...ops.flat(), ...then] }]), 'detach');
+  return encodeProgram([{ path: HOST_NETNS, ops: [...ops.flat(), ...then] }]);
 }
 
 /** What `net down` asks of a namespace before it removes it (down.ts namespaceVerdict). */
