@@ -26,7 +26,7 @@ import { runSteps } from '../host/runner.js';
 import { containerMac, ensureNetworkGuard, guardPort, linuxBackend, nftPortActions, portReleaseAfterExit, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
 import { selectFirewall, type PortMapping } from './firewall.js';
-import { addressesInUse, allocateAddress, leasePath, releaseAddress } from './ipam.js';
+import { addressesInUse, allocateAddress, holdAddress, leasePath, releaseAddress } from './ipam.js';
 import { bridgeNameFor, DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
 import { BrokenRecordError, ConflictError, NotFoundError } from '../../errors.js';
 import { isValidName } from '../../names.js';
@@ -206,6 +206,7 @@ export async function connectContainer(containerId: string, pid: number, n: Cont
 /** One of the container's interfaces wired: the cable, its anti-spoofing rules, and for
  * eth1... its address (eth0's is the C child's). Also `network connect` of a running one. */
 export async function plugInterface(containerId: string, pid: number, a: NetworkAttachment, explain: Explainer): Promise<void> {
+  holdAddress(a.network, a.ip, containerId);
   const net = await getNetwork(a.network);
   await ensureNetworkReady(net, explain);
   const veth = vethName(containerId, a.ifname);

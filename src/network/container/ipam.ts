@@ -46,6 +46,29 @@ export function leasePath(net: string, ip: string): string | undefined {
   return IP_RE.test(ip) ? join(ipsDir(net), ip) : undefined;
 }
 
+/**
+ * Before a container's interface is wired (run, start, network connect): its recorded address
+ * is still its own. A stopped container keeps its lease, but the next run's sweep
+ * (runtime/lease-sweep.ts) frees the lease of a --rm container whose process died: a `start`
+ * of it then takes the address again if it is free, and refuses it if another container has it
+ * meanwhile (two containers never share an address).
+ */
+export function holdAddress(net: string, ip: string, containerId: string): void {
+  const f = leasePath(net, ip);
+  if (!f) throw new ConflictError(`container ${containerId.slice(0, 12)} has no valid address on network ${net} (${JSON.stringify(ip)})`);
+  mkdirSync(ipsDir(net), { recursive: true });
+  try {
+    createFileExclusive(f, containerId);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const owner = readBoundedFile(f, 128, 'address lease');
+  if (owner !== containerId) {
+    throw new ConflictError(`address ${ip} on network ${net} was given to container ${owner.slice(0, 12)} while container ${containerId.slice(0, 12)} was not running; remove it and run it again`);
+  }
+}
+
 export function releaseAddress(net: string, ip: string, containerId: string): void {
   const f = leasePath(net, ip);
   if (!f) return;
