@@ -18,8 +18,21 @@ export function attachTerminal(master: number, forwardInput: boolean): TerminalS
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (forwardInput && stdin.isTTY) stdin.setRawMode(true);
 
+  // The master is closed by the output stream (destroy() closes its fd, autoClose or not),
+  // once nothing is in flight on it: a write still queued in the thread pool, or a second
+  // close, would reach whatever file took the fd's number next (a closed-under-it fd made
+  // node abort in readFileSync's close while minictr-oci run read a cgroup file).
+  let writing = 0;
+  let closing = false;
+  const closeWhenIdle = (): void => {
+    if (closing && writing === 0) output.destroy();
+  };
   const onInput = (chunk: Buffer): void => {
-    write(master, chunk, () => undefined);
+    writing++;
+    write(master, chunk, () => {
+      writing--;
+      closeWhenIdle();
+    });
   };
   if (forwardInput) {
     stdin.on('data', onInput);
@@ -47,8 +60,8 @@ export function attachTerminal(master: number, forwardInput: boolean): TerminalS
         stdin.pause();
         if (stdin.isTTY) stdin.setRawMode(wasRaw);
       }
-      output.destroy();
-      native().close(master);
+      closing = true;
+      closeWhenIdle();
     },
   };
 }
