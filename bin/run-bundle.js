@@ -74,8 +74,9 @@ async function runBundle(names, { valueFlags = [] } = {}) {
 /** node's flags that make it write something at its exit */
 const WRITES_AT_EXIT = /--(cpu-prof|heap-prof|prof\b|trace-events|report-|inspect|debug)/;
 
-/** The addon as the bundles load it (src/native/index.ts: build/Release/minictr_native.node) */
-const ADDON_FILE = join(__dirname, '..', 'build', 'Release', 'minictr_native.node');
+/** Where src/native/index.ts leaves the addon once it loaded it (with process.dlopen, so
+ * it is in no require.cache) */
+const ADDON_KEY = Symbol.for('minictr.native');
 
 /**
  * process.exit(code) emits 'exit' and then calls process.reallyExit(code), node's exit:
@@ -96,7 +97,7 @@ function exitWithoutTeardown() {
   const atStart = watchStdioStreams();
   const reallyExit = process.reallyExit;
   process.reallyExit = function exitNow(code) {
-    const addon = require.cache[ADDON_FILE]?.exports;
+    const addon = globalThis[ADDON_KEY];
     if (typeof addon?.exitNow === 'function' && typeof process._getActiveRequests === 'function' && process._getActiveRequests().length === 0) {
       // 2: no stream was made on the fd, node did not touch it; -1: not known
       const nonblocking = atStart.map((s, fd) => (s === undefined ? 2 : s && sameInode(fd, s.ino) ? s.nonblocking : -1));

@@ -24,6 +24,13 @@ async function until(f: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('run --rm', () => {
+  it('ends through the addon\'s exitNow (bin/run-bundle.js), not node\'s teardown, once the addon is loaded', async () => {
+    // the mark is printed by exitNow itself just before _exit: without it node exited as always
+    const r = await minictr(['run', '--rm', '--network', 'none', 'busybox', 'true'], { env: { ...process.env, MINICTR_PROFILE: '1' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/^minictr-profile [\d.]+ exit-now$/m);
+  });
+
   it('gives the status with the container already out of the store, its name free, and its files removed after exit', async () => {
     const name = uniq('rm-');
     const before = new Set(retired());

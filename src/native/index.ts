@@ -178,6 +178,8 @@ export function native(): NativeAddon {
     const mod = { exports: {} };
     process.dlopen(mod, addonPath());
     addon = mod.exports as NativeAddon;
+    // for bin/run-bundle.js's exit (exitNow), which runs outside the bundle
+    (globalThis as Record<symbol, unknown>)[Symbol.for('minictr.native')] = addon;
     profileMark('addon-loaded');
   }
   return addon;

@@ -21,7 +21,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function exitOf(body: string, then = '') {
   const script = [
     `require(${JSON.stringify(join(repo, 'bin/run-bundle.js'))}).exitWithoutTeardown();`,
-    `require(${JSON.stringify(join(repo, 'build/Release/minictr_native.node'))});`,
+    `globalThis[Symbol.for('minictr.native')] = require(${JSON.stringify(join(repo, 'build/Release/minictr_native.node'))});`,
     body,
   ].join('\n');
   const sh = `${JSON.stringify(process.execPath)} -e "$0"; s=$?; ${then} exit $s`;
