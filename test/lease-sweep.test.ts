@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
+import { until } from './helpers/until.js';
 
 const net = uniq('sw');
 const made: string[] = [];
@@ -17,17 +18,6 @@ let table = '';
 const ipsDir = (): string => join(process.env.MINICTR_ROOT!, 'networks', net, 'ips');
 const leases = (): Map<string, string> => new Map(existsSync(ipsDir()) ? readdirSync(ipsDir()).map((ip) => [ip, readFileSync(join(ipsDir(), ip), 'utf8')]) : []);
 const leaseOf = (id: string): string | undefined => [...leases()].find(([, owner]) => owner === id)?.[0];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`not in time: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** The three sets' listings of the network's bridge table, as nft prints them. */
 async function setListing(): Promise<string> {

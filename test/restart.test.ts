@@ -12,6 +12,7 @@ import { minictr, uniq } from './helpers/cli.js';
 import { pushImage, startRegistry } from './helpers/registry.js';
 import { hostCgroupDirs } from './helpers/cgroup.js';
 import { leftovers, newSince } from './helpers/container.js';
+import { sleep, until } from './helpers/until.js';
 
 const host = mkdtempSync(join(tmpdir(), 'minictr-restart-'));
 afterAll(() => rmSync(host, { recursive: true, force: true }));
@@ -24,17 +25,6 @@ afterAll(async () => {
   if (made.length) await minictr(['rm', '-f', ...made.splice(0)]);
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`not in time: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** A fresh host file bind-mounted at /h/runs: each run of the container appends a line. */
 function runsFile(): { dir: string; count: () => number } {
