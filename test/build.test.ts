@@ -79,7 +79,10 @@ function storeState(): { tags: string; layers: string[]; tmp: string[] } {
   const root = process.env.MINICTR_ROOT!;
   const tagsFile = join(root, 'images', 'tags.json');
   const ls = (d: string): string[] => (existsSync(d) ? readdirSync(d).sort() : []);
-  return { tags: existsSync(tagsFile) ? readFileSync(tagsFile, 'utf8') : '', layers: ls(join(root, 'layers')), tmp: ls(join(root, 'tmp')) };
+  // not the rm-* dirs: the retired dirs of earlier `run --rm`s and RUN steps, which their
+  // detached cleaner removes on its own time (one went between two readings here, in CI)
+  const tmp = ls(join(root, 'tmp')).filter((d) => !d.startsWith('rm-'));
+  return { tags: existsSync(tagsFile) ? readFileSync(tagsFile, 'utf8') : '', layers: ls(join(root, 'layers')), tmp };
 }
 
 const NO_NETWORK = `# the no-network Dockerfile
