@@ -138,13 +138,7 @@ int ctr_remove_tree(const char *path) {
 /* The cleaner itself: never returns. */
 static void cl_run(const struct cl_job *j) {
   setsid();
-  struct sigaction dfl;
-  memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  ctr_reset_signals(); /* node's ignored and blocked signals are not the cleaner's */
   prctl(PR_SET_NAME, "minictr-clean", 0, 0, 0);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
