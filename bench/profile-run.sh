@@ -56,7 +56,7 @@ for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
 }
 const phases = [
   ['Node start-up (bootstrap, to node\'s bootstrapComplete)', null, 'node-bootstrapped'],
-  ['loading bin/minictr (ESM entry + run-bundle.js)', 'node-bootstrapped', 'entry-loaded'],
+  ['loading bin/minictr (CommonJS entry + run-bundle.js)', 'node-bootstrapped', 'entry-loaded'],
   ['loading our JavaScript (bundle + V8 code cache)', 'entry-loaded', 'bundle-loaded'],
   ['CLI: commander, parsing run\'s flags', 'bundle-loaded', 'run-loaded'],
   ['flags checked, image resolved', 'run-loaded', 'image-resolved'],
