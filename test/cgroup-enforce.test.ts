@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
 import { buildForkBomb, files, hostCgroupDirs, inside, unified } from './helpers/cgroup.js';
+import { sleep, until } from './helpers/until.js';
 
 const made: string[] = [];
 let scratch: string;
@@ -26,17 +27,6 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(f: () => Promise<T | undefined | false> | T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 async function runD(args: string[]): Promise<{ name: string; id: string }> {
   const name = uniq('cg-');
@@ -59,7 +49,7 @@ async function inspect(name: string): Promise<any> {
 }
 
 async function logLine(name: string, re: RegExp, ms?: number): Promise<RegExpExecArray> {
-  return until(async () => re.exec((await minictr(['logs', name])).stdout) ?? undefined, ms);
+  return until(`${name}'s log to match ${re}`, async () => re.exec((await minictr(['logs', name])).stdout) ?? undefined, ms);
 }
 
 describe('pids', () => {
@@ -140,7 +130,7 @@ describe('pause, update, stats', () => {
     const out = mkdtempSync(join(scratch, 'out-'));
     const { name } = await runD(['-v', `${out}:/out`, 'busybox', 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i > /out/n.tmp; mv /out/n.tmp /out/n; usleep 20000; done']);
     const count = (): number => Number(readFileSync(join(out, 'n'), 'utf8'));
-    await until(() => { try { return count() > 3; } catch { return false; } });
+    await until('the counter to pass 3', () => { try { return count() > 3; } catch { return false; } });
     const p = await minictr(['pause', name]);
     ok(p);
     expect((await inspect(name)).Cgroup.Paused).toBe(true);
@@ -150,7 +140,7 @@ describe('pause, update, stats', () => {
     expect((await minictr(['pause', name])).stderr).toMatch(/already paused/);
     const u = await minictr(['unpause', name]);
     ok(u);
-    await until(() => count() > frozenAt + 3);
+    await until('the thawed counter to move on', () => count() > frozenAt + 3);
     expect((await inspect(name)).Cgroup.Paused).toBe(false);
   });
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
 import { hostCgroupDirs } from './helpers/cgroup.js';
 import { freePort, pushImage, startRegistry } from './helpers/registry.js';
+import { until } from './helpers/until.js';
 
 const work = mkdtempSync(join(tmpdir(), 'minictr-compose-'));
 const projects: { dir: string; name: string }[] = [];
@@ -516,14 +517,10 @@ describe.concurrent('named volumes', () => {
 
 interface Inspected { Id: string; RestartCount: number; State: { Pid: number; Running: boolean; Restarting: boolean; ExitCode: number; Health?: { Status: string } } }
 const inspectFull = async (name: string): Promise<Inspected> => (JSON.parse((await minictr(['inspect', name])).stdout) as Inspected[])[0]!;
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** get()'s first value that is ok, polled; the timeout's error shows the last one seen */
+async function untilInspected(what: string, get: () => Promise<Inspected>, ok: (v: Inspected) => boolean, ms = 10_000): Promise<Inspected> {
+  let last: Inspected | undefined;
+  return until(() => `${what}: ${JSON.stringify(last)}`, async () => ok((last = await get())) && last, ms);
 }
 
 describe.concurrent('restart: with deploy.replicas / --scale', () => {
@@ -539,7 +536,7 @@ describe.concurrent('restart: with deploy.replicas / --scale', () => {
     const before = await inspectFull(victim);
     expect(before.State.Running).toBe(true);
     process.kill(before.State.Pid, 'SIGKILL');
-    const after = await until(`${victim} to be restarted`, () => inspectFull(victim), (c) => c.State.Running && c.State.Pid !== before.State.Pid);
+    const after = await untilInspected(`${victim} to be restarted`, () => inspectFull(victim), (c) => c.State.Running && c.State.Pid !== before.State.Pid);
     expect([after.Id, after.RestartCount]).toEqual([before.Id, 1]);
     const names = [1, 2, 3].map((i) => `${p.name}-backend-${i}`);
     const ex = await compose(p, ['exec', 'client', 'sh', '-c', names.map((n) => `echo ${GET(n, '/cgi-bin/data')}`).join('; ') + '; grep -c "\\sbackend$" /etc/hosts']);
@@ -561,7 +558,7 @@ describe.concurrent('restart: with deploy.replicas / --scale', () => {
     const up = await compose(p, ['up', '-d']);
     expect(up.exitCode, up.stderr).toBe(0);
     const name = `${p.name}-job-1`;
-    const done = await until(`${name} to give up`, () => inspectFull(name), (c) => c.RestartCount === 2 && !c.State.Running && !c.State.Restarting);
+    const done = await untilInspected(`${name} to give up`, () => inspectFull(name), (c) => c.RestartCount === 2 && !c.State.Running && !c.State.Restarting);
     expect(done.State.ExitCode).toBe(3);
     await new Promise((r) => setTimeout(r, 1000)); // longer than the next back-off (400 ms) would be
     expect((await inspectFull(name)).RestartCount).toBe(2);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
+import { sleep, until } from './helpers/until.js';
 
 // Most describes below run their tests side by side, each with containers of its own (which
 // sleep 300 s, not 30: none ends on its own before a slowed-down test looks at it). So the
@@ -60,17 +61,6 @@ function logRecords(file: string): string[] {
   return out;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
 
 // (alone, first: it times run -d, which the concurrent tests below would slow down)
 describe('run -d', () => {
@@ -94,9 +84,9 @@ describe('run -d', () => {
     // the raw syscall): the kernel's smaps shows whether any vDSO page was ever faulted in.
     const before = Date.now();
     const { name } = await runD(['busybox', 'sh', '-c', 'echo tick; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo tock; exec sleep 300']);
-    await until(async () => (await minictr(['logs', name])).stdout.includes('tick'));
+    await until('tick in the logs', async () => (await minictr(['logs', name])).stdout.includes('tick'));
     await minictr(['exec', name, 'touch', '/tmp/go']);
-    await until(async () => (await minictr(['logs', name])).stdout.includes('tock'));
+    await until('tock in the logs', async () => (await minictr(['logs', name])).stdout.includes('tock'));
     const after = Date.now();
     const pid = (await inspect(name)).State.Pid as number;
     const monitor = parentOf(pid);
@@ -133,7 +123,7 @@ describe.concurrent('logs', () => {
   it('keeps stdout and stderr apart; --tail; -f follows until exit', async () => {
     // "last" comes when the test says so (not after a sleep that a loaded machine outlasts)
     const { name } = await runD(['busybox', 'sh', '-c', 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo last']);
-    await until(async () => (await minictr(['logs', name])).stdout.includes('out5'));
+    await until('out5 in the logs', async () => (await minictr(['logs', name])).stdout.includes('out5'));
     const r = await minictr(['logs', name]);
     expect(r.stdout.split('\n').slice(0, 5)).toEqual(['out1', 'out2', 'out3', 'out4', 'out5']);
     expect(r.stderr.split('\n').slice(0, 5)).toEqual(['err1', 'err2', 'err3', 'err4', 'err5']);
@@ -275,7 +265,7 @@ describe.concurrent('scale', () => {
     for (const id of ids) {
       const host = id.slice(0, 12);
       const file = join(process.env.MINICTR_ROOT!, 'containers', id, 'container.log');
-      await until(() => logRecords(file).length >= 2 || undefined);
+      await until('two log records', () => logRecords(file).length >= 2 || undefined);
       expect(logRecords(file).sort()).toEqual([`1 out ${host}\n`, `2 err ${host}\n`]);
     }
   });
@@ -304,15 +294,15 @@ describe.concurrent('scale', () => {
     const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
     const monitor = parentOf(pids[0]!);
     expect((await minictr(['rm', '-f', names[1]!])).exitCode).toBe(0);
-    await until(() => !alive(pids[1]!) || undefined);
+    await until('the second container\'s process to end', () => !alive(pids[1]!) || undefined);
     expect([alive(pids[0]!), alive(pids[2]!), alive(monitor)]).toEqual([true, true, true]);
     expect(pids.filter((p) => p !== pids[1]).map(parentOf)).toEqual([monitor, monitor]);
     for (const k of [0, 2]) {
       writeFileSync(join(dir, ids[k]!.slice(0, 12)), '');
-      const c = await until(async () => { const s = (await inspect(names[k]!)).State; return s.Status === 'exited' ? s : undefined; });
+      const c = await until(`${names[k]} to be exited`, async () => { const s = (await inspect(names[k]!)).State; return s.Status === 'exited' ? s : undefined; });
       expect(c.ExitCode).toBe(parseInt(ids[k]!.slice(0, 2), 16) % 200 + 1);
     }
-    await until(() => !alive(monitor) || undefined); // the last one gone, its monitor is too
+    await until('the monitor to end', () => !alive(monitor) || undefined); // the last one gone, its monitor is too
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -327,7 +317,7 @@ describe.concurrent('scale', () => {
     const pids = await Promise.all(names.map(async (n) => (await inspect(n)).State.Pid as number));
     for (const [k, id] of ids.entries()) {
       writeFileSync(join(dir, id.slice(0, 12)), '');
-      await until(async () => (await minictr(['inspect', names[k]!])).exitCode !== 0 || undefined);
+      await until(`${names[k]} to be gone`, async () => (await minictr(['inspect', names[k]!])).exitCode !== 0 || undefined);
       expect(existsSync(join(process.env.MINICTR_ROOT!, 'containers', id))).toBe(false);
       expect(pids.slice(k + 1).map(alive)).toEqual(pids.slice(k + 1).map(() => true));
     }
@@ -355,7 +345,7 @@ describe.concurrent('state you can trust', () => {
     const monitor = parentOf(pid);
     process.kill(monitor, 'SIGKILL');
     process.kill(pid, 'SIGKILL');
-    await until(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
+    await until(`process ${pid} to end`, () => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).status).toBe('running');
     expect((await inspect(name)).State.Status).toBe('exited');
     expect((await minictr(['ps'])).stdout).not.toContain(name);
@@ -417,7 +407,7 @@ describe('nothing left behind', () => {
     const monitor = parentOf(pids[0]!);
     expect(readFileSync(`/proc/${monitor}/comm`, 'utf8').trim()).toBe('minictr-monitor');
     process.kill(monitor, 'SIGKILL');
-    await until(() => !alive(monitor) || undefined);
+    await until('the monitor to end', () => !alive(monitor) || undefined);
     expect(pids.map(alive)).toEqual([true, true, true]);
     const ps = (await minictr(['ps'])).stdout;
     for (const n of names) expect(ps).toContain(n);
@@ -430,7 +420,7 @@ describe('nothing left behind', () => {
     const before = await leftovers();
     const name = uniq('rm-');
     await minictr(['run', '-d', '--rm', '--name', name, 'busybox', 'true']);
-    await until(async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
+    await until(`${name} to be gone`, async () => (await minictr(['inspect', name])).exitCode !== 0, 10_000);
     expect(newSince(before, await leftovers())).toEqual([]);
   });
 
@@ -442,7 +432,7 @@ describe('nothing left behind', () => {
     const pid = (await inspect(name)).State.Pid as number;
     run.kill('SIGKILL');
     await run;
-    await until(() => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
+    await until(`process ${pid} to end`, () => { try { process.kill(pid, 0); return undefined; } catch { return true; } });
     const prune = await minictr(['system', 'prune']);
     expect(prune.exitCode).toBe(0);
     expect(prune.stdout).toContain(name);

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
 import { leftovers, newSince } from './helpers/container.js';
 import { ensureOvsRunning } from './net-helpers.js';
+import { until } from './helpers/until.js';
 
 const PROBE_SRC = fileURLToPath(new URL('./helpers/rawudp.c', import.meta.url));
 let probeDir: string;
@@ -313,9 +314,6 @@ describe('the localnet guard (route_localnet)', () => {
     });
   }
 
-  async function until(cond: () => boolean, ms = 3000): Promise<void> {
-    for (const end = Date.now() + ms; Date.now() < end && !cond();) await new Promise((r) => setTimeout(r, 20));
-  }
 
   beforeAll(async () => {
     hadFilter = (await execa('nft', ['list', 'tables'])).stdout.includes('table ip filter');
@@ -345,7 +343,7 @@ describe('the localnet guard (route_localnet)', () => {
     await listen(gw, gwPort, info.gateway, got.gw);
     try {
       await inContainer(web, `${send(mac, bridgeMac, ip, '127.0.0.1', loPort, 'to-loopback')} && ${send(mac, bridgeMac, ip, info.gateway, gwPort, 'to-gateway')}`);
-      await until(() => got.gw.length > 0);
+      await until('the probe to the gateway', () => got.gw.length > 0, 3000);
       expect(got.gw).toEqual([`${ip} to-gateway`]);
       expect(got.lo).toEqual([]);
     } finally {
@@ -360,7 +358,7 @@ describe('the localnet guard (route_localnet)', () => {
       // the check above can fail
       await dropGuard(net, env);
       await inContainer(web, send(mac, bridgeMac, ip, '127.0.0.1', loPort, 'unguarded'));
-      await until(() => got.lo.length > 0);
+      await until('the unguarded probe', () => got.lo.length > 0, 3000);
       expect(got.lo).toEqual([`${ip} unguarded`]);
     }
     expect(await removeAll([web], net, env)).toEqual([]);

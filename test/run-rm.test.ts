@@ -11,17 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
+import { until } from './helpers/until.js';
 
 const root = (): string => process.env.MINICTR_ROOT!;
 const retired = (): string[] => (existsSync(join(root(), 'tmp')) ? readdirSync(join(root(), 'tmp')).filter((d) => d.startsWith('rm-')) : []);
 
-async function until(f: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!f()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('run --rm', () => {
   it('ends through the addon\'s exitNow (bin/run-bundle.js), not node\'s teardown, once the addon is loaded', async () => {
@@ -47,7 +41,7 @@ describe('run --rm', () => {
     expect(again.stderr).toBe('');
     expect(again.exitCode).toBe(0);
     // and the files go without anyone waiting for them
-    await until(() => retired().every((d) => before.has(d)));
+    await until('the cleaner to remove the retired dir', () => retired().every((d) => before.has(d)), 5000);
   });
 
   it('removes the container\'s files without following its symlinks to host files and dirs', async () => {
@@ -63,7 +57,7 @@ describe('run --rm', () => {
       const r = await minictr(['run', '--rm', '--network', 'none', '--name', uniq('rm-links-'), 'busybox', 'sh', '-c', script]);
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
-      await until(() => retired().every((d) => before.has(d)));
+      await until('the cleaner to remove the retired dir', () => retired().every((d) => before.has(d)), 5000);
       expect(readFileSync(join(host, 'precious'), 'utf8')).toBe('keep me');
       expect(readFileSync(join(host, 'dir', 'inside'), 'utf8')).toBe('keep me too');
     } finally {
@@ -82,7 +76,7 @@ describe('run --rm', () => {
     await execa('mount', ['--bind', host, join(dir, 'upper', 'mnt')]);
     try {
       native().cleanAfterExit(null, dir);
-      await until(() => !existsSync(join(dir, 'upper', 'gone')));
+      await until('upper/gone to go', () => !existsSync(join(dir, 'upper', 'gone')), 5000);
       await new Promise((r) => setTimeout(r, 100));
       expect(readFileSync(join(host, 'precious'), 'utf8')).toBe('keep me');
       expect(existsSync(join(dir, 'upper', 'mnt', 'precious'))).toBe(true);

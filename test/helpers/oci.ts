@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uniq } from './cli.js';
 import { hostCgroupDirs } from './cgroup.js';
+import { sleep, until } from './until.js';
 
 export const OCI = fileURLToPath(new URL('../../bin/minictr-oci', import.meta.url));
 export const RUNC = '/usr/sbin/runc';
@@ -203,20 +204,12 @@ export async function state(which: Runtime, root: string, id: string): Promise<O
   return JSON.parse(r.stdout) as OciState;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Poll until f() is true (or throw, naming what was waited for). */
-export async function until(what: string, f: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+// the shared poll helper, re-exported for the OCI tests that import it from here
+export { sleep, until };
 
 export async function waitStatus(which: Runtime, root: string, id: string, status: string): Promise<void> {
   let last = '';
-  await until(`${id} to be ${status} (last: ${last})`, async () => (last = (await state(which, root, id)).status) === status);
+  await until(() => `${id} to be ${status} (last: ${last})`, async () => (last = (await state(which, root, id)).status) === status, 10_000);
 }
 
 /** Processes whose environment carries OCI_TEST_MARK=mark (a container's, or a runtime's). */
