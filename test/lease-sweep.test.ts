@@ -120,3 +120,28 @@ describe('the next run on a network frees what a killed run --rm left on it', ()
     }
   });
 });
+
+describe('network rm frees what a killed run --rm left on it', () => {
+  it('a network whose only user was a kill -9\'d run --rm is removed: its bridge and lease go', async () => {
+    const own = uniq('swr');
+    expect((await minictr(['network', 'create', own])).exitCode).toBe(0);
+    const bridge = JSON.parse((await minictr(['network', 'inspect', own])).stdout)[0].bridge as string;
+    const ownIps = join(process.env.MINICTR_ROOT!, 'networks', own, 'ips');
+    const killed = uniq('swrk-');
+    const run = execa(BIN, ['run', '--rm', '--name', killed, '--network', own, 'busybox', 'sleep', '300'], { reject: false, stdin: 'ignore' });
+    const id = await until('the killed run\'s container is wired', () => {
+      const owner = existsSync(ownIps) ? readdirSync(ownIps).map((ip) => readFileSync(join(ownIps, ip), 'utf8'))[0] : undefined;
+      return owner && existsSync(`/sys/class/net/veth${owner.slice(0, 11)}`) ? owner : undefined;
+    });
+    run.kill('SIGKILL');
+    await run;
+    made.push(id);
+    await until('its veth is gone', () => !existsSync(`/sys/class/net/veth${id.slice(0, 11)}`));
+    expect(readdirSync(ownIps).length).toBe(1); // the lease stays: nothing ran after the kill
+    const r = await minictr(['network', 'rm', own]);
+    if (r.exitCode !== 0) await minictr(['network', 'rm', '-f', own]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await execa('ip', ['-br', 'link'])).stdout).not.toContain(bridge);
+    expect(existsSync(ownIps)).toBe(false);
+  });
+});

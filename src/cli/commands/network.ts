@@ -84,8 +84,12 @@ export function register(program: Command): void {
       const { createExplainer } = await import('../../util/explain.js');
       const { writeSync } = await import('node:fs');
       const ids = new Set(listContainers().map((c) => c.config.id));
+      const { sweepLeases } = await import('../../runtime/lease-sweep.js');
       for (const n of names) {
-        await removeNetwork(n, o.force, createExplainer(o.explain, (s) => writeSync(2, s)), (id) => ids.has(id));
+        const explain = createExplainer(o.explain, (s) => writeSync(2, s));
+        // a killed --rm run's leftover lease is not a user: freed before the in-use check (lease-sweep.ts)
+        for (const k of (await sweepLeases(n, explain)).kept) writeSync(2, `minictr: kept ${k}\n`);
+        await removeNetwork(n, o.force, explain, (id) => ids.has(id));
         writeSync(1, `${n}\n`);
       }
     });
