@@ -82,8 +82,9 @@ describe('the next run on a network frees what a killed run --rm left on it', ()
 
     expect((await minictr(['rm', '-f', live, id, nextName])).exitCode).toBe(0);
     made.splice(0);
-    // the network's own bridge and table stay until network rm (afterAll)
-    expect(newSince(before, await leftovers()).filter((l) => !l.includes(table.slice('minictr-'.length)))).toEqual([]);
+    // the network's own bridge and table stay until network rm (afterAll), and so does the NAT
+    // table `ip minictr` its first run made (alone, this file is the first to make it)
+    expect(newSince(before, await leftovers()).filter((l) => !l.includes(table.slice('minictr-'.length)) && l !== 'firewall: table ip minictr')).toEqual([]);
   });
 
   it('a lease whose veth still exists is kept until the veth is gone; one of a broken record is reported and kept', async () => {
