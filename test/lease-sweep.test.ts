@@ -134,10 +134,22 @@ describe('network rm frees what a killed run --rm left on it', () => {
       const owner = existsSync(ownIps) ? readdirSync(ownIps).map((ip) => readFileSync(join(ownIps, ip), 'utf8'))[0] : undefined;
       return owner && existsSync(`/sys/class/net/veth${owner.slice(0, 11)}`) ? owner : undefined;
     });
+    // its pid, saved before the network was wired (start.ts beforeStart)
+    const { pid } = JSON.parse(readFileSync(join(process.env.MINICTR_ROOT!, 'containers', id, 'state.json'), 'utf8')) as { pid: number };
     run.kill('SIGKILL');
     await run;
     made.push(id);
     await until('its veth is gone', () => !existsSync(`/sys/class/net/veth${id.slice(0, 11)}`));
+    // the veth goes when the namespace's last process exits, while the container's init (PID 1
+    // of its pid namespace) may still be in the kernel's exit path, waiting for it: until it
+    // is a zombie or gone its recorded pid lives, and the sweep rightly keeps the lease
+    await until('its init has exited', () => {
+      try {
+        return /^\d+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true; // reaped
+      }
+    });
     expect(readdirSync(ownIps).length).toBe(1); // the lease stays: nothing ran after the kill
     const r = await minictr(['network', 'rm', own]);
     if (r.exitCode !== 0) await minictr(['network', 'rm', '-f', own]);
