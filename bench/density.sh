@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Density: start N detached `sleep` containers and remove them, side by side with crun and
 # runc doing the same. Reports wall time and the host memory each container costs (the
-# drop in MemAvailable while all N run, divided by N).
+# drop in MemAvailable, with the free pages on per-cpu lists, while all N run, divided by N).
 #   bench/density.sh [N]    (default 200; run as root from the repository)
 #   ROWS="replicas crun" bench/density.sh 200    only those rows (replicas loop crun runc)
 #   bench/density.sh --other DIR 200    the replicas row also with DIR's minictr (a checkout,
 #                                       built), right after ours: before/after in one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 OTHER=
 if [ "${1:-}" = --other ]; then OTHER=$(cd "$2" && pwd); shift 2; fi
 N=${1:-200}
 ROWS=${ROWS:-replicas loop crun runc}
 row() { [[ " $ROWS " == *" $1 "* ]]; }
-WORK=$(mktemp -d /tmp/minictr-density.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/minictr-density.XXXXXX")
 export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
 # like runc's and crun's default spec: a network namespace with only lo
 NET=(--network none)
 trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
-avail_kib() { awk '/MemAvailable/ {print $2}' /proc/meminfo; }
+# every reading after drop_caches, with the free pages on per-cpu lists (bench/lib.sh), each row's first after the last row's
+# removal has settled; readings are never inside a timed span
+avail_kib() { drop_caches; echo $(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) + $(pcp_free_kib))); }
+before_kib() { settle_memory >/dev/null; avail_kib; }
 now() { date +%s.%N; }
 report() { # name start started remove-start removed mem_before mem_during
   printf '%-28s start %6.2f s   remove %6.2f s   %6.2f MiB/container\n' "$1" \
@@ -31,14 +35,13 @@ ROOTFS=$(node --input-type=module -e "
   const r = await import('./dist/image/resolve.js');
   const s = await import('./dist/image/store.js');
   console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
-sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # minictr --replicas N: one CLI process (and the same with --other's minictr)
 replicas_row() { # minictr label
   local m0 t0 t1 m1 ids tr t2
-  m0=$(avail_kib); t0=$(now)
+  m0=$(before_kib); t0=$(now)
   "$1" run -d "${NET[@]}" --replicas "$N" --name rep busybox sleep 600 >/dev/null
   t1=$(now); m1=$(avail_kib)
   ids=$("$1" ps -q) # crun and runc are given names they know: the listing is not timed
@@ -54,7 +57,7 @@ fi
 
 # minictr: a loop of run -d (one CLI process per container)
 if row loop; then
-m0=$(avail_kib); t0=$(now)
+m0=$(before_kib); t0=$(now)
 for i in $(seq "$N"); do bin/minictr run -d "${NET[@]}" busybox sleep 600 >/dev/null; done
 t1=$(now); m1=$(avail_kib)
 ids=$(bin/minictr ps -q)
@@ -76,11 +79,11 @@ for rt in crun runc; do
     fs.writeFileSync(f, JSON.stringify(s));" "$B/config.json" "$ROOTFS"
   STATE=$WORK/state-$rt
   wrap=(); [ "$rt" = crun ] && [ -d /sys/fs/cgroup/unified ] && wrap=(unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh)
-  m0=$(avail_kib); t0=$(now)
+  m0=$(before_kib); t0=$(now)
   for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" run -d --bundle "$B" "$rt-$i" >/dev/null 2>&1 </dev/null; done
-  t1=$(now); m1=$(avail_kib)
+  t1=$(now); m1=$(avail_kib); tr=$(now)
   for i in $(seq "$N"); do "${wrap[@]}" $rt --root "$STATE" delete -f "$rt-$i" >/dev/null 2>&1; done
   t2=$(now)
-  report "$rt run -d (loop)" "$t0" "$t1" "$t1" "$t2" "$m0" "$m1"
+  report "$rt run -d (loop)" "$t0" "$t1" "$tr" "$t2" "$m0" "$m1"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,3 +35,36 @@ load_avg() {
 load_average() {
   echo "load average: $(load_avg)"
 }
+
+# drop_caches: sync, then drop the page cache, dentries and inodes, before a memory reading:
+# what the CLIs read meanwhile (node, the bundles; over 9p in test/vm/vm.sh's guest, where it
+# lowered MemAvailable by ~2.8 MiB a container) would otherwise count as the containers'.
+drop_caches() {
+  sync; echo 3 > /proc/sys/vm/drop_caches
+}
+
+# pcp_free_kib: free pages the page allocator keeps on its per-cpu lists (/proc/zoneinfo's
+# "count:"). MemFree and MemAvailable leave them out, and they come and go by MiB (up to
+# "high:", 80-117 MiB a CPU on this host), so a reading adds them back: they grew by 5 MiB
+# while crun started 100 containers in test/vm/vm.sh's guest (50 KiB a container), and
+# moved by 70-140 MiB during a 100-container run on this loaded host.
+pcp_free_kib() {
+  awk -v ps="$(getconf PAGESIZE)" '$1 == "count:" {s += $2} END {printf "%d\n", s * ps / 1024}' /proc/zoneinfo
+}
+
+# settle_memory: after containers are removed the kernel frees much of them later (network
+# namespaces in a workqueue, tasks and cgroups after RCU grace periods): wait until the free
+# memory (MemFree and the per-cpu lists) stops rising, less than 256 KiB in a second, at
+# most 60 s, so that the next reading does not count the last containers' leftovers.
+# Prints the seconds it waited.
+settle_memory() {
+  local prev cur i
+  prev=$(drop_caches; echo $(($(awk '/^MemFree:/ {print $2}' /proc/meminfo) + $(pcp_free_kib))))
+  for i in $(seq 60); do
+    sleep 1
+    cur=$(drop_caches; echo $(($(awk '/^MemFree:/ {print $2}' /proc/meminfo) + $(pcp_free_kib))))
+    [ $((cur - prev)) -lt 256 ] && break
+    prev=$cur
+  done
+  echo "$i"
+}
