@@ -23,6 +23,7 @@
 # Run as root from the repository, under flock /tmp/minictr-fixed-names.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 unset NODE_EXTRA_CA_CERTS
 NODE22=
 NODE20=/usr/bin/node
@@ -85,11 +86,7 @@ for args in "--version" "ps" "run --rm --network none busybox true"; do
   cmds=("$E $NODE20 -e 0" "$E $NODE22 -e 0")
   for r in "${ROWS[@]}"; do cmds+=("${PRE[$r]} $args"); done
   for c in "${cmds[@]}"; do $c >/dev/null; $c >/dev/null; done # the code caches
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-  hyperfine -N -w 3 -r "$RUNS" "${cmds[@]}"
-  rev=(); for ((i=${#cmds[@]}-1; i>=0; i--)); do rev+=("${cmds[$i]}"); done
-  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-  hyperfine -N -w 3 -r "$RUNS" "${rev[@]}"
+  hyperfine_both_orders "$RUNS" "${cmds[@]}"
 done
 
 [ "$CALLGRIND" = 1 ] || exit 0
