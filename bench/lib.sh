@@ -68,3 +68,16 @@ settle_memory() {
   done
   echo "$i"
 }
+
+# hyperfine_both_orders RUNS CMD...: one hyperfine table of the commands (-N, 3 warm-ups), then
+# the same commands in the opposite order (a busy machine's drift falls on the other rows),
+# each after the load average
+hyperfine_both_orders() {
+  local runs=$1 i rev=()
+  shift
+  load_average
+  hyperfine -N -w 3 -r "$runs" "$@"
+  for ((i = $#; i >= 1; i--)); do rev+=("${!i}"); done
+  load_average
+  hyperfine -N -w 3 -r "$runs" "${rev[@]}"
+}

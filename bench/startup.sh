@@ -90,12 +90,7 @@ JS
 fi
 
 for c in "${cmds[@]}"; do $c >/dev/null; $c >/dev/null; done # the code caches
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 3 -r "$RUNS" "${cmds[@]}"
-# the same commands in the opposite order: a busy machine's drift falls on the other rows
-rev=(); for ((i=${#cmds[@]}-1; i>=0; i--)); do rev+=("${cmds[$i]}"); done
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 3 -r "$RUNS" "${rev[@]}"
+hyperfine_both_orders "$RUNS" "${cmds[@]}"
 
 [ "$BUILD" = 1 ] || exit 0
 DEBIAN_TAR=${MINICTR_TEST_CACHE:-/var/cache/minictr-test}/debian-bookworm-minbase-1.tar.gz
@@ -112,8 +107,4 @@ bcmds=("${bud[*]}")
 for m in "${minictrs[@]}"; do bcmds+=("$m build --progress plain -f $CL/myDocker.dockerfile -t class $CL"); done
 bcmds+=("node -e 0")
 for c in "${bcmds[@]}"; do $c >/dev/null 2>&1; done # every step cached, the code caches of short runs
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 3 -r "$RUNS" "${bcmds[@]}"
-rev=(); for ((i=${#bcmds[@]}-1; i>=0; i--)); do rev+=("${bcmds[$i]}"); done
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -N -w 3 -r "$RUNS" "${rev[@]}"
+hyperfine_both_orders "$RUNS" "${bcmds[@]}"
