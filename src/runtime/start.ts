@@ -20,6 +20,7 @@ import { profileMark } from '../util/profile.js';
 import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
+import type { HostSecurityFacts } from './host-facts.js';
 import { ContainerStartError, launch, launchDetached, MONITOR_MAX_CONTAINERS, type Launched, type LaunchOptions } from './launch.js';
 import { createStepPauser, type StepPauser } from './step-pause.js';
 import { buildContainerSpec } from './spec.js';
@@ -44,6 +45,9 @@ export interface StartOptions {
   step?: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** what this process may hand a container, when the caller (run) has just read it to check
+   * the flags: the spec is built from the same facts (not a second read of /proc/self) */
+  host?: HostSecurityFacts;
   /** run, at a container's first start: the targets of empty volumes, filled by the C child
    * with the image's files at that path (Docker's copy-up) */
   copyUp?: string[];
@@ -89,7 +93,7 @@ export interface DetachedStart {
  * started in turn (launchDetached). Resolves
  * to each one's failure (undefined: it runs), in the order given; a failed one is undone
  * as a failed startContainer is. */
-export async function startDetached(items: DetachedStart[], opts: { explain: boolean; explainFull?: boolean }): Promise<(Error | undefined)[]> {
+export async function startDetached(items: DetachedStart[], opts: { explain: boolean; explainFull?: boolean; host?: HostSecurityFacts }): Promise<(Error | undefined)[]> {
   const failures: (Error | undefined)[] = new Array(items.length).fill(undefined);
   // a monitor's worth at a time: the fds of each plan (its /dev/null) are open only while
   // its group is cloned (launch.ts MONITOR_MAX_CONTAINERS)
@@ -171,6 +175,7 @@ async function prepareStart(container: Container, opts: StartOptions, explain: E
       network,
       joinNetns: joinedNetns(network),
       ttySize: tty,
+      host: opts.host,
     });
     writeJsonFileSync(specFile(container.dir), spec);
     profileMark('spec-written');
