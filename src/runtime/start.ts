@@ -3,7 +3,7 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
-import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINICTR_BIN } from '../util/self.js';
 import { ConflictError, InterruptedError, NotFoundError } from '../errors.js';
@@ -14,7 +14,7 @@ import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../na
 import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
-import { writeJsonFileSync } from '../util/json-file.js';
+import { removeStateFile, writeJsonFileSync } from '../util/json-file.js';
 import { processStartTime } from '../util/proc.js';
 import { profileMark } from '../util/profile.js';
 import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
@@ -149,8 +149,8 @@ async function prepareStart(container: Container, opts: StartOptions, explain: E
   const cfg = container.config;
   let devNull = -1;
   try {
-    rmSync(exitFile(container.dir), { force: true });
-    rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
+    removeStateFile(exitFile(container.dir));
+    removeStateFile(healthFile(container.dir)); // a new start is "starting" again
     const layers = layerDirs(image);
     if (!opts.explainFull) explain.nameLongPaths(containerNames(cfg.id, container.dir, layers));
     const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
