@@ -15,6 +15,7 @@ import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js
 import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
 import { removeStateFile, writeJsonFileSync } from '../util/json-file.js';
+import { isoTime } from '../util/clock.js';
 import { processStartTime } from '../util/proc.js';
 import { profileMark } from '../util/profile.js';
 import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
@@ -306,7 +307,7 @@ function launchOptions(p: StartPlan, onAttached?: (pid: number) => void): Launch
     pause: p.pause,
     beforeStart: async (pid) => {
       onAttached?.(pid);
-      container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+      container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: isoTime(), detached: opts.detach };
       saveState(container);
       await wireNetwork(container, pid, explain, p.pause);
     },
@@ -362,7 +363,7 @@ async function run(p: StartPlan): Promise<number> {
     const result = await exited!;
     profileMark('exited');
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
-    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
+    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: isoTime(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
     if (cfg.autoRemove && !opts.keepFiles) cleanAfterExit(await destroyContainer(container, undefined, { deferDir: true, afterExit: true }));
     else await removeCgroup(cgroupName(cfg.id));
