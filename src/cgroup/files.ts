@@ -1,9 +1,9 @@
 /**
- * Reading and writing cgroup files. Every write goes through writeCgroupFile, which prints it
+ * Reading and writing cgroup files. Every write goes through writeCgroupFile (or writeCgroupFileEach), which prints it
  * under --explain as the shell command it is (`echo 67108864 > .../memory.max`) and turns the
  * kernel's refusal into a message naming the file and the value.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { MinictrError } from '../errors.js';
 import type { Explainer } from '../util/explain.js';
 
@@ -11,13 +11,30 @@ import type { Explainer } from '../util/explain.js';
 export class CgroupError extends MinictrError {}
 
 export function writeCgroupFile(file: string, value: string, explain: Explainer, what: string): void {
-  explain.step(what, `echo ${value.includes(' ') ? `"${value}"` : value} > ${file}`);
+  writeCgroupFileEach(file, [{ value, what }], explain);
+}
+
+/**
+ * Values written to one cgroup file in turn, each by its own write(2) on ONE open fd: the
+ * kernel takes each write as one request, as it would each `echo` (v1 devices.allow: one
+ * rule per write), without an open and a close per value (a container's 12 device rules).
+ */
+export function writeCgroupFileEach(file: string, values: readonly { value: string; what: string }[], explain: Explainer): void {
+  let fd = -1;
+  let value = '';
   try {
-    writeFileSync(file, value);
+    for (const v of values) {
+      value = v.value;
+      explain.step(v.what, `echo ${value.includes(' ') ? `"${value}"` : value} > ${file}`);
+      if (fd < 0) fd = openSync(file, 'w');
+      writeSync(fd, value);
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // the errno goes along (as .code): a caller may retry an ENOENT (a parent removed meanwhile)
     throw Object.assign(new CgroupError(`cannot write "${value}" to ${file}: ${e.code === 'EBUSY' ? 'the kernel refused (EBUSY: current usage is above the new limit?)' : (e.code ?? e.message)}`), { code: e.code });
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
 

@@ -418,6 +418,8 @@ interface Lookup {
   id: string;
   /** The tag key when the user named the image by tag; undefined when by ID. */
   key?: string;
+  /** tags.json as the lookup read it (by name), so that findImage need not read it again */
+  tags?: Record<string, string>;
 }
 
 /** Find an image by NAME[:TAG], full or short ID, or sha256:ID. No built-in images here. */
@@ -446,16 +448,15 @@ async function lookup(ref: string): Promise<Lookup | undefined> {
       return undefined;
     }
     const key = tagKey(parsed);
-    let tags: Record<string, string>;
+    let tags: Record<string, string> | undefined;
     try {
       tags = await readTags();
     } catch (err) {
       // names cannot be resolved without tags.json; an ID (prefix) still can
       if (!(err instanceof BrokenImageFileError) || !idForm) throw err;
-      tags = {};
     }
-    const id = tags[key];
-    if (id) return { id, key };
+    const id = tags?.[key];
+    if (id) return { id, key, tags };
   }
   if (idForm) {
     const id = await byIdPrefix(idForm[2]!);
@@ -483,7 +484,8 @@ export async function findImage(ref: string): Promise<ImageRecord | undefined> {
   if (!stored) return undefined;
   const missing = stored.layers.find((l) => !existsSync(join(layerDir(l), 'diff')));
   if (missing) throw new BrokenImageFileError('image', recordPath(found.id), `its layer ${join(layerDir(missing), 'diff')} is missing`, `'minictr rmi ${found.id.slice(0, 12)}', then pull or import the image again`);
-  return withTags(stored, await tagsForDisplay());
+  // found by name: the tags it was found with (one read of tags.json per run, not two)
+  return withTags(stored, found.tags ?? (await tagsForDisplay()));
 }
 
 /** Absolute diff dirs of the image's layers, TOP layer first (overlayfs lowerdir order). */

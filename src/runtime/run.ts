@@ -174,7 +174,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 
   if (followFirstRun) {
     const container = await create(opts.name);
-    await startContainer(container, { detach: true, explain: opts.explain, image, copyUp: prepared.get(container.config.id)?.copyUp });
+    await startContainer(container, { detach: true, explain: opts.explain, image, host, copyUp: prepared.get(container.config.id)?.copyUp });
     const { showLogs } = await import('./logs.js');
     const ended = await showLogs(container.config.id, { follow: true, firstRun: true });
     return ended?.state.exitCode ?? 0;
@@ -182,7 +182,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   if (!opts.detach) {
     const container = await create(opts.name);
     profileMark('container-created');
-    return (await startContainer(container, { detach: false, explain: explaining, explainFull: opts.explainFull, step: opts.step, image, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
+    return (await startContainer(container, { detach: false, explain: explaining, explainFull: opts.explainFull, step: opts.step, image, host, copyUp: prepared.get(container.config.id)?.copyUp })) ?? 0;
   }
   // -d, and --replicas N: NAME-1..NAME-N from this one process, made first, then cloned under
   // one monitor (start.ts startDetached) and started one after the other
@@ -197,7 +197,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     }
     throw err;
   }
-  const failures = await startDetached(made.map((c) => ({ container: c, image, copyUp: prepared.get(c.config.id)?.copyUp })), { explain: opts.explain, explainFull: opts.explainFull });
+  const failures = await startDetached(made.map((c) => ({ container: c, image, copyUp: prepared.get(c.config.id)?.copyUp })), { explain: opts.explain, explainFull: opts.explainFull, host });
   for (const [k, c] of made.entries()) {
     if (failures[k]) continue;
     if (opts.onStarted) opts.onStarted(c);

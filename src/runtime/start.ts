@@ -3,7 +3,7 @@
  * child (spawn -> host-side work -> start), then either staying attached (relay stdio and
  * signals, wait, report the status) or handing the container to minictr-monitor (-d).
  */
-import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MINICTR_BIN } from '../util/self.js';
 import { ConflictError, InterruptedError, NotFoundError } from '../errors.js';
@@ -14,12 +14,14 @@ import { isStepError, monitorBinaryPath, native, type DetachRecord } from '../na
 import { parseNetworkMode, type NetworkMode } from '../network/container/mode.js';
 import { NETNS_DIR } from '../network/host/state.js';
 import { OCI_VERSION, type OciSpec } from '../spec/config.js';
-import { writeJsonFileSync } from '../util/json-file.js';
+import { removeStateFile, writeJsonFileSync } from '../util/json-file.js';
+import { isoTime } from '../util/clock.js';
 import { processStartTime } from '../util/proc.js';
 import { profileMark } from '../util/profile.js';
 import { containerNames, createExplainer, type Explainer } from '../util/explain.js';
 import { writeEtcFiles } from './etc-files.js';
 import { healthTiming } from './healthcheck.js';
+import type { HostSecurityFacts } from './host-facts.js';
 import { ContainerStartError, launch, launchDetached, MONITOR_MAX_CONTAINERS, type Launched, type LaunchOptions } from './launch.js';
 import { createStepPauser, type StepPauser } from './step-pause.js';
 import { buildContainerSpec } from './spec.js';
@@ -44,6 +46,9 @@ export interface StartOptions {
   step?: boolean;
   /** the container's image, when the caller (run) has just resolved it */
   image?: ImageRecord;
+  /** what this process may hand a container, when the caller (run) has just read it to check
+   * the flags: the spec is built from the same facts (not a second read of /proc/self) */
+  host?: HostSecurityFacts;
   /** run, at a container's first start: the targets of empty volumes, filled by the C child
    * with the image's files at that path (Docker's copy-up) */
   copyUp?: string[];
@@ -89,7 +94,7 @@ export interface DetachedStart {
  * started in turn (launchDetached). Resolves
  * to each one's failure (undefined: it runs), in the order given; a failed one is undone
  * as a failed startContainer is. */
-export async function startDetached(items: DetachedStart[], opts: { explain: boolean; explainFull?: boolean }): Promise<(Error | undefined)[]> {
+export async function startDetached(items: DetachedStart[], opts: { explain: boolean; explainFull?: boolean; host?: HostSecurityFacts }): Promise<(Error | undefined)[]> {
   const failures: (Error | undefined)[] = new Array(items.length).fill(undefined);
   // a monitor's worth at a time: the fds of each plan (its /dev/null) are open only while
   // its group is cloned (launch.ts MONITOR_MAX_CONTAINERS)
@@ -145,8 +150,8 @@ async function prepareStart(container: Container, opts: StartOptions, explain: E
   const cfg = container.config;
   let devNull = -1;
   try {
-    rmSync(exitFile(container.dir), { force: true });
-    rmSync(healthFile(container.dir), { force: true }); // a new start is "starting" again
+    removeStateFile(exitFile(container.dir));
+    removeStateFile(healthFile(container.dir)); // a new start is "starting" again
     const layers = layerDirs(image);
     if (!opts.explainFull) explain.nameLongPaths(containerNames(cfg.id, container.dir, layers));
     const user = cfg.user ? resolveUser(cfg.user, { layers }) : undefined;
@@ -171,6 +176,7 @@ async function prepareStart(container: Container, opts: StartOptions, explain: E
       network,
       joinNetns: joinedNetns(network),
       ttySize: tty,
+      host: opts.host,
     });
     writeJsonFileSync(specFile(container.dir), spec);
     profileMark('spec-written');
@@ -301,7 +307,7 @@ function launchOptions(p: StartPlan, onAttached?: (pid: number) => void): Launch
     pause: p.pause,
     beforeStart: async (pid) => {
       onAttached?.(pid);
-      container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: new Date().toISOString(), detached: opts.detach };
+      container.state = { ...carriedState(container.state), status: 'running', pid, pidStart: processStartTime(pid), startedAt: isoTime(), detached: opts.detach };
       saveState(container);
       await wireNetwork(container, pid, explain, p.pause);
     },
@@ -357,7 +363,7 @@ async function run(p: StartPlan): Promise<number> {
     const result = await exited!;
     profileMark('exited');
     if (terminal) await Promise.race([terminal.drained, new Promise((r) => setTimeout(r, 500))]);
-    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: new Date().toISOString(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
+    container.state = { ...container.state, status: 'exited', exitCode: result.exitCode, finishedAt: isoTime(), OOMKilled: oomKilled(cgroupName(cfg.id)) };
     saveState(container);
     if (cfg.autoRemove && !opts.keepFiles) cleanAfterExit(await destroyContainer(container, undefined, { deferDir: true, afterExit: true }));
     else await removeCgroup(cgroupName(cfg.id));

@@ -10,6 +10,7 @@ import { BrokenRecordError, ConflictError, MinictrError, NotFoundError } from '.
 import { readBoundedFile } from '../util/bounded-read.js';
 import type { BrokenRecord } from '../util/broken.js';
 import { createFileExclusive, writeJsonFileSync } from '../util/json-file.js';
+import { isoTime } from '../util/clock.js';
 import { ownerTag, processStartTime } from '../util/proc.js';
 import { checkName, isValidName } from '../names.js';
 import { paths } from '../paths.js';
@@ -171,7 +172,7 @@ export function createContainer(config: Omit<ContainerConfig, 'id' | 'name' | 'c
   const dir = containerDir(id);
   try {
     for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(dir, sub), { recursive: true });
-    const full: ContainerConfig = { ...config, id, name, created: new Date().toISOString(), hostname: config.hostname ?? id.slice(0, 12) };
+    const full: ContainerConfig = { ...config, id, name, created: isoTime(), hostname: config.hostname ?? id.slice(0, 12) };
     const container: Container = { config: full, state: { status: 'created' }, dir };
     writeJsonFileSync(join(dir, 'config.json'), full);
     saveState(container);
@@ -329,7 +330,7 @@ function refreshState(dir: string, state: ContainerState): ContainerState {
     /* no exit recorded */
   }
   if (state.pid && !processAlive(state.pid, state.pidStart)) {
-    return { ...state, status: 'exited', exitCode: state.exitCode ?? 137, finishedAt: state.finishedAt ?? new Date().toISOString() };
+    return { ...state, status: 'exited', exitCode: state.exitCode ?? 137, finishedAt: state.finishedAt ?? isoTime() };
   }
   return state;
 }

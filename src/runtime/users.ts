@@ -123,8 +123,11 @@ export function supplementaryGroupsIn(spec: string | undefined, groupAdd: readon
   const out: number[] = [];
   if (group !== undefined) out.push(resolveUserIn(spec!, db).gid);
   else {
-    const name = /^\d+$/.test(user) ? db('passwd').find((f) => f[2] === user)?.[0] : user;
-    if (name) for (const g of groups) if ((g[3] ?? '').split(',').includes(name)) out.push(Number(g[2]));
+    // the groups that list members; none (busybox, most minimal images): the user's name
+    // cannot matter, and /etc/passwd is not read for it
+    const withMembers = groups.filter((g) => g[3]);
+    const name = !withMembers.length ? undefined : /^\d+$/.test(user) ? db('passwd').find((f) => f[2] === user)?.[0] : user;
+    if (name) for (const g of withMembers) if (g[3]!.split(',').includes(name)) out.push(Number(g[2]));
   }
   for (const g of groupAdd) {
     if (/^\d+$/.test(g)) out.push(Number(g));

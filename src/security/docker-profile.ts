@@ -184,10 +184,12 @@ function convertProfile(profile: unknown, target: SeccompTarget): OciSeccomp {
   if (syscalls !== undefined && syscalls !== null && !Array.isArray(syscalls)) throw new UsageError('syscalls: expected a list');
   const rules = ((syscalls ?? []) as unknown[]).map((s, i) => convertSyscall(s, `syscalls[${i}]`, m));
   const shaped = { ...rest, ...(architectures.length ? { architectures } : {}) };
-  // every rule is checked, kept or not, under its own index in the file
-  if (rules.length) parseSeccomp({ ...shaped, syscalls: rules.map((r) => r.rule) }, '');
+  // every rule is checked, kept or not, under its own index in the file; the check is of
+  // shape only, field by field and rule by rule, so the kept rules (some of those checked)
+  // need no second one
+  const { syscalls: _checked, ...top } = parseSeccomp({ ...shaped, ...(rules.length ? { syscalls: rules.map((r) => r.rule) } : {}) }, '');
   const kept = rules.filter((r) => r.keep).map((r) => r.rule);
-  return parseSeccomp({ ...shaped, ...(kept.length ? { syscalls: kept } : {}) }, '');
+  return kept.length ? { ...top, syscalls: kept } : top;
 }
 
 /** The compiler names fields below linux.seccomp; for a profile file, below the file. */

@@ -13,6 +13,16 @@ export function writeJsonFileSync(file: string, value: unknown): void {
   renameSync(tmp, file);
 }
 
+/** A state file removed if it is there (one unlink: fs.rmSync would first load node's
+ * rimraf module, and stat the file twice, on every container start). */
+export function removeStateFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /** A file replaced atomically (pid files engines poll for: never seen half-written). */
 export function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.tmp`;

@@ -460,6 +460,20 @@ describe("Docker's supplementary groups (supplementaryGroups)", () => {
     expect(supplementaryGroupsIn('2000', [], db)).toEqual([]);
     expect(() => supplementaryGroupsIn(undefined, ['video'], db)).toThrow(new NotFoundError("--group-add video: no such group in the container's /etc/group"));
   });
+
+  it('an /etc/group that lists no members (busybox): /etc/passwd is not read at all', () => {
+    const bare = parseDb('root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\n');
+    const asked: string[] = [];
+    const only = (file: 'passwd' | 'group'): string[][] => {
+      asked.push(file);
+      return file === 'passwd' ? passwd : bare;
+    };
+    expect(supplementaryGroupsIn(undefined, [], only)).toEqual([]);
+    expect(supplementaryGroupsIn('1000', ['daemon'], only)).toEqual([1]);
+    expect(asked).not.toContain('passwd');
+    // a numeric user:group still resolves its group (through passwd only when named)
+    expect(supplementaryGroupsIn('1000:65534', [], only)).toEqual([65534]);
+  });
 });
 
 describe('what this process holds (host-facts.ts)', () => {
