@@ -44,12 +44,16 @@ const lazyBuiltins = {
 
 /** The bundle's first lines: its require (the one it is run with, bin/run-bundle.js's or
  * node's) answers a lazy built-in with a proxy whose properties are read from the real module
- * on first use; `var` keeps the value of the parameter it shadows until it is assigned. */
+ * on first use; `var` keeps the value of the parameter it shadows until it is assigned. Each
+ * id is asked of node once: every module of the bundle requires its own node:fs and node:path
+ * at its init (~90 calls in main-run.cjs), and each call through node's Module._load builds a
+ * cache key and reads process.env for watch mode (~1.3 M instructions of a run's start,
+ * BENCHMARKS.md "the run bundle's load"). */
 const LAZY_REQUIRE = `var require = ((load) => {
   const lazy = (id) => { let m; const real = () => (m ??= load(id));
     return new Proxy({}, { get: (_, k) => real()[k], has: (_, k) => k in real(), ownKeys: () => Reflect.ownKeys(real()), getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(real(), k); return d && { ...d, configurable: true }; } }); };
-  const proxies = new Map();
-  return Object.assign((id) => (id.startsWith(${JSON.stringify(LAZY_PREFIX)}) ? (proxies.get(id) ?? proxies.set(id, lazy(id.slice(${LAZY_PREFIX.length}))).get(id)) : load(id)), load);
+  const loaded = new Map();
+  return Object.assign((id) => loaded.get(id) ?? loaded.set(id, id.startsWith(${JSON.stringify(LAZY_PREFIX)}) ? lazy(id.slice(${LAZY_PREFIX.length})) : load(id)).get(id), load);
 })(require);`;
 
 /** Each CLI bundle's entry: main (every command), the commands that start often from bundles
@@ -65,6 +69,10 @@ export const bundleOptions = {
   // lazy imports become calls into the same file: no chunk files to find at run time
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__bundle_url' },
+  // no comments or indentation: each start reads the whole source into a string for V8 (main-run.cjs
+  // 0.62 -> 0.45 MB, ~1.2 M instructions of a run's start); names are kept, so a stack trace
+  // (MINICTR_DEBUG=1) still names its functions, with columns for lines
+  minifyWhitespace: true,
   banner: { js: `${LAZY_REQUIRE}\nconst __bundle_url = require('node:url').pathToFileURL(__filename).href;` },
   plugins: [lazyBuiltins],
   // loaded from node_modules by the one command that uses them (compose's schema validator,
