@@ -231,9 +231,16 @@ static int cmp_u32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* k-1, k, k+1 of every constant compared with the syscall number (nrs) or with what the
- * program loaded from the arguments, or masked it with (args): each interval between two
- * constants is decided alike, so these numbers see every answer the program can give. */
+/* k-1, k, k+1 of every constant compared with (nrs), and of those compared with what the
+ * program loaded from the arguments or masked it with (args): between two constants the
+ * syscall number is decided alike, so these numbers see every answer the program can give.
+ * Every compare counts for nrs (a block reached by a jump may compare a number loaded
+ * elsewhere); args only take the compares after an argument's load (libseccomp loads the
+ * word at the start of each argument check), to keep the arguments' battery small. */
+static int add3(struct set *s, uint32_t k) {
+  return add(s, k - 1) < 0 || add(s, k) < 0 || add(s, k + 1) < 0 ? -1 : 0;
+}
+
 static int constants(const struct sock_filter *f, size_t n, struct set *nrs, struct set *args) {
   uint32_t loaded = 0;
   for (size_t i = 0; i < n; i++) {
@@ -241,8 +248,8 @@ static int constants(const struct sock_filter *f, size_t n, struct set *nrs, str
     if (c == (BPF_LD | BPF_W | BPF_ABS)) loaded = f[i].k;
     int cmp = BPF_CLASS(c) == BPF_JMP && BPF_OP(c) != BPF_JA && BPF_SRC(c) == BPF_K;
     int alu = BPF_CLASS(c) == BPF_ALU && BPF_SRC(c) == BPF_K;
-    struct set *s = cmp && loaded == 0 ? nrs : (cmp && loaded >= 8) || alu ? args : NULL;
-    if (s && (add(s, f[i].k - 1) < 0 || add(s, f[i].k) < 0 || add(s, f[i].k + 1) < 0)) return -1;
+    if (cmp && add3(nrs, f[i].k) < 0) return -1;
+    if (((cmp && loaded >= 8) || alu) && add3(args, f[i].k) < 0) return -1;
   }
   return 0;
 }
