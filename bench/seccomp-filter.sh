@@ -3,7 +3,7 @@
 # short one (native/src/seccomp-short.c), both compiled by this checkout from Docker's profile:
 #  - memory: N processes holding each filter (and N holding none), ROUNDS rounds alternating;
 #    per process: VmallocUsed, Slab, kmalloc-8k/4k (the kernel's copy of the program);
-#  - time: seccomp(SECCOMP_SET_MODE_FILTER) in 20 fresh node processes each, alternating.
+#  - time: seccomp(SECCOMP_SET_MODE_FILTER) itself, in 50 fresh processes each, alternating.
 #   flock /tmp/minictr-fixed-names.lock bench/seccomp-filter.sh [N] [ROUNDS]  (root; defaults 200 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,14 +37,9 @@ for r in $(seq "$R"); do
   done
 done
 
-node --input-type=module -e "
-  const { execFileSync } = await import('node:child_process');
-  const child = (short) => \`$PROFILE
-    const f = native().compileSeccomp(oci, \${short});
-    const t = process.hrtime.bigint(); native().seccompLoad(f, 0);
-    process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1000));\`;
-  const res = { false: [], true: [] };
-  for (let i = 0; i < 20; i++) for (const s of [false, true]) res[s].push(Number(execFileSync('node', ['--input-type=module', '-e', child(s)], { encoding: 'utf8' })));
-  const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-  for (const s of [false, true]) console.log((s ? 'short' : 'libseccomp') + ': seccomp() load median ' + med(res[s]).toFixed(0) + ' us, min ' + Math.min(...res[s]).toFixed(0));"
+for f in libseccomp short; do : > "$WORK/$f.us"; done
+for i in $(seq 50); do for f in libseccomp short; do "$WORK/hold" "$WORK/$f.bpf" once >> "$WORK/$f.us"; done; done
+for f in libseccomp short; do
+  echo "$f: seccomp(SECCOMP_SET_MODE_FILTER) $(sort -n "$WORK/$f.us" | awk '{a[NR]=$1} END {printf "median %.0f us, min %.0f (50 processes)", a[int((NR+1)/2)], a[1]}')"
+done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
