@@ -3,7 +3,8 @@
 # short one (native/src/seccomp-short.c), both compiled by this checkout from Docker's profile:
 #  - memory: N processes holding each filter (and N holding none), ROUNDS rounds alternating;
 #    per process: VmallocUsed, Slab, kmalloc-8k/4k (the kernel's copy of the program);
-#  - time: seccomp(SECCOMP_SET_MODE_FILTER) itself, in 50 fresh processes each, alternating.
+#  - time: seccomp(SECCOMP_SET_MODE_FILTER) itself, in 50 fresh processes each, alternating;
+#    and ns per call of a few syscalls under each filter (and none), 5 processes each, the median.
 #   flock /tmp/minictr-fixed-names.lock bench/seccomp-filter.sh [N] [ROUNDS]  (root; defaults 200 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,5 +42,15 @@ for f in libseccomp short; do : > "$WORK/$f.us"; done
 for i in $(seq 50); do for f in libseccomp short; do "$WORK/hold" "$WORK/$f.bpf" once >> "$WORK/$f.us"; done; done
 for f in libseccomp short; do
   echo "$f: seccomp(SECCOMP_SET_MODE_FILTER) $(sort -n "$WORK/$f.us" | awk '{a[NR]=$1} END {printf "median %.0f us, min %.0f (50 processes)", a[int((NR+1)/2)], a[1]}')"
+done
+for i in 1 2 3 4 5; do for f in none libseccomp short; do
+  if [ "$f" = none ]; then "$WORK/hold" none calls; else "$WORK/hold" "$WORK/$f.bpf" calls; fi | tail -n +2 | sed "s/^/$f /"
+done; done > "$WORK/calls"
+for f in none libseccomp short; do
+  line="$f: ns per call, median of 5:"
+  for k in 'read(-1)' getpid gettid 'getrandom(0)' 'keyctl(refused)'; do
+    line="$line $k $(awk -v f="$f" -v k="$k" '$1 == f && $2 == k {print $3}' "$WORK/calls" | sort -n | sed -n 3p)"
+  done
+  echo "$line"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
