@@ -21,6 +21,7 @@
         "native/src/explain.c",
         "native/src/syscalls.c",
         "native/src/seccomp.c",
+        "native/src/seccomp-short.c",
         "native/src/addon-seccomp.c",
         "native/src/devices.c",
         "native/src/addon-devices.c",

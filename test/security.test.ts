@@ -36,6 +36,52 @@ int main(void) {
 }
 `;
 
+/** Calls decided by different parts of the filter: numbers in and out of the fast path's
+ * ranges (getpid; keyctl), its errno rule (clone3: ENOSYS), argument rules left to
+ * libseccomp's part (personality, clone's namespace flags, socket's AF_VSOCK), and the other
+ * two ABIs the profile names: x32 (bit 30 in the number) and i386 (int 0x80). */
+const ABI_PROBE = `#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static const char *res(long r) { static char b[32]; if (r >= 0) return "ok"; snprintf(b, sizeof b, "%s", strerrorname_np(errno)); return b; }
+/* i386's ABI from this x86_64 process: int 0x80 (returns -errno) */
+static long i386(long nr, long a) { long r; __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a) : "memory"); return r; }
+static const char *ires(long r) { if (r >= 0 || r < -4095) return "ok"; errno = (int)-r; return res(-1); }
+/* clone(flags): the child exits at once */
+static long fork_with(unsigned long flags) {
+  fflush(stdout);
+  long pid = syscall(SYS_clone, flags, 0, 0, 0, 0);
+  if (pid == 0) _exit(0);
+  if (pid > 0) waitpid((pid_t)pid, NULL, 0);
+  return pid;
+}
+int main(void) {
+  printf("getpid=%s\\n", res(syscall(SYS_getpid)));
+  printf("clone3=%s\\n", res(syscall(SYS_clone3, NULL, 0)));
+  printf("personality-query=%s\\n", res(syscall(SYS_personality, 0xffffffffUL)));
+  printf("personality-addr-no-randomize=%s\\n", res(syscall(SYS_personality, 0x0040000UL)));
+  printf("clone-fork=%s\\n", res(fork_with(SIGCHLD)));
+  printf("clone-newuser=%s\\n", res(fork_with(0x10000000 | SIGCHLD)));
+  printf("socket-unix=%s\\n", res(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0)));
+  printf("socket-vsock=%s\\n", res(syscall(SYS_socket, 40, SOCK_STREAM, 0)));
+  printf("keyctl=%s\\n", res(syscall(SYS_keyctl, 0, -3, 0)));
+  printf("x32-getpid=%s\\n", res(syscall(0x40000000 | SYS_getpid)));
+  printf("x32-keyctl=%s\\n", res(syscall(0x40000000 | SYS_keyctl, 0, -3, 0)));
+  printf("i386-getpid=%s\\n", ires(i386(20, 0)));
+  printf("i386-keyctl=%s\\n", ires(i386(288, 0)));
+  printf("i386-personality-query=%s\\n", ires(i386(136, 0xffffffffL)));
+  printf("i386-personality-addr-no-randomize=%s\\n", ires(i386(136, 0x0040000L)));
+  printf("i386-clone3=%s\\n", ires(i386(435, 0)));
+  return 0;
+}
+`;
+
 let dir: string;
 /** a host directory mounted at /probe: probe, and suid-probe (setuid root) */
 let probeVolume: string[];
@@ -48,6 +94,8 @@ beforeAll(async () => {
   await execa('mkdir', ['-p', bin]);
   writeFileSync(join(dir, 'probe.c'), PROBE);
   await execa('cc', ['-static', '-O2', '-o', join(bin, 'probe'), join(dir, 'probe.c')]);
+  writeFileSync(join(dir, 'abi.c'), ABI_PROBE);
+  await execa('cc', ['-static', '-O2', '-o', join(bin, 'abi'), join(dir, 'abi.c')]);
   await execa('cp', [join(bin, 'probe'), join(bin, 'suid-probe')]);
   chmodSync(join(bin, 'suid-probe'), 0o4755);
   probeVolume = ['-v', `${bin}:/probe:ro`];
@@ -107,6 +155,27 @@ describe('the default seccomp profile, and each layer on its own', () => {
     expect(r.stderr).toMatch(/\$ seccomp\(SECCOMP_SET_MODE_FILTER, 0x0, <\d+ BPF instructions>\)/);
     expect(r.stderr).toMatch(new RegExp(`\\$ keyctl session ${hostname}[0-9a-f]{52}\\n`));
     expect(r.stderr).toMatch(/allow c 1:3 rwm|device rules, the last match wins: deny a \*:\* rwm/);
+  });
+
+  it('the filter the kernel holds decides per ABI and per argument as the profile says (and is under 512 instructions)', async () => {
+    const r = await run(['--explain=full'], '/probe/abi');
+    expect(r.exitCode, r.stderr).toBe(0);
+    // the kernel keeps a copy of the program: under 512 instructions it fits a 4 KiB kmalloc
+    const insns = Number(/compiled to (\d+) BPF instructions/.exec(r.stderr)![1]);
+    expect(insns).toBeLessThan(512);
+    const f = facts(r.stdout);
+    expect(f).toEqual({
+      getpid: 'ok', clone3: 'ENOSYS', 'personality-query': 'ok', 'personality-addr-no-randomize': 'EPERM',
+      'clone-fork': 'ok', 'clone-newuser': 'EPERM', 'socket-unix': 'ok', 'socket-vsock': 'EPERM', keyctl: 'EPERM',
+      // x32: getpid passes the filter (the kernel may have no x32: ENOSYS), keyctl does not
+      'x32-getpid': expect.stringMatching(/^(ok|ENOSYS)$/), 'x32-keyctl': 'EPERM',
+      'i386-getpid': 'ok', 'i386-keyctl': 'EPERM', 'i386-personality-query': 'ok', 'i386-personality-addr-no-randomize': 'EPERM', 'i386-clone3': 'ENOSYS',
+    });
+    // without the filter the kernel answers each refused call otherwise: the refusals are the filter's
+    const u = facts((await run(['--security-opt', 'seccomp=unconfined'], '/probe/abi')).stdout);
+    const refused = Object.keys(f).filter((k) => f[k] === 'EPERM' || f[k] === 'ENOSYS');
+    expect(refused.length).toBeGreaterThanOrEqual(9);
+    for (const k of refused.filter((k) => k !== 'x32-getpid')) expect([k, u[k]]).not.toEqual([k, f[k]]);
   });
 
   it('seccomp=unconfined: no filter; a user namespace and keyctl work, but root still lacks CAP_SYS_ADMIN', async () => {

@@ -245,13 +245,15 @@ static int read_profile(napi_env env, napi_value o, struct ctr_seccomp_profile *
   return 0;
 }
 
-/* compileSeccomp(profile: object): Buffer (+ .flags: SECCOMP_FILTER_FLAG_* word, .allowed) */
+/* compileSeccomp(profile: object, short = true): Buffer (+ .flags: SECCOMP_FILTER_FLAG_* word, .allowed) */
 napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value a[1];
+  size_t argc = 2;
+  napi_value a[2];
+  bool shorten = true;
   char err[ERR_LEN];
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   if (argc < 1) return throw_with(env, "compileSeccomp(profile)", NULL, NULL, 0);
+  if (argc >= 2 && napi_get_value_bool(env, a[1], &shorten) != napi_ok) return throw_with(env, "compileSeccomp(profile, short: boolean)", NULL, NULL, 0);
 
   struct ctr_seccomp_profile p;
   struct ctr_seccomp_filter f;
@@ -259,7 +261,7 @@ napi_value ctr_js_compile_seccomp(napi_env env, napi_callback_info info) {
   memset(&p, 0, sizeof p);
   err[0] = '\0';
   int rc = read_profile(env, a[0], &p, err);
-  if (rc == 0) rc = ctr_seccomp_compile(&p, &f, err, sizeof err, &invalid);
+  if (rc == 0) rc = ctr_seccomp_compile(&p, shorten, &f, err, sizeof err, &invalid);
   free_profile(&p);
   if (rc < 0) return throw_with(env, err, invalid ? "ERR_SECCOMP_PROFILE" : "ERR_SECCOMP", NULL, 0);
 

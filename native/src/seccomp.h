@@ -32,10 +32,11 @@ struct ctr_seccomp_filter {
   unsigned flags;          /* SECCOMP_FILTER_FLAG_* word for seccomp(SECCOMP_SET_MODE_FILTER) */
   size_t allowed;          /* distinct syscalls of this machine's architecture that got an ALLOW rule */
 };
-/* Parent only. 0, or -1 with err set to one line that names the field, e.g.
+/* Parent only. shorten: the range fast path in front (seccomp-short.h) when it decides the
+ * same, else libseccomp's program as it is. 0, or -1 with err set to one line that names the field, e.g.
  * 'linux.seccomp.syscalls[3].action: unknown action "SCMP_ACT_FOO"'. *invalid is 1 when the
  * profile is at fault, 0 when the system is (memory, memfd). */
-int ctr_seccomp_compile(const struct ctr_seccomp_profile *p, struct ctr_seccomp_filter *out,
+int ctr_seccomp_compile(const struct ctr_seccomp_profile *p, int shorten, struct ctr_seccomp_filter *out,
                         char *err, size_t errlen, int *invalid);
 void ctr_seccomp_free(struct ctr_seccomp_filter *f);
 /* Child side, safe after clone(): no allocation. 0, or -1 with errno. Needs no_new_privs or

@@ -126,8 +126,10 @@ export interface NativeAddon {
   setWinsize(fd: number, rows: number, cols: number): void;
   close(fd: number): void;
   /** Compile an OCI linux.seccomp object with libseccomp, in this process (no side effects).
-   *  Throws a one-line Error naming the field; code 'ERR_SECCOMP_PROFILE' when the profile is at fault. */
-  compileSeccomp(profile: object): NativeSeccompFilter;
+   *  Throws a one-line Error naming the field; code 'ERR_SECCOMP_PROFILE' when the profile is at fault.
+   *  short false: libseccomp's program as it writes it, without the range fast path
+   *  (native/src/seccomp-short.c), for the tests that compare the two. */
+  compileSeccomp(profile: object, short?: boolean): NativeSeccompFilter;
   // Probes acting on the calling process, for the seccomp tests (test/seccomp.test.ts) run
   // in a throwaway child process: never called by the minictr CLI itself.
   unshare(flags: number): void;

@@ -1,7 +1,7 @@
 /**
  * Compiled seccomp filters, cached by content under MINICTR_ROOT/cache/seccomp: every
- * `run` with Docker's default profile compiles the same ~1,000 BPF instructions with
- * libseccomp (about 10-20 ms, bench/profile-run.sh), so the bytes are kept by the hash of
+ * `run` with Docker's default profile compiles the same ~400 BPF instructions (libseccomp
+ * twice and the check of native/src/seccomp-short.c: ~35-40 ms at load 8, ~13 before), so the bytes are kept by the hash of
  * what they were compiled from: the profile, the architecture, and this build of the addon
  * (its libseccomp). A cache file is written beside its name and renamed into place (never
  * seen half-written), and used only when it is a regular file of ours that nobody else may
