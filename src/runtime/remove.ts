@@ -17,31 +17,37 @@ import { cgroupName, exitFile, findBroken, findContainer, isRunning, type Contai
 const REMOVE_CONCURRENCY = 16;
 
 /**
- * `rm` of many containers: each is removed as by removeContainer, up to REMOVE_CONCURRENCY
- * at a time; its dir is moved out of the store under its lock and deleted after (should this
- * process die first, the next command's sweep of stale temp dirs removes it). The outcome of
- * each ref, in the order given: its name, or the error.
+ * `rm` of many containers: each is removed by removeContainer, up to REMOVE_CONCURRENCY at a
+ * time. The outcome of each ref, in the order given: its name, or the error.
  */
 export async function removeContainers(refs: readonly string[], force: boolean, opts: { volumes?: boolean } = {}): Promise<({ name: string } | { error: unknown })[]> {
   return mapLimited(refs, REMOVE_CONCURRENCY, async (ref) => {
     try {
-      const { name, left } = await removeContainerFiles(ref, force, { ...opts, deferDir: true });
-      if (left) await rm(left, { recursive: true, force: true, maxRetries: 3 });
-      return { name };
+      return { name: await removeContainer(ref, force, opts) };
     } catch (error) {
       return { error };
     }
   });
 }
 
-/** Removes the container; returns its name (or, for a broken record, its id). */
+/**
+ * Removes the container; returns its name (or, for a broken record, its id). Its dir is
+ * moved out of the store under its lock and deleted after: deleted in place, a file made in
+ * it meanwhile by path failed the delete (ENOTEMPTY), and such writers outlive the kill (a
+ * killed container's `minictr restart-policy`, started by its monitor, reads the half-deleted
+ * record and appends its failure to container.log; compose down failed so now and then).
+ * Should this process die before the moved dir is deleted, the next command's sweep of stale
+ * temp dirs removes it.
+ */
 export async function removeContainer(ref: string, force: boolean, opts: { volumes?: boolean } = {}): Promise<string> {
-  return (await removeContainerFiles(ref, force, opts)).name;
+  const { name, left } = await removeContainerFiles(ref, force, opts);
+  if (left) await rm(left, { recursive: true, force: true, maxRetries: 3 });
+  return name;
 }
 
-/** removeContainer; with deferDir, the container's dir is only moved out of the store and
+/** removeContainer but for the delete of its dir: that is moved out of the store and
  * returned as left, for the caller to delete. */
-async function removeContainerFiles(ref: string, force: boolean, opts: { volumes?: boolean; deferDir?: boolean }): Promise<{ name: string; left?: string }> {
+async function removeContainerFiles(ref: string, force: boolean, opts: { volumes?: boolean }): Promise<{ name: string; left?: string }> {
   let c: Container;
   try {
     c = findContainer(ref);
@@ -53,12 +59,12 @@ async function removeContainerFiles(ref: string, force: boolean, opts: { volumes
     return { name: broken.id };
   }
   return withContainerLock(c, async () => {
-    const left = await removeLocked(findContainer(c.config.id), force, opts.volumes ?? false, opts.deferDir ?? false);
+    const left = await removeLocked(findContainer(c.config.id), force, opts.volumes ?? false);
     return { name: c.config.name, left };
   });
 }
 
-async function removeLocked(c: Container, force: boolean, volumes: boolean, deferDir: boolean): Promise<string | undefined> {
+async function removeLocked(c: Container, force: boolean, volumes: boolean): Promise<string | undefined> {
   if (isRunning(c) && !force) throw new ConflictError(`container ${c.config.name} is running: stop it first or use rm -f`);
   // rm wins over the restart policy: a pending restart is ended, the exit below never undone
   stoppedByUser(c);
@@ -73,7 +79,7 @@ async function removeLocked(c: Container, force: boolean, volumes: boolean, defe
     // a detached container's monitor still writes its last log bytes and exit.json
     if (c.state.detached) await waitFor(() => existsSync(exitFile(c.dir)), 2000);
   }
-  return (await destroyContainer(c, undefined, { volumes, deferDir })).dir;
+  return (await destroyContainer(c, undefined, { volumes, deferDir: true })).dir;
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
