@@ -64,10 +64,6 @@ describe('right after a run -d --rm container has ended', () => {
     const id = await startRm(name, volume, image);
     const release = holdLock(id);
     await killAndAwaitExit(name, id);
-    // its rm waits for the lock: the container is still in the store, on its way out
-    const ps = await minictr(['ps', '-a', '--format', 'json']);
-    const row = ps.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Names: string; State: string; Status: string }).find((r) => r.Names === name);
-    expect(row).toMatchObject({ State: 'removing', Status: 'Removal In Progress' });
     const volumeRm = minictr(['volume', 'rm', volume]);
     const again = minictr(['run', '--rm', '--network', 'none', '--name', name, 'busybox', 'true']);
     const rmi = minictr(['rmi', image]);
@@ -76,6 +72,10 @@ describe('right after a run -d --rm container has ended', () => {
     for (const [what, p] of [['volume rm', volumeRm], ['run', again], ['rmi', rmi]] as const) void p.then(() => settled.push(what));
     await sleep(1000);
     expect(settled).toEqual([]);
+    // its rm still waits for the lock: the container is in the store, on its way out, as docker ps shows one
+    const ps = await minictr(['ps', '-a', '--format', 'json']);
+    const row = ps.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Names: string; State: string; Status: string }).find((r) => r.Names === name);
+    expect(row).toMatchObject({ State: 'removing', Status: 'Removal In Progress' });
     release();
     const [v, a, i] = await Promise.all([volumeRm, again, rmi]);
     expect(v.stderr).toBe('');

@@ -9,7 +9,7 @@
  * is over, store.ts isBeingRemoved) still counts, nothing is taken as unused on a guess.
  * Called before the command takes the volumes lock: the rm takes it too (anonymous volumes).
  */
-import { isBeingRemoved, listContainers, nameHolder, type Container } from './store.js';
+import { AUTO_REMOVE_GRACE_MS, isBeingRemoved, listContainers, nameHolder, readNameEntry, type Container } from './store.js';
 
 const POLL_MS = 20;
 
@@ -21,12 +21,28 @@ export async function awaitPendingRemovals(of?: Container[]): Promise<void> {
   while ((leaving = leaving.filter(isBeingRemoved)).length) await new Promise((r) => setTimeout(r, POLL_MS));
 }
 
+/** How long a name whose holder's record has just left may stay reserved: its rm frees the
+ * name right after moving the dir out (store.ts retireContainerFiles). */
+const RELEASE_MS = 1000;
+
 /** A run's --name was in use: if its holder is a container being removed, wait for it to
- * go (and free the name). True: it went, the name may be taken again (as Docker lets
- * `run --name X` reuse the name of a --rm container that has ended). */
+ * go and free the name. True: the name may be taken again (as Docker lets `run --name X`
+ * reuse the name of a --rm container that has ended). */
 export async function awaitNameFree(name: string): Promise<boolean> {
-  const holder = nameHolder(name);
-  if (!holder || !isBeingRemoved(holder)) return false;
-  await awaitPendingRemovals([holder]);
-  return nameHolder(name)?.config.id !== holder.config.id;
+  const heldBy = (): string | undefined => {
+    const entry = readNameEntry(name);
+    return entry && 'id' in entry ? entry.id : undefined;
+  };
+  const id = heldBy();
+  if (id === undefined) return true; // freed since
+  const first = nameHolder(name);
+  if (first && !isBeingRemoved(first)) return false;
+  // being removed, or its record already out of the store (its rm frees the name next)
+  const deadline = Date.now() + (first ? AUTO_REMOVE_GRACE_MS : RELEASE_MS);
+  while (heldBy() === id && Date.now() < deadline) {
+    const now = nameHolder(name);
+    if (now && !isBeingRemoved(now)) return false; // its rm did not come
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return heldBy() !== id;
 }
