@@ -11,6 +11,7 @@ import { cgroupPids, listCgroups, removeCgroup } from '../cgroup/cgroup.js';
 import { staleVolumeTemps } from '../volume/store.js';
 import { sweepStaleTemp } from '../image/files.js';
 import { destroyContainer } from './destroy.js';
+import { awaitPendingRemovals } from './pending-removal.js';
 import { silent } from '../util/explain.js';
 import { cgroupName, containerDir, isRunning, listNameEntries, namesDir, readNameEntry, scanContainers } from './store.js';
 
@@ -23,6 +24,8 @@ export interface PruneReport {
 export async function pruneContainers(): Promise<PruneReport> {
   const report: PruneReport = { removed: [], kept: [] };
   const { removed, kept } = report;
+  // a --rm container that has ended is removed by its own rm, not raced here (pending-removal.ts)
+  await awaitPendingRemovals();
   const scan = scanContainers();
   // every id with a dir on disk, readable or not: nothing of theirs is "unused"
   const known = new Set([...scan.containers.map((c) => c.config.id), ...scan.broken.map((b) => b.id), ...scan.incomplete]);

@@ -4,7 +4,7 @@
  */
 import { humanDuration, table } from '../util/format.js';
 import { healthSuffix } from './healthcheck.js';
-import { isRestarting, isRunning, readHealth, type BrokenContainer, type Container } from './store.js';
+import { isBeingRemoved, isRestarting, isRunning, readHealth, type BrokenContainer, type Container } from './store.js';
 
 export function portsText(c: Container): string[] {
   return (c.config.network?.ports ?? []).map((p) => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`);
@@ -20,6 +20,8 @@ export function statusText(c: Container): string {
   // as docker ps: the last exit code, while the policy's back-off runs
   if (isRestarting(c)) return `Restarting (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
   if (c.state.status === 'created') return 'Created';
+  // as docker ps: a --rm container that has ended, its rm under way (store.ts isBeingRemoved)
+  if (isBeingRemoved(c)) return 'Removal In Progress';
   return `Exited (${c.state.exitCode ?? 0}) ${ago(c.state.finishedAt)} ago`;
 }
 
@@ -41,7 +43,7 @@ export function psRow(c: Container): PsRow {
     Command: JSON.stringify(c.config.command.join(' ').slice(0, 40)),
     CreatedAt: c.config.created,
     Status: statusText(c),
-    State: isRunning(c) ? 'running' : isRestarting(c) ? 'restarting' : c.state.status,
+    State: isRunning(c) ? 'running' : isRestarting(c) ? 'restarting' : isBeingRemoved(c) ? 'removing' : c.state.status,
     Ports: portsText(c).join(', '),
     Names: c.config.name,
   };

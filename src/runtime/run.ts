@@ -5,7 +5,7 @@
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { limitsFromFlags } from '../cgroup/apply.js';
-import { UsageError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 import { ipToInt } from '../network/container/cidr.js';
 import type { PortMapping } from '../network/container/firewall.js';
 import { formatNetworkMode, MAX_NETWORKS, parseNetworkFlags, type ExtraNetwork, type NetworkMode } from '../network/container/mode.js';
@@ -26,6 +26,7 @@ import { startContainer, startDetached } from './start.js';
 import { createContainer, deleteContainerFiles, listContainers, saveConfig, type Container, type VolumeMount } from './store.js';
 import { checkUsernsNetwork, checkUsernsSecurity, chownToContainerRoot, letContainerRootThrough, parseUsernsMode, remapIds, type UsernsConfig } from './userns.js';
 import { prepareMounts, removeUnusedVolumes, withVolumesLock, type PreparedMounts } from './volumes.js';
+import { awaitNameFree } from './pending-removal.js';
 
 export { ContainerStartError } from './start.js';
 
@@ -128,6 +129,16 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     });
   const prepared = new Map<string, PreparedMounts>();
   const create = async (name: string | undefined): Promise<Container> => {
+    try {
+      return await createOnce(name);
+    } catch (err) {
+      // the name's holder may be a --rm container that ended, its rm under way: waited for
+      // here, outside the volumes lock its rm may need (pending-removal.ts)
+      if (name === undefined || !(err instanceof ConflictError) || !(await awaitNameFree(name))) throw err;
+      return createOnce(name);
+    }
+  };
+  const createOnce = async (name: string | undefined): Promise<Container> => {
     // volumes made (or found) and the container's record written under the volumes lock: no
     // `volume rm` in between; ports checked again under their lock: two runs cannot both take one.
     // A run without volumes has nothing `volume rm` could take away: no lock (4 syscalls and a

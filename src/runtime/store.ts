@@ -4,7 +4,7 @@
  * /etc/hosts, /etc/hostname and /etc/resolv.conf. Names are reserved atomically with an
  * O_EXCL file under containers/.names/, so two concurrent runs can never share a name.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BrokenRecordError, ConflictError, MinictrError, NotFoundError } from '../errors.js';
 import { readBoundedFile } from '../util/bounded-read.js';
@@ -354,6 +354,24 @@ export function isRestarting(c: Container): boolean {
   return r !== undefined && !isRunning(c) && processAlive(r.pid, r.pidStart);
 }
 
+/** How long after its exit record a detached --rm container counts as on its way out: its
+ * monitor runs `minictr rm -f` for it right after writing exit.json (native/monitor), a node
+ * start that takes 0.1-1 s on a loaded host. An older record means that rm failed (or was
+ * killed): the container stays, as any exited one, until rm or system prune. */
+export const AUTO_REMOVE_GRACE_MS = 5000;
+
+/** A detached --rm container whose process has exited and whose monitor recorded the exit:
+ * its removal is under way. Commands that judge "is it still there / in use" wait for it
+ * (pending-removal.ts) rather than report a container the user already saw end. */
+export function isBeingRemoved(c: Container): boolean {
+  if (!c.config.autoRemove || !c.state.detached || c.state.status !== 'exited' || isRunning(c) || isRestarting(c)) return false;
+  try {
+    return Date.now() - statSync(exitFile(c.dir)).mtimeMs < AUTO_REMOVE_GRACE_MS;
+  } catch {
+    return false; // no exit record: its monitor died with it, no rm is coming
+  }
+}
+
 /** What a new start of the container keeps from its last state (the restart policy's count). */
 export function carriedState(s: ContainerState): Pick<ContainerState, 'restartCount' | 'backoffMs'> {
   return { ...(s.restartCount ? { restartCount: s.restartCount } : {}), ...(s.backoffMs ? { backoffMs: s.backoffMs } : {}) };
@@ -409,6 +427,12 @@ export function readNameEntry(name: string): NameEntry | undefined {
   }
   if (!ID_RE.test(text)) return { broken: { kind: 'container name', path, problem: 'does not hold a container id', fix: `remove it (rm ${path}) once no container is named ${name}` } };
   return { id: text };
+}
+
+/** The container that holds the name's reservation, when its record reads. */
+export function nameHolder(name: string): Container | undefined {
+  const entry = readNameEntry(name);
+  return entry && 'id' in entry ? readContainer(entry.id) : undefined;
 }
 
 export function listNameEntries(): string[] {

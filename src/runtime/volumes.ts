@@ -15,6 +15,7 @@ import {
   type VolumeRecord,
 } from '../volume/store.js';
 import type { MountRequest } from './options.js';
+import { awaitPendingRemovals } from './pending-removal.js';
 import { scanContainers, type Container, type VolumeMount } from './store.js';
 
 export function withVolumesLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -80,6 +81,7 @@ export function prepareMounts(requests: MountRequest[], explain: Explainer = sil
 /** `volume rm`: refused while any container uses it; -f: a missing volume is no error, a
  * broken record is removed. Returns false when there was nothing to remove. */
 export async function removeVolume(name: string, force: boolean): Promise<boolean> {
+  await awaitPendingRemovals(); // a --rm container that has ended is no user (pending-removal.ts)
   return withVolumesLock(async () => {
     let volume: VolumeRecord | undefined;
     try {
@@ -101,6 +103,7 @@ export async function removeVolume(name: string, force: boolean): Promise<boolea
 /** `volume prune`: unused anonymous volumes (with all, every unused volume). Broken volume
  * records are kept; so is everything while a container record is broken (it may use any). */
 export async function pruneVolumes(all: boolean): Promise<{ removed: string[]; bytes: number; kept: string[] }> {
+  await awaitPendingRemovals();
   return withVolumesLock(async () => {
     const scan = scanContainers();
     const { volumes, broken } = scanVolumes();

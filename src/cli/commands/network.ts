@@ -83,6 +83,8 @@ export function register(program: Command): void {
       const { listContainers } = await import('../../runtime/store.js');
       const { createExplainer } = await import('../../util/explain.js');
       const { writeSync } = await import('node:fs');
+      // a --rm container that has ended is no user (runtime/pending-removal.ts)
+      await (await import('../../runtime/pending-removal.js')).awaitPendingRemovals();
       const ids = new Set(listContainers().map((c) => c.config.id));
       const { sweepLeases } = await import('../../runtime/lease-sweep.js');
       for (const n of names) {

@@ -9,6 +9,8 @@ export function register(program: Command): void {
     .action(async (refs: string[], o: { force: boolean }) => {
       const { removeImage } = await import('../../image/store.js');
       const { listContainers } = await import('../../runtime/store.js');
+      // a --rm container that has ended is no user (runtime/pending-removal.ts)
+      await (await import('../../runtime/pending-removal.js')).awaitPendingRemovals();
       // Containers (running or stopped) made from the image keep it: its layers are their
       // overlay's lower dirs.
       const inUse = async (imageId: string): Promise<string[]> =>
