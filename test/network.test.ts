@@ -92,6 +92,93 @@ describe.concurrent('bridge traffic', () => {
   });
 });
 
+// Isolation must hold both ways whatever the order the networks were wired in (a network is
+// wired when its first container starts), and for UDP too: a one-way drop stops ping and TCP
+// (their replies) but lets a datagram through. Each listener also hears a peer on its own
+// network, sent after the foreign datagram, so "nothing foreign arrived" is only read once
+// traffic demonstrably arrives. One backend after the other (sibling concurrent suites would
+// run side by side; the iptables one is not concurrent): iptables-nft rules show in `nft list
+// ruleset`, and a network removed with one backend does not clean the other's rules.
+for (const backend of ['nftables', 'iptables'] as const) (backend === 'nftables' ? describe.concurrent : describe)(`isolation between networks (${backend})`, () => {
+  const UDP_PORT = 5000;
+  // records each datagram, one per line, in /tmp/got
+  const LISTENER = ['perl', '-MIO::Socket::INET', '-e', `my $s = IO::Socket::INET->new(LocalPort => ${UDP_PORT}, Proto => 'udp') or die "$!"; open(my $f, '>>', '/tmp/got') or die; $f->autoflush(1); while (defined $s->recv(my $m, 100)) { print $f $m }`];
+  const send = (from: string, ip: string, what: string): Promise<unknown> =>
+    minictr(['exec', from, 'bash', '-c', `for i in 1 2; do echo ${what} > /dev/udp/${ip}/${UDP_PORT}; sleep 0.2; done`]);
+  async function heard(ctr: string, control: string): Promise<string[]> {
+    for (let i = 0; i < 50; i++) {
+      const got = (await minictr(['exec', ctr, 'sh', '-c', 'cat /tmp/got 2>/dev/null'])).stdout.split('\n').filter(Boolean);
+      if (got.includes(control)) return [...new Set(got)].sort();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return [];
+  }
+
+  const env = { ...process.env, MINICTR_FIREWALL: backend };
+  const net = async (): Promise<{ name: string; bridge: string }> => {
+    const name = uniq('iso-');
+    const r = await minictr(['network', 'create', '--subnet', `10.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.0/24`, name], { env });
+    expect(r.stderr).toBe('');
+    return { name, bridge: JSON.parse((await minictr(['network', 'inspect', name])).stdout)[0].bridge as string };
+  };
+  // each test removes its own containers and networks, with its backend
+  const start = async (ctrs: string[], network: string, cmd: string[]): Promise<string> => {
+    const name = uniq('iso-');
+    ctrs.push(name);
+    const r = await minictr(['run', '-d', '--name', name, '--network', network, debian, ...cmd], { env });
+    expect(r.stderr).toBe('');
+    return name;
+  };
+  const rules = async (): Promise<string> => (backend === 'nftables' ? (await execa('nft', ['list', 'ruleset'])).stdout : (await execa('iptables-save')).stdout);
+
+  it(`${backend}: UDP from A to B and from B to A is dropped, A wired before B was made`, async () => {
+    const a = await net();
+    const nets: string[] = [a.name];
+    const ctrs: string[] = [];
+    try {
+      const inA = await start(ctrs, a.name, LISTENER);
+      const b = await net();
+      nets.push(b.name);
+      const inB = await start(ctrs, b.name, LISTENER);
+      const peerA = await start(ctrs, a.name, ['sleep', '60']);
+      const peerB = await start(ctrs, b.name, ['sleep', '60']);
+      // the Debian image has no ip(8)
+      const ipOfDebian = async (c: string): Promise<string> => JSON.parse((await minictr(['inspect', c])).stdout)[0].NetworkSettings.IPAddress as string;
+      const [ipA, ipB] = [await ipOfDebian(inA), await ipOfDebian(inB)];
+      expect(ipB).toMatch(/^10\./);
+      await send(inA, ipB, 'from-A');
+      await send(inB, ipA, 'from-B');
+      await send(peerB, ipB, 'from-B');
+      await send(peerA, ipA, 'from-A');
+      expect(await heard(inB, 'from-B')).toEqual(['from-B']);
+      expect(await heard(inA, 'from-A')).toEqual(['from-A']);
+    } finally {
+      await minictr(['rm', '-f', ...ctrs], { env });
+      for (const n of nets) await minictr(['network', 'rm', '-f', n], { env });
+    }
+  });
+
+  it(`${backend}: once B is removed, no rule names B's bridge while A (wired after B) still has its rules`, async () => {
+    const b = await net();
+    const a = await net();
+    const ctrs: string[] = [];
+    try {
+      const inB = await start(ctrs, b.name, ['sleep', '60']);
+      await start(ctrs, a.name, ['sleep', '60']);
+      expect(await rules()).toContain(b.bridge);
+      await minictr(['rm', '-f', inB], { env });
+      ctrs.splice(ctrs.indexOf(inB), 1);
+      expect((await minictr(['network', 'rm', b.name], { env })).exitCode).toBe(0);
+      const after = await rules();
+      expect(after).toContain(`minictr:net:${a.bridge}`);
+      expect(after.split('\n').filter((l) => l.includes(b.bridge))).toEqual([]);
+    } finally {
+      if (ctrs.length) await minictr(['rm', '-f', ...ctrs], { env });
+      for (const n of [a.name, b.name]) await minictr(['network', 'rm', '-f', n], { env });
+    }
+  });
+});
+
 describe.concurrent('addresses', () => {
   it('20 concurrent run -d get distinct addresses', async () => {
     const names = Array.from({ length: 20 }, () => uniq('ip-'));

@@ -10,6 +10,13 @@
  * (CVE-2020-8558: services bound only to the host's loopback). So packets from a bridge to
  * 127.0.0.0/8 are dropped unless conntrack DNAT'd them for a published port (the replies to
  * the host's own connections to 127.0.0.1:PORT), as kube-proxy's guard does.
+ *
+ * Isolation between networks holds both ways whatever the order they were wired in (as
+ * Docker's DOCKER-ISOLATION chains): with nft, every wired bridge is an element of the set
+ * `bridges`, and each network drops what it forwards to any member but itself, so no rule
+ * ever names another network's bridge (nothing stale once that network goes). With iptables,
+ * a network wired drops both ways to each existing one, and a network removed takes with it
+ * every minictr rule naming its bridge.
  */
 import type { Explainer } from '../../util/explain.js';
 import { hostCommand } from '../../util/host-command.js';
@@ -53,9 +60,12 @@ export async function selectFirewall(explain: Explainer): Promise<Firewall> {
 
 // tagged by bridge, not network name: bridge names are unique on the host, network names are
 // only unique within one MINICTR_ROOT
-const netTag = (net: NetworkConfig): string => `minictr:net:${net.bridge}`;
+const NET_TAG = 'minictr:net:';
+const netTag = (net: NetworkConfig): string => `${NET_TAG}${net.bridge}`;
 const CTR_TAG = 'minictr:ctr:';
 const ctrTag = (id: string): string => `${CTR_TAG}${id.slice(0, 12)}`;
+/** the nft set of every wired bridge, which each network's forward rules drop towards */
+const BRIDGES = 'bridges';
 
 class NftFirewall implements Firewall {
   readonly backend = 'nftables' as const;
@@ -65,9 +75,8 @@ class NftFirewall implements Firewall {
     return hostCommand('nft', ['-f', '-'], { explain: this.explain, why, input: script });
   }
 
-  async ensureNetwork(net: NetworkConfig, all: NetworkConfig[]): Promise<void> {
+  async ensureNetwork(net: NetworkConfig): Promise<void> {
     await this.removeTagged(netTag(net));
-    const others = all.filter((n) => n.name !== net.name).map((n) => `"${n.bridge}"`);
     const tag = `comment "${netTag(net)}"`;
     await this.nft(
       [
@@ -77,9 +86,11 @@ class NftFirewall implements Firewall {
         '  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }',
         '  chain output { type nat hook output priority -100; policy accept; }',
         '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }',
+        `  set ${BRIDGES} { type ifname; }`,
         '}',
+        `add element ip minictr ${BRIDGES} { "${net.bridge}" }`,
         `add rule ip minictr forward iifname "${net.bridge}" oifname "${net.bridge}" accept ${tag}`,
-        ...(others.length ? [`add rule ip minictr forward iifname "${net.bridge}" oifname { ${others.join(', ')} } drop ${tag}`] : []),
+        `add rule ip minictr forward iifname "${net.bridge}" oifname @${BRIDGES} drop ${tag}`,
         `add rule ip minictr forward iifname "${net.bridge}" accept ${tag}`,
         `add rule ip minictr forward oifname "${net.bridge}" ct state established,related accept ${tag}`,
         `add rule ip minictr forward oifname "${net.bridge}" ct status dnat accept ${tag}`,
@@ -93,7 +104,7 @@ class NftFirewall implements Firewall {
   }
 
   async removeNetwork(net: NetworkConfig): Promise<void> {
-    await this.removeTagged(netTag(net));
+    await this.removeTagged(netTag(net), net.bridge);
     await this.dropTableIfEmpty();
   }
 
@@ -131,13 +142,17 @@ class NftFirewall implements Firewall {
     return out;
   }
 
-  /** delete every rule of table ip minictr whose comment is tag */
-  private async removeTagged(tag: string): Promise<void> {
+  /** delete every rule of table ip minictr whose comment is tag, and bridge from the set
+   * `bridges` (if it is there: deleting an absent element is an error) */
+  private async removeTagged(tag: string, bridge?: string): Promise<void> {
     const list = await hostCommand('nft', ['-j', 'list', 'table', 'ip', 'minictr'], { allowFailure: true });
     if (!list.ok) return;
-    const items = (JSON.parse(list.stdout) as { nftables: Array<{ rule?: { chain: string; handle: number; comment?: string } }> }).nftables;
+    type Item = { rule?: { chain: string; handle: number; comment?: string }; set?: { name: string; elem?: unknown[] } };
+    const items = (JSON.parse(list.stdout) as { nftables: Item[] }).nftables;
     const dels = items.filter((i) => i.rule?.comment === tag).map((i) => `delete rule ip minictr ${i.rule!.chain} handle ${i.rule!.handle}`);
-    if (dels.length) await this.nft(dels.join('\n') + '\n', `remove the rules tagged ${tag}`);
+    const member = bridge !== undefined && items.some((i) => i.set?.name === BRIDGES && i.set.elem?.includes(bridge));
+    if (member) dels.push(`delete element ip minictr ${BRIDGES} { "${bridge}" }`);
+    if (dels.length) await this.nft(dels.join('\n') + '\n', `remove the rules tagged ${tag}${member ? ` and ${bridge} from the set ${BRIDGES}` : ''}`);
   }
 
   private async dropTableIfEmpty(): Promise<void> {
@@ -164,7 +179,8 @@ class IptablesFirewall implements Firewall {
     const forward: string[][] = [
       ['-o', net.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT', '-j', 'ACCEPT'],
       ['-i', net.bridge, '-j', 'ACCEPT'],
-      ...all.filter((n) => n.name !== net.name).map((n) => ['-i', net.bridge, '-o', n.bridge, '-j', 'DROP']),
+      // both ways, tagged as this network's: one wired later finds these in place of its own
+      ...all.filter((n) => n.bridge !== net.bridge).flatMap((n) => [['-i', net.bridge, '-o', n.bridge, '-j', 'DROP'], ['-i', n.bridge, '-o', net.bridge, '-j', 'DROP']]),
       ['-i', net.bridge, '-o', net.bridge, '-j', 'ACCEPT'],
     ];
     for (const r of forward) await this.ipt('filter', ['-I', 'FORWARD', ...r, ...c], `allow forwarding for ${net.name}`);
@@ -174,7 +190,7 @@ class IptablesFirewall implements Firewall {
   }
 
   async removeNetwork(net: NetworkConfig): Promise<void> {
-    await this.removeTagged(netTag(net));
+    await this.removeTagged(netTag(net), net.bridge);
   }
 
   async publish(ctrId: string, _net: NetworkConfig, ip: string, ports: PortMapping[]): Promise<void> {
@@ -210,12 +226,17 @@ class IptablesFirewall implements Firewall {
     return out;
   }
 
-  private async removeTagged(tag: string): Promise<void> {
+  /** delete every rule tagged tag and, given a bridge, every other network's rule naming it
+   * (another network's DROP towards it, made when that network was wired after it) */
+  private async removeTagged(tag: string, bridge?: string): Promise<void> {
     for (const table of ['filter', 'nat']) {
       const save = await hostCommand('iptables-save', ['-t', table], { allowFailure: true });
       for (const line of save.stdout.split('\n')) {
-        if (!line.startsWith('-A ') || !line.includes(`"${tag}"`) && !line.includes(` ${tag} `) && !line.endsWith(` ${tag}`)) continue;
+        if (!line.startsWith('-A ')) continue;
         const args = splitRule(line.slice(3));
+        const tagged = args.includes(tag);
+        const names = bridge !== undefined && args.some((a) => a.startsWith(NET_TAG)) && args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === bridge);
+        if (!tagged && !names) continue;
         await this.ipt(table, ['-D', ...args], `remove ${tag}`);
       }
     }
