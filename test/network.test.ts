@@ -115,6 +115,14 @@ for (const backend of ['nftables', 'iptables'] as const) (backend === 'nftables'
   }
 
   const env = { ...process.env, MINICTR_FIREWALL: backend };
+  // iptables-nft makes table ip filter for minictr's first rule and leaves it, empty
+  let hadFilter = true;
+  beforeAll(async () => {
+    hadFilter = (await execa('nft', ['list', 'tables'])).stdout.includes('table ip filter');
+  });
+  afterAll(async () => {
+    if (!hadFilter) await execa('nft', ['delete', 'table', 'ip', 'filter'], { reject: false });
+  });
   const net = async (): Promise<{ name: string; bridge: string }> => {
     const name = uniq('iso-');
     const r = await minictr(['network', 'create', '--subnet', `10.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.0/24`, name], { env });
