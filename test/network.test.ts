@@ -5,7 +5,7 @@
  * Traffic stays on this host: in namespaces the tests make, and on loopback.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, minictr, uniq } from './helpers/cli.js';
@@ -183,6 +183,24 @@ for (const backend of ['nftables', 'iptables'] as const) (backend === 'nftables'
     } finally {
       if (ctrs.length) await minictr(['rm', '-f', ...ctrs], { env });
       for (const n of [a.name, b.name]) await minictr(['network', 'rm', '-f', n], { env });
+    }
+  });
+  it.skipIf(backend !== 'nftables')(`${backend}: a network wired by an older minictr (its ready marker names only the backend) is wired again by the next run`, async () => {
+    const a = await net();
+    const ctrs: string[] = [];
+    try {
+      await start(ctrs, a.name, ['sleep', '60']);
+      const marker = join(process.env.MINICTR_RUN!, 'net', 'ready', a.name);
+      // what the older layout left: no element in the set, a marker of the backend alone
+      await execa('nft', ['delete', 'element', 'ip', 'minictr', 'bridges', `{ "${a.bridge}" }`]);
+      writeFileSync(marker, 'nftables');
+      const r = await minictr(['run', '--rm', '--network', a.name, 'busybox', 'true'], { env });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect((await execa('nft', ['list', 'set', 'ip', 'minictr', 'bridges'])).stdout).toContain(`"${a.bridge}"`);
+      expect(readFileSync(marker, 'utf8')).toMatch(/^layout=2 nftables$/);
+    } finally {
+      await minictr(['rm', '-f', ...ctrs], { env });
+      await minictr(['network', 'rm', '-f', a.name], { env });
     }
   });
 });

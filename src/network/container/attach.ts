@@ -129,16 +129,31 @@ export async function reserveAddress(network: string, containerId: string, drive
 /** The host side is wired once per network per boot (the marker lives in /run). */
 async function ensureNetworkReady(net: NetworkConfig, explain: Explainer): Promise<void> {
   const marker = join(paths.net(), 'ready', net.name);
-  if (linkExists(net.bridge) && existsSync(marker)) return;
+  if (isReady(net, marker)) return;
   await withLock(NETWORK_LOCK(), async () => {
-    if (linkExists(net.bridge) && existsSync(marker)) return;
+    if (isReady(net, marker)) return;
     await ensureBridge(net, explain);
     const fw = await selectFirewall(explain);
     await fw.ensureNetwork(net, listNetworks());
     await ensureNetworkGuard(net, explain);
     mkdirSync(join(paths.net(), 'ready'), { recursive: true });
-    writeFileSync(marker, fw.backend);
+    writeFileSync(marker, `${READY_LAYOUT} ${fw.backend}`);
   });
+}
+
+/** The ready marker names the layout of the host-side rules it was written for (2: networks
+ * isolated through the nft set `bridges`, firewall.ts): a network wired by an older minictr
+ * (its marker says only the backend) is wired again by the next command, not at the next
+ * boot, so an upgrade's rules take effect at once. */
+const READY_LAYOUT = 'layout=2';
+
+function isReady(net: NetworkConfig, marker: string): boolean {
+  if (!linkExists(net.bridge)) return false;
+  try {
+    return readFileSync(marker, 'utf8').startsWith(`${READY_LAYOUT} `);
+  } catch {
+    return false;
+  }
 }
 
 /** The host end of the container's ethN: veth + 11 hex digits of its id for eth0 (as
