@@ -9,7 +9,7 @@
  * is over, store.ts isBeingRemoved) still counts, nothing is taken as unused on a guess.
  * Called before the command takes the volumes lock: the rm takes it too (anonymous volumes).
  */
-import { AUTO_REMOVE_GRACE_MS, isBeingRemoved, listContainers, nameHolder, readNameEntry, type Container } from './store.js';
+import { AUTO_REMOVE_GRACE_MS, isBeingRemoved, listContainers, nameHolder, nameHolderId, type Container } from './store.js';
 
 const POLL_MS = 20;
 
@@ -29,20 +29,16 @@ const RELEASE_MS = 1000;
  * go and free the name. True: the name may be taken again (as Docker lets `run --name X`
  * reuse the name of a --rm container that has ended). */
 export async function awaitNameFree(name: string): Promise<boolean> {
-  const heldBy = (): string | undefined => {
-    const entry = readNameEntry(name);
-    return entry && 'id' in entry ? entry.id : undefined;
-  };
-  const id = heldBy();
+  const id = nameHolderId(name);
   if (id === undefined) return true; // freed since
   const first = nameHolder(name);
   if (first && !isBeingRemoved(first)) return false;
   // being removed, or its record already out of the store (its rm frees the name next)
   const deadline = Date.now() + (first ? AUTO_REMOVE_GRACE_MS : RELEASE_MS);
-  while (heldBy() === id && Date.now() < deadline) {
+  while (nameHolderId(name) === id && Date.now() < deadline) {
     const now = nameHolder(name);
     if (now && !isBeingRemoved(now)) return false; // its rm did not come
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  return heldBy() !== id;
+  return nameHolderId(name) !== id;
 }

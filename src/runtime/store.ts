@@ -429,10 +429,16 @@ export function readNameEntry(name: string): NameEntry | undefined {
   return { id: text };
 }
 
+/** The id the name's reservation holds, if it holds one. */
+export function nameHolderId(name: string): string | undefined {
+  const entry = readNameEntry(name);
+  return entry && 'id' in entry ? entry.id : undefined;
+}
+
 /** The container that holds the name's reservation, when its record reads. */
 export function nameHolder(name: string): Container | undefined {
-  const entry = readNameEntry(name);
-  return entry && 'id' in entry ? readContainer(entry.id) : undefined;
+  const id = nameHolderId(name);
+  return id === undefined ? undefined : readContainer(id);
 }
 
 export function listNameEntries(): string[] {
