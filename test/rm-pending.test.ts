@@ -7,7 +7,7 @@
  * The monitor's rm is held back deterministically by holding the container's lock (the rm
  * takes it: src/runtime/remove.ts), as this test's own process (util/lock.ts: "PID START").
  */
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { minictr, uniq } from './helpers/cli.js';
@@ -112,6 +112,26 @@ describe('right after a run -d --rm container has ended', () => {
       release();
     }
     // the lock freed, its rm goes on and the container leaves
+    await until(`${name} to be removed by its monitor's rm`, () => !existsSync(join(containersDir(), id)), 15_000);
+  });
+
+  it('commit refuses a container whose rm is under way, as docker commit does: nothing is tagged', async () => {
+    const name = uniq('rmp-');
+    const volume = uniq('rmpv');
+    const image = uniq('rmpcommit');
+    names.push(name);
+    volumes.push(volume);
+    const id = await startRm(name, volume);
+    const release = holdLock(id);
+    try {
+      await killAndAwaitExit(name, id);
+      const r = await minictr(['commit', name, image]);
+      expect(r.stderr).toBe(`minictr: container ${name} is being removed (--rm): nothing was committed`);
+      expect(r.exitCode).not.toBe(0);
+      expect(readFileSync(join(process.env.MINICTR_ROOT!, 'images', 'tags.json'), 'utf8')).not.toContain(image);
+    } finally {
+      release();
+    }
     await until(`${name} to be removed by its monitor's rm`, () => !existsSync(join(containersDir(), id)), 15_000);
   });
 

@@ -23,16 +23,19 @@ export function register(program: Command): void {
         'Example:\n  minictr commit ct2 photo:01\n',
     )
     .action(async (ref: string, name: string, o: { message?: string; change?: string[]; pause: string; explain: boolean }) => {
-      const { findContainer, isRunning } = await import('../../runtime/store.js');
+      const { findContainer, isBeingRemoved, isRunning } = await import('../../runtime/store.js');
       const { refuseRemapped } = await import('../../runtime/userns.js');
       const { commitContainer } = await import('../../image/commit.js');
       const { whilePaused } = await import('../../runtime/update.js');
       const { createExplainer } = await import('../../util/explain.js');
-      const { UsageError } = await import('../../errors.js');
+      const { ConflictError, UsageError } = await import('../../errors.js');
       const pause = o.pause === 'true' ? true : o.pause === 'false' ? false : undefined;
       if (pause === undefined) throw new UsageError(`invalid --pause "${o.pause}": expected true or false`);
       const explain = createExplainer(o.explain);
       const c = findContainer(ref);
+      // as docker commit: a --rm container on its way out (its monitor's rm under way) is not
+      // read while that rm deletes its upper dir
+      if (isBeingRemoved(c)) throw new ConflictError(`container ${c.config.name} is being removed (--rm): nothing was committed`);
       refuseRemapped(c, 'commit');
       if (!pause && isRunning(c)) process.stderr.write(`minictr: warning: container ${c.config.name} runs on during the commit (--pause=false): files it changes meanwhile may be archived half-written\n`);
       const img = await commitContainer(c, name, {
