@@ -98,7 +98,7 @@ describe.concurrent('bridge traffic', () => {
 // network, sent after the foreign datagram, so "nothing foreign arrived" is only read once
 // traffic demonstrably arrives. One backend after the other (sibling concurrent suites would
 // run side by side; the iptables one is not concurrent): iptables-nft rules show in `nft list
-// ruleset`, and a network removed with one backend does not clean the other's rules.
+// ruleset`, which each test reads whole.
 for (const backend of ['nftables', 'iptables'] as const) (backend === 'nftables' ? describe.concurrent : describe)(`isolation between networks (${backend})`, () => {
   const UDP_PORT = 5000;
   // records each datagram, one per line, in /tmp/got
@@ -203,6 +203,54 @@ for (const backend of ['nftables', 'iptables'] as const) (backend === 'nftables'
       await minictr(['network', 'rm', '-f', a.name], { env });
     }
   });
+});
+
+// The backend is chosen per command (MINICTR_FIREWALL, or the host's use of iptables, which
+// Docker's install turns on): a network and a published port wired under one backend are
+// removed by commands that run under the other, and no rule of theirs may stay behind.
+describe('a firewall backend that changed between commands', () => {
+  // iptables-nft makes table ip filter for minictr's first rule and leaves it, empty
+  let hadFilter = true;
+  beforeAll(async () => {
+    hadFilter = (await execa('nft', ['list', 'tables'])).stdout.includes('table ip filter');
+  });
+  afterAll(async () => {
+    if (!hadFilter) await execa('nft', ['delete', 'table', 'ip', 'filter'], { reject: false });
+  });
+  for (const [wiredBy, removedBy] of [['nftables', 'iptables'], ['iptables', 'nftables']] as const) {
+    it(`wired with ${wiredBy}, removed with ${removedBy}: none of its rules stays`, async () => {
+      const wire = { ...process.env, MINICTR_FIREWALL: wiredBy };
+      const remove = { ...process.env, MINICTR_FIREWALL: removedBy };
+      const net = uniq('fwm-');
+      const ctr = uniq('fwm-');
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const both = async (): Promise<string> => `${(await execa('nft', ['list', 'ruleset'])).stdout}\n${(await execa('iptables-save')).stdout}`;
+      try {
+        expect((await minictr(['network', 'create', '--subnet', `10.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.0/24`, net], { env: wire })).exitCode).toBe(0);
+        const r = await minictr(['run', '-d', '--name', ctr, '--network', net, '-p', `${port}:80`, ...WEB], { env: wire });
+        expect(r.stderr).toBe('');
+        const id = r.stdout.trim();
+        const bridge = JSON.parse((await minictr(['network', 'inspect', net])).stdout)[0].bridge as string;
+        // wired: the port's DNAT and the network's rules are in the kernel, by the first backend
+        const before = await both();
+        expect(before).toContain(`minictr:ctr:${id.slice(0, 12)}`);
+        expect(before).toContain(bridge);
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
+        expect(await res.text()).toContain('served by');
+        const rm = await minictr(['rm', '-f', ctr], { env: remove });
+        expect(rm.stderr).toBe('');
+        expect(rm.exitCode).toBe(0);
+        expect(await both()).not.toContain(`minictr:ctr:${id.slice(0, 12)}`);
+        const nrm = await minictr(['network', 'rm', net], { env: remove });
+        expect(nrm.stderr).toBe('');
+        expect(nrm.exitCode).toBe(0);
+        expect(await both()).not.toContain(bridge);
+      } finally {
+        await minictr(['rm', '-f', ctr], { env: wire });
+        await minictr(['network', 'rm', '-f', net], { env: wire });
+      }
+    });
+  }
 });
 
 describe.concurrent('addresses', () => {

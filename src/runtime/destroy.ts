@@ -83,8 +83,8 @@ export async function destroyBroken(b: BrokenContainer, explain: Explainer = sil
     }
   }
   if (!onNetwork) await unguardPort(undefined, b.id, vethName(b.id), explain); // ebtables chains are named by id alone
-  const { selectFirewall } = await import('../network/container/firewall.js');
-  await (await selectFirewall(explain)).removeContainer(b.id);
+  const { removeContainerRules } = await import('../network/container/firewall.js');
+  await removeContainerRules(b.id, explain);
   rmSync(b.dir, { recursive: true, force: true, maxRetries: 3 });
   for (const n of listNameEntries()) {
     const e = readNameEntry(n);

@@ -25,7 +25,7 @@ import type { NetOutput } from '../host/output.js';
 import { runSteps } from '../host/runner.js';
 import { containerMac, ensureNetworkGuard, guardPort, linuxBackend, nftPortActions, portReleaseAfterExit, removeNetworkGuard, unguardPort } from './antispoof.js';
 import { ensureBridge, linkExists, ovsDatapathType, removeBridge } from './bridge.js';
-import { selectFirewall, type PortMapping } from './firewall.js';
+import { removeContainerRules, removeNetworkRules, selectFirewall, type PortMapping } from './firewall.js';
 import { addressesInUse, allocateAddress, holdAddress, leasePath, releaseAddress } from './ipam.js';
 import { bridgeNameFor, DEFAULT_NETWORK, defineNetwork, deleteNetworkRecord, findNetwork, listNetworks, type NetworkConfig, type SwitchDriver } from './store.js';
 import { BrokenRecordError, ConflictError, NotFoundError } from '../../errors.js';
@@ -99,8 +99,7 @@ export async function removeNetwork(name: string, force: boolean, explain: Expla
   const users = containersOn(name).filter(stillExists);
   if (users.length && !force) throw new ConflictError(`network ${name} has ${users.length} container(s) attached: remove them first or use -f`);
   await withLock(NETWORK_LOCK(), async () => {
-    const fw = await selectFirewall(explain);
-    await fw.removeNetwork(net);
+    await removeNetworkRules(net, explain);
     await removeNetworkGuard(net, explain);
     await removeBridge(net, explain);
     deleteNetworkRecord(name);
@@ -285,7 +284,7 @@ export async function releaseOrphanLease(network: string, ip: string, containerI
  * (antispoof.ts portReleaseAfterExit: its address after its elements and veth are gone). */
 export async function disconnectContainer(containerId: string, n: ContainerNetwork | undefined, explain: Explainer, opts: { afterExit?: boolean } = {}): Promise<Buffer | undefined> {
   if (!n?.network || !n.ip) return undefined;
-  if (n.ports.length) await (await selectFirewall(explain)).removeContainer(containerId);
+  if (n.ports.length) await removeContainerRules(containerId, explain);
   const later: Buffer[] = [];
   for (const a of attachments(n)) {
     const lease = opts.afterExit ? leasePath(a.network, a.ip) : undefined;

@@ -18,6 +18,7 @@
  * a network wired drops both ways to each existing one, and a network removed takes with it
  * every minictr rule naming its bridge.
  */
+import { NotFoundError } from '../../errors.js';
 import type { Explainer } from '../../util/explain.js';
 import { hostCommand } from '../../util/host-command.js';
 import type { NetworkConfig } from './store.js';
@@ -56,6 +57,33 @@ export async function selectFirewall(explain: Explainer): Promise<Firewall> {
   const useIptables = forced ? forced === 'iptables' : await hostUsesIptables();
   explain.note(useIptables ? 'firewall: the host uses iptables, so minictr does too' : 'firewall: nftables (table ip minictr)');
   return useIptables ? new IptablesFirewall(explain) : new NftFirewall(explain);
+}
+
+/**
+ * What removal cleans: the selected backend's rules, then the other backend's. The backend
+ * is chosen per command (MINICTR_FIREWALL, or whether the host uses iptables, which changes
+ * when Docker is installed), so rules a command made under one backend must still go when
+ * the removal runs under the other. The other's listing (`nft -j list table ip minictr`,
+ * `iptables-save`) finds nothing on a host that never used it, and a host without its tool
+ * has none of its rules.
+ */
+async function fromEveryBackend(explain: Explainer, remove: (fw: Firewall) => Promise<void>): Promise<void> {
+  const fw = await selectFirewall(explain);
+  await remove(fw);
+  const other = fw.backend === 'nftables' ? new IptablesFirewall(explain) : new NftFirewall(explain);
+  await remove(other).catch((e: unknown) => {
+    if (!(e instanceof NotFoundError)) throw e;
+  });
+}
+
+/** A network's rules (and other networks' rules naming its bridge), from both backends. */
+export function removeNetworkRules(net: NetworkConfig, explain: Explainer): Promise<void> {
+  return fromEveryBackend(explain, (fw) => fw.removeNetwork(net));
+}
+
+/** A container's published ports, from both backends. */
+export function removeContainerRules(ctrId: string, explain: Explainer): Promise<void> {
+  return fromEveryBackend(explain, (fw) => fw.removeContainer(ctrId));
 }
 
 // tagged by bridge, not network name: bridge names are unique on the host, network names are
