@@ -1,5 +1,5 @@
 /**
- * The main of a bundle that holds one command file (main-run.ts, main-ps.ts): `minictr NAME
+ * The main of a bundle that holds one command file (main-ps.ts): `minictr NAME
  * ...` parsed and run exactly as main.ts runs it (main.ts registers only NAME's file for it
  * too), without loading the table of all 38 and their code: the whole CLI bundle was ~1.4 MB
  * to read and ~300 KB of code cache to deserialize before any command ran (BENCHMARKS.md,

@@ -5,7 +5,7 @@
  * start. The bundle is built in memory as `npm run build` builds it and run by a plain node.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -17,7 +17,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** `minictr ARGS` from a fresh bundle of entry (src/cli/NAME.ts): what it printed, what its
  * main returned (false: it declined the command line), and the built-in modules it loaded */
-async function start(args: string[], entry = 'main'): Promise<{ out: string; modules: string[]; returned: string }> {
+async function start(args: string[], entry = 'main', extraEnv: Record<string, string> = {}): Promise<{ out: string; err: string; status: number | null; modules: string[]; returned: string }> {
   const r = await build({ ...bundleOptions, entryPoints: [`src/cli/${entry}.ts`], write: false, logLevel: 'silent' });
   const file = join(scratch, `${entry}.cjs`);
   writeFileSync(file, r.outputFiles[0]!.text);
@@ -25,12 +25,12 @@ async function start(args: string[], entry = 'main'): Promise<{ out: string; mod
     `process.on('exit', () => process._rawDebug('MODULES ' + JSON.stringify(process.moduleLoadList)));`,
     `Promise.resolve(require(${JSON.stringify(file)}).main(['node', 'minictr', ...${JSON.stringify(args)}])).then((v) => process._rawDebug('RETURNED ' + v));`,
   ].join('\n');
-  const env = { ...process.env, MINICTR_ROOT: join(scratch, 'root'), MINICTR_RUN: join(scratch, 'run') };
+  const env = { ...process.env, MINICTR_ROOT: join(scratch, 'root'), MINICTR_RUN: join(scratch, 'run'), ...extraEnv };
   const p = spawnSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' });
   const line = p.stderr.split('\n').find((l) => l.startsWith('MODULES '));
   expect(line, p.stderr).toBeDefined();
   const returned = p.stderr.split('\n').find((l) => l.startsWith('RETURNED '))?.slice('RETURNED '.length) ?? '(exited)';
-  return { out: p.stdout, modules: JSON.parse(line!.slice('MODULES '.length)) as string[], returned };
+  return { out: p.stdout, err: p.stderr, status: p.status, modules: JSON.parse(line!.slice('MODULES '.length)) as string[], returned };
 }
 
 /** the built-ins a command's start has no use for (scripts/bundle.mjs LAZY_BUILTINS) */
@@ -79,4 +79,62 @@ describe('the one-command bundles decline what they do not hold (bin/minictr the
       expect({ entry, args, out: r.out, returned: r.returned }).toEqual({ entry, args, out: '', returned: 'false' });
     }
   }, 60_000);
+});
+
+/** The bundle's functions that ran (V8's precise coverage, NODE_V8_COVERAGE), by name, in
+ * `minictr ARGS` from entry's bundle: esbuild names a CommonJS module's wrapper after its
+ * path, so commander's top level is the function "node_modules/commander/index.js". */
+async function ranFunctions(args: string[], entry: string): Promise<{ ran: Set<string>; err: string; status: number | null }> {
+  const dir = mkdtempSync(join(scratch, 'coverage-'));
+  const r = await start(args, entry, { NODE_V8_COVERAGE: dir });
+  const ran = new Set<string>();
+  for (const file of readdirSync(dir)) {
+    const { result } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[] };
+    for (const script of result.filter((s) => s.url.endsWith(`/${entry}.cjs`))) {
+      for (const f of script.functions) if (f.ranges[0]!.count > 0) ran.add(f.functionName);
+    }
+  }
+  return { ran, err: r.err, status: r.status };
+}
+
+describe("minictr run's common command line runs no commander code (main-run.ts, run-flags.ts)", () => {
+  const COMMANDER = 'node_modules/commander/index.js';
+
+  it('a run parsed by run-flags.ts: the run module ran, commander\'s did not', async () => {
+    // refused by the run's own checks, before anything is made: no root needed
+    const { ran, err, status } = await ranFunctions(['run', '-d', '--replicas', '0', 'busybox'], 'main-run');
+    expect(err).toContain('minictr: invalid --replicas 0: expected a positive integer');
+    expect(status).toBe(125);
+    expect(ran.has('runContainer')).toBe(true);
+    expect(ran.has(COMMANDER)).toBe(false);
+  }, 30_000);
+
+  it('a command line it declines goes to commander, which says what it always said', async () => {
+    const { ran, err, status } = await ranFunctions(['run', '--bogus', 'busybox'], 'main-run');
+    expect(err).toContain("minictr: unknown option '--bogus'\nSee 'minictr run --help'.\n");
+    expect(status).toBe(125);
+    expect(ran.has(COMMANDER)).toBe(true);
+  }, 30_000);
+});
+
+describe("main-run's code cache is made by a run its own parser took (bin/run-bundle.js)", () => {
+  it('not by one that needed commander: its code would be in every later run\'s cache', async () => {
+    // a checkout of its own: bin/run-bundle.js beside dist/bundle/main-run.cjs
+    const root = mkdtempSync(join(scratch, 'checkout-'));
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+    copyFileSync('bin/run-bundle.js', join(root, 'bin', 'run-bundle.js'));
+    writeFileSync(join(root, 'bin', 'minictr'), "require('./run-bundle.js').runBundle(['main-run']);\n");
+    const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main-run.ts'], write: false, logLevel: 'silent' });
+    writeFileSync(join(root, 'dist', 'bundle', 'main-run.cjs'), r.outputFiles[0]!.text);
+    const cache = join(root, 'dist', 'bundle', 'cache', 'main-run-run.v8');
+    const env = { ...process.env, MINICTR_ROOT: join(scratch, 'root'), MINICTR_RUN: join(scratch, 'run') };
+    const minictr = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'minictr'), ...args], { env, encoding: 'utf8' });
+
+    expect(minictr('run', '--bogus', 'busybox').stderr).toContain("unknown option '--bogus'");
+    expect(existsSync(cache)).toBe(false);
+    expect(minictr('run', '-d', '--replicas', '0', 'busybox').stderr).toContain('invalid --replicas 0');
+    // written only by a run shorter than 1 s (run-bundle.js CACHE_WRITE_MAX_SECONDS)
+    expect(existsSync(cache)).toBe(true);
+  }, 30_000);
 });
