@@ -59,6 +59,15 @@ describe.concurrent('processes', () => {
     expect(env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   });
 
+  it('PID 1 keeps its stack when its environment is too long for its copy: environ still reads all of it', async () => {
+    const big = 'x'.repeat(3000);
+    const r = await inBusybox('sleep 0.5; grep -c "\\[stack\\]" /proc/1/maps; tr "\\0" "\\n" < /proc/1/environ', ['-e', `BIG=${big}`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [stack, ...env] = r.stdout.trim().split('\n');
+    expect(stack).toBe('1');
+    expect(env).toContain(`BIG=${big}`);
+  });
+
   it('an orphaned background process is reaped, not left a zombie', async () => {
     const r = await inBusybox('sh -c "sleep 0.2 &"; sleep 1; ps -o stat,comm');
     expect(r.exitCode).toBe(0);

@@ -80,8 +80,8 @@ static int trim_count;
  * segment already dirties. */
 static char trim_stack[1024] __attribute__((aligned(16)));
 #define trim_stack_top ((void *)(trim_stack + sizeof trim_stack))
-/* The copy of argv's strings and (when they fit) env's, which /proc/PID/cmdline and environ
- * read. Page-aligned, so that it lies past the data segment's last file page, in the
+/* The copy of argv's and env's strings, which /proc/PID/cmdline and environ read (when
+ * they do not fit, nothing is trimmed). Page-aligned, so that it lies past the data segment's last file page, in the
  * anonymous part of .bss: the kernel reads cmdline from anonymous memory only (FOLL_ANON),
  * and a copy in the memfd's data page read as empty. One page more than without it. */
 static char trim_strings[1536] __attribute__((aligned(4096)));
@@ -176,7 +176,7 @@ static void trim_and_wait(void) {
   memcpy(trim_strings, (void *)(uintptr_t)m.arg_start, args);
   m.arg_start = (uintptr_t)trim_strings;
   m.arg_end = m.arg_start + args;
-  if (env > sizeof trim_strings - args) env = 0; /* a long environment: environ reads empty */
+  if (env > sizeof trim_strings - args) return; /* a long environment: kept where it is, so environ still reads it */
   memcpy(trim_strings + args, (void *)(uintptr_t)m.env_start, env);
   m.env_start = m.arg_end;
   m.env_end = m.env_start + env;
