@@ -21,14 +21,22 @@
 #                                 default spec has none; minictr's is Docker's default)
 # State lives under $TMPDIR (test/vm/vm.sh's guest: a tmpfs; its root is an overlay, which
 # overlayfs cannot take as an upper dir).
+#   BENCH_LIB=DIR bench/density-memory.sh 100
+#                                 what a machine keeps on a disk goes under DIR instead, as
+#                                 /var/lib is: minictr's MINICTR_ROOT (images, layers, container
+#                                 dirs), crun's bundle (its rootfs is minictr's busybox layer);
+#                                 MINICTR_RUN (locks) and crun's --root (state.json) stay under
+#                                 $TMPDIR, as /run is a tmpfs (bench/vm.sh --disk sets it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 N=${1:-100}
 ROWS=${ROWS:-minictr crun}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/minictr-densmem.XXXXXX")
-export MINICTR_ROOT=$WORK/lib MINICTR_RUN=$WORK/run
-trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; for i in $(seq "$N"); do crun --root "$WORK/state" delete -f "c-$i" >/dev/null 2>&1 || true; done; rm -rf "$WORK"' EXIT
+LIB=$WORK
+[ -z "${BENCH_LIB:-}" ] || LIB=$(mktemp -d "$BENCH_LIB/minictr-densmem.XXXXXX")
+export MINICTR_ROOT=$LIB/lib MINICTR_RUN=$WORK/run
+trap 'bin/minictr rm -f $(bin/minictr ps -aq) >/dev/null 2>&1 || true; for i in $(seq "$N"); do crun --root "$WORK/state" delete -f "c-$i" >/dev/null 2>&1 || true; done; rm -rf "$WORK" "$LIB"' EXIT
 
 # a reading: /proc/meminfo, the free pages on per-cpu lists (PcpFree, bench/lib.sh) and
 # MemAvailable with them (the figure to read), the slab caches
@@ -86,6 +94,7 @@ ROOTFS=$(node --input-type=module -e "
   const s = await import('./dist/image/store.js');
   console.log(s.layerDirs(await r.resolveImage('busybox')).at(-1));")
 echo "load average: $(load_avg); N=$N; kernel $(uname -r); $(nproc) CPUs; MemTotal $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) KiB"
+echo "state: MINICTR_ROOT and crun's bundle on $(stat -f -c %T "$LIB"), MINICTR_RUN and crun's --root on $(stat -f -c %T "$WORK")"
 
 minictr_row() {
   snap "$WORK/m0"
@@ -106,7 +115,7 @@ minictr_row() {
 }
 
 crun_row() {
-  local B=$WORK/bundle wrap=() cpids i
+  local B=$LIB/bundle wrap=() cpids i
   mkdir -p "$B"; (cd "$B" && runc spec)
   CRUN_SECCOMP=${CRUN_SECCOMP:-0} node -e "
     const fs = require('fs'); const f = process.argv[1];

@@ -46,6 +46,28 @@ describe.concurrent('processes', () => {
     expect(r.stdout.trim().split(/\s+/).sort()).toEqual(['0', '1', '2']);
   });
 
+  it('PID 1 unmaps its stack and vDSO after the fork, its command line and environment kept', async () => {
+    // (native/init/init.c: the page tables at the top of the address space go with them).
+    // init trims while this shell starts: wait for it, 5 s at most
+    const r = await inBusybox('for i in $(seq 50); do grep -q "\\[stack\\]" /proc/1/maps || break; sleep 0.1; done; cat /proc/1/maps; echo ---; tr "\\0" " " < /proc/1/cmdline; echo; tr "\\0" "\\n" < /proc/1/environ');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [maps = '', rest = ''] = r.stdout.split('---\n');
+    expect(maps).toMatch(/minictr-init/); // its binary is still there
+    expect(maps).not.toMatch(/\[(stack|vdso|vvar)/);
+    const [cmdline, ...env] = rest.trim().split('\n');
+    expect(cmdline).toMatch(/^minictr-init -- sh -c for i in /);
+    expect(env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  });
+
+  it('PID 1 keeps its stack when its environment is too long for its copy: environ still reads all of it', async () => {
+    const big = 'x'.repeat(3000);
+    const r = await inBusybox('sleep 0.5; grep -c "\\[stack\\]" /proc/1/maps; tr "\\0" "\\n" < /proc/1/environ', ['-e', `BIG=${big}`]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [stack, ...env] = r.stdout.trim().split('\n');
+    expect(stack).toBe('1');
+    expect(env).toContain(`BIG=${big}`);
+  });
+
   it('an orphaned background process is reaped, not left a zombie', async () => {
     const r = await inBusybox('sh -c "sleep 0.2 &"; sleep 1; ps -o stat,comm');
     expect(r.exitCode).toBe(0);

@@ -1,11 +1,12 @@
 /**
  * The project's VM harness (test/vm/vm.sh), seen from outside: it boots Debian's kernel with
  * cgroup v2 only, runs the command as root and returns its output and exit status, shares
- * only the --rw folders with the host, loads the modules asked for, kills a guest at its time
- * limit, and refuses what it cannot run with one line that names the package to install.
+ * only the --rw folders with the host, loads the modules asked for, mounts a scratch disk,
+ * kills a guest at its time limit, and refuses what it cannot run with one line that names
+ * the package to install.
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,25 @@ describe('test/vm/vm.sh', () => {
     expect(existsSync(`/etc/${marker}`)).toBe(false);
   });
 
+  it('mounts a scratch ext4 disk with --disk, the run folder\'s image gone after', async () => {
+    const runs = join(shared, 'disk-runs'); // the run folder holds the image while the guest runs
+    mkdirSync(runs);
+    const script = [
+      'findmnt -n -o SOURCE,FSTYPE /var/lib/minictr-scratch',
+      'df -m --output=size /var/lib/minictr-scratch | tail -n 1',
+      'stat -f -c %T /run/tmp', // TMPDIR stays a tmpfs
+      'echo written > /var/lib/minictr-scratch/f && cat /var/lib/minictr-scratch/f',
+    ].join('; ');
+    const r = await vm(['--disk', '64:/var/lib/minictr-scratch', '--', 'sh', '-c', script], { TMPDIR: runs });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\/dev\/vda\s+ext4$/);
+    expect(Number(lines[1])).toBeGreaterThan(40); // 64 MiB less ext4's own
+    expect(Number(lines[1])).toBeLessThanOrEqual(64);
+    expect(lines.slice(2)).toEqual(['tmpfs', 'written']);
+    expect(readdirSync(runs)).toEqual([]);
+  });
+
   it('kills a guest that outlives its time limit and shows the console\'s tail', async () => {
     const runs = join(shared, 'runs'); // the guest's run folder, to find its QEMU by
     mkdirSync(runs);
@@ -55,6 +75,8 @@ describe('test/vm/vm.sh', () => {
     [['--', 'true'], { PATH: '/nonexistent' }, /^vm\.sh: qemu-system-x86_64 is missing: apt-get install qemu-system-x86$/],
     [['--', 'true'], { MINICTR_VM_KERNEL_VERSION: '0.0.0-none-amd64' }, /^vm\.sh: no Debian kernel to boot .*: apt-get install linux-image-amd64$/],
     [['--modprobe', 'a b', '--', 'true'], {}, /^vm\.sh: --modprobe: module names are letters, digits, _ and -$/],
+    [['--disk', '/var/lib/x', '--', 'true'], {}, /^vm\.sh: --disk takes MB:DIR, a size in MiB and an absolute path/],
+    [['--disk', '64:rel', '--', 'true'], {}, /^vm\.sh: --disk takes MB:DIR/],
     [['-m', 'lots', '--', 'true'], {}, /^vm\.sh: -m, -c and --timeout take whole numbers$/],
     [['--bogus'], {}, /^vm\.sh: unknown option --bogus/],
     [[], {}, /^vm\.sh: no command/],

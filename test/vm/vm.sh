@@ -13,6 +13,9 @@
 #     --rw DIR         share host DIR read-write at the same path (repeatable); whatever else the
 #                      guest writes is gone at power-off
 #     --modprobe LIST  kernel modules to load before CMD, comma-separated (e.g. openvswitch,sch_netem)
+#     --disk MB:DIR    a scratch ext4 disk of MB MiB mounted at DIR in the guest before CMD (virtio-blk;
+#                      a sparse file in the run folder, made with mkfs.ext4 here, removed after): for
+#                      state a real machine keeps on a disk (page cache), not on the guest's tmpfs
 #     --timeout SEC    kill the guest after SEC seconds (default 900)
 #     --accel auto|tcg|kvm   auto: KVM only with /dev/kvm and vmx/svm in /proc/cpuinfo, else TCG
 #     --append STR     extra kernel command line
@@ -28,23 +31,24 @@
 # switch_roots into it; a per-run folder shared over 9p carries the command in and its output,
 # exit status and timings out; the guest powers off by sysrq when CMD ends.
 # Without hardware virtualisation QEMU emulates the CPU (TCG): ~5 s to boot, CMD ~3-10x slower.
-# Needs: apt-get install qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
+# Needs: apt-get install qemu-system-x86 linux-image-amd64 busybox-static cpio kmod (e2fsprogs for --disk)
 # Example: test/vm/vm.sh --rw "$PWD" --modprobe openvswitch -- ovs-vsctl --version
 set -euo pipefail
 
 die() { echo "vm.sh: $*" >&2; exit 2; }
-MEM=2048 CPUS=1 TIMEOUT=900 ACCEL=auto KEEP=0 APPEND_EXTRA='' MODULES='' RW=()
+MEM=2048 CPUS=1 TIMEOUT=900 ACCEL=auto KEEP=0 APPEND_EXTRA='' MODULES='' DISK='' RW=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -m) MEM=${2:?}; shift 2;;
     -c) CPUS=${2:?}; shift 2;;
     --rw) [ -d "${2:-}" ] || die "--rw: no such directory: ${2:-}"; RW+=("$(readlink -f "$2")"); shift 2;;
     --modprobe) MODULES=${2:?}; shift 2;;
+    --disk) DISK=${2:?}; shift 2;;
     --timeout) TIMEOUT=${2:?}; shift 2;;
     --accel) ACCEL=${2:?}; shift 2;;
     --append) APPEND_EXTRA=${2:?}; shift 2;;
     --keep) KEEP=1; shift;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     --) shift; break;;
     *) die "unknown option $1 (see --help)";;
   esac
@@ -53,11 +57,15 @@ done
 [[ $MEM =~ ^[0-9]+$ && $CPUS =~ ^[0-9]+$ && $TIMEOUT =~ ^[0-9]+$ ]] || die "-m, -c and --timeout take whole numbers"
 [[ $MODULES =~ ^[A-Za-z0-9_,-]*$ ]] || die "--modprobe: module names are letters, digits, _ and -"
 for d in "${RW[@]}"; do [[ $d != *[,\ ]* ]] || die "--rw: a shared path cannot hold a comma or a space: $d"; done
+# the kernel command line carries DIR to the guest: no spaces; MB within what a sparse file allows
+[ -z "$DISK" ] || [[ $DISK =~ ^[1-9][0-9]{0,6}:/[A-Za-z0-9_./-]*$ ]] ||
+  die "--disk takes MB:DIR, a size in MiB and an absolute path of letters, digits, _ . / and - (e.g. 1024:/var/lib/minictr)"
 
 # ---- what the host must have ------------------------------------------------------
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
 command -v cpio >/dev/null || die "cpio is missing: apt-get install cpio"
 command -v modinfo >/dev/null || die "modinfo is missing: apt-get install kmod"
+[ -z "$DISK" ] || command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 is missing (for --disk): apt-get install e2fsprogs"
 KVER=${MINICTR_VM_KERNEL_VERSION:-$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n 1 || true)}
 KERNEL=/boot/vmlinuz-$KVER
 [ -n "$KVER" ] && [ -r "$KERNEL" ] && [ -d "/lib/modules/$KVER" ] ||
@@ -104,6 +112,7 @@ RUN=$(mktemp -d "${TMPDIR:-/tmp}/minictr-vm.XXXXXX")
 QEMU_PID=''
 finish() {
   [ -n "$QEMU_PID" ] && kill -TERM "$QEMU_PID" 2>/dev/null
+  rm -f "$RUN/disk.img" # a scratch disk, even with --keep: it can be GiBs
   if [ "$KEEP" = 1 ]; then echo "vm.sh: run folder kept: $RUN" >&2; else rm -rf "$RUN"; fi
 }
 trap finish EXIT
@@ -126,9 +135,17 @@ share() { echo -fsdev "local,id=$1,path=$2,security_model=none,multidevs=remap$3
 DEVS=($(share hostroot / ,readonly=on) $(share vmshare "$RUN" ''))
 i=0; for d in "${RW[@]}"; do DEVS+=($(share "rw$i" "$d" '')); i=$((i+1)); done
 RWLIST=$(IFS=,; echo "${RW[*]:-}")
+if [ -n "$DISK" ]; then
+  # sparse: only what the guest writes takes room on the host; no lazy init, so mkfs writes
+  # its tables now and the guest's kernel starts no ext4lazyinit thread during a measurement
+  truncate -s "${DISK%%:*}M" "$RUN/disk.img"
+  mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$RUN/disk.img" ||
+    die "--disk: mkfs.ext4 failed on $RUN/disk.img"
+  DEVS+=(-drive "file=$RUN/disk.img,format=raw,if=none,id=scratch" -device virtio-blk-pci,drive=scratch)
+fi
 # the guest's init reads these as variables (the kernel passes unknown key=value words to init)
 APPEND="console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
-APPEND+=" VMSHARE=$RUN VMRW=$RWLIST VMMODULES=$MODULES $APPEND_EXTRA"
+APPEND+=" VMSHARE=$RUN VMRW=$RWLIST VMMODULES=$MODULES VMDISK=${DISK#*:} $APPEND_EXTRA"
 
 t0=$(date +%s%N)
 # timeout(1) ends QEMU with SIGTERM (QEMU then exits cleanly) and reports 124
