@@ -44,6 +44,25 @@ async function killAndAwaitExit(name: string, id: string): Promise<void> {
   await until(`the exit record of ${name}`, () => existsSync(join(containersDir(), id, 'exit.json')), 10_000);
 }
 
+/** A run -d --rm container that has ended, its monitor's rm held back (its lock held) while
+ * body runs; then the lock is freed and its rm removes it. */
+async function whileRmHeldBack(body: (c: { name: string; volume: string; id: string }) => Promise<void>): Promise<void> {
+  const name = uniq('rmp-');
+  const volume = uniq('rmpv');
+  names.push(name);
+  volumes.push(volume);
+  const id = await startRm(name, volume);
+  const release = holdLock(id);
+  try {
+    await killAndAwaitExit(name, id);
+    await body({ name, volume, id });
+  } finally {
+    release();
+  }
+  // the lock freed, its rm goes on and the container leaves
+  await until(`${name} to be removed by its monitor's rm`, () => !existsSync(join(containersDir(), id)), 15_000);
+}
+
 afterAll(async () => {
   for (const l of locks) rmSync(l, { force: true });
   for (const n of names) await minictr(['rm', '-f', n]);
@@ -91,14 +110,7 @@ describe('right after a run -d --rm container has ended', () => {
   });
 
   it('one whose rm does not come (its exit record older than the grace) still counts: its volume is kept, named as in use', async () => {
-    const name = uniq('rmp-');
-    const volume = uniq('rmpv');
-    names.push(name);
-    volumes.push(volume);
-    const id = await startRm(name, volume);
-    const release = holdLock(id);
-    try {
-      await killAndAwaitExit(name, id);
+    await whileRmHeldBack(async ({ name, volume, id }) => {
       // past store.ts AUTO_REMOVE_GRACE_MS (5 s) since its exit record
       await until('the exit record to be older than the grace', () => Date.now() - statSync(join(containersDir(), id, 'exit.json')).mtimeMs > 5500, 10_000);
       const t0 = Date.now();
@@ -108,31 +120,17 @@ describe('right after a run -d --rm container has ended', () => {
       expect(Date.now() - t0).toBeLessThan(4000); // judged at once, not waited for
       const ps = await minictr(['ps', '-a', '--format', 'json']);
       expect(ps.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Names: string; State: string }).find((x) => x.Names === name)?.State).toBe('exited');
-    } finally {
-      release();
-    }
-    // the lock freed, its rm goes on and the container leaves
-    await until(`${name} to be removed by its monitor's rm`, () => !existsSync(join(containersDir(), id)), 15_000);
+    });
   });
 
   it('commit refuses a container whose rm is under way, as docker commit does: nothing is tagged', async () => {
-    const name = uniq('rmp-');
-    const volume = uniq('rmpv');
     const image = uniq('rmpcommit');
-    names.push(name);
-    volumes.push(volume);
-    const id = await startRm(name, volume);
-    const release = holdLock(id);
-    try {
-      await killAndAwaitExit(name, id);
+    await whileRmHeldBack(async ({ name }) => {
       const r = await minictr(['commit', name, image]);
       expect(r.stderr).toBe(`minictr: container ${name} is being removed (--rm): nothing was committed`);
       expect(r.exitCode).not.toBe(0);
       expect(readFileSync(join(process.env.MINICTR_ROOT!, 'images', 'tags.json'), 'utf8')).not.toContain(image);
-    } finally {
-      release();
-    }
-    await until(`${name} to be removed by its monitor's rm`, () => !existsSync(join(containersDir(), id)), 15_000);
+    });
   });
 
   it('stop, then at once volume rm or a run with the same name: 12 times, never "in use"', async () => {
