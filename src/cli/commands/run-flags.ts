@@ -99,9 +99,16 @@ export interface RunArgv {
  * `--no-healthcheck` is healthcheck, `--network-alias` networkAlias (commander's
  * attributeName; test/unit/run-flags.test.ts compares them). */
 export function flagNames(f: RunFlag): { short?: string; long: string; key: string } {
-  const [, short, long] = /^(?:(-[a-zA-Z]), )?(--[^ ]+)/.exec(f.flags)!;
-  const name = long!.slice(2).replace(f.kind === 'negatable' ? /^no-/ : /^$/, '');
-  return { short, long: long!, key: name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) };
+  // string operations, not regexes: V8 compiles each regex on its first use, and these run
+  // for every flag at each run's start
+  const [first, second] = f.flags.split(' ', 2) as [string, string?];
+  const short = first.startsWith('--') ? undefined : first.slice(0, -1);
+  const long = short === undefined ? first : second!;
+  const name = f.kind === 'negatable' && long.startsWith('--no-') ? long.slice(5) : long.slice(2);
+  const words = name.split('-');
+  let key = words[0]!;
+  for (let i = 1; i < words.length; i++) key += words[i]!.charAt(0).toUpperCase() + words[i]!.slice(1);
+  return { short, long, key };
 }
 
 /** The value a flag has when it is not given (commander: its default, or a negatable's true). */
@@ -111,21 +118,35 @@ export function defaultOf(f: RunFlag): false | true | [] | undefined {
 
 const takesValue = (f: RunFlag): boolean => f.kind === 'value' || f.kind === 'repeatable' || f.kind === 'number';
 
-let byName: Map<string, { flag: RunFlag; key: string }> | undefined;
+interface NamedFlag { readonly flag: RunFlag; readonly key: string }
 
-function lookup(name: string): { flag: RunFlag; key: string } | undefined {
-  if (!byName) {
-    byName = new Map();
+/** Each flag with its key, and the flags by name (-e and --env), made once on first use:
+ * parseRunFlags needs every key for the defaults and then a name per word (once for each,
+ * with regexes, parsing was 1.50 M instructions of each run's start, now 1.15 M:
+ * BENCHMARKS.md, "the run module's start, counted by module"). */
+let named: { readonly all: readonly NamedFlag[]; readonly byName: ReadonlyMap<string, NamedFlag> } | undefined;
+
+function namedFlags(): NonNullable<typeof named> {
+  if (!named) {
+    const all: NamedFlag[] = [];
+    const byName = new Map<string, NamedFlag>();
     for (const f of RUN_FLAGS) {
       const { short, long, key } = flagNames(f);
-      byName.set(long, { flag: f, key });
-      if (short) byName.set(short, { flag: f, key });
+      const n = { flag: f, key };
+      all.push(n);
+      byName.set(long, n);
+      if (short) byName.set(short, n);
     }
+    named = { all, byName };
   }
-  return byName.get(name);
+  return named;
 }
 
-function set(values: RunFlagValues, f: { flag: RunFlag; key: string }, value?: string): void {
+function lookup(name: string): NamedFlag | undefined {
+  return namedFlags().byName.get(name);
+}
+
+function set(values: RunFlagValues, f: NamedFlag, value?: string): void {
   const k = f.flag.kind;
   values[f.key] = k === 'repeatable' ? [...(values[f.key] as string[]), value] : k === 'number' ? Number(value) : k === 'value' ? value : k !== 'negatable';
 }
@@ -140,9 +161,9 @@ function set(values: RunFlagValues, f: { flag: RunFlag; key: string }, value?: s
  */
 export function parseRunFlags(args: readonly string[]): RunArgv | undefined {
   const values: RunFlagValues = {};
-  for (const f of RUN_FLAGS) {
+  for (const { flag: f, key } of namedFlags().all) {
     const d = defaultOf(f);
-    if (d !== undefined) values[flagNames(f).key] = d;
+    if (d !== undefined) values[key] = d;
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
