@@ -67,45 +67,6 @@ const object = (fields: Fields, required: string[] = []): Check => (v, p) => {
   }
 };
 
-const capList = arrayOf((v, p) => {
-  str(v, p);
-  if (!/^CAP_[A-Z_]+$/.test(v as string)) throw new SpecError(`${p}: "${v as string}" is not a capability name (CAP_...)`);
-});
-
-const hook = object({ path: absPath, args: arrayOf(str), env: arrayOf(str), timeout: (v, p) => {
-  int(v, p);
-  if ((v as number) < 1) throw new SpecError(`${p}: must be at least 1 second`);
-} }, ['path']);
-
-const idMapping = object({ containerID: uint, hostID: uint, size: uint }, ['containerID', 'hostID', 'size']);
-
-const deviceRule = object({
-  allow: bool, type: oneOf('a', 'b', 'c'), major: int, minor: int, access: (v, p) => {
-    str(v, p);
-    if (!/^[rwm]*$/.test(v as string)) throw new SpecError(`${p}: "${v as string}" is not made of r, w and m`);
-  },
-}, ['allow']);
-
-const resources = object({
-  devices: arrayOf(deviceRule),
-  memory: object({
-    limit: num, reservation: num, swap: num, swappiness: unsupported('memory.swappiness'),
-    kernel: unsupported('kernel memory limits are deprecated'), kernelTCP: unsupported('kernel TCP memory limits are deprecated'),
-    disableOOMKiller: unsupported('the OOM killer cannot be disabled'), useHierarchy: bool, checkBeforeUpdate: bool,
-  }),
-  cpu: object({
-    shares: num, quota: num, period: num, cpus: str, mems: str,
-    burst: unsupported('cpu.max.burst'), realtimeRuntime: unsupported('realtime scheduling'),
-    realtimePeriod: unsupported('realtime scheduling'), idle: unsupported('cpu.idle'),
-  }),
-  pids: object({ limit: num }, ['limit']),
-  blockIO: unsupported('block I/O limits'),
-  hugepageLimits: unsupported('hugepage limits'),
-  network: unsupported('network class and priority'),
-  rdma: unsupported('RDMA limits'),
-  unified: record(str),
-});
-
 /** uint64 values: JSON numbers are exact up to 2^53; beyond that a bigint is needed */
 const uint64: Check = (v, p) => {
   if (typeof v === 'bigint') {
@@ -128,86 +89,141 @@ const seccomp = object({
   syscalls: arrayOf(object({ names: nonEmpty(arrayOf(str)), action: str, errnoRet: uint, args: arrayOf(seccompArg) }, ['names', 'action'])),
 }, ['defaultAction']);
 
-const linux = object({
-  namespaces: arrayOf(object({ type: oneOf('pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'), path: absPath }, ['type'])),
-  uidMappings: arrayOf(idMapping),
-  gidMappings: arrayOf(idMapping),
-  timeOffsets: unsupported('time namespaces'),
-  devices: arrayOf(object({
-    type: oneOf('c', 'b', 'u', 'p'), path: absPath, major: int, minor: int, fileMode: uint, uid: uint, gid: uint,
-  }, ['type', 'path'])),
-  resources,
-  cgroupsPath: str,
-  sysctl: record(str),
-  maskedPaths: arrayOf(absPath),
-  readonlyPaths: arrayOf(absPath),
-  rootfsPropagation: oneOf('private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'),
-  seccomp,
-  personality: object({ domain: oneOf('LINUX', 'LINUX32'), flags: unsupported('personality flags') }, ['domain']),
-  mountLabel: unsupported('SELinux labels'),
-  intelRdt: unsupported('Intel RDT'),
-  memoryPolicy: unsupported('NUMA memory policies'),
-  netDevices: unsupported('moving network devices into the container'),
-});
+/** The checks of a whole config.json and of linux.resources, made on first use: a run
+ * checks only its seccomp profile (parseSeccomp, above), and making these ~150 closures and
+ * object literals at each run's start was ~1.2 M instructions (BENCHMARKS.md, "the run
+ * module's start, counted by module"). */
+let fullChecks: { spec: Check; resources: Check } | undefined;
 
-const processObject = object({
-  terminal: bool,
-  consoleSize: object({ height: uint, width: uint }, ['height', 'width']),
-  user: object({ uid: uint, gid: uint, umask: uint, additionalGids: arrayOf(uint), username: unsupported('Windows users') }, ['uid', 'gid']),
-  args: (v, p) => {
-    arrayOf(str)(v, p);
-    if ((v as string[]).length === 0) throw new SpecError(`${p}: the command is empty`);
-  },
-  commandLine: unsupported('Windows command lines'),
-  env: arrayOf((v, p) => {
+function specChecks(): { spec: Check; resources: Check } {
+  fullChecks ??= makeSpecChecks();
+  return fullChecks;
+}
+
+function makeSpecChecks(): { spec: Check; resources: Check } {
+  const capList = arrayOf((v, p) => {
     str(v, p);
-    if (!(v as string).includes('=')) throw new SpecError(`${p}: "${v as string}" is not KEY=VALUE`);
-  }),
-  cwd: absPath,
-  capabilities: object({ bounding: capList, effective: capList, permitted: capList, inheritable: capList, ambient: capList }),
-  rlimits: arrayOf(object({ type: str, soft: num, hard: num }, ['type', 'soft', 'hard'])),
-  noNewPrivileges: bool,
-  oomScoreAdj: (v, p) => {
+    if (!/^CAP_[A-Z_]+$/.test(v as string)) throw new SpecError(`${p}: "${v as string}" is not a capability name (CAP_...)`);
+  });
+
+  const hook = object({ path: absPath, args: arrayOf(str), env: arrayOf(str), timeout: (v, p) => {
     int(v, p);
-    if ((v as number) < -1000 || (v as number) > 1000) throw new SpecError(`${p}: must be between -1000 and 1000`);
-  },
-  apparmorProfile: unsupported('AppArmor profiles (this runtime applies none)'),
-  selinuxLabel: unsupported('SELinux labels'),
-  scheduler: unsupported('scheduling policies'),
-  ioPriority: unsupported('I/O priorities'),
-  execCPUAffinity: unsupported('exec CPU affinity'),
-}, ['args', 'cwd', 'user']);
+    if ((v as number) < 1) throw new SpecError(`${p}: must be at least 1 second`);
+  } }, ['path']);
 
-const spec = object({
-  ociVersion: (v, p) => {
-    str(v, p);
-    if (!/^1\.[0-2]\.\d+/.test(v as string)) throw new SpecError(`${p}: version "${v as string}" is not runtime-spec 1.0 to 1.2`);
-  },
-  process: processObject,
-  root: object({ path: str, readonly: bool }, ['path']),
-  hostname: str,
-  domainname: str,
-  mounts: arrayOf(object({
-    destination: absPath, type: str, source: str, options: arrayOf(str),
-    uidMappings: unsupported('idmapped mounts'), gidMappings: unsupported('idmapped mounts'),
-  }, ['destination'])),
-  hooks: object({
-    prestart: arrayOf(hook), createRuntime: arrayOf(hook), createContainer: arrayOf(hook),
-    startContainer: arrayOf(hook), poststart: arrayOf(hook), poststop: arrayOf(hook),
-  }),
-  annotations: record(str),
-  linux,
-  windows: unsupported('Windows containers'),
-  solaris: unsupported('Solaris zones'),
-  vm: unsupported('virtual-machine containers'),
-  zos: unsupported('z/OS'),
-}, ['ociVersion']);
+  const idMapping = object({ containerID: uint, hostID: uint, size: uint }, ['containerID', 'hostID', 'size']);
+
+  const deviceRule = object({
+    allow: bool, type: oneOf('a', 'b', 'c'), major: int, minor: int, access: (v, p) => {
+      str(v, p);
+      if (!/^[rwm]*$/.test(v as string)) throw new SpecError(`${p}: "${v as string}" is not made of r, w and m`);
+    },
+  }, ['allow']);
+
+  const resources = object({
+    devices: arrayOf(deviceRule),
+    memory: object({
+      limit: num, reservation: num, swap: num, swappiness: unsupported('memory.swappiness'),
+      kernel: unsupported('kernel memory limits are deprecated'), kernelTCP: unsupported('kernel TCP memory limits are deprecated'),
+      disableOOMKiller: unsupported('the OOM killer cannot be disabled'), useHierarchy: bool, checkBeforeUpdate: bool,
+    }),
+    cpu: object({
+      shares: num, quota: num, period: num, cpus: str, mems: str,
+      burst: unsupported('cpu.max.burst'), realtimeRuntime: unsupported('realtime scheduling'),
+      realtimePeriod: unsupported('realtime scheduling'), idle: unsupported('cpu.idle'),
+    }),
+    pids: object({ limit: num }, ['limit']),
+    blockIO: unsupported('block I/O limits'),
+    hugepageLimits: unsupported('hugepage limits'),
+    network: unsupported('network class and priority'),
+    rdma: unsupported('RDMA limits'),
+    unified: record(str),
+  });
+
+
+  const linux = object({
+    namespaces: arrayOf(object({ type: oneOf('pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'), path: absPath }, ['type'])),
+    uidMappings: arrayOf(idMapping),
+    gidMappings: arrayOf(idMapping),
+    timeOffsets: unsupported('time namespaces'),
+    devices: arrayOf(object({
+      type: oneOf('c', 'b', 'u', 'p'), path: absPath, major: int, minor: int, fileMode: uint, uid: uint, gid: uint,
+    }, ['type', 'path'])),
+    resources,
+    cgroupsPath: str,
+    sysctl: record(str),
+    maskedPaths: arrayOf(absPath),
+    readonlyPaths: arrayOf(absPath),
+    rootfsPropagation: oneOf('private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'unbindable', 'runbindable'),
+    seccomp,
+    personality: object({ domain: oneOf('LINUX', 'LINUX32'), flags: unsupported('personality flags') }, ['domain']),
+    mountLabel: unsupported('SELinux labels'),
+    intelRdt: unsupported('Intel RDT'),
+    memoryPolicy: unsupported('NUMA memory policies'),
+    netDevices: unsupported('moving network devices into the container'),
+  });
+
+  const processObject = object({
+    terminal: bool,
+    consoleSize: object({ height: uint, width: uint }, ['height', 'width']),
+    user: object({ uid: uint, gid: uint, umask: uint, additionalGids: arrayOf(uint), username: unsupported('Windows users') }, ['uid', 'gid']),
+    args: (v, p) => {
+      arrayOf(str)(v, p);
+      if ((v as string[]).length === 0) throw new SpecError(`${p}: the command is empty`);
+    },
+    commandLine: unsupported('Windows command lines'),
+    env: arrayOf((v, p) => {
+      str(v, p);
+      if (!(v as string).includes('=')) throw new SpecError(`${p}: "${v as string}" is not KEY=VALUE`);
+    }),
+    cwd: absPath,
+    capabilities: object({ bounding: capList, effective: capList, permitted: capList, inheritable: capList, ambient: capList }),
+    rlimits: arrayOf(object({ type: str, soft: num, hard: num }, ['type', 'soft', 'hard'])),
+    noNewPrivileges: bool,
+    oomScoreAdj: (v, p) => {
+      int(v, p);
+      if ((v as number) < -1000 || (v as number) > 1000) throw new SpecError(`${p}: must be between -1000 and 1000`);
+    },
+    apparmorProfile: unsupported('AppArmor profiles (this runtime applies none)'),
+    selinuxLabel: unsupported('SELinux labels'),
+    scheduler: unsupported('scheduling policies'),
+    ioPriority: unsupported('I/O priorities'),
+    execCPUAffinity: unsupported('exec CPU affinity'),
+  }, ['args', 'cwd', 'user']);
+
+  const spec = object({
+    ociVersion: (v, p) => {
+      str(v, p);
+      if (!/^1\.[0-2]\.\d+/.test(v as string)) throw new SpecError(`${p}: version "${v as string}" is not runtime-spec 1.0 to 1.2`);
+    },
+    process: processObject,
+    root: object({ path: str, readonly: bool }, ['path']),
+    hostname: str,
+    domainname: str,
+    mounts: arrayOf(object({
+      destination: absPath, type: str, source: str, options: arrayOf(str),
+      uidMappings: unsupported('idmapped mounts'), gidMappings: unsupported('idmapped mounts'),
+    }, ['destination'])),
+    hooks: object({
+      prestart: arrayOf(hook), createRuntime: arrayOf(hook), createContainer: arrayOf(hook),
+      startContainer: arrayOf(hook), poststart: arrayOf(hook), poststop: arrayOf(hook),
+    }),
+    annotations: record(str),
+    linux,
+    windows: unsupported('Windows containers'),
+    solaris: unsupported('Solaris zones'),
+    vm: unsupported('virtual-machine containers'),
+    zos: unsupported('z/OS'),
+  }, ['ociVersion']);
+
+  return { spec, resources };
+}
 
 /** Check a parsed config.json completely; it is then an OciSpec minictr can carry out. */
 export function parseSpec(json: unknown, where = 'config.json'): OciSpec {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SpecError(`${where}: expected a JSON object`);
   try {
-    spec(json, '');
+    specChecks().spec(json, '');
   } catch (err) {
     if (err instanceof UsageError) throw new SpecError(`${where}: ${err.message}`);
     throw err;
@@ -223,6 +239,6 @@ export function parseSeccomp(json: unknown, where = 'linux.seccomp'): OciSeccomp
 
 /** `update --resources`: the linux.resources object alone. */
 export function parseResources(json: unknown): OciResources {
-  resources(json, 'resources');
+  specChecks().resources(json, 'resources');
   return json as OciResources;
 }
