@@ -83,12 +83,25 @@ export function hostDevices(dir = '/dev'): OciDevice[] {
   return out;
 }
 
+/** uname -r or -m from the kernel's /proc/sys/kernel/osrelease or arch, the same strings:
+ * loading node:os (its module and binding, on first use) for them was ~0.7 M instructions of
+ * each run's start (BENCHMARKS.md, "the run module's start, counted by module"). A kernel
+ * without the file (older kernels have no kernel/arch) is asked through node:os (called in an
+ * arrow: the bundle loads a lazy built-in at the first read of any of its names). */
+function unameField(file: 'osrelease' | 'arch', fallback: () => string): string {
+  try {
+    return readFileSync(`/proc/sys/kernel/${file}`, 'utf8').trim();
+  } catch {
+    return fallback();
+  }
+}
+
 export function hostSecurityFacts(): HostSecurityFacts {
   return {
     heldCaps: capabilitiesInMask(statusField('CapPrm')),
     hardLimits: parseHardLimits(readFileSync('/proc/self/limits', 'utf8')),
-    machine: machine(),
-    kernel: release(),
+    machine: unameField('arch', () => machine()),
+    kernel: unameField('osrelease', () => release()),
     hostDevices: () => hostDevices(),
   };
 }

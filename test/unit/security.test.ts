@@ -7,14 +7,14 @@
  * what this process holds (host-facts.ts). What the kernel makes of them: test/security.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { machine, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DEVICE_RULES } from '../../src/cgroup/devices.js';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { parseNetworkMode } from '../../src/network/container/mode.js';
 import { CAPABILITIES, capabilitiesInMask, DOCKER_DEFAULT_CAPS, normalizeCapability, type CapabilityName } from '../../src/runtime/capabilities.js';
-import { deviceNumbers, parseHardLimits, type HostSecurityFacts } from '../../src/runtime/host-facts.js';
+import { deviceNumbers, hostSecurityFacts, parseHardLimits, type HostSecurityFacts } from '../../src/runtime/host-facts.js';
 import { toSpawnRecord } from '../../src/runtime/native-spec.js';
 import { DEFAULT_SECURITY, parseDevice, parseSecurityFlags, parseSysctl, parseUlimit, securityConfigProblem, securityOptStrings, type SecurityConfig, type SecurityFlags } from '../../src/runtime/security-options.js';
 import { containerCapabilities, containerRlimits, RLIM_INFINITY, securityMounts, securityParts } from '../../src/runtime/security-spec.js';
@@ -491,5 +491,11 @@ describe('what this process holds (host-facts.ts)', () => {
     expect(deviceNumbers(0x0103)).toEqual({ major: 1, minor: 3 });
     expect(deviceNumbers(0xfe00)).toEqual({ major: 254, minor: 0 });
     expect(deviceNumbers(0x100_0807)).toEqual({ major: 8, minor: 0x1007 });
+  });
+
+  it("the kernel and machine, read without node:os, are uname's", () => {
+    const { kernel, machine: mach } = hostSecurityFacts();
+    expect(kernel).toBe(release());
+    expect(mach).toBe(machine());
   });
 });
