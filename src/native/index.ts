@@ -2,15 +2,15 @@
  * The C addon (native/), loaded lazily with typed boundaries. Everything from clone() to
  * execve() happens in C; this module only describes what to do.
  */
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { besideModule } from '../util/module-path.js';
 import { profileMark } from '../util/profile.js';
 import type { DeviceRuleRecord, EnterRecord, IdmapRecord, SpawnRecord } from './contract.js';
 
 export type * from './contract.js';
 export { PAUSE_POINTS } from './contract.js';
 
-const BUILD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
+const BUILD_DIR = besideModule(import.meta.url, '..', '..', 'build', 'Release');
 
 /** Linux clone flags (include/uapi/linux/sched.h). */
 export const CLONE = {

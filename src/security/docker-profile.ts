@@ -22,6 +22,7 @@ import { machine, release } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { OciSeccomp, OciSeccompSyscall } from '../spec/config.js';
 import { parseSeccomp } from '../spec/parse.js';
+import { besideModule } from '../util/module-path.js';
 
 export interface DockerSeccompFilter {
   caps?: string[];
@@ -199,7 +200,7 @@ export function renameSeccompError(e: unknown, where: string): unknown {
 }
 
 /** minictr's default profile, Docker's (profiles/seccomp-default.json, see profiles/README.md). */
-export const DEFAULT_PROFILE_PATH = new URL('../../profiles/seccomp-default.json', import.meta.url);
+export const DEFAULT_PROFILE_PATH = besideModule(import.meta.url, '..', '..', 'profiles', 'seccomp-default.json');
 
 let defaultProfile: DockerSeccompProfile | undefined;
 

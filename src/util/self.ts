@@ -5,6 +5,6 @@
  * Two levels below the checkout, as src/util/ and dist/util/ are, and the bundle's
  * dist/bundle/main.cjs too: one relative path serves all three.
  */
-import { fileURLToPath } from 'node:url';
+import { besideModule } from './module-path.js';
 
-export const MINICTR_BIN = fileURLToPath(new URL('../../bin/minictr', import.meta.url));
+export const MINICTR_BIN = besideModule(import.meta.url, '..', '..', 'bin', 'minictr');
