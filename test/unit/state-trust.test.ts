@@ -1,8 +1,12 @@
-/** Names (src/names.ts), bridge names, and the log tail (runtime/logs.ts): pure code. */
-import { describe, expect, it } from 'vitest';
+/** Names (src/names.ts), bridge names, the log tail (runtime/logs.ts) and the state roots' check (paths.ts): pure code. */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { checkName, isValidName, type NameKind } from '../../src/names.js';
 import { bridgeNameFor } from '../../src/network/container/store.js';
+import { checkStateRoots } from '../../src/paths.js';
 import { LineTail, type LogRecord } from '../../src/runtime/logs.js';
 
 describe('checkName', () => {
@@ -77,4 +81,39 @@ describe('LineTail', () => {
     expect(text(t.take())).toEqual(['1:line 99997\n', '1:line 99998\n', '1:line 99999\n']);
     expect((t as unknown as { lines: unknown[] }).lines.length).toBeLessThanOrEqual(3 * 2 + 16);
   });
+});
+
+describe('checkStateRoots', () => {
+  const saved = { root: process.env.MINICTR_ROOT, run: process.env.MINICTR_RUN };
+  const base = mkdtempSync(join(tmpdir(), 'minictr-roots-'));
+  mkdirSync(join(base, 'dir'));
+  writeFileSync(join(base, 'file'), '');
+  symlinkSync(join(base, 'dir'), join(base, 'to-dir'));
+  symlinkSync(join(base, 'file'), join(base, 'to-file'));
+  symlinkSync(join(base, 'nowhere'), join(base, 'dangling'));
+  afterEach(() => {
+    for (const [k, v] of [['MINICTR_ROOT', saved.root], ['MINICTR_RUN', saved.run]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+  const check = (root: string, run: string): void => {
+    process.env.MINICTR_ROOT = join(base, root);
+    process.env.MINICTR_RUN = join(base, run);
+    checkStateRoots();
+  };
+
+  it('takes a directory, a symlink to one, a trailing slash, and a root not made yet', () => {
+    for (const ok of ['dir', 'to-dir', 'dir/', 'missing', 'dangling']) expect(() => check(ok, 'dir'), ok).not.toThrow();
+    expect(() => check('dir', 'missing')).not.toThrow();
+  });
+
+  it('refuses a file, or a symlink to one, naming the variable', () => {
+    for (const bad of ['file', 'to-file']) {
+      expect(() => check(bad, 'dir'), bad).toThrow(new UsageError(`MINICTR_ROOT ${join(base, bad)} is not a directory`));
+      expect(() => check('dir', bad), bad).toThrow(new UsageError(`MINICTR_RUN ${join(base, bad)} is not a directory`));
+    }
+  });
+
+  it('cleans up', () => rmSync(base, { recursive: true }));
 });
