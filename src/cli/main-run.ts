@@ -8,20 +8,17 @@
  */
 import { parseRunFlags, runFromFlags } from './commands/run-flags.js';
 import { runToExit } from './exit-status.js';
+import { leftUsualPath, tookUsualPath } from '../util/code-cache.js';
 
-/** false until a command line needed commander: bin/run-bundle.js writes the bundle's code
- * cache only after a run that did not, so the cache holds none of commander's code */
-let commanderRan = false;
-
-export function writesCodeCache(): boolean {
-  return !commanderRan;
-}
+/** bin/run-bundle.js writes the bundle's code cache only after a run that took the usual
+ * path (util/code-cache.ts): not one that needed commander, so the cache holds none of its code */
+export const writesCodeCache = tookUsualPath;
 
 export async function main(argv: string[]): Promise<boolean> {
   if (argv[2] !== 'run') return false;
   const parsed = parseRunFlags(argv.slice(3));
   if (parsed) return runToExit(argv, () => runFromFlags(parsed.image, parsed.command, parsed.values));
-  commanderRan = true;
+  leftUsualPath();
   const [{ register }, { runProgram }] = await Promise.all([import('./commands/run.js'), import('./program.js')]);
   return runProgram(argv, [register]);
 }

@@ -5,6 +5,7 @@
  * stores: this policy lives here, above both it and the builders that fill it.
  */
 import { NotFoundError } from '../errors.js';
+import { leftUsualPath } from '../util/code-cache.js';
 import type { ProgressOutput } from './progress.js';
 import { parseReference, tagKey } from './reference.js';
 import { findImage, type ImageRecord } from './store.js';
@@ -25,6 +26,7 @@ export async function resolveImage(ref: string): Promise<ImageRecord> {
   const stored = await findImage(ref);
   if (stored) return stored;
   if (isBuiltinBusybox(ref)) {
+    leftUsualPath(); // a run builds it once: its code is no later run's (util/code-cache.ts)
     const { createBusyboxImage } = await import('./busybox.js');
     return createBusyboxImage();
   }
@@ -50,6 +52,7 @@ export async function resolveOrPullImage(ref: string, opts: ResolveOrPullOptions
   }
   const output = opts.output ?? process.stderr;
   output.write(`Unable to find image '${ref}' locally\n`);
+  leftUsualPath(); // as the busybox image's build above
   const { pullImage } = await import('./pull.js');
   const { image } = await pullImage(ref, { output, insecure: opts.insecure });
   return image;

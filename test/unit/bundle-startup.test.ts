@@ -117,17 +117,22 @@ describe("minictr run's common command line runs no commander code (main-run.ts,
   }, 30_000);
 });
 
+/** A checkout of its own: bin/run-bundle.js beside a fresh dist/bundle/main-run.cjs, and
+ * where its run's code cache goes. */
+async function runCheckout(): Promise<{ root: string; cache: string }> {
+  const root = mkdtempSync(join(scratch, 'checkout-'));
+  mkdirSync(join(root, 'bin'));
+  mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+  copyFileSync('bin/run-bundle.js', join(root, 'bin', 'run-bundle.js'));
+  writeFileSync(join(root, 'bin', 'minictr'), "require('./run-bundle.js').runBundle(['main-run']);\n");
+  const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main-run.ts'], write: false, logLevel: 'silent' });
+  writeFileSync(join(root, 'dist', 'bundle', 'main-run.cjs'), r.outputFiles[0]!.text);
+  return { root, cache: join(root, 'dist', 'bundle', 'cache', 'main-run-run.v8') };
+}
+
 describe("main-run's code cache is made by a run its own parser took (bin/run-bundle.js)", () => {
   it('not by one that needed commander: its code would be in every later run\'s cache', async () => {
-    // a checkout of its own: bin/run-bundle.js beside dist/bundle/main-run.cjs
-    const root = mkdtempSync(join(scratch, 'checkout-'));
-    mkdirSync(join(root, 'bin'));
-    mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
-    copyFileSync('bin/run-bundle.js', join(root, 'bin', 'run-bundle.js'));
-    writeFileSync(join(root, 'bin', 'minictr'), "require('./run-bundle.js').runBundle(['main-run']);\n");
-    const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main-run.ts'], write: false, logLevel: 'silent' });
-    writeFileSync(join(root, 'dist', 'bundle', 'main-run.cjs'), r.outputFiles[0]!.text);
-    const cache = join(root, 'dist', 'bundle', 'cache', 'main-run-run.v8');
+    const { root, cache } = await runCheckout();
     const env = { ...process.env, MINICTR_ROOT: join(scratch, 'root'), MINICTR_RUN: join(scratch, 'run') };
     const minictr = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'minictr'), ...args], { env, encoding: 'utf8' });
 
@@ -135,6 +140,19 @@ describe("main-run's code cache is made by a run its own parser took (bin/run-bu
     expect(existsSync(cache)).toBe(false);
     expect(minictr('run', '-d', '--replicas', '0', 'busybox').stderr).toContain('invalid --replicas 0');
     // written only by a run shorter than 1 s (run-bundle.js CACHE_WRITE_MAX_SECONDS)
+    expect(existsSync(cache)).toBe(true);
+  }, 30_000);
+
+  it('not by one that built the busybox image: every later run would load that code', async () => {
+    const { root, cache } = await runCheckout();
+    // a store of its own, without the image; the run fails after resolving it (no command)
+    const env = { ...process.env, MINICTR_ROOT: join(root, 'state'), MINICTR_RUN: join(root, 'run') };
+    const minictr = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'minictr'), ...args], { env, encoding: 'utf8' });
+
+    expect(minictr('run', '--entrypoint', '', 'busybox').stderr).toContain('no command given');
+    expect(readdirSync(join(root, 'state', 'images')).length).toBeGreaterThan(0);
+    expect(existsSync(cache)).toBe(false);
+    expect(minictr('run', '--entrypoint', '', 'busybox').stderr).toContain('no command given');
     expect(existsSync(cache)).toBe(true);
   }, 30_000);
 });
