@@ -173,8 +173,9 @@ function loadBundle(name, verb) {
       // top level again (a warm `minictr build` took ~30 ms more CPU, ~1.7x the time, with the
       // cache its cold first run had left). A later short run writes it.
       if (process.uptime() > CACHE_WRITE_MAX_SECONDS) return;
-      // nor a run the bundle calls unusual: main-run's command lines that needed commander
-      // (--help, a bad flag) would leave commander's code in the cache of every later run
+      // nor a run the bundle calls unusual (src/util/code-cache.ts: main-run's command lines
+      // that needed commander, an image built or pulled on first use): that code would be in
+      // the cache of every later run of the command
       if (module.exports.writesCodeCache?.() === false) return;
       try {
         mkdirSync(dirname(cacheFile), { recursive: true });

@@ -8,11 +8,11 @@
  */
 import { parseRunFlags, runFromFlags } from './commands/run-flags.js';
 import { runToExit } from './exit-status.js';
-import { leftUsualPath, tookUsualPath } from '../util/code-cache.js';
+import { leftUsualPath } from '../util/code-cache.js';
 
 /** bin/run-bundle.js writes the bundle's code cache only after a run that took the usual
  * path (util/code-cache.ts): not one that needed commander, so the cache holds none of its code */
-export const writesCodeCache = tookUsualPath;
+export { tookUsualPath as writesCodeCache } from '../util/code-cache.js';
 
 export async function main(argv: string[]): Promise<boolean> {
   if (argv[2] !== 'run') return false;

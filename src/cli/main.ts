@@ -7,6 +7,11 @@
 import { commandEntry, commands, type Register } from './commands/index.js';
 import { runProgram } from './program.js';
 
+/** bin/run-bundle.js writes a command's code cache only after a run that took its usual path
+ * (util/code-cache.ts): not `tag busybox` or `compose up` building or pulling an image on
+ * first use, whose code every later start of the command would load */
+export { tookUsualPath as writesCodeCache } from '../util/code-cache.js';
+
 /** What a command line needs registered: `minictr NAME ...` only NAME's entry, `minictr
  * --version` nothing; anything else (help, no command, an unknown one: its "did you mean"
  * looks at every name, an option before the command) the whole CLI. */

@@ -96,8 +96,7 @@ const seccomp = object({
 let fullChecks: { spec: Check; resources: Check } | undefined;
 
 function specChecks(): { spec: Check; resources: Check } {
-  fullChecks ??= makeSpecChecks();
-  return fullChecks;
+  return (fullChecks ??= makeSpecChecks());
 }
 
 function makeSpecChecks(): { spec: Check; resources: Check } {
@@ -139,7 +138,6 @@ function makeSpecChecks(): { spec: Check; resources: Check } {
     rdma: unsupported('RDMA limits'),
     unified: record(str),
   });
-
 
   const linux = object({
     namespaces: arrayOf(object({ type: oneOf('pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'), path: absPath }, ['type'])),

@@ -5,7 +5,9 @@
  * --help or a bad flag, an image built or pulled on first use) would put that code in the
  * cache of every later start: a main-run cache written by the run that built the busybox
  * image is 0.50 MB instead of 0.37 MB, ~1 ms more to load on each later run (BENCHMARKS.md,
- * "the run's one scavenge, and checkStateRoots").
+ * "the run's one scavenge, and checkStateRoots"). The bundles whose commands can take such a
+ * path (main-run.ts, main.ts) export tookUsualPath as writesCodeCache, which run-bundle.js
+ * asks; each bundle holds its own copy of this flag.
  */
 let usual = true;
 

@@ -117,17 +117,17 @@ describe("minictr run's common command line runs no commander code (main-run.ts,
   }, 30_000);
 });
 
-/** A checkout of its own: bin/run-bundle.js beside a fresh dist/bundle/main-run.cjs, and
- * where its run's code cache goes. */
-async function runCheckout(): Promise<{ root: string; cache: string }> {
+/** A checkout of its own: bin/run-bundle.js beside a fresh dist/bundle/ENTRY.cjs, and where
+ * the code cache of its command VERB goes. */
+async function runCheckout(entry = 'main-run', verb = 'run'): Promise<{ root: string; cache: string }> {
   const root = mkdtempSync(join(scratch, 'checkout-'));
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
   copyFileSync('bin/run-bundle.js', join(root, 'bin', 'run-bundle.js'));
-  writeFileSync(join(root, 'bin', 'minictr'), "require('./run-bundle.js').runBundle(['main-run']);\n");
-  const r = await build({ ...bundleOptions, entryPoints: ['src/cli/main-run.ts'], write: false, logLevel: 'silent' });
-  writeFileSync(join(root, 'dist', 'bundle', 'main-run.cjs'), r.outputFiles[0]!.text);
-  return { root, cache: join(root, 'dist', 'bundle', 'cache', 'main-run-run.v8') };
+  writeFileSync(join(root, 'bin', 'minictr'), `require('./run-bundle.js').runBundle(['${entry}']);\n`);
+  const r = await build({ ...bundleOptions, entryPoints: [`src/cli/${entry}.ts`], write: false, logLevel: 'silent' });
+  writeFileSync(join(root, 'dist', 'bundle', `${entry}.cjs`), r.outputFiles[0]!.text);
+  return { root, cache: join(root, 'dist', 'bundle', 'cache', `${entry}-${verb}.v8`) };
 }
 
 describe("main-run's code cache is made by a run its own parser took (bin/run-bundle.js)", () => {
@@ -155,4 +155,16 @@ describe("main-run's code cache is made by a run its own parser took (bin/run-bu
     expect(minictr('run', '--entrypoint', '', 'busybox').stderr).toContain('no command given');
     expect(existsSync(cache)).toBe(true);
   }, 30_000);
+
+  it('nor, in main.cjs, `tag busybox` that built the image first', async () => {
+    const { root, cache } = await runCheckout('main', 'tag');
+    const env = { ...process.env, MINICTR_ROOT: join(root, 'state'), MINICTR_RUN: join(root, 'run') };
+    const minictr = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'minictr'), ...args], { env, encoding: 'utf8' });
+
+    expect(minictr('tag', 'busybox', 'cc-one').status).toBe(0);
+    expect(readdirSync(join(root, 'state', 'images')).length).toBeGreaterThan(0);
+    expect(existsSync(cache)).toBe(false);
+    expect(minictr('tag', 'busybox', 'cc-two').status).toBe(0);
+    expect(existsSync(cache)).toBe(true);
+  }, 60_000);
 });
